@@ -1,0 +1,1 @@
+/* empty sandflow compat stub: sys/statfs.h */

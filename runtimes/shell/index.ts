@@ -1,0 +1,82 @@
+/**
+ * Shell steps: busybox 1.35 ash compiled to wasm32-wasi, run by a cooperative
+ * multi-process host on browser_wasi_shim. Platform-free (Web Worker or Node worker).
+ *
+ *   const factory = createShellRuntimeFactory({ loadWasm: loadBusyboxWasm });
+ *   const runtime = await factory.create();
+ *   const outcome = await runtime.run(invocation);
+ */
+import type { LanguageRuntime, LanguageRuntimeFactory } from "../worker/language-runtime.js";
+import { buildRootFs } from "./root-fs.js";
+import { exitCode, runBusybox, ShellRuntime } from "./shell-runtime.js";
+import { isWasmModule, Wasm, type WasmModule } from "./wasm-api.js";
+
+export { inputVarName } from "./step-contract.js";
+export { exitCode, runBusybox, type ShellRun, ShellRuntime } from "./shell-runtime.js";
+export type { WasmModule } from "./wasm-api.js";
+
+export interface ShellRuntimeFactoryOptions {
+  /** The busybox.wasm bytes or its compiled module (compiled once per factory). */
+  readonly loadWasm: () => Promise<WasmModule | Uint8Array | ArrayBuffer>;
+}
+
+const REQUIRED_EXPORTS = [
+  "memory",
+  "_start",
+  "__stack_pointer",
+  "__indirect_function_table",
+  "sandflow_asyncify_area",
+  "asyncify_start_unwind",
+  "asyncify_stop_unwind",
+  "asyncify_start_rewind",
+  "asyncify_stop_rewind",
+];
+
+interface Loaded {
+  readonly module: WasmModule;
+  readonly applets: readonly string[];
+}
+
+async function load(options: ShellRuntimeFactoryOptions): Promise<Loaded> {
+  const wasm = await options.loadWasm();
+  const module = isWasmModule(wasm) ? wasm : await Wasm.compile(wasm);
+  const exports = new Set(Wasm.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
+  if (missing.length > 0) {
+    throw new Error(`not sandflow's busybox.wasm (missing exports: ${missing.join(", ")}); run npm run build:busybox`);
+  }
+  // the applet list comes from the binary itself (it names the /bin entries)
+  const r = await runBusybox(module, {
+    args: ["busybox", "--list"],
+    env: [],
+    fs: buildRootFs({}, 1 << 20, []),
+    memoryBytes: 64 << 20,
+    processes: 4,
+    outputBytes: 1 << 20,
+    interrupted: () => false,
+    waitCell: new Int32Array(new SharedArrayBuffer(4)),
+  });
+  const applets = new TextDecoder().decode(r.stdout).split("\n").filter(Boolean);
+  if (exitCode(r.status) !== 0 || !applets.includes("sh")) {
+    throw new Error(`busybox.wasm did not list its applets (status ${exitCode(r.status)})`);
+  }
+  return { module, applets };
+}
+
+/** A factory of shell runtimes; the module is compiled on the first create() and shared. */
+export function createShellRuntimeFactory(options: ShellRuntimeFactoryOptions): LanguageRuntimeFactory {
+  let loaded: Promise<Loaded> | undefined;
+  return {
+    language: "shell",
+    async create(): Promise<LanguageRuntime> {
+      loaded ??= load(options);
+      try {
+        const { module, applets } = await loaded;
+        return new ShellRuntime(module, applets);
+      } catch (e) {
+        loaded = undefined; // let a later create() try again
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,296 @@
+/**
+ * The process table and cooperative scheduler of one shell step. Processes run one
+ * at a time; a process gives the CPU up when a host import unwinds it with Asyncify
+ * (a pipe that is full or empty, a wait, a sleep, a fork, or a used-up time slice).
+ * Idle time waits with Atomics.wait in slices; the event loop gets a turn regularly.
+ */
+import type { Handle } from "./handle.js";
+import { hostImports, invokeImports } from "./host-imports.js";
+import { ProcExit, ProcKilled, Process, type WaitCondition } from "./process.js";
+import { Wasm, type WasmImports, type WasmModule } from "./wasm-api.js";
+import { wasiImports } from "./wasi-imports.js";
+
+export const SIGKILL = 9;
+export const SIGPIPE = 13;
+export const SIGCHLD = 17;
+const SIGSEGV = 11;
+/** Signals whose default action is to do nothing (no job control here, so stops are ignored too). */
+const DEFAULT_IGNORED = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
+const SLICE_MS = 10;
+const EVENT_LOOP_EVERY_MS = 25;
+
+/** A step failure raised anywhere in the kernel; `errorName` is the report's error name. */
+export class StepAbort extends Error {
+  constructor(
+    readonly errorName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface KernelOptions {
+  readonly module: WasmModule;
+  readonly memoryBytes: number;
+  readonly processes: number;
+  readonly interrupted: () => boolean;
+  /** Int32Array on a SharedArrayBuffer to Atomics.wait on (index 0 is expected to stay 0). */
+  readonly waitCell: Int32Array;
+  /** Where crash diagnostics go (the step's stderr). */
+  readonly diagnostic: (text: string) => void;
+  /** [workspace limit, bytes used] for df. */
+  readonly fsInfo: () => [number, number];
+  readonly modeOf: (ino: bigint) => number;
+  readonly setMode: (ino: bigint, mode: number) => boolean;
+}
+
+const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+export class Kernel {
+  private readonly procs = new Map<number, Process>();
+  private readonly live: Process[] = [];
+  private readonly invokeNames: string[];
+  private nextPid = 1;
+  private rr = 0;
+  private hint: Process | null = null;
+  private sliceEnd = 0;
+  current: Process | null = null;
+  forks = 0;
+
+  constructor(readonly opts: KernelOptions) {
+    this.invokeNames = Wasm.Module.imports(opts.module)
+      .filter((i) => i.module === "env" && i.name.startsWith("invoke_"))
+      .map((i) => i.name);
+  }
+
+  /** Creates the first process (pid 1). */
+  spawn(args: string[], env: string[], fds: (Handle | undefined)[]): Process {
+    const p = new Process(this.nextPid++, null, args, env, fds);
+    this.instantiate(p);
+    this.chargeMemory(p, p.memoryBytes(), 0);
+    this.procs.set(p.pid, p);
+    this.live.push(p);
+    return p;
+  }
+
+  private instantiate(p: Process): void {
+    const imports = {
+      wasi_snapshot_preview1: wasiImports(this, p),
+      bbhost: hostImports(this, p),
+      env: invokeImports(this.invokeNames, p),
+    };
+    p.attach(new Wasm.Instance(this.opts.module, imports as unknown as WasmImports));
+  }
+
+  /** Runs until `root` exits; returns its wait status. Remaining processes are killed. */
+  async run(root: Process): Promise<number> {
+    let lastYield = performance.now();
+    try {
+      while (root.state !== "zombie") {
+        this.checkInterrupt();
+        const p = this.pick();
+        if (p) this.slice(p);
+        else await this.idle();
+        if (performance.now() - lastYield > EVENT_LOOP_EVERY_MS) {
+          await yieldMacrotask();
+          lastYield = performance.now();
+        }
+      }
+    } finally {
+      for (const p of [...this.live]) this.exit(p, SIGKILL);
+    }
+    return root.status;
+  }
+
+  private ready(p: Process): boolean {
+    if (p.state === "running") return true;
+    if (p.state !== "blocked" || !p.wait) return false;
+    return p.wait.ready() || (p.wait.deadline !== undefined && performance.now() >= p.wait.deadline);
+  }
+
+  private pick(): Process | null {
+    const h = this.hint;
+    this.hint = null;
+    if (h && this.ready(h)) return h;
+    const n = this.live.length;
+    for (let i = 0; i < n; i++) {
+      const idx = (this.rr + i) % n;
+      const p = this.live[idx] as Process;
+      if (this.ready(p)) {
+        this.rr = idx + 1;
+        return p;
+      }
+    }
+    return null;
+  }
+
+  private async idle(): Promise<void> {
+    let deadline = Number.POSITIVE_INFINITY;
+    for (const p of this.live) if (p.wait?.deadline !== undefined) deadline = Math.min(deadline, p.wait.deadline);
+    if (deadline === Number.POSITIVE_INFINITY) {
+      throw new StepAbort(
+        "StepRuntimeError",
+        "shell step deadlocked: every process waits on a pipe, a child or a signal that can never come",
+      );
+    }
+    let slept = 0;
+    for (;;) {
+      this.checkInterrupt();
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      const ms = Math.min(left, 10);
+      Atomics.wait(this.opts.waitCell, 0, 0, ms);
+      slept += ms;
+      if (slept >= EVENT_LOOP_EVERY_MS) return; // let the loop yield to the event loop
+    }
+  }
+
+  private slice(p: Process): void {
+    this.current = p;
+    this.sliceEnd = performance.now() + SLICE_MS;
+    try {
+      p.enter();
+    } catch (e) {
+      this.current = null;
+      if (e instanceof ProcExit) this.exit(p, (e.code & 0xff) << 8);
+      else if (e instanceof ProcKilled) this.exit(p, e.signal);
+      else if (e instanceof Wasm.RuntimeError || e instanceof RangeError) {
+        this.opts.diagnostic(`sandflow: process ${p.pid} (${p.name}) crashed: ${e.message}\n`);
+        this.exit(p, SIGSEGV);
+      } else throw e;
+      return;
+    }
+    this.current = null;
+    if (!p.unwinding) {
+      this.exit(p, 0);
+      return;
+    }
+    p.settleUnwind();
+    if (p.forkRequested) {
+      p.forkRequested = false;
+      this.fork(p);
+    }
+  }
+
+  /** Inside a host import: unwind `p` until `wait` holds. */
+  block(p: Process, wait: WaitCondition): void {
+    p.unwind(wait);
+  }
+
+  /** Inside a host import, before doing the work: true when `p` should give the CPU up first. */
+  preempt(p: Process): boolean {
+    if (performance.now() < this.sliceEnd) return false;
+    this.sliceEnd = performance.now() + SLICE_MS;
+    for (const q of this.live) {
+      if (q !== p && this.ready(q)) {
+        p.unwind({ ready: () => true });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  checkInterrupt(): void {
+    if (this.opts.interrupted()) throw new StepAbort("StepTimeoutError", "shell step interrupted (time limit or cancel)");
+  }
+
+  private fork(p: Process): void {
+    const alive = this.live.length;
+    if (alive + 1 > this.opts.processes) {
+      throw new StepAbort(
+        "ProcessLimitError",
+        `shell step exceeded its process limit: more than ${this.opts.processes} processes alive at once (a fork bomb?)`,
+      );
+    }
+    const bytes = p.memoryBytes();
+    this.chargeMemory(p, bytes, 0);
+    const c = new Process(
+      this.nextPid++,
+      p,
+      p.wasi.args,
+      p.wasi.env,
+      p.fds.map((h) => h?.retain()),
+    );
+    c.name = p.name;
+    c.sigDisp.set(p.sigDisp);
+    this.instantiate(c);
+    const grow = (bytes - c.memoryBytes()) / 65536;
+    if (grow > 0) c.ex.memory.grow(grow);
+    new Uint8Array(c.ex.memory.buffer).set(new Uint8Array(p.ex.memory.buffer));
+    c.ex.__stack_pointer.value = p.ex.__stack_pointer.value;
+    c.rewinding = true;
+    c.forkResult = 0;
+    p.forkResult = c.pid;
+    p.children.add(c);
+    this.procs.set(c.pid, c);
+    this.live.push(c);
+    this.hint = c;
+    this.forks++;
+  }
+
+  /** Fails the step when `p` growing to `newBytes` (or a fork copying it) passes the memory limit. */
+  chargeMemory(p: Process, newBytes: number, ofP = p.memoryBytes()): void {
+    let total = newBytes - ofP;
+    for (const q of this.live) total += q.memoryBytes();
+    if (total > this.opts.memoryBytes) {
+      throw new StepAbort(
+        "MemoryLimitError",
+        `shell step needs more than its memory limit of ${this.opts.memoryBytes} bytes (all processes together)`,
+      );
+    }
+  }
+
+  exit(p: Process, status: number): void {
+    if (p.state === "zombie") return;
+    p.closeAll();
+    p.state = "zombie";
+    p.status = status;
+    p.wait = null;
+    p.dispose();
+    const i = this.live.indexOf(p);
+    if (i >= 0) this.live.splice(i, 1);
+    for (const c of p.children) {
+      c.parent = null;
+      if (c.state === "zombie") this.procs.delete(c.pid);
+    }
+    p.children.clear();
+    const parent = p.parent;
+    if (parent && parent.state !== "zombie") this.signal(parent, SIGCHLD);
+    else this.procs.delete(p.pid);
+  }
+
+  /** Reaps a zombie child. */
+  reap(parent: Process, child: Process): void {
+    parent.children.delete(child);
+    this.procs.delete(child.pid);
+  }
+
+  find(pid: number): Process | undefined {
+    return this.procs.get(pid);
+  }
+
+  /** All live processes in the subtree of `p` (itself included). */
+  subtree(p: Process): Process[] {
+    const out = [p];
+    for (let i = 0; i < out.length; i++) for (const c of (out[i] as Process).children) out.push(c);
+    return out.filter((q) => q.state !== "zombie");
+  }
+
+  /** Sends `sig` to `target`: run its handler later, ignore it, or end it. */
+  signal(target: Process, sig: number): void {
+    if (target.state === "zombie" || sig === 0) return;
+    const disp = sig === SIGKILL ? 0 : (target.sigDisp[sig] ?? 0);
+    if (disp === 1) return;
+    if (disp === 2) {
+      if (!target.sigPending.includes(sig)) target.sigPending.push(sig);
+      return;
+    }
+    if (sig !== SIGKILL && DEFAULT_IGNORED.has(sig)) return;
+    if (target === this.current) throw new ProcKilled(sig);
+    this.exit(target, sig);
+  }
+
+  liveProcesses(): readonly Process[] {
+    return this.live;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * One busybox process: a WebAssembly instance of the shared module, its fd table
+ * (browser_wasi_shim's WASI object holds it), signal state, and the Binaryen Asyncify
+ * bookkeeping that lets a host import unwind the wasm stack (to block, to yield, or
+ * to fork) and later rewind into the same call.
+ */
+import { type Fd, WASI } from "@bjorn3/browser_wasi_shim";
+import type { Handle } from "./handle.js";
+import type { WasmGlobal, WasmInstance, WasmMemory, WasmTable } from "./wasm-api.js";
+
+/** Bytes of the Asyncify save area (SANDFLOW_ASYNCIFY_BUF in build/build.sh). */
+export const ASYNCIFY_BYTES = 65536;
+/** Largest fd number + 1. */
+export const MAX_FDS = 1024;
+
+export interface BusyboxExports {
+  readonly memory: WasmMemory;
+  readonly __stack_pointer: WasmGlobal;
+  readonly __indirect_function_table: WasmTable;
+  readonly sandflow_asyncify_area: WasmGlobal;
+  _start(): void;
+  asyncify_start_unwind(addr: number): void;
+  asyncify_stop_unwind(): void;
+  asyncify_start_rewind(addr: number): void;
+  asyncify_stop_rewind(): void;
+}
+
+/** Why a blocked process waits: it runs again once `ready()` holds (or `deadline` passes). */
+export interface WaitCondition {
+  ready(): boolean;
+  /** performance.now() time at which the process becomes ready anyway. */
+  readonly deadline?: number;
+}
+
+export const READY: WaitCondition = { ready: () => true };
+
+/** Thrown by proc_exit: ends the running process. */
+export class ProcExit {
+  constructor(readonly code: number) {}
+}
+/** Thrown to end the running process by a signal (SIGPIPE, kill). */
+export class ProcKilled {
+  constructor(readonly signal: number) {}
+}
+/** Thrown by the longjmp import; caught by the env.invoke_* trampolines. */
+export const LONGJMP = Symbol("longjmp");
+
+export type ProcState = "running" | "blocked" | "zombie";
+
+export class Process {
+  readonly children = new Set<Process>();
+  readonly wasi: WASI;
+  ex!: BusyboxExports;
+  name = "sh";
+  state: ProcState = "running";
+  /** Set while blocked. */
+  wait: WaitCondition | null = null;
+  /** Unwound and waiting to be rewound into the host call that unwound it. */
+  rewinding = false;
+  unwinding = false;
+  /** A fork was requested: the kernel clones this process after the unwind. */
+  forkRequested = false;
+  forkResult = 0;
+  /** Deadline (performance.now()) of a poll_oneoff in progress, kept across rewinds. */
+  pollDeadline: number | undefined;
+  /** Wait status once a zombie (exit code << 8, or the signal number). */
+  status = 0;
+  /** Signal dispositions: 0 default, 1 ignore, 2 handler. */
+  readonly sigDisp = new Uint8Array(65);
+  readonly sigPending: number[] = [];
+  private area = 0;
+
+  constructor(
+    readonly pid: number,
+    public parent: Process | null,
+    args: string[],
+    env: string[],
+    fds: (Handle | undefined)[],
+  ) {
+    this.wasi = new WASI(args, env, fds as Fd[], { debug: false });
+  }
+
+  get fds(): (Handle | undefined)[] {
+    return this.wasi.fds as (Handle | undefined)[];
+  }
+
+  get ppid(): number {
+    return this.parent && this.parent.state !== "zombie" ? this.parent.pid : 1;
+  }
+
+  attach(instance: WasmInstance): void {
+    this.ex = instance.exports as unknown as BusyboxExports;
+    this.wasi.inst = instance as unknown as WASI["inst"];
+    this.area = this.ex.sandflow_asyncify_area.value as number;
+  }
+
+  memoryBytes(): number {
+    return this.state === "zombie" ? 0 : this.ex.memory.buffer.byteLength;
+  }
+
+  view(): DataView {
+    return new DataView(this.ex.memory.buffer);
+  }
+
+  /** Starts unwinding the wasm stack from inside a host import; the import then returns a dummy value. */
+  unwind(wait: WaitCondition): void {
+    const dv = this.view();
+    dv.setUint32(this.area, this.area + 8, true);
+    dv.setUint32(this.area + 4, this.area + 8 + ASYNCIFY_BYTES, true);
+    this.ex.asyncify_start_unwind(this.area);
+    this.unwinding = true;
+    this.wait = wait;
+    this.state = "blocked";
+  }
+
+  /** At the top of an unwinding host import: true when this call is the rewind of a blocked one. */
+  resumed(): boolean {
+    if (!this.rewinding) return false;
+    this.ex.asyncify_stop_rewind();
+    this.rewinding = false;
+    return true;
+  }
+
+  /** Enters the wasm code: a first start, or a rewind into the call that unwound. */
+  enter(): void {
+    this.state = "running";
+    this.wait = null;
+    if (this.rewinding) this.ex.asyncify_start_rewind(this.area);
+    this.ex._start();
+  }
+
+  /** After `_start` returned because of an unwind. */
+  settleUnwind(): void {
+    this.ex.asyncify_stop_unwind();
+    this.unwinding = false;
+    this.rewinding = true;
+  }
+
+  /** Lowest free fd number at or above `min`, or -1. */
+  freeFd(min = 0): number {
+    const fds = this.fds;
+    for (let i = min; i < MAX_FDS; i++) if (!fds[i]) return i;
+    return -1;
+  }
+
+  /** Drops the instance so its memory can be collected. */
+  dispose(): void {
+    this.ex = undefined as unknown as BusyboxExports;
+    (this.wasi as unknown as { inst: unknown }).inst = undefined;
+  }
+
+  closeAll(): void {
+    const fds = this.fds;
+    for (let i = 0; i < fds.length; i++) {
+      fds[i]?.release();
+      fds[i] = undefined;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The shell LanguageRuntime: each step gets a fresh in-memory file system and a fresh
+ * process table; the compiled busybox module is shared by every instance of a factory.
+ */
+import type { FileTree } from "../fs/file-tree.js";
+import type { LanguageRuntime, StepInvocation, StepOutcome } from "../worker/language-runtime.js";
+import { OpenDevice } from "./fs-handles.js";
+import { OutputSink } from "./handle.js";
+import { Kernel, StepAbort } from "./kernel.js";
+import { DevNode, WorkspaceLimitExceeded } from "./mem-fs.js";
+import { buildRootFs, exportTree, RootDir, type RootFs, readFile, writeFile } from "./root-fs.js";
+import { OUTPUT_FILE, prepareStep, STEP_SCRIPT, stepResult } from "./step-contract.js";
+import type { WasmModule } from "./wasm-api.js";
+
+/** What one run of busybox produced. */
+export interface ShellRun {
+  readonly status: number;
+  readonly stdout: Uint8Array;
+  readonly stderr: Uint8Array;
+  readonly forks: number;
+}
+
+export interface RunOptions {
+  readonly args: string[];
+  readonly env: string[];
+  readonly fs: RootFs;
+  readonly memoryBytes: number;
+  readonly processes: number;
+  readonly outputBytes: number;
+  readonly interrupted: () => boolean;
+  readonly waitCell: Int32Array;
+  readonly emit?: (stream: "stdout" | "stderr", text: string) => void;
+}
+
+const concat = (parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+};
+
+/** Runs busybox with `args` on `fs` until the first process exits. Throws StepAbort on a limit. */
+export async function runBusybox(module: WasmModule, o: RunOptions): Promise<ShellRun> {
+  const kept: Record<"stdout" | "stderr", Uint8Array[]> = { stdout: [], stderr: [] };
+  const sizes = { stdout: 0, stderr: 0 };
+  const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  const sink = (stream: "stdout" | "stderr") => (data: Uint8Array) => {
+    sizes[stream] += data.byteLength;
+    if (sizes[stream] > o.outputBytes) {
+      throw new StepAbort("OutputLimitError", `shell step wrote more than ${o.outputBytes} bytes to ${stream}`);
+    }
+    kept[stream].push(data.slice());
+    o.emit?.(stream, decoders[stream].decode(data, { stream: true }));
+  };
+  const stdout = new OutputSink(sink("stdout"));
+  const stderr = new OutputSink(sink("stderr"));
+  const kernel = new Kernel({
+    module,
+    memoryBytes: o.memoryBytes,
+    processes: o.processes,
+    interrupted: o.interrupted,
+    waitCell: o.waitCell,
+    diagnostic: (text) => stderr.fd_write(new TextEncoder().encode(text)),
+    fsInfo: () => [o.fs.ctx.limitBytes - o.fs.baseline, o.fs.ctx.used - o.fs.baseline],
+    modeOf: (ino) => o.fs.ctx.inodes.get(ino)?.mode ?? -1,
+    setMode: (ino, mode) => {
+      const node = o.fs.ctx.inodes.get(ino);
+      if (!node) return false;
+      node.mode = mode & 0o7777;
+      node.ctim = BigInt(Date.now()) * 1_000_000n;
+      return true;
+    },
+  });
+  const stdin = new OpenDevice(new DevNode(o.fs.ctx, "null"));
+  const root = kernel.spawn(o.args, o.env, [stdin, stdout, stderr, new RootDir(o.fs.root)]);
+  const status = await kernel.run(root);
+  for (const s of ["stdout", "stderr"] as const) {
+    const rest = decoders[s].decode();
+    if (rest) o.emit?.(s, rest);
+  }
+  return { status, stdout: concat(kept.stdout), stderr: concat(kept.stderr), forks: kernel.forks };
+}
+
+/** Exit code of a wait status: the code, or 128 + the signal. */
+export const exitCode = (status: number): number => (status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff);
+
+function waitCellFor(inv: StepInvocation): Int32Array {
+  const b = inv.interruptBuffer;
+  if (b && typeof SharedArrayBuffer !== "undefined" && b.buffer instanceof SharedArrayBuffer && b.length > 0) return b;
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+export class ShellRuntime implements LanguageRuntime {
+  private disposed = false;
+  constructor(
+    private readonly module: WasmModule,
+    private readonly applets: readonly string[],
+  ) {}
+
+  async run(inv: StepInvocation): Promise<StepOutcome> {
+    if (this.disposed) throw new Error("shell runtime used after dispose()");
+    let fs: RootFs | undefined;
+    try {
+      const step = prepareStep(inv);
+      fs = buildRootFs(inv.files, inv.limits.workspaceBytes, this.applets);
+      writeFile(fs, STEP_SCRIPT, inv.code);
+      const r = await runBusybox(this.module, {
+        args: step.args,
+        env: step.env,
+        fs,
+        memoryBytes: inv.limits.memoryBytes,
+        processes: inv.limits.processes,
+        outputBytes: inv.limits.outputBytes,
+        interrupted: inv.interrupted,
+        waitCell: waitCellFor(inv),
+        emit: inv.emit,
+      });
+      const dec = new TextDecoder();
+      const files = exportTree(fs, "/tmp" in inv.files || "/workspace" in inv.files);
+      const result = stepResult(dec.decode(r.stdout), dec.decode(r.stderr), exitCode(r.status), readFile(fs, OUTPUT_FILE));
+      if (!result.ok) return { ok: false, error: result.error, files };
+      if (new TextEncoder().encode(result.outputJson).byteLength > inv.limits.resultBytes) {
+        return {
+          ok: false,
+          error: { name: "ResultLimitError", message: `shell step result is larger than ${inv.limits.resultBytes} bytes` },
+          files,
+        };
+      }
+      return { ok: true, outputJson: result.outputJson, files };
+    } catch (e) {
+      return { ok: false, error: failure(e) };
+    }
+  }
+
+  memoryBytes(): number {
+    return 0; // every process's memory is dropped when its step ends
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
+}
+
+function failure(e: unknown): { name: string; message: string; stack?: string } {
+  if (e instanceof StepAbort) return { name: e.errorName, message: e.message };
+  if (e instanceof WorkspaceLimitExceeded) return { name: "WorkspaceLimitError", message: e.message };
+  if (e instanceof RangeError) return { name: "StepRuntimeError", message: `invalid shell step: ${e.message}` };
+  const err = e instanceof Error ? e : new Error(String(e));
+  return {
+    name: "StepRuntimeError",
+    message: `shell runtime internal error: ${err.message}`,
+    ...(err.stack ? { stack: err.stack } : {}),
+  };
+}
+
+export type { FileTree };

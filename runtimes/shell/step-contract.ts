@@ -1,0 +1,137 @@
+/**
+ * The shell step contract: the environment a step sees, the bootstrap script that
+ * sources the step's code (and calls `run "$inputs"` when it defines `run`), and how
+ * stdout, the exit status and $SANDFLOW_OUTPUT become the step's result.
+ */
+import type { StepFailure, StepInvocation } from "../worker/language-runtime.js";
+import { RUN_DIR } from "./root-fs.js";
+
+export const STEP_SCRIPT = `${RUN_DIR}/step.sh`;
+export const OUTPUT_FILE = `${RUN_DIR}/output.json`;
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `INPUT_<ID>`: the id upper-cased, every other character than A-Z and 0-9 as `_`. */
+export function inputVarName(id: string): string {
+  return `INPUT_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export interface PreparedStep {
+  readonly env: string[];
+  readonly args: string[];
+}
+
+/** Parses the inputs object; throws RangeError with a clear message when it is not one. */
+function parseInputs(inputsJson: string): Record<string, unknown> {
+  let inputs: unknown;
+  try {
+    inputs = JSON.parse(inputsJson);
+  } catch (e) {
+    throw new RangeError(`inputsJson is not valid JSON: ${(e as Error).message}`);
+  }
+  if (inputs === null || typeof inputs !== "object" || Array.isArray(inputs)) {
+    throw new RangeError("inputsJson must be a JSON object of dependency outputs");
+  }
+  return inputs as Record<string, unknown>;
+}
+
+/** Builds argv and the environment of the step's root shell. */
+export function prepareStep(inv: StepInvocation): PreparedStep {
+  const inputs = parseInputs(inv.inputsJson);
+  const env = new Map<string, string>([
+    ["PATH", "/bin:/usr/bin"],
+    ["HOME", "/workspace"],
+    ["PWD", "/workspace"],
+    ["USER", "sandflow"],
+    ["LOGNAME", "sandflow"],
+    ["SHELL", "/bin/sh"],
+    ["TMPDIR", "/tmp"],
+  ]);
+  for (const [k, v] of Object.entries(inv.env)) {
+    if (!NAME.test(k)) throw new RangeError(`environment variable name ${JSON.stringify(k)} is not valid`);
+    if (typeof v !== "string" || v.includes("\0")) {
+      throw new RangeError(`environment variable ${k} must be a string without NUL characters`);
+    }
+    env.set(k, v);
+  }
+  const cases: string[] = [];
+  for (const [id, value] of Object.entries(inputs)) {
+    const name = inputVarName(id);
+    env.set(name, JSON.stringify(value) ?? "null");
+    cases.push(`    ${shQuote(id)}) printf '%s\\n' "$${name}" ;;`);
+  }
+  env.set("SANDFLOW_OUTPUT", OUTPUT_FILE);
+  env.set("SANDFLOW_ATTEMPT", String(inv.attempt));
+  env.set("SANDFLOW_STEP_ID", inv.stepId);
+  env.set("SANDFLOW_RUN_ID", inv.runId);
+  for (const [k, v] of env) if (v.includes("\0")) throw new RangeError(`${k} must not contain NUL characters`);
+
+  const bootstrap = [
+    "__sandflow_inputs=$1; shift",
+    "parse_input() {",
+    '  case "$1" in',
+    ...cases,
+    `    *) echo "parse_input: no input from a step named '$1'" >&2; return 1 ;;`,
+    "  esac",
+    "}",
+    "cd /workspace || exit 1",
+    `. ${STEP_SCRIPT}`,
+    "__sandflow_status=$?",
+    'if command -v run >/dev/null 2>&1; then run "$__sandflow_inputs"; exit $?; fi',
+    "exit $__sandflow_status",
+  ].join("\n");
+  return {
+    env: [...env].map(([k, v]) => `${k}=${v}`),
+    args: ["sh", "-c", bootstrap, STEP_SCRIPT, inv.inputsJson],
+  };
+}
+
+export type StepResult = { ok: true; outputJson: string } | { ok: false; error: StepFailure };
+
+function tail(text: string, maxLines = 20, maxChars = 2000): string {
+  const lines = text.trimEnd().split("\n").slice(-maxLines).join("\n");
+  return lines.length > maxChars ? `...${lines.slice(-maxChars)}` : lines;
+}
+
+function parsesAsJson(text: string): unknown {
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns what the step left into its result (see runtimes/shell/README.md, "Step contract"). */
+export function stepResult(stdout: string, stderr: string, exitCode: number, outputFile?: Uint8Array): StepResult {
+  if (exitCode !== 0) {
+    const why = stderr.trim() ? tail(stderr) : "(nothing on stderr)";
+    return { ok: false, error: { name: "StepRuntimeError", message: `shell step exited with status ${exitCode}: ${why}` } };
+  }
+  if (outputFile !== undefined) {
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(outputFile);
+      return { ok: true, outputJson: JSON.stringify(JSON.parse(text)) };
+    } catch (e) {
+      const why = e instanceof SyntaxError ? e.message : "it is not UTF-8 text";
+      return {
+        ok: false,
+        error: { name: "StepRuntimeError", message: `$SANDFLOW_OUTPUT (${OUTPUT_FILE}) does not hold valid JSON: ${why}` },
+      };
+    }
+  }
+  const whole = stdout.trim() ? (parsesAsJson(stdout) as { value: unknown } | undefined) : undefined;
+  if (whole) return { ok: true, outputJson: JSON.stringify(whole.value) };
+  const lines = stdout.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = (lines[i] as string).trim();
+    if (!line.startsWith("{") && !line.startsWith("[")) continue;
+    const parsed = parsesAsJson(line) as { value: unknown } | undefined;
+    if (parsed && typeof parsed.value === "object" && parsed.value !== null) {
+      return { ok: true, outputJson: JSON.stringify(parsed.value) };
+    }
+  }
+  return { ok: true, outputJson: JSON.stringify({ stdout, stderr, exit_code: exitCode }) };
+}

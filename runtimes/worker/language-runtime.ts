@@ -72,9 +72,20 @@ export interface LanguageRuntime {
   dispose(): void;
 }
 
+/** Settings fixed when an instance is made. */
+export interface RuntimeCreateOptions {
+  /** The memory limit of the steps the instance will run (used when `memoryFixedAtCreate`). */
+  readonly memoryBytes: number;
+}
+
 /** Loads one language's WebAssembly once per worker and makes instances of it. */
 export interface LanguageRuntimeFactory {
   readonly language: "python" | "lua" | "shell";
+  /**
+   * True when an instance's memory limit is fixed when it is made (Pyodide's wasm memory
+   * maximum); the dispatcher then makes a new instance for a step with another limit.
+   */
+  readonly memoryFixedAtCreate?: boolean;
   /** A fresh instance, sharing nothing mutable with instances made before. */
-  create(): Promise<LanguageRuntime>;
+  create(options?: RuntimeCreateOptions): Promise<LanguageRuntime>;
 }

@@ -1,0 +1,117 @@
+/**
+ * Loads one Pyodide interpreter for untrusted steps: from the memory snapshot when there
+ * is one, with the wasm memory capped at the step's limit, `system()` answered with
+ * ENOSYS instead of spawning a host shell, and the JS bridges (`js`, `pyodide_js`, NODEFS)
+ * removed before any step runs.
+ */
+import type { PyodideAPI } from "pyodide";
+import { type InstantiateOverride, withInstantiateOverride, withMemoryMax } from "./wasm-memory-limit.js";
+
+/** How a platform loads Pyodide. */
+export interface PyodideSource {
+  /** `loadPyodide` from the pyodide package. */
+  readonly loadPyodide: (options: Record<string, unknown>) => Promise<PyodideAPI>;
+  /** Where pyodide.asm.wasm, python_stdlib.zip and the lock file are. Default: the package's own folder. */
+  readonly indexURL?: string;
+  /** The memory snapshot made by {@link makePyodideSnapshot}, if one is cached. */
+  readonly snapshot?: () => Promise<Uint8Array | undefined>;
+}
+
+const ENOSYS = -52;
+
+/** Compiled interpreter modules by memory limit, shared by every load in this worker. */
+const modules = new Map<number, Promise<WebAssembly.Module>>();
+
+function override(maxBytes: number): InstantiateOverride {
+  return {
+    matches: (imports) => typeof (imports?.env as Record<string, unknown> | undefined)?._emscripten_system === "function",
+    module: (bytes) => {
+      let module = modules.get(maxBytes);
+      if (!module) {
+        module = bytes().then((b) => WebAssembly.compile(withMemoryMax(b, maxBytes) as BufferSource));
+        module.catch(() => modules.delete(maxBytes));
+        modules.set(maxBytes, module);
+      }
+      return module;
+    },
+    imports: (imports) => ({
+      ...imports,
+      env: { ...(imports.env as Record<string, WebAssembly.ImportValue>), _emscripten_system: (cmd: number) => (cmd ? ENOSYS : 0) },
+    }),
+  };
+}
+
+/** Options of {@link loadPyodideInstance}. */
+export interface PyodideLoadOptions {
+  readonly memoryBytes: number;
+  readonly stdout: (bytes: Uint8Array) => void;
+  readonly stderr: (bytes: Uint8Array) => void;
+}
+
+/** Loads and hardens one interpreter. */
+export async function loadPyodideInstance(source: PyodideSource, options: PyodideLoadOptions): Promise<PyodideAPI> {
+  const snapshot = await source.snapshot?.();
+  const py = await withInstantiateOverride(override(options.memoryBytes), () =>
+    source.loadPyodide({
+      ...(source.indexURL ? { indexURL: source.indexURL } : {}),
+      ...(snapshot ? { _loadSnapshot: snapshot } : {}),
+      jsglobals: Object.freeze({}),
+      env: { HOME: "/workspace", LANG: "C.UTF-8" },
+      stdout: () => {},
+      stderr: () => {},
+    }),
+  );
+  if (!snapshot) py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
+  harden(py);
+  py.setStdout({ write: (buf: Uint8Array) => (options.stdout(buf), buf.length) });
+  py.setStderr({ write: (buf: Uint8Array) => (options.stderr(buf), buf.length) });
+  const FS = py.FS as { mkdirTree(p: string): void; chdir(p: string): void };
+  FS.mkdirTree("/workspace");
+  FS.mkdirTree("/tmp");
+  FS.chdir("/workspace");
+  return py;
+}
+
+function harden(py: PyodideAPI): void {
+  for (const name of ["js", "pyodide_js"]) {
+    try {
+      py.unregisterJsModule(name);
+    } catch {
+      // Already gone.
+    }
+  }
+  py.runPython(`
+import sys
+for _n in list(sys.modules):
+    if _n.split(".")[0] in ("js", "pyodide_js"):
+        del sys.modules[_n]
+del _n
+`);
+  const api = py as unknown as Record<string, unknown>;
+  const fs = py.FS as unknown as { filesystems?: Record<string, unknown> };
+  if (fs.filesystems) {
+    delete fs.filesystems.NODEFS;
+    delete fs.filesystems.PROXYFS;
+  }
+  for (const key of ["mountNodeFS", "mountNativeFS", "registerJsModule", "loadPackage", "loadPackagesFromImports"]) {
+    try {
+      api[key] = undefined;
+    } catch {
+      // Frozen in some builds; the module bridges are gone anyway.
+    }
+  }
+}
+
+/** Makes the memory snapshot workers start from: Pyodide with the prelude run. */
+export async function makePyodideSnapshot(source: Omit<PyodideSource, "snapshot">): Promise<Uint8Array> {
+  const py = await source.loadPyodide({
+    ...(source.indexURL ? { indexURL: source.indexURL } : {}),
+    _makeSnapshot: true,
+    jsglobals: Object.freeze({}),
+    env: { HOME: "/workspace", LANG: "C.UTF-8" },
+    stdout: () => {},
+    stderr: () => {},
+  });
+  py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
+  return (py as unknown as { makeMemorySnapshot(): Uint8Array }).makeMemorySnapshot();
+}

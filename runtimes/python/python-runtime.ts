@@ -1,0 +1,84 @@
+/**
+ * Python steps on Pyodide: one interpreter per instance (memory capped when it is made),
+ * compiled `run` functions cached by source, JSON text across the boundary, stdout and
+ * stderr streamed, the workspace mirrored into the interpreter's in-memory file system.
+ */
+import type { PyodideAPI } from "pyodide";
+import type { LanguageRuntime, LanguageRuntimeFactory, StepInvocation, StepOutcome } from "../worker/language-runtime.js";
+import { type EmscriptenFS, readWorkspace, writeWorkspace } from "./emscripten-workspace.js";
+import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
+
+type PyCall = ((...args: unknown[]) => string) & { destroy(): void };
+
+class PythonRuntime implements LanguageRuntime {
+  readonly #compiled = new Map<string, number>();
+  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  #py!: PyodideAPI;
+  #compile!: PyCall;
+  #call!: PyCall;
+  #current: StepInvocation | undefined;
+  #lastTreeEmpty = true;
+
+  async init(source: PyodideSource, memoryBytes: number): Promise<this> {
+    const sink = (stream: "stdout" | "stderr") => (bytes: Uint8Array) => {
+      const text = this.#decoders[stream].decode(bytes, { stream: true });
+      if (text) this.#current?.emit(stream, text);
+    };
+    this.#py = await loadPyodideInstance(source, { memoryBytes, stdout: sink("stdout"), stderr: sink("stderr") });
+    this.#compile = this.#py.globals.get("__sf_compile") as PyCall;
+    this.#call = this.#py.globals.get("__sf_call") as PyCall;
+    return this;
+  }
+
+  async run(inv: StepInvocation): Promise<StepOutcome> {
+    const fs = this.#py.FS as unknown as EmscriptenFS;
+    const noFiles = Object.keys(inv.files).length === 0;
+    if (!(noFiles && this.#lastTreeEmpty)) writeWorkspace(fs, inv.files);
+    this.#current = inv;
+    this.#py.setInterruptBuffer(inv.interruptBuffer);
+    let result: string;
+    try {
+      let key = this.#compiled.get(inv.code);
+      if (key === undefined) {
+        key = this.#compiled.size + 1;
+        result = this.#compile(key, inv.code, `<step ${inv.stepId}>`);
+        if (result === "1") this.#compiled.set(inv.code, key);
+      } else result = "1";
+      if (result === "1") result = this.#call(key, inv.inputsJson, inv.attempt, inv.stepId, inv.runId);
+    } finally {
+      this.#current = undefined;
+    }
+    const files = readWorkspace(fs);
+    this.#lastTreeEmpty = Object.keys(files).length === 0;
+    switch (result.charCodeAt(0)) {
+      case 49:
+        return { ok: true, outputJson: result.slice(1), files };
+      case 50:
+        return { ok: false, error: { name: "InvalidResultError", message: `the Python step returned a value that is not JSON: ${result.slice(1)}` }, files };
+      case 51:
+        return { ok: false, error: { name: "StepTimeoutError", message: "the Python step was interrupted" }, files };
+      case 52:
+        return { ok: false, error: { name: "MemoryLimitError", message: `the Python step used more than its memory limit of ${Math.round(inv.limits.memoryBytes / 1048576)} MB` }, files };
+      default:
+        return { ok: false, error: { name: "StepRuntimeError", message: result.slice(1) }, files };
+    }
+  }
+
+  memoryBytes(): number {
+    return (this.#py as unknown as { _module: { HEAPU8: Uint8Array } })._module.HEAPU8.byteLength;
+  }
+
+  dispose(): void {
+    this.#compile.destroy();
+    this.#call.destroy();
+  }
+}
+
+/** Creates the Python runtime factory; each instance is a fresh interpreter capped at `memoryBytes`. */
+export function createPythonRuntimeFactory(source: PyodideSource): LanguageRuntimeFactory {
+  return {
+    language: "python",
+    memoryFixedAtCreate: true,
+    create: (options) => new PythonRuntime().init(source, options?.memoryBytes ?? 512 * 1048576),
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The worker side of the protocol, platform-free: loads interpreters, runs batches of
+ * steps one after another, keeps the control block up to date for the host's watchdog,
+ * bounds output and results, and reports results (early, in partial flushes, for long
+ * batches) and live output through `post`.
+ */
+import { StepCancelledError } from "../../src/core/errors.js";
+import { diffTrees, treeSize } from "../../src/core/file-tree.js";
+import type { Language } from "../../src/core/languages.js";
+import type { WireStepTask, TaskResult, WorkerEvent, WorkerRequest, WorkerResponse } from "../../src/protocol/messages.js";
+import { CONTROL, clearInterrupt, INTERRUPT_REASON, requestInterrupt } from "../../src/protocol/control-block.js";
+import type { StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
+import { type FactoryMaker, InterpreterSlots } from "./interpreter-slots.js";
+import { StepOutput } from "./step-output.js";
+
+/** How often (ms) live output and finished results of a running batch are sent early. */
+const FLUSH_MS = 40;
+
+/** What the platform's worker entry gives the dispatcher. */
+export interface DispatcherOptions {
+  readonly factories: Readonly<Record<Language, FactoryMaker>>;
+  /** Sends an event to the host while a batch runs. */
+  readonly post: (event: WorkerEvent) => void;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  /** Interpreters whose wasm memory exceeds this after a step are replaced. Default: 256 MiB. */
+  readonly recycleBytes?: number;
+}
+
+function failure(name: string, message: string): StepFailure {
+  return { name, message };
+}
+
+/** Handles the requests of one worker. */
+export class Dispatcher {
+  readonly #slots: InterpreterSlots;
+  readonly #post: DispatcherOptions["post"];
+  readonly #now: () => number;
+
+  constructor(options: DispatcherOptions) {
+    this.#slots = new InterpreterSlots(options.factories, options.recycleBytes ?? 256 * 1048576);
+    this.#post = options.post;
+    this.#now = options.now;
+  }
+
+  /** Runs one request to its response. Never throws for step failures. */
+  async handle(request: WorkerRequest): Promise<WorkerResponse> {
+    if (request.type === "prepare") {
+      const t0 = this.#now();
+      for (const language of request.languages) await this.#slots.prepare(language, request.memoryBytes);
+      return { type: "prepared", languages: request.languages, loadMs: this.#now() - t0 };
+    }
+    const cells = new Int32Array(request.control);
+    const times = new Float64Array(request.control, 0, CONTROL.START_F64 + 1);
+    const results: TaskResult[] = [];
+    let flushed = 0;
+    let lastFlush = this.#now();
+    for (let index = 0; index < request.tasks.length; index++) {
+      const task = request.tasks[index] as WireStepTask;
+      Atomics.store(cells, CONTROL.CURRENT, index);
+      times[CONTROL.START_F64] = Date.now();
+      results.push(await this.#runTask(task, index, request.batchId, cells));
+      const now = this.#now();
+      if (now - lastFlush >= FLUSH_MS && index < request.tasks.length - 1) {
+        // Early copies; the response repeats every result, since the two channels are not ordered.
+        this.#post({ type: "partial", batchId: request.batchId, results: results.slice(flushed) });
+        flushed = results.length;
+        lastFlush = now;
+      }
+    }
+    Atomics.store(cells, CONTROL.CURRENT, -1);
+    return { type: "batch-done", batchId: request.batchId, results };
+  }
+
+  async #runTask(task: WireStepTask, index: number, batchId: number, cells: Int32Array): Promise<TaskResult> {
+    const startedAt = this.#now();
+    const output = new StepOutput(task.limits.outputBytes);
+    const finish = (outcome: StepOutcome): TaskResult => {
+      const finishedAt = this.#now();
+      const reason = Atomics.load(cells, CONTROL.TARGET) === index ? Atomics.load(cells, CONTROL.REASON) : 0;
+      clearInterrupt(cells);
+      const files = outcome.files ?? task.files;
+      let result: TaskResult["outcome"] = outcome.ok ? { ok: true, outputJson: outcome.outputJson } : { ok: false, error: outcome.error };
+      if (output.overflow) {
+        result = { ok: false, error: failure("OutputLimitError", `the step printed more than ${task.limits.outputBytes} characters to ${output.overflow}; the first part is kept`) };
+      } else if (!outcome.ok && reason === INTERRUPT_REASON.TIMEOUT) {
+        result = { ok: false, error: failure("StepTimeoutError", `the step ran longer than its timeout of ${task.timeoutMs / 1000} s and was stopped`) };
+      } else if (!outcome.ok && reason === INTERRUPT_REASON.CANCELLED) {
+        result = { ok: false, error: failure("StepCancelledError", "the step was stopped because the run was cancelled") };
+      } else if (outcome.ok && outcome.outputJson.length > task.limits.resultBytes) {
+        result = { ok: false, error: failure("ResultLimitError", `the step's result is ${outcome.outputJson.length} bytes of JSON; the limit is ${task.limits.resultBytes}`) };
+      } else if (outcome.ok && treeSize(files) > task.limits.workspaceBytes) {
+        result = { ok: false, error: failure("WorkspaceLimitError", `the step left ${treeSize(files)} bytes under /tmp and /workspace; the limit is ${task.limits.workspaceBytes}`) };
+      }
+      return {
+        index,
+        outcome: result,
+        changes: result.ok ? diffTrees(task.files, files) : { upserts: {}, deletes: [] },
+        stdout: output.text("stdout"),
+        stderr: output.text("stderr"),
+        logEvents,
+        logTail: output.takePending(),
+        startedAt,
+        finishedAt,
+      };
+    };
+    if (Atomics.load(cells, CONTROL.CANCEL_BASE + index) !== 0) {
+      return finish({ ok: false, error: failure(StepCancelledError.name, "the run was cancelled before the step started") });
+    }
+    let lastLog = startedAt;
+    let logEvents = 0;
+    const invocation: StepInvocation = {
+      runId: task.runId,
+      stepId: task.stepId,
+      attempt: task.attempt,
+      code: task.code,
+      codeHash: task.codeHash,
+      inputsJson: task.inputsJson,
+      env: task.env,
+      files: task.files,
+      limits: task.limits,
+      interruptBuffer: cells.subarray(CONTROL.FLAG, CONTROL.FLAG + 1),
+      interrupted: () => Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
+      emit: (stream, text) => {
+        if (!output.add(stream, text)) requestInterrupt(cells, index, INTERRUPT_REASON.OUTPUT);
+        const now = this.#now();
+        if (now - lastLog >= FLUSH_MS && output.hasPending) {
+          lastLog = now;
+          for (const chunk of output.takePending()) {
+            logEvents++;
+            this.#post({ type: "log", batchId, index, ...chunk });
+          }
+        }
+      },
+    };
+    let broken = false;
+    try {
+      const runtime = await this.#slots.acquire(task.language, task.runId, task.limits.memoryBytes);
+      return finish(await runtime.run(invocation));
+    } catch (e) {
+      broken = true;
+      const message = e instanceof Error ? e.message : String(e);
+      return finish({ ok: false, error: failure("StepRuntimeError", `the ${task.language} interpreter failed: ${message}`) });
+    } finally {
+      this.#slots.release(task.language, broken);
+    }
+  }
+
+  /** Frees every interpreter. */
+  dispose(): void {
+    this.#slots.dispose();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Entry of a pool worker thread in Node. Loaded by path by piscina; host code never
+ * imports it. Hardens the thread, then serves requests through the dispatcher.
+ */
+import { readFileSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { loadPyodide } from "pyodide";
+import { LuaFactory } from "wasmoon";
+import type { WorkerRequest, WorkerResponse } from "../../src/protocol/messages.js";
+import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
+import { createPythonRuntimeFactory } from "../python/python-runtime.js";
+import { Dispatcher } from "./dispatcher.js";
+import { hardenWorkerGlobals, withHostGlobals } from "./harden-worker.js";
+import type { LanguageRuntimeFactory } from "./language-runtime.js";
+
+/** What the pool passes to each worker. */
+export interface NodeWorkerData {
+  /** Path of the cached Pyodide memory snapshot, if one exists. */
+  readonly pyodideSnapshotPath?: string;
+  /** Path of busybox.wasm for shell steps. */
+  readonly busyboxWasmPath?: string;
+}
+
+const data = (workerData ?? {}) as NodeWorkerData;
+let snapshot: Promise<Uint8Array | undefined> | undefined;
+
+function shellFactory(): LanguageRuntimeFactory {
+  let inner: Promise<LanguageRuntimeFactory> | undefined;
+  return {
+    language: "shell",
+    create: async (options) => {
+      inner ??= import("../shell/index.js").then((m) => m.createShellRuntimeFactory({ loadWasm: async () => readFileSync(data.busyboxWasmPath as string) }));
+      return (await inner).create(options);
+    },
+  };
+}
+
+const dispatcher = new Dispatcher({
+  factories: {
+    python: () =>
+      createPythonRuntimeFactory({
+        loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
+        snapshot: () => {
+          snapshot ??= Promise.resolve(data.pyodideSnapshotPath ? new Uint8Array(readFileSync(data.pyodideSnapshotPath)) : undefined);
+          return snapshot;
+        },
+      }),
+    lua: () =>
+      createLuaRuntimeFactory({
+        createLuaFactory: () =>
+          withHostGlobals(async () => {
+            const factory = new LuaFactory();
+            await factory.getLuaModule();
+            return factory;
+          }),
+      }),
+    shell: shellFactory,
+  },
+  post: (event) => parentPort?.postMessage(event),
+  now: () => performance.timeOrigin + performance.now(),
+});
+
+hardenWorkerGlobals();
+
+/** piscina calls this for every task. */
+export default function handle(request: WorkerRequest): Promise<WorkerResponse> {
+  return dispatcher.handle(request);
+}

@@ -1,0 +1,87 @@
+/**
+ * The workspace of one step for runtimes without a file system of their own (Lua):
+ * `/tmp` and `/workspace` as a path-to-bytes map, text in and out, size-bounded.
+ */
+import { type FileTree, isWorkspacePath } from "../fs/file-tree.js";
+
+type Ok = { ok: true; value: string | undefined };
+type Fail = { ok: false; error: string };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Resolves `path` against /workspace and removes `.`/`..`; undefined if it leaves the workspace roots. */
+export function normalizeWorkspacePath(path: string): string | undefined {
+  const absolute = path.startsWith("/") ? path : `/workspace/${path}`;
+  const parts: string[] = [];
+  for (const part of absolute.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  const clean = `/${parts.join("/")}`;
+  return isWorkspacePath(clean) ? clean : undefined;
+}
+
+/** A mutable copy of a step's files. */
+export class StepFiles {
+  readonly #tree: FileTree;
+  readonly #limit: number;
+  #size = 0;
+
+  constructor(initial: FileTree, limitBytes: number) {
+    this.#tree = { ...initial };
+    this.#limit = limitBytes;
+    for (const data of Object.values(initial)) if (data) this.#size += data.byteLength;
+  }
+
+  /** The files now. */
+  tree(): FileTree {
+    return this.#tree;
+  }
+
+  /** Runs one operation by name: `read`, `write`, `remove` or `list`. */
+  call(op: string, rawPath: string, data: string | undefined): Ok | Fail {
+    const path = normalizeWorkspacePath(rawPath || "/workspace");
+    if (!path) return { ok: false, error: `${rawPath}: only files under /tmp and /workspace can be used` };
+    switch (op) {
+      case "read": {
+        const bytes = this.#tree[path];
+        if (bytes === undefined) return { ok: false, error: `${rawPath}: no such file` };
+        if (bytes === null) return { ok: false, error: `${rawPath}: is a directory` };
+        return { ok: true, value: decoder.decode(bytes) };
+      }
+      case "write": {
+        if (this.#tree[path] === null) return { ok: false, error: `${rawPath}: is a directory` };
+        const bytes = encoder.encode(data ?? "");
+        const old = this.#tree[path];
+        const size = this.#size - (old ? old.byteLength : 0) + bytes.byteLength;
+        if (size > this.#limit) return { ok: false, error: `WorkspaceLimitError: writing ${rawPath} would take the workspace over its limit of ${this.#limit} bytes` };
+        this.#size = size;
+        this.#tree[path] = bytes;
+        for (let dir = path.slice(0, path.lastIndexOf("/")); dir.includes("/", 1); dir = dir.slice(0, dir.lastIndexOf("/"))) {
+          if (!(dir in this.#tree)) this.#tree[dir] = null;
+        }
+        return { ok: true, value: undefined };
+      }
+      case "remove": {
+        const old = this.#tree[path];
+        if (old === undefined) return { ok: false, error: `${rawPath}: no such file` };
+        for (const p of Object.keys(this.#tree)) {
+          if (p === path || p.startsWith(`${path}/`)) {
+            this.#size -= this.#tree[p]?.byteLength ?? 0;
+            delete this.#tree[p];
+          }
+        }
+        return { ok: true, value: undefined };
+      }
+      case "list": {
+        const prefix = `${path}/`;
+        const names = Object.keys(this.#tree).filter((p) => p.startsWith(prefix)).sort();
+        return { ok: true, value: JSON.stringify(names) };
+      }
+      default:
+        return { ok: false, error: `unknown file operation ${op}` };
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The TypeScript ways to define a workflow: {@link defineWorkflow} for an object in the
+ * file format, and {@link workflow} for a fluent builder. Both validate like the loaders.
+ */
+import type { StepDefaults, StepSpec, WorkflowSpec } from "./schema.js";
+import { parseWorkflowOrThrow } from "./validate.js";
+import type { WorkflowDefinition } from "./workflow.js";
+
+/**
+ * Validates a workflow written as a TypeScript object with the fields of the file format.
+ * @throws WorkflowValidationError naming every problem.
+ */
+export function defineWorkflow(spec: WorkflowSpec): WorkflowDefinition {
+  return parseWorkflowOrThrow(spec, { source: spec.name ?? "defineWorkflow" });
+}
+
+/** Step settings for the builder's language shortcuts (everything but `language` and `code`). */
+export type BuilderStepOptions = Omit<StepSpec, "language" | "code" | "file">;
+
+/** A fluent workflow builder; {@link WorkflowBuilder.build} validates. */
+export class WorkflowBuilder {
+  readonly #spec: { name: string; description?: string; defaults?: StepDefaults; concurrency?: number };
+  readonly #steps: Record<string, StepSpec> = {};
+
+  constructor(name: string) {
+    this.#spec = { name };
+  }
+
+  /** Sets the description. */
+  description(text: string): this {
+    this.#spec.description = text;
+    return this;
+  }
+
+  /** Sets defaults for every step. */
+  defaults(defaults: StepDefaults): this {
+    this.#spec.defaults = defaults;
+    return this;
+  }
+
+  /** Sets the most steps running at once. */
+  concurrency(n: number): this {
+    this.#spec.concurrency = n;
+    return this;
+  }
+
+  /**
+   * Adds a step in the file format's fields.
+   * @throws Error when the id was already added.
+   */
+  step(id: string, spec: StepSpec): this {
+    if (Object.hasOwn(this.#steps, id)) throw new Error(`workflow builder: step '${id}' was added twice; step ids must be unique`);
+    this.#steps[id] = spec;
+    return this;
+  }
+
+  /** Adds a Python step (`def run(inputs): ...`). */
+  python(id: string, code: string, options: BuilderStepOptions = {}): this {
+    return this.step(id, { ...options, language: "python", code });
+  }
+
+  /** Adds a Lua step (`function run(inputs) ... end`). */
+  lua(id: string, code: string, options: BuilderStepOptions = {}): this {
+    return this.step(id, { ...options, language: "lua", code });
+  }
+
+  /** Adds a shell step. */
+  shell(id: string, code: string, options: BuilderStepOptions = {}): this {
+    return this.step(id, { ...options, language: "shell", code });
+  }
+
+  /**
+   * Validates and returns the workflow.
+   * @throws WorkflowValidationError naming every problem.
+   */
+  build(): WorkflowDefinition {
+    return defineWorkflow({ ...this.#spec, steps: { ...this.#steps } });
+  }
+}
+
+/** Starts a fluent workflow definition: `workflow("etl").python("fetch", code).lua(...).build()`. */
+export function workflow(name: string): WorkflowBuilder {
+  return new WorkflowBuilder(name);
+}

@@ -1,0 +1,29 @@
+/** Events of a run, the same in Node and in the browser. Times are epoch milliseconds. */
+import type { SerializedError } from "./errors.js";
+import type { RunReport, RunStatus } from "./report.js";
+
+interface StepEventBase {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly time: number;
+}
+
+/** Everything a run tells while it goes. */
+export type RunEvent =
+  | { readonly type: "run-started"; readonly runId: string; readonly workflow: string; readonly steps: readonly string[]; readonly time: number }
+  | (StepEventBase & { readonly type: "step-started"; readonly attempt: number })
+  | (StepEventBase & { readonly type: "log"; readonly attempt: number; readonly stream: "stdout" | "stderr"; readonly text: string })
+  | (StepEventBase & {
+      readonly type: "step-retrying";
+      readonly attempt: number;
+      readonly error: SerializedError;
+      readonly delayMs: number;
+    })
+  | (StepEventBase & { readonly type: "step-succeeded"; readonly attempt: number; readonly durationMs: number })
+  | (StepEventBase & { readonly type: "step-failed"; readonly attempt: number; readonly error: SerializedError })
+  | (StepEventBase & { readonly type: "step-skipped"; readonly reason: string })
+  | (StepEventBase & { readonly type: "step-cancelled"; readonly reason: string })
+  | { readonly type: "run-finished"; readonly runId: string; readonly status: RunStatus; readonly time: number; readonly report: RunReport };
+
+/** The `type` of a {@link RunEvent}. */
+export type RunEventType = RunEvent["type"];

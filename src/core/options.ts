@@ -1,0 +1,93 @@
+/**
+ * Engine and run options: public `*Options` with every field optional and a documented
+ * default, resolved once into a complete form; bad values fail with `options.x must be ...`.
+ */
+import type { RunEvent } from "./events.js";
+import type { CancelSignal } from "./platform.js";
+
+/** Limits and defaults every step gets unless its workflow or the step sets its own. */
+export interface EngineOptions {
+  /** Workers in the pool. Default: the number of cores. */
+  readonly threads?: number;
+  /** Most steps dispatched at once per run. Default: `threads`. */
+  readonly concurrency?: number;
+  /** Seconds a step may run when it sets no `timeout`. Default: 300. */
+  readonly timeout?: number;
+  /** Megabytes of memory a step may use when it sets no `memory`. Default: 512. */
+  readonly memory?: number;
+  /** Bytes of stdout and of stderr kept per step; more fails the step (OutputLimitError). Default: 1 MiB. */
+  readonly outputLimit?: number;
+  /** Bytes of a step's JSON result; more fails the step (ResultLimitError). Default: 16 MiB. */
+  readonly resultLimit?: number;
+  /** Processes a shell step may have alive at once (ProcessLimitError). Default: 64. */
+  readonly processLimit?: number;
+  /** Bytes under /tmp and /workspace a run may hold (WorkspaceLimitError). Default: 64 MiB. */
+  readonly workspaceLimit?: number;
+}
+
+/** {@link EngineOptions} with every default applied. */
+export interface ResolvedEngineOptions {
+  readonly threads: number;
+  readonly concurrency: number;
+  readonly timeout: number;
+  readonly memory: number;
+  readonly outputLimit: number;
+  readonly resultLimit: number;
+  readonly processLimit: number;
+  readonly workspaceLimit: number;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Aborting cancels the run: running steps are stopped, the rest not started. */
+  readonly signal?: CancelSignal;
+  /** Called for every event of the run. */
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Most steps at once. Default: the workflow's `concurrency`, else the engine's. */
+  readonly concurrency?: number;
+  /** Stop starting new steps after the first failure. Default: false. */
+  readonly failFast?: boolean;
+  /** Seconds a step may run when neither it nor its workflow sets a `timeout`. Default: the engine's. */
+  readonly timeout?: number;
+  /** The run's id. Default: a new random id. */
+  readonly runId?: string;
+}
+
+function positive(name: string, value: unknown, integer: boolean): void {
+  const okNumber = typeof value === "number" && Number.isFinite(value) && value > 0;
+  if (!okNumber || (integer && !Number.isInteger(value))) {
+    throw new TypeError(`options.${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(value)}`);
+  }
+}
+
+const INTEGER_FIELDS = ["threads", "concurrency", "outputLimit", "resultLimit", "processLimit", "workspaceLimit"];
+
+/**
+ * Applies defaults and checks every field.
+ * @param cores the platform's core count, the default for `threads`.
+ * @throws TypeError naming the bad field.
+ */
+export function resolveEngineOptions(options: EngineOptions, cores: number): ResolvedEngineOptions {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (!["threads", "concurrency", "timeout", "memory", ...INTEGER_FIELDS].includes(key)) continue;
+    positive(key, value, INTEGER_FIELDS.includes(key));
+  }
+  const threads = options.threads ?? Math.max(1, cores);
+  return {
+    threads,
+    concurrency: options.concurrency ?? threads,
+    timeout: options.timeout ?? 300,
+    memory: options.memory ?? 512,
+    outputLimit: options.outputLimit ?? 1024 * 1024,
+    resultLimit: options.resultLimit ?? 16 * 1024 * 1024,
+    processLimit: options.processLimit ?? 64,
+    workspaceLimit: options.workspaceLimit ?? 64 * 1024 * 1024,
+  };
+}
+
+/** Checks the fields of {@link RunOptions} that carry numbers. */
+export function checkRunOptions(options: RunOptions): void {
+  if (options.concurrency !== undefined) positive("concurrency", options.concurrency, true);
+  if (options.timeout !== undefined) positive("timeout", options.timeout, false);
+}

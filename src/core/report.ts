@@ -1,0 +1,68 @@
+/**
+ * The run report: what `engine.run` returns and what `sandflow run --json` prints.
+ * One zod schema; the JSON Schema shipped in schemas/ is generated from it.
+ */
+import { z } from "zod";
+import { LANGUAGES } from "./languages.js";
+
+const errorInfoSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+});
+
+/** Final state of a step in a report. */
+export const STEP_STATUSES = ["succeeded", "failed", "skipped", "cancelled"] as const;
+/** Final state of a run. */
+export const RUN_STATUSES = ["succeeded", "failed", "cancelled"] as const;
+
+/** One step in the run report. */
+export const stepReportSchema = z.object({
+  status: z.enum(STEP_STATUSES),
+  language: z.enum(LANGUAGES),
+  output: z.unknown(),
+  stdout: z.string(),
+  stderr: z.string(),
+  error: errorInfoSchema.nullable(),
+  attempts: z.int().min(0),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  durationMs: z.number().nullable(),
+});
+
+/** The report of a run that started. Times are epoch milliseconds. */
+export const runReportSchema = z.object({
+  workflow: z.string(),
+  runId: z.string().min(1),
+  status: z.enum(RUN_STATUSES),
+  startedAt: z.number(),
+  finishedAt: z.number(),
+  durationMs: z.number().min(0),
+  steps: z.record(z.string(), stepReportSchema),
+});
+
+/** What `--json` prints for a workflow that failed validation. */
+export const invalidReportSchema = z.object({
+  status: z.literal("invalid"),
+  error: errorInfoSchema.extend({
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+/** One step in the run report. */
+export type StepReport = z.infer<typeof stepReportSchema>;
+/** The report of a run. */
+export type RunReport = z.infer<typeof runReportSchema>;
+/** The report printed for an invalid workflow. */
+export type InvalidReport = z.infer<typeof invalidReportSchema>;
+/** Final state of a step. */
+export type StepStatus = (typeof STEP_STATUSES)[number];
+/** Final state of a run. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The JSON Schema (draft 2020-12) of everything `sandflow run --json` may print. */
+export function runReportJsonSchema(): Record<string, unknown> {
+  const schema = z.union([runReportSchema, invalidReportSchema]).meta({
+    title: "sandflow run report (the CLI's --json output and the browser API's result)",
+  });
+  return z.toJSONSchema(schema, { target: "draft-2020-12" }) as Record<string, unknown>;
+}

@@ -1,0 +1,73 @@
+/**
+ * The workflow file format as one zod schema: the single source of truth for the Lua,
+ * YAML, JSON and TypeScript forms, and for the JSON Schema shipped for editors.
+ * Field names follow the hybrid engines' Lua format (`depends_on`, `retry_delay`, ...).
+ */
+import { z } from "zod";
+import { LANGUAGE_ALIASES } from "./languages.js";
+
+/** Step ids: a letter or `_` first, then letters, digits, `_`, `-` or `.`; at most 128 characters. */
+export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+const languageName = z.enum(Object.keys(LANGUAGE_ALIASES) as [string, ...string[]]).meta({
+  description: "Step language: python, lua or shell (sh and bash are aliases of shell).",
+});
+
+/** Fields a step may set and `defaults` may give for every step. */
+const stepSettings = {
+  language: languageName.optional(),
+  timeout: z.number().positive().meta({ description: "Seconds before the step is stopped." }).optional(),
+  retries: z.int().min(0).max(100).meta({ description: "Extra attempts after a failure." }).optional(),
+  retry_delay: z.number().min(0).meta({ description: "Seconds to wait before the first retry." }).optional(),
+  retry_backoff: z
+    .number()
+    .min(1)
+    .meta({ description: "Multiplier applied to the delay after each retry." })
+    .optional(),
+  memory: z.number().positive().meta({ description: "Memory limit in MB." }).optional(),
+  env: z
+    .record(z.string(), z.string())
+    .meta({ description: "Environment variables for the step (strings)." })
+    .optional(),
+};
+
+/** One step as written in a workflow file. */
+export const stepSpecSchema = z.strictObject({
+  ...stepSettings,
+  code: z.string().meta({ description: "The step's source code." }).optional(),
+  file: z
+    .string()
+    .meta({ description: "Path of the step's source, relative to the workflow file and inside its folder." })
+    .optional(),
+  depends_on: z
+    .array(z.string())
+    .meta({ description: "Ids of the steps whose outputs this step takes as inputs." })
+    .optional(),
+  description: z.string().optional(),
+});
+
+/** Workflow-wide defaults for step settings. */
+export const stepDefaultsSchema = z.strictObject(stepSettings);
+
+/** A workflow as written in a file (before normalisation). */
+export const workflowSpecSchema = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    defaults: stepDefaultsSchema.optional(),
+    concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
+    steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
+  })
+  .meta({ title: "sandflow workflow", description: "A DAG of Python, Lua and shell steps." });
+
+/** A step as written in a workflow file. */
+export type StepSpec = z.input<typeof stepSpecSchema>;
+/** Workflow-wide step defaults as written in a workflow file. */
+export type StepDefaults = z.input<typeof stepDefaultsSchema>;
+/** A workflow as written in a file or passed to `defineWorkflow`. */
+export type WorkflowSpec = z.input<typeof workflowSpecSchema>;
+
+/** The JSON Schema (draft 2020-12) of workflow files, generated from {@link workflowSpecSchema}. */
+export function workflowJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(workflowSpecSchema, { target: "draft-2020-12" }) as Record<string, unknown>;
+}

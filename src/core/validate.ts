@@ -1,0 +1,164 @@
+/**
+ * Turns a raw workflow value (from any loader or `defineWorkflow`) into a
+ * {@link WorkflowDefinition}, or a {@link WorkflowValidationError} that lists every
+ * problem with its place. Nothing runs before this succeeds.
+ */
+import type { z } from "zod";
+import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
+import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
+import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
+import { err, ok, type Result } from "./result.js";
+import { STEP_ID_PATTERN, type StepSpec, stepDefaultsSchema, stepSpecSchema, workflowSpecSchema } from "./schema.js";
+import { didYouMean } from "./suggest.js";
+import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+
+/** Options of {@link parseWorkflow}. */
+export interface ParseWorkflowOptions {
+  /** Where the workflow came from, for messages. Default: none. */
+  readonly source?: string;
+  /** Name used when the workflow has none. Default: `"workflow"`. */
+  readonly fallbackName?: string;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Formats a zod path as `steps.fetch.depends_on[0]` (odd keys quoted). */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(String(key))) out += out ? `.${String(key)}` : String(key);
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === "object") return "a table/object";
+  return `${typeof value} ${String(value)}`;
+}
+
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(workflowSpecSchema.shape);
+  if (path[0] === "defaults") return Object.keys(stepDefaultsSchema.shape);
+  return Object.keys(stepSpecSchema.shape);
+}
+
+function zodIssues(error: z.ZodError): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  for (const issue of error.issues) {
+    const path = formatPath(issue.path);
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const where = formatPath([...issue.path, key]);
+        out.push({ path: where, message: `unknown field '${key}'${didYouMean(key, knownKeys(issue.path))}` });
+      }
+    } else if (issue.code === "invalid_type") {
+      const input = (issue as { input?: unknown }).input;
+      const got = input === undefined ? "nothing" : describe(input);
+      const needed = issue.expected === "record" ? "a table/object" : issue.expected;
+      out.push({ path, message: input === undefined ? `is required (${needed})` : `expected ${needed}, got ${got}` });
+    } else if (issue.code === "invalid_value" && issue.path.at(-1) === "language") {
+      const input = (issue as { input?: unknown }).input;
+      out.push({
+        path,
+        message: `unknown language ${JSON.stringify(input)}${didYouMean(String(input), Object.keys(LANGUAGE_ALIASES))}; expected one of ${Object.keys(LANGUAGE_ALIASES).join(", ")}`,
+      });
+    } else out.push({ path, message: issue.message });
+  }
+  return out;
+}
+
+/** Checks a relative path given in a workflow file: no absolute path, no `..`, no empty parts. */
+export function relativePathProblem(file: string): string | undefined {
+  if (file.length === 0) return "is empty";
+  if (file.startsWith("/") || /^[A-Za-z]:/.test(file) || file.startsWith("\\")) return "must be relative to the workflow file";
+  if (file.includes("\\")) return "must use / as separator";
+  if (file.includes("\0")) return "contains a NUL byte";
+  if (file.split("/").some((part) => part === "..")) return "must stay inside the workflow's folder (no '..')";
+  return undefined;
+}
+
+function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (!STEP_ID_PATTERN.test(id)) {
+    issues.push({
+      path: formatPath(["steps", id]),
+      message: `step id ${JSON.stringify(id)} must start with a letter or '_' and hold only letters, digits, '_', '-' or '.' (at most 128)`,
+    });
+  }
+  const at = (field: string) => formatPath(["steps", id, field]);
+  if (spec.code === undefined && spec.file === undefined) issues.push({ path: formatPath(["steps", id]), message: "needs 'code' or 'file'" });
+  if (spec.code !== undefined && spec.file !== undefined) issues.push({ path: formatPath(["steps", id]), message: "has both 'code' and 'file'; give one" });
+  if (spec.file !== undefined) {
+    const problem = relativePathProblem(spec.file);
+    if (problem) issues.push({ path: at("file"), message: `${JSON.stringify(spec.file)} ${problem}` });
+  }
+  return issues;
+}
+
+function envIssues(env: Record<string, string> | undefined, path: PropertyKey[]): ValidationIssue[] {
+  return Object.keys(env ?? {})
+    .filter((name) => !ENV_NAME.test(name))
+    .map((name) => ({ path: formatPath([...path, name]), message: `environment variable name ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*` }));
+}
+
+/** Validates and normalises a raw workflow value. */
+export function parseWorkflow(raw: unknown, options: ParseWorkflowOptions = {}): Result<WorkflowDefinition, WorkflowValidationError> {
+  const fail = (issues: ValidationIssue[]) => err(new WorkflowValidationError(issues, options.source));
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return fail([{ path: "", message: `a workflow must be a table/object with a 'steps' field, got ${describe(raw)}` }]);
+  }
+  const parsed = workflowSpecSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) return fail(zodIssues(parsed.error));
+  const spec = parsed.data;
+  const issues: ValidationIssue[] = [];
+  const ids = Object.keys(spec.steps);
+  if (ids.length === 0) issues.push({ path: "steps", message: "the workflow has no steps" });
+  for (const id of ids) issues.push(...stepIssues(id, spec.steps[id] as StepSpec));
+  issues.push(...envIssues(spec.defaults?.env, ["defaults", "env"]));
+  for (const id of ids) issues.push(...envIssues(spec.steps[id]?.env, ["steps", id, "env"]));
+  const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
+  issues.push(...dependencyIssues(deps));
+  for (const cycle of findCycles(deps)) {
+    issues.push({ path: `steps.${cycle[0]}.depends_on`, message: `dependency cycle: ${cycle.join(" -> ")}` });
+  }
+  if (issues.length > 0) return fail(issues);
+
+  const d = spec.defaults ?? {};
+  const steps: StepDefinition[] = topologicalOrder(deps).map((id) => {
+    const s = spec.steps[id] as StepSpec;
+    const language: Language = LANGUAGE_ALIASES[s.language ?? d.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
+    return {
+      id,
+      language,
+      code: s.code,
+      file: s.file,
+      dependsOn: s.depends_on ?? [],
+      timeout: s.timeout ?? d.timeout,
+      retries: s.retries ?? d.retries ?? 0,
+      retryDelay: s.retry_delay ?? d.retry_delay ?? 0,
+      retryBackoff: s.retry_backoff ?? d.retry_backoff ?? 1,
+      memory: s.memory ?? d.memory,
+      env: { ...d.env, ...s.env },
+      description: s.description,
+    };
+  });
+  return ok({
+    name: spec.name ?? options.fallbackName ?? "workflow",
+    description: spec.description,
+    concurrency: spec.concurrency,
+    steps,
+    source: options.source,
+  });
+}
+
+/** Like {@link parseWorkflow} but throws the {@link WorkflowValidationError}. */
+export function parseWorkflowOrThrow(raw: unknown, options: ParseWorkflowOptions = {}): WorkflowDefinition {
+  const result = parseWorkflow(raw, options);
+  if (!result.ok) throw result.error;
+  return result.value;
+}

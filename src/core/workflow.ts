@@ -1,0 +1,43 @@
+/**
+ * The validated, normalised workflow model every loader produces, and the step
+ * definition the scheduler runs.
+ */
+import type { Language } from "./languages.js";
+
+/** One step after validation: aliases resolved, defaults applied. Times in seconds, memory in MB. */
+export interface StepDefinition {
+  readonly id: string;
+  readonly language: Language;
+  /** Source code; `undefined` until a `file` step's code is read by a loader. */
+  readonly code: string | undefined;
+  /** Path of the source relative to the workflow file, when the step names one. */
+  readonly file: string | undefined;
+  readonly dependsOn: readonly string[];
+  readonly timeout: number | undefined;
+  readonly retries: number;
+  readonly retryDelay: number;
+  readonly retryBackoff: number;
+  readonly memory: number | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly description: string | undefined;
+}
+
+/** A workflow ready to run: its steps in a topological order (ties broken by id). */
+export interface WorkflowDefinition {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly concurrency: number | undefined;
+  readonly steps: readonly StepDefinition[];
+  /** Where it came from (a file path or a label), for messages. */
+  readonly source: string | undefined;
+}
+
+/** The steps of a workflow keyed by id. */
+export function stepsById(workflow: WorkflowDefinition): Map<string, StepDefinition> {
+  return new Map(workflow.steps.map((s) => [s.id, s]));
+}
+
+/** The languages a workflow uses (Pyodide is loaded only when Python is among them). */
+export function languagesOf(workflow: WorkflowDefinition): Set<Language> {
+  return new Set(workflow.steps.map((s) => s.language));
+}

@@ -1,0 +1,47 @@
+/**
+ * sandflow's platform-independent API: workflow definitions, validation, the engine's
+ * types, errors and schemas. `createEngine` comes from the platform entry (`sandflow` in
+ * Node, `sandflow/browser` in a browser), which re-exports everything here.
+ */
+export { defineWorkflow, type BuilderStepOptions, WorkflowBuilder, workflow } from "./core/builder.js";
+export { type Engine, type EngineHost, RunHandle } from "./core/engine.js";
+export {
+  InvalidResultError,
+  MemoryLimitError,
+  OutputLimitError,
+  ProcessLimitError,
+  ResultLimitError,
+  rebuildError,
+  SandflowError,
+  type SerializedError,
+  serializeError,
+  StepCancelledError,
+  StepError,
+  StepRuntimeError,
+  StepTimeoutError,
+  UpstreamFailedError,
+  type ValidationIssue,
+  WorkerCrashedError,
+  WorkflowLoadError,
+  WorkflowValidationError,
+  WorkspaceLimitError,
+} from "./core/errors.js";
+export type { RunEvent, RunEventType } from "./core/events.js";
+export { LANGUAGES, type Language } from "./core/languages.js";
+export { detectFormat, type LuaWorkflowEvaluator, parseWorkflowSource, type WorkflowFormat } from "./core/loaders/parse-source.js";
+export type { EngineOptions, ResolvedEngineOptions, RunOptions } from "./core/options.js";
+export {
+  type InvalidReport,
+  invalidReportSchema,
+  type RunReport,
+  runReportJsonSchema,
+  runReportSchema,
+  type RunStatus,
+  type StepReport,
+  stepReportSchema,
+  type StepStatus,
+} from "./core/report.js";
+export type { Result } from "./core/result.js";
+export { type StepDefaults, type StepSpec, type WorkflowSpec, workflowJsonSchema, workflowSpecSchema } from "./core/schema.js";
+export { parseWorkflow } from "./core/validate.js";
+export type { StepDefinition, WorkflowDefinition } from "./core/workflow.js";

@@ -1,0 +1,84 @@
+/**
+ * Reading workflow files in Node: size-checked, parsed by format, and the code of `file`
+ * steps read from inside the workflow's folder only (no absolute paths, no `..`, no
+ * symlink that leads out), since the workflow file is untrusted.
+ */
+import { readFile, realpath, stat } from "node:fs/promises";
+import { LuaFactory } from "wasmoon";
+import { createLuaWorkflowEvaluator } from "../../runtimes/lua/workflow-evaluator.js";
+import { dirname, relative, resolve, sep } from "node:path";
+import { type ValidationIssue, WorkflowLoadError, WorkflowValidationError } from "../core/errors.js";
+import { DEFAULT_MAX_SOURCE_BYTES, type LuaWorkflowEvaluator, type WorkflowFormat, parseWorkflowSource } from "../core/loaders/parse-source.js";
+import { err, ok, type Result } from "../core/result.js";
+import type { StepDefinition, WorkflowDefinition } from "../core/workflow.js";
+
+/** Options of {@link loadWorkflowFile}. */
+export interface LoadWorkflowFileOptions {
+  /** Evaluates Lua workflow files. Default: a shared evaluator with the default budgets. */
+  readonly luaEvaluator?: LuaWorkflowEvaluator;
+  /** Default: from the file's extension, else detected. */
+  readonly format?: WorkflowFormat;
+  /** Largest workflow file and largest step file, in bytes. Default: 1 MiB. */
+  readonly maxBytes?: number;
+}
+
+let sharedEvaluator: LuaWorkflowEvaluator | undefined;
+function defaultEvaluator(): LuaWorkflowEvaluator {
+  sharedEvaluator ??= createLuaWorkflowEvaluator(() => new LuaFactory());
+  return sharedEvaluator;
+}
+
+async function readBounded(path: string, maxBytes: number, what: string): Promise<string> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new WorkflowLoadError(`${what} ${path} is not a file`);
+  if (info.size > maxBytes) throw new WorkflowLoadError(`${what} ${path} is ${info.size} bytes; the limit is ${maxBytes}`);
+  return readFile(path, "utf8");
+}
+
+async function stepCode(folder: string, step: StepDefinition, maxBytes: number): Promise<Result<string, ValidationIssue>> {
+  const path = `steps.${step.id}.file`;
+  const target = resolve(folder, step.file as string);
+  try {
+    const real = await realpath(target);
+    const rel = relative(folder, real);
+    if (rel.startsWith(`..${sep}`) || rel === ".." || resolve(folder, rel) !== real) {
+      return err({ path, message: `${JSON.stringify(step.file)} leads outside the workflow's folder (through a symlink)` });
+    }
+    return ok(await readBounded(real, maxBytes, "step file"));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const message = code === "ENOENT" ? "no such file" : (e as Error).message;
+    return err({ path, message: `${JSON.stringify(step.file)}: ${message}` });
+  }
+}
+
+/** Reads, parses and validates a workflow file, and reads the code of its `file` steps. */
+export async function loadWorkflowFile(path: string, options: LoadWorkflowFileOptions = {}): Promise<Result<WorkflowDefinition, WorkflowLoadError | WorkflowValidationError>> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
+  let text: string;
+  try {
+    text = await readBounded(path, maxBytes, "workflow file");
+  } catch (e) {
+    if (e instanceof WorkflowLoadError) return err(e);
+    const code = (e as NodeJS.ErrnoException).code;
+    return err(new WorkflowLoadError(code === "ENOENT" ? `${path}: no such file` : `${path}: ${(e as Error).message}`));
+  }
+  const parsed = await parseWorkflowSource(text, { source: path, luaEvaluator: options.luaEvaluator ?? defaultEvaluator(), maxBytes, ...(options.format ? { format: options.format } : {}) });
+  if (!parsed.ok) return parsed;
+  const workflow = parsed.value;
+  if (!workflow.steps.some((s) => s.file !== undefined)) return parsed;
+  const folder = await realpath(dirname(resolve(path)));
+  const issues: ValidationIssue[] = [];
+  const steps: StepDefinition[] = [];
+  for (const step of workflow.steps) {
+    if (step.file === undefined) {
+      steps.push(step);
+      continue;
+    }
+    const code = await stepCode(folder, step, maxBytes);
+    if (code.ok) steps.push({ ...step, code: code.value });
+    else issues.push(code.error);
+  }
+  if (issues.length > 0) return err(new WorkflowValidationError(issues, path));
+  return ok({ ...workflow, steps });
+}

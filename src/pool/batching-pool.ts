@@ -1,0 +1,358 @@
+/**
+ * A {@link StepPool} over a {@link WorkerTransport}: queues step attempts, packs steps
+ * known to be fast into batches (one message carries many steps), and runs a watchdog
+ * that enforces timeouts and cancellation through each batch's control block: first a
+ * soft interrupt the runtime notices, then, after a grace period, the worker is killed
+ * (the transport replaces it) and the batch's other steps are queued again.
+ */
+import type { SerializedError } from "../core/errors.js";
+import type { Language } from "../core/languages.js";
+import type { CancelSignal } from "../core/platform.js";
+import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "../core/step-pool.js";
+import { CONTROL, createControlBlock, INTERRUPT_REASON, requestInterrupt } from "../protocol/control-block.js";
+import { type TaskResult, type WorkerEvent, type WorkerResponse, workerEventSchema, workerResponseSchema } from "../protocol/messages.js";
+import type { SentRequest, WorkerTransport } from "./transport.js";
+
+/** Tuning of a {@link BatchingPool}; every field optional. */
+export interface BatchingPoolOptions {
+  /** Most steps per batch. Default: 64. */
+  readonly maxBatch?: number;
+  /** Steps whose source ran faster than this (ms, moving average) may share a batch. Default: 2. */
+  readonly fastStepMs?: number;
+  /** Milliseconds between a soft interrupt and killing the worker. Default: 250. */
+  readonly graceMs?: number;
+  /** Milliseconds between watchdog checks. Default: 20. */
+  readonly watchdogMs?: number;
+  /** Memory limit interpreters are prepared with. Default: 512 MiB. */
+  readonly prepareMemoryBytes?: number;
+}
+
+interface Pending {
+  readonly task: StepTask;
+  readonly resolve: (result: StepTaskResult) => void;
+  readonly onLog: StepRunOptions["onLog"];
+  readonly signal: CancelSignal | undefined;
+  readonly onAbort: () => void;
+  done: boolean;
+  cancelled: boolean;
+  batch: Batch | undefined;
+  index: number;
+  /** Log events received, and a result held back until the events it counts have arrived. */
+  logsSeen: number;
+  held: { result: TaskResult; timer: ReturnType<typeof setTimeout> } | undefined;
+}
+
+interface Batch {
+  readonly id: number;
+  readonly items: Pending[];
+  readonly cells: Int32Array;
+  readonly times: Float64Array;
+  sent: SentRequest | undefined;
+  interrupt: { index: number; at: number; reason: number } | undefined;
+  killed: { index: number; reason: number } | undefined;
+}
+
+function failed(name: string, message: string, now: number): StepTaskResult {
+  return { outcome: { ok: false, error: { name, message } }, changes: { upserts: {}, deletes: [] }, stdout: "", stderr: "", startedAt: now, finishedAt: now };
+}
+
+/** Steps on workers, batched, with timeouts enforced. */
+export class BatchingPool implements StepPool {
+  readonly threads: number;
+  readonly #transport: WorkerTransport;
+  readonly #maxBatch: number;
+  readonly #fastMs: number;
+  readonly #graceMs: number;
+  readonly #watchdogMs: number;
+  readonly #prepareMemory: number;
+  readonly #queue: Pending[] = [];
+  #queueHead = 0;
+  readonly #batches = new Map<number, Batch>();
+  /** Batches whose steps may still receive log events (outlive #batches by a little). */
+  readonly #logBatches = new Map<number, Batch>();
+  readonly #durations = new Map<string, number>();
+  #nextBatchId = 1;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #dispatchScheduled = false;
+
+  constructor(transport: WorkerTransport, options: BatchingPoolOptions = {}) {
+    this.#transport = transport;
+    this.threads = transport.threads;
+    this.#maxBatch = options.maxBatch ?? 64;
+    this.#fastMs = options.fastStepMs ?? 2;
+    this.#graceMs = options.graceMs ?? 250;
+    this.#watchdogMs = options.watchdogMs ?? 20;
+    this.#prepareMemory = options.prepareMemoryBytes ?? 512 * 1048576;
+    transport.onEvent((event) => this.#onEvent(event));
+  }
+
+  run(task: StepTask, options: StepRunOptions = {}): Promise<StepTaskResult> {
+    if (this.#closed) return Promise.reject(new Error("the step pool is closed"));
+    return new Promise((resolve) => {
+      const pending: Pending = {
+        task,
+        resolve,
+        onLog: options.onLog,
+        signal: options.signal,
+        onAbort: () => this.#cancel(pending),
+        done: false,
+        cancelled: false,
+        batch: undefined,
+        index: -1,
+        logsSeen: 0,
+        held: undefined,
+      };
+      if (options.signal?.aborted) {
+        pending.done = true;
+        resolve(failed("StepCancelledError", "the run was cancelled before the step started", Date.now()));
+        return;
+      }
+      options.signal?.addEventListener("abort", pending.onAbort, { once: true });
+      this.#queue.push(pending);
+      this.#scheduleDispatch();
+    });
+  }
+
+  async prepare(languages: ReadonlySet<Language>): Promise<void> {
+    if (languages.size === 0) return;
+    const request = { type: "prepare" as const, languages: [...languages], memoryBytes: this.#prepareMemory };
+    const sends = Array.from({ length: this.threads }, () => this.#transport.send(request).response);
+    for (const response of await Promise.all(sends)) {
+      const parsed = workerResponseSchema.safeParse(response);
+      if (parsed.success && parsed.data.type === "failed") throw new Error(`a worker could not load ${[...languages].join(", ")}: ${parsed.data.error.message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    const now = Date.now();
+    for (const p of this.#queue.slice(this.#queueHead)) this.#settle(p, failed("StepCancelledError", "the engine was closed before the step started", now));
+    this.#queue.length = 0;
+    this.#queueHead = 0;
+    await this.#transport.close();
+  }
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  #isFast(p: Pending): boolean {
+    const ms = this.#durations.get(p.task.codeHash);
+    return ms !== undefined && ms < this.#fastMs;
+  }
+
+  #takeQueued(): Pending | undefined {
+    while (this.#queueHead < this.#queue.length) {
+      const p = this.#queue[this.#queueHead++] as Pending;
+      if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue.splice(0, this.#queueHead);
+        this.#queueHead = 0;
+      }
+      if (!p.done) return p;
+    }
+    return undefined;
+  }
+
+  #dispatch(): void {
+    while (!this.#closed && this.#batches.size < this.threads * 2) {
+      const first = this.#takeQueued();
+      if (!first) return;
+      const items = [first];
+      if (this.#isFast(first)) {
+        const waiting = this.#queue.length - this.#queueHead;
+        const limit = Math.min(this.#maxBatch, Math.max(1, Math.ceil((waiting + 1) / this.threads)));
+        while (items.length < limit) {
+          const next = this.#queue[this.#queueHead];
+          if (!next || (!next.done && !this.#isFast(next))) break;
+          this.#queueHead++;
+          if (!next.done) items.push(next);
+        }
+      }
+      this.#send(items);
+    }
+  }
+
+  #send(items: Pending[]): void {
+    const control = createControlBlock(items.length);
+    const batch: Batch = {
+      id: this.#nextBatchId++,
+      items,
+      cells: new Int32Array(control),
+      times: new Float64Array(control, 0, CONTROL.START_F64 + 1),
+      sent: undefined,
+      interrupt: undefined,
+      killed: undefined,
+    };
+    items.forEach((p, index) => {
+      p.batch = batch;
+      p.index = index;
+    });
+    this.#batches.set(batch.id, batch);
+    this.#logBatches.set(batch.id, batch);
+    this.#startWatchdog();
+    const sent = this.#transport.send({ type: "batch", batchId: batch.id, control, tasks: items.map((p) => p.task) });
+    batch.sent = sent;
+    sent.response.then(
+      (response) => this.#onResponse(batch, response),
+      (error: unknown) => this.#onLost(batch, error),
+    );
+  }
+
+  #onResponse(batch: Batch, response: WorkerResponse): void {
+    const parsed = workerResponseSchema.safeParse(response);
+    if (!parsed.success || parsed.data.type !== "batch-done" || parsed.data.batchId !== batch.id) {
+      batch.sent?.kill();
+      this.#onLost(batch, new Error(`the worker sent a malformed response${parsed.success ? "" : `: ${parsed.error.issues[0]?.message}`}`));
+      return;
+    }
+    for (const r of parsed.data.results) this.#settleResult(batch, r);
+    if (batch.items.every((p) => p.done || p.held)) this.#batches.delete(batch.id);
+    else this.#finishBatch(batch, new Error("the worker ended the batch without a result for the step"));
+    this.#dispatch();
+  }
+
+  #onLost(batch: Batch, error: unknown): void {
+    this.#finishBatch(batch, error);
+  }
+
+  #finishBatch(batch: Batch, error: unknown): void {
+    if (!this.#batches.delete(batch.id)) return;
+    const current = batch.killed?.index ?? Atomics.load(batch.cells, CONTROL.CURRENT);
+    const now = Date.now();
+    const requeue: Pending[] = [];
+    batch.items.forEach((p, index) => {
+      if (p.done || p.held) return;
+      if (p.cancelled) this.#settle(p, failed("StepCancelledError", "the step was stopped because the run was cancelled", now));
+      else if (index === current) this.#settle(p, this.#lostResult(batch, p, error, now));
+      else requeue.push(p);
+    });
+    if (requeue.length > 0) {
+      for (const p of requeue) p.batch = undefined;
+      this.#queue.splice(this.#queueHead, 0, ...requeue);
+    }
+    if (batch.items.every((p) => p.done || p.batch !== batch)) this.#logBatches.delete(batch.id);
+    this.#dispatch();
+  }
+
+  #lostResult(batch: Batch, p: Pending, error: unknown, now: number): StepTaskResult {
+    const started = batch.times[CONTROL.START_F64] || now;
+    const r = (name: string, message: string) => ({ ...failed(name, message, now), startedAt: started });
+    if (batch.killed?.reason === INTERRUPT_REASON.TIMEOUT) {
+      return r("StepTimeoutError", `the step ran longer than its timeout of ${p.task.timeoutMs / 1000} s and did not stop when interrupted; its worker was replaced`);
+    }
+    if (batch.killed?.reason === INTERRUPT_REASON.CANCELLED) return r("StepCancelledError", "the step was stopped because the run was cancelled; its worker was replaced");
+    const message = error instanceof Error ? error.message : String(error);
+    return r("WorkerCrashedError", `the worker running the step died: ${message}`);
+  }
+
+  #onEvent(raw: WorkerEvent): void {
+    const parsed = workerEventSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const event = parsed.data;
+    const batch = this.#logBatches.get(event.batchId);
+    if (!batch) return;
+    if (event.type === "partial") for (const r of event.results) this.#settleResult(batch, r);
+    else {
+      const p = batch.items[event.index];
+      if (!p || p.done) return;
+      p.onLog?.(event.stream, event.text);
+      p.logsSeen++;
+      if (p.held && p.logsSeen >= p.held.result.logEvents) {
+        clearTimeout(p.held.timer);
+        this.#release(p, p.held.result);
+      }
+    }
+  }
+
+  #settleResult(batch: Batch, r: TaskResult): void {
+    const p = batch.items[r.index];
+    if (!p || p.done || p.held) return;
+    if (p.logsSeen < r.logEvents) {
+      // Log events travel on another channel than results; wait for them, briefly.
+      p.held = { result: r, timer: setTimeout(() => this.#release(p, r), 250) };
+      return;
+    }
+    this.#release(p, r);
+  }
+
+  #release(p: Pending, r: TaskResult): void {
+    p.held = undefined;
+    if (p.done) return;
+    if (p.batch && p.batch.items.every((q) => q === p || q.done)) this.#logBatches.delete(p.batch.id);
+    for (const chunk of r.logTail) p.onLog?.(chunk.stream, chunk.text);
+    const ms = r.finishedAt - r.startedAt;
+    const old = this.#durations.get(p.task.codeHash);
+    this.#durations.set(p.task.codeHash, old === undefined ? ms : old * 0.8 + ms * 0.2);
+    this.#settle(p, {
+      outcome: r.outcome.ok ? { ok: true, outputJson: r.outcome.outputJson } : { ok: false, error: r.outcome.error as SerializedError },
+      changes: r.changes,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+    });
+  }
+
+  #settle(p: Pending, result: StepTaskResult): void {
+    if (p.done) return;
+    p.done = true;
+    p.signal?.removeEventListener("abort", p.onAbort);
+    p.resolve(result);
+  }
+
+  #cancel(p: Pending): void {
+    if (p.done) return;
+    p.cancelled = true;
+    const batch = p.batch;
+    if (!batch) {
+      this.#settle(p, failed("StepCancelledError", "the run was cancelled before the step started", Date.now()));
+      return;
+    }
+    Atomics.store(batch.cells, CONTROL.CANCEL_BASE + p.index, 1);
+    if (Atomics.load(batch.cells, CONTROL.CURRENT) === p.index && batch.interrupt?.index !== p.index) {
+      requestInterrupt(batch.cells, p.index, INTERRUPT_REASON.CANCELLED);
+      batch.interrupt = { index: p.index, at: Date.now(), reason: INTERRUPT_REASON.CANCELLED };
+    }
+  }
+
+  #startWatchdog(): void {
+    if (this.#watchdog) return;
+    this.#watchdog = setInterval(() => this.#check(), this.#watchdogMs);
+    (this.#watchdog as { unref?: () => void }).unref?.();
+  }
+
+  #check(): void {
+    if (this.#batches.size === 0) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const batch of this.#batches.values()) {
+      const index = Atomics.load(batch.cells, CONTROL.CURRENT);
+      if (index < 0 || batch.killed) continue;
+      const p = batch.items[index] as Pending;
+      if (batch.interrupt?.index === index) {
+        if (now - batch.interrupt.at > this.#graceMs) {
+          batch.killed = { index, reason: batch.interrupt.reason };
+          batch.sent?.kill();
+        }
+        continue;
+      }
+      const overdue = now - (batch.times[CONTROL.START_F64] as number) > p.task.timeoutMs;
+      if (p.cancelled || overdue) {
+        const reason = p.cancelled ? INTERRUPT_REASON.CANCELLED : INTERRUPT_REASON.TIMEOUT;
+        requestInterrupt(batch.cells, index, reason);
+        batch.interrupt = { index, at: now, reason };
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/** The Node {@link WorkerTransport}: a piscina pool of worker threads running the worker entry. */
+import { Piscina } from "piscina";
+import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../protocol/messages.js";
+import type { SentRequest, WorkerTransport } from "./transport.js";
+
+/** Options of {@link PiscinaTransport}. */
+export interface PiscinaTransportOptions {
+  /** Path or file URL of the worker entry (dist/runtimes/worker/node-worker.js). */
+  readonly filename: string;
+  readonly threads: number;
+  /** Passed to every worker. */
+  readonly workerData: unknown;
+  /** Extra `execArgv` of the workers. Default: none. */
+  readonly execArgv?: string[];
+}
+
+/** Worker threads managed by piscina: it queues requests and replaces workers that die. */
+export class PiscinaTransport implements WorkerTransport {
+  readonly threads: number;
+  readonly #pool: Piscina;
+
+  constructor(options: PiscinaTransportOptions) {
+    this.threads = options.threads;
+    this.#pool = new Piscina({
+      filename: options.filename,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+      workerData: options.workerData,
+      env: {},
+      execArgv: options.execArgv ?? [],
+      resourceLimits: { maxOldGenerationSizeMb: 1024 },
+    });
+    // A worker that dies is replaced by piscina; its tasks reject. Nothing else to do here.
+    this.#pool.on("error", () => {});
+  }
+
+  send(request: WorkerRequest): SentRequest {
+    const controller = new AbortController();
+    const response = this.#pool.run(request, { signal: controller.signal }) as Promise<WorkerResponse>;
+    return { response, kill: () => controller.abort() };
+  }
+
+  onEvent(listener: (event: WorkerEvent) => void): void {
+    this.#pool.on("message", listener);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close({ force: true });
+  }
+}

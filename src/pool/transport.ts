@@ -1,0 +1,25 @@
+/**
+ * How a {@link BatchingPool} reaches its workers: piscina in Node, Web Workers in the
+ * browser. A transport sends one request to some idle worker and can kill that worker.
+ */
+import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../protocol/messages.js";
+
+/** One request in flight. */
+export interface SentRequest {
+  /** Resolves with the worker's response; rejects when the worker died or was killed. */
+  readonly response: Promise<WorkerResponse>;
+  /** Terminates the worker running this request (the transport replaces it). */
+  kill(): void;
+}
+
+/** Workers that run requests. */
+export interface WorkerTransport {
+  /** How many workers run at once. */
+  readonly threads: number;
+  /** Sends a request to a free worker (queued until one is free). */
+  send(request: WorkerRequest): SentRequest;
+  /** Receives the events workers post while they run a batch. */
+  onEvent(listener: (event: WorkerEvent) => void): void;
+  /** Stops every worker; requests in flight reject. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,91 @@
+/**
+ * Every message between the pool host and its workers, as tagged unions with zod schemas.
+ * Workers run untrusted code, so the host validates what comes back before using it.
+ * A batch carries a control block (see control-block.ts).
+ */
+import { z } from "zod";
+import { LANGUAGES } from "../core/languages.js";
+
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "expected bytes" });
+const fileTree = z.record(z.string(), bytes.nullable());
+
+export const serializedErrorSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+});
+
+export const stepTaskSchema = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  attempt: z.int().min(1),
+  language: z.enum(LANGUAGES),
+  code: z.string(),
+  codeHash: z.string(),
+  inputsJson: z.string(),
+  env: z.record(z.string(), z.string()),
+  files: fileTree,
+  limits: z.object({
+    memoryBytes: z.number(),
+    outputBytes: z.number(),
+    resultBytes: z.number(),
+    processes: z.number(),
+    workspaceBytes: z.number(),
+  }),
+  timeoutMs: z.number(),
+});
+
+/** Host to worker: the task payload of one pool call. */
+export const workerRequestSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("prepare"), languages: z.array(z.enum(LANGUAGES)), memoryBytes: z.number() }),
+  z.object({
+    type: z.literal("batch"),
+    batchId: z.int(),
+    control: z.custom<SharedArrayBuffer>((v) => v instanceof SharedArrayBuffer),
+    tasks: z.array(stepTaskSchema),
+  }),
+]);
+
+/** The result of one task of a batch. */
+export const taskResultSchema = z.object({
+  index: z.int().min(0),
+  outcome: z.discriminatedUnion("ok", [
+    z.object({ ok: z.literal(true), outputJson: z.string() }),
+    z.object({ ok: z.literal(false), error: serializedErrorSchema }),
+  ]),
+  changes: z.object({ upserts: fileTree, deletes: z.array(z.string()) }),
+  stdout: z.string(),
+  stderr: z.string(),
+  /** How many log events the worker posted for this step (the host waits for them before settling). */
+  logEvents: z.int().min(0),
+  /** Output not yet sent as log events, in order. */
+  logTail: z.array(z.object({ stream: z.enum(["stdout", "stderr"]), text: z.string() })),
+  startedAt: z.number(),
+  finishedAt: z.number(),
+});
+
+/** Worker to host: the return value of one pool call. */
+export const workerResponseSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("prepared"), languages: z.array(z.enum(LANGUAGES)), loadMs: z.number() }),
+  z.object({ type: z.literal("batch-done"), batchId: z.int(), results: z.array(taskResultSchema) }),
+  z.object({ type: z.literal("failed"), error: serializedErrorSchema }),
+]);
+
+/** Worker to host, while a batch runs (posted on the worker's parent port). */
+export const workerEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("log"),
+    batchId: z.int(),
+    index: z.int().min(0),
+    stream: z.enum(["stdout", "stderr"]),
+    text: z.string(),
+  }),
+  z.object({ type: z.literal("partial"), batchId: z.int(), results: z.array(taskResultSchema) }),
+]);
+
+export type WorkerRequest = z.infer<typeof workerRequestSchema>;
+export type WorkerResponse = z.infer<typeof workerResponseSchema>;
+export type WorkerEvent = z.infer<typeof workerEventSchema>;
+export type TaskResult = z.infer<typeof taskResultSchema>;
+export type WireStepTask = z.infer<typeof stepTaskSchema>;
+

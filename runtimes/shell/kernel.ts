@@ -177,17 +177,14 @@ export class Kernel {
     p.unwind(wait);
   }
 
-  /** Inside a host import, before doing the work: true when `p` should give the CPU up first. */
+  /**
+   * Inside a host import, before doing the work: true when `p`'s time slice is used up and it
+   * gave the CPU up (to other processes, and to the event loop, which may set the interrupt).
+   */
   preempt(p: Process): boolean {
     if (performance.now() < this.sliceEnd) return false;
-    this.sliceEnd = performance.now() + SLICE_MS;
-    for (const q of this.live) {
-      if (q !== p && this.ready(q)) {
-        p.unwind({ ready: () => true });
-        return true;
-      }
-    }
-    return false;
+    p.unwind({ ready: () => true });
+    return true;
   }
 
   checkInterrupt(): void {

@@ -36,6 +36,8 @@ export class FsContext {
   readonly inodes = new Map<bigint, FsNode>();
   private nextIno = 1n;
   used = 0;
+  /** Bytes of the fixed layout (/etc, ...), not counted against the limit. */
+  baseline = 0;
   constructor(public limitBytes: number) {}
 
   register(node: FsNode): bigint {
@@ -46,7 +48,9 @@ export class FsContext {
 
   /** Accounts a size change of a file; throws past the limit when it grows. */
   charge(delta: number, path: () => string): void {
-    if (delta > 0 && this.used + delta > this.limitBytes) throw new WorkspaceLimitExceeded(this.limitBytes, path());
+    if (delta > 0 && this.used + delta > this.limitBytes) {
+      throw new WorkspaceLimitExceeded(this.limitBytes - this.baseline, path());
+    }
     this.used += delta;
   }
 }

@@ -69,6 +69,7 @@ export function buildRootFs(files: FileTree, workspaceBytes: number, applets: re
   mkdirs(root, "/tmp", 0o1777);
   mkdirs(root, "/workspace");
   const baseline = ctx.used;
+  ctx.baseline = baseline;
   ctx.limitBytes = workspaceBytes + baseline;
 
   for (const path of Object.keys(files).sort()) {

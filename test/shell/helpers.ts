@@ -65,13 +65,18 @@ export async function runStep(code: string, o: StepOptions = {}): Promise<Ran> {
   return { outcome, emitted, ms: performance.now() - t0 };
 }
 
-/** Runs a plain script; returns stdout, stderr and the exit code (never fails on a status). */
+/** Runs a plain script; returns stdout, stderr and the exit code (a non-zero exit is not an error here). */
 export async function sh(script: string, o: StepOptions = {}): Promise<{ stdout: string; stderr: string; code: number }> {
-  const r = await runStep(`${script}\n__s=$?; printf '\\n%s' "__SANDFLOW_STATUS=$__s"; exit 0`, o);
-  if (!r.outcome.ok) throw new Error(`${r.outcome.error.name}: ${r.outcome.error.message}`);
-  const out = r.emitted.stdout;
-  const i = out.lastIndexOf("\n__SANDFLOW_STATUS=");
-  return { stdout: out.slice(0, i), stderr: r.emitted.stderr, code: Number(out.slice(i + 19)) };
+  const r = await runStep(script, o);
+  let code = 0;
+  if (!r.outcome.ok) {
+    const m = /^shell step exited with status (\d+):/.exec(r.outcome.error.message);
+    if (r.outcome.error.name !== "StepRuntimeError" || !m) {
+      throw new Error(`${r.outcome.error.name}: ${r.outcome.error.message}`);
+    }
+    code = Number(m[1]);
+  }
+  return { stdout: r.emitted.stdout, stderr: r.emitted.stderr, code };
 }
 
 export function output(outcome: StepOutcome): unknown {

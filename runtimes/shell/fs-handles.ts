@@ -141,7 +141,13 @@ export class OpenDir extends Handle {
   }
 
   resolve(path: string): Resolved {
-    const fail = (ret: number): Resolved => ({ ret, parent: null, name: "", node: undefined, dirOnly: false });
+    const fail = (ret: number): Resolved => ({
+      ret,
+      parent: null,
+      name: "",
+      node: undefined,
+      dirOnly: false,
+    });
     if (path.includes("\0")) return fail(E.ERRNO_INVAL);
     const dirOnly = path === "" || path === "." || path.endsWith("/") || path.endsWith("/.");
     const parts = path.split("/").filter((p) => p !== "" && p !== ".");
@@ -221,7 +227,11 @@ export class OpenDir extends Handle {
     if (oflags & E.OFLAGS_DIRECTORY && !(node instanceof MemDir)) return none(E.ERRNO_NOTDIR);
     if (node instanceof MemDir) return writable ? none(E.ERRNO_ISDIR) : { ret: 0, fd_obj: new OpenDir(node) };
     if (node instanceof DevNode) {
-      return node.kind === "tty" ? none(E.ERRNO_NXIO) : { ret: 0, fd_obj: new OpenDevice(node) };
+      if (node.kind === "tty") return none(E.ERRNO_NXIO);
+      if (node.kind !== "proc") return { ret: 0, fd_obj: new OpenDevice(node) };
+      if (writable) return none(E.ERRNO_ACCES);
+      const snapshot = new MemFile(node.fs, new TextEncoder().encode(node.fs.proc(node.procName)), 0o444);
+      return { ret: 0, fd_obj: new OpenFile(snapshot, true, false, false) };
     }
     if (!(node instanceof MemFile)) return none(E.ERRNO_NOTSUP);
     if ((writable && !(node.mode & 0o200)) || (readable && !(node.mode & 0o400))) return none(E.ERRNO_ACCES);
@@ -261,7 +271,13 @@ export class OpenDir extends Handle {
     if (r.ret || !r.node) return { ret: r.ret || E.ERRNO_NOENT, filestat: null };
     return { ret: 0, filestat: r.node.stat() };
   }
-  override path_filestat_set_times(_f: number, path: string, atim: bigint, mtim: bigint, flags: number): number {
+  override path_filestat_set_times(
+    _f: number,
+    path: string,
+    atim: bigint,
+    mtim: bigint,
+    flags: number,
+  ): number {
     const r = this.resolve(path);
     if (r.ret || !r.node) return r.ret || E.ERRNO_NOENT;
     return setTimes(r.node, atim, mtim, flags);

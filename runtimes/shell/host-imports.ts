@@ -134,8 +134,7 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
     setmode: (ino: bigint, mode: number): number => (k.opts.setMode(ino, mode) ? 0 : -ESRCH),
     sysinfo(ptr: number): number {
       const [fsTotal, fsUsed] = k.opts.fsInfo();
-      let mem = 0;
-      for (const q of k.liveProcesses()) mem += q.memoryBytes();
+      const mem = k.memoryInUse();
       const dv = p.view();
       dv.setBigUint64(ptr, BigInt(fsTotal), true);
       dv.setBigUint64(ptr + 8, BigInt(fsUsed), true);

@@ -11,8 +11,8 @@ import { buildRootFs } from "./root-fs.js";
 import { exitCode, runBusybox, ShellRuntime } from "./shell-runtime.js";
 import { isWasmModule, Wasm, type WasmModule } from "./wasm-api.js";
 
-export { inputVarName } from "./step-contract.js";
 export { exitCode, runBusybox, type ShellRun, ShellRuntime } from "./shell-runtime.js";
+export { inputVarName } from "./step-contract.js";
 export type { WasmModule } from "./wasm-api.js";
 
 export interface ShellRuntimeFactoryOptions {
@@ -43,7 +43,9 @@ async function load(options: ShellRuntimeFactoryOptions): Promise<Loaded> {
   const exports = new Set(Wasm.Module.exports(module).map((e) => e.name));
   const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
   if (missing.length > 0) {
-    throw new Error(`not sandflow's busybox.wasm (missing exports: ${missing.join(", ")}); run npm run build:busybox`);
+    throw new Error(
+      `not sandflow's busybox.wasm (missing exports: ${missing.join(", ")}); run npm run build:busybox`,
+    );
   }
   // the applet list comes from the binary itself (it names the /bin entries)
   const r = await runBusybox(module, {

@@ -6,9 +6,9 @@
  */
 import type { Handle } from "./handle.js";
 import { hostImports, invokeImports } from "./host-imports.js";
-import { ProcExit, ProcKilled, Process, type WaitCondition } from "./process.js";
-import { Wasm, type WasmImports, type WasmModule } from "./wasm-api.js";
+import { ProcExit, Process, ProcKilled, type WaitCondition } from "./process.js";
 import { wasiImports } from "./wasi-imports.js";
+import { Wasm, type WasmImports, type WasmModule } from "./wasm-api.js";
 
 export const SIGKILL = 9;
 export const SIGPIPE = 13;
@@ -56,6 +56,7 @@ export class Kernel {
   private sliceEnd = 0;
   current: Process | null = null;
   forks = 0;
+  private readonly ownCell = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(readonly opts: KernelOptions) {
     this.invokeNames = Wasm.Module.imports(opts.module)
@@ -126,7 +127,8 @@ export class Kernel {
 
   private async idle(): Promise<void> {
     let deadline = Number.POSITIVE_INFINITY;
-    for (const p of this.live) if (p.wait?.deadline !== undefined) deadline = Math.min(deadline, p.wait.deadline);
+    for (const p of this.live)
+      if (p.wait?.deadline !== undefined) deadline = Math.min(deadline, p.wait.deadline);
     if (deadline === Number.POSITIVE_INFINITY) {
       throw new StepAbort(
         "StepRuntimeError",
@@ -139,7 +141,10 @@ export class Kernel {
       const left = deadline - performance.now();
       if (left <= 0) return;
       const ms = Math.min(left, 10);
-      Atomics.wait(this.opts.waitCell, 0, 0, ms);
+      // the shared interrupt cell wakes us early when notified; if it is already set for
+      // some other reason, waiting on it would return at once, so wait on a private cell
+      const cell = Atomics.load(this.opts.waitCell, 0) === 0 ? this.opts.waitCell : this.ownCell;
+      Atomics.wait(cell, 0, 0, ms);
       slept += ms;
       if (slept >= EVENT_LOOP_EVERY_MS) return; // let the loop yield to the event loop
     }
@@ -188,7 +193,8 @@ export class Kernel {
   }
 
   checkInterrupt(): void {
-    if (this.opts.interrupted()) throw new StepAbort("StepTimeoutError", "shell step interrupted (time limit or cancel)");
+    if (this.opts.interrupted())
+      throw new StepAbort("StepTimeoutError", "shell step interrupted (time limit or cancel)");
   }
 
   private fork(p: Process): void {
@@ -285,6 +291,13 @@ export class Kernel {
     if (sig !== SIGKILL && DEFAULT_IGNORED.has(sig)) return;
     if (target === this.current) throw new ProcKilled(sig);
     this.exit(target, sig);
+  }
+
+  /** Bytes of wasm memory all live processes hold. */
+  memoryInUse(): number {
+    let n = 0;
+    for (const q of this.live) n += q.memoryBytes();
+    return n;
   }
 
   liveProcesses(): readonly Process[] {

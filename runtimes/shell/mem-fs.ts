@@ -38,6 +38,8 @@ export class FsContext {
   used = 0;
   /** Bytes of the fixed layout (/etc, ...), not counted against the limit. */
   baseline = 0;
+  /** Contents of the generated /proc files, by name. */
+  proc: (name: string) => string = () => "";
   constructor(public limitBytes: number) {}
 
   register(node: FsNode): bigint {
@@ -137,7 +139,9 @@ export class MemFile extends FsNode {
   resize(newSize: number): void {
     if (this.isCharged()) this.fs.charge(newSize - this.size, () => this.path());
     if (newSize > this.buf.byteLength) {
-      const grown = new Uint8Array(Math.max(newSize, Math.min(this.buf.byteLength * 2, newSize + (64 << 20))));
+      const grown = new Uint8Array(
+        Math.max(newSize, Math.min(this.buf.byteLength * 2, newSize + (64 << 20))),
+      );
       grown.set(this.buf.subarray(0, this.size));
       this.buf = grown;
     } else if (newSize < this.size) {
@@ -202,7 +206,7 @@ export class MemDir extends FsNode {
   }
 }
 
-export type DeviceKind = "null" | "zero" | "random" | "tty";
+export type DeviceKind = "null" | "zero" | "random" | "tty" | "proc";
 
 /**
  * Character devices: /dev/null, /dev/zero, /dev/random, /dev/urandom, /dev/tty, and
@@ -213,11 +217,13 @@ export class DevNode extends FsNode {
     fs: FsContext,
     readonly kind: DeviceKind,
     readonly alias?: number,
+    /** For kind "proc": the file's name (its contents are generated on open). */
+    readonly procName = "",
   ) {
-    super(fs, 0o666);
+    super(fs, kind === "proc" ? 0o444 : 0o666);
   }
   filetype(): number {
-    return wasi.FILETYPE_CHARACTER_DEVICE;
+    return this.kind === "proc" ? wasi.FILETYPE_REGULAR_FILE : wasi.FILETYPE_CHARACTER_DEVICE;
   }
   byteSize(): number {
     return 0;

@@ -15,7 +15,8 @@ export function busyboxWasmPath(): string {
     const candidate = join(dir, "runtimes", "shell", "wasm", "busybox.wasm");
     if (existsSync(join(dir, "package.json")) && existsSync(candidate)) return candidate;
     const up = dirname(dir);
-    if (up === dir) throw new Error("runtimes/shell/wasm/busybox.wasm not found above " + fileURLToPath(import.meta.url));
+    if (up === dir)
+      throw new Error(`runtimes/shell/wasm/busybox.wasm not found above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }

@@ -3,8 +3,9 @@
  * /tmp and /workspace (loaded from the step's FileTree), and the FileTree of /tmp and
  * /workspace the step leaves behind. Nothing of the host's file system is ever visible.
  */
-import type { FileTree } from "../fs/file-tree.js";
+
 import { wasi } from "@bjorn3/browser_wasi_shim";
+import type { FileTree } from "../fs/file-tree.js";
 import { OpenDir } from "./fs-handles.js";
 import { DevNode, FsContext, MemDir, MemFile } from "./mem-fs.js";
 
@@ -65,6 +66,8 @@ export function buildRootFs(files: FileTree, workspaceBytes: number, applets: re
   addFile(etc, "passwd", "root:x:0:0:root:/root:/bin/sh\nsandflow:x:1000:1000:sandflow:/workspace:/bin/sh\n");
   addFile(etc, "group", "root:x:0:\nsandflow:x:1000:sandflow\n");
   addFile(etc, "hostname", "sandflow\n");
+  const proc = mkdirs(root, "/proc");
+  proc.link("meminfo", new DevNode(ctx, "proc", undefined, "meminfo"));
   mkdirs(root, RUN_DIR);
   mkdirs(root, "/tmp", 0o1777);
   mkdirs(root, "/workspace");

@@ -50,7 +50,10 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
   const sink = (stream: "stdout" | "stderr") => (data: Uint8Array) => {
     sizes[stream] += data.byteLength;
     if (sizes[stream] > o.outputBytes) {
-      throw new StepAbort("OutputLimitError", `shell step wrote more than ${o.outputBytes} bytes to ${stream}`);
+      throw new StepAbort(
+        "OutputLimitError",
+        `shell step wrote more than ${o.outputBytes} bytes to ${stream}`,
+      );
     }
     kept[stream].push(data.slice());
     o.emit?.(stream, decoders[stream].decode(data, { stream: true }));
@@ -74,6 +77,7 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
       return true;
     },
   });
+  o.fs.ctx.proc = (name) => (name === "meminfo" ? meminfo(o.memoryBytes, kernel.memoryInUse()) : "");
   const stdin = new OpenDevice(new DevNode(o.fs.ctx, "null"));
   const root = kernel.spawn(o.args, o.env, [stdin, stdout, stderr, new RootDir(o.fs.root)]);
   const status = await kernel.run(root);
@@ -84,12 +88,30 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
   return { status, stdout: concat(kept.stdout), stderr: concat(kept.stderr), forks: kernel.forks };
 }
 
+function meminfo(total: number, used: number): string {
+  const kb = (n: number) => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
+  const free = Math.max(0, total - used);
+  const rows: [string, number][] = [
+    ["MemTotal", total],
+    ["MemFree", free],
+    ["MemAvailable", free],
+    ["Buffers", 0],
+    ["Cached", 0],
+    ["SReclaimable", 0],
+    ["SwapTotal", 0],
+    ["SwapFree", 0],
+  ];
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${kb(v)}\n`).join("");
+}
+
 /** Exit code of a wait status: the code, or 128 + the signal. */
-export const exitCode = (status: number): number => (status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff);
+export const exitCode = (status: number): number =>
+  status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
 
 function waitCellFor(inv: StepInvocation): Int32Array {
   const b = inv.interruptBuffer;
-  if (b && typeof SharedArrayBuffer !== "undefined" && b.buffer instanceof SharedArrayBuffer && b.length > 0) return b;
+  if (b && typeof SharedArrayBuffer !== "undefined" && b.buffer instanceof SharedArrayBuffer && b.length > 0)
+    return b;
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
@@ -120,12 +142,20 @@ export class ShellRuntime implements LanguageRuntime {
       });
       const dec = new TextDecoder();
       const files = exportTree(fs, "/tmp" in inv.files || "/workspace" in inv.files);
-      const result = stepResult(dec.decode(r.stdout), dec.decode(r.stderr), exitCode(r.status), readFile(fs, OUTPUT_FILE));
+      const result = stepResult(
+        dec.decode(r.stdout),
+        dec.decode(r.stderr),
+        exitCode(r.status),
+        readFile(fs, OUTPUT_FILE),
+      );
       if (!result.ok) return { ok: false, error: result.error, files };
       if (new TextEncoder().encode(result.outputJson).byteLength > inv.limits.resultBytes) {
         return {
           ok: false,
-          error: { name: "ResultLimitError", message: `shell step result is larger than ${inv.limits.resultBytes} bytes` },
+          error: {
+            name: "ResultLimitError",
+            message: `shell step result is larger than ${inv.limits.resultBytes} bytes`,
+          },
           files,
         };
       }
@@ -147,7 +177,8 @@ export class ShellRuntime implements LanguageRuntime {
 function failure(e: unknown): { name: string; message: string; stack?: string } {
   if (e instanceof StepAbort) return { name: e.errorName, message: e.message };
   if (e instanceof WorkspaceLimitExceeded) return { name: "WorkspaceLimitError", message: e.message };
-  if (e instanceof RangeError) return { name: "StepRuntimeError", message: `invalid shell step: ${e.message}` };
+  if (e instanceof RangeError)
+    return { name: "StepRuntimeError", message: `invalid shell step: ${e.message}` };
   const err = e instanceof Error ? e : new Error(String(e));
   return {
     name: "StepRuntimeError",

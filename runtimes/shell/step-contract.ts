@@ -66,7 +66,8 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
   env.set("SANDFLOW_ATTEMPT", String(inv.attempt));
   env.set("SANDFLOW_STEP_ID", inv.stepId);
   env.set("SANDFLOW_RUN_ID", inv.runId);
-  for (const [k, v] of env) if (v.includes("\0")) throw new RangeError(`${k} must not contain NUL characters`);
+  for (const [k, v] of env)
+    if (v.includes("\0")) throw new RangeError(`${k} must not contain NUL characters`);
 
   const bootstrap = [
     "__sandflow_inputs=$1; shift",
@@ -104,10 +105,18 @@ function parsesAsJson(text: string): unknown {
 }
 
 /** Turns what the step left into its result (see runtimes/shell/README.md, "Step contract"). */
-export function stepResult(stdout: string, stderr: string, exitCode: number, outputFile?: Uint8Array): StepResult {
+export function stepResult(
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  outputFile?: Uint8Array,
+): StepResult {
   if (exitCode !== 0) {
     const why = stderr.trim() ? tail(stderr) : "(nothing on stderr)";
-    return { ok: false, error: { name: "StepRuntimeError", message: `shell step exited with status ${exitCode}: ${why}` } };
+    return {
+      ok: false,
+      error: { name: "StepRuntimeError", message: `shell step exited with status ${exitCode}: ${why}` },
+    };
   }
   if (outputFile !== undefined) {
     let text: string;
@@ -118,7 +127,10 @@ export function stepResult(stdout: string, stderr: string, exitCode: number, out
       const why = e instanceof SyntaxError ? e.message : "it is not UTF-8 text";
       return {
         ok: false,
-        error: { name: "StepRuntimeError", message: `$SANDFLOW_OUTPUT (${OUTPUT_FILE}) does not hold valid JSON: ${why}` },
+        error: {
+          name: "StepRuntimeError",
+          message: `$SANDFLOW_OUTPUT (${OUTPUT_FILE}) does not hold valid JSON: ${why}`,
+        },
       };
     }
   }

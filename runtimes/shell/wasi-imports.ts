@@ -55,7 +55,11 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
     args_sizes_get(argcPtr: number, sizePtr: number): number {
       const dv = p.view();
       dv.setUint32(argcPtr, p.wasi.args.length, true);
-      dv.setUint32(sizePtr, p.wasi.args.reduce((n, a) => n + enc.encode(a).byteLength + 1, 0), true);
+      dv.setUint32(
+        sizePtr,
+        p.wasi.args.reduce((n, a) => n + enc.encode(a).byteLength + 1, 0),
+        true,
+      );
       return 0;
     },
 
@@ -237,7 +241,14 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
       return 0;
     },
 
-    path_rename(fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
+    path_rename(
+      fd: number,
+      oldPtr: number,
+      oldLen: number,
+      newFd: number,
+      newPtr: number,
+      newLen: number,
+    ): number {
       const a = p.fds[fd];
       const b = p.fds[newFd];
       if (!(a instanceof OpenDir) || !(b instanceof OpenDir)) return E.ERRNO_BADF;

@@ -27,7 +27,10 @@ export interface WasmImportDescriptor {
 export type WasmImports = Record<string, Record<string, unknown>>;
 
 interface WebAssemblyApi {
-  Module: { imports(m: WasmModule): WasmImportDescriptor[]; exports(m: WasmModule): { name: string; kind: string }[] };
+  Module: {
+    imports(m: WasmModule): WasmImportDescriptor[];
+    exports(m: WasmModule): { name: string; kind: string }[];
+  };
   Instance: new (m: WasmModule, imports: WasmImports) => WasmInstance;
   RuntimeError: new (...args: never[]) => Error;
   compile(bytes: Uint8Array | ArrayBuffer): Promise<WasmModule>;

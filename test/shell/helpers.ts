@@ -2,7 +2,12 @@
 import type { FileTree } from "../../runtimes/fs/file-tree.js";
 import { createShellRuntimeFactory } from "../../runtimes/shell/index.js";
 import { loadBusyboxWasm } from "../../runtimes/shell/node-assets.js";
-import type { LanguageRuntime, StepInvocation, StepLimits, StepOutcome } from "../../runtimes/worker/language-runtime.js";
+import type {
+  LanguageRuntime,
+  StepInvocation,
+  StepLimits,
+  StepOutcome,
+} from "../../runtimes/worker/language-runtime.js";
 
 export const factory = createShellRuntimeFactory({ loadWasm: loadBusyboxWasm });
 
@@ -31,7 +36,11 @@ export interface Ran {
   ms: number;
 }
 
-export function invocation(code: string, o: StepOptions = {}, emitted = { stdout: "", stderr: "" }): StepInvocation {
+export function invocation(
+  code: string,
+  o: StepOptions = {},
+  emitted = { stdout: "", stderr: "" },
+): StepInvocation {
   const interruptBuffer = new Int32Array(new SharedArrayBuffer(4));
   return {
     runId: "run-1",
@@ -66,7 +75,10 @@ export async function runStep(code: string, o: StepOptions = {}): Promise<Ran> {
 }
 
 /** Runs a plain script; returns stdout, stderr and the exit code (a non-zero exit is not an error here). */
-export async function sh(script: string, o: StepOptions = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+export async function sh(
+  script: string,
+  o: StepOptions = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   const r = await runStep(script, o);
   let code = 0;
   if (!r.outcome.ok) {

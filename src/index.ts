@@ -3,7 +3,7 @@
  * types, errors and schemas. `createEngine` comes from the platform entry (`sandflow` in
  * Node, `sandflow/browser` in a browser), which re-exports everything here.
  */
-export { defineWorkflow, type BuilderStepOptions, WorkflowBuilder, workflow } from "./core/builder.js";
+export { type BuilderStepOptions, defineWorkflow, WorkflowBuilder, workflow } from "./core/builder.js";
 export { type Engine, type EngineHost, RunHandle } from "./core/engine.js";
 export {
   InvalidResultError,
@@ -14,11 +14,11 @@ export {
   rebuildError,
   SandflowError,
   type SerializedError,
-  serializeError,
   StepCancelledError,
   StepError,
   StepRuntimeError,
   StepTimeoutError,
+  serializeError,
   UpstreamFailedError,
   type ValidationIssue,
   WorkerCrashedError,
@@ -28,20 +28,31 @@ export {
 } from "./core/errors.js";
 export type { RunEvent, RunEventType } from "./core/events.js";
 export { LANGUAGES, type Language } from "./core/languages.js";
-export { detectFormat, type LuaWorkflowEvaluator, parseWorkflowSource, type WorkflowFormat } from "./core/loaders/parse-source.js";
+export {
+  detectFormat,
+  type LuaWorkflowEvaluator,
+  parseWorkflowSource,
+  type WorkflowFormat,
+} from "./core/loaders/parse-source.js";
 export type { EngineOptions, ResolvedEngineOptions, RunOptions } from "./core/options.js";
 export {
   type InvalidReport,
   invalidReportSchema,
   type RunReport,
+  type RunStatus,
   runReportJsonSchema,
   runReportSchema,
-  type RunStatus,
   type StepReport,
-  stepReportSchema,
   type StepStatus,
+  stepReportSchema,
 } from "./core/report.js";
 export type { Result } from "./core/result.js";
-export { type StepDefaults, type StepSpec, type WorkflowSpec, workflowJsonSchema, workflowSpecSchema } from "./core/schema.js";
+export {
+  type StepDefaults,
+  type StepSpec,
+  type WorkflowSpec,
+  workflowJsonSchema,
+  workflowSpecSchema,
+} from "./core/schema.js";
 export { parseWorkflow } from "./core/validate.js";
 export type { StepDefinition, WorkflowDefinition } from "./core/workflow.js";

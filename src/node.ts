@@ -2,7 +2,11 @@
  * sandflow for Node: everything in the platform-independent API, plus `createEngine()`
  * backed by worker threads and `loadWorkflowFile()` for files on disk.
  */
+
+export {
+  createLuaWorkflowEvaluator,
+  type LuaWorkflowEvaluatorOptions,
+} from "../runtimes/lua/workflow-evaluator.js";
 export * from "./index.js";
 export { createEngine, defaultCacheDir, type NodeEngineOptions } from "./node/create-engine.js";
 export { type LoadWorkflowFileOptions, loadWorkflowFile } from "./node/workflow-file.js";
-export { createLuaWorkflowEvaluator, type LuaWorkflowEvaluatorOptions } from "../runtimes/lua/workflow-evaluator.js";

@@ -3,7 +3,12 @@
  * restricted Lua state per instance, compiled `run` functions cached by source.
  */
 import type { LuaFactory } from "wasmoon";
-import type { LanguageRuntime, LanguageRuntimeFactory, StepInvocation, StepOutcome } from "../worker/language-runtime.js";
+import type {
+  LanguageRuntime,
+  LanguageRuntimeFactory,
+  StepInvocation,
+  StepOutcome,
+} from "../worker/language-runtime.js";
 import { StepFiles } from "../worker/step-files.js";
 import { createLuaSandbox, type LuaSandbox } from "./lua-sandbox.js";
 
@@ -22,8 +27,10 @@ class LuaRuntime implements LanguageRuntime {
   #files: StepFiles | undefined;
 
   async init(factory: LuaFactory): Promise<this> {
-    this.#sandbox = await createLuaSandbox(factory, (op, a, b) => this.#host(op, a, b), () =>
-      this.#current?.interrupted() ? INTERRUPTED : undefined,
+    this.#sandbox = await createLuaSandbox(
+      factory,
+      (op, a, b) => this.#host(op, a, b),
+      () => (this.#current?.interrupted() ? INTERRUPTED : undefined),
     );
     return this;
   }
@@ -56,7 +63,12 @@ class LuaRuntime implements LanguageRuntime {
       const result = sb.invoke(id, inv.inputsJson, inv.attempt, inv.stepId, inv.runId);
       const tag = result.charCodeAt(0);
       if (tag === 49) return { ok: true, outputJson: result.slice(1), files: this.#files.tree() };
-      if (tag === 50) return { ok: false, error: { name: "InvalidResultError", message: `the Lua step returned ${result.slice(1)}` }, files: this.#files.tree() };
+      if (tag === 50)
+        return {
+          ok: false,
+          error: { name: "InvalidResultError", message: `the Lua step returned ${result.slice(1)}` },
+          files: this.#files.tree(),
+        };
       return this.#failure(result.slice(1), inv);
     } finally {
       this.#current = undefined;
@@ -66,7 +78,10 @@ class LuaRuntime implements LanguageRuntime {
 
   #failure(message: string, inv: StepInvocation): StepOutcome {
     const name = /not enough memory/.test(message) ? "MemoryLimitError" : "StepRuntimeError";
-    const text = name === "MemoryLimitError" ? `the Lua step used more than its memory limit of ${Math.round(inv.limits.memoryBytes / 1048576)} MB` : message;
+    const text =
+      name === "MemoryLimitError"
+        ? `the Lua step used more than its memory limit of ${Math.round(inv.limits.memoryBytes / 1048576)} MB`
+        : message;
     return { ok: false, error: { name, message: text }, files: this.#files?.tree() ?? inv.files };
   }
 

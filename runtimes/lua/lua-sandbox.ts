@@ -120,8 +120,17 @@ export interface LuaSandbox {
  * Creates a restricted Lua state.
  * @param check called every {@link HOOK_INTERVAL} instructions; a returned string is raised as a Lua error.
  */
-export async function createLuaSandbox(factory: LuaFactory, host: LuaHostCall, check: () => string | undefined): Promise<LuaSandbox> {
-  const engine = await factory.createEngine({ openStandardLibs: false, enableProxy: false, injectObjects: false, traceAllocations: true });
+export async function createLuaSandbox(
+  factory: LuaFactory,
+  host: LuaHostCall,
+  check: () => string | undefined,
+): Promise<LuaSandbox> {
+  const engine = await factory.createEngine({
+    openStandardLibs: false,
+    enableProxy: false,
+    injectObjects: false,
+    traceAllocations: true,
+  });
   const g = engine.global;
   for (const lib of [
     LuaLibraries.Base,
@@ -186,7 +195,8 @@ export async function createLuaSandbox(factory: LuaFactory, host: LuaHostCall, c
   return {
     engine,
     compile: (id, code, name) => call(ref("compile"), [id, code, name]),
-    invoke: (id, inputsJson, attempt, stepId, runId) => call(ref("invoke"), [id, inputsJson, attempt, stepId, runId]),
+    invoke: (id, inputsJson, attempt, stepId, runId) =>
+      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId]),
     evaluate: (code, name) => call(ref("evaluate"), [code, name]),
     memoryUsed: () => g.getMemoryUsed(),
     setMemoryMax: (bytes) => g.setMemoryMax(bytes),

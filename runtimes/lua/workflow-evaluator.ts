@@ -17,10 +17,14 @@ export interface LuaWorkflowEvaluatorOptions {
 }
 
 /** Creates an evaluator; each file gets a fresh Lua state. */
-export function createLuaWorkflowEvaluator(createFactory: () => LuaFactory, options: LuaWorkflowEvaluatorOptions = {}): LuaWorkflowEvaluator {
+export function createLuaWorkflowEvaluator(
+  createFactory: () => LuaFactory,
+  options: LuaWorkflowEvaluatorOptions = {},
+): LuaWorkflowEvaluator {
   const budget = options.instructionBudget ?? 50_000_000;
   const memory = options.memoryBudget ?? 64 * 1024 * 1024;
-  if (!(budget > 0)) throw new TypeError(`options.instructionBudget must be a positive number, got ${budget}`);
+  if (!(budget > 0))
+    throw new TypeError(`options.instructionBudget must be a positive number, got ${budget}`);
   if (!(memory > 0)) throw new TypeError(`options.memoryBudget must be a positive number, got ${memory}`);
   let factory: LuaFactory | undefined;
   return {
@@ -31,7 +35,10 @@ export function createLuaWorkflowEvaluator(createFactory: () => LuaFactory, opti
       const sandbox = await createLuaSandbox(
         factory,
         () => undefined,
-        () => (++hooks > limit ? `sandflow: the workflow file ran more than ${budget} Lua instructions` : undefined),
+        () =>
+          ++hooks > limit
+            ? `sandflow: the workflow file ran more than ${budget} Lua instructions`
+            : undefined,
       );
       try {
         sandbox.setMemoryMax(sandbox.memoryUsed() + memory);
@@ -39,7 +46,9 @@ export function createLuaWorkflowEvaluator(createFactory: () => LuaFactory, opti
         const body = result.slice(1);
         if (result.startsWith("1")) return ok(JSON.parse(body));
         if (result.startsWith("2")) return err(new WorkflowLoadError(`${label}: ${body}`));
-        const reason = /not enough memory/.test(body) ? `the workflow file used more than ${memory} bytes of memory` : body;
+        const reason = /not enough memory/.test(body)
+          ? `the workflow file used more than ${memory} bytes of memory`
+          : body;
         return err(new WorkflowLoadError(`${label}: the Lua workflow file failed: ${reason}`));
       } finally {
         sandbox.close();

@@ -24,7 +24,8 @@ const modules = new Map<number, Promise<WebAssembly.Module>>();
 
 function override(maxBytes: number): InstantiateOverride {
   return {
-    matches: (imports) => typeof (imports?.env as Record<string, unknown> | undefined)?._emscripten_system === "function",
+    matches: (imports) =>
+      typeof (imports?.env as Record<string, unknown> | undefined)?._emscripten_system === "function",
     module: (bytes) => {
       let module = modules.get(maxBytes);
       if (!module) {
@@ -36,7 +37,10 @@ function override(maxBytes: number): InstantiateOverride {
     },
     imports: (imports) => ({
       ...imports,
-      env: { ...(imports.env as Record<string, WebAssembly.ImportValue>), _emscripten_system: (cmd: number) => (cmd ? ENOSYS : 0) },
+      env: {
+        ...(imports.env as Record<string, WebAssembly.ImportValue>),
+        _emscripten_system: (cmd: number) => (cmd ? ENOSYS : 0),
+      },
     }),
   };
 }
@@ -49,7 +53,10 @@ export interface PyodideLoadOptions {
 }
 
 /** Loads and hardens one interpreter. */
-export async function loadPyodideInstance(source: PyodideSource, options: PyodideLoadOptions): Promise<PyodideAPI> {
+export async function loadPyodideInstance(
+  source: PyodideSource,
+  options: PyodideLoadOptions,
+): Promise<PyodideAPI> {
   const snapshot = await source.snapshot?.();
   const py = await withInstantiateOverride(override(options.memoryBytes), () =>
     source.loadPyodide({
@@ -63,8 +70,14 @@ export async function loadPyodideInstance(source: PyodideSource, options: Pyodid
   );
   if (!snapshot) py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
   harden(py);
-  py.setStdout({ write: (buf: Uint8Array) => (options.stdout(buf), buf.length) });
-  py.setStderr({ write: (buf: Uint8Array) => (options.stderr(buf), buf.length) });
+  const sink = (write: (bytes: Uint8Array) => void) => ({
+    write: (buf: Uint8Array) => {
+      write(buf);
+      return buf.length;
+    },
+  });
+  py.setStdout(sink(options.stdout));
+  py.setStderr(sink(options.stderr));
   const FS = py.FS as { mkdirTree(p: string): void; chdir(p: string): void };
   FS.mkdirTree("/workspace");
   FS.mkdirTree("/tmp");
@@ -93,7 +106,13 @@ del _n
     delete fs.filesystems.NODEFS;
     delete fs.filesystems.PROXYFS;
   }
-  for (const key of ["mountNodeFS", "mountNativeFS", "registerJsModule", "loadPackage", "loadPackagesFromImports"]) {
+  for (const key of [
+    "mountNodeFS",
+    "mountNativeFS",
+    "registerJsModule",
+    "loadPackage",
+    "loadPackagesFromImports",
+  ]) {
     try {
       api[key] = undefined;
     } catch {

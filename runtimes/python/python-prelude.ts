@@ -38,11 +38,12 @@ def _sf_takes_inputs(fn):
     return False
 
 def _sf_format(e, filename):
-    head = "".join(_traceback.format_exception_only(type(e), e)).strip()
+    lines = "".join(_traceback.format_exception_only(type(e), e)).rstrip().split("\n")
+    text = "\n".join([lines[-1]] + lines[:-1])
     frames = [f for f in _traceback.extract_tb(e.__traceback__) if f.filename == filename]
     if not frames:
-        return head
-    return head + "\nTraceback (most recent call last):\n" + "".join(_traceback.format_list(frames)).rstrip()
+        return text
+    return text + "\nTraceback (most recent call last):\n" + "".join(_traceback.format_list(frames)).rstrip()
 
 def __sf_compile(key, code, filename):
     _linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)

@@ -4,7 +4,12 @@
  * stderr streamed, the workspace mirrored into the interpreter's in-memory file system.
  */
 import type { PyodideAPI } from "pyodide";
-import type { LanguageRuntime, LanguageRuntimeFactory, StepInvocation, StepOutcome } from "../worker/language-runtime.js";
+import type {
+  LanguageRuntime,
+  LanguageRuntimeFactory,
+  StepInvocation,
+  StepOutcome,
+} from "../worker/language-runtime.js";
 import { type EmscriptenFS, readWorkspace, writeWorkspace } from "./emscripten-workspace.js";
 import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
 
@@ -24,7 +29,11 @@ class PythonRuntime implements LanguageRuntime {
       const text = this.#decoders[stream].decode(bytes, { stream: true });
       if (text) this.#current?.emit(stream, text);
     };
-    this.#py = await loadPyodideInstance(source, { memoryBytes, stdout: sink("stdout"), stderr: sink("stderr") });
+    this.#py = await loadPyodideInstance(source, {
+      memoryBytes,
+      stdout: sink("stdout"),
+      stderr: sink("stderr"),
+    });
     this.#compile = this.#py.globals.get("__sf_compile") as PyCall;
     this.#call = this.#py.globals.get("__sf_call") as PyCall;
     return this;
@@ -54,11 +63,29 @@ class PythonRuntime implements LanguageRuntime {
       case 49:
         return { ok: true, outputJson: result.slice(1), files };
       case 50:
-        return { ok: false, error: { name: "InvalidResultError", message: `the Python step returned a value that is not JSON: ${result.slice(1)}` }, files };
+        return {
+          ok: false,
+          error: {
+            name: "InvalidResultError",
+            message: `the Python step returned a value that is not JSON: ${result.slice(1)}`,
+          },
+          files,
+        };
       case 51:
-        return { ok: false, error: { name: "StepTimeoutError", message: "the Python step was interrupted" }, files };
+        return {
+          ok: false,
+          error: { name: "StepTimeoutError", message: "the Python step was interrupted" },
+          files,
+        };
       case 52:
-        return { ok: false, error: { name: "MemoryLimitError", message: `the Python step used more than its memory limit of ${Math.round(inv.limits.memoryBytes / 1048576)} MB` }, files };
+        return {
+          ok: false,
+          error: {
+            name: "MemoryLimitError",
+            message: `the Python step used more than its memory limit of ${Math.round(inv.limits.memoryBytes / 1048576)} MB`,
+          },
+          files,
+        };
       default:
         return { ok: false, error: { name: "StepRuntimeError", message: result.slice(1) }, files };
     }

@@ -66,7 +66,10 @@ export function withMemoryMax(bytes: Uint8Array, maxBytes: number): Uint8Array {
       const flags = bytes[flagsAt] as number;
       if (flags & 0x04) throw new Error("withMemoryMax: 64-bit memories are not supported");
       const [min, afterMin] = readLeb(bytes, flagsAt + 1);
-      if (min > pages) throw new Error(`the interpreter needs ${Math.ceil((min * PAGE) / 1048576)} MB to start; the limit is ${Math.floor(maxBytes / 1048576)} MB`);
+      if (min > pages)
+        throw new Error(
+          `the interpreter needs ${Math.ceil((min * PAGE) / 1048576)} MB to start; the limit is ${Math.floor(maxBytes / 1048576)} MB`,
+        );
       const afterLimits = flags & 1 ? readLeb(bytes, afterMin)[1] : afterMin;
       const section = [...leb(1), flags | 1, ...leb(min), ...leb(pages), ...bytes.subarray(afterLimits, end)];
       const head = [5, ...leb(section.length)];
@@ -100,7 +103,10 @@ export interface InstantiateOverride {
  * instantiations `override` matches; restored afterwards. Worker threads run one load at
  * a time, so the swap is not seen by other code.
  */
-export async function withInstantiateOverride<T>(override: InstantiateOverride, body: () => Promise<T>): Promise<T> {
+export async function withInstantiateOverride<T>(
+  override: InstantiateOverride,
+  body: () => Promise<T>,
+): Promise<T> {
   const wa = WebAssembly as unknown as Record<string, unknown>;
   const originalInstantiate = WebAssembly.instantiate;
   const originalStreaming = WebAssembly.instantiateStreaming;
@@ -111,7 +117,10 @@ export async function withInstantiateOverride<T>(override: InstantiateOverride, 
   };
   wa.instantiate = (source: Source, imports?: Imports) => {
     if (!(source instanceof WebAssembly.Module) && override.matches(imports)) {
-      const view = source instanceof Uint8Array ? source : new Uint8Array(ArrayBuffer.isView(source) ? source.buffer : source);
+      const view =
+        source instanceof Uint8Array
+          ? source
+          : new Uint8Array(ArrayBuffer.isView(source) ? source.buffer : source);
       return take(async () => view, imports as Imports);
     }
     return originalInstantiate(source as BufferSource, imports);

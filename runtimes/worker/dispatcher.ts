@@ -7,10 +7,21 @@
 import { StepCancelledError } from "../../src/core/errors.js";
 import { diffTrees, treeSize } from "../../src/core/file-tree.js";
 import type { Language } from "../../src/core/languages.js";
-import type { WireStepTask, TaskResult, WorkerEvent, WorkerRequest, WorkerResponse } from "../../src/protocol/messages.js";
-import { CONTROL, clearInterrupt, INTERRUPT_REASON, requestInterrupt } from "../../src/protocol/control-block.js";
-import type { StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
+import {
+  CONTROL,
+  clearInterrupt,
+  INTERRUPT_REASON,
+  requestInterrupt,
+} from "../../src/protocol/control-block.js";
+import type {
+  TaskResult,
+  WireStepTask,
+  WorkerEvent,
+  WorkerRequest,
+  WorkerResponse,
+} from "../../src/protocol/messages.js";
 import { type FactoryMaker, InterpreterSlots } from "./interpreter-slots.js";
+import type { StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
 import { StepOutput } from "./step-output.js";
 
 /** How often (ms) live output and finished results of a running batch are sent early. */
@@ -80,17 +91,46 @@ export class Dispatcher {
       const reason = Atomics.load(cells, CONTROL.TARGET) === index ? Atomics.load(cells, CONTROL.REASON) : 0;
       clearInterrupt(cells);
       const files = outcome.files ?? task.files;
-      let result: TaskResult["outcome"] = outcome.ok ? { ok: true, outputJson: outcome.outputJson } : { ok: false, error: outcome.error };
+      let result: TaskResult["outcome"] = outcome.ok
+        ? { ok: true, outputJson: outcome.outputJson }
+        : { ok: false, error: outcome.error };
       if (output.overflow) {
-        result = { ok: false, error: failure("OutputLimitError", `the step printed more than ${task.limits.outputBytes} characters to ${output.overflow}; the first part is kept`) };
+        result = {
+          ok: false,
+          error: failure(
+            "OutputLimitError",
+            `the step printed more than ${task.limits.outputBytes} characters to ${output.overflow}; the first part is kept`,
+          ),
+        };
       } else if (!outcome.ok && reason === INTERRUPT_REASON.TIMEOUT) {
-        result = { ok: false, error: failure("StepTimeoutError", `the step ran longer than its timeout of ${task.timeoutMs / 1000} s and was stopped`) };
+        result = {
+          ok: false,
+          error: failure(
+            "StepTimeoutError",
+            `the step ran longer than its timeout of ${task.timeoutMs / 1000} s and was stopped`,
+          ),
+        };
       } else if (!outcome.ok && reason === INTERRUPT_REASON.CANCELLED) {
-        result = { ok: false, error: failure("StepCancelledError", "the step was stopped because the run was cancelled") };
+        result = {
+          ok: false,
+          error: failure("StepCancelledError", "the step was stopped because the run was cancelled"),
+        };
       } else if (outcome.ok && outcome.outputJson.length > task.limits.resultBytes) {
-        result = { ok: false, error: failure("ResultLimitError", `the step's result is ${outcome.outputJson.length} bytes of JSON; the limit is ${task.limits.resultBytes}`) };
+        result = {
+          ok: false,
+          error: failure(
+            "ResultLimitError",
+            `the step's result is ${outcome.outputJson.length} bytes of JSON; the limit is ${task.limits.resultBytes}`,
+          ),
+        };
       } else if (outcome.ok && treeSize(files) > task.limits.workspaceBytes) {
-        result = { ok: false, error: failure("WorkspaceLimitError", `the step left ${treeSize(files)} bytes under /tmp and /workspace; the limit is ${task.limits.workspaceBytes}`) };
+        result = {
+          ok: false,
+          error: failure(
+            "WorkspaceLimitError",
+            `the step left ${treeSize(files)} bytes under /tmp and /workspace; the limit is ${task.limits.workspaceBytes}`,
+          ),
+        };
       }
       return {
         index,
@@ -105,7 +145,10 @@ export class Dispatcher {
       };
     };
     if (Atomics.load(cells, CONTROL.CANCEL_BASE + index) !== 0) {
-      return finish({ ok: false, error: failure(StepCancelledError.name, "the run was cancelled before the step started") });
+      return finish({
+        ok: false,
+        error: failure(StepCancelledError.name, "the run was cancelled before the step started"),
+      });
     }
     let lastLog = startedAt;
     let logEvents = 0;
@@ -120,7 +163,8 @@ export class Dispatcher {
       files: task.files,
       limits: task.limits,
       interruptBuffer: cells.subarray(CONTROL.FLAG, CONTROL.FLAG + 1),
-      interrupted: () => Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
+      interrupted: () =>
+        Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
       emit: (stream, text) => {
         if (!output.add(stream, text)) requestInterrupt(cells, index, INTERRUPT_REASON.OUTPUT);
         const now = this.#now();
@@ -140,7 +184,10 @@ export class Dispatcher {
     } catch (e) {
       broken = true;
       const message = e instanceof Error ? e.message : String(e);
-      return finish({ ok: false, error: failure("StepRuntimeError", `the ${task.language} interpreter failed: ${message}`) });
+      return finish({
+        ok: false,
+        error: failure("StepRuntimeError", `the ${task.language} interpreter failed: ${message}`),
+      });
     } finally {
       this.#slots.release(task.language, broken);
     }

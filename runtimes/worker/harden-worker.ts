@@ -23,7 +23,13 @@ const REMOVED = [
 const saved = new Map<string, PropertyDescriptor>();
 let hardened = false;
 
-const quietStream = Object.freeze({ writableLength: 0, write: (_chunk: unknown, done?: () => void) => (done?.(), true) });
+const quietStream = Object.freeze({
+  writableLength: 0,
+  write: (_chunk: unknown, done?: () => void) => {
+    done?.();
+    return true;
+  },
+});
 // The pool library reads process.stdout/stderr between tasks; steps that reach JavaScript
 // find this stand-in instead of the real process object.
 const PROCESS_STAND_IN = Object.freeze({ env: Object.freeze({}), stdout: quietStream, stderr: quietStream });
@@ -33,7 +39,12 @@ export function hardenWorkerGlobals(): void {
   const g = globalThis as Record<string, unknown>;
   const processDescriptor = Object.getOwnPropertyDescriptor(g, "process");
   if (processDescriptor && !saved.has("process")) saved.set("process", processDescriptor);
-  Object.defineProperty(g, "process", { value: PROCESS_STAND_IN, configurable: true, writable: false, enumerable: false });
+  Object.defineProperty(g, "process", {
+    value: PROCESS_STAND_IN,
+    configurable: true,
+    writable: false,
+    enumerable: false,
+  });
   for (const name of REMOVED) {
     const descriptor = Object.getOwnPropertyDescriptor(g, name);
     if (!descriptor) continue;

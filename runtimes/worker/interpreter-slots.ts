@@ -32,7 +32,13 @@ export class InterpreterSlots {
   #slot(language: Language): Slot {
     let slot = this.#slots.get(language);
     if (!slot) {
-      slot = { factory: undefined, runtime: undefined, creating: undefined, runId: undefined, memoryBytes: 0 };
+      slot = {
+        factory: undefined,
+        runtime: undefined,
+        creating: undefined,
+        runId: undefined,
+        memoryBytes: 0,
+      };
       this.#slots.set(language, slot);
     }
     return slot;
@@ -73,7 +79,10 @@ export class InterpreterSlots {
   async acquire(language: Language, runId: string, memoryBytes: number): Promise<LanguageRuntime> {
     const slot = this.#slot(language);
     const fixed = slot.factory?.memoryFixedAtCreate === true;
-    if (slot.runtime && ((slot.runId !== undefined && slot.runId !== runId) || (fixed && slot.memoryBytes !== memoryBytes))) {
+    if (
+      slot.runtime &&
+      ((slot.runId !== undefined && slot.runId !== runId) || (fixed && slot.memoryBytes !== memoryBytes))
+    ) {
       this.#drop(slot, false);
     }
     const runtime = slot.runtime ?? (await this.#create(slot, language, memoryBytes));

@@ -29,7 +29,9 @@ function shellFactory(): LanguageRuntimeFactory {
   return {
     language: "shell",
     create: async (options) => {
-      inner ??= import("../shell/index.js").then((m) => m.createShellRuntimeFactory({ loadWasm: async () => readFileSync(data.busyboxWasmPath as string) }));
+      inner ??= import("../shell/index.js").then((m) =>
+        m.createShellRuntimeFactory({ loadWasm: async () => readFileSync(data.busyboxWasmPath as string) }),
+      );
       return (await inner).create(options);
     },
   };
@@ -41,7 +43,9 @@ const dispatcher = new Dispatcher({
       createPythonRuntimeFactory({
         loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
         snapshot: () => {
-          snapshot ??= Promise.resolve(data.pyodideSnapshotPath ? new Uint8Array(readFileSync(data.pyodideSnapshotPath)) : undefined);
+          snapshot ??= Promise.resolve(
+            data.pyodideSnapshotPath ? new Uint8Array(readFileSync(data.pyodideSnapshotPath)) : undefined,
+          );
           return snapshot;
         },
       }),

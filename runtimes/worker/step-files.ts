@@ -56,10 +56,18 @@ export class StepFiles {
         const bytes = encoder.encode(data ?? "");
         const old = this.#tree[path];
         const size = this.#size - (old ? old.byteLength : 0) + bytes.byteLength;
-        if (size > this.#limit) return { ok: false, error: `WorkspaceLimitError: writing ${rawPath} would take the workspace over its limit of ${this.#limit} bytes` };
+        if (size > this.#limit)
+          return {
+            ok: false,
+            error: `WorkspaceLimitError: writing ${rawPath} would take the workspace over its limit of ${this.#limit} bytes`,
+          };
         this.#size = size;
         this.#tree[path] = bytes;
-        for (let dir = path.slice(0, path.lastIndexOf("/")); dir.includes("/", 1); dir = dir.slice(0, dir.lastIndexOf("/"))) {
+        for (
+          let dir = path.slice(0, path.lastIndexOf("/"));
+          dir.includes("/", 1);
+          dir = dir.slice(0, dir.lastIndexOf("/"))
+        ) {
           if (!(dir in this.#tree)) this.#tree[dir] = null;
         }
         return { ok: true, value: undefined };
@@ -77,7 +85,9 @@ export class StepFiles {
       }
       case "list": {
         const prefix = `${path}/`;
-        const names = Object.keys(this.#tree).filter((p) => p.startsWith(prefix)).sort();
+        const names = Object.keys(this.#tree)
+          .filter((p) => p.startsWith(prefix))
+          .sort();
         return { ok: true, value: JSON.stringify(names) };
       }
       default:

@@ -36,7 +36,8 @@ export class StepOutput {
     this.#size[stream] = over ? this.#limit : used + text.length;
     this.#kept[stream].push(part);
     const last = this.#pending[this.#pending.length - 1];
-    if (last && last.stream === stream) this.#pending[this.#pending.length - 1] = { stream, text: last.text + part };
+    if (last && last.stream === stream)
+      this.#pending[this.#pending.length - 1] = { stream, text: last.text + part };
     else this.#pending.push({ stream, text: part });
     return !over;
   }

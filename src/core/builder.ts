@@ -49,7 +49,8 @@ export class WorkflowBuilder {
    * @throws Error when the id was already added.
    */
   step(id: string, spec: StepSpec): this {
-    if (Object.hasOwn(this.#steps, id)) throw new Error(`workflow builder: step '${id}' was added twice; step ids must be unique`);
+    if (Object.hasOwn(this.#steps, id))
+      throw new Error(`workflow builder: step '${id}' was added twice; step ids must be unique`);
     this.#steps[id] = spec;
     return this;
   }

@@ -5,7 +5,11 @@
 import { CancelSource } from "./cancel.js";
 import { Channel } from "./channel.js";
 import type { RunEvent } from "./events.js";
-import { type LuaWorkflowEvaluator, type ParseSourceOptions, parseWorkflowSource } from "./loaders/parse-source.js";
+import {
+  type LuaWorkflowEvaluator,
+  type ParseSourceOptions,
+  parseWorkflowSource,
+} from "./loaders/parse-source.js";
 import { checkRunOptions, type ResolvedEngineOptions, type RunOptions } from "./options.js";
 import type { Clock, IdFactory } from "./platform.js";
 import type { RunReport } from "./report.js";
@@ -37,7 +41,11 @@ export class RunHandle implements AsyncIterable<RunEvent> {
   #ended = false;
 
   /** @internal Built by {@link Engine.start}. */
-  constructor(runId: string, cancel: CancelSource, body: (emit: (e: RunEvent) => void) => Promise<RunReport>) {
+  constructor(
+    runId: string,
+    cancel: CancelSource,
+    body: (emit: (e: RunEvent) => void) => Promise<RunReport>,
+  ) {
     this.runId = runId;
     this.#cancel = cancel;
     // Starting on a later microtask lets callers subscribe before the first event.
@@ -90,7 +98,10 @@ export class Engine {
    * Parses and validates workflow text (Lua, YAML or JSON; detected unless given).
    * @throws WorkflowLoadError or WorkflowValidationError naming the problem.
    */
-  async parse(text: string, options: Omit<ParseSourceOptions, "luaEvaluator"> = {}): Promise<WorkflowDefinition> {
+  async parse(
+    text: string,
+    options: Omit<ParseSourceOptions, "luaEvaluator"> = {},
+  ): Promise<WorkflowDefinition> {
     const result = await parseWorkflowSource(text, {
       ...options,
       ...(this.#host.luaEvaluator ? { luaEvaluator: this.#host.luaEvaluator } : {}),
@@ -102,6 +113,7 @@ export class Engine {
   /** Loads the interpreters a workflow needs in every worker, ahead of running it. */
   async prepare(workflow: WorkflowDefinition): Promise<void> {
     this.#assertOpen();
+    await this.#host.beforeRun?.(workflow);
     await this.#host.pool.prepare(languagesOf(workflow));
   }
 
@@ -118,10 +130,18 @@ export class Engine {
       else outer?.addEventListener("abort", onAbort, { once: true });
       await this.#host.beforeRun?.(workflow);
       const onEvent = options.onEvent;
-      const execution = new RunExecution(workflow, runId, this.#host.pool, this.#host.clock, this.#options, { ...options, signal: cancel.signal }, (event) => {
-        emit(event);
-        onEvent?.(event);
-      });
+      const execution = new RunExecution(
+        workflow,
+        runId,
+        this.#host.pool,
+        this.#host.clock,
+        this.#options,
+        { ...options, signal: cancel.signal },
+        (event) => {
+          emit(event);
+          onEvent?.(event);
+        },
+      );
       try {
         return await execution.execute();
       } finally {

@@ -24,7 +24,9 @@ export class WorkflowValidationError extends SandflowError {
   constructor(issues: readonly ValidationIssue[], source?: string) {
     const where = source ? `${source}: ` : "";
     const lines = issues.map((i) => (i.path ? `  - ${i.path}: ${i.message}` : `  - ${i.message}`));
-    super(`${where}invalid workflow (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);
+    super(
+      `${where}invalid workflow (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
+    );
     this.issues = issues;
     this.source = source;
   }

@@ -10,20 +10,45 @@ interface StepEventBase {
 
 /** Everything a run tells while it goes. */
 export type RunEvent =
-  | { readonly type: "run-started"; readonly runId: string; readonly workflow: string; readonly steps: readonly string[]; readonly time: number }
+  | {
+      readonly type: "run-started";
+      readonly runId: string;
+      readonly workflow: string;
+      readonly steps: readonly string[];
+      readonly time: number;
+    }
   | (StepEventBase & { readonly type: "step-started"; readonly attempt: number })
-  | (StepEventBase & { readonly type: "log"; readonly attempt: number; readonly stream: "stdout" | "stderr"; readonly text: string })
+  | (StepEventBase & {
+      readonly type: "log";
+      readonly attempt: number;
+      readonly stream: "stdout" | "stderr";
+      readonly text: string;
+    })
   | (StepEventBase & {
       readonly type: "step-retrying";
       readonly attempt: number;
       readonly error: SerializedError;
       readonly delayMs: number;
     })
-  | (StepEventBase & { readonly type: "step-succeeded"; readonly attempt: number; readonly durationMs: number })
-  | (StepEventBase & { readonly type: "step-failed"; readonly attempt: number; readonly error: SerializedError })
+  | (StepEventBase & {
+      readonly type: "step-succeeded";
+      readonly attempt: number;
+      readonly durationMs: number;
+    })
+  | (StepEventBase & {
+      readonly type: "step-failed";
+      readonly attempt: number;
+      readonly error: SerializedError;
+    })
   | (StepEventBase & { readonly type: "step-skipped"; readonly reason: string })
   | (StepEventBase & { readonly type: "step-cancelled"; readonly reason: string })
-  | { readonly type: "run-finished"; readonly runId: string; readonly status: RunStatus; readonly time: number; readonly report: RunReport };
+  | {
+      readonly type: "run-finished";
+      readonly runId: string;
+      readonly status: RunStatus;
+      readonly time: number;
+      readonly report: RunReport;
+    };
 
 /** The `type` of a {@link RunEvent}. */
 export type RunEventType = RunEvent["type"];

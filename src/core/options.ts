@@ -56,11 +56,20 @@ export interface RunOptions {
 function positive(name: string, value: unknown, integer: boolean): void {
   const okNumber = typeof value === "number" && Number.isFinite(value) && value > 0;
   if (!okNumber || (integer && !Number.isInteger(value))) {
-    throw new TypeError(`options.${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(value)}`);
+    throw new TypeError(
+      `options.${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(value)}`,
+    );
   }
 }
 
-const INTEGER_FIELDS = ["threads", "concurrency", "outputLimit", "resultLimit", "processLimit", "workspaceLimit"];
+const INTEGER_FIELDS = [
+  "threads",
+  "concurrency",
+  "outputLimit",
+  "resultLimit",
+  "processLimit",
+  "workspaceLimit",
+];
 
 /**
  * Applies defaults and checks every field.

@@ -1,5 +1,7 @@
 /** An expected failure as a value: `{ ok: true, value }` or `{ ok: false, error }`. */
-export type Result<T, E = Error> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+export type Result<T, E = Error> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: E };
 
 /** A successful {@link Result}. */
 export function ok<T>(value: T): { readonly ok: true; readonly value: T } {

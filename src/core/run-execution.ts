@@ -15,7 +15,15 @@ import type { StepPool, StepTask, StepTaskResult } from "./step-pool.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
-type Phase = "pending" | "ready" | "running" | "retry-wait" | "succeeded" | "failed" | "skipped" | "cancelled";
+type Phase =
+  | "pending"
+  | "ready"
+  | "running"
+  | "retry-wait"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "cancelled";
 
 interface StepState {
   readonly def: StepDefinition;
@@ -78,7 +86,9 @@ export class RunExecution {
     this.#concurrency = options.concurrency ?? workflow.concurrency ?? engine.concurrency;
     this.#states = workflow.steps.map((def, index) => {
       if (def.code === undefined) {
-        throw new Error(`step '${def.id}' reads its code from '${def.file}', which was not loaded; load the workflow with loadWorkflowFile()`);
+        throw new Error(
+          `step '${def.id}' reads its code from '${def.file}', which was not loaded; load the workflow with loadWorkflowFile()`,
+        );
       }
       const state: StepState = {
         def,
@@ -109,7 +119,13 @@ export class RunExecution {
   /** Runs the workflow to the end and returns its report. */
   async execute(): Promise<RunReport> {
     const startedAt = this.#clock.now();
-    this.#emit({ type: "run-started", runId: this.#runId, workflow: this.#workflow.name, steps: this.#states.map((s) => s.def.id), time: startedAt });
+    this.#emit({
+      type: "run-started",
+      runId: this.#runId,
+      workflow: this.#workflow.name,
+      steps: this.#states.map((s) => s.def.id),
+      time: startedAt,
+    });
     const signal = this.#options.signal;
     const onAbort = () => this.#stop("the run was cancelled", true);
     if (signal?.aborted) onAbort();
@@ -187,18 +203,35 @@ export class RunExecution {
     try {
       task = this.#task(s);
     } catch (e) {
-      this.#finish(s, this.#failure("StepRuntimeError", `could not prepare the step: ${(e as Error).message}`));
+      this.#finish(
+        s,
+        this.#failure("StepRuntimeError", `could not prepare the step: ${(e as Error).message}`),
+      );
       return;
     }
     this.#pool.run(task, { signal: this.#cancel.signal, onLog }).then(
       (result) => this.#finish(s, result),
-      (e: unknown) => this.#finish(s, this.#failure("WorkerCrashedError", `the worker pool failed: ${(e as Error)?.message ?? String(e)}`)),
+      (e: unknown) =>
+        this.#finish(
+          s,
+          this.#failure(
+            "WorkerCrashedError",
+            `the worker pool failed: ${(e as Error)?.message ?? String(e)}`,
+          ),
+        ),
     );
   }
 
   #failure(name: string, message: string): StepTaskResult {
     const now = this.#clock.now();
-    return { outcome: { ok: false, error: { name, message } }, changes: { upserts: {}, deletes: [] }, stdout: "", stderr: "", startedAt: now, finishedAt: now };
+    return {
+      outcome: { ok: false, error: { name, message } },
+      changes: { upserts: {}, deletes: [] },
+      stdout: "",
+      stderr: "",
+      startedAt: now,
+      finishedAt: now,
+    };
   }
 
   #finish(s: StepState, r: StepTaskResult): void {
@@ -213,19 +246,41 @@ export class RunExecution {
       s.outputJson = r.outcome.outputJson;
       s.error = null;
       this.#workspace.record(s.def.id, r.changes as FileChanges);
-      this.#emit({ type: "step-succeeded", runId: this.#runId, stepId: s.def.id, attempt: s.attempts, durationMs: r.finishedAt - r.startedAt, time });
-      for (const child of s.dependents) if (--child.waitingOn === 0 && child.phase === "pending") this.#makeReady(child);
+      this.#emit({
+        type: "step-succeeded",
+        runId: this.#runId,
+        stepId: s.def.id,
+        attempt: s.attempts,
+        durationMs: r.finishedAt - r.startedAt,
+        time,
+      });
+      for (const child of s.dependents)
+        if (--child.waitingOn === 0 && child.phase === "pending") this.#makeReady(child);
     } else {
       s.error = { name: r.outcome.error.name, message: r.outcome.error.message };
       if (this.#cancelledBySignal) {
         s.phase = "cancelled";
-        this.#emit({ type: "step-cancelled", runId: this.#runId, stepId: s.def.id, reason: this.#stopReason, time });
+        this.#emit({
+          type: "step-cancelled",
+          runId: this.#runId,
+          stepId: s.def.id,
+          reason: this.#stopReason,
+          time,
+        });
       } else if (s.attempts <= s.def.retries) this.#retry(s, r.outcome.error, time);
       else {
         s.phase = "failed";
-        this.#emit({ type: "step-failed", runId: this.#runId, stepId: s.def.id, attempt: s.attempts, error: s.error, time });
+        this.#emit({
+          type: "step-failed",
+          runId: this.#runId,
+          stepId: s.def.id,
+          attempt: s.attempts,
+          error: s.error,
+          time,
+        });
         this.#skipDependents(s);
-        if (this.#options.failFast) this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
+        if (this.#options.failFast)
+          this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
       }
     }
     this.#pump();
@@ -236,7 +291,15 @@ export class RunExecution {
     const delayMs = Math.round(s.def.retryDelay * s.def.retryBackoff ** (s.attempts - 1) * 1000);
     s.phase = "retry-wait";
     this.#waitingRetry++;
-    this.#emit({ type: "step-retrying", runId: this.#runId, stepId: s.def.id, attempt: s.attempts, error, delayMs, time });
+    this.#emit({
+      type: "step-retrying",
+      runId: this.#runId,
+      stepId: s.def.id,
+      attempt: s.attempts,
+      error,
+      delayMs,
+      time,
+    });
     this.#clock.sleep(delayMs, this.#cancel.signal).then(() => {
       this.#waitingRetry--;
       if (this.#stopped) {
@@ -259,7 +322,13 @@ export class RunExecution {
       s.phase = "skipped";
       const reason = `not run: dependency '${cause.def.id}' ${cause.phase === "failed" ? "failed" : "was skipped"}`;
       s.error = { name: "UpstreamFailedError", message: reason };
-      this.#emit({ type: "step-skipped", runId: this.#runId, stepId: s.def.id, reason, time: this.#clock.now() });
+      this.#emit({
+        type: "step-skipped",
+        runId: this.#runId,
+        stepId: s.def.id,
+        reason,
+        time: this.#clock.now(),
+      });
       for (const c of s.dependents) todo.push([c, s]);
     }
   }
@@ -282,7 +351,13 @@ export class RunExecution {
       if (s.phase === "pending" || s.phase === "ready") {
         s.phase = "cancelled";
         s.error = { name: "StepCancelledError", message: this.#stopReason || "not started" };
-        this.#emit({ type: "step-cancelled", runId: this.#runId, stepId: s.def.id, reason: s.error.message, time: this.#clock.now() });
+        this.#emit({
+          type: "step-cancelled",
+          runId: this.#runId,
+          stepId: s.def.id,
+          reason: s.error.message,
+          time: this.#clock.now(),
+        });
       }
     }
     const done = this.#done;
@@ -294,7 +369,8 @@ export class RunExecution {
     const steps: Record<string, StepReport> = {};
     let failed = false;
     for (const s of this.#states) {
-      const status = s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped" ? s.phase : "cancelled";
+      const status =
+        s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped" ? s.phase : "cancelled";
       if (status === "failed" || status === "skipped") failed = true;
       steps[s.def.id] = {
         status,
@@ -310,6 +386,14 @@ export class RunExecution {
       };
     }
     const status = this.#cancelledBySignal ? "cancelled" : failed ? "failed" : "succeeded";
-    return { workflow: this.#workflow.name, runId: this.#runId, status, startedAt, finishedAt, durationMs: finishedAt - startedAt, steps };
+    return {
+      workflow: this.#workflow.name,
+      runId: this.#runId,
+      status,
+      startedAt,
+      finishedAt,
+      durationMs: finishedAt - startedAt,
+      steps,
+    };
   }
 }

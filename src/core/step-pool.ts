@@ -35,7 +35,9 @@ export interface StepTask {
 
 /** What came of one step attempt. Step failures are values here, never rejections. */
 export interface StepTaskResult {
-  readonly outcome: { readonly ok: true; readonly outputJson: string } | { readonly ok: false; readonly error: SerializedError };
+  readonly outcome:
+    | { readonly ok: true; readonly outputJson: string }
+    | { readonly ok: false; readonly error: SerializedError };
   readonly changes: FileChanges;
   readonly stdout: string;
   readonly stderr: string;

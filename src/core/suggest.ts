@@ -24,5 +24,7 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
       best = c;
     }
   }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean '${best}'?)` : "";
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3))
+    ? ` (did you mean '${best}'?)`
+    : "";
 }

@@ -8,7 +8,13 @@ import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
 import { err, ok, type Result } from "./result.js";
-import { STEP_ID_PATTERN, type StepSpec, stepDefaultsSchema, stepSpecSchema, workflowSpecSchema } from "./schema.js";
+import {
+  STEP_ID_PATTERN,
+  type StepSpec,
+  stepDefaultsSchema,
+  stepSpecSchema,
+  workflowSpecSchema,
+} from "./schema.js";
 import { didYouMean } from "./suggest.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 
@@ -36,7 +42,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   if (typeof value === "object") return "a table/object";
   return `${typeof value} ${String(value)}`;
 }
@@ -60,7 +67,10 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
       const input = (issue as { input?: unknown }).input;
       const got = input === undefined ? "nothing" : describe(input);
       const needed = issue.expected === "record" ? "a table/object" : issue.expected;
-      out.push({ path, message: input === undefined ? `is required (${needed})` : `expected ${needed}, got ${got}` });
+      out.push({
+        path,
+        message: input === undefined ? `is required (${needed})` : `expected ${needed}, got ${got}`,
+      });
     } else if (issue.code === "invalid_value" && issue.path.at(-1) === "language") {
       const input = (issue as { input?: unknown }).input;
       out.push({
@@ -75,10 +85,12 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
 /** Checks a relative path given in a workflow file: no absolute path, no `..`, no empty parts. */
 export function relativePathProblem(file: string): string | undefined {
   if (file.length === 0) return "is empty";
-  if (file.startsWith("/") || /^[A-Za-z]:/.test(file) || file.startsWith("\\")) return "must be relative to the workflow file";
+  if (file.startsWith("/") || /^[A-Za-z]:/.test(file) || file.startsWith("\\"))
+    return "must be relative to the workflow file";
   if (file.includes("\\")) return "must use / as separator";
   if (file.includes("\0")) return "contains a NUL byte";
-  if (file.split("/").some((part) => part === "..")) return "must stay inside the workflow's folder (no '..')";
+  if (file.split("/").some((part) => part === ".."))
+    return "must stay inside the workflow's folder (no '..')";
   return undefined;
 }
 
@@ -91,8 +103,10 @@ function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
     });
   }
   const at = (field: string) => formatPath(["steps", id, field]);
-  if (spec.code === undefined && spec.file === undefined) issues.push({ path: formatPath(["steps", id]), message: "needs 'code' or 'file'" });
-  if (spec.code !== undefined && spec.file !== undefined) issues.push({ path: formatPath(["steps", id]), message: "has both 'code' and 'file'; give one" });
+  if (spec.code === undefined && spec.file === undefined)
+    issues.push({ path: formatPath(["steps", id]), message: "needs 'code' or 'file'" });
+  if (spec.code !== undefined && spec.file !== undefined)
+    issues.push({ path: formatPath(["steps", id]), message: "has both 'code' and 'file'; give one" });
   if (spec.file !== undefined) {
     const problem = relativePathProblem(spec.file);
     if (problem) issues.push({ path: at("file"), message: `${JSON.stringify(spec.file)} ${problem}` });
@@ -103,14 +117,22 @@ function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
 function envIssues(env: Record<string, string> | undefined, path: PropertyKey[]): ValidationIssue[] {
   return Object.keys(env ?? {})
     .filter((name) => !ENV_NAME.test(name))
-    .map((name) => ({ path: formatPath([...path, name]), message: `environment variable name ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*` }));
+    .map((name) => ({
+      path: formatPath([...path, name]),
+      message: `environment variable name ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*`,
+    }));
 }
 
 /** Validates and normalises a raw workflow value. */
-export function parseWorkflow(raw: unknown, options: ParseWorkflowOptions = {}): Result<WorkflowDefinition, WorkflowValidationError> {
+export function parseWorkflow(
+  raw: unknown,
+  options: ParseWorkflowOptions = {},
+): Result<WorkflowDefinition, WorkflowValidationError> {
   const fail = (issues: ValidationIssue[]) => err(new WorkflowValidationError(issues, options.source));
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return fail([{ path: "", message: `a workflow must be a table/object with a 'steps' field, got ${describe(raw)}` }]);
+    return fail([
+      { path: "", message: `a workflow must be a table/object with a 'steps' field, got ${describe(raw)}` },
+    ]);
   }
   const parsed = workflowSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) return fail(zodIssues(parsed.error));
@@ -131,7 +153,8 @@ export function parseWorkflow(raw: unknown, options: ParseWorkflowOptions = {}):
   const d = spec.defaults ?? {};
   const steps: StepDefinition[] = topologicalOrder(deps).map((id) => {
     const s = spec.steps[id] as StepSpec;
-    const language: Language = LANGUAGE_ALIASES[s.language ?? d.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
+    const language: Language =
+      LANGUAGE_ALIASES[s.language ?? d.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
     return {
       id,
       language,

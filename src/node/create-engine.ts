@@ -39,14 +39,22 @@ export function defaultCacheDir(): string {
 export function createEngine(options: NodeEngineOptions = {}): Engine {
   const resolved = resolveEngineOptions(options, availableParallelism());
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  if (typeof cacheDir !== "string" || cacheDir.length === 0) throw new TypeError("options.cacheDir must be a non-empty path");
+  if (typeof cacheDir !== "string" || cacheDir.length === 0)
+    throw new TypeError("options.cacheDir must be a non-empty path");
   const useSnapshot = options.pyodideSnapshot ?? true;
   const workerData: NodeWorkerData = {
     busyboxWasmPath: BUSYBOX_WASM,
     ...(useSnapshot ? { pyodideSnapshotPath: join(cacheDir, snapshotFileName()) } : {}),
   };
-  const transport = new PiscinaTransport({ filename: workerEntry("node-worker"), threads: resolved.threads, workerData });
-  const pool = new BatchingPool(transport, { prepareMemoryBytes: resolved.memory * 1048576, ...options.pool });
+  const transport = new PiscinaTransport({
+    filename: workerEntry("node-worker"),
+    threads: resolved.threads,
+    workerData,
+  });
+  const pool = new BatchingPool(transport, {
+    prepareMemoryBytes: resolved.memory * 1048576,
+    ...options.pool,
+  });
   return new Engine(
     {
       pool,
@@ -54,7 +62,8 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
       newId: () => randomUUID(),
       luaEvaluator: createLuaWorkflowEvaluator(() => new LuaFactory()),
       beforeRun: async (workflow) => {
-        if (useSnapshot && workflow.steps.some((s) => s.language === "python")) await ensurePyodideSnapshot(cacheDir);
+        if (useSnapshot && workflow.steps.some((s) => s.language === "python"))
+          await ensurePyodideSnapshot(cacheDir);
       },
     },
     resolved,

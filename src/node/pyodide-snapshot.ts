@@ -27,7 +27,9 @@ export function ensurePyodideSnapshot(cacheDir: string): Promise<string> {
     pending = new Promise<string>((resolve, reject) => {
       const worker = new Worker(workerEntry("node-snapshot-worker"), { workerData: { path } });
       worker.once("message", () => resolve(path));
-      worker.once("error", (e) => reject(new Error(`sandflow: could not make the Pyodide snapshot: ${e.message}`)));
+      worker.once("error", (e) =>
+        reject(new Error(`sandflow: could not make the Pyodide snapshot: ${e.message}`)),
+      );
       worker.once("exit", (code) => {
         if (code !== 0) reject(new Error(`sandflow: the Pyodide snapshot worker exited with code ${code}`));
       });

@@ -4,11 +4,16 @@
  * symlink that leads out), since the workflow file is untrusted.
  */
 import { readFile, realpath, stat } from "node:fs/promises";
+import { dirname, relative, resolve, sep } from "node:path";
 import { LuaFactory } from "wasmoon";
 import { createLuaWorkflowEvaluator } from "../../runtimes/lua/workflow-evaluator.js";
-import { dirname, relative, resolve, sep } from "node:path";
 import { type ValidationIssue, WorkflowLoadError, WorkflowValidationError } from "../core/errors.js";
-import { DEFAULT_MAX_SOURCE_BYTES, type LuaWorkflowEvaluator, type WorkflowFormat, parseWorkflowSource } from "../core/loaders/parse-source.js";
+import {
+  DEFAULT_MAX_SOURCE_BYTES,
+  type LuaWorkflowEvaluator,
+  parseWorkflowSource,
+  type WorkflowFormat,
+} from "../core/loaders/parse-source.js";
 import { err, ok, type Result } from "../core/result.js";
 import type { StepDefinition, WorkflowDefinition } from "../core/workflow.js";
 
@@ -31,18 +36,26 @@ function defaultEvaluator(): LuaWorkflowEvaluator {
 async function readBounded(path: string, maxBytes: number, what: string): Promise<string> {
   const info = await stat(path);
   if (!info.isFile()) throw new WorkflowLoadError(`${what} ${path} is not a file`);
-  if (info.size > maxBytes) throw new WorkflowLoadError(`${what} ${path} is ${info.size} bytes; the limit is ${maxBytes}`);
+  if (info.size > maxBytes)
+    throw new WorkflowLoadError(`${what} ${path} is ${info.size} bytes; the limit is ${maxBytes}`);
   return readFile(path, "utf8");
 }
 
-async function stepCode(folder: string, step: StepDefinition, maxBytes: number): Promise<Result<string, ValidationIssue>> {
+async function stepCode(
+  folder: string,
+  step: StepDefinition,
+  maxBytes: number,
+): Promise<Result<string, ValidationIssue>> {
   const path = `steps.${step.id}.file`;
   const target = resolve(folder, step.file as string);
   try {
     const real = await realpath(target);
     const rel = relative(folder, real);
     if (rel.startsWith(`..${sep}`) || rel === ".." || resolve(folder, rel) !== real) {
-      return err({ path, message: `${JSON.stringify(step.file)} leads outside the workflow's folder (through a symlink)` });
+      return err({
+        path,
+        message: `${JSON.stringify(step.file)} leads outside the workflow's folder (through a symlink)`,
+      });
     }
     return ok(await readBounded(real, maxBytes, "step file"));
   } catch (e) {
@@ -53,7 +66,10 @@ async function stepCode(folder: string, step: StepDefinition, maxBytes: number):
 }
 
 /** Reads, parses and validates a workflow file, and reads the code of its `file` steps. */
-export async function loadWorkflowFile(path: string, options: LoadWorkflowFileOptions = {}): Promise<Result<WorkflowDefinition, WorkflowLoadError | WorkflowValidationError>> {
+export async function loadWorkflowFile(
+  path: string,
+  options: LoadWorkflowFileOptions = {},
+): Promise<Result<WorkflowDefinition, WorkflowLoadError | WorkflowValidationError>> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
   let text: string;
   try {
@@ -61,9 +77,16 @@ export async function loadWorkflowFile(path: string, options: LoadWorkflowFileOp
   } catch (e) {
     if (e instanceof WorkflowLoadError) return err(e);
     const code = (e as NodeJS.ErrnoException).code;
-    return err(new WorkflowLoadError(code === "ENOENT" ? `${path}: no such file` : `${path}: ${(e as Error).message}`));
+    return err(
+      new WorkflowLoadError(code === "ENOENT" ? `${path}: no such file` : `${path}: ${(e as Error).message}`),
+    );
   }
-  const parsed = await parseWorkflowSource(text, { source: path, luaEvaluator: options.luaEvaluator ?? defaultEvaluator(), maxBytes, ...(options.format ? { format: options.format } : {}) });
+  const parsed = await parseWorkflowSource(text, {
+    source: path,
+    luaEvaluator: options.luaEvaluator ?? defaultEvaluator(),
+    maxBytes,
+    ...(options.format ? { format: options.format } : {}),
+  });
   if (!parsed.ok) return parsed;
   const workflow = parsed.value;
   if (!workflow.steps.some((s) => s.file !== undefined)) return parsed;

@@ -9,8 +9,19 @@ import type { SerializedError } from "../core/errors.js";
 import type { Language } from "../core/languages.js";
 import type { CancelSignal } from "../core/platform.js";
 import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "../core/step-pool.js";
-import { CONTROL, createControlBlock, INTERRUPT_REASON, requestInterrupt } from "../protocol/control-block.js";
-import { type TaskResult, type WorkerEvent, type WorkerResponse, workerEventSchema, workerResponseSchema } from "../protocol/messages.js";
+import {
+  CONTROL,
+  createControlBlock,
+  INTERRUPT_REASON,
+  requestInterrupt,
+} from "../protocol/control-block.js";
+import {
+  type TaskResult,
+  type WorkerEvent,
+  type WorkerResponse,
+  workerEventSchema,
+  workerResponseSchema,
+} from "../protocol/messages.js";
 import type { SentRequest, WorkerTransport } from "./transport.js";
 
 /** Tuning of a {@link BatchingPool}; every field optional. */
@@ -53,7 +64,14 @@ interface Batch {
 }
 
 function failed(name: string, message: string, now: number): StepTaskResult {
-  return { outcome: { ok: false, error: { name, message } }, changes: { upserts: {}, deletes: [] }, stdout: "", stderr: "", startedAt: now, finishedAt: now };
+  return {
+    outcome: { ok: false, error: { name, message } },
+    changes: { upserts: {}, deletes: [] },
+    stdout: "",
+    stderr: "",
+    startedAt: now,
+    finishedAt: now,
+  };
 }
 
 /** Steps on workers, batched, with timeouts enforced. */
@@ -120,7 +138,8 @@ export class BatchingPool implements StepPool {
     const sends = Array.from({ length: this.threads }, () => this.#transport.send(request).response);
     for (const response of await Promise.all(sends)) {
       const parsed = workerResponseSchema.safeParse(response);
-      if (parsed.success && parsed.data.type === "failed") throw new Error(`a worker could not load ${[...languages].join(", ")}: ${parsed.data.error.message}`);
+      if (parsed.success && parsed.data.type === "failed")
+        throw new Error(`a worker could not load ${[...languages].join(", ")}: ${parsed.data.error.message}`);
     }
   }
 
@@ -129,7 +148,8 @@ export class BatchingPool implements StepPool {
     this.#closed = true;
     if (this.#watchdog) clearInterval(this.#watchdog);
     const now = Date.now();
-    for (const p of this.#queue.slice(this.#queueHead)) this.#settle(p, failed("StepCancelledError", "the engine was closed before the step started", now));
+    for (const p of this.#queue.slice(this.#queueHead))
+      this.#settle(p, failed("StepCancelledError", "the engine was closed before the step started", now));
     this.#queue.length = 0;
     this.#queueHead = 0;
     await this.#transport.close();
@@ -198,7 +218,12 @@ export class BatchingPool implements StepPool {
     this.#batches.set(batch.id, batch);
     this.#logBatches.set(batch.id, batch);
     this.#startWatchdog();
-    const sent = this.#transport.send({ type: "batch", batchId: batch.id, control, tasks: items.map((p) => p.task) });
+    const sent = this.#transport.send({
+      type: "batch",
+      batchId: batch.id,
+      control,
+      tasks: items.map((p) => p.task),
+    });
     batch.sent = sent;
     sent.response.then(
       (response) => this.#onResponse(batch, response),
@@ -210,7 +235,12 @@ export class BatchingPool implements StepPool {
     const parsed = workerResponseSchema.safeParse(response);
     if (!parsed.success || parsed.data.type !== "batch-done" || parsed.data.batchId !== batch.id) {
       batch.sent?.kill();
-      this.#onLost(batch, new Error(`the worker sent a malformed response${parsed.success ? "" : `: ${parsed.error.issues[0]?.message}`}`));
+      this.#onLost(
+        batch,
+        new Error(
+          `the worker sent a malformed response${parsed.success ? "" : `: ${parsed.error.issues[0]?.message}`}`,
+        ),
+      );
       return;
     }
     for (const r of parsed.data.results) this.#settleResult(batch, r);
@@ -230,7 +260,11 @@ export class BatchingPool implements StepPool {
     const requeue: Pending[] = [];
     batch.items.forEach((p, index) => {
       if (p.done || p.held) return;
-      if (p.cancelled) this.#settle(p, failed("StepCancelledError", "the step was stopped because the run was cancelled", now));
+      if (p.cancelled)
+        this.#settle(
+          p,
+          failed("StepCancelledError", "the step was stopped because the run was cancelled", now),
+        );
       else if (index === current) this.#settle(p, this.#lostResult(batch, p, error, now));
       else requeue.push(p);
     });
@@ -246,9 +280,16 @@ export class BatchingPool implements StepPool {
     const started = batch.times[CONTROL.START_F64] || now;
     const r = (name: string, message: string) => ({ ...failed(name, message, now), startedAt: started });
     if (batch.killed?.reason === INTERRUPT_REASON.TIMEOUT) {
-      return r("StepTimeoutError", `the step ran longer than its timeout of ${p.task.timeoutMs / 1000} s and did not stop when interrupted; its worker was replaced`);
+      return r(
+        "StepTimeoutError",
+        `the step ran longer than its timeout of ${p.task.timeoutMs / 1000} s and did not stop when interrupted; its worker was replaced`,
+      );
     }
-    if (batch.killed?.reason === INTERRUPT_REASON.CANCELLED) return r("StepCancelledError", "the step was stopped because the run was cancelled; its worker was replaced");
+    if (batch.killed?.reason === INTERRUPT_REASON.CANCELLED)
+      return r(
+        "StepCancelledError",
+        "the step was stopped because the run was cancelled; its worker was replaced",
+      );
     const message = error instanceof Error ? error.message : String(error);
     return r("WorkerCrashedError", `the worker running the step died: ${message}`);
   }
@@ -286,13 +327,15 @@ export class BatchingPool implements StepPool {
   #release(p: Pending, r: TaskResult): void {
     p.held = undefined;
     if (p.done) return;
-    if (p.batch && p.batch.items.every((q) => q === p || q.done)) this.#logBatches.delete(p.batch.id);
+    if (p.batch?.items.every((q) => q === p || q.done)) this.#logBatches.delete(p.batch.id);
     for (const chunk of r.logTail) p.onLog?.(chunk.stream, chunk.text);
     const ms = r.finishedAt - r.startedAt;
     const old = this.#durations.get(p.task.codeHash);
     this.#durations.set(p.task.codeHash, old === undefined ? ms : old * 0.8 + ms * 0.2);
     this.#settle(p, {
-      outcome: r.outcome.ok ? { ok: true, outputJson: r.outcome.outputJson } : { ok: false, error: r.outcome.error as SerializedError },
+      outcome: r.outcome.ok
+        ? { ok: true, outputJson: r.outcome.outputJson }
+        : { ok: false, error: r.outcome.error as SerializedError },
       changes: r.changes,
       stdout: r.stdout,
       stderr: r.stderr,
@@ -313,7 +356,10 @@ export class BatchingPool implements StepPool {
     p.cancelled = true;
     const batch = p.batch;
     if (!batch) {
-      this.#settle(p, failed("StepCancelledError", "the run was cancelled before the step started", Date.now()));
+      this.#settle(
+        p,
+        failed("StepCancelledError", "the run was cancelled before the step started", Date.now()),
+      );
       return;
     }
     Atomics.store(batch.cells, CONTROL.CANCEL_BASE + p.index, 1);

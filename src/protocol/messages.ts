@@ -88,4 +88,3 @@ export type WorkerResponse = z.infer<typeof workerResponseSchema>;
 export type WorkerEvent = z.infer<typeof workerEventSchema>;
 export type TaskResult = z.infer<typeof taskResultSchema>;
 export type WireStepTask = z.infer<typeof stepTaskSchema>;
-

@@ -67,7 +67,8 @@ export function duplicateLuaStepIds(src: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (let t = 0; t + 2 < tokens.length; t++) {
     const a = tokens[t] as Token;
-    if (a.kind !== "name" || a.text !== "steps" || tokens[t + 1]?.text !== "=" || tokens[t + 2]?.text !== "{") continue;
+    if (a.kind !== "name" || a.text !== "steps" || tokens[t + 1]?.text !== "=" || tokens[t + 2]?.text !== "{")
+      continue;
     const seen = new Map<string, number>();
     let depth = 0;
     for (let k = t + 2; k < tokens.length; k++) {
@@ -78,16 +79,25 @@ export function duplicateLuaStepIds(src: string): ValidationIssue[] {
         if (depth === 0) break;
       } else if (depth === 1) {
         const prev = tokens[k - 1];
-        const atFieldStart = prev?.kind === "symbol" && (prev.text === "{" || prev.text === "," || prev.text === ";");
+        const atFieldStart =
+          prev?.kind === "symbol" && (prev.text === "{" || prev.text === "," || prev.text === ";");
         let key: string | undefined;
         if (atFieldStart && tok.kind === "name" && tokens[k + 1]?.text === "=") key = tok.text;
-        if (atFieldStart && tok.text === "[" && tokens[k + 1]?.kind === "string" && tokens[k + 2]?.text === "]") {
+        if (
+          atFieldStart &&
+          tok.text === "[" &&
+          tokens[k + 1]?.kind === "string" &&
+          tokens[k + 2]?.text === "]"
+        ) {
           key = tokens[k + 1]?.text;
         }
         if (key === undefined) continue;
         const first = seen.get(key);
         if (first !== undefined) {
-          issues.push({ path: `steps.${key}`, message: `duplicate step id '${key}' (lines ${first} and ${tok.line}); Lua keeps only the last one` });
+          issues.push({
+            path: `steps.${key}`,
+            message: `duplicate step id '${key}' (lines ${first} and ${tok.line}); Lua keeps only the last one`,
+          });
         } else seen.set(key, tok.line);
       }
     }

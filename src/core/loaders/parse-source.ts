@@ -70,8 +70,8 @@ function parseYamlLike(text: string, label: string, json: boolean): Loaded {
   for (const e of doc.errors) {
     const where = lineCol(text, e.pos[0]);
     if (e.code === "DUPLICATE_KEY") {
-      const line = text.slice(text.lastIndexOf("\n", e.pos[0]) + 1).split("\n")[0] ?? "";
-      const key = line.trim().replace(/^[-\s]*/, "").split(":")[0]?.replace(/^["']|["']$/g, "");
+      const token = /^("(?:[^"\\]|\\.)*"|'[^']*'|[^:\s,{}[\]]+)/.exec(text.slice(e.pos[0]))?.[0] ?? "?";
+      const key = token.replace(/^["']|["']$/g, "");
       dupes.push({ path: "", message: `duplicate key '${key}' at ${where}` });
     } else errors.push(`${e.message.split("\n")[0]} (${where})`);
   }
@@ -82,7 +82,9 @@ function parseYamlLike(text: string, label: string, json: boolean): Loaded {
   try {
     return ok(doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }));
   } catch (e) {
-    return err(new WorkflowLoadError(`${label}: ${(e as Error).message} (aliases are limited to ${MAX_YAML_ALIASES})`));
+    return err(
+      new WorkflowLoadError(`${label}: ${(e as Error).message} (aliases are limited to ${MAX_YAML_ALIASES})`),
+    );
   }
 }
 
@@ -92,7 +94,11 @@ function parseJson(text: string, label: string): Loaded {
   } catch (e) {
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg)?.[1];
-    return err(new WorkflowLoadError(`${label}: not valid JSON: ${msg}${pos ? ` (${lineCol(text, Number(pos))})` : ""}`));
+    return err(
+      new WorkflowLoadError(
+        `${label}: not valid JSON: ${msg}${pos ? ` (${lineCol(text, Number(pos))})` : ""}`,
+      ),
+    );
   }
   // JSON.parse keeps the last of duplicate keys silently; the YAML parser reports them.
   return parseYamlLike(text, label, true);
@@ -106,17 +112,25 @@ export async function parseWorkflowSource(
   const label = options.source ?? "workflow";
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
   if (text.length > maxBytes) {
-    return err(new WorkflowLoadError(`${label}: the file is ${text.length} bytes; workflow files are limited to ${maxBytes} bytes`));
+    return err(
+      new WorkflowLoadError(
+        `${label}: the file is ${text.length} bytes; workflow files are limited to ${maxBytes} bytes`,
+      ),
+    );
   }
   const format = options.format ?? detectFormat(text, options.source);
   let loaded: Loaded;
   if (format === "lua") {
-    if (!options.luaEvaluator) throw new Error("parseWorkflowSource: Lua workflow files need options.luaEvaluator");
+    if (!options.luaEvaluator)
+      throw new Error("parseWorkflowSource: Lua workflow files need options.luaEvaluator");
     const dupes = duplicateLuaStepIds(text);
     if (dupes.length > 0) return err(new WorkflowValidationError(dupes, options.source));
     loaded = await options.luaEvaluator.evaluate(text, label);
   } else loaded = format === "json" ? parseJson(text, label) : parseYamlLike(text, label, false);
   if (!loaded.ok) return loaded;
   const fallbackName = options.fallbackName ?? baseName(options.source);
-  return parseWorkflow(loaded.value, { ...(options.source ? { source: options.source } : {}), ...(fallbackName ? { fallbackName } : {}) });
+  return parseWorkflow(loaded.value, {
+    ...(options.source ? { source: options.source } : {}),
+    ...(fallbackName ? { fallbackName } : {}),
+  });
 }

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The sandflow command. Built code lives in dist/ (npm run build, run by npm ci).
+const [major] = process.versions.node.split(".").map(Number);
+if (major < 24) {
+  process.stderr.write(
+    `sandflow needs Node 24 or later (this is ${process.version}); run it through npx or npm scripts, which use the Node pinned in node_modules\n`,
+  );
+  process.exit(2);
+}
+const { main } = await import("../dist/src/cli/main.js");
+await main(process.argv);

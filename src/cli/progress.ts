@@ -1,0 +1,132 @@
+/**
+ * Live progress of a run on the terminal (redrawn in place with log-update) or, when
+ * output is not a terminal, one plain line per event. Both write to stderr, so stdout
+ * stays clean for results (and for exactly the report with --json).
+ */
+import { createLogUpdate } from "log-update";
+import pc from "picocolors";
+import type { RunEvent } from "../core/events.js";
+import { formatDuration, prefixLines, statusMark } from "./format.js";
+
+/** Receives the events of one run. */
+export interface ProgressReporter {
+  onEvent(event: RunEvent): void;
+  /** Stops redrawing; the last frame stays on screen. */
+  stop(): void;
+}
+
+type LiveState = "pending" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
+
+interface Row {
+  state: LiveState;
+  startedAt: number;
+  durationMs: number | null;
+  attempt: number;
+}
+
+const MAX_ROWS = 20;
+
+/** A redrawn table of steps for a terminal. */
+export class TerminalProgress implements ProgressReporter {
+  readonly #rows = new Map<string, Row>();
+  readonly #update = createLogUpdate(process.stderr);
+  readonly #timer: ReturnType<typeof setInterval>;
+  #workflow = "";
+  #startedAt = Date.now();
+
+  constructor() {
+    this.#timer = setInterval(() => this.#draw(), 100);
+  }
+
+  onEvent(event: RunEvent): void {
+    if (event.type === "run-started") {
+      this.#workflow = event.workflow;
+      this.#startedAt = event.time;
+      for (const id of event.steps)
+        this.#rows.set(id, { state: "pending", startedAt: 0, durationMs: null, attempt: 0 });
+    } else if (event.type === "log") {
+      this.#update.clear();
+      process.stderr.write(prefixLines(pc.dim(`${event.stepId} │ `), event.text));
+    } else if (event.type !== "run-finished") {
+      const row = this.#rows.get(event.stepId);
+      if (!row) return;
+      if (event.type === "step-started")
+        Object.assign(row, { state: "running", startedAt: event.time, attempt: event.attempt });
+      else if (event.type === "step-retrying") row.state = "retrying";
+      else if (event.type === "step-succeeded")
+        Object.assign(row, { state: "succeeded", durationMs: event.durationMs });
+      else if (event.type === "step-failed")
+        Object.assign(row, { state: "failed", durationMs: event.time - row.startedAt });
+      else if (event.type === "step-skipped") row.state = "skipped";
+      else if (event.type === "step-cancelled") row.state = "cancelled";
+    }
+    this.#draw();
+  }
+
+  #draw(): void {
+    const now = Date.now();
+    const counts = new Map<LiveState, number>();
+    for (const row of this.#rows.values()) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
+    const shown = [...this.#rows].filter(([, r]) => r.state !== "pending").slice(-MAX_ROWS);
+    const width = Math.max(4, ...shown.map(([id]) => id.length));
+    const lines = shown.map(([id, r]) => {
+      const time =
+        r.state === "running" || r.state === "retrying"
+          ? formatDuration(now - r.startedAt)
+          : formatDuration(r.durationMs);
+      const attempt = r.attempt > 1 ? pc.yellow(` attempt ${r.attempt}`) : "";
+      return `${statusMark(r.state)} ${id.padEnd(width)} ${pc.dim(time)}${attempt}`;
+    });
+    const summary = [...counts].map(([state, n]) => `${n} ${state}`).join(", ");
+    lines.unshift(
+      pc.bold(`${this.#workflow} ${pc.dim(formatDuration(now - this.#startedAt))}`) + pc.dim(`  ${summary}`),
+    );
+    this.#update(lines.join("\n"));
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#draw();
+    this.#update.done();
+  }
+}
+
+/** One line per event, for logs and pipes. */
+export class PlainProgress implements ProgressReporter {
+  onEvent(event: RunEvent): void {
+    const line = (text: string) => process.stderr.write(`${text}\n`);
+    switch (event.type) {
+      case "run-started":
+        line(`run ${event.runId}: ${event.workflow} (${event.steps.length} steps)`);
+        break;
+      case "step-started":
+        line(`${event.stepId}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
+        break;
+      case "log":
+        process.stderr.write(prefixLines(`${event.stepId} | `, event.text));
+        break;
+      case "step-retrying":
+        line(
+          `${event.stepId}: attempt ${event.attempt} failed (${event.error.name}: ${event.error.message.split("\n")[0]}); retrying in ${formatDuration(event.delayMs)}`,
+        );
+        break;
+      case "step-succeeded":
+        line(`${event.stepId}: succeeded in ${formatDuration(event.durationMs)}`);
+        break;
+      case "step-failed":
+        line(`${event.stepId}: failed: ${event.error.name}: ${event.error.message.split("\n")[0]}`);
+        break;
+      case "step-skipped":
+        line(`${event.stepId}: skipped (${event.reason})`);
+        break;
+      case "step-cancelled":
+        line(`${event.stepId}: cancelled (${event.reason})`);
+        break;
+      case "run-finished":
+        line(`run ${event.runId}: ${event.status}`);
+        break;
+    }
+  }
+
+  stop(): void {}
+}

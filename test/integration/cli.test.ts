@@ -1,0 +1,100 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { describe, expect, it } from "vitest";
+import { runReportJsonSchema } from "../../src/core/report.js";
+import { workflowJsonSchema } from "../../src/core/schema.js";
+
+const root = new URL("../../", import.meta.url).pathname;
+const fixture = (name: string) => `test/fixtures/workflows/${name}`;
+
+function sandflow(...args: string[]) {
+  const r = spawnSync(process.execPath, ["bin/sandflow.js", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const reportSchema = JSON.parse(readFileSync(`${root}schemas/run-report.schema.json`, "utf8"));
+const validateReport = new Ajv2020({ strict: false }).compile(reportSchema);
+
+describe("sandflow CLI", () => {
+  it("runs the demo workflow, shows progress on stderr and results on stdout, exit 0", () => {
+    const r = sandflow("run", "workflows/diamond.lua");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("fetch | fetching (attempt 1)");
+    expect(r.stderr).toContain("report: succeeded");
+    expect(r.stdout).toMatch(/✔ report\s+lua .*"median":3.5/);
+    expect(r.stdout).toMatch(/diamond: succeeded in .* \(4 succeeded\)/);
+  });
+
+  it("--json prints exactly the run report, valid against the shipped schema", () => {
+    const r = sandflow("run", "workflows/diamond.lua", "--json");
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(validateReport(report)).toBe(true);
+    expect(report.status).toBe("succeeded");
+    expect(Object.keys(report.steps)).toEqual(["fetch", "sorted", "stats", "report"]);
+  });
+
+  it("exits 1 when a step fails, naming the Python exception", () => {
+    const r = sandflow("run", fixture("failing.yaml"), "--json");
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(validateReport(report)).toBe(true);
+    expect(report.steps.broken.error.message).toMatch(/^ValueError: bad input/);
+    expect(report.steps.downstream.status).toBe("skipped");
+    expect(report.steps.ok.output).toBe("fine");
+  });
+
+  it("exits 2 on an invalid workflow, names the cycle, and runs nothing", () => {
+    const r = sandflow("run", fixture("invalid-cycle.lua"), "--json");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("dependency cycle: a -> b -> a");
+    expect(r.stderr).not.toContain("RAN");
+    const out = JSON.parse(r.stdout);
+    expect(validateReport(out)).toBe(true);
+    expect(out).toMatchObject({ status: "invalid", error: { name: "WorkflowValidationError" } });
+    expect(out.error.issues).toEqual([
+      { path: "steps.a.depends_on", message: "dependency cycle: a -> b -> a" },
+    ]);
+    const plain = sandflow("validate", fixture("invalid-cycle.lua"));
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toBe("");
+  });
+
+  it("exits 2 on usage errors", () => {
+    expect(sandflow("run").code).toBe(2);
+    expect(sandflow("run", "workflows/diamond.lua", "--concurrency", "zero").code).toBe(2);
+    expect(sandflow("frobnicate").code).toBe(2);
+    expect(sandflow("run", "no/such/file.lua").stderr).toContain("no/such/file.lua: no such file");
+  });
+
+  it("validates and draws the graph", () => {
+    const v = sandflow("validate", "workflows/diamond.lua");
+    expect(v).toMatchObject({
+      code: 0,
+      stdout: "workflows/diamond.lua: valid workflow 'diamond' with 4 steps (2 python, 2 lua)\n",
+    });
+    const dot = sandflow("graph", "workflows/diamond.lua", "--format", "dot");
+    expect(dot.stdout).toContain('"fetch" -> "stats";');
+    expect(sandflow("graph", "workflows/diamond.lua").stdout).toContain("s_stats --> s_report");
+  });
+});
+
+describe("shipped JSON Schemas", () => {
+  it("are the ones generated from the zod schemas (run `npm run schemas` after a change)", () => {
+    expect(JSON.parse(readFileSync(`${root}schemas/workflow.schema.json`, "utf8"))).toEqual(
+      workflowJsonSchema(),
+    );
+    expect(reportSchema).toEqual(runReportJsonSchema());
+  });
+
+  it("validate a YAML workflow file's content", () => {
+    const validate = new Ajv2020({ strict: false }).compile(workflowJsonSchema());
+    expect(validate({ name: "x", steps: { a: { language: "python", code: "def run(): pass" } } })).toBe(true);
+    expect(validate({ steps: { a: { language: "ruby", code: "x" } } })).toBe(false);
+  });
+});

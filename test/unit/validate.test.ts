@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { WorkflowValidationError } from "../../src/core/errors.js";
+import { parseWorkflow } from "../../src/core/validate.js";
+
+function issues(raw: unknown): string[] {
+  const result = parseWorkflow(raw, { source: "test.yaml" });
+  if (result.ok) throw new Error("expected the workflow to be invalid");
+  expect(result.error).toBeInstanceOf(WorkflowValidationError);
+  return result.error.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+}
+
+const lua = (code = "function run() return 1 end") => ({ language: "lua", code });
+
+describe("parseWorkflow", () => {
+  it("normalises a valid workflow: aliases, defaults, topological order", () => {
+    const result = parseWorkflow({
+      name: "etl",
+      defaults: { retries: 2, timeout: 5, env: { A: "1" } },
+      steps: {
+        save: { language: "bash", code: "echo {}", depends_on: ["process"], env: { B: "2" } },
+        process: { depends_on: ["fetch"], code: "function run() end" },
+        fetch: { language: "python", code: "def run(): return 1", retries: 0 },
+      },
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const wf = result.value;
+    expect(wf.steps.map((s) => s.id)).toEqual(["fetch", "process", "save"]);
+    const [fetch, process, save] = wf.steps;
+    expect(fetch?.language).toBe("python");
+    expect(fetch?.retries).toBe(0);
+    expect(process?.language).toBe("lua");
+    expect(process?.retries).toBe(2);
+    expect(save?.language).toBe("shell");
+    expect(save?.env).toEqual({ A: "1", B: "2" });
+    expect(save?.timeout).toBe(5);
+  });
+
+  it("names a cycle step by step", () => {
+    const found = issues({
+      steps: {
+        a: { ...lua(), depends_on: ["c"] },
+        b: { ...lua(), depends_on: ["a"] },
+        c: { ...lua(), depends_on: ["b"] },
+        d: lua(),
+      },
+    });
+    expect(found).toEqual(["steps.a.depends_on: dependency cycle: a -> c -> b -> a"]);
+  });
+
+  it("names the step and the missing dependency, with a suggestion", () => {
+    expect(issues({ steps: { fetch: lua(), process: { ...lua(), depends_on: ["fetc"] } } })).toEqual([
+      "steps.process.depends_on[0]: step 'process' depends on 'fetc', which is not a step of this workflow (did you mean 'fetch'?)",
+    ]);
+  });
+
+  it("rejects a self-dependency and a repeated dependency", () => {
+    expect(
+      issues({ steps: { a: { ...lua(), depends_on: ["a"] }, b: { ...lua(), depends_on: ["a", "a"] } } }),
+    ).toEqual([
+      "steps.a.depends_on[0]: step 'a' depends on itself",
+      "steps.b.depends_on[1]: step 'b' lists 'a' twice",
+    ]);
+  });
+
+  it("rejects an unknown language and lists the known ones", () => {
+    const [msg] = issues({ steps: { a: { language: "ruby", code: "x" } } });
+    expect(msg).toMatch(
+      /^steps\.a\.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash$/,
+    );
+  });
+
+  it("names wrong field types", () => {
+    expect(issues({ steps: { a: { ...lua(), timeout: "10", retries: 1.5, depends_on: "b" } } })).toEqual([
+      'steps.a.timeout: expected number, got the string "10"',
+      "steps.a.retries: expected int, got number 1.5",
+      'steps.a.depends_on: expected array, got the string "b"',
+    ]);
+  });
+
+  it("names unknown fields with a suggestion", () => {
+    const found = issues({ steps: { a: { ...lua(), dependson: ["x"] } }, nmae: "x" });
+    expect(found.sort()).toEqual([
+      "nmae: unknown field 'nmae' (did you mean 'name'?)",
+      "steps.a.dependson: unknown field 'dependson' (did you mean 'depends_on'?)",
+    ]);
+  });
+
+  it("rejects an empty workflow, a missing steps table and a non-object", () => {
+    expect(issues({ steps: {} })).toEqual(["steps: the workflow has no steps"]);
+    expect(issues({ name: "x" })).toEqual(["steps: is required (a table/object)"]);
+    expect(issues(42)).toEqual(["a workflow must be a table/object with a 'steps' field, got number 42"]);
+  });
+
+  it("requires exactly one of code and file, and keeps file paths inside the folder", () => {
+    expect(
+      issues({
+        steps: {
+          a: { language: "lua" },
+          b: { code: "x", file: "b.lua" },
+          c: { file: "../c.lua" },
+          d: { file: "/etc/passwd" },
+        },
+      }),
+    ).toEqual([
+      "steps.a: needs 'code' or 'file'",
+      "steps.b: has both 'code' and 'file'; give one",
+      `steps.c.file: "../c.lua" must stay inside the workflow's folder (no '..')`,
+      `steps.d.file: "/etc/passwd" must be relative to the workflow file`,
+    ]);
+  });
+
+  it("rejects bad step ids and environment variable names", () => {
+    expect(issues({ steps: { "1st step": lua() }, defaults: { env: { "BAD-NAME": "x" } } })).toEqual([
+      "steps[\"1st step\"]: step id \"1st step\" must start with a letter or '_' and hold only letters, digits, '_', '-' or '.' (at most 128)",
+      'defaults.env.BAD-NAME: environment variable name "BAD-NAME" must match [A-Za-z_][A-Za-z0-9_]*',
+    ]);
+  });
+
+  it("prefixes the message with the source and counts the problems", () => {
+    const result = parseWorkflow(
+      { steps: { a: { language: "cobol", code: "x" }, b: { ...lua(), depends_on: ["zz"] } } },
+      { source: "wf.yaml" },
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.message).toMatch(/^wf\.yaml: invalid workflow \(1 problem\):/);
+  });
+});

@@ -123,7 +123,7 @@ done
 
 # ---- link -------------------------------------------------------------------
 say "linking"
-WRAPS="fcntl uname stat lstat fstat fstatat access faccessat sbrk"
+WRAPS="fcntl uname stat lstat fstat fstatat access faccessat sbrk utimensat futimens"
 (
   cd "$B/bb"
   # shellcheck disable=SC2086
@@ -139,7 +139,7 @@ WRAPS="fcntl uname stat lstat fstat fstatat access faccessat sbrk"
 say "asyncify + optimise (wasm-opt)"
 ASYNC_IMPORTS="bbhost.fork,bbhost.waitpid,bbhost.sigsuspend,bbhost.tick,env.invoke_*"
 ASYNC_IMPORTS+=",wasi_snapshot_preview1.fd_read,wasi_snapshot_preview1.fd_write,wasi_snapshot_preview1.poll_oneoff"
-"$WASM_OPT" "$B/busybox.pre.wasm" -O2 --asyncify --pass-arg=asyncify-imports@"$ASYNC_IMPORTS" \
+"$WASM_OPT" "$B/busybox.pre.wasm" --asyncify --pass-arg=asyncify-imports@"$ASYNC_IMPORTS" -O2 \
   --strip-debug --strip-producers -o "$B/busybox.wasm"
 
 mkdir -p "$OUT"

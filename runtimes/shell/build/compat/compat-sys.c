@@ -282,3 +282,32 @@ char *realpath(const char *__restrict path, char *__restrict resolved) {
 }
 int getlogin_r(char *b, size_t l) { if (l < sizeof(SF_NAME)) return ERANGE; strcpy(b, SF_NAME); return 0; }
 char *getlogin(void) { return (char *)SF_NAME; }
+
+/* wasi-libc (2022) has two UTIME_NOW/UTIME_OMIT values (musl's sys/stat.h: 0x3fffffff/
+ * 0x3ffffffe, its own header: -1/-2) and its utimensat() rejects the ones busybox sees.
+ * Resolve NOW and OMIT here and pass explicit times. */
+static int is_now(long n) { return n == 0x3fffffff || n == -1; }
+static int is_omit(long n) { return n == 0x3ffffffe || n == -2; }
+static const struct timespec *fix_utimes(const struct timespec *in, struct timespec *out, const struct stat *st) {
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!in) { out[0] = out[1] = now; return out; }
+	for (int i = 0; i < 2; i++) {
+		if (is_now(in[i].tv_nsec)) out[i] = now;
+		else if (is_omit(in[i].tv_nsec)) out[i] = st ? (i ? st->st_mtim : st->st_atim) : now;
+		else out[i] = in[i];
+	}
+	return out;
+}
+int __real_utimensat(int, const char *, const struct timespec [2], int);
+int __real_futimens(int, const struct timespec [2]);
+int __wrap_utimensat(int d, const char *p, const struct timespec t[2], int f) {
+	struct timespec b[2]; struct stat st;
+	int have = t && (is_omit(t[0].tv_nsec) || is_omit(t[1].tv_nsec)) && fstatat(d, p, &st, f) == 0;
+	return __real_utimensat(d, p, fix_utimes(t, b, have ? &st : NULL), f);
+}
+int __wrap_futimens(int fd, const struct timespec t[2]) {
+	struct timespec b[2]; struct stat st;
+	int have = t && (is_omit(t[0].tv_nsec) || is_omit(t[1].tv_nsec)) && fstat(fd, &st) == 0;
+	return __real_futimens(fd, fix_utimes(t, b, have ? &st : NULL));
+}

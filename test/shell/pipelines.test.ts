@@ -94,6 +94,6 @@ cat <<-EOF | wc -l
 find a -name '*.txt' | sort | xargs -n1 basename
 find a -type f -name '*.log' -exec echo found {} \\;
 find a -type f | xargs wc -c | tail -1`);
-    expect(r.stdout).toBe("y.txt\nx.txt\nfound a/b/z.log\n0 total\n");
+    expect(r.stdout).toBe("y.txt\nx.txt\nfound a/b/z.log\n        0 total\n");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { factory, invocation, runStep } from "./helpers.js";
 
-const after = (ms: number) => {
+const flagAfter = (ms: number) => {
   let flag = false;
   setTimeout(() => {
     flag = true;
@@ -33,7 +33,7 @@ describe("limits and interrupts", () => {
   });
 
   test("an endless loop with syscalls stops promptly once interrupted", async () => {
-    const r = await runStep("while :; do echo x > /dev/null; done", { interrupted: after(150) });
+    const r = await runStep("while :; do echo x > /dev/null; done", { interrupted: flagAfter(150) });
     expect(r.outcome).toMatchObject({ ok: false, error: { name: "StepTimeoutError" } });
     expect(r.ms).toBeLessThan(1000);
   });
@@ -48,7 +48,7 @@ describe("limits and interrupts", () => {
       "yes > /dev/null & wait",
       "cat /dev/zero | (while read -r x; do :; done)",
     ]) {
-      const r = await runStep(code, { interrupted: after(100) });
+      const r = await runStep(code, { interrupted: flagAfter(100) });
       expect(r.outcome, code).toMatchObject({ ok: false, error: { name: "StepTimeoutError" } });
       expect(r.ms, code).toBeLessThan(1000);
     }

@@ -25,6 +25,7 @@ class LuaRuntime implements LanguageRuntime {
   #sandbox!: LuaSandbox;
   #current: StepInvocation | undefined;
   #files: StepFiles | undefined;
+  #lastEnv = "";
 
   async init(factory: LuaFactory): Promise<this> {
     this.#sandbox = await createLuaSandbox(
@@ -60,7 +61,16 @@ class LuaRuntime implements LanguageRuntime {
         this.#compiled.set(inv.code, id);
       }
       sb.setMemoryMax(sb.memoryUsed() + inv.limits.memoryBytes);
-      const result = sb.invoke(id, inv.inputsJson, inv.attempt, inv.stepId, inv.runId);
+      const env = JSON.stringify(inv.env);
+      const result = sb.invoke(
+        id,
+        inv.inputsJson,
+        inv.attempt,
+        inv.stepId,
+        inv.runId,
+        env === this.#lastEnv ? "" : env,
+      );
+      this.#lastEnv = env;
       const tag = result.charCodeAt(0);
       if (tag === 49) return { ok: true, outputJson: result.slice(1), files: this.#files.tree() };
       if (tag === 50)

@@ -24,7 +24,11 @@ local traceback = debug.traceback
 local concat = table.concat
 debug = nil
 local os_time, os_clock, os_date, os_difftime = os.time, os.clock, os.date, os.difftime
-os = { time = os_time, clock = os_clock, date = os_date, difftime = os_difftime }
+local step_env = {}
+os = {
+  time = os_time, clock = os_clock, date = os_date, difftime = os_difftime,
+  getenv = function(name) return step_env[name] end,
+}
 dofile, loadfile, require, collectgarbage = nil, nil, nil, nil
 string.dump = nil
 load = function(chunk, name, mode, env)
@@ -69,9 +73,11 @@ local function compile(id, code, name)
   return "1"
 end
 
-local function invoke(id, inputs_json, attempt, step_id, run_id)
+local function invoke(id, inputs_json, attempt, step_id, run_id, env_json)
   local run = compiled[id]
   sandflow.attempt, sandflow.step_id, sandflow.run_id = attempt, step_id, run_id
+  if env_json ~= "" then step_env = json.decode(env_json) end
+  sandflow.env = step_env
   local inputs = json.decode(inputs_json)
   local ok, result = xpcall(run, traceback, inputs)
   if not ok then return "0" .. tostring(result) end
@@ -105,8 +111,18 @@ export interface LuaSandbox {
   readonly engine: LuaEngine;
   /** Compiles a step under a numeric id; `"1"` or `"0<message>"`. */
   compile(id: number, code: string, name: string): string;
-  /** Calls a compiled step with its inputs JSON; `"1<json>"`, `"0<error>"` or `"2<not JSON>"`. */
-  invoke(id: number, inputsJson: string, attempt: number, stepId: string, runId: string): string;
+  /**
+   * Calls a compiled step with its inputs JSON; `"1<json>"`, `"0<error>"` or `"2<not JSON>"`.
+   * `envJson` is the step's environment as JSON, or `""` when unchanged since the last call.
+   */
+  invoke(
+    id: number,
+    inputsJson: string,
+    attempt: number,
+    stepId: string,
+    runId: string,
+    envJson: string,
+  ): string;
   /** Runs a workflow file and encodes its `workflow` table; tagged like {@link invoke}. */
   evaluate(code: string, name: string): string;
   /** Bytes the Lua state has allocated. */
@@ -195,8 +211,8 @@ export async function createLuaSandbox(
   return {
     engine,
     compile: (id, code, name) => call(ref("compile"), [id, code, name]),
-    invoke: (id, inputsJson, attempt, stepId, runId) =>
-      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId]),
+    invoke: (id, inputsJson, attempt, stepId, runId, envJson) =>
+      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId, envJson]),
     evaluate: (code, name) => call(ref("evaluate"), [code, name]),
     memoryUsed: () => g.getMemoryUsed(),
     setMemoryMax: (bytes) => g.setMemoryMax(bytes),

@@ -87,6 +87,13 @@ def _sf_where(value, path="result", depth=0):
         return None
     return path + " is a " + type(value).__name__ + ", which is not JSON"
 
+_sf_base_env = dict(os.environ)
+
+def __sf_set_env(env_json):
+    os.environ.clear()
+    os.environ.update(_sf_base_env)
+    os.environ.update(_json.loads(env_json))
+
 def __sf_call(key, inputs_json, attempt, step_id, run_id):
     fn, takes_inputs, filename = __sf_steps[key]
     _sf.attempt, _sf.step_id, _sf.run_id = attempt, step_id, run_id

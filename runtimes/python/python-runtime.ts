@@ -21,6 +21,8 @@ class PythonRuntime implements LanguageRuntime {
   #py!: PyodideAPI;
   #compile!: PyCall;
   #call!: PyCall;
+  #setEnv!: PyCall;
+  #lastEnv = "{}";
   #current: StepInvocation | undefined;
   #lastTreeEmpty = true;
 
@@ -36,6 +38,7 @@ class PythonRuntime implements LanguageRuntime {
     });
     this.#compile = this.#py.globals.get("__sf_compile") as PyCall;
     this.#call = this.#py.globals.get("__sf_call") as PyCall;
+    this.#setEnv = this.#py.globals.get("__sf_set_env") as PyCall;
     return this;
   }
 
@@ -43,6 +46,11 @@ class PythonRuntime implements LanguageRuntime {
     const fs = this.#py.FS as unknown as EmscriptenFS;
     const noFiles = Object.keys(inv.files).length === 0;
     if (!(noFiles && this.#lastTreeEmpty)) writeWorkspace(fs, inv.files);
+    const env = JSON.stringify(inv.env);
+    if (env !== this.#lastEnv) {
+      this.#setEnv(env);
+      this.#lastEnv = env;
+    }
     this.#current = inv;
     this.#py.setInterruptBuffer(inv.interruptBuffer);
     let result: string;
@@ -98,6 +106,7 @@ class PythonRuntime implements LanguageRuntime {
   dispose(): void {
     this.#compile.destroy();
     this.#call.destroy();
+    this.#setEnv.destroy();
   }
 }
 

@@ -34,6 +34,26 @@ const quietStream = Object.freeze({
 // find this stand-in instead of the real process object.
 const PROCESS_STAND_IN = Object.freeze({ env: Object.freeze({}), stdout: quietStream, stderr: quietStream });
 
+/**
+ * Makes the constructors of every kind of function unreachable from function objects, so
+ * code that gets hold of any JavaScript function (through a Pyodide proxy, say) cannot
+ * turn a string into code with `fn.constructor("...")`. Once per worker.
+ */
+export function tameFunctionConstructors(): void {
+  const kinds = [() => {}, async () => {}, function* () {}, async function* () {}];
+  for (const fn of kinds) {
+    const proto = Object.getPrototypeOf(fn) as object;
+    const current = Object.getOwnPropertyDescriptor(proto, "constructor");
+    if (current && !current.configurable) continue;
+    Object.defineProperty(proto, "constructor", {
+      value: undefined,
+      writable: false,
+      configurable: false,
+      enumerable: false,
+    });
+  }
+}
+
 /** Removes the host-facing globals from this worker. Idempotent. */
 export function hardenWorkerGlobals(): void {
   const g = globalThis as Record<string, unknown>;

@@ -2,7 +2,8 @@
  * Entry of a pool worker thread in Node. Loaded by path by piscina; host code never
  * imports it. Hardens the thread, then serves requests through the dispatcher.
  */
-import { readFileSync } from "node:fs";
+import { constants as fsConstants, readFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
@@ -10,7 +11,7 @@ import type { WorkerRequest, WorkerResponse } from "../../src/protocol/messages.
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
-import { hardenWorkerGlobals, withHostGlobals } from "./harden-worker.js";
+import { hardenWorkerGlobals, tameFunctionConstructors, withHostGlobals } from "./harden-worker.js";
 import type { LanguageRuntimeFactory } from "./language-runtime.js";
 
 /** What the pool passes to each worker. */
@@ -22,6 +23,12 @@ export interface NodeWorkerData {
 }
 
 const data = (workerData ?? {}) as NodeWorkerData;
+
+// Under the permission model process.binding is denied, but Emscripten's NODEFS setup in
+// Pyodide asks it for the constants tables while loading: answer that one question.
+const withBinding = process as unknown as { binding: (name: string) => unknown };
+const binding = withBinding.binding.bind(process);
+withBinding.binding = (name) => (name === "constants" ? { fs: fsConstants, os: osConstants } : binding(name));
 let snapshot: Promise<Uint8Array | undefined> | undefined;
 
 function shellFactory(): LanguageRuntimeFactory {
@@ -65,6 +72,7 @@ const dispatcher = new Dispatcher({
 });
 
 hardenWorkerGlobals();
+tameFunctionConstructors();
 
 /** piscina calls this for every task. */
 export default function handle(request: WorkerRequest): Promise<WorkerResponse> {

@@ -4,16 +4,19 @@
  */
 import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { LuaFactory } from "wasmoon";
 import { createLuaWorkflowEvaluator } from "../../runtimes/lua/workflow-evaluator.js";
 import type { NodeWorkerData } from "../../runtimes/worker/node-worker.js";
 import { Engine } from "../core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "../core/options.js";
+import type { StepPool } from "../core/step-pool.js";
 import { timerClock } from "../core/system-clock.js";
 import { BatchingPool, type BatchingPoolOptions } from "../pool/batching-pool.js";
 import { PiscinaTransport } from "../pool/piscina-transport.js";
 import { BUSYBOX_WASM, PACKAGE_ROOT, workerEntry } from "./package-paths.js";
+import { ProcessPool } from "./process-pool.js";
 import { ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
 
 /** Options of the Node engine: the engine's limits plus where caches live. */
@@ -24,6 +27,28 @@ export interface NodeEngineOptions extends EngineOptions {
   readonly pyodideSnapshot?: boolean;
   /** Tuning of batching and the watchdog. Default: see {@link BatchingPoolOptions}. */
   readonly pool?: BatchingPoolOptions;
+  /**
+   * Where the workers run. `"process"` (the default): in a child process under Node's
+   * permission model (reads only the package and the cache; no writes, no child processes,
+   * no code generation from strings, an empty environment). `"thread"`: in worker threads
+   * of this process, without the process-level fence: for trusted code only.
+   */
+  readonly isolation?: "process" | "thread";
+}
+
+function serverEntry(): string {
+  return join(PACKAGE_ROOT, "dist", "src", "node", "pool-server.js");
+}
+
+/** Folders the pool process may read: the package, its dependencies' node_modules, the cache. */
+function readablePaths(cacheDir: string): string[] {
+  const paths = new Set([`${PACKAGE_ROOT}/`, `${resolve(cacheDir)}/`]);
+  for (const dependency of ["pyodide", "wasmoon", "piscina", "zod", "@bjorn3/browser_wasi_shim"]) {
+    let dir = dirname(fileURLToPath(import.meta.resolve(dependency)));
+    while (basename(dir) !== "node_modules" && dirname(dir) !== dir) dir = dirname(dir);
+    if (basename(dir) === "node_modules") paths.add(`${dir}/`);
+  }
+  return [...paths];
 }
 
 /** The default cache folder. */

@@ -10,7 +10,7 @@ export interface PiscinaTransportOptions {
   readonly threads: number;
   /** Passed to every worker. */
   readonly workerData: unknown;
-  /** Extra `execArgv` of the workers. Default: none. */
+  /** `execArgv` of the workers. Default: the process's own (so process-wide flags such as --disallow-code-generation-from-strings apply to workers too). */
   readonly execArgv?: string[];
 }
 
@@ -29,7 +29,7 @@ export class PiscinaTransport implements WorkerTransport {
       concurrentTasksPerWorker: 1,
       workerData: options.workerData,
       env: {},
-      execArgv: options.execArgv ?? [],
+      ...(options.execArgv ? { execArgv: options.execArgv } : {}),
       resourceLimits: { maxOldGenerationSizeMb: 1024 },
     });
     // A worker that dies is replaced by piscina; its tasks reject. Nothing else to do here.

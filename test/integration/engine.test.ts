@@ -52,6 +52,35 @@ describe("engine with the real worker pool", () => {
     expect(report.steps.c?.output).toEqual([1, "c", "run-42", "a"]);
   });
 
+  it("gives each step its own env, never the host's", async () => {
+    process.env.SANDFLOW_TEST_CANARY = "host-secret";
+    const report = await engine.run(
+      defineWorkflow({
+        name: "env",
+        defaults: { env: { SHARED: "all" } },
+        steps: {
+          py: {
+            language: "python",
+            env: { ONLY: "py" },
+            code: "import os\ndef run():\n    return [os.environ.get('SHARED'), os.environ.get('ONLY'), os.environ.get('SANDFLOW_TEST_CANARY')]",
+          },
+          lua: {
+            env: { ONLY: "lua" },
+            code: "function run() return { os.getenv('SHARED'), sandflow.env.ONLY, os.getenv('SANDFLOW_TEST_CANARY') or 'none' } end",
+          },
+          py2: {
+            language: "python",
+            depends_on: ["py"],
+            code: "import os\ndef run(inputs):\n    return os.environ.get('ONLY', 'unset')",
+          },
+        },
+      }),
+    );
+    expect(report.steps.py?.output).toEqual(["all", "py", null]);
+    expect(report.steps.lua?.output).toEqual(["all", "lua", "none"]);
+    expect(report.steps.py2?.output).toBe("unset");
+  });
+
   it("converts values by the JSON rules and fails non-JSON results clearly", async () => {
     const report = await engine.run(
       defineWorkflow({

@@ -1,0 +1,34 @@
+/**
+ * The messages between the engine's process and the isolated pool process (over Node's
+ * IPC channel with structured-clone serialisation). Attempts are batched per tick both ways.
+ */
+import type { Language } from "../core/languages.js";
+import type { StepTask, StepTaskResult } from "../core/step-pool.js";
+
+/** Settings the pool process needs to build its pool. */
+export interface PoolServerConfig {
+  readonly threads: number;
+  readonly workerData: unknown;
+  readonly pool: Record<string, unknown>;
+}
+
+/** Engine process to pool process. */
+export type ToPoolServer =
+  | { readonly type: "run"; readonly items: readonly { readonly id: number; readonly task: StepTask }[] }
+  | { readonly type: "cancel"; readonly ids: readonly number[] }
+  | { readonly type: "prepare"; readonly id: number; readonly languages: readonly Language[] }
+  | { readonly type: "close" };
+
+/** Pool process to engine process. */
+export type FromPoolServer =
+  | { readonly type: "ready" }
+  | {
+      readonly type: "results";
+      readonly logs: readonly {
+        readonly id: number;
+        readonly stream: "stdout" | "stderr";
+        readonly text: string;
+      }[];
+      readonly results: readonly { readonly id: number; readonly result: StepTaskResult }[];
+    }
+  | { readonly type: "prepared"; readonly id: number; readonly error?: string };

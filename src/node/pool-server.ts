@@ -1,0 +1,81 @@
+/**
+ * Entry of the isolated pool process (started by path by {@link ProcessPool}; never
+ * imported). It runs under Node's permission model: it may read only the package's files
+ * and the snapshot cache, start worker threads, and nothing else (no writes, no child
+ * processes, no code generation from strings, an empty environment).
+ */
+import { CancelSource } from "../core/cancel.js";
+import { BatchingPool } from "../pool/batching-pool.js";
+import { PiscinaTransport } from "../pool/piscina-transport.js";
+import { workerEntry } from "./package-paths.js";
+import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "./pool-ipc.js";
+
+const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
+const send = (message: FromPoolServer) => process.send?.(message);
+const pool = new BatchingPool(
+  new PiscinaTransport({
+    filename: workerEntry("node-worker"),
+    threads: config.threads,
+    workerData: config.workerData,
+  }),
+  config.pool,
+);
+const cancels = new Map<number, CancelSource>();
+let logs: { id: number; stream: "stdout" | "stderr"; text: string }[] = [];
+let results: Extract<FromPoolServer, { type: "results" }>["results"][number][] = [];
+let flushScheduled = false;
+
+function flush(): void {
+  flushScheduled = false;
+  if (logs.length === 0 && results.length === 0) return;
+  send({ type: "results", logs, results });
+  logs = [];
+  results = [];
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flush);
+}
+
+process.on("message", (message: ToPoolServer) => {
+  switch (message.type) {
+    case "run":
+      for (const { id, task } of message.items) {
+        const cancel = new CancelSource();
+        cancels.set(id, cancel);
+        pool
+          .run(task, {
+            signal: cancel.signal,
+            onLog: (stream, text) => {
+              logs.push({ id, stream, text });
+              scheduleFlush();
+            },
+          })
+          .then((result) => {
+            cancels.delete(id);
+            results.push({ id, result });
+            scheduleFlush();
+          });
+      }
+      break;
+    case "cancel":
+      for (const id of message.ids) cancels.get(id)?.cancel();
+      break;
+    case "prepare":
+      pool.prepare(new Set(message.languages)).then(
+        () => send({ type: "prepared", id: message.id }),
+        (e: unknown) =>
+          send({ type: "prepared", id: message.id, error: e instanceof Error ? e.message : String(e) }),
+      );
+      break;
+    case "close":
+      pool.close().finally(() => process.exit(0));
+      break;
+  }
+});
+process.on("disconnect", () => {
+  pool.close().finally(() => process.exit(0));
+});
+send({ type: "ready" });

@@ -1,0 +1,208 @@
+/**
+ * A {@link StepPool} whose workers live in a separate Node process started with the
+ * permission model (read-only access to the package and the cache, worker threads
+ * allowed, nothing else), an empty environment and no code generation from strings.
+ * Attempts cross the IPC channel in batches; if the process dies, its attempts fail with
+ * WorkerCrashedError and the next attempt starts a new process.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import type { Language } from "../core/languages.js";
+import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "../core/step-pool.js";
+import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "./pool-ipc.js";
+
+/** Where the pool process may read, and how to start it. */
+export interface ProcessPoolOptions {
+  readonly serverEntry: string;
+  readonly readablePaths: readonly string[];
+  readonly config: PoolServerConfig;
+}
+
+interface Waiting {
+  readonly resolve: (result: StepTaskResult) => void;
+  readonly onLog: StepRunOptions["onLog"];
+  readonly cleanup: () => void;
+}
+
+/** The permission flags of the pool process. */
+export function permissionFlags(readablePaths: readonly string[]): string[] {
+  return [
+    "--permission",
+    ...readablePaths.map((p) => `--allow-fs-read=${p}`),
+    "--allow-worker",
+    "--disallow-code-generation-from-strings",
+    "--disable-warning=PERM0006",
+  ];
+}
+
+/** Steps run in worker threads of an isolated child process. */
+export class ProcessPool implements StepPool {
+  readonly threads: number;
+  readonly #options: ProcessPoolOptions;
+  readonly #waiting = new Map<number, Waiting>();
+  readonly #preparing = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  #child: ChildProcess | undefined;
+  #ready: Promise<ChildProcess> | undefined;
+  #nextId = 1;
+  #outgoing: { id: number; task: StepTask }[] = [];
+  #cancels: number[] = [];
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(options: ProcessPoolOptions) {
+    this.#options = options;
+    this.threads = options.config.threads;
+  }
+
+  #start(): Promise<ChildProcess> {
+    if (this.#ready) return this.#ready;
+    const child = fork(this.#options.serverEntry, [JSON.stringify(this.#options.config)], {
+      execArgv: permissionFlags(this.#options.readablePaths),
+      env: {},
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      serialization: "advanced",
+    });
+    this.#child = child;
+    this.#ready = new Promise((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (code) =>
+        reject(new Error(`the sandbox process exited with code ${code} while starting`)),
+      );
+      child.on("message", (message: FromPoolServer) => {
+        if (message.type === "ready") resolve(child);
+        else this.#onMessage(message);
+      });
+    });
+    child.once("exit", (code, signal) => this.#onExit(child, code, signal));
+    this.#ready.catch(() => {});
+    return this.#ready;
+  }
+
+  #onMessage(message: FromPoolServer): void {
+    if (message.type === "prepared") {
+      const p = this.#preparing.get(message.id);
+      this.#preparing.delete(message.id);
+      if (message.error) p?.reject(new Error(message.error));
+      else p?.resolve();
+      return;
+    }
+    if (message.type !== "results") return;
+    for (const log of message.logs) this.#waiting.get(log.id)?.onLog?.(log.stream, log.text);
+    for (const { id, result } of message.results) this.#settle(id, result);
+  }
+
+  #settle(id: number, result: StepTaskResult): void {
+    const w = this.#waiting.get(id);
+    if (!w) return;
+    this.#waiting.delete(id);
+    w.cleanup();
+    w.resolve(result);
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.#child !== child) return;
+    this.#child = undefined;
+    this.#ready = undefined;
+    const now = Date.now();
+    const why = signal ? `signal ${signal}` : `code ${code}`;
+    for (const id of [...this.#waiting.keys()]) {
+      this.#settle(id, {
+        outcome: {
+          ok: false,
+          error: {
+            name: "WorkerCrashedError",
+            message: `the sandbox process exited (${why}) while the step ran`,
+          },
+        },
+        changes: { upserts: {}, deletes: [] },
+        stdout: "",
+        stderr: "",
+        startedAt: now,
+        finishedAt: now,
+      });
+    }
+    for (const p of this.#preparing.values()) p.reject(new Error(`the sandbox process exited (${why})`));
+    this.#preparing.clear();
+  }
+
+  #send(message: ToPoolServer): void {
+    this.#start().then(
+      (child) => child.send(message),
+      () => {},
+    );
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      if (this.#outgoing.length > 0) this.#send({ type: "run", items: this.#outgoing });
+      if (this.#cancels.length > 0) this.#send({ type: "cancel", ids: this.#cancels });
+      this.#outgoing = [];
+      this.#cancels = [];
+    });
+  }
+
+  run(task: StepTask, options: StepRunOptions = {}): Promise<StepTaskResult> {
+    if (this.#closed) return Promise.reject(new Error("the step pool is closed"));
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      const signal = options.signal;
+      const onAbort = () => {
+        this.#cancels.push(id);
+        this.#scheduleFlush();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.set(id, {
+        resolve,
+        onLog: options.onLog,
+        cleanup: () => signal?.removeEventListener("abort", onAbort),
+      });
+      this.#outgoing.push({ id, task });
+      this.#scheduleFlush();
+      this.#start().catch((e: Error) => {
+        const now = Date.now();
+        this.#settle(id, {
+          outcome: {
+            ok: false,
+            error: {
+              name: "WorkerCrashedError",
+              message: `the sandbox process could not start: ${e.message}`,
+            },
+          },
+          changes: { upserts: {}, deletes: [] },
+          stdout: "",
+          stderr: "",
+          startedAt: now,
+          finishedAt: now,
+        });
+      });
+    });
+  }
+
+  prepare(languages: ReadonlySet<Language>): Promise<void> {
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.#preparing.set(id, { resolve, reject });
+      this.#start().then(
+        (child) => child.send({ type: "prepare", id, languages: [...languages] } satisfies ToPoolServer),
+        (e: Error) => {
+          this.#preparing.delete(id);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const child = this.#child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    if (child.connected) child.send({ type: "close" } satisfies ToPoolServer);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

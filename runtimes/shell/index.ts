@@ -11,7 +11,8 @@ import { buildRootFs } from "./root-fs.js";
 import { exitCode, runBusybox, ShellRuntime } from "./shell-runtime.js";
 import { isWasmModule, Wasm, type WasmModule } from "./wasm-api.js";
 
-export { exitCode, runBusybox, type ShellRun, ShellRuntime } from "./shell-runtime.js";
+export { buildRootFs, type RootFs, readFile, writeFile } from "./root-fs.js";
+export { exitCode, type RunOptions, runBusybox, type ShellRun, ShellRuntime } from "./shell-runtime.js";
 export { inputVarName } from "./step-contract.js";
 export type { WasmModule } from "./wasm-api.js";
 
@@ -32,13 +33,14 @@ const REQUIRED_EXPORTS = [
   "asyncify_stop_rewind",
 ];
 
-interface Loaded {
+/** A compiled busybox.wasm and the applets it provides. */
+export interface ShellModule {
   readonly module: WasmModule;
   readonly applets: readonly string[];
 }
 
-async function load(options: ShellRuntimeFactoryOptions): Promise<Loaded> {
-  const wasm = await options.loadWasm();
+/** Compiles (if needed) and checks busybox.wasm; lists its applets by running `busybox --list`. */
+export async function loadShellModule(wasm: WasmModule | Uint8Array | ArrayBuffer): Promise<ShellModule> {
   const module = isWasmModule(wasm) ? wasm : await Wasm.compile(wasm);
   const exports = new Set(Wasm.Module.exports(module).map((e) => e.name));
   const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
@@ -67,11 +69,11 @@ async function load(options: ShellRuntimeFactoryOptions): Promise<Loaded> {
 
 /** A factory of shell runtimes; the module is compiled on the first create() and shared. */
 export function createShellRuntimeFactory(options: ShellRuntimeFactoryOptions): LanguageRuntimeFactory {
-  let loaded: Promise<Loaded> | undefined;
+  let loaded: Promise<ShellModule> | undefined;
   return {
     language: "shell",
     async create(): Promise<LanguageRuntime> {
-      loaded ??= load(options);
+      loaded ??= options.loadWasm().then(loadShellModule);
       try {
         const { module, applets } = await loaded;
         return new ShellRuntime(module, applets);

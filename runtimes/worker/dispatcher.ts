@@ -16,6 +16,7 @@ import {
 import type {
   TaskResult,
   WireStepTask,
+  WorkerBroadcast,
   WorkerEvent,
   WorkerRequest,
   WorkerResponse,
@@ -47,6 +48,7 @@ export class Dispatcher {
   readonly #slots: InterpreterSlots;
   readonly #post: DispatcherOptions["post"];
   readonly #now: () => number;
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: DispatcherOptions) {
     this.#slots = new InterpreterSlots(options.factories, options.recycleBytes ?? 256 * 1048576);
@@ -54,8 +56,14 @@ export class Dispatcher {
     this.#now = options.now;
   }
 
-  /** Runs one request to its response. Never throws for step failures. */
-  async handle(request: WorkerRequest): Promise<WorkerResponse> {
+  /** Runs one request to its response, after the requests before it. Never throws for step failures. */
+  handle(request: WorkerRequest): Promise<WorkerResponse> {
+    const next = this.#tail.then(() => this.#handle(request));
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async #handle(request: WorkerRequest): Promise<WorkerResponse> {
     if (request.type === "prepare") {
       const t0 = this.#now();
       for (const language of request.languages) await this.#slots.prepare(language, request.memoryBytes);
@@ -191,6 +199,11 @@ export class Dispatcher {
     } finally {
       this.#slots.release(task.language, broken);
     }
+  }
+
+  /** Handles a message sent to every worker: an ended run's interpreters are replaced. */
+  onBroadcast(message: WorkerBroadcast): void {
+    if (message.type === "run-ended") this.#slots.endRun(message.runId);
   }
 
   /** Frees every interpreter. */

@@ -103,6 +103,20 @@ export class InterpreterSlots {
     if (broken || grown) this.#drop(slot, true);
   }
 
+  /**
+   * A run ended: interpreters it used are thrown away and fresh ones made in the
+   * background, so the next run finds a clean, loaded interpreter.
+   */
+  endRun(runId: string): void {
+    for (const [language, slot] of this.#slots) {
+      if (slot.runId !== runId || slot.creating) continue;
+      this.#drop(slot, false);
+      this.#create(slot, language, slot.memoryBytes).catch(() => {
+        // A failed background load is retried by the next acquire.
+      });
+    }
+  }
+
   /** Frees every interpreter. */
   dispose(): void {
     for (const slot of this.#slots.values()) this.#drop(slot, true);

@@ -7,7 +7,7 @@ import { constants as osConstants } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
-import type { WorkerRequest, WorkerResponse } from "../../src/protocol/messages.js";
+import type { WorkerBroadcast, WorkerRequest, WorkerResponse } from "../../src/protocol/messages.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -16,6 +16,8 @@ import type { LanguageRuntimeFactory } from "./language-runtime.js";
 
 /** What the pool passes to each worker. */
 export interface NodeWorkerData {
+  /** Name of the BroadcastChannel the pool announces ended runs on. */
+  readonly broadcastChannel?: string;
   /** Path of the cached Pyodide memory snapshot, if one exists. */
   readonly pyodideSnapshotPath?: string;
   /** Path of busybox.wasm for shell steps. */
@@ -70,6 +72,11 @@ const dispatcher = new Dispatcher({
   post: (event) => parentPort?.postMessage(event),
   now: () => performance.timeOrigin + performance.now(),
 });
+
+if (data.broadcastChannel) {
+  const channel = new BroadcastChannel(data.broadcastChannel);
+  channel.onmessage = (event) => dispatcher.onBroadcast((event as MessageEvent<WorkerBroadcast>).data);
+}
 
 hardenWorkerGlobals();
 tameFunctionConstructors();

@@ -138,6 +138,7 @@ export class RunExecution {
     this.#checkDone();
     await finished;
     signal?.removeEventListener("abort", onAbort);
+    this.#pool.endRun?.(this.#runId);
     const finishedAt = this.#clock.now();
     const report = this.#report(startedAt, finishedAt);
     this.#emit({ type: "run-finished", runId: this.#runId, status: report.status, time: finishedAt, report });

@@ -65,6 +65,11 @@ export interface StepPool {
   run(task: StepTask, options?: StepRunOptions): Promise<StepTaskResult>;
   /** Loads the interpreters for `languages` in every worker ahead of the first step. */
   prepare(languages: ReadonlySet<Language>): Promise<void>;
+  /**
+   * Tells the workers a run has ended, so they replace the interpreters it used (in the
+   * background) and no state of it reaches another run. Optional.
+   */
+  endRun?(runId: string): void;
   /** Stops the workers; pending and later calls reject. */
   close(): Promise<void>;
 }

@@ -17,6 +17,7 @@ export type ToPoolServer =
   | { readonly type: "run"; readonly items: readonly { readonly id: number; readonly task: StepTask }[] }
   | { readonly type: "cancel"; readonly ids: readonly number[] }
   | { readonly type: "prepare"; readonly id: number; readonly languages: readonly Language[] }
+  | { readonly type: "end-run"; readonly runId: string }
   | { readonly type: "close" };
 
 /** Pool process to engine process. */

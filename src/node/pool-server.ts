@@ -70,6 +70,9 @@ process.on("message", (message: ToPoolServer) => {
           send({ type: "prepared", id: message.id, error: e instanceof Error ? e.message : String(e) }),
       );
       break;
+    case "end-run":
+      pool.endRun(message.runId);
+      break;
     case "close":
       pool.close().finally(() => process.exit(0));
       break;

@@ -194,6 +194,10 @@ export class ProcessPool implements StepPool {
     });
   }
 
+  endRun(runId: string): void {
+    if (this.#child?.connected) this.#child.send({ type: "end-run", runId } satisfies ToPoolServer);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

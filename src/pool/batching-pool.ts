@@ -143,6 +143,10 @@ export class BatchingPool implements StepPool {
     }
   }
 
+  endRun(runId: string): void {
+    this.#transport.broadcast?.({ type: "run-ended", runId });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -1,6 +1,9 @@
 /** The Node {@link WorkerTransport}: a piscina pool of worker threads running the worker entry. */
 import { Piscina } from "piscina";
-import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../protocol/messages.js";
+import type { WorkerBroadcast, WorkerEvent, WorkerRequest, WorkerResponse } from "../protocol/messages.js";
+
+let poolCount = 0;
+
 import type { SentRequest, WorkerTransport } from "./transport.js";
 
 /** Options of {@link PiscinaTransport}. */
@@ -18,16 +21,23 @@ export interface PiscinaTransportOptions {
 export class PiscinaTransport implements WorkerTransport {
   readonly threads: number;
   readonly #pool: Piscina;
+  readonly #channel: BroadcastChannel;
 
   constructor(options: PiscinaTransportOptions) {
     this.threads = options.threads;
+    const channelName = `sandflow-pool-${process.pid}-${++poolCount}`;
+    this.#channel = new BroadcastChannel(channelName);
+    (this.#channel as unknown as { unref?: () => void }).unref?.();
     this.#pool = new Piscina({
       filename: options.filename,
       minThreads: options.threads,
       maxThreads: options.threads,
       idleTimeout: Number.POSITIVE_INFINITY,
-      concurrentTasksPerWorker: 1,
-      workerData: options.workerData,
+      // Two requests per worker: the next batch is already there when one ends (the
+      // dispatcher runs them one after another).
+      concurrentTasksPerWorker: 2,
+      atomics: "async",
+      workerData: { ...(options.workerData as object), broadcastChannel: channelName },
       env: {},
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
       resourceLimits: { maxOldGenerationSizeMb: 1024 },
@@ -42,11 +52,16 @@ export class PiscinaTransport implements WorkerTransport {
     return { response, kill: () => controller.abort() };
   }
 
+  broadcast(message: WorkerBroadcast): void {
+    this.#channel.postMessage(message);
+  }
+
   onEvent(listener: (event: WorkerEvent) => void): void {
     this.#pool.on("message", listener);
   }
 
   async close(): Promise<void> {
+    this.#channel.close();
     await this.#pool.close({ force: true });
   }
 }

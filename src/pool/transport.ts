@@ -2,7 +2,7 @@
  * How a {@link BatchingPool} reaches its workers: piscina in Node, Web Workers in the
  * browser. A transport sends one request to some idle worker and can kill that worker.
  */
-import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../protocol/messages.js";
+import type { WorkerBroadcast, WorkerEvent, WorkerRequest, WorkerResponse } from "../protocol/messages.js";
 
 /** One request in flight. */
 export interface SentRequest {
@@ -20,6 +20,8 @@ export interface WorkerTransport {
   send(request: WorkerRequest): SentRequest;
   /** Receives the events workers post while they run a batch. */
   onEvent(listener: (event: WorkerEvent) => void): void;
+  /** Sends a message to every worker, busy or not (optional). */
+  broadcast?(message: WorkerBroadcast): void;
   /** Stops every worker; requests in flight reject. */
   close(): Promise<void>;
 }

@@ -83,6 +83,9 @@ export const workerEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("partial"), batchId: z.int(), results: z.array(taskResultSchema) }),
 ]);
 
+/** Host to every worker at once (not a request; no response). */
+export type WorkerBroadcast = { readonly type: "run-ended"; readonly runId: string };
+
 export type WorkerRequest = z.infer<typeof workerRequestSchema>;
 export type WorkerResponse = z.infer<typeof workerResponseSchema>;
 export type WorkerEvent = z.infer<typeof workerEventSchema>;

@@ -1,0 +1,59 @@
+/**
+ * The envelope around the pool protocol between the page and its module Workers (piscina
+ * does this part in Node). The page posts `init` first, then requests; a worker posts
+ * `ready` once it can serve, one `response` per request, the protocol's events as they
+ * happen, and asks for the Pyodide snapshot by key. No zod here: the worker imports it,
+ * and the pool validates what a response or event carries.
+ */
+import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../../protocol/messages.js";
+
+/** Where a worker loads the interpreters from (absolute URLs on the page's origin). */
+export interface BrowserAssetUrls {
+  /** Folder holding pyodide.asm.mjs, pyodide.asm.wasm, python_stdlib.zip and pyodide-lock.json (ends with `/`). */
+  readonly pyodideIndexURL: string;
+  /** wasmoon's glue.wasm. */
+  readonly luaWasmURL: string;
+  /** sandflow's busybox.wasm. */
+  readonly busyboxWasmURL: string;
+}
+
+/** What a worker is for: serving steps, or making the Pyodide snapshot once and stopping. */
+export type WorkerRole = "pool" | "snapshot";
+
+/** Page to worker. */
+export type PageMessage =
+  | {
+      readonly kind: "init";
+      readonly role: WorkerRole;
+      readonly assets: BrowserAssetUrls;
+      /** Ask the page for a Pyodide memory snapshot before loading Python. */
+      readonly useSnapshot: boolean;
+    }
+  | { readonly kind: "request"; readonly id: number; readonly request: WorkerRequest }
+  | { readonly kind: "snapshot"; readonly key: string; readonly bytes: Uint8Array | undefined };
+
+/** Worker to page. */
+export type WorkerMessage =
+  | { readonly kind: "ready" }
+  | { readonly kind: "response"; readonly id: number; readonly response: WorkerResponse }
+  | { readonly kind: "event"; readonly event: WorkerEvent }
+  | { readonly kind: "need-snapshot"; readonly key: string }
+  | { readonly kind: "snapshot-made"; readonly key: string; readonly bytes: Uint8Array }
+  | { readonly kind: "fatal"; readonly message: string };
+
+/** Keys of Pyodide snapshots: the pyodide version and a hash of the prelude. */
+export const SNAPSHOT_KEY = /^pyodide-[0-9A-Za-z.+-]{1,40}-[0-9a-f]{14}$/;
+
+/** True when `data` has the shape of a {@link WorkerMessage} kind (fields checked by the receiver). */
+export function isWorkerMessage(data: unknown): data is WorkerMessage {
+  if (typeof data !== "object" || data === null) return false;
+  const kind = (data as { kind?: unknown }).kind;
+  return (
+    kind === "ready" ||
+    kind === "response" ||
+    kind === "event" ||
+    kind === "need-snapshot" ||
+    kind === "snapshot-made" ||
+    kind === "fatal"
+  );
+}

@@ -23,7 +23,10 @@ describe("sandflow busybox.wasm vs native busybox 1.35", () => {
     const script = readFileSync(join(FIXTURES, name), "utf8");
     const want = runNative(native, script);
     const got = await runSandflow(script);
-    expect({ stdout: got.stdout, code: got.code }, `stderr: ${got.stderr}\nnative stderr: ${want.stderr}`).toEqual({
+    expect(
+      { stdout: got.stdout, code: got.code },
+      `stderr: ${got.stderr}\nnative stderr: ${want.stderr}`,
+    ).toEqual({
       stdout: want.stdout,
       code: want.code,
     });

@@ -73,7 +73,13 @@ export function sandflowModule(): Promise<ShellModule> {
 /** Runs `sh ../script.sh` on busybox.wasm with cwd /workspace (the script is /script.sh). */
 export async function runSandflow(
   script: string,
-  opts: { files?: Record<string, string>; cwd?: string; args?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: {
+    files?: Record<string, string>;
+    cwd?: string;
+    args?: string[];
+    env?: Record<string, string>;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Result> {
   const { module, applets } = await sandflowModule();
   const enc = new TextEncoder();

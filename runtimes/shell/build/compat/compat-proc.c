@@ -146,9 +146,52 @@ pid_t setsid(void) { return bbhost_getpid(); }
 pid_t getsid(pid_t p) { (void)p; return 1; }
 pid_t tcgetpgrp(int fd) { (void)fd; errno = ENOTTY; return -1; }
 int tcsetpgrp(int fd, pid_t p) { (void)fd; (void)p; errno = ENOTTY; return -1; }
-FILE *popen(const char *c, const char *m) { (void)c; (void)m; errno = ENOSYS; return NULL; }
-int pclose(FILE *f) { (void)f; errno = ECHILD; return -1; }
-int system(const char *c) { (void)c; errno = ENOSYS; return -1; }
+/* popen/pclose/system: /bin/sh -c in a forked child (awk's "cmd" | getline, system()) */
+static struct { FILE *f; pid_t pid; } popened[16];
+FILE *popen(const char *cmd, const char *mode) {
+	int reading = mode[0] == 'r';
+	if (!reading && mode[0] != 'w') { errno = EINVAL; return NULL; }
+	int slot = -1;
+	for (int i = 0; i < 16; i++) if (!popened[i].f) { slot = i; break; }
+	if (slot < 0) { errno = EMFILE; return NULL; }
+	int fds[2];
+	if (pipe(fds) < 0) return NULL;
+	pid_t pid = fork();
+	if (pid < 0) { close(fds[0]); close(fds[1]); return NULL; }
+	if (pid == 0) {
+		dup2(reading ? fds[1] : fds[0], reading ? 1 : 0);
+		close(fds[0]); close(fds[1]);
+		for (int i = 0; i < 16; i++) if (popened[i].f) close(fileno(popened[i].f));
+		execl("/bin/sh", "sh", "-c", cmd, (char *)0);
+		_exit(127);
+	}
+	close(reading ? fds[1] : fds[0]);
+	FILE *f = fdopen(reading ? fds[0] : fds[1], reading ? "r" : "w");
+	if (!f) { close(reading ? fds[0] : fds[1]); return NULL; }
+	popened[slot].f = f; popened[slot].pid = pid;
+	return f;
+}
+int pclose(FILE *f) {
+	for (int i = 0; i < 16; i++) {
+		if (popened[i].f != f) continue;
+		pid_t pid = popened[i].pid;
+		popened[i].f = NULL;
+		fclose(f);
+		int st;
+		while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) return -1;
+		return st;
+	}
+	errno = ECHILD; return -1;
+}
+int system(const char *cmd) {
+	if (!cmd) return 1;
+	pid_t pid = fork();
+	if (pid < 0) return -1;
+	if (pid == 0) { execl("/bin/sh", "sh", "-c", cmd, (char *)0); _exit(127); }
+	int st;
+	while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) return -1;
+	return st;
+}
 
 /* ---- exec: run an applet (or a #! script) in this process ---- */
 extern char **environ;

@@ -243,6 +243,25 @@ describe("engine with the real worker pool", () => {
     expect(report.steps.branch?.output).toEqual([]);
   });
 
+  it("passes files between Python, shell and Lua steps", async () => {
+    const report = await engine.run(
+      defineWorkflow({
+        name: "files-3",
+        steps: {
+          py: { language: "python", code: "def run():\n    open('/workspace/in.txt', 'w').write('b\\na\\nc\\n')\n    return 3" },
+          sh: {
+            language: "shell",
+            depends_on: ["py"],
+            code: "sort /workspace/in.txt > /workspace/sorted.txt\nmkdir -p /tmp/out && echo done > /tmp/out/flag\necho \"{\\\"lines\\\": $(wc -l < /workspace/in.txt), \\\"n\\\": $(parse_input py)}\"",
+          },
+          lua: { depends_on: ["sh"], code: "function run() return { sorted = sandflow.read_file('sorted.txt'), flag = sandflow.read_file('/tmp/out/flag') } end" },
+        },
+      }),
+    );
+    expect(report.steps.sh?.output).toEqual({ lines: 3, n: 3 });
+    expect(report.steps.lua?.output).toEqual({ sorted: "a\nb\nc\n", flag: "done\n" });
+  });
+
   it("bounds printed output and marks the cut", async () => {
     const report = await engine.run(
       workflow("flood").python("flood", "def run():\n    while True:\n        print('x' * 1000)").build(),

@@ -1,0 +1,4 @@
+/** A piscina task that does nothing (the floor of one pool call); benchmark only. */
+export default function emptyTask(): null {
+  return null;
+}

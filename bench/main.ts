@@ -1,0 +1,160 @@
+/**
+ * The step throughput benchmark (`npm run bench`). Runs every workload in one process
+ * run (children for memory and scale), takes medians, checks the targets, and writes
+ * bench/results.json and bench/results.md.
+ *
+ *   npm run bench                      # full run, writes the results files
+ *   npm run bench -- --quick --json    # under a minute, one JSON object on stdout
+ *   npm run bench -- --only warm,floors --no-write
+ *
+ * Progress always goes to stderr.
+ */
+import { type BaselineConfig, benchBaselines } from "./baselines.js";
+import { benchColdStart, type ColdConfig } from "./cold-start.js";
+import { CORES, processIsolationWorks } from "./engines.js";
+import { benchFanout, type FanoutConfig } from "./fanout.js";
+import { benchFloors, type FloorConfig } from "./floors.js";
+import { benchMemory, type MemoryConfig } from "./memory.js";
+import { Recorder, section } from "./recorder.js";
+import { type BenchResults, markdown, summaryJson, writeResults } from "./report.js";
+import { benchScale, type ScaleConfig } from "./scale.js";
+import { evaluateTargets } from "./targets.js";
+import { log, machineInfo, now } from "./util.js";
+import { benchIsolation, benchWarm, type WarmConfig } from "./warm.js";
+import { benchWindmill, type WindmillConfig } from "./windmill.js";
+import { independentSteps } from "./workloads.js";
+
+interface Config {
+  readonly warm: WarmConfig;
+  readonly isolation: boolean;
+  readonly floors: FloorConfig;
+  readonly baselines: BaselineConfig;
+  readonly fanout: FanoutConfig;
+  readonly cold: ColdConfig;
+  readonly windmill: WindmillConfig;
+  readonly scale: ScaleConfig;
+  readonly memory: MemoryConfig & { readonly languagesAll: boolean };
+}
+
+const FULL: Config = {
+  warm: { sizes: [2000, 20000], reps: 3, chainLength: 1000, concurrency: 256, rerun: true },
+  isolation: true,
+  floors: {
+    messages: 10000,
+    blocks: 5,
+    iterations: { python: 5000, lua: 5000, shell: 500 },
+    hostSteps: 20000,
+    reps: 5,
+  },
+  baselines: { steps: 200, reps: 3 },
+  fanout: { reps: 3, stepMs: 500, width: 4 },
+  cold: { reps: 5, uncachedReps: 3 },
+  windmill: { reps: 3, heavyReps: 1 },
+  scale: { sizes: [1000, 10000, 100000], reps: 3 },
+  memory: { reps: 3, processPool: true, languagesAll: true },
+};
+
+const QUICK: Config = {
+  warm: { sizes: [2000], reps: 1, chainLength: 100, concurrency: 256, rerun: false },
+  isolation: false,
+  floors: {
+    messages: 2000,
+    blocks: 3,
+    iterations: { python: 1000, lua: 1000, shell: 100 },
+    hostSteps: 5000,
+    reps: 3,
+  },
+  baselines: { steps: 40, reps: 1 },
+  fanout: { reps: 1, stepMs: 500, width: 4 },
+  cold: { reps: 1, uncachedReps: 0 },
+  windmill: { reps: 0, heavyReps: 0 },
+  scale: { sizes: [1000, 10000], reps: 1 },
+  memory: { reps: 1, processPool: false, languagesAll: false },
+};
+
+const SECTIONS = [
+  "warm",
+  "isolation",
+  "floors",
+  "baselines",
+  "fanout",
+  "cold",
+  "windmill",
+  "scale",
+  "memory",
+];
+
+function parseArgs(argv: readonly string[]): {
+  quick: boolean;
+  json: boolean;
+  write: boolean;
+  only: Set<string>;
+} {
+  const quick = argv.includes("--quick");
+  const json = argv.includes("--json");
+  const i = argv.indexOf("--only");
+  const only = new Set(i >= 0 ? (argv[i + 1] ?? "").split(",") : SECTIONS);
+  for (const name of only)
+    if (!SECTIONS.includes(name)) throw new Error(`--only: unknown section ${name} (${SECTIONS.join(", ")})`);
+  const write = !argv.includes("--no-write") && !quick && only.size === SECTIONS.length;
+  return { quick, json, write, only };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const cfg = args.quick ? QUICK : FULL;
+  const machine = machineInfo();
+  const rec = new Recorder();
+  const errors: string[] = [];
+  const t0 = now();
+  const on = (name: string) => args.only.has(name);
+  log(
+    `${args.quick ? "quick" : "full"} run on ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}`,
+  );
+  let processWorks = false;
+  await section(
+    "isolation probe",
+    async () => {
+      processWorks = await processIsolationWorks(independentSteps(1, "lua"));
+      log(
+        `isolation "process" ${processWorks ? "starts a child process" : "is not available in this build"}`,
+      );
+    },
+    errors,
+  );
+  if (on("warm")) await section("warm throughput", () => benchWarm(rec, cfg.warm), errors);
+  if (on("isolation") && cfg.isolation)
+    await section("process isolation", () => benchIsolation(rec, cfg.warm), errors);
+  if (on("floors")) await section("floors", () => benchFloors(rec, cfg.floors), errors);
+  if (on("baselines")) await section("baselines", () => benchBaselines(rec, cfg.baselines), errors);
+  if (on("fanout")) await section("fan-out", () => benchFanout(rec, cfg.fanout), errors);
+  if (on("cold")) await section("cold start", () => benchColdStart(rec, cfg.cold), errors);
+  if (on("windmill")) await section("windmill", () => benchWindmill(rec, cfg.windmill), errors);
+  if (on("scale")) await section("scale", () => benchScale(rec, cfg.scale), errors);
+  if (on("memory")) {
+    const languages = cfg.memory.languagesAll ? (["python", "lua", "shell"] as const) : (["python"] as const);
+    await section("memory", () => benchMemory(rec, cfg.memory, processWorks, languages), errors);
+  }
+  const largest = cfg.warm.sizes[cfg.warm.sizes.length - 1] as number;
+  const results: BenchResults = {
+    machine,
+    mode: args.quick ? "quick" : "full",
+    durationS: (now() - t0) / 1000,
+    targets: evaluateTargets(rec, largest, CORES),
+    figures: rec.all(),
+    errors,
+  };
+  for (const t of results.targets)
+    log(
+      `target ${t.target}: ${t.figure} ${t.unit} (${t.threshold}) ${t.met === null ? "not measured" : t.met ? "met" : "MISSED"}`,
+    );
+  if (args.write) {
+    writeResults(results);
+    log("wrote bench/results.json and bench/results.md");
+  } else if (!args.json) process.stderr.write(markdown(results));
+  if (args.json) process.stdout.write(`${JSON.stringify(summaryJson(rec, largest))}\n`);
+  log(`done in ${results.durationS.toFixed(1)} s`);
+  if (errors.length > 0) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,105 @@
+/**
+ * Writes the results: bench/results.json (every figure with its samples, the targets and
+ * the machine) and bench/results.md (the tables the README shows), and builds the one
+ * JSON object `--json` prints.
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Figure, Recorder } from "./recorder.js";
+import type { TargetResult } from "./targets.js";
+import type { MachineInfo } from "./util.js";
+import { ROOT } from "./util.js";
+
+/** Everything one benchmark run produced. */
+export interface BenchResults {
+  readonly machine: MachineInfo;
+  readonly mode: "full" | "quick";
+  readonly durationS: number;
+  readonly targets: readonly TargetResult[];
+  readonly figures: readonly Figure[];
+  readonly errors: readonly string[];
+}
+
+/** The object `--json` prints: the headline figures under fixed keys. */
+export function summaryJson(rec: Recorder, largest: number): Record<string, unknown> {
+  return {
+    warm_steps_per_s: rec.get(`warm.mixed.${largest}`),
+    warm_steps_per_s_by_language: {
+      python: rec.get(`warm.python.${largest}`),
+      lua: rec.get(`warm.lua.${largest}`),
+      shell: rec.get(`warm.shell.${largest}`),
+    },
+    baseline_steps_per_s: { python: rec.get("baseline.python"), shell: rec.get("baseline.shell") },
+    fanout_speedup: rec.get("fanout.speedup"),
+    cold_first_python_ms: rec.get("cold.python.cached"),
+    rss_per_python_worker_mb: rec.get("memory.per_worker.python"),
+    floor_roundtrip_us: rec.get("floor.worker_roundtrip"),
+  };
+}
+
+function fmt(value: number | null): string {
+  if (value === null) return "—";
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
+  return String(value);
+}
+
+const cell = (text: string): string => text.replace(/\|/g, "\\|");
+
+/** The markdown tables. */
+export function markdown(results: BenchResults): string {
+  const m = results.machine;
+  const lines = [
+    "# sandflow benchmark results",
+    "",
+    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB, ${m.platform}; Node ${m.node}; ${m.date}; ` +
+      `load average at start ${m.loadAverageAtStart}. Mode: ${results.mode}, ${Math.round(results.durationS)} s. ` +
+      "Each figure is the median of the samples listed; every comparison was measured in this same run. " +
+      "Written by `npm run bench` (bench/main.ts); the machine is shared, so expect noise.",
+    "",
+    "## Targets",
+    "",
+    "| target | figure | threshold | result |",
+    "|---|---|---|---|",
+  ];
+  for (const t of results.targets) {
+    const verdict = t.met === null ? "not measured" : t.met ? "**met**" : "**missed**";
+    lines.push(`| ${cell(t.target)} | ${fmt(t.figure)} ${t.unit} | ${t.threshold} ${t.unit} | ${verdict} |`);
+  }
+  let current = "";
+  for (const f of results.figures) {
+    if (f.section !== current) {
+      current = f.section;
+      lines.push(
+        "",
+        `## ${current}`,
+        "",
+        "| figure | median | unit | samples | note |",
+        "|---|---|---|---|---|",
+      );
+    }
+    const samples = f.samples.length > 1 ? f.samples.map(fmt).join(", ") : "";
+    lines.push(
+      `| ${cell(f.label)} | ${fmt(f.value)} | ${f.unit} | ${cell(samples)} | ${cell(f.note ?? "")} |`,
+    );
+  }
+  if (results.errors.length > 0) {
+    lines.push("", "## Errors", "");
+    for (const e of results.errors) lines.push(`- ${cell(e.split("\n")[0] ?? e)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Writes results.json and results.md into bench/ (formatted the way the linter wants). */
+export function writeResults(results: BenchResults): void {
+  const json = join(ROOT, "bench", "results.json");
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, "bench", "results.md"), markdown(results));
+  try {
+    execFileSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", json], {
+      stdio: "ignore",
+    });
+  } catch {
+    // biome missing: the file is still valid JSON
+  }
+}

@@ -43,7 +43,7 @@ export function nativeBusybox(): { busybox: string; bin: string; root: string } 
 export function runNative(
   native: { busybox: string; bin: string; root: string },
   script: string,
-  opts: { files?: Record<string, string>; cwd?: string; args?: string[]; env?: Record<string, string> } = {},
+  opts: { files?: Record<string, string>; cwd?: string; args?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Result {
   const base = mkdtempSync(join(native.root, "case-"));
   const work = join(base, "work");
@@ -58,7 +58,7 @@ export function runNative(
     env: { PATH: native.bin, HOME: work, LC_ALL: "C", TZ: "UTC", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",
-    timeout: 30_000,
+    timeout: opts.timeoutMs ?? 30_000,
   });
   rmSync(base, { recursive: true, force: true });
   return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? 128 + 9 };
@@ -87,11 +87,6 @@ export async function runSandflow(
   for (const [path, text] of Object.entries(opts.files ?? {})) files[`/workspace/${path}`] = enc.encode(text);
   const fs = buildRootFs(files, 256 << 20, applets);
   writeFile(fs, "/script.sh", script);
-  for (const path of Object.keys(opts.files ?? {})) {
-    const node = fs.root.entries.get("workspace");
-    void node;
-    void path;
-  }
   const cwd = `/workspace/${opts.cwd ?? ""}`.replace(/\/$/, "");
   const deadline = performance.now() + (opts.timeoutMs ?? 30_000);
   const args = opts.args ?? ["sh", "../script.sh"];

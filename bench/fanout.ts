@@ -16,18 +16,21 @@ export interface FanoutConfig {
 
 const SECTION = "Parallel fan-out";
 
-/** Loop rounds for one step of about `targetMs` in a worker (measured, then scaled). */
+/**
+ * Loop rounds for one step of about `targetMs` in a worker: three probe steps one after
+ * another (the first runs before the wasm code is optimised), scaled by the fastest.
+ */
 async function calibrate(targetMs: number): Promise<{ iterations: number; stepMs: number }> {
-  let iterations = 1_000_000;
+  const probeIterations = 1_000_000;
   const engine = makeEngine({ threads: 1 });
   try {
-    const probe = fanout(1, iterations);
+    const probe = fanout(3, probeIterations);
     await engine.prepare(probe);
-    const report = await engine.run(probe);
+    const report = await engine.run(probe, { concurrency: 1 });
     if (report.status !== "succeeded") throw new Error(failureText(report));
-    const ms = report.steps.busy0?.durationMs ?? 1;
-    iterations = Math.max(10_000, Math.round((iterations * targetMs) / ms));
-    return { iterations, stepMs: (ms * iterations) / 1_000_000 };
+    const ms = Math.min(...Object.values(report.steps).map((s) => s.durationMs ?? Number.POSITIVE_INFINITY));
+    const iterations = Math.max(10_000, Math.round((probeIterations * targetMs) / ms));
+    return { iterations, stepMs: (ms * iterations) / probeIterations };
   } finally {
     await engine.close();
   }

@@ -11,7 +11,7 @@
  */
 import { type BaselineConfig, benchBaselines } from "./baselines.js";
 import { benchColdStart, type ColdConfig } from "./cold-start.js";
-import { CORES, processIsolationWorks } from "./engines.js";
+import { CORES, incidents, processIsolationWorks } from "./engines.js";
 import { benchFanout, type FanoutConfig } from "./fanout.js";
 import { benchFloors, type FloorConfig } from "./floors.js";
 import { benchMemory, type MemoryConfig } from "./memory.js";
@@ -143,6 +143,7 @@ async function main(): Promise<void> {
     targets: evaluateTargets(rec, largest, CORES),
     figures: rec.all(),
     errors,
+    incidents,
   };
   for (const t of results.targets)
     log(

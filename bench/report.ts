@@ -19,6 +19,8 @@ export interface BenchResults {
   readonly targets: readonly TargetResult[];
   readonly figures: readonly Figure[];
   readonly errors: readonly string[];
+  /** Runs that failed and were measured again (engine bugs to report). */
+  readonly incidents: readonly string[];
 }
 
 /** The object `--json` prints: the headline figures under fixed keys. */
@@ -82,6 +84,10 @@ export function markdown(results: BenchResults): string {
     lines.push(
       `| ${cell(f.label)} | ${fmt(f.value)} | ${f.unit} | ${cell(samples)} | ${cell(f.note ?? "")} |`,
     );
+  }
+  if (results.incidents.length > 0) {
+    lines.push("", "## Incidents (failed runs, measured again)", "");
+    for (const e of results.incidents) lines.push(`- ${cell(e)}`);
   }
   if (results.errors.length > 0) {
     lines.push("", "## Errors", "");

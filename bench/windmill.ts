@@ -4,11 +4,11 @@
  * (dominated by the interpreter's speed), on a prepared engine; the same as one native
  * `python3 -c` process per step, in the same run.
  */
-import { pythonExecutable, runNative } from "./baselines.js";
+import type { NativeFiboSamples } from "./baseline-child.js";
 import { timedFreshRun } from "./engines.js";
 import type { Recorder } from "./recorder.js";
-import { now, repeat } from "./util.js";
-import { fiboChain, fiboPython } from "./workloads.js";
+import { repeat, runBenchChild } from "./util.js";
+import { fiboChain } from "./workloads.js";
 
 /** Settings of the Windmill workload. */
 export interface WindmillConfig {
@@ -19,16 +19,8 @@ export interface WindmillConfig {
 
 const SECTION = "Windmill workload";
 
-async function nativeChain(python: string, count: number, n: number): Promise<number> {
-  const code = `${fiboPython(n)}\nimport json\nprint(json.dumps(run()))\n`;
-  const t0 = now();
-  for (let i = 0; i < count; i++) await runNative({ file: python, args: ["-c", code] });
-  return now() - t0;
-}
-
 /** Times both chains on the engine and as native processes. */
 export async function benchWindmill(rec: Recorder, cfg: WindmillConfig): Promise<void> {
-  const python = pythonExecutable();
   const cases = [
     { count: 40, n: 10, reps: cfg.reps },
     { count: 10, n: 33, reps: cfg.heavyReps },
@@ -55,24 +47,14 @@ export async function benchWindmill(rec: Recorder, cfg: WindmillConfig): Promise
       "ms",
       `prepared engine; fibo(${n}) = ${JSON.stringify(out)}`,
     );
-    if (!python) {
-      rec.gap(
-        `windmill.fibo${n}.native`,
-        SECTION,
-        `${count} python3 processes`,
-        "ms",
-        "python3 not installed",
-      );
-      continue;
-    }
-    const native = await repeat(reps, () => nativeChain(python, count, n));
-    rec.add(
-      `windmill.fibo${n}.native`,
-      SECTION,
-      `${count} sequential python3 -c processes, fibo(${n})`,
-      native,
-      "ms",
-      python,
-    );
+    const native = await runBenchChild<NativeFiboSamples>("baseline-child", [
+      "fibo",
+      String(count),
+      String(n),
+      String(reps),
+    ]);
+    const label = `${count} sequential python3 -c processes, fibo(${n})`;
+    if (!native.python) rec.gap(`windmill.fibo${n}.native`, SECTION, label, "ms", "python3 not installed");
+    else rec.add(`windmill.fibo${n}.native`, SECTION, label, native.ms, "ms", native.python);
   }
 }

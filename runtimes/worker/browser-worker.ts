@@ -17,7 +17,7 @@ import { PYTHON_PRELUDE } from "../python/python-prelude.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import { hardenWorkerGlobals, tameFunctionConstructors, withHostGlobals } from "./harden-worker.js";
-import type { LanguageRuntimeFactory } from "./language-runtime.js";
+import type { LanguageRuntime, LanguageRuntimeFactory, RuntimeCreateOptions } from "./language-runtime.js";
 
 interface WorkerScope {
   postMessage(message: unknown): void;
@@ -29,10 +29,13 @@ const post: (message: WorkerMessage) => void = scope.postMessage.bind(scope);
 const hostFetch: typeof fetch = fetch.bind(globalThis);
 const SNAPSHOT_KEY = `pyodide-${pyodideVersion}-${hashString(PYTHON_PRELUDE)}`;
 
-/** Browser ways out of a worker, removed for good (hardenWorkerGlobals handles the network ones). */
+/**
+ * Browser ways out of a worker, removed for good (hardenWorkerGlobals handles the network
+ * ones). importScripts stays: it throws in module workers, and Emscripten looks for it to
+ * know it runs in a worker.
+ */
 const BROWSER_REMOVED = [
   "postMessage",
-  "importScripts",
   "close",
   "indexedDB",
   "caches",
@@ -91,15 +94,59 @@ function shellFactory(assets: BrowserAssetUrls): LanguageRuntimeFactory {
   };
 }
 
-function createDispatcher(assets: BrowserAssetUrls, useSnapshot: boolean): Dispatcher {
+/** Milliseconds a worker waits idle before making the next Python interpreter. */
+const IDLE_MS = 500;
+
+/**
+ * A factory that keeps one interpreter made ahead. Runs never share an interpreter, so
+ * each run's first step on a worker needs a fresh one (about half a second from the
+ * snapshot); made while the worker is idle, the next run finds it ready.
+ */
+class SpareFactory implements LanguageRuntimeFactory {
+  readonly language: LanguageRuntimeFactory["language"];
+  readonly memoryFixedAtCreate: boolean;
+  readonly #inner: LanguageRuntimeFactory;
+  #spare: { readonly memoryBytes: number; readonly runtime: Promise<LanguageRuntime> } | undefined;
+  #lastMemoryBytes: number | undefined;
+
+  constructor(inner: LanguageRuntimeFactory) {
+    this.#inner = inner;
+    this.language = inner.language;
+    this.memoryFixedAtCreate = inner.memoryFixedAtCreate === true;
+  }
+
+  async create(options?: RuntimeCreateOptions): Promise<LanguageRuntime> {
+    const memoryBytes = options?.memoryBytes ?? 512 * 1048576;
+    this.#lastMemoryBytes = memoryBytes;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare?.memoryBytes === memoryBytes) {
+      const runtime = await spare.runtime.catch(() => undefined);
+      if (runtime) return runtime;
+    } else if (spare)
+      void spare.runtime.then(
+        (r) => r.dispose(),
+        () => {},
+      );
+    return this.#inner.create(options);
+  }
+
+  /** Makes the next interpreter, if this factory was used and none is waiting. */
+  async warm(): Promise<void> {
+    const memoryBytes = this.#lastMemoryBytes;
+    if (this.#spare || memoryBytes === undefined) return;
+    const runtime = this.#inner.create({ memoryBytes });
+    this.#spare = { memoryBytes, runtime };
+    await runtime.catch(() => {
+      if (this.#spare?.runtime === runtime) this.#spare = undefined;
+    });
+  }
+}
+
+function createDispatcher(assets: BrowserAssetUrls, python: SpareFactory): Dispatcher {
   return new Dispatcher({
     factories: {
-      python: () =>
-        createPythonRuntimeFactory({
-          loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
-          indexURL: assets.pyodideIndexURL,
-          ...(useSnapshot ? { snapshot: requestSnapshot } : {}),
-        }),
+      python: () => python,
       lua: () =>
         createLuaRuntimeFactory({
           createLuaFactory: () =>
@@ -140,24 +187,49 @@ async function makeSnapshot(assets: BrowserAssetUrls): Promise<void> {
   }
 }
 
-let dispatcher: Dispatcher | undefined;
+let pool: { readonly dispatcher: Dispatcher; readonly python: SpareFactory } | undefined;
+// One job at a time: interpreter loads swap globals (withHostGlobals, WebAssembly), so a
+// step must never run while one is in progress.
+let jobs: Promise<void> = Promise.resolve();
+let pending = 0;
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+function enqueue(job: () => Promise<void>): void {
+  pending++;
+  clearTimeout(idleTimer);
+  jobs = jobs.then(job).finally(() => {
+    if (--pending === 0 && pool) {
+      const python = pool.python;
+      idleTimer = setTimeout(() => enqueue(() => python.warm()), IDLE_MS);
+    }
+  });
+}
+
+function start(assets: BrowserAssetUrls, useSnapshot: boolean): void {
+  const python = new SpareFactory(
+    createPythonRuntimeFactory({
+      loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
+      indexURL: assets.pyodideIndexURL,
+      ...(useSnapshot ? { snapshot: requestSnapshot } : {}),
+    }),
+  );
+  pool = { dispatcher: createDispatcher(assets, python), python };
+  hardenWorkerGlobals();
+  removeBrowserGlobals();
+  tameFunctionConstructors();
+  post({ kind: "ready" });
+}
 
 scope.addEventListener("message", (event: MessageEvent) => {
   const message = event.data as PageMessage;
   if (message.kind === "request") {
-    if (dispatcher) void serve(dispatcher, message.id, message.request);
+    const dispatcher = pool?.dispatcher;
+    if (dispatcher) enqueue(() => serve(dispatcher, message.id, message.request));
   } else if (message.kind === "snapshot") {
     answerSnapshot?.(message.bytes instanceof Uint8Array ? message.bytes : undefined);
     answerSnapshot = undefined;
-  } else if (message.kind === "init" && !dispatcher) {
-    if (message.role === "snapshot") {
-      void makeSnapshot(message.assets);
-      return;
-    }
-    dispatcher = createDispatcher(message.assets, message.useSnapshot);
-    hardenWorkerGlobals();
-    removeBrowserGlobals();
-    tameFunctionConstructors();
-    post({ kind: "ready" });
+  } else if (message.kind === "init" && !pool) {
+    if (message.role === "snapshot") void makeSnapshot(message.assets);
+    else start(message.assets, message.useSnapshot);
   }
 });

@@ -1,9 +1,44 @@
+/**
+ * The playground page: builds the engine (module Workers, warm between runs), the editor,
+ * the live DAG and the run panel, and exposes `window.sandflow = { run, version }` for
+ * scripts and tests: `await sandflow.run(text)` resolves with the run report.
+ */
+import "./style.css";
 import { createEngine, type RunReport } from "../browser.js";
+import { byId } from "./dom.js";
+import { Playground, type PlaygroundRunOptions } from "./playground.js";
 
 declare const __SANDFLOW_VERSION__: string;
-const engine = createEngine();
-async function run(source: string): Promise<RunReport> {
-  const wf = await engine.parse(source);
-  return engine.run(wf);
+
+/** What the page puts on `window.sandflow`. */
+export interface SandflowPageApi {
+  /** Runs the text of a workflow file (Lua, YAML or JSON, detected); rejects when it is invalid. */
+  run(source: string, options?: PlaygroundRunOptions): Promise<RunReport>;
+  readonly version: string;
 }
-(window as unknown as { sandflow: unknown }).sandflow = { run, version: __SANDFLOW_VERSION__ };
+
+declare global {
+  interface Window {
+    sandflow: SandflowPageApi;
+  }
+}
+
+function start(): void {
+  byId("version").textContent = `v${__SANDFLOW_VERSION__}`;
+  let playground: Playground;
+  try {
+    playground = new Playground(createEngine());
+  } catch (e) {
+    const status = byId("status");
+    status.textContent = e instanceof Error ? e.message : String(e);
+    status.className = "status failed";
+    return;
+  }
+  window.sandflow = Object.freeze({
+    run: (source: string, options?: PlaygroundRunOptions) => playground.run(source, options),
+    version: __SANDFLOW_VERSION__,
+  });
+  setTimeout(() => void playground.warmUp(), 0);
+}
+
+start();

@@ -1,0 +1,160 @@
+/**
+ * The live DAG: an SVG of the workflow's steps in layers, each node showing its language
+ * and its state as the run goes (pending, running, retrying, succeeded, failed, skipped,
+ * cancelled); edges light up as data flows. Clicking a node selects its step.
+ */
+import { layoutDag, NODE } from "./dag-layout.js";
+import { formatMs, s } from "./dom.js";
+
+/** What the view shows of a step. */
+export type NodeState = "pending" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
+
+/** A step to draw. */
+export interface DagStep {
+  readonly id: string;
+  readonly language: string;
+  readonly dependsOn: readonly string[];
+}
+
+const MARK: Record<NodeState, string> = {
+  pending: "○",
+  running: "◉",
+  retrying: "↻",
+  succeeded: "✓",
+  failed: "✗",
+  skipped: "⤼",
+  cancelled: "■",
+};
+
+const MAX_LABEL = 19;
+
+function clip(text: string): string {
+  return text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text;
+}
+
+interface DrawnNode {
+  readonly group: SVGGElement;
+  readonly status: SVGTextElement;
+  readonly title: SVGTitleElement;
+  readonly id: string;
+}
+
+/** The SVG graph of one workflow. */
+export class DagView {
+  readonly #host: HTMLElement;
+  readonly #onSelect: (id: string) => void;
+  #nodes = new Map<string, DrawnNode>();
+  #edges: { from: string; to: string; path: SVGPathElement }[] = [];
+  #states = new Map<string, NodeState>();
+  #selected: string | undefined;
+
+  constructor(host: HTMLElement, onSelect: (id: string) => void) {
+    this.#host = host;
+    this.#onSelect = onSelect;
+  }
+
+  /** Draws `steps`, all pending. */
+  render(steps: readonly DagStep[]): void {
+    const layout = layoutDag(steps);
+    const svg = s("svg", {
+      class: "dag",
+      viewBox: `0 0 ${layout.width} ${layout.height}`,
+      width: layout.width,
+      height: layout.height,
+      role: "img",
+      "aria-label": `workflow graph of ${steps.length} steps`,
+    });
+    svg.append(
+      s(
+        "defs",
+        {},
+        s(
+          "marker",
+          {
+            id: "arrow",
+            viewBox: "0 0 10 10",
+            refX: 9,
+            refY: 5,
+            markerWidth: 7,
+            markerHeight: 7,
+            orient: "auto",
+          },
+          s("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-head" }),
+        ),
+      ),
+    );
+    this.#edges = layout.edges.map((e) => {
+      const path = s("path", { d: e.path, class: "edge", "marker-end": "url(#arrow)" });
+      svg.append(path);
+      return { from: e.from, to: e.to, path };
+    });
+    this.#nodes = new Map();
+    this.#states = new Map();
+    for (const step of steps) {
+      const place = layout.nodes.get(step.id);
+      if (!place) continue;
+      const status = s("text", { x: 14, y: 40, class: "node-status" }, `${MARK.pending} pending`);
+      const title = s("title", {}, `${step.id} (${step.language}): pending`);
+      const group = s(
+        "g",
+        {
+          class: "node pending",
+          transform: `translate(${place.x},${place.y})`,
+          "data-step": step.id,
+          tabindex: 0,
+          role: "button",
+        },
+        title,
+        s("rect", { width: NODE.width, height: NODE.height, rx: 8, class: "node-box" }),
+        s("rect", { width: 6, height: NODE.height, rx: 3, class: `lang-bar lang-${step.language}` }),
+        s("text", { x: 14, y: 20, class: "node-id" }, clip(step.id)),
+        s("text", { x: NODE.width - 8, y: 20, class: "node-lang", "text-anchor": "end" }, step.language),
+        status,
+      );
+      group.addEventListener("click", () => this.#onSelect(step.id));
+      group.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") this.#onSelect(step.id);
+      });
+      svg.append(group);
+      this.#nodes.set(step.id, { group, status, title, id: step.id });
+      this.#states.set(step.id, "pending");
+    }
+    this.#host.replaceChildren(svg);
+    if (this.#selected) this.select(this.#selected);
+  }
+
+  /** Shows a step's state; `detail` (e.g. a duration or attempt) follows the state's name. */
+  setState(id: string, state: NodeState, detail?: string): void {
+    const node = this.#nodes.get(id);
+    if (!node) return;
+    this.#states.set(id, state);
+    node.group.classList.remove(...Object.keys(MARK));
+    node.group.classList.add(state);
+    const text = `${MARK[state]} ${state}${detail ? ` · ${detail}` : ""}`;
+    node.status.textContent = text;
+    node.title.textContent = `${id}: ${text}`;
+    for (const edge of this.#edges) {
+      const from = this.#states.get(edge.from);
+      const to = this.#states.get(edge.to);
+      edge.path.classList.toggle("done", from === "succeeded");
+      edge.path.classList.toggle("active", from === "succeeded" && (to === "running" || to === "retrying"));
+      edge.path.classList.toggle("blocked", from === "failed" || from === "skipped" || from === "cancelled");
+    }
+  }
+
+  /** Shows a finished step's state with its duration. */
+  finish(id: string, state: NodeState, durationMs: number | null): void {
+    this.setState(id, state, durationMs === null ? undefined : formatMs(durationMs));
+  }
+
+  /** Highlights the selected step. */
+  select(id: string | undefined): void {
+    this.#selected = id;
+    for (const node of this.#nodes.values()) node.group.classList.toggle("selected", node.id === id);
+  }
+
+  /** Every step's state now (for tests and the status line). */
+  states(): ReadonlyMap<string, NodeState> {
+    return this.#states;
+  }
+}

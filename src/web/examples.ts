@@ -1,0 +1,36 @@
+/**
+ * The workflows the playground offers, bundled as text at build time: the examples in
+ * workflows/ and the conformance suite (the same files the Node and Chromium tests run).
+ */
+
+/** One workflow file to pick. */
+export interface Example {
+  /** File name, e.g. `diamond.lua`. */
+  readonly name: string;
+  readonly group: "examples" | "conformance";
+  readonly text: string;
+}
+
+// Vite reads these calls statically: the options must be written inline.
+const examples = import.meta.glob<string>("../../workflows/*.{lua,yaml,yml,json}", {
+  query: "?raw",
+  import: "default",
+  eager: true,
+});
+const conformance = import.meta.glob<string>("../../test/conformance/workflows/*.{lua,yaml,yml,json}", {
+  query: "?raw",
+  import: "default",
+  eager: true,
+});
+
+function list(files: Record<string, string>, group: Example["group"]): Example[] {
+  return Object.entries(files)
+    .map(([path, text]) => ({ name: path.split("/").pop() ?? path, group, text }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Every bundled workflow, examples first. */
+export const EXAMPLES: readonly Example[] = [
+  ...list(examples, "examples"),
+  ...list(conformance, "conformance"),
+];

@@ -1,0 +1,194 @@
+/**
+ * The playground's controller: keeps the editor, the DAG and the run panel in step with
+ * the engine. Every run (from the Run button or `window.sandflow.run`) is shown; events
+ * of a run that is no longer the latest are ignored by the views.
+ */
+import type { Engine, RunEvent, RunOptions, RunReport, WorkflowDefinition } from "../browser.js";
+import { type DagStep, DagView } from "./dag-view.js";
+import { byId, formatMs, h } from "./dom.js";
+import { WorkflowEditor } from "./editor.js";
+import { EXAMPLES } from "./examples.js";
+import { RunView } from "./run-view.js";
+
+/** Options of `window.sandflow.run`: the engine's run options. */
+export type PlaygroundRunOptions = RunOptions;
+
+function stepsOf(workflow: WorkflowDefinition): DagStep[] {
+  return workflow.steps.map((s) => ({ id: s.id, language: s.language, dependsOn: s.dependsOn }));
+}
+
+/** The page's state and wiring. */
+export class Playground {
+  readonly #engine: Engine;
+  readonly #editor: WorkflowEditor;
+  readonly #dag: DagView;
+  readonly #runs: RunView;
+  readonly #status = byId("status");
+  readonly #problems = byId("problems");
+  readonly #runButton = byId<HTMLButtonElement>("run");
+  readonly #cancelButton = byId<HTMLButtonElement>("cancel");
+  readonly #failFast = byId<HTMLInputElement>("fail-fast");
+  #latest = 0;
+  #cancel: (() => void) | undefined;
+  #shownSource: string | undefined;
+
+  constructor(engine: Engine) {
+    this.#engine = engine;
+    this.#dag = new DagView(byId("dag"), (id) => this.#select(id));
+    this.#runs = new RunView(byId("steps"), byId("report"));
+    this.#editor = new WorkflowEditor(byId<HTMLTextAreaElement>("editor"), byId("format"), {
+      onChange: (text) => void this.#preview(text),
+      onRun: () => void this.#runFromEditor(),
+    });
+    const picker = byId<HTMLSelectElement>("examples");
+    for (const group of ["examples", "conformance"] as const) {
+      const options = EXAMPLES.filter((e) => e.group === group).map((e) =>
+        h("option", { value: `${group}/${e.name}` }, e.name),
+      );
+      if (options.length > 0) picker.append(h("optgroup", { label: group }, ...options));
+    }
+    picker.addEventListener("change", () => this.load(picker.value));
+    this.#runButton.addEventListener("click", () => void this.#runFromEditor());
+    this.#cancelButton.addEventListener("click", () => this.#cancel?.());
+    const first = EXAMPLES[0];
+    if (first) this.load(`${first.group}/${first.name}`);
+  }
+
+  /** Puts a bundled workflow in the editor and draws it. */
+  load(key: string): void {
+    const example = EXAMPLES.find((e) => `${e.group}/${e.name}` === key);
+    if (!example) return;
+    this.#editor.text = example.text;
+    void this.#preview(example.text);
+  }
+
+  /** Loads the interpreters the workflow in the editor needs, ahead of the first run. */
+  async warmUp(): Promise<void> {
+    try {
+      await this.#engine.prepare(await this.#engine.parse(this.#editor.text));
+      if (!this.#cancel) this.#setStatus("ready", "idle");
+    } catch {
+      // A parse error is shown by the preview; a load error shows up again when it runs.
+    }
+  }
+
+  /** Parses, draws and runs `source`; resolves with the report. */
+  async run(source: string, options: PlaygroundRunOptions = {}): Promise<RunReport> {
+    const token = ++this.#latest;
+    if (this.#editor.text !== source) this.#editor.text = source;
+    let workflow: WorkflowDefinition;
+    try {
+      workflow = await this.#engine.parse(source);
+    } catch (e) {
+      if (token === this.#latest) this.#showProblem(e);
+      throw e;
+    }
+    const mine = () => token === this.#latest;
+    this.#show(workflow, source);
+    this.#problems.hidden = true;
+    this.#setStatus(`running ${workflow.name}…`, "running");
+    this.#runButton.disabled = true;
+    this.#cancelButton.disabled = false;
+    const handle = this.#engine.start(workflow, {
+      failFast: this.#failFast.checked,
+      ...options,
+      onEvent: (event) => {
+        if (mine()) this.#onEvent(event);
+        options.onEvent?.(event);
+      },
+    });
+    this.#cancel = () => handle.cancel();
+    try {
+      const report = await handle.report;
+      if (mine()) {
+        this.#runs.finish(report);
+        for (const [id, step] of Object.entries(report.steps))
+          this.#dag.finish(id, step.status, step.durationMs);
+        this.#setStatus(`${report.status} in ${formatMs(report.durationMs)}`, report.status);
+      }
+      return report;
+    } finally {
+      if (mine()) {
+        this.#cancel = undefined;
+        this.#runButton.disabled = false;
+        this.#cancelButton.disabled = true;
+      }
+    }
+  }
+
+  async #runFromEditor(): Promise<void> {
+    try {
+      await this.run(this.#editor.text);
+    } catch (e) {
+      this.#setStatus("not run", "failed");
+      this.#showProblem(e);
+    }
+  }
+
+  async #preview(text: string): Promise<void> {
+    const token = this.#latest;
+    try {
+      const workflow = await this.#engine.parse(text);
+      if (token !== this.#latest || this.#cancel) return;
+      this.#problems.hidden = true;
+      this.#show(workflow, text);
+      this.#setStatus(`${workflow.steps.length} steps · ready to run`, "idle");
+    } catch (e) {
+      if (token === this.#latest) this.#showProblem(e);
+    }
+  }
+
+  #show(workflow: WorkflowDefinition, source: string): void {
+    this.#shownSource = source;
+    const steps = stepsOf(workflow);
+    this.#dag.render(steps);
+    this.#runs.reset(steps);
+    byId("workflow-name").textContent = workflow.name;
+  }
+
+  #onEvent(event: RunEvent): void {
+    this.#runs.onEvent(event);
+    switch (event.type) {
+      case "step-started":
+        this.#dag.setState(
+          event.stepId,
+          "running",
+          event.attempt > 1 ? `attempt ${event.attempt}` : undefined,
+        );
+        break;
+      case "step-retrying":
+        this.#dag.setState(event.stepId, "retrying", `attempt ${event.attempt} failed`);
+        break;
+      case "step-succeeded":
+        this.#dag.finish(event.stepId, "succeeded", event.durationMs);
+        break;
+      case "step-failed":
+        this.#dag.setState(event.stepId, "failed", event.error.name);
+        break;
+      case "step-skipped":
+        this.#dag.setState(event.stepId, "skipped");
+        break;
+      case "step-cancelled":
+        this.#dag.setState(event.stepId, "cancelled");
+        break;
+      default:
+        break;
+    }
+  }
+
+  #select(id: string): void {
+    this.#dag.select(id);
+    this.#runs.select(id);
+  }
+
+  #showProblem(e: unknown): void {
+    this.#problems.hidden = false;
+    this.#problems.textContent = e instanceof Error ? e.message : String(e);
+    if (this.#shownSource !== this.#editor.text) this.#setStatus("the workflow has problems", "failed");
+  }
+
+  #setStatus(text: string, kind: string): void {
+    this.#status.textContent = text;
+    this.#status.className = `status ${kind}`;
+  }
+}

@@ -61,7 +61,7 @@ export async function benchWarm(rec: Recorder, cfg: WarmConfig): Promise<void> {
         rec.add(`prepare.${mix}`, "Warm throughput", `engine.prepare (${mix}, 2 workers)`, prepareMs, "ms");
     }
   }
-  for (const mix of ["python", "lua", "shell"] as const) {
+  for (const mix of cfg.chainLength > 0 ? (["python", "lua", "shell"] as const) : []) {
     const workflow = chain(cfg.chainLength, mix);
     const runs = await repeat(cfg.reps, () => timedFreshRun(workflow, cfg.concurrency));
     rec.add(

@@ -26,7 +26,8 @@ const MARK: Record<NodeState, string> = {
   cancelled: "■",
 };
 
-const MAX_LABEL = 19;
+// Room for the id beside the language name on the node's first line (the full id is in its title).
+const MAX_LABEL = 16;
 
 function clip(text: string): string {
   return text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text;

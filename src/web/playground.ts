@@ -64,9 +64,10 @@ export class Playground {
 
   /** Loads the interpreters the workflow in the editor needs, ahead of the first run. */
   async warmUp(): Promise<void> {
+    const runs = this.#latest;
     try {
       await this.#engine.prepare(await this.#engine.parse(this.#editor.text));
-      if (!this.#cancel) this.#setStatus("ready", "idle");
+      if (this.#latest === runs) this.#setStatus("ready", "idle");
     } catch {
       // A parse error is shown by the preview; a load error shows up again when it runs.
     }

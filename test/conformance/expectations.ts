@@ -1,0 +1,108 @@
+/**
+ * What each conformance workflow must produce, checked on every platform besides the
+ * Node/browser comparison (so both cannot be wrong the same way unnoticed).
+ */
+import { expect } from "vitest";
+import type { RunReport } from "../../src/core/report.js";
+
+type Check = (report: RunReport) => void;
+
+function statuses(report: RunReport): Record<string, string> {
+  return Object.fromEntries(Object.entries(report.steps).map(([id, s]) => [id, s.status]));
+}
+
+/** Checks by workflow file name. */
+export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "fan-out-join.lua": (r) => {
+    expect(r.status).toBe("succeeded");
+    expect(r.steps.join?.output).toEqual({
+      first: "alpha",
+      count: 4,
+      lengths: [5, 5, 7, 5],
+      upper: "ALPHA",
+      text: "héllo ✓",
+    });
+    expect(r.steps.source?.stdout).toBe("source: attempt 1 step source\n");
+    expect(r.steps.sh_upper?.stderr).toBe("shell: 5 fields contain an a\n");
+  },
+  "files.yaml": (r) => {
+    expect(r.status).toBe("succeeded");
+    expect(r.steps.read_py?.output).toEqual({
+      "/tmp/shell.txt": "shell was here\n",
+      "/workspace/data/lua.txt": "lua saw 6 bytes from python\n",
+      "/workspace/data/numbers.txt": "3\n1\n2\n",
+      "/workspace/data/sorted.txt": "1\n2\n3\n",
+    });
+    expect(r.steps.other_branch?.stdout).toBe('/tmp:\n\n/workspace:\n{"isolated": true}\n');
+    expect(r.steps.other_lua?.output).toEqual({
+      workspace: ["/workspace/branch.txt"],
+      text: "branch file\n",
+      isolated: true,
+    });
+  },
+  "failures.json": (r) => {
+    expect(r.status).toBe("failed");
+    expect(statuses(r)).toEqual({
+      start: "succeeded",
+      py_raise: "failed",
+      after_py: "skipped",
+      after_after: "skipped",
+      lua_error: "failed",
+      sh_exit: "failed",
+      sh_missing: "failed",
+      py_set: "failed",
+      py_nan: "failed",
+      lua_function: "failed",
+      lua_syntax: "failed",
+      py_syntax: "failed",
+      py_no_run: "failed",
+      independent: "succeeded",
+      after_independent: "skipped",
+    });
+    expect(r.steps.py_raise?.error?.message).toMatch(/^ValueError: bad value: True\n/);
+    expect(r.steps.py_set?.error?.name).toBe("InvalidResultError");
+    expect(r.steps.sh_exit?.error?.message).toBe("shell step exited with status 3: oops");
+    expect(r.steps.after_after?.error?.name).toBe("UpstreamFailedError");
+  },
+  "retries.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.summary?.output).toEqual({ py: 3, lua: 2, sh: 2 });
+    expect(r.steps.py_flaky?.attempts).toBe(3);
+    expect(r.steps.never?.attempts).toBe(2);
+    expect(r.steps.after_never?.status).toBe("skipped");
+  },
+  "shell-contract.yaml": (r) => {
+    expect(r.status).toBe("succeeded");
+    expect(r.steps.lua_reads?.output).toEqual({
+      shout: "HELLO!",
+      partial: true,
+      exit_code: 0,
+      text: "no json here\n",
+      pipeline: "a=2 b=1 c=1 \nargs: 1\n",
+    });
+  },
+  "timeouts.lua": (r) => {
+    expect(r.status).toBe("failed");
+    for (const id of ["py_spin", "py_stubborn", "lua_spin", "sh_spin"])
+      expect(r.steps[id]?.error?.name, id).toBe("StepTimeoutError");
+    expect(r.steps.py_stubborn?.error?.message).toMatch(/its worker was replaced/);
+    expect(r.steps.later?.output).toEqual({ after: "done" });
+    expect(r.steps.after_stubborn?.status).toBe("skipped");
+  },
+  "values.yaml": (r) => {
+    expect(r.status).toBe("succeeded");
+    expect(r.steps.py_back?.output).toMatchObject({ color: "blue", step: "sh_env" });
+    expect(r.steps.lua_values?.output).toMatchObject({
+      empty: {},
+      arr: [],
+      kept: [],
+      tuple: [1, 2],
+      real: 3.5,
+    });
+    expect(r.steps.lua_values?.stderr).toBe("lua stderr\t42\n");
+  },
+  "wide.json": (r) => {
+    expect(r.status).toBe("succeeded");
+    expect(r.steps.total?.output).toEqual({ squares: 650, cubes: 100, count: 18 });
+  },
+};

@@ -13,7 +13,6 @@ import type { BrowserAssetUrls, PageMessage, WorkerMessage } from "../../src/poo
 import type { WorkerRequest } from "../../src/protocol/messages.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { makePyodideSnapshot } from "../python/pyodide-instance.js";
-import { PYTHON_PRELUDE } from "../python/python-prelude.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import { hardenWorkerGlobals, tameFunctionConstructors, withHostGlobals } from "./harden-worker.js";
@@ -27,7 +26,12 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 const post: (message: WorkerMessage) => void = scope.postMessage.bind(scope);
 const hostFetch: typeof fetch = fetch.bind(globalThis);
-const SNAPSHOT_KEY = `pyodide-${pyodideVersion}-${hashString(PYTHON_PRELUDE)}`;
+
+/** The snapshot's cache key: the pyodide version and the prelude the snapshot holds. */
+async function snapshotKey(): Promise<string> {
+  const { PYTHON_PRELUDE } = await import("../python/python-prelude.js");
+  return `pyodide-${pyodideVersion}-${hashString(PYTHON_PRELUDE)}`;
+}
 
 /**
  * Browser ways out of a worker, removed for good (hardenWorkerGlobals handles the network
@@ -68,10 +72,13 @@ let snapshot: Promise<Uint8Array | undefined> | undefined;
 let answerSnapshot: ((bytes: Uint8Array | undefined) => void) | undefined;
 
 function requestSnapshot(): Promise<Uint8Array | undefined> {
-  snapshot ??= new Promise((resolve) => {
-    answerSnapshot = resolve;
-    post({ kind: "need-snapshot", key: SNAPSHOT_KEY });
-  });
+  snapshot ??= snapshotKey().then(
+    (key) =>
+      new Promise((resolve) => {
+        answerSnapshot = resolve;
+        post({ kind: "need-snapshot", key });
+      }),
+  );
   return snapshot;
 }
 
@@ -178,7 +185,7 @@ async function makeSnapshot(assets: BrowserAssetUrls): Promise<void> {
       loadPyodide: (options) => loadPyodide(options),
       indexURL: assets.pyodideIndexURL,
     });
-    post({ kind: "snapshot-made", key: SNAPSHOT_KEY, bytes });
+    post({ kind: "snapshot-made", key: await snapshotKey(), bytes });
   } catch (e) {
     post({
       kind: "fatal",

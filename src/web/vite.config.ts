@@ -70,5 +70,12 @@ export default defineConfig({
     // data: URLs would need a looser CSP; every asset is a file.
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 4096,
+    rollupOptions: {
+      onwarn(warning, warn) {
+        // pyodide and wasmoon import Node modules on code paths a browser never takes.
+        if (/externalized for browser compatibility/.test(warning.message)) return;
+        warn(warning);
+      },
+    },
   },
 });

@@ -104,11 +104,12 @@ export class OpenDevice extends Handle {
   }
   override fd_read(size: number) {
     const n = Math.min(size, 65536);
-    if (this.kind === "zero") return { ret: 0, data: new Uint8Array(n) };
+    if (this.kind === "zero" || this.kind === "full") return { ret: 0, data: new Uint8Array(n) };
     if (this.kind === "random") return { ret: 0, data: crypto.getRandomValues(new Uint8Array(n)) };
     return { ret: 0, data: new Uint8Array(0) };
   }
   override fd_write(data: Uint8Array) {
+    if (this.kind === "full") return { ret: E.ERRNO_NOSPC, nwritten: 0 };
     return { ret: 0, nwritten: data.byteLength };
   }
   override fd_seek() {

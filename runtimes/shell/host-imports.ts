@@ -21,17 +21,26 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
     const h = p.fds[fd];
     if (!h) return -EBADF;
     if (to === fd) return to;
-    p.fds[to]?.release();
-    p.fds[to] = h.retain();
+    p.setFd(to, h.retain());
     return to;
   };
   const hasHandler = () => p.sigPending.length > 0;
   return {
-    dup_min(fd: number, min: number): number {
+    dup_min(fd: number, min: number, cloexec: number): number {
       if (!p.fds[fd]) return -EBADF;
       if (min < 0) return -EINVAL;
       const to = p.freeFd(min);
-      return to < 0 ? -EMFILE : dupTo(fd, to);
+      if (to < 0) return -EMFILE;
+      dupTo(fd, to);
+      if (cloexec) p.cloexec.add(to);
+      return to;
+    },
+    fdflags(fd: number, cloexec: number): number {
+      if (!p.fds[fd]) return -EBADF;
+      if (cloexec < 0) return p.cloexec.has(fd) ? 1 : 0;
+      if (cloexec) p.cloexec.add(fd);
+      else p.cloexec.delete(fd);
+      return 0;
     },
     dup2(fd: number, to: number): number {
       if (to < 0 || to >= 1024) return -EBADF;
@@ -41,14 +50,13 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
       const pipe = new Pipe();
       const r = p.freeFd();
       if (r < 0) return -EMFILE;
-      p.fds[r] = new PipeReader(pipe);
+      p.setFd(r, new PipeReader(pipe));
       const w = p.freeFd();
       if (w < 0) {
-        p.fds[r]?.release();
-        p.fds[r] = undefined;
+        p.setFd(r, undefined);
         return -EMFILE;
       }
-      p.fds[w] = new PipeWriter(pipe);
+      p.setFd(w, new PipeWriter(pipe));
       const dv = p.view();
       dv.setInt32(ptr, r, true);
       dv.setInt32(ptr + 4, w, true);
@@ -122,9 +130,10 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
       let end = namePtr;
       while (end < mem.length && mem[end] !== 0 && end - namePtr < 256) end++;
       p.name = new TextDecoder().decode(mem.subarray(namePtr, end));
-      // exec resets caught signals to their default action
+      // exec resets caught signals to their default action and closes close-on-exec fds
       for (let s = 0; s < p.sigDisp.length; s++) if (p.sigDisp[s] === 2) p.sigDisp[s] = 0;
       p.sigPending.length = 0;
+      p.closeOnExec();
     },
     memgrow(newTotal: number): number {
       k.chargeMemory(p, newTotal >>> 0);

@@ -216,6 +216,7 @@ export class Kernel {
     );
     c.name = p.name;
     c.sigDisp.set(p.sigDisp);
+    for (const fd of p.cloexec) c.cloexec.add(fd);
     this.instantiate(c);
     const grow = (bytes - c.memoryBytes()) / 65536;
     if (grow > 0) c.ex.memory.grow(grow);

@@ -206,7 +206,7 @@ export class MemDir extends FsNode {
   }
 }
 
-export type DeviceKind = "null" | "zero" | "random" | "tty" | "proc";
+export type DeviceKind = "null" | "zero" | "full" | "random" | "tty" | "proc";
 
 /**
  * Character devices: /dev/null, /dev/zero, /dev/random, /dev/urandom, /dev/tty, and

@@ -68,6 +68,8 @@ export class Process {
   /** Signal dispositions: 0 default, 1 ignore, 2 handler. */
   readonly sigDisp = new Uint8Array(65);
   readonly sigPending: number[] = [];
+  /** fd numbers marked close-on-exec. */
+  readonly cloexec = new Set<number>();
   private area = 0;
 
   constructor(
@@ -134,6 +136,23 @@ export class Process {
     this.ex.asyncify_stop_unwind();
     this.unwinding = false;
     this.rewinding = true;
+  }
+
+  /** Puts `h` at fd `fd` (closing what was there); the slot starts without close-on-exec. */
+  setFd(fd: number, h: Handle | undefined): void {
+    const old = this.fds[fd];
+    this.fds[fd] = h;
+    this.cloexec.delete(fd);
+    old?.release();
+  }
+
+  /** exec: closes the close-on-exec fds. */
+  closeOnExec(): void {
+    for (const fd of this.cloexec) {
+      this.fds[fd]?.release();
+      this.fds[fd] = undefined;
+    }
+    this.cloexec.clear();
   }
 
   /** Lowest free fd number at or above `min`, or -1. */

@@ -56,6 +56,7 @@ export function buildRootFs(files: FileTree, workspaceBytes: number, applets: re
   const dev = mkdirs(root, "/dev");
   dev.link("null", new DevNode(ctx, "null"));
   dev.link("zero", new DevNode(ctx, "zero"));
+  dev.link("full", new DevNode(ctx, "full"));
   dev.link("random", new DevNode(ctx, "random"));
   dev.link("urandom", new DevNode(ctx, "random"));
   dev.link("tty", new DevNode(ctx, "tty"));

@@ -17,6 +17,7 @@ import { type Kernel, SIGPIPE } from "./kernel.js";
 import { ProcExit, type Process } from "./process.js";
 
 const E = wasi;
+const FD_PATH = /^\/*(dev\/fd|proc\/self\/fd)\/(\d+)$/;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -204,30 +205,38 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
       k.checkInterrupt();
       const dir = p.fds[dirfd];
       if (!(dir instanceof OpenDir)) return dir ? E.ERRNO_NOTDIR : E.ERRNO_BADF;
-      const r = dir.path_open(dirflags, str(pathPtr, pathLen), oflags, rights, inheriting, fdflags);
-      if (r.ret !== 0 || !r.fd_obj) return r.ret || E.ERRNO_NOENT;
-      let h: Handle = r.fd_obj;
-      if (h instanceof OpenDevice && h.node.alias !== undefined) {
-        const src = p.fds[h.node.alias];
-        h.release();
-        if (!src) return E.ERRNO_BADF;
+      const path = str(pathPtr, pathLen);
+      let h: Handle;
+      const fdPath = dir.dir.parent === null ? FD_PATH.exec(path) : null;
+      if (fdPath) {
+        // /dev/fd/N and /proc/self/fd/N open a duplicate of fd N (process substitution)
+        const src = p.fds[Number(fdPath[2])];
+        if (!src) return E.ERRNO_NOENT;
         h = src.retain();
+      } else {
+        const r = dir.path_open(dirflags, path, oflags, rights, inheriting, fdflags);
+        if (r.ret !== 0 || !r.fd_obj) return r.ret || E.ERRNO_NOENT;
+        h = r.fd_obj;
+        if (h instanceof OpenDevice && h.node.alias !== undefined) {
+          const src = p.fds[h.node.alias];
+          h.release();
+          if (!src) return E.ERRNO_BADF;
+          h = src.retain();
+        }
       }
       const fd = p.freeFd();
       if (fd < 0) {
         h.release();
         return E.ERRNO_MFILE;
       }
-      p.fds[fd] = h;
+      p.setFd(fd, h);
       p.view().setUint32(openedPtr, fd, true);
       return 0;
     },
 
     fd_close(fd: number): number {
-      const h = p.fds[fd];
-      if (!h) return E.ERRNO_BADF;
-      p.fds[fd] = undefined;
-      h.release();
+      if (!p.fds[fd]) return E.ERRNO_BADF;
+      p.setFd(fd, undefined);
       return 0;
     },
 
@@ -235,9 +244,8 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
       const h = p.fds[from];
       if (!h || to < 0 || to >= 1024) return E.ERRNO_BADF;
       if (from === to) return 0;
-      p.fds[to]?.release();
-      p.fds[to] = h;
-      p.fds[from] = undefined;
+      p.setFd(to, h.retain());
+      p.setFd(from, undefined);
       return 0;
     },
 

@@ -18,6 +18,19 @@ import {
 } from "../../runtimes/shell/index.js";
 import { loadBusyboxWasm } from "../../runtimes/shell/node-assets.js";
 
+export interface RunOpts {
+  /** Files under the working folder (relative paths). */
+  readonly files?: Record<string, string>;
+  /** Working folder, relative to the case's root. */
+  readonly cwd?: string;
+  /** argv (default: sh ../script.sh). */
+  readonly args?: string[];
+  readonly env?: Record<string, string>;
+  /** Only `env`, without the default PATH/HOME/LC_ALL/TZ. */
+  readonly bareEnv?: boolean;
+  readonly timeoutMs?: number;
+}
+
 export interface Result {
   readonly stdout: string;
   readonly stderr: string;
@@ -43,7 +56,7 @@ export function nativeBusybox(): { busybox: string; bin: string; root: string } 
 export function runNative(
   native: { busybox: string; bin: string; root: string },
   script: string,
-  opts: { files?: Record<string, string>; cwd?: string; args?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: RunOpts = {},
 ): Result {
   const base = mkdtempSync(join(native.root, "case-"));
   const work = join(base, "work");
@@ -55,7 +68,7 @@ export function runNative(
   writeFileSync(join(base, "script.sh"), script);
   const r = spawnSync(native.busybox, opts.args ?? ["sh", "../script.sh"], {
     cwd: join(work, opts.cwd ?? ""),
-    env: { PATH: native.bin, HOME: work, LC_ALL: "C", TZ: "UTC", ...opts.env },
+    env: { ...(opts.bareEnv ? {} : { PATH: native.bin, HOME: work, LC_ALL: "C", TZ: "UTC" }), ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",
     timeout: opts.timeoutMs ?? 30_000,
@@ -71,16 +84,7 @@ export function sandflowModule(): Promise<ShellModule> {
 }
 
 /** Runs `sh ../script.sh` on busybox.wasm with cwd /workspace (the script is /script.sh). */
-export async function runSandflow(
-  script: string,
-  opts: {
-    files?: Record<string, string>;
-    cwd?: string;
-    args?: string[];
-    env?: Record<string, string>;
-    timeoutMs?: number;
-  } = {},
-): Promise<Result> {
+export async function runSandflow(script: string, opts: RunOpts = {}): Promise<Result> {
   const { module, applets } = await sandflowModule();
   const enc = new TextEncoder();
   const files: FileTree = {};
@@ -91,7 +95,10 @@ export async function runSandflow(
   const deadline = performance.now() + (opts.timeoutMs ?? 30_000);
   const args = opts.args ?? ["sh", "../script.sh"];
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-  const env = { PATH: "/bin", HOME: "/workspace", LC_ALL: "C", TZ: "UTC", ...opts.env };
+  const env = {
+    ...(opts.bareEnv ? {} : { PATH: "/bin", HOME: "/workspace", LC_ALL: "C", TZ: "UTC" }),
+    ...opts.env,
+  };
   const r = await runBusybox(module, {
     args: ["sh", "-c", `cd '${cwd}' && exec ${quoted}`],
     env: Object.entries(env).map(([k, v]) => `${k}=${v}`),

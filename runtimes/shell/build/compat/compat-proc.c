@@ -9,23 +9,29 @@
 #include <sys/wait.h>
 #include "host.h"
 
+#ifndef F_DUPFD_CLOEXEC
+#define F_DUPFD_CLOEXEC 1030 /* wasi-libc fcntl.h value */
+#endif
+
 static int ret_errno(int r) { if (r < 0) { errno = -r; return -1; } return r; }
 
 /* ---- fds owned by the host ---- */
-int dup(int fd) { return ret_errno(bbhost_dup_min(fd, 0)); }
+int dup(int fd) { return ret_errno(bbhost_dup_min(fd, 0, 0)); }
 int dup2(int fd, int to) {
 	if (fd == to) return fcntl(fd, F_GETFL) < 0 ? -1 : to;
 	return ret_errno(bbhost_dup2(fd, to));
 }
 int pipe(int fds[2]) { return ret_errno(bbhost_pipe(fds)); }
 
-/* -Wl,--wrap=fcntl: F_DUPFD / F_DUPFD_CLOEXEC, FD_CLOEXEC is meaningless without exec */
+/* -Wl,--wrap=fcntl: F_DUPFD / F_DUPFD_CLOEXEC and FD_CLOEXEC, kept by the host
+ * (which closes close-on-exec fds when a process execs an applet) */
 int __real_fcntl(int fd, int cmd, ...);
 int __wrap_fcntl(int fd, int cmd, ...) {
 	va_list ap; va_start(ap, cmd); int arg = va_arg(ap, int); va_end(ap);
-	if (cmd == F_DUPFD || cmd == 1030 /* F_DUPFD_CLOEXEC */) return ret_errno(bbhost_dup_min(fd, arg));
-	if (cmd == F_SETFD) return __real_fcntl(fd, F_GETFL) < 0 ? -1 : 0;
-	if (cmd == F_GETFD) return __real_fcntl(fd, F_GETFL) < 0 ? -1 : 0;
+	if (cmd == F_DUPFD) return ret_errno(bbhost_dup_min(fd, arg, 0));
+	if (cmd == F_DUPFD_CLOEXEC) return ret_errno(bbhost_dup_min(fd, arg, 1));
+	if (cmd == F_SETFD) return ret_errno(bbhost_fdflags(fd, (arg & FD_CLOEXEC) ? 1 : 0));
+	if (cmd == F_GETFD) { int r = ret_errno(bbhost_fdflags(fd, -1)); return r > 0 ? FD_CLOEXEC : r; }
 	return __real_fcntl(fd, cmd, arg);
 }
 

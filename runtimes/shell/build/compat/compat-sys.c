@@ -240,7 +240,7 @@ int setsockopt(int s, int l, int o, const void *v, socklen_t n) { (void)s; (void
 /* Move the "/" preopen from fd 3 to fd >= 64, so scripts can use fds 3..9 (exec 3>file)
  * while wasi-libc still resolves absolute paths (it searches preopens newest first). */
 __attribute__((constructor(65000))) static void sandflow_move_preopen(void) {
-	int nfd = bbhost_dup_min(3, 64);
+	int nfd = bbhost_dup_min(3, 64, 0);
 	if (nfd >= 0 && __wasilibc_register_preopened_fd(nfd, "/") == 0) close(3);
 }
 

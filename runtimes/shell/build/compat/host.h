@@ -6,7 +6,8 @@
 #define SANDFLOW_HOST_H
 #include <stdint.h>
 #define BBHOST(name) __attribute__((import_module("bbhost"), import_name(#name)))
-BBHOST(dup_min)    int32_t bbhost_dup_min(int32_t fd, int32_t minfd);
+BBHOST(dup_min)    int32_t bbhost_dup_min(int32_t fd, int32_t minfd, int32_t cloexec);
+BBHOST(fdflags)    int32_t bbhost_fdflags(int32_t fd, int32_t cloexec);               /* -1: query; 0/1: set */
 BBHOST(dup2)       int32_t bbhost_dup2(int32_t fd, int32_t to);
 BBHOST(pipe)       int32_t bbhost_pipe(int32_t *fds);
 BBHOST(fork)       int32_t bbhost_fork(void);                                /* [async] */

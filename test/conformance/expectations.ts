@@ -64,6 +64,16 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
     expect(r.steps.sh_exit?.error?.message).toBe("shell step exited with status 3: oops");
     expect(r.steps.after_after?.error?.name).toBe("UpstreamFailedError");
   },
+  "limits.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.py_memory?.error?.name).toBe("MemoryLimitError");
+    expect(r.steps.lua_memory?.error?.name).toBe("MemoryLimitError");
+    for (const id of ["py_output", "lua_output"]) {
+      expect(r.steps[id]?.error?.name, id).toBe("OutputLimitError");
+      expect(r.steps[id]?.stdout.length, id).toBeLessThan(1_100_000);
+    }
+    expect(r.steps.after_limits?.output).toBe(45);
+  },
   "retries.yaml": (r) => {
     expect(r.status).toBe("failed");
     expect(r.steps.summary?.output).toEqual({ py: 3, lua: 2, sh: 2 });

@@ -91,7 +91,8 @@ export function createEngine(options: BrowserEngineOptions = {}): Engine {
     );
   }
   const cores = globalThis.navigator?.hardwareConcurrency ?? 2;
-  const resolved = resolveEngineOptions(options, Math.max(1, Math.min(cores, 8)));
+  // Each worker may hold a Pyodide of 100 MB or more: more than 4 by default is rarely worth it.
+  const resolved = resolveEngineOptions(options, Math.max(1, Math.min(cores, 4)));
   const assets = resolveAssets(options.assets);
   const createWorker = options.createWorker ?? defaultWorker;
   const onWarning = options.onWarning ?? ((message: string) => console.warn(message));

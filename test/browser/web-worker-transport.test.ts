@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { WebWorkerTransport } from "../../src/pool/browser/web-worker-transport.js";
-import type { PageMessage } from "../../src/pool/browser/wire.js";
+import type { PageMessage, SnapshotSource } from "../../src/pool/browser/wire.js";
 import type { WorkerRequest, WorkerResponse } from "../../src/protocol/messages.js";
 
 class FakeWorker extends EventTarget {
@@ -36,7 +36,7 @@ const ASSETS = {
 const PREPARE: WorkerRequest = { type: "prepare", languages: ["lua"], memoryBytes: 1 };
 const DONE: WorkerResponse = { type: "prepared", languages: ["lua"], loadMs: 1 };
 
-function setup(threads: number, snapshot?: (key: string) => Promise<Uint8Array | undefined>) {
+function setup(threads: number, snapshot?: SnapshotSource) {
   const workers: FakeWorker[] = [];
   const transport = new WebWorkerTransport({
     threads,
@@ -128,11 +128,15 @@ describe("WebWorkerTransport", () => {
     await transport.close();
   });
 
-  it("answers snapshot requests with a valid key only", async () => {
+  it("answers snapshot requests with a valid key only, and passes on failed snapshots", async () => {
     const asked: string[] = [];
-    const { transport, workers } = setup(1, async (key) => {
-      asked.push(key);
-      return new Uint8Array([1, 2]);
+    const discarded: string[] = [];
+    const { transport, workers } = setup(1, {
+      get: async (key) => {
+        asked.push(key);
+        return new Uint8Array([1, 2]);
+      },
+      discard: (key) => discarded.push(key),
     });
     const w = workers[0] as FakeWorker;
     expect(w.received[0]).toMatchObject({ kind: "init", useSnapshot: true });
@@ -147,6 +151,9 @@ describe("WebWorkerTransport", () => {
       bytes: new Uint8Array([1, 2]),
     });
     expect(answers).toContainEqual({ kind: "snapshot", key: "../../etc", bytes: undefined });
+    w.send({ kind: "snapshot-failed", key: "pyodide-314.0.7-0123456789abcd", message: "bad" });
+    w.send({ kind: "snapshot-failed", key: "nope", message: "bad" });
+    expect(discarded).toEqual(["pyodide-314.0.7-0123456789abcd"]);
     await transport.close();
   });
 });

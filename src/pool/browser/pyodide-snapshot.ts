@@ -4,13 +4,21 @@
  * once in a dedicated worker that runs no step and stores it for the next page load.
  * Restoring takes a fraction of a cold Pyodide start.
  */
-import { type BrowserAssetUrls, isWorkerMessage, type PageMessage, SNAPSHOT_KEY } from "./wire.js";
+import {
+  type BrowserAssetUrls,
+  isWorkerMessage,
+  type PageMessage,
+  SNAPSHOT_KEY,
+  type SnapshotSource,
+} from "./wire.js";
 
 /** Where snapshots are kept between page loads. */
 export interface SnapshotStore {
   get(key: string): Promise<Uint8Array | undefined>;
   /** Stores `bytes` under `key` and drops snapshots stored under other keys. */
   put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Drops the snapshot stored under `key`. */
+  delete(key: string): Promise<void>;
 }
 
 const CACHE_NAME = "sandflow-pyodide-snapshot";
@@ -22,7 +30,7 @@ function cacheUrl(key: string): string {
 /** A store in the Cache API; without one (some private modes), nothing is kept. */
 export function cacheStorageStore(): SnapshotStore {
   const storage = (globalThis as { caches?: CacheStorage }).caches;
-  if (!storage) return { get: async () => undefined, put: async () => {} };
+  if (!storage) return { get: async () => undefined, put: async () => {}, delete: async () => {} };
   return {
     async get(key) {
       try {
@@ -40,6 +48,13 @@ export function cacheStorageStore(): SnapshotStore {
         await cache.put(cacheUrl(key), new Response(body));
       } catch {
         // Quota or storage errors only cost the next page load a rebuild.
+      }
+    },
+    async delete(key) {
+      try {
+        await (await storage.open(CACHE_NAME)).delete(cacheUrl(key));
+      } catch {
+        // Nothing stored, or no storage.
       }
     },
   };
@@ -90,11 +105,9 @@ function makeInWorker(options: SnapshotProviderOptions, key: string): Promise<Ui
  * Answers workers' snapshot requests: from memory, the store, or a snapshot worker (once
  * per key; concurrent requests share it). Resolves undefined when it cannot be made.
  */
-export function createSnapshotProvider(
-  options: SnapshotProviderOptions,
-): (key: string) => Promise<Uint8Array | undefined> {
+export function createSnapshotProvider(options: SnapshotProviderOptions): SnapshotSource {
   const known = new Map<string, Promise<Uint8Array | undefined>>();
-  return (key) => {
+  const get = (key: string): Promise<Uint8Array | undefined> => {
     if (!SNAPSHOT_KEY.test(key)) return Promise.resolve(undefined);
     let pending = known.get(key);
     if (!pending) {
@@ -116,5 +129,14 @@ export function createSnapshotProvider(
       known.set(key, pending);
     }
     return pending;
+  };
+  return {
+    get,
+    discard(key) {
+      // This page goes on without one; the next page load makes a new one.
+      known.set(key, Promise.resolve(undefined));
+      void options.store.delete(key);
+      options.onWarning?.(`sandflow: the cached Pyodide snapshot ${key} did not load; it was discarded`);
+    },
   };
 }

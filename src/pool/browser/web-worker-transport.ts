@@ -12,6 +12,7 @@ import {
   isWorkerMessage,
   type PageMessage,
   SNAPSHOT_KEY,
+  type SnapshotSource,
   type WorkerMessage,
 } from "./wire.js";
 
@@ -21,8 +22,8 @@ export interface WebWorkerTransportOptions {
   /** Starts one module Worker running runtimes/worker/browser-worker. */
   readonly createWorker: () => Worker;
   readonly assets: BrowserAssetUrls;
-  /** Answers a worker's request for the Pyodide snapshot; none means Python loads cold. */
-  readonly snapshot?: (key: string) => Promise<Uint8Array | undefined>;
+  /** Answers workers' requests for the Pyodide snapshot; none means Python loads cold. */
+  readonly snapshot?: SnapshotSource;
   /** Workers that may die in a row before becoming ready. Default: 3. */
   readonly maxStartupFailures?: number;
 }
@@ -133,6 +134,10 @@ export class WebWorkerTransport implements WorkerTransport {
       case "need-snapshot":
         this.#answerSnapshot(slot, message.key);
         return;
+      case "snapshot-failed":
+        if (typeof message.key === "string" && SNAPSHOT_KEY.test(message.key))
+          this.#options.snapshot?.discard(message.key);
+        return;
       case "fatal":
         this.#onDeath(slot, new Error(message.message));
         return;
@@ -144,7 +149,7 @@ export class WebWorkerTransport implements WorkerTransport {
   #answerSnapshot(slot: Slot, key: unknown): void {
     const provider = this.#options.snapshot;
     const valid = typeof key === "string" && SNAPSHOT_KEY.test(key);
-    const bytes = provider && valid ? provider(key).catch(() => undefined) : Promise.resolve(undefined);
+    const bytes = provider && valid ? provider.get(key).catch(() => undefined) : Promise.resolve(undefined);
     void bytes.then((b) => {
       if (slot.dead) return;
       const answer: PageMessage = { kind: "snapshot", key: String(key), bytes: b };

@@ -39,7 +39,17 @@ export type WorkerMessage =
   | { readonly kind: "event"; readonly event: WorkerEvent }
   | { readonly kind: "need-snapshot"; readonly key: string }
   | { readonly kind: "snapshot-made"; readonly key: string; readonly bytes: Uint8Array }
+  /** The snapshot it was given did not load (the worker went on without it). */
+  | { readonly kind: "snapshot-failed"; readonly key: string; readonly message: string }
   | { readonly kind: "fatal"; readonly message: string };
+
+/** Where workers get the Pyodide snapshot from. */
+export interface SnapshotSource {
+  /** The snapshot for `key`, made if needed; undefined when there is none (Python loads cold). */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Forgets a snapshot that did not load, so the next page load makes a new one. */
+  discard(key: string): void;
+}
 
 /** Keys of Pyodide snapshots: the pyodide version and a hash of the prelude. */
 export const SNAPSHOT_KEY = /^pyodide-[0-9A-Za-z.+-]{1,40}-[0-9a-f]{14}$/;
@@ -54,6 +64,7 @@ export function isWorkerMessage(data: unknown): data is WorkerMessage {
     kind === "event" ||
     kind === "need-snapshot" ||
     kind === "snapshot-made" ||
+    kind === "snapshot-failed" ||
     kind === "fatal"
   );
 }

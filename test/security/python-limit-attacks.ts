@@ -1,0 +1,176 @@
+/**
+ * Python steps trying to exhaust the engine: CPU (busy loops, loops that swallow the
+ * interrupt, long C calls), memory, output, result size, recursion and the workspace.
+ * Limits of the security engine: see {@link SECURITY_LIMITS}.
+ */
+import { expect } from "vitest";
+import type { Attack } from "./attack-runner.js";
+import { SECURITY_LIMITS } from "./security-engine.js";
+
+const py = (body: string) => `def run():\n${body.replace(/^/gm, "    ")}\n`;
+const MB = 1 << 20;
+/** A step stopped at its timeout of 1 s must end within timeout + 0.5 s. */
+const stopped = { step: { timeout: 1 }, errors: ["StepTimeoutError"], maxMs: 1500 } as const;
+
+export const pythonLimitAttacks: readonly Attack[] = [
+  {
+    name: "busy loop",
+    category: "timeout",
+    language: "python",
+    thread: true,
+    ...stopped,
+    code: () => py("while True:\n    pass"),
+  },
+  {
+    name: "a loop that swallows KeyboardInterrupt",
+    category: "timeout",
+    language: "python",
+    ...stopped,
+    code: () =>
+      py(
+        "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
+      ),
+  },
+  {
+    name: "time.sleep(1000)",
+    category: "timeout",
+    language: "python",
+    ...stopped,
+    code: () => py("import time\ntime.sleep(1000)"),
+  },
+  {
+    name: "catastrophic regex backtracking in C",
+    category: "timeout",
+    language: "python",
+    ...stopped,
+    code: () => py("import re\nreturn bool(re.match(r'(a*)*b', 'a' * 40))"),
+  },
+  {
+    name: "a huge integer power in C",
+    category: "timeout",
+    language: "python",
+    ...stopped,
+    code: () => py("return len(str(10 ** (10 ** 8)))"),
+  },
+  {
+    name: "bytearray(1 GiB) with a 128 MB limit",
+    category: "memory",
+    language: "python",
+    thread: true,
+    step: { memory: 128 },
+    errors: ["MemoryLimitError"],
+    maxMs: 10_000,
+    maxRssGrowth: 128 * MB + 300 * MB,
+    code: () => py("b = bytearray(1 << 30)\nreturn len(b)"),
+  },
+  {
+    name: "a list that grows until memory runs out",
+    category: "memory",
+    language: "python",
+    step: { memory: 128 },
+    errors: ["MemoryLimitError"],
+    maxMs: 10_000,
+    maxRssGrowth: 128 * MB + 300 * MB,
+    code: () => py("l = []\nwhile True:\n    l.append('x' * 100000)"),
+  },
+  {
+    name: "256 MB of files in /tmp with a 64 MB memory limit",
+    category: "memory",
+    language: "python",
+    step: { memory: 64 },
+    errors: ["MemoryLimitError", "WorkspaceLimitError"],
+    maxRssGrowth: 64 * MB + 300 * MB,
+    hole: "Emscripten's MEMFS keeps file data in JavaScript, outside the capped wasm memory, and the workspace limit is checked only after the step",
+    code: () =>
+      py(
+        "with open('/tmp/big', 'wb') as f:\n    for i in range(8):\n        f.write(b'x' * (32 << 20))\nreturn 1",
+      ),
+  },
+  {
+    name: "print flood",
+    category: "output",
+    language: "python",
+    thread: true,
+    errors: ["OutputLimitError"],
+    maxMs: 10_000,
+    code: () => py("while True:\n    print('x' * 1000)"),
+    check: (step) => expect(step.stdout.length).toBeLessThanOrEqual(SECURITY_LIMITS.outputLimit + 1024),
+  },
+  {
+    name: "stderr flood",
+    category: "output",
+    language: "python",
+    errors: ["OutputLimitError"],
+    maxMs: 10_000,
+    code: () => py("import sys\nwhile True:\n    sys.stderr.write('y' * 1000)"),
+    check: (step) => expect(step.stderr.length).toBeLessThanOrEqual(SECURITY_LIMITS.outputLimit + 1024),
+  },
+  {
+    name: "os.write flood on fd 1 and 2",
+    category: "output",
+    language: "python",
+    errors: ["OutputLimitError"],
+    maxMs: 10_000,
+    code: () => py("import os\nwhile True:\n    os.write(1, b'z' * 1000)\n    os.write(2, b'z' * 1000)"),
+  },
+  {
+    name: "a result larger than the result limit",
+    category: "result",
+    language: "python",
+    thread: true,
+    errors: ["ResultLimitError"],
+    code: () => py(`return "x" * ${SECURITY_LIMITS.resultLimit + 1}`),
+  },
+  {
+    name: "a result nested 100,000 deep",
+    category: "result",
+    language: "python",
+    errors: ["InvalidResultError", "StepRuntimeError"],
+    code: () => py("x = []\nfor i in range(100000):\n    x = [x]\nreturn x"),
+  },
+  {
+    name: "unbounded recursion",
+    category: "recursion",
+    language: "python",
+    thread: true,
+    code: () => `def f(n):\n    return f(n + 1) + 1\n${py("return f(0)")}`,
+  },
+  {
+    name: "recursion with the recursion limit raised to 10 million",
+    category: "recursion",
+    language: "python",
+    code: () =>
+      `import sys\nsys.setrecursionlimit(10 ** 7)\ndef f(n):\n    return f(n + 1) + 1\n${py("return f(0)")}`,
+  },
+  {
+    name: "8 MB in /workspace with a 4 MiB workspace limit",
+    category: "workspace",
+    language: "python",
+    thread: true,
+    errors: ["WorkspaceLimitError"],
+    code: () => py("open('/workspace/big', 'wb').write(b'x' * (8 << 20))\nreturn 1"),
+  },
+  {
+    name: "20,000 empty files with 240-character names",
+    category: "workspace",
+    language: "python",
+    errors: ["WorkspaceLimitError"],
+    hole: "only file contents count towards the workspace limit: names and empty files are free (4.9 MB of paths here)",
+    code: () =>
+      py("for i in range(20000):\n    open('/workspace/' + 'n' * 240 + str(i), 'w').close()\nreturn 1"),
+  },
+  {
+    name: "a symlink loop in /workspace",
+    category: "workspace",
+    language: "python",
+    code: () => py("import os\nos.symlink('/workspace', '/workspace/loop')\nreturn 1"),
+  },
+  {
+    name: "a symlink to the interpreter's /lib",
+    category: "workspace",
+    language: "python",
+    mayPass: true,
+    errors: ["WorkspaceLimitError", "StepRuntimeError"],
+    code: () => py("import os\nos.symlink('/lib', '/workspace/lib')\nreturn 1"),
+  },
+];

@@ -56,6 +56,8 @@ export class Kernel {
   private sliceEnd = 0;
   current: Process | null = null;
   forks = 0;
+  /** Milliseconds spent cloning processes (instantiate + copy memory). */
+  forkMs = 0;
   private readonly ownCell = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(readonly opts: KernelOptions) {
@@ -84,12 +86,13 @@ export class Kernel {
   }
 
   /** Runs until `root` exits; returns its wait status. Remaining processes are killed. */
-  async run(root: Process): Promise<number> {
+  async run(root: Process, beforeRootExits?: () => void): Promise<number> {
     let lastYield = performance.now();
     try {
       while (root.state !== "zombie") {
         this.checkInterrupt();
         const p = this.pick();
+        if (p === root) beforeRootExits?.();
         if (p) this.slice(p);
         else await this.idle();
         if (performance.now() - lastYield > EVENT_LOOP_EVERY_MS) {
@@ -198,6 +201,7 @@ export class Kernel {
   }
 
   private fork(p: Process): void {
+    const t0 = performance.now();
     const alive = this.live.length;
     if (alive + 1 > this.opts.processes) {
       throw new StepAbort(
@@ -230,6 +234,7 @@ export class Kernel {
     this.live.push(c);
     this.hint = c;
     this.forks++;
+    this.forkMs += performance.now() - t0;
   }
 
   /** Fails the step when `p` growing to `newBytes` (or a fork copying it) passes the memory limit. */

@@ -9,7 +9,7 @@ import type { Handle } from "./handle.js";
 import type { WasmGlobal, WasmInstance, WasmMemory, WasmTable } from "./wasm-api.js";
 
 /** Bytes of the Asyncify save area (SANDFLOW_ASYNCIFY_BUF in build/build.sh). */
-export const ASYNCIFY_BYTES = 65536;
+export const ASYNCIFY_BYTES = 131072;
 /** Largest fd number + 1. */
 export const MAX_FDS = 1024;
 

@@ -18,6 +18,10 @@ export interface ShellRun {
   readonly stdout: Uint8Array;
   readonly stderr: Uint8Array;
   readonly forks: number;
+  /** Milliseconds spent in fork (instantiating and copying memory). */
+  readonly forkMs: number;
+  /** Bytes of the first process's memory when it exited (what each fork copies). */
+  readonly rootMemoryBytes: number;
 }
 
 export interface RunOptions {
@@ -80,12 +84,22 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
   o.fs.ctx.proc = (name) => (name === "meminfo" ? meminfo(o.memoryBytes, kernel.memoryInUse()) : "");
   const stdin = new OpenDevice(new DevNode(o.fs.ctx, "null"));
   const root = kernel.spawn(o.args, o.env, [stdin, stdout, stderr, new RootDir(o.fs.root)]);
-  const status = await kernel.run(root);
+  let rootMemoryBytes = 0;
+  const status = await kernel.run(root, () => {
+    rootMemoryBytes = root.memoryBytes();
+  });
   for (const s of ["stdout", "stderr"] as const) {
     const rest = decoders[s].decode();
     if (rest) o.emit?.(s, rest);
   }
-  return { status, stdout: concat(kept.stdout), stderr: concat(kept.stderr), forks: kernel.forks };
+  return {
+    status,
+    stdout: concat(kept.stdout),
+    stderr: concat(kept.stderr),
+    forks: kernel.forks,
+    forkMs: kernel.forkMs,
+    rootMemoryBytes,
+  };
 }
 
 function meminfo(total: number, used: number): string {

@@ -17,8 +17,8 @@ JOBS=${JOBS:-2}
 BB_VERSION=1.35.0
 DEB_VERSION=1:1.35.0-4+deb12u1      # Debian 12 (bookworm) source package version
 LLVM=19
-STACK_SIZE=262144                   # wasm shadow stack (bytes); copied on every fork
-ASYNCIFY_BUF=65536                  # Asyncify save area (bytes); bounds unwind depth
+STACK_SIZE=524288                   # wasm shadow stack (bytes); copied on every fork
+ASYNCIFY_BUF=131072                 # Asyncify save area (bytes); bounds unwind depth
 
 say() { printf '[build:busybox] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

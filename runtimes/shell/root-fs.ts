@@ -51,7 +51,9 @@ export function buildRootFs(files: FileTree, workspaceBytes: number, applets: re
   const root = new MemDir(ctx, 0o755);
   root.nlink = 1;
   const bin = mkdirs(root, "/bin");
-  for (const a of applets) if (a && !a.includes("/")) bin.link(a, new MemFile(ctx, new Uint8Array(0), 0o755));
+  for (const a of new Set(["busybox", ...applets])) {
+    if (a && !a.includes("/")) bin.link(a, new MemFile(ctx, new Uint8Array(0), 0o755));
+  }
   mkdirs(root, "/usr/bin");
   const dev = mkdirs(root, "/dev");
   dev.link("null", new DevNode(ctx, "null"));

@@ -142,5 +142,11 @@ export function assertContained(env: SecurityEnv, attack: Attack, result: Attack
 
 /** Short form of a step's end, for failure messages. */
 export function describeStep(step: StepReport): string {
-  return `${step.status} ${step.error?.name ?? ""} ${(step.error?.message ?? JSON.stringify(step.output)).slice(0, 300)}`;
+  let output: string;
+  try {
+    output = JSON.stringify(step.output) ?? "undefined";
+  } catch (e) {
+    output = `(output not serialisable: ${(e as Error).message})`;
+  }
+  return `${step.status} ${step.error?.name ?? ""} ${(step.error?.message ?? output).slice(0, 300)}`;
 }

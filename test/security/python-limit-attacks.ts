@@ -129,6 +129,15 @@ export const pythonLimitAttacks: readonly Attack[] = [
     code: () => py("x = []\nfor i in range(100000):\n    x = [x]\nreturn x"),
   },
   {
+    name: "a result nested 10,000 deep with the recursion limit raised",
+    category: "result",
+    language: "python",
+    errors: ["InvalidResultError", "StepRuntimeError"],
+    hole: "nesting the main thread cannot JSON.stringify reaches the report",
+    code: () =>
+      `import sys\nsys.setrecursionlimit(100000)\n${py("x = []\nfor i in range(10000):\n    x = [x]\nreturn x")}`,
+  },
+  {
     name: "unbounded recursion",
     category: "recursion",
     language: "python",

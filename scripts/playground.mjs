@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "dist-web");
-const SOURCES = ["src", "runtimes", "workflows", "package-lock.json"];
+const SOURCES = ["src", "runtimes", "workflows", "test/conformance/workflows", "package-lock.json"];
 
 export const CSP = [
   "default-src 'self'",

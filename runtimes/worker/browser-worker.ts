@@ -224,13 +224,14 @@ let jobs: Promise<void> = Promise.resolve();
 let pending = 0;
 let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-function enqueue(job: () => Promise<void>): void {
+/** Runs `job` after the jobs before it; a served request arms the idle timer that warms Python. */
+function enqueue(job: () => Promise<void>, isRequest: boolean): void {
   pending++;
   clearTimeout(idleTimer);
   jobs = jobs.then(job).finally(() => {
-    if (--pending === 0 && pool) {
+    if (--pending === 0 && isRequest && pool) {
       const python = pool.python;
-      idleTimer = setTimeout(() => enqueue(() => python.warm()), IDLE_MS);
+      idleTimer = setTimeout(() => enqueue(() => python.warm(), false), IDLE_MS);
     }
   });
 }
@@ -254,7 +255,7 @@ scope.addEventListener("message", (event: MessageEvent) => {
   const message = event.data as PageMessage;
   if (message.kind === "request") {
     const dispatcher = pool?.dispatcher;
-    if (dispatcher) enqueue(() => serve(dispatcher, message.id, message.request));
+    if (dispatcher) enqueue(() => serve(dispatcher, message.id, message.request), true);
   } else if (message.kind === "snapshot") {
     answerSnapshot?.(message.bytes instanceof Uint8Array ? message.bytes : undefined);
     answerSnapshot = undefined;

@@ -116,4 +116,21 @@ describe("the playground page", () => {
     expect(foreignRequests(browser.requests, server.url)).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
+
+  it("enforces its CSP: the page cannot connect to another origin (last: it logs the violation)", async () => {
+    const outcome = await browser.page.evaluate(async () => {
+      const violations: string[] = [];
+      document.addEventListener("securitypolicyviolation", (e) => violations.push(e.effectiveDirective));
+      let result: string;
+      try {
+        await fetch("http://127.0.0.1:9/");
+        result = "connected";
+      } catch (e) {
+        result = String(e);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { result, violations };
+    });
+    expect(outcome).toEqual({ result: "TypeError: Failed to fetch", violations: ["connect-src"] });
+  });
 });

@@ -66,7 +66,8 @@ export function markdown(results: BenchResults): string {
   ];
   for (const t of results.targets) {
     const verdict = t.met === null ? "not measured" : t.met ? "**met**" : "**missed**";
-    lines.push(`| ${cell(t.target)} | ${fmt(t.figure)} ${t.unit} | ${t.threshold} ${t.unit} | ${verdict} |`);
+    const figure = `${fmt(t.figure)} ${t.unit}`.trim();
+    lines.push(`| ${cell(t.target)} | ${figure} | ${`${t.threshold} ${t.unit}`.trim()} | ${verdict} |`);
   }
   let current = "";
   for (const f of results.figures) {
@@ -100,7 +101,8 @@ export function markdown(results: BenchResults): string {
 export function writeResults(results: BenchResults): void {
   const json = join(ROOT, "bench", "results.json");
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(ROOT, "bench", "results.md"), markdown(results));
+  const md = join(ROOT, "bench", "results.md");
+  writeFileSync(md, markdown(results));
   try {
     execFileSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", json], {
       stdio: "ignore",

@@ -73,7 +73,7 @@ export async function benchWarm(rec: Recorder, cfg: WarmConfig): Promise<void> {
     );
   }
   if (cfg.rerun) {
-    const n = cfg.sizes[cfg.sizes.length - 1] as number;
+    const n = cfg.sizes[0] as number;
     const workflow = independentSteps(n, "mixed");
     const samples = await repeat(cfg.reps, async () => {
       const engine: Engine = makeEngine();

@@ -116,7 +116,8 @@ export function createSnapshotProvider(options: SnapshotProviderOptions): Snapsh
         if (stored) return stored;
         try {
           const made = await makeInWorker(options, key);
-          await options.store.put(key, made);
+          // Workers need not wait for the copy kept for the next page load.
+          void options.store.put(key, made);
           return made;
         } catch (e) {
           // Kept as undefined: the workers of this page load Python cold rather than retry.

@@ -108,7 +108,7 @@ async function serveRuntimes(): Promise<void> {
         if (!outcome.ok) throw new Error(`${req.language} step failed: ${outcome.error.message}`);
       }
     });
-    port?.postMessage({ samples });
+    port?.postMessage({ samples, wasmBytes: rt.memoryBytes() });
   });
 }
 

@@ -42,13 +42,19 @@ async function startWorker(mode: FloorWorkerData["mode"]): Promise<Worker> {
   return worker;
 }
 
+interface FloorReply {
+  readonly samples: number[];
+  /** Linear memory of the interpreter (runtimes mode). */
+  readonly wasmBytes?: number;
+}
+
 /** Sends one request and waits for the first reply carrying samples (other messages are skipped). */
-function ask(worker: Worker, req: FloorRequest): Promise<number[]> {
+function ask(worker: Worker, req: FloorRequest): Promise<FloorReply> {
   return new Promise((resolve, reject) => {
-    const onMessage = (m: { samples?: number[] }) => {
+    const onMessage = (m: Partial<FloorReply>) => {
       if (!m.samples) return;
       worker.off("message", onMessage);
-      resolve(m.samples);
+      resolve(m as FloorReply);
     };
     worker.on("message", onMessage);
     worker.once("error", reject);
@@ -130,7 +136,7 @@ async function inWorker(rec: Recorder, cfg: FloorConfig): Promise<void> {
     const worker = await startWorker(mode);
     try {
       for (const language of ["python", "lua", "shell"] as const) {
-        const samples = await ask(worker, {
+        const reply = await ask(worker, {
           language,
           iterations: cfg.iterations[language],
           blocks: cfg.blocks,
@@ -139,7 +145,16 @@ async function inWorker(rec: Recorder, cfg: FloorConfig): Promise<void> {
           mode === "runtimes"
             ? `trivial ${language} step, runtime.run in a warm worker`
             : `trivial ${language} step, worker dispatcher (batch, no messages)`;
-        const v = rec.add(`floor.${mode}.${language}`, SECTION, label, samples, "us");
+        const v = rec.add(`floor.${mode}.${language}`, SECTION, label, reply.samples, "us");
+        if (reply.wasmBytes !== undefined)
+          rec.add(
+            `memory.wasm.${language}`,
+            "Memory",
+            `wasm linear memory of one warm ${language} interpreter`,
+            reply.wasmBytes / 1048576,
+            "MB",
+            "measured in the floors' worker",
+          );
         if (mode === "dispatcher") perStep[language] = v;
       }
     } finally {

@@ -4,9 +4,10 @@
  * the main thread is profiled through the inspector around the run only. Prints where the
  * time goes in each thread (worker profiles cut to the run's time window).
  *
- *   node dist/bench/profile.js mixed|python|lua|shell|host N OUTDIR
+ *   node dist/bench/profile.js mixed|python|lua|shell|host|fanout N OUTDIR
  *
- * "host" runs the scheduler and the BatchingPool over the instant in-process transport.
+ * "host" runs the scheduler and the BatchingPool over the instant in-process transport;
+ * "fanout" runs 4 CPU-bound Python steps of N loop rounds at concurrency 2.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -24,7 +25,7 @@ import { formatSummary, summarize } from "./cpu-profile-summary.js";
 import { CORES } from "./engines.js";
 import { engineOverInstantTransport } from "./instant-pool.js";
 import { log, now } from "./util.js";
-import { independentSteps, type LanguageMix } from "./workloads.js";
+import { fanout, independentSteps, type LanguageMix } from "./workloads.js";
 
 const [workload = "mixed", count = "20000", outDir = "/tmp/sandflow-profile"] = process.argv.slice(2);
 const n = Number(count);
@@ -47,7 +48,12 @@ function profiledEngine(snapshotPath: string): Engine {
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
-const workflow = independentSteps(n, workload === "host" ? "mixed" : (workload as LanguageMix));
+// "fanout": 4 CPU-bound Python steps of N loop rounds at concurrency 2.
+const workflow =
+  workload === "fanout"
+    ? fanout(4, n)
+    : independentSteps(n, workload === "host" ? "mixed" : (workload as LanguageMix));
+const concurrency = workload === "fanout" ? 2 : 256;
 const engine =
   workload === "host"
     ? engineOverInstantTransport(CORES)
@@ -60,7 +66,7 @@ await session.post("Profiler.setSamplingInterval", { interval: 250 });
 await session.post("Profiler.start");
 const from = monotonicUs();
 const t0 = now();
-const report = await engine.run(workflow, { concurrency: 256 });
+const report = await engine.run(workflow, { concurrency });
 const ms = now() - t0;
 const to = monotonicUs();
 const { profile } = await session.post("Profiler.stop");
@@ -68,7 +74,8 @@ session.disconnect();
 await engine.close();
 const mainPath = join(outDir, "main.cpuprofile");
 writeFileSync(mainPath, JSON.stringify(profile));
-const header = `${n} ${workload} steps: ${report.status}, ${Math.round(ms)} ms, ${Math.round((n / ms) * 1000)} steps/s`;
+const steps = workflow.steps.length;
+const header = `${steps} ${workload} steps: ${report.status}, ${Math.round(ms)} ms, ${Math.round((steps / ms) * 1000)} steps/s`;
 log(header);
 let text = `## ${header}\n\n${formatSummary("main thread", summarize(mainPath))}`;
 for (const file of readdirSync(workerDir).filter((f) => f.endsWith(".cpuprofile"))) {

@@ -135,6 +135,7 @@ workflow = { name = "generated", steps = steps }`);
     expect(detectFormat('  {"steps": {}}')).toBe("json");
     expect(detectFormat("-- comment\nworkflow = {}")).toBe("lua");
     expect(detectFormat("steps:\n  a: {}")).toBe("yaml");
+    expect(detectFormat("steps:\n  a:\n    code: |\n      return { x = 1 }\n")).toBe("yaml");
   });
 
   it("reads step files from inside the workflow's folder only", async () => {

@@ -44,7 +44,8 @@ export function detectFormat(text: string, name?: string): WorkflowFormat {
   if (ext === "yaml" || ext === "yml") return "yaml";
   const body = text.replace(/^(\s|--[^\n]*\n|#[^\n]*\n)*/, "");
   if (body.startsWith("{") || body.startsWith("[")) return "json";
-  if (/^(local\s+)?workflow\s*=/m.test(text) || /^\s*return\s*\{/m.test(text)) return "lua";
+  // Column 0 only: Lua code inside a YAML block scalar is indented.
+  if (/^(local\s+)?workflow\s*=/m.test(text) || /^return\s*\{/m.test(text)) return "lua";
   return "yaml";
 }
 

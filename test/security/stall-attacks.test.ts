@@ -1,0 +1,98 @@
+/**
+ * Attacks that try to stall the engine for good: code that runs outside any step (a Lua
+ * finalizer run when an interpreter is closed, a Python callback on a JavaScript timer)
+ * and hostile Lua workflow files evaluated on the host's own thread. Each runs in a child
+ * process (test/fixtures/security/stall-probe.mjs, on the built dist/) that is killed at
+ * its deadline, so a stall fails the test instead of hanging the suite.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { SHOW_HOLES } from "./security-engine.js";
+
+const PROBE = fileURLToPath(new URL("../fixtures/security/stall-probe.mjs", import.meta.url));
+
+interface ProbeResult {
+  readonly finished: boolean;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly ms: number;
+}
+
+/** Runs one probe; kills it (and its workers) at the deadline. */
+function runProbe(name: string, deadlineMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [PROBE, name], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      out += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      const parsed = line ? (JSON.parse(line) as { ok: boolean; detail: string }) : undefined;
+      resolve({
+        finished: parsed !== undefined,
+        ok: parsed?.ok ?? false,
+        detail: parsed?.detail ?? `no answer within ${deadlineMs} ms (killed)`,
+        ms: Date.now() - t0,
+      });
+    });
+  });
+}
+
+interface StallAttack {
+  readonly probe: string;
+  readonly title: string;
+  readonly deadlineMs: number;
+  readonly hole?: string;
+}
+
+const STALLS: readonly StallAttack[] = [
+  {
+    probe: "lua-gc-finalizer",
+    title: "a Lua __gc finalizer that loops, run when the next run replaces the interpreter",
+    deadlineMs: 8_000,
+    hole: "lua-sandbox close() removes the instruction hook before lua_close runs finalizers; the worker spins outside any batch, the watchdog never sees it, the next run on that worker never ends and engine.close() hangs",
+  },
+  {
+    probe: "python-timer-callback",
+    title:
+      "a Python callback on a JavaScript timer (Pyodide's scheduleCallback found by a gc walk) that loops after the step ended",
+    deadlineMs: 12_000,
+    hole: "Python code runs on the worker's event loop between batches, where neither the interrupt buffer nor the watchdog reach it",
+  },
+  {
+    probe: "lua-workflow-gc-finalizer",
+    title: "a Lua workflow file whose __gc finalizer loops when the evaluator closes the state",
+    deadlineMs: 6_000,
+    hole: "the workflow evaluator closes the Lua state without the instruction budget: parseWorkflowSource never returns (on the host's main thread)",
+  },
+  {
+    probe: "lua-workflow-pattern-bomb",
+    title: "a Lua workflow file with a pattern-matching bomb (C code, no instruction hook)",
+    deadlineMs: 6_000,
+    hole: "string.find backtracking runs in C where the instruction budget is never checked: parseWorkflowSource hangs the host's main thread",
+  },
+  {
+    probe: "lua-workflow-budget-control",
+    title: "a Lua workflow file with a plain endless loop (control: the instruction budget stops it)",
+    deadlineMs: 6_000,
+  },
+];
+
+describe("attacks that try to stall the engine for good (each in a child process)", () => {
+  for (const attack of STALLS) {
+    const body = async () => {
+      const r = await runProbe(attack.probe, attack.deadlineMs);
+      expect(r.finished, `${attack.probe}: ${r.detail}`).toBe(true);
+      expect(r.ok, `${attack.probe}: ${r.detail}`).toBe(true);
+    };
+    const timeout = attack.deadlineMs + 10_000;
+    if (attack.hole && !SHOW_HOLES) it.fails(`${attack.title} (HOLE: ${attack.hole})`, body, timeout);
+    else it(attack.title, body, timeout);
+  }
+});

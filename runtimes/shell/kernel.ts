@@ -6,9 +6,10 @@
  */
 import type { Handle } from "./handle.js";
 import { hostImports, invokeImports } from "./host-imports.js";
+import { InstancePool, type Slot } from "./instance-pool.js";
 import { ProcExit, Process, ProcKilled, type WaitCondition } from "./process.js";
 import { wasiImports } from "./wasi-imports.js";
-import { Wasm, type WasmImports, type WasmModule } from "./wasm-api.js";
+import { Wasm, type WasmModule } from "./wasm-api.js";
 
 export const SIGKILL = 9;
 export const SIGPIPE = 13;
@@ -42,6 +43,8 @@ export interface KernelOptions {
   readonly fsInfo: () => [number, number];
   readonly modeOf: (ino: bigint) => number;
   readonly setMode: (ino: bigint, mode: number) => boolean;
+  /** Instances to reuse (default: a pool of this kernel's own). */
+  readonly pool?: InstancePool;
 }
 
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -59,30 +62,32 @@ export class Kernel {
   /** Milliseconds spent cloning processes (instantiate + copy memory). */
   forkMs = 0;
   private readonly ownCell = new Int32Array(new SharedArrayBuffer(4));
+  private readonly pool: InstancePool;
 
   constructor(readonly opts: KernelOptions) {
     this.invokeNames = Wasm.Module.imports(opts.module)
       .filter((i) => i.module === "env" && i.name.startsWith("invoke_"))
       .map((i) => i.name);
+    this.pool = opts.pool ?? new InstancePool(opts.module);
   }
 
   /** Creates the first process (pid 1). */
   spawn(args: string[], env: string[], fds: (Handle | undefined)[]): Process {
     const p = new Process(this.nextPid++, null, args, env, fds);
-    this.instantiate(p);
+    this.attach(p, this.pool.forSpawn());
     this.chargeMemory(p, p.memoryBytes(), 0);
     this.procs.set(p.pid, p);
     this.live.push(p);
     return p;
   }
 
-  private instantiate(p: Process): void {
-    const imports = {
+  private attach(p: Process, slot: Slot): void {
+    slot.table = {
       wasi_snapshot_preview1: wasiImports(this, p),
       bbhost: hostImports(this, p),
       env: invokeImports(this.invokeNames, p),
     };
-    p.attach(new Wasm.Instance(this.opts.module, imports as unknown as WasmImports));
+    p.attach(slot);
   }
 
   /** Runs until `root` exits; returns its wait status. Remaining processes are killed. */
@@ -164,7 +169,7 @@ export class Kernel {
       else if (e instanceof ProcKilled) this.exit(p, e.signal);
       else if (e instanceof Wasm.RuntimeError || e instanceof RangeError) {
         this.opts.diagnostic(`sandflow: process ${p.pid} (${p.name}) crashed: ${e.message}\n`);
-        this.exit(p, SIGSEGV);
+        this.exit(p, SIGSEGV, false);
       } else throw e;
       return;
     }
@@ -221,7 +226,7 @@ export class Kernel {
     c.name = p.name;
     c.sigDisp.set(p.sigDisp);
     for (const fd of p.cloexec) c.cloexec.add(fd);
-    this.instantiate(c);
+    this.attach(c, this.pool.forFork(bytes));
     const grow = (bytes - c.memoryBytes()) / 65536;
     if (grow > 0) c.ex.memory.grow(grow);
     new Uint8Array(c.ex.memory.buffer).set(new Uint8Array(p.ex.memory.buffer));
@@ -249,12 +254,14 @@ export class Kernel {
     }
   }
 
-  exit(p: Process, status: number): void {
+  /** Ends `p`; `clean` is false after a crash (its instance is not reused). */
+  exit(p: Process, status: number, clean = true): void {
     if (p.state === "zombie") return;
     p.closeAll();
     p.state = "zombie";
     p.status = status;
     p.wait = null;
+    if (p.slot) this.pool.give(p.slot, clean && p !== this.current);
     p.dispose();
     const i = this.live.indexOf(p);
     if (i >= 0) this.live.splice(i, 1);

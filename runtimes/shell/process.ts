@@ -6,7 +6,8 @@
  */
 import { type Fd, WASI } from "@bjorn3/browser_wasi_shim";
 import type { Handle } from "./handle.js";
-import type { WasmGlobal, WasmInstance, WasmMemory, WasmTable } from "./wasm-api.js";
+import type { Slot } from "./instance-pool.js";
+import type { WasmGlobal, WasmMemory, WasmTable } from "./wasm-api.js";
 
 /** Bytes of the Asyncify save area (SANDFLOW_ASYNCIFY_BUF in build/build.sh). */
 export const ASYNCIFY_BYTES = 131072;
@@ -51,6 +52,8 @@ export class Process {
   readonly children = new Set<Process>();
   readonly wasi: WASI;
   ex!: BusyboxExports;
+  /** The (reusable) instance this process runs in. */
+  slot: Slot | undefined;
   name = "sh";
   state: ProcState = "running";
   /** Set while blocked. */
@@ -90,9 +93,10 @@ export class Process {
     return this.parent && this.parent.state !== "zombie" ? this.parent.pid : 1;
   }
 
-  attach(instance: WasmInstance): void {
-    this.ex = instance.exports as unknown as BusyboxExports;
-    this.wasi.inst = instance as unknown as WASI["inst"];
+  attach(slot: Slot): void {
+    this.slot = slot;
+    this.ex = slot.exports;
+    this.wasi.inst = slot.instance as unknown as WASI["inst"];
     this.area = this.ex.sandflow_asyncify_area.value as number;
   }
 
@@ -164,6 +168,7 @@ export class Process {
 
   /** Drops the instance so its memory can be collected. */
   dispose(): void {
+    this.slot = undefined;
     this.ex = undefined as unknown as BusyboxExports;
     (this.wasi as unknown as { inst: unknown }).inst = undefined;
   }

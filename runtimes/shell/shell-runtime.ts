@@ -6,6 +6,7 @@ import type { FileTree } from "../fs/file-tree.js";
 import type { LanguageRuntime, StepInvocation, StepOutcome } from "../worker/language-runtime.js";
 import { OpenDevice } from "./fs-handles.js";
 import { OutputSink } from "./handle.js";
+import { InstancePool } from "./instance-pool.js";
 import { Kernel, StepAbort } from "./kernel.js";
 import { DevNode, WorkspaceLimitExceeded } from "./mem-fs.js";
 import { buildRootFs, exportTree, RootDir, type RootFs, readFile, writeFile } from "./root-fs.js";
@@ -34,6 +35,8 @@ export interface RunOptions {
   readonly interrupted: () => boolean;
   readonly waitCell: Int32Array;
   readonly emit?: (stream: "stdout" | "stderr", text: string) => void;
+  /** Instances to reuse across runs (of the same module). */
+  readonly pool?: InstancePool;
 }
 
 const concat = (parts: Uint8Array[]): Uint8Array => {
@@ -66,6 +69,7 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
   const stderr = new OutputSink(sink("stderr"));
   const kernel = new Kernel({
     module,
+    ...(o.pool ? { pool: o.pool } : {}),
     memoryBytes: o.memoryBytes,
     processes: o.processes,
     interrupted: o.interrupted,
@@ -131,10 +135,13 @@ function waitCellFor(inv: StepInvocation): Int32Array {
 
 export class ShellRuntime implements LanguageRuntime {
   private disposed = false;
+  private pool: InstancePool;
   constructor(
     private readonly module: WasmModule,
     private readonly applets: readonly string[],
-  ) {}
+  ) {
+    this.pool = new InstancePool(module);
+  }
 
   async run(inv: StepInvocation): Promise<StepOutcome> {
     if (this.disposed) throw new Error("shell runtime used after dispose()");
@@ -153,6 +160,7 @@ export class ShellRuntime implements LanguageRuntime {
         interrupted: inv.interrupted,
         waitCell: waitCellFor(inv),
         emit: inv.emit,
+        pool: this.pool,
       });
       const dec = new TextDecoder();
       const files = exportTree(fs, "/tmp" in inv.files || "/workspace" in inv.files);
@@ -185,6 +193,7 @@ export class ShellRuntime implements LanguageRuntime {
 
   dispose(): void {
     this.disposed = true;
+    this.pool = new InstancePool(this.module, 0); // drop the kept instances
   }
 }
 

@@ -131,6 +131,17 @@ printf '{"attempt": %s, "step": "%s", "run": "%s"}' "$SANDFLOW_ATTEMPT" "$SANDFL
     });
   });
 
+  test("reused instances carry nothing from one step to the next", async () => {
+    const first = await runStep("export SECRET=abc123; leak=xyz; (: subshell); x=$(echo fork); echo $x", {
+      env: { OTHER: "1" },
+    });
+    expect(first.outcome.ok).toBe(true);
+    const r = await sh(
+      "set | grep -c -e abc123 -e xyz -e OTHER; (set | grep -c abc123); echo ${SECRET-unset}",
+    );
+    expect(r.stdout).toBe("0\n0\nunset\n");
+  });
+
   test("fixed sandbox answers", async () => {
     const r = await sh("whoami; id; hostname; uname -s; uname -m; uname -n; logname; echo $USER");
     expect(r.stdout).toBe(

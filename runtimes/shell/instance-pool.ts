@@ -19,7 +19,13 @@ export class Slot {
     for (const d of Wasm.Module.imports(module)) {
       if (d.kind !== "function") continue;
       const { module: mod, name } = d;
-      (imports[mod] ??= {})[name] = (...args: unknown[]) => (this.table[mod]?.[name] as Fn)(...args);
+      const group = imports[mod] ?? {};
+      imports[mod] = group;
+      group[name] = (...args: unknown[]) => {
+        const f = this.table[mod]?.[name] as Fn | undefined;
+        if (!f) throw new Error(`busybox.wasm called ${mod}.${name} on an instance no process owns`);
+        return f(...args);
+      };
     }
     this.instance = new Wasm.Instance(module, imports);
   }

@@ -137,7 +137,7 @@ printf '{"attempt": %s, "step": "%s", "run": "%s"}' "$SANDFLOW_ATTEMPT" "$SANDFL
     });
     expect(first.outcome.ok).toBe(true);
     const r = await sh(
-      "set | grep -c -e abc123 -e xyz -e OTHER; (set | grep -c abc123); echo ${SECRET-unset}",
+      `set | grep -c -e abc123 -e xyz -e OTHER; (set | grep -c abc123); echo \${SECRET-unset}`,
     );
     expect(r.stdout).toBe("0\n0\nunset\n");
   });

@@ -9,6 +9,7 @@
  *
  * Progress always goes to stderr.
  */
+import { loadavg } from "node:os";
 import { type BaselineConfig, benchBaselines } from "./baselines.js";
 import { benchColdStart, type ColdConfig } from "./cold-start.js";
 import { CORES, incidents, processIsolationWorks } from "./engines.js";
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
     machine,
     mode: args.quick ? "quick" : "full",
     durationS: (now() - t0) / 1000,
+    loadAverageAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     targets: evaluateTargets(rec, largest, CORES),
     figures: rec.all(),
     errors,

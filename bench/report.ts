@@ -16,6 +16,8 @@ export interface BenchResults {
   readonly machine: MachineInfo;
   readonly mode: "full" | "quick";
   readonly durationS: number;
+  /** One-minute load average when the run ended (the machine is shared). */
+  readonly loadAverageAtEnd: number;
   readonly targets: readonly TargetResult[];
   readonly figures: readonly Figure[];
   readonly errors: readonly string[];
@@ -55,19 +57,21 @@ export function markdown(results: BenchResults): string {
     "# sandflow benchmark results",
     "",
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB, ${m.platform}; Node ${m.node}; ${m.date}; ` +
-      `load average at start ${m.loadAverageAtStart}. Mode: ${results.mode}, ${Math.round(results.durationS)} s. ` +
-      "Each figure is the median of the samples listed; every comparison was measured in this same run. " +
+      `load average ${m.loadAverageAtStart} at start and ${results.loadAverageAtEnd} at the end. Mode: ${results.mode}, ${Math.round(results.durationS)} s. ` +
+      "Each figure is the median of the samples listed; every comparison was measured in this same run; " +
+      "figures are keyed in results.json as shown in the last column of the targets. " +
       "Written by `npm run bench` (bench/main.ts); the machine is shared, so expect noise.",
     "",
     "## Targets",
     "",
-    "| target | figure | threshold | result |",
-    "|---|---|---|---|",
+    "| target | figure | threshold | result | from the figures |",
+    "|---|---|---|---|---|",
   ];
   for (const t of results.targets) {
     const verdict = t.met === null ? "not measured" : t.met ? "**met**" : "**missed**";
     const figure = `${fmt(t.figure)} ${t.unit}`.trim();
-    lines.push(`| ${cell(t.target)} | ${figure} | ${`${t.threshold} ${t.unit}`.trim()} | ${verdict} |`);
+    const threshold = `${t.threshold} ${t.unit}`.trim();
+    lines.push(`| ${cell(t.target)} | ${figure} | ${threshold} | ${verdict} | \`${t.from}\` |`);
   }
   let current = "";
   for (const f of results.figures) {

@@ -4,7 +4,8 @@
  * Imports return >= 0 or -errno (Linux errno numbers as wasi-libc defines them).
  */
 import { Pipe, PipeReader, PipeWriter } from "./handle.js";
-import { type Kernel, SIGKILL } from "./kernel.js";
+import type { Kernel } from "./kernel.js";
+import { SIGKILL } from "./kernel-api.js";
 import { LONGJMP, type Process } from "./process.js";
 
 /** wasi-libc errno values (the same numbers as WASI's errno codes). */

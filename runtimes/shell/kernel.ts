@@ -6,46 +6,19 @@
  */
 import type { Handle } from "./handle.js";
 import { hostImports, invokeImports } from "./host-imports.js";
-import { InstancePool, type Slot } from "./instance-pool.js";
+import { InstancePool, type Slot, Wasm } from "./instance-pool.js";
+import {
+  DEFAULT_IGNORED,
+  EVENT_LOOP_EVERY_MS,
+  type KernelOptions,
+  SIGCHLD,
+  SIGKILL,
+  SIGSEGV,
+  SLICE_MS,
+  StepAbort,
+} from "./kernel-api.js";
 import { ProcExit, Process, ProcKilled, type WaitCondition } from "./process.js";
 import { wasiImports } from "./wasi-imports.js";
-import { Wasm, type WasmModule } from "./wasm-api.js";
-
-export const SIGKILL = 9;
-export const SIGPIPE = 13;
-export const SIGCHLD = 17;
-const SIGSEGV = 11;
-/** Signals whose default action is to do nothing (no job control here, so stops are ignored too). */
-const DEFAULT_IGNORED = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
-const SLICE_MS = 10;
-const EVENT_LOOP_EVERY_MS = 25;
-
-/** A step failure raised anywhere in the kernel; `errorName` is the report's error name. */
-export class StepAbort extends Error {
-  constructor(
-    readonly errorName: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface KernelOptions {
-  readonly module: WasmModule;
-  readonly memoryBytes: number;
-  readonly processes: number;
-  readonly interrupted: () => boolean;
-  /** Int32Array on a SharedArrayBuffer to Atomics.wait on (index 0 is expected to stay 0). */
-  readonly waitCell: Int32Array;
-  /** Where crash diagnostics go (the step's stderr). */
-  readonly diagnostic: (text: string) => void;
-  /** [workspace limit, bytes used] for df. */
-  readonly fsInfo: () => [number, number];
-  readonly modeOf: (ino: bigint) => number;
-  readonly setMode: (ino: bigint, mode: number) => boolean;
-  /** Instances to reuse (default: a pool of this kernel's own). */
-  readonly pool?: InstancePool;
-}
 
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 

@@ -74,7 +74,7 @@ export abstract class FsNode extends Inode {
   abstract filetype(): number;
   abstract byteSize(): number;
 
-  /** Opening goes through OpenDir.path_open (fs-handles.ts), never through the inode. */
+  /** Opening goes through OpenDir.path_open (dir-handle.ts), never through the inode. */
   path_open(): { ret: number; fd_obj: null } {
     return { ret: wasi.ERRNO_NOTSUP, fd_obj: null };
   }

@@ -6,8 +6,7 @@
  */
 import { type Fd, WASI } from "@bjorn3/browser_wasi_shim";
 import type { Handle } from "./handle.js";
-import type { Slot } from "./instance-pool.js";
-import type { WasmGlobal, WasmMemory, WasmTable } from "./wasm-api.js";
+import type { Slot, WasmGlobal, WasmMemory, WasmTable } from "./instance-pool.js";
 
 /** Bytes of the Asyncify save area (SANDFLOW_ASYNCIFY_BUF in build/build.sh). */
 export const ASYNCIFY_BYTES = 131072;

@@ -6,7 +6,7 @@
 
 import { wasi } from "@bjorn3/browser_wasi_shim";
 import type { FileTree } from "../fs/file-tree.js";
-import { OpenDir } from "./fs-handles.js";
+import { OpenDir } from "./dir-handle.js";
 import { DevNode, FsContext, MemDir, MemFile } from "./mem-fs.js";
 
 const ROOTS = ["/tmp", "/workspace"] as const;

@@ -6,12 +6,13 @@ import type { FileTree } from "../fs/file-tree.js";
 import type { LanguageRuntime, StepInvocation, StepOutcome } from "../worker/language-runtime.js";
 import { OpenDevice } from "./fs-handles.js";
 import { OutputSink } from "./handle.js";
+import type { WasmModule } from "./instance-pool.js";
 import { InstancePool } from "./instance-pool.js";
-import { Kernel, StepAbort } from "./kernel.js";
-import { DevNode, WorkspaceLimitExceeded } from "./mem-fs.js";
+import { Kernel } from "./kernel.js";
+import { exitCode, StepAbort, stepFailure } from "./kernel-api.js";
+import { DevNode } from "./mem-fs.js";
 import { buildRootFs, exportTree, RootDir, type RootFs, readFile, writeFile } from "./root-fs.js";
 import { OUTPUT_FILE, prepareStep, STEP_SCRIPT, stepResult } from "./step-contract.js";
-import type { WasmModule } from "./wasm-api.js";
 
 /** What one run of busybox produced. */
 export interface ShellRun {
@@ -122,10 +123,6 @@ function meminfo(total: number, used: number): string {
   return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${kb(v)}\n`).join("");
 }
 
-/** Exit code of a wait status: the code, or 128 + the signal. */
-export const exitCode = (status: number): number =>
-  status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
-
 function waitCellFor(inv: StepInvocation): Int32Array {
   const b = inv.interruptBuffer;
   if (b && typeof SharedArrayBuffer !== "undefined" && b.buffer instanceof SharedArrayBuffer && b.length > 0)
@@ -183,7 +180,7 @@ export class ShellRuntime implements LanguageRuntime {
       }
       return { ok: true, outputJson: result.outputJson, files };
     } catch (e) {
-      return { ok: false, error: failure(e) };
+      return { ok: false, error: stepFailure(e) };
     }
   }
 
@@ -195,19 +192,6 @@ export class ShellRuntime implements LanguageRuntime {
     this.disposed = true;
     this.pool = new InstancePool(this.module, 0); // drop the kept instances
   }
-}
-
-function failure(e: unknown): { name: string; message: string; stack?: string } {
-  if (e instanceof StepAbort) return { name: e.errorName, message: e.message };
-  if (e instanceof WorkspaceLimitExceeded) return { name: "WorkspaceLimitError", message: e.message };
-  if (e instanceof RangeError)
-    return { name: "StepRuntimeError", message: `invalid shell step: ${e.message}` };
-  const err = e instanceof Error ? e : new Error(String(e));
-  return {
-    name: "StepRuntimeError",
-    message: `shell runtime internal error: ${err.message}`,
-    ...(err.stack ? { stack: err.stack } : {}),
-  };
 }
 
 export type { FileTree };

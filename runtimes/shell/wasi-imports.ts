@@ -11,9 +11,11 @@
  * Every call that may loop checks the step's interrupt flag.
  */
 import { wasi } from "@bjorn3/browser_wasi_shim";
-import { OpenDevice, OpenDir } from "./fs-handles.js";
+import { OpenDir } from "./dir-handle.js";
+import { OpenDevice } from "./fs-handles.js";
 import { type Handle, OutputSink, PipeReader, PipeWriter } from "./handle.js";
-import { type Kernel, SIGPIPE } from "./kernel.js";
+import type { Kernel } from "./kernel.js";
+import { SIGPIPE } from "./kernel-api.js";
 import { ProcExit, type Process } from "./process.js";
 
 const E = wasi;

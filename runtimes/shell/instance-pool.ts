@@ -52,6 +52,9 @@ export function isWasmModule(x: unknown): x is WasmModule {
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** Instances whose memory grew past this are not kept. */
+const MAX_KEPT_BYTES = 4 << 20;
+
 export class Slot {
   /** The import functions of the process using this instance now. */
   table: WasmImports = {};
@@ -116,11 +119,17 @@ export class InstancePool {
     return slot;
   }
 
+  /** Bytes of wasm memory the kept instances hold. */
+  bytes(): number {
+    return this.free.reduce((n, s) => n + s.exports.memory.buffer.byteLength, 0);
+  }
+
   /** Takes back the instance of an exited process, if it ended cleanly. */
   give(slot: Slot, clean: boolean): void {
     slot.table = {};
     const ex = slot.exports as BusyboxExports & { asyncify_get_state?: () => number };
     if (!clean || this.free.length >= this.capacity || (ex.asyncify_get_state?.() ?? 1) !== 0) return;
+    if (ex.memory.buffer.byteLength > MAX_KEPT_BYTES) return; // wasm memory never shrinks: drop big ones
     this.free.push(slot);
   }
 }

@@ -185,7 +185,7 @@ export class ShellRuntime implements LanguageRuntime {
   }
 
   memoryBytes(): number {
-    return 0; // every process's memory is dropped when its step ends
+    return this.pool.bytes(); // processes end with their step; their instances are kept for reuse
   }
 
   dispose(): void {

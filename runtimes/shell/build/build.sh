@@ -56,6 +56,10 @@ if [ ! -f "$SRC/.sandflow-source-ok" ]; then
   touch "$SRC/.sandflow-source-ok"
 fi
 
+# Reproducible: kconfig stamps include/autoconf.h (and "busybox --help") with this date.
+SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -STimestamp 2>/dev/null || echo 1700000000)
+export SOURCE_DATE_EPOCH
+
 # ---- configure ------------------------------------------------------------
 B=$CACHE/build
 say "preparing $B"

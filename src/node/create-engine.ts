@@ -71,15 +71,26 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
     busyboxWasmPath: BUSYBOX_WASM,
     ...(useSnapshot ? { pyodideSnapshotPath: join(cacheDir, snapshotFileName()) } : {}),
   };
-  const transport = new PiscinaTransport({
-    filename: workerEntry("node-worker"),
-    threads: resolved.threads,
-    workerData,
-  });
-  const pool = new BatchingPool(transport, {
-    prepareMemoryBytes: resolved.memory * 1048576,
-    ...options.pool,
-  });
+  const isolation = options.isolation ?? "process";
+  if (isolation !== "process" && isolation !== "thread") {
+    throw new TypeError(`options.isolation must be "process" or "thread", got ${JSON.stringify(isolation)}`);
+  }
+  const poolOptions = { prepareMemoryBytes: resolved.memory * 1048576, ...options.pool };
+  const pool: StepPool =
+    isolation === "thread"
+      ? new BatchingPool(
+          new PiscinaTransport({
+            filename: workerEntry("node-worker"),
+            threads: resolved.threads,
+            workerData,
+          }),
+          poolOptions,
+        )
+      : new ProcessPool({
+          serverEntry: serverEntry(),
+          readablePaths: readablePaths(cacheDir),
+          config: { threads: resolved.threads, workerData, pool: { ...poolOptions } },
+        });
   return new Engine(
     {
       pool,

@@ -73,8 +73,11 @@ export function markdown(results: BenchResults): string {
     const threshold = `${t.threshold} ${t.unit}`.trim();
     lines.push(`| ${cell(t.target)} | ${figure} | ${threshold} | ${verdict} | \`${t.from}\` |`);
   }
+  // Sections in the order first seen; a section's figures together even when measured apart.
+  const sections = [...new Set(results.figures.map((f) => f.section))];
+  const ordered = sections.flatMap((name) => results.figures.filter((f) => f.section === name));
   let current = "";
-  for (const f of results.figures) {
+  for (const f of ordered) {
     if (f.section !== current) {
       current = f.section;
       lines.push(

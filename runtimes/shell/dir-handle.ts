@@ -6,9 +6,11 @@
 import { wasi } from "@bjorn3/browser_wasi_shim";
 import { OpenDevice, OpenFile, setTimes } from "./fs-handles.js";
 import { fdstat, Handle } from "./handle.js";
-import { DevNode, type FsNode, MemDir, MemFile } from "./mem-fs.js";
+import { DevNode, type FsNode, MemDir, MemFile, MemSymlink } from "./mem-fs.js";
 
 const E = wasi;
+/** WASI lookupflags: follow a symbolic link in the last component. */
+const SYMLINK_FOLLOW = 1;
 
 interface Resolved {
   ret: number;
@@ -25,7 +27,11 @@ export class OpenDir extends Handle {
     super();
   }
 
-  resolve(path: string): Resolved {
+  /**
+   * Resolves `path` relative to this directory. Symbolic links in the middle are always
+   * followed; the last component only when `followLast` (or the path ends with "/").
+   */
+  resolve(path: string, followLast = true): Resolved {
     const fail = (ret: number): Resolved => ({
       ret,
       parent: null,
@@ -35,26 +41,47 @@ export class OpenDir extends Handle {
     });
     if (path.includes("\0")) return fail(E.ERRNO_INVAL);
     const dirOnly = path === "" || path === "." || path.endsWith("/") || path.endsWith("/.");
-    const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+    const queue = path.split("/").filter((p) => p !== "" && p !== ".");
     let cur = this.dir;
-    for (let i = 0; i < parts.length - 1; i++) {
-      const p = parts[i] as string;
+    let links = 0;
+    while (queue.length > 0) {
+      const p = queue.shift() as string;
+      const last = queue.length === 0;
       if (p === "..") {
         cur = cur.parent ?? cur;
+        if (last) return { ret: 0, parent: null, name: "", node: cur, dirOnly };
         continue;
       }
+      if (new TextEncoder().encode(p).byteLength > 255) return fail(E.ERRNO_NAMETOOLONG);
       const next = cur.entries.get(p);
+      if (next instanceof MemSymlink && (!last || followLast || dirOnly)) {
+        if (++links > 40) return fail(E.ERRNO_LOOP);
+        if (next.target === "") return fail(E.ERRNO_NOENT);
+        if (next.target.startsWith("/")) while (cur.parent) cur = cur.parent;
+        queue.unshift(...next.target.split("/").filter((q) => q !== "" && q !== "."));
+        if (queue.length === 0) return { ret: 0, parent: null, name: "", node: cur, dirOnly };
+        continue;
+      }
+      if (last) {
+        if (next && dirOnly && !(next instanceof MemDir)) return fail(E.ERRNO_NOTDIR);
+        return { ret: 0, parent: cur, name: p, node: next, dirOnly };
+      }
       if (!next) return fail(E.ERRNO_NOENT);
       if (!(next instanceof MemDir)) return fail(E.ERRNO_NOTDIR);
       cur = next;
     }
-    const last = parts[parts.length - 1];
-    if (last === undefined) return { ret: 0, parent: null, name: "", node: cur, dirOnly };
-    if (last === "..") return { ret: 0, parent: null, name: "", node: cur.parent ?? cur, dirOnly };
-    if (new TextEncoder().encode(last).byteLength > 255) return fail(E.ERRNO_NAMETOOLONG);
-    const node = cur.entries.get(last);
-    if (node && dirOnly && !(node instanceof MemDir)) return fail(E.ERRNO_NOTDIR);
-    return { ret: 0, parent: cur, name: last, node, dirOnly };
+    return { ret: 0, parent: null, name: "", node: cur, dirOnly };
+  }
+
+  /** symlink(2): a new link at `path` pointing to `target`. */
+  symlink(target: string, path: string): number {
+    if (target.includes("\0")) return E.ERRNO_INVAL;
+    const r = this.resolve(path, false);
+    if (r.ret) return r.ret;
+    if (r.node || !r.parent) return E.ERRNO_EXIST;
+    if (!(r.parent.mode & 0o200)) return E.ERRNO_ACCES;
+    r.parent.link(r.name, new MemSymlink(r.parent.fs, target));
+    return 0;
   }
 
   override fd_fdstat_get() {
@@ -87,7 +114,7 @@ export class OpenDir extends Handle {
   }
 
   override path_open(
-    _dirflags: number,
+    dirflags: number,
     path: string,
     oflags: number,
     rights: bigint,
@@ -95,7 +122,8 @@ export class OpenDir extends Handle {
     fdflags: number,
   ) {
     const none = (ret: number) => ({ ret, fd_obj: null });
-    const r = this.resolve(path);
+    const follow = (dirflags & SYMLINK_FOLLOW) !== 0 && !(oflags & E.OFLAGS_EXCL);
+    const r = this.resolve(path, follow);
     if (r.ret) return none(r.ret);
     const writable = (rights & BigInt(E.RIGHTS_FD_WRITE)) !== 0n;
     const readable = (rights & BigInt(E.RIGHTS_FD_READ)) !== 0n;
@@ -125,7 +153,7 @@ export class OpenDir extends Handle {
   }
 
   override path_create_directory(path: string): number {
-    const r = this.resolve(path);
+    const r = this.resolve(path, false);
     if (r.ret) return r.ret;
     if (r.node || !r.parent) return E.ERRNO_EXIST;
     if (!(r.parent.mode & 0o200)) return E.ERRNO_ACCES;
@@ -133,7 +161,7 @@ export class OpenDir extends Handle {
     return 0;
   }
   override path_unlink_file(path: string): number {
-    const r = this.resolve(path);
+    const r = this.resolve(path, false);
     if (r.ret) return r.ret;
     if (!r.node) return E.ERRNO_NOENT;
     if (r.node instanceof MemDir || !r.parent) return E.ERRNO_ISDIR;
@@ -142,7 +170,7 @@ export class OpenDir extends Handle {
     return 0;
   }
   override path_remove_directory(path: string): number {
-    const r = this.resolve(path);
+    const r = this.resolve(path, false);
     if (r.ret) return r.ret;
     if (!r.node) return E.ERRNO_NOENT;
     if (!(r.node instanceof MemDir)) return E.ERRNO_NOTDIR;
@@ -151,8 +179,8 @@ export class OpenDir extends Handle {
     r.parent.unlink(r.name);
     return 0;
   }
-  override path_filestat_get(_flags: number, path: string) {
-    const r = this.resolve(path);
+  override path_filestat_get(flags: number, path: string) {
+    const r = this.resolve(path, (flags & SYMLINK_FOLLOW) !== 0);
     if (r.ret || !r.node) return { ret: r.ret || E.ERRNO_NOENT, filestat: null };
     return { ret: 0, filestat: r.node.stat() };
   }
@@ -167,19 +195,21 @@ export class OpenDir extends Handle {
     if (r.ret || !r.node) return r.ret || E.ERRNO_NOENT;
     return setTimes(r.node, atim, mtim, flags);
   }
-  override path_lookup(path: string) {
-    const r = this.resolve(path);
+  override path_lookup(path: string, dirflags: number) {
+    const r = this.resolve(path, (dirflags & SYMLINK_FOLLOW) !== 0);
     if (r.ret || !r.node) return { ret: r.ret || E.ERRNO_NOENT, inode_obj: null };
     return { ret: 0, inode_obj: r.node };
   }
   override path_readlink(path: string) {
-    const r = this.resolve(path);
+    const r = this.resolve(path, false);
+    if (r.node instanceof MemSymlink) return { ret: 0, data: r.node.target };
     return { ret: r.ret || (r.node ? E.ERRNO_INVAL : E.ERRNO_NOENT), data: null };
   }
   /** link(2): a new name for a file (never a directory). */
   override path_link(path: string, inode: unknown): number {
-    if (!(inode instanceof MemFile || inode instanceof DevNode)) return E.ERRNO_PERM;
-    const r = this.resolve(path);
+    if (!(inode instanceof MemFile || inode instanceof DevNode || inode instanceof MemSymlink))
+      return E.ERRNO_PERM;
+    const r = this.resolve(path, false);
     if (r.ret) return r.ret;
     if (r.node || !r.parent) return E.ERRNO_EXIST;
     r.parent.link(r.name, inode);
@@ -188,11 +218,11 @@ export class OpenDir extends Handle {
 
   /** rename(2) from `oldPath` here to `newPath` under `to`. */
   rename(oldPath: string, to: OpenDir, newPath: string): number {
-    const a = this.resolve(oldPath);
+    const a = this.resolve(oldPath, false);
     if (a.ret) return a.ret;
     if (!a.node) return E.ERRNO_NOENT;
     if (!a.parent) return E.ERRNO_BUSY;
-    const b = to.resolve(newPath);
+    const b = to.resolve(newPath, false);
     if (b.ret) return b.ret;
     if (!b.parent) return E.ERRNO_BUSY;
     const node = a.node;

@@ -206,6 +206,22 @@ export class MemDir extends FsNode {
   }
 }
 
+/** A symbolic link (its target is resolved when a path goes through it). */
+export class MemSymlink extends FsNode {
+  constructor(
+    fs: FsContext,
+    readonly target: string,
+  ) {
+    super(fs, 0o777);
+  }
+  filetype(): number {
+    return wasi.FILETYPE_SYMBOLIC_LINK;
+  }
+  byteSize(): number {
+    return new TextEncoder().encode(this.target).byteLength;
+  }
+}
+
 export type DeviceKind = "null" | "zero" | "full" | "random" | "tty" | "proc";
 
 /**

@@ -7,7 +7,7 @@
  * - path_open takes the lowest free fd (the shim appends); /dev/std* duplicate fds;
  * - fd_close drops one reference of a shared open file description; proc_exit unwinds;
  * - args_sizes_get counts UTF-8 bytes (the shim counts UTF-16 units);
- * - path_rename moves inodes without freeing them; symlinks are not supported.
+ * - path_rename moves inodes without freeing them; path_symlink makes symbolic links.
  * Every call that may loop checks the step's interrupt flag.
  */
 import { wasi } from "@bjorn3/browser_wasi_shim";
@@ -265,7 +265,11 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
       return a.rename(str(oldPtr, oldLen), b, str(newPtr, newLen));
     },
 
-    path_symlink: (): number => E.ERRNO_NOTSUP,
+    path_symlink(targetPtr: number, targetLen: number, fd: number, pathPtr: number, pathLen: number): number {
+      const dir = p.fds[fd];
+      if (!(dir instanceof OpenDir)) return dir ? E.ERRNO_NOTDIR : E.ERRNO_BADF;
+      return dir.symlink(str(targetPtr, targetLen), str(pathPtr, pathLen));
+    },
     proc_exit(code: number): never {
       throw new ProcExit(code);
     },

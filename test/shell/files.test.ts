@@ -78,6 +78,23 @@ echo '{"rows": 2}'`,
     expect(r.stderr).toBe("to-stderr\n");
   });
 
+  test("symbolic links resolve inside the step and are not exported", async () => {
+    const script = [
+      "mkdir -p data/v1; echo one > data/v1/x; ln -s data/v1 current; ln -s /workspace/data/v1/x abs",
+      "cat current/x abs; readlink current; readlink -f abs; cd current; pwd -P; cd ..",
+      "ln -s loop loop 2>/dev/null; cat loop 2>/dev/null || echo loop-error; rm current; ls",
+    ].join("\n");
+    const r = await runStep(script);
+    expect(r.emitted.stdout).toBe(
+      "one\none\ndata/v1\n/workspace/data/v1/x\n/workspace/data/v1\nloop-error\nabs\ndata\nloop\n",
+    );
+    expect(r.outcome.ok && Object.keys(r.outcome.files).sort()).toEqual([
+      "/workspace/data",
+      "/workspace/data/v1",
+      "/workspace/data/v1/x",
+    ]);
+  });
+
   test("rename, hard links, rmdir and file system errors", async () => {
     const script = [
       "mkdir -p d1/d2; echo x > d1/f; mv d1/f d1/d2/g; ls d1/d2",

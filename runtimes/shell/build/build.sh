@@ -127,7 +127,7 @@ done
 
 # ---- link -------------------------------------------------------------------
 say "linking"
-WRAPS="fcntl uname stat lstat fstat fstatat access faccessat sbrk utimensat futimens"
+WRAPS="fcntl uname stat lstat fstat fstatat access faccessat sbrk utimensat futimens chdir"
 (
   cd "$B/bb"
   # shellcheck disable=SC2086

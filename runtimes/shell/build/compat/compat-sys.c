@@ -244,34 +244,48 @@ __attribute__((constructor(65000))) static void sandflow_move_preopen(void) {
 	if (nfd >= 0 && __wasilibc_register_preopened_fd(nfd, "/") == 0) close(3);
 }
 
-/* ---- realpath: the sandbox file system has no symbolic links, so resolving a
- * path means making it absolute and removing "." and ".." components ---- */
+/* ---- realpath: make the path absolute, drop "." and "..", follow symbolic links ---- */
 char *realpath(const char *__restrict path, char *__restrict resolved) {
 	if (!path) { errno = EINVAL; return NULL; }
 	if (!*path) { errno = ENOENT; return NULL; }
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], work[2 * PATH_MAX];
 	size_t len = 0;
+	int links = 0;
 	if (path[0] != '/') {
 		if (!getcwd(buf, sizeof(buf))) return NULL;
 		len = strlen(buf);
 		if (len == 1) len = 0; /* "/" */
 	}
-	const char *p = path;
+	if (strlen(path) >= sizeof(work)) { errno = ENAMETOOLONG; return NULL; }
+	strcpy(work, path);
+	const char *p = work;
 	while (*p) {
 		while (*p == '/') p++;
 		const char *e = p; while (*e && *e != '/') e++;
 		size_t n = (size_t)(e - p);
 		if (n == 0) break;
-		if (n == 1 && p[0] == '.') { /* skip */ }
-		else if (n == 2 && p[0] == '.' && p[1] == '.') { while (len > 0 && buf[--len] != '/') {} }
-		else {
-			if (len + 1 + n >= sizeof(buf)) { errno = ENAMETOOLONG; return NULL; }
-			buf[len++] = '/'; memcpy(buf + len, p, n); len += n;
-			buf[len] = 0;
-			struct stat st;
-			if (stat(buf, &st) != 0) return NULL;
-			if (*e && !S_ISDIR(st.st_mode)) { errno = ENOTDIR; return NULL; }
+		if (n == 1 && p[0] == '.') { p = e; continue; }
+		if (n == 2 && p[0] == '.' && p[1] == '.') { while (len > 0 && buf[--len] != '/') {} p = e; continue; }
+		size_t keep = len;
+		if (len + 1 + n >= sizeof(buf)) { errno = ENAMETOOLONG; return NULL; }
+		buf[len++] = '/'; memcpy(buf + len, p, n); len += n; buf[len] = 0;
+		struct stat st;
+		if (lstat(buf, &st) != 0) return NULL;
+		if (S_ISLNK(st.st_mode)) {
+			if (++links > 40) { errno = ELOOP; return NULL; }
+			char target[PATH_MAX];
+			ssize_t t = readlink(buf, target, sizeof(target) - 1);
+			if (t < 0) return NULL;
+			target[t] = 0;
+			len = target[0] == '/' ? 0 : keep;
+			char rest[2 * PATH_MAX];
+			if ((size_t)t + 1 + strlen(e) >= sizeof(rest)) { errno = ENAMETOOLONG; return NULL; }
+			snprintf(rest, sizeof(rest), "%s%s", target, e); /* e is "" or starts with "/" */
+			strcpy(work, rest);
+			p = work;
+			continue;
 		}
+		if (*e && !S_ISDIR(st.st_mode)) { errno = ENOTDIR; return NULL; }
 		p = e;
 	}
 	if (len == 0) buf[len++] = '/';
@@ -279,6 +293,14 @@ char *realpath(const char *__restrict path, char *__restrict resolved) {
 	if (!resolved) return strdup(buf);
 	memcpy(resolved, buf, len + 1);
 	return resolved;
+}
+/* wasi-libc keeps the cwd as a string; resolve symbolic links so getcwd() (pwd -P) is
+ * physical, as the kernel's would be */
+int __real_chdir(const char *);
+int __wrap_chdir(const char *path) {
+	char buf[PATH_MAX];
+	if (!realpath(path, buf)) return -1;
+	return __real_chdir(buf);
 }
 int getlogin_r(char *b, size_t l) { if (l < sizeof(SF_NAME)) return ERANGE; strcpy(b, SF_NAME); return 0; }
 char *getlogin(void) { return (char *)SF_NAME; }

@@ -91,6 +91,12 @@ const STALLS: readonly StallAttack[] = [
     hole: "each instruction may be a 10 MB memset: 50 million instructions take hours of the host's main thread",
   },
   {
+    probe: "lua-workflow-quadratic-key-scan",
+    title: 'a 980 KB Lua workflow file of "steps={" repeated (the duplicate-key scan before evaluation)',
+    deadlineMs: 6_000,
+    hole: "duplicateLuaStepIds scans to the end of the file from every `steps = {` it finds: quadratic, minutes of the host's main thread for a file under the 1 MiB limit",
+  },
+  {
     probe: "lua-workflow-budget-control",
     title: "a Lua workflow file with a plain endless loop (control: the instruction budget stops it)",
     deadlineMs: 6_000,

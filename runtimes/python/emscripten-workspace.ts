@@ -1,5 +1,5 @@
 /** Mirrors the run workspace (/tmp and /workspace) into an Emscripten in-memory file system. */
-import { type FileTree, WORKSPACE_ROOTS } from "../fs/file-tree.js";
+import { type FileTree, isWorkspacePath, WORKSPACE_ROOTS } from "../fs/file-tree.js";
 
 /** The parts of Emscripten's FS used here. */
 export interface EmscriptenFS {
@@ -57,4 +57,54 @@ export function readWorkspace(fs: EmscriptenFS): FileTree {
   const out: FileTree = {};
   for (const root of WORKSPACE_ROOTS) walk(fs, root, out);
   return out;
+}
+
+/** Whether anything under the workspace roots changed since the last {@link ChangeTracker.reset}. */
+export interface ChangeTracker {
+  changed(): boolean;
+  reset(): void;
+}
+
+const O_ACCMODE = 3;
+const O_CREAT = 64;
+const O_TRUNC = 512;
+
+/**
+ * Watches writes, creations, deletions and moves under the workspace roots through
+ * Emscripten's FS tracking hooks, so an unchanged workspace is not walked after a step.
+ * Truncation without opening has no hook, so FS.truncate is wrapped too.
+ */
+export function trackWorkspaceChanges(fs: EmscriptenFS): ChangeTracker {
+  let dirty = false;
+  const mark = (path: unknown) => {
+    if (typeof path === "string" && isWorkspacePath(path)) dirty = true;
+  };
+  const api = fs as unknown as {
+    trackingDelegate: Record<string, (...args: unknown[]) => void>;
+    truncate: (path: unknown, length: number) => void;
+  };
+  Object.assign(api.trackingDelegate, {
+    onOpenFile: (path: unknown, flags: number) => {
+      if ((flags & O_ACCMODE) !== 0 || flags & (O_CREAT | O_TRUNC)) mark(path);
+    },
+    onWriteToFile: mark,
+    onMakeDirectory: mark,
+    onMakeSymlink: (_target: unknown, path: unknown) => mark(path),
+    onDeletePath: mark,
+    onMovePath: (from: unknown, to: unknown) => {
+      mark(from);
+      mark(to);
+    },
+  });
+  const truncate = api.truncate.bind(fs);
+  api.truncate = (path, length) => {
+    dirty = true;
+    truncate(path, length);
+  };
+  return {
+    changed: () => dirty,
+    reset: () => {
+      dirty = false;
+    },
+  };
 }

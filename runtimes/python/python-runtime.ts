@@ -10,7 +10,13 @@ import type {
   StepInvocation,
   StepOutcome,
 } from "../worker/language-runtime.js";
-import { type EmscriptenFS, readWorkspace, writeWorkspace } from "./emscripten-workspace.js";
+import {
+  type ChangeTracker,
+  type EmscriptenFS,
+  readWorkspace,
+  trackWorkspaceChanges,
+  writeWorkspace,
+} from "./emscripten-workspace.js";
 import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
 
 type PyCall = ((...args: unknown[]) => string) & { destroy(): void };
@@ -23,6 +29,7 @@ class PythonRuntime implements LanguageRuntime {
   #call!: PyCall;
   #setEnv!: PyCall;
   #lastEnv = "{}";
+  #tracker!: ChangeTracker;
   #current: StepInvocation | undefined;
   #lastTreeEmpty = true;
 
@@ -39,6 +46,7 @@ class PythonRuntime implements LanguageRuntime {
     this.#compile = this.#py.globals.get("__sf_compile") as PyCall;
     this.#call = this.#py.globals.get("__sf_call") as PyCall;
     this.#setEnv = this.#py.globals.get("__sf_set_env") as PyCall;
+    this.#tracker = trackWorkspaceChanges(this.#py.FS as unknown as EmscriptenFS);
     return this;
   }
 
@@ -46,6 +54,7 @@ class PythonRuntime implements LanguageRuntime {
     const fs = this.#py.FS as unknown as EmscriptenFS;
     const noFiles = Object.keys(inv.files).length === 0;
     if (!(noFiles && this.#lastTreeEmpty)) writeWorkspace(fs, inv.files);
+    this.#tracker.reset();
     const env = JSON.stringify(inv.env);
     if (env !== this.#lastEnv) {
       this.#setEnv(env);
@@ -65,8 +74,9 @@ class PythonRuntime implements LanguageRuntime {
     } finally {
       this.#current = undefined;
     }
-    const files = readWorkspace(fs);
-    this.#lastTreeEmpty = Object.keys(files).length === 0;
+    // Nothing written: the files are the ones the step started with.
+    const files = this.#tracker.changed() ? readWorkspace(fs) : inv.files;
+    this.#lastTreeEmpty = files === inv.files ? noFiles : Object.keys(files).length === 0;
     switch (result.charCodeAt(0)) {
       case 49:
         return { ok: true, outputJson: result.slice(1), files };

@@ -76,8 +76,9 @@ export class Dispatcher {
     let lastFlush = this.#now();
     for (let index = 0; index < request.tasks.length; index++) {
       const task = request.tasks[index] as WireStepTask;
-      Atomics.store(cells, CONTROL.CURRENT, index);
+      // The start time first: the watchdog reads CURRENT, then the start of that step.
       times[CONTROL.START_F64] = Date.now();
+      Atomics.store(cells, CONTROL.CURRENT, index);
       results.push(await this.#runTask(task, index, request.batchId, cells));
       const now = this.#now();
       if (now - lastFlush >= FLUSH_MS && index < request.tasks.length - 1) {

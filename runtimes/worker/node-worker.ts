@@ -2,7 +2,7 @@
  * Entry of a pool worker thread in Node. Loaded by path by piscina; host code never
  * imports it. Hardens the thread, then serves requests through the dispatcher.
  */
-import { constants as fsConstants, readFileSync } from "node:fs";
+import { existsSync, constants as fsConstants, readFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
@@ -31,7 +31,7 @@ const data = (workerData ?? {}) as NodeWorkerData;
 const withBinding = process as unknown as { binding: (name: string) => unknown };
 const binding = withBinding.binding.bind(process);
 withBinding.binding = (name) => (name === "constants" ? { fs: fsConstants, os: osConstants } : binding(name));
-let snapshot: Promise<Uint8Array | undefined> | undefined;
+let snapshot: Uint8Array | undefined;
 
 function shellFactory(): LanguageRuntimeFactory {
   let inner: Promise<LanguageRuntimeFactory> | undefined;
@@ -51,10 +51,12 @@ const dispatcher = new Dispatcher({
     python: () =>
       createPythonRuntimeFactory({
         loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
-        snapshot: () => {
-          snapshot ??= Promise.resolve(
-            data.pyodideSnapshotPath ? new Uint8Array(readFileSync(data.pyodideSnapshotPath)) : undefined,
-          );
+        snapshot: async () => {
+          // Read once it exists (the host makes it before the first Python run); the
+          // Buffer is already a Uint8Array, so no second 30 MB copy is kept.
+          if (!snapshot && data.pyodideSnapshotPath && existsSync(data.pyodideSnapshotPath)) {
+            snapshot = readFileSync(data.pyodideSnapshotPath);
+          }
           return snapshot;
         },
       }),

@@ -57,7 +57,10 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    if (progress) process.stderr.write(`loading interpreters: ${[...new Set(workflow.steps.map((s) => s.language))].join(", ")}\n`);
+    if (progress)
+      process.stderr.write(
+        `loading interpreters: ${[...new Set(workflow.steps.map((s) => s.language))].join(", ")}\n`,
+      );
     await engine.prepare(workflow);
     const report = await engine.run(workflow, {
       signal: controller.signal,

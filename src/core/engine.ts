@@ -44,16 +44,19 @@ export class RunHandle implements AsyncIterable<RunEvent> {
   constructor(
     runId: string,
     cancel: CancelSource,
-    body: (emit: (e: RunEvent) => void) => Promise<RunReport>,
+    body: (emit: (e: RunEvent) => void, listening: () => boolean) => Promise<RunReport>,
   ) {
     this.runId = runId;
     this.#cancel = cancel;
     // Starting on a later microtask lets callers subscribe before the first event.
     this.report = Promise.resolve().then(() =>
-      body((event) => {
-        for (const sub of this.#subscribers) sub.push(event);
-        if (event.type === "run-finished") this.#end();
-      }).finally(() => this.#end()),
+      body(
+        (event) => {
+          for (const sub of this.#subscribers) sub.push(event);
+          if (event.type === "run-finished") this.#end();
+        },
+        () => this.#subscribers.size > 0,
+      ).finally(() => this.#end()),
     );
   }
 
@@ -124,7 +127,7 @@ export class Engine {
     const runId = options.runId ?? this.#host.newId();
     const cancel = new CancelSource();
     const outer = options.signal;
-    return new RunHandle(runId, cancel, async (emit) => {
+    return new RunHandle(runId, cancel, async (emit, subscribed) => {
       const onAbort = () => cancel.cancel();
       if (outer?.aborted) cancel.cancel();
       else outer?.addEventListener("abort", onAbort, { once: true });
@@ -141,6 +144,7 @@ export class Engine {
           emit(event);
           onEvent?.(event);
         },
+        () => onEvent !== undefined || subscribed(),
       );
       try {
         return await execution.execute();

@@ -53,6 +53,8 @@ export class RunExecution {
   readonly #engine: ResolvedEngineOptions;
   readonly #options: RunOptions;
   readonly #emit: (event: RunEvent) => void;
+  /** False when nobody listens: the per-step events are then not even built. */
+  readonly #listening: () => boolean;
   readonly #states: StepState[];
   readonly #byId = new Map<string, StepState>();
   readonly #workspace: RunWorkspace;
@@ -75,7 +77,9 @@ export class RunExecution {
     engine: ResolvedEngineOptions,
     options: RunOptions,
     emit: (event: RunEvent) => void,
+    listening: () => boolean = () => true,
   ) {
+    this.#listening = listening;
     this.#workflow = workflow;
     this.#runId = runId;
     this.#pool = pool;
@@ -84,6 +88,7 @@ export class RunExecution {
     this.#options = options;
     this.#emit = emit;
     this.#concurrency = options.concurrency ?? workflow.concurrency ?? engine.concurrency;
+    const hashes = new Map<string, string>();
     this.#states = workflow.steps.map((def, index) => {
       if (def.code === undefined) {
         throw new Error(
@@ -94,7 +99,7 @@ export class RunExecution {
         def,
         index,
         idJson: JSON.stringify(def.id),
-        codeHash: hashString(def.code),
+        codeHash: hashes.get(def.code) ?? hashes.set(def.code, hashString(def.code)).get(def.code) ?? "",
         dependents: [],
         phase: "pending",
         waitingOn: def.dependsOn.length,
@@ -197,7 +202,8 @@ export class RunExecution {
     this.#running++;
     const attempt = s.attempts;
     const stepId = s.def.id;
-    this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: this.#clock.now() });
+    if (this.#listening())
+      this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: this.#clock.now() });
     const onLog = (stream: "stdout" | "stderr", text: string) =>
       this.#emit({ type: "log", runId: this.#runId, stepId, attempt, stream, text, time: this.#clock.now() });
     let task: StepTask;
@@ -247,14 +253,15 @@ export class RunExecution {
       s.outputJson = r.outcome.outputJson;
       s.error = null;
       this.#workspace.record(s.def.id, r.changes as FileChanges);
-      this.#emit({
-        type: "step-succeeded",
-        runId: this.#runId,
-        stepId: s.def.id,
-        attempt: s.attempts,
-        durationMs: r.finishedAt - r.startedAt,
-        time,
-      });
+      if (this.#listening())
+        this.#emit({
+          type: "step-succeeded",
+          runId: this.#runId,
+          stepId: s.def.id,
+          attempt: s.attempts,
+          durationMs: r.finishedAt - r.startedAt,
+          time,
+        });
       for (const child of s.dependents)
         if (--child.waitingOn === 0 && child.phase === "pending") this.#makeReady(child);
     } else {

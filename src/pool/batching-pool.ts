@@ -9,6 +9,7 @@ import type { SerializedError } from "../core/errors.js";
 import type { Language } from "../core/languages.js";
 import type { CancelSignal } from "../core/platform.js";
 import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "../core/step-pool.js";
+import { isTaskResult } from "../protocol/check-results.js";
 import {
   CONTROL,
   createControlBlock,
@@ -19,7 +20,6 @@ import {
   type TaskResult,
   type WorkerEvent,
   type WorkerResponse,
-  workerEventSchema,
   workerResponseSchema,
 } from "../protocol/messages.js";
 import type { SentRequest, WorkerTransport } from "./transport.js";
@@ -236,18 +236,15 @@ export class BatchingPool implements StepPool {
   }
 
   #onResponse(batch: Batch, response: WorkerResponse): void {
-    const parsed = workerResponseSchema.safeParse(response);
-    if (!parsed.success || parsed.data.type !== "batch-done" || parsed.data.batchId !== batch.id) {
+    const r = response as { type?: unknown; batchId?: unknown; results?: unknown };
+    const results =
+      r.type === "batch-done" && r.batchId === batch.id && Array.isArray(r.results) ? r.results : undefined;
+    if (!results?.every(isTaskResult)) {
       batch.sent?.kill();
-      this.#onLost(
-        batch,
-        new Error(
-          `the worker sent a malformed response${parsed.success ? "" : `: ${parsed.error.issues[0]?.message}`}`,
-        ),
-      );
+      this.#onLost(batch, new Error("the worker sent a malformed response"));
       return;
     }
-    for (const r of parsed.data.results) this.#settleResult(batch, r);
+    for (const result of results) this.#settleResult(batch, result);
     if (batch.items.every((p) => p.done || p.held)) this.#batches.delete(batch.id);
     else this.#finishBatch(batch, new Error("the worker ended the batch without a result for the step"));
     this.#dispatch();
@@ -299,13 +296,19 @@ export class BatchingPool implements StepPool {
   }
 
   #onEvent(raw: WorkerEvent): void {
-    const parsed = workerEventSchema.safeParse(raw);
-    if (!parsed.success) return;
-    const event = parsed.data;
+    const event = raw as Partial<Record<string, unknown>> & WorkerEvent;
+    if (typeof event !== "object" || event === null || typeof event.batchId !== "number") return;
+    if (
+      event.type === "log" &&
+      (typeof event.text !== "string" || (event.stream !== "stdout" && event.stream !== "stderr"))
+    )
+      return;
+    if (event.type !== "log" && !(event.type === "partial" && Array.isArray(event.results))) return;
     const batch = this.#logBatches.get(event.batchId);
     if (!batch) return;
-    if (event.type === "partial") for (const r of event.results) this.#settleResult(batch, r);
-    else {
+    if (event.type === "partial") {
+      for (const r of event.results) if (isTaskResult(r)) this.#settleResult(batch, r);
+    } else {
       const p = batch.items[event.index];
       if (!p || p.done) return;
       p.onLog?.(event.stream, event.text);
@@ -397,7 +400,8 @@ export class BatchingPool implements StepPool {
         }
         continue;
       }
-      const overdue = now - (batch.times[CONTROL.START_F64] as number) > p.task.timeoutMs;
+      const started = batch.times[CONTROL.START_F64] as number;
+      const overdue = started > 0 && now - started > p.task.timeoutMs;
       if (p.cancelled || overdue) {
         const reason = p.cancelled ? INTERRUPT_REASON.CANCELLED : INTERRUPT_REASON.TIMEOUT;
         requestInterrupt(batch.cells, index, reason);

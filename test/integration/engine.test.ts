@@ -243,18 +243,49 @@ describe("engine with the real worker pool", () => {
     expect(report.steps.branch?.output).toEqual([]);
   });
 
+  it("carries Python file deletions, renames and rewrites to dependents", async () => {
+    const report = await engine.run(
+      defineWorkflow({
+        name: "fs-changes",
+        steps: {
+          make: {
+            language: "python",
+            code: "import os\ndef run():\n    os.makedirs('/workspace/d')\n    for n in 'abc':\n        open(f'/workspace/d/{n}.txt', 'w').write(n)\n    return 1",
+          },
+          change: {
+            language: "python",
+            depends_on: ["make"],
+            code: "import os\ndef run(inputs):\n    os.remove('/workspace/d/a.txt')\n    os.rename('/workspace/d/b.txt', '/workspace/d/bb.txt')\n    with open('/workspace/d/c.txt', 'a') as f:\n        f.write('!')\n    os.truncate('/workspace/d/bb.txt', 0)\n    return 2",
+          },
+          look: {
+            language: "python",
+            depends_on: ["change"],
+            code: "import os\ndef run(inputs):\n    return {n: open('/workspace/d/' + n).read() for n in sorted(os.listdir('/workspace/d'))}",
+          },
+        },
+      }),
+    );
+    expect(report.steps.look?.output).toEqual({ "bb.txt": "", "c.txt": "c!" });
+  });
+
   it("passes files between Python, shell and Lua steps", async () => {
     const report = await engine.run(
       defineWorkflow({
         name: "files-3",
         steps: {
-          py: { language: "python", code: "def run():\n    open('/workspace/in.txt', 'w').write('b\\na\\nc\\n')\n    return 3" },
+          py: {
+            language: "python",
+            code: "def run():\n    open('/workspace/in.txt', 'w').write('b\\na\\nc\\n')\n    return 3",
+          },
           sh: {
             language: "shell",
             depends_on: ["py"],
-            code: "sort /workspace/in.txt > /workspace/sorted.txt\nmkdir -p /tmp/out && echo done > /tmp/out/flag\necho \"{\\\"lines\\\": $(wc -l < /workspace/in.txt), \\\"n\\\": $(parse_input py)}\"",
+            code: 'sort /workspace/in.txt > /workspace/sorted.txt\nmkdir -p /tmp/out && echo done > /tmp/out/flag\necho "{\\"lines\\": $(wc -l < /workspace/in.txt), \\"n\\": $(parse_input py)}"',
           },
-          lua: { depends_on: ["sh"], code: "function run() return { sorted = sandflow.read_file('sorted.txt'), flag = sandflow.read_file('/tmp/out/flag') } end" },
+          lua: {
+            depends_on: ["sh"],
+            code: "function run() return { sorted = sandflow.read_file('sorted.txt'), flag = sandflow.read_file('/tmp/out/flag') } end",
+          },
         },
       }),
     );

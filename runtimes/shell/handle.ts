@@ -36,6 +36,9 @@ export class Pipe {
   size = 0;
   readers = 0;
   writers = 0;
+  /** A process blocked reading (or writing) this pipe, to wake first when that can go on. */
+  waitingReader: object | null = null;
+  waitingWriter: object | null = null;
   constructor(readonly capacity = 65536) {}
 
   space(): number {

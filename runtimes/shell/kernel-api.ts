@@ -15,6 +15,8 @@ export const SIGSEGV = 11;
 export const DEFAULT_IGNORED = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
 /** Longest a process runs before it gives the CPU (and the event loop) a turn. */
 export const SLICE_MS = 10;
+/** How long processes left when the step's shell exits may go on writing their output. */
+export const DRAIN_MS = 200;
 /** How often the scheduler yields to the event loop. */
 export const EVENT_LOOP_EVERY_MS = 25;
 

@@ -9,6 +9,7 @@ import { hostImports, invokeImports } from "./host-imports.js";
 import { InstancePool, type Slot, Wasm } from "./instance-pool.js";
 import {
   DEFAULT_IGNORED,
+  DRAIN_MS,
   EVENT_LOOP_EVERY_MS,
   type KernelOptions,
   SIGCHLD,
@@ -29,6 +30,7 @@ export class Kernel {
   private nextPid = 1;
   private rr = 0;
   private hint: Process | null = null;
+  private readonly boosted: Process[] = [];
   private sliceEnd = 0;
   current: Process | null = null;
   forks = 0;
@@ -63,16 +65,34 @@ export class Kernel {
     p.attach(slot);
   }
 
-  /** Runs until `root` exits; returns its wait status. Remaining processes are killed. */
+  /**
+   * Runs until `root` exits; returns its wait status. Processes left then may run on for up
+   * to DRAIN_MS while they can (a `tee` behind `exec > >(tee log)` finishes its output);
+   * the ones that only wait for time are killed first, whatever is left at the end too.
+   */
   async run(root: Process, beforeRootExits?: () => void): Promise<number> {
     let lastYield = performance.now();
+    let drainEnd = Number.POSITIVE_INFINITY;
     try {
-      while (root.state !== "zombie") {
+      for (;;) {
         this.checkInterrupt();
+        if (root.state === "zombie") {
+          drainEnd = Math.min(drainEnd, performance.now() + DRAIN_MS);
+          if (this.live.length === 0 || performance.now() > drainEnd) break;
+        }
         const p = this.pick();
         if (p === root) beforeRootExits?.();
         if (p) this.slice(p);
-        else await this.idle();
+        else if (root.state === "zombie") {
+          // nothing can run: stop the processes that only wait for time (a background
+          // sleep holding a pipe open), so readers of their pipes see EOF and finish
+          // (with the ancestors waiting for them, so no shell reports them as killed)
+          const sleepers = this.live.filter((q) => q.wait?.deadline !== undefined);
+          if (sleepers.length === 0) break;
+          for (const q of sleepers) {
+            for (let a: Process | null = q; a && a.state !== "zombie"; a = a.parent) this.exit(a, SIGKILL);
+          }
+        } else await this.idle();
         if (performance.now() - lastYield > EVENT_LOOP_EVERY_MS) {
           await yieldMacrotask();
           lastYield = performance.now();
@@ -90,7 +110,16 @@ export class Kernel {
     return p.wait.ready() || (p.wait.deadline !== undefined && performance.now() >= p.wait.deadline);
   }
 
+  /** Lets `p` (woken by a pipe) run at the next scheduling point, as another CPU would. */
+  boost(p: Process): void {
+    if (p.state === "blocked" && !this.boosted.includes(p)) this.boosted.push(p);
+  }
+
   private pick(): Process | null {
+    while (this.boosted.length > 0) {
+      const b = this.boosted.shift() as Process;
+      if (this.ready(b)) return b;
+    }
     const h = this.hint;
     this.hint = null;
     if (h && this.ready(h)) return h;

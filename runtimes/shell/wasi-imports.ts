@@ -41,6 +41,10 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
     return out;
   };
 
+  const wake = (q: object | null) => {
+    if (q && q !== p) k.boost(q as Process);
+  };
+
   const sigpipe = (): number => {
     k.signal(p, SIGPIPE); // ends the process unless SIGPIPE is ignored or handled
     return E.ERRNO_PIPE;
@@ -86,10 +90,13 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
         const pipe = h.pipe;
         if (pipe.readers === 0) return sigpipe();
         if (total > 0 && pipe.space() === 0) {
+          pipe.waitingWriter = p;
           k.block(p, { ready: () => pipe.space() > 0 || pipe.readers === 0 });
           return 0;
         }
         written = pipe.put(data);
+        wake(pipe.waitingReader);
+        pipe.waitingReader = null;
       } else if (total > 0) {
         const r = h.fd_write(data);
         if (r.ret !== 0) return r.ret;
@@ -111,10 +118,13 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
       if (h instanceof PipeReader) {
         const pipe = h.pipe;
         if (want > 0 && pipe.size === 0 && pipe.writers > 0) {
+          pipe.waitingReader = p;
           k.block(p, { ready: () => pipe.size > 0 || pipe.writers === 0 });
           return 0;
         }
         data = pipe.take(want);
+        wake(pipe.waitingWriter);
+        pipe.waitingWriter = null;
       } else if (h instanceof OutputSink || h instanceof PipeWriter) {
         return E.ERRNO_BADF;
       } else {

@@ -54,6 +54,21 @@ describe("pipelines and processes", () => {
     expect(par.stdout).toBe("b\na\nc\n");
   });
 
+  test("processes left when the shell exits finish their output; sleepers are stopped", async () => {
+    const t0 = performance.now();
+    const r = await runStep(
+      "exec > >(tee /workspace/log.txt) 2>&1\necho hello\necho world >&2\nsleep 30 &\necho done",
+    );
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.emitted.stdout).toBe("hello\nworld\ndone\n");
+    expect(
+      r.outcome.ok && new TextDecoder().decode(r.outcome.files["/workspace/log.txt"] as Uint8Array),
+    ).toBe("hello\nworld\ndone\n");
+    const busy = await runStep("yes > /dev/null & echo started");
+    expect(busy.outcome.ok).toBe(true);
+    expect(busy.ms).toBeLessThan(2000);
+  });
+
   test("fractional sleep does not busy-wait", async () => {
     const cpu0 = process.cpuUsage();
     const r = await runStep("sleep 0.5");

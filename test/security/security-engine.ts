@@ -2,15 +2,9 @@
  * The engine the security tests attack: the real `createEngine()` with small limits, so
  * bombs are cheap, and a vitest suite builder that runs an attack table against it.
  */
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { Engine } from "../../src/core/engine.js";
-import { resolveEngineOptions } from "../../src/core/options.js";
-import { timerClock } from "../../src/core/system-clock.js";
+import type { Engine } from "../../src/core/engine.js";
 import { createEngine } from "../../src/node/create-engine.js";
-import { BUSYBOX_WASM, PACKAGE_ROOT } from "../../src/node/package-paths.js";
-import { ProcessPool } from "../../src/node/process-pool.js";
-import { snapshotFileName } from "../../src/node/pyodide-snapshot.js";
 import { type Attack, assertContained, describeStep, runAttack } from "./attack-runner.js";
 import { createSecurityEnv, type SecurityEnv } from "./security-env.js";
 
@@ -31,35 +25,8 @@ export const SHOW_HOLES = process.env.SECURITY_SHOW_HOLES === "1";
 /** Where the engine's workers run. `undefined`: the default (process isolation). */
 export type Isolation = "process" | "thread" | undefined;
 
-/**
- * Set SECURITY_WIRED_PROCESS_POOL=1 to attack, instead of `createEngine()`'s default, a
- * ProcessPool wired the way create-engine.ts documents (see process-fence.test.ts).
- */
-const WIRED = process.env.SECURITY_WIRED_PROCESS_POOL === "1";
-
-/** An engine on a ProcessPool wired as create-engine.ts documents (read: package and cache). */
-export function wiredProcessEngine(threads: number = SECURITY_LIMITS.threads): Engine {
-  const cache = process.env.SANDFLOW_CACHE_DIR || join(PACKAGE_ROOT, ".cache");
-  const options = resolveEngineOptions({ ...SECURITY_LIMITS, threads }, threads);
-  const pool = new ProcessPool({
-    serverEntry: join(PACKAGE_ROOT, "dist", "src", "node", "pool-server.js"),
-    readablePaths: [`${PACKAGE_ROOT}/`, `${cache}/`],
-    config: {
-      threads,
-      workerData: { busyboxWasmPath: BUSYBOX_WASM, pyodideSnapshotPath: join(cache, snapshotFileName()) },
-      pool: { prepareMemoryBytes: options.memory * 1048576 },
-    },
-  });
-  let n = 0;
-  return new Engine(
-    { pool, clock: timerClock(globalThis, () => Date.now()), newId: () => `wired-${++n}` },
-    options,
-  );
-}
-
 /** The engine under attack. */
 export function securityEngine(isolation: Isolation, threads: number = SECURITY_LIMITS.threads): Engine {
-  if (WIRED && isolation !== "thread") return wiredProcessEngine(threads);
   return createEngine({ ...SECURITY_LIMITS, threads, ...(isolation ? { isolation } : {}) });
 }
 

@@ -47,6 +47,26 @@ export interface KernelOptions {
   readonly pool?: InstancePool;
 }
 
+/** The kernel's own step failures. */
+export const abort = {
+  interrupted: () => new StepAbort("StepTimeoutError", "shell step interrupted (time limit or cancel)"),
+  processes: (n: number) =>
+    new StepAbort(
+      "ProcessLimitError",
+      `shell step exceeded its process limit: more than ${n} processes alive at once (a fork bomb?)`,
+    ),
+  memory: (bytes: number) =>
+    new StepAbort(
+      "MemoryLimitError",
+      `shell step needs more than its memory limit of ${bytes} bytes (all processes together)`,
+    ),
+  deadlock: () =>
+    new StepAbort(
+      "StepRuntimeError",
+      "shell step deadlocked: every process waits on a pipe, a child or a signal that can never come",
+    ),
+};
+
 /** Exit code of a wait status: the code, or 128 + the signal. */
 export const exitCode = (status: number): number =>
   status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff;

@@ -8,6 +8,7 @@ import type { Handle } from "./handle.js";
 import { hostImports, invokeImports } from "./host-imports.js";
 import { InstancePool, type Slot, Wasm } from "./instance-pool.js";
 import {
+  abort,
   DEFAULT_IGNORED,
   DRAIN_MS,
   EVENT_LOOP_EVERY_MS,
@@ -16,7 +17,6 @@ import {
   SIGKILL,
   SIGSEGV,
   SLICE_MS,
-  StepAbort,
 } from "./kernel-api.js";
 import { ProcExit, Process, ProcKilled, type WaitCondition } from "./process.js";
 import { wasiImports } from "./wasi-imports.js";
@@ -139,12 +139,7 @@ export class Kernel {
     let deadline = Number.POSITIVE_INFINITY;
     for (const p of this.live)
       if (p.wait?.deadline !== undefined) deadline = Math.min(deadline, p.wait.deadline);
-    if (deadline === Number.POSITIVE_INFINITY) {
-      throw new StepAbort(
-        "StepRuntimeError",
-        "shell step deadlocked: every process waits on a pipe, a child or a signal that can never come",
-      );
-    }
+    if (deadline === Number.POSITIVE_INFINITY) throw abort.deadlock();
     let slept = 0;
     for (;;) {
       this.checkInterrupt();
@@ -203,38 +198,18 @@ export class Kernel {
   }
 
   checkInterrupt(): void {
-    if (this.opts.interrupted())
-      throw new StepAbort("StepTimeoutError", "shell step interrupted (time limit or cancel)");
+    if (this.opts.interrupted()) throw abort.interrupted();
   }
 
   private fork(p: Process): void {
     const t0 = performance.now();
     const alive = this.live.length;
-    if (alive + 1 > this.opts.processes) {
-      throw new StepAbort(
-        "ProcessLimitError",
-        `shell step exceeded its process limit: more than ${this.opts.processes} processes alive at once (a fork bomb?)`,
-      );
-    }
+    if (alive + 1 > this.opts.processes) throw abort.processes(this.opts.processes);
     const bytes = p.memoryBytes();
     this.chargeMemory(p, bytes, 0);
-    const c = new Process(
-      this.nextPid++,
-      p,
-      p.wasi.args,
-      p.wasi.env,
-      p.fds.map((h) => h?.retain()),
-    );
-    c.name = p.name;
-    c.sigDisp.set(p.sigDisp);
-    for (const fd of p.cloexec) c.cloexec.add(fd);
+    const c = p.child(this.nextPid++);
     this.attach(c, this.pool.forFork(bytes));
-    const grow = (bytes - c.memoryBytes()) / 65536;
-    if (grow > 0) c.ex.memory.grow(grow);
-    new Uint8Array(c.ex.memory.buffer).set(new Uint8Array(p.ex.memory.buffer));
-    c.ex.__stack_pointer.value = p.ex.__stack_pointer.value;
-    c.rewinding = true;
-    c.forkResult = 0;
+    c.copyMemoryOf(p);
     p.forkResult = c.pid;
     p.children.add(c);
     this.procs.set(c.pid, c);
@@ -248,12 +223,7 @@ export class Kernel {
   chargeMemory(p: Process, newBytes: number, ofP = p.memoryBytes()): void {
     let total = newBytes - ofP;
     for (const q of this.live) total += q.memoryBytes();
-    if (total > this.opts.memoryBytes) {
-      throw new StepAbort(
-        "MemoryLimitError",
-        `shell step needs more than its memory limit of ${this.opts.memoryBytes} bytes (all processes together)`,
-      );
-    }
+    if (total > this.opts.memoryBytes) throw abort.memory(this.opts.memoryBytes);
   }
 
   /** Ends `p`; `clean` is false after a crash (its instance is not reused). */

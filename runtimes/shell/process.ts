@@ -165,6 +165,32 @@ export class Process {
     return -1;
   }
 
+  /** A forked child: same args, env, open files (shared), signal dispositions, cloexec fds. */
+  child(pid: number): Process {
+    const c = new Process(
+      pid,
+      this,
+      this.wasi.args,
+      this.wasi.env,
+      this.fds.map((h) => h?.retain()),
+    );
+    c.name = this.name;
+    c.sigDisp.set(this.sigDisp);
+    for (const fd of this.cloexec) c.cloexec.add(fd);
+    return c;
+  }
+
+  /** After attach: takes the parent's memory and stack pointer, set to rewind as fork() = 0. */
+  copyMemoryOf(parent: Process): void {
+    const bytes = parent.memoryBytes();
+    const grow = (bytes - this.memoryBytes()) / 65536;
+    if (grow > 0) this.ex.memory.grow(grow);
+    new Uint8Array(this.ex.memory.buffer).set(new Uint8Array(parent.ex.memory.buffer));
+    this.ex.__stack_pointer.value = parent.ex.__stack_pointer.value;
+    this.rewinding = true;
+    this.forkResult = 0;
+  }
+
   /** Drops the instance so its memory can be collected. */
   dispose(): void {
     this.slot = undefined;

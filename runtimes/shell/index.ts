@@ -8,7 +8,7 @@
  */
 import type { LanguageRuntime, LanguageRuntimeFactory } from "../worker/language-runtime.js";
 import { isWasmModule, Wasm, type WasmModule } from "./instance-pool.js";
-import { exitCode } from "./kernel-api.js";
+import { exitCode, sharedCell } from "./kernel-api.js";
 import { buildRootFs } from "./root-fs.js";
 import { runBusybox, ShellRuntime } from "./shell-runtime.js";
 
@@ -60,7 +60,7 @@ export async function loadShellModule(wasm: WasmModule | Uint8Array | ArrayBuffe
     processes: 4,
     outputBytes: 1 << 20,
     interrupted: () => false,
-    waitCell: new Int32Array(new SharedArrayBuffer(4)),
+    waitCell: sharedCell(),
   });
   const applets = new TextDecoder().decode(r.stdout).split("\n").filter(Boolean);
   if (exitCode(r.status) !== 0 || !applets.includes("sh")) {

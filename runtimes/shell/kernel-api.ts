@@ -47,6 +47,15 @@ export interface KernelOptions {
   readonly pool?: InstancePool;
 }
 
+/** True when Atomics.wait works on `cell` (it lives on a SharedArrayBuffer). */
+export const isShared = (cell: Int32Array): boolean =>
+  typeof SharedArrayBuffer !== "undefined" && cell.buffer instanceof SharedArrayBuffer;
+
+/** A one-cell Int32Array to Atomics.wait on; unshared where SharedArrayBuffer is missing
+ * (a page that is not cross-origin isolated): idle time then waits with setTimeout. */
+export const sharedCell = (): Int32Array =>
+  new Int32Array(typeof SharedArrayBuffer !== "undefined" ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+
 /** The kernel's own step failures. */
 export const abort = {
   interrupted: () => new StepAbort("StepTimeoutError", "shell step interrupted (time limit or cancel)"),

@@ -12,11 +12,13 @@ import {
   DEFAULT_IGNORED,
   DRAIN_MS,
   EVENT_LOOP_EVERY_MS,
+  isShared,
   type KernelOptions,
   SIGCHLD,
   SIGKILL,
   SIGSEGV,
   SLICE_MS,
+  sharedCell,
 } from "./kernel-api.js";
 import { ProcExit, Process, ProcKilled, type WaitCondition } from "./process.js";
 import { wasiImports } from "./wasi-imports.js";
@@ -36,7 +38,7 @@ export class Kernel {
   forks = 0;
   /** Milliseconds spent cloning processes (instantiate + copy memory). */
   forkMs = 0;
-  private readonly ownCell = new Int32Array(new SharedArrayBuffer(4));
+  private readonly ownCell = sharedCell();
   private readonly pool: InstancePool;
 
   constructor(readonly opts: KernelOptions) {
@@ -149,7 +151,8 @@ export class Kernel {
       // the shared interrupt cell wakes us early when notified; if it is already set for
       // some other reason, waiting on it would return at once, so wait on a private cell
       const cell = Atomics.load(this.opts.waitCell, 0) === 0 ? this.opts.waitCell : this.ownCell;
-      Atomics.wait(cell, 0, 0, ms);
+      if (isShared(cell)) Atomics.wait(cell, 0, 0, ms);
+      else await new Promise((resolve) => setTimeout(resolve, ms)); // no SharedArrayBuffer here
       slept += ms;
       if (slept >= EVENT_LOOP_EVERY_MS) return; // let the loop yield to the event loop
     }

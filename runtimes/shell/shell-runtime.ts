@@ -9,7 +9,7 @@ import { OutputSink } from "./handle.js";
 import type { WasmModule } from "./instance-pool.js";
 import { InstancePool } from "./instance-pool.js";
 import { Kernel } from "./kernel.js";
-import { exitCode, StepAbort, stepFailure } from "./kernel-api.js";
+import { exitCode, isShared, StepAbort, sharedCell, stepFailure } from "./kernel-api.js";
 import { DevNode } from "./mem-fs.js";
 import { buildRootFs, exportTree, RootDir, type RootFs, readFile, writeFile } from "./root-fs.js";
 import { OUTPUT_FILE, prepareStep, STEP_SCRIPT, stepResult } from "./step-contract.js";
@@ -125,9 +125,7 @@ function meminfo(total: number, used: number): string {
 
 function waitCellFor(inv: StepInvocation): Int32Array {
   const b = inv.interruptBuffer;
-  if (b && typeof SharedArrayBuffer !== "undefined" && b.buffer instanceof SharedArrayBuffer && b.length > 0)
-    return b;
-  return new Int32Array(new SharedArrayBuffer(4));
+  return b && isShared(b) && b.length > 0 ? b : sharedCell();
 }
 
 export class ShellRuntime implements LanguageRuntime {

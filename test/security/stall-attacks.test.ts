@@ -13,6 +13,8 @@ import { SHOW_HOLES } from "./security-engine.js";
 const PROBE = fileURLToPath(new URL("../fixtures/security/stall-probe.mjs", import.meta.url));
 
 interface ProbeResult {
+  /** The probe's stderr (the engine's, and the pool process's, inherited), first 1 MB. */
+  readonly stderr: string;
   readonly finished: boolean;
   readonly ok: boolean;
   readonly detail: string;
@@ -23,8 +25,13 @@ interface ProbeResult {
 function runProbe(name: string, deadlineMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [PROBE, name], { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn(process.execPath, [PROBE, name], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
+    let err = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      if (err.length < 1 << 20) err += chunk;
+    });
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
       out += chunk;
@@ -35,6 +42,7 @@ function runProbe(name: string, deadlineMs: number): Promise<ProbeResult> {
       const line = out.split("\n").find((l) => l.startsWith("{"));
       const parsed = line ? (JSON.parse(line) as { ok: boolean; detail: string }) : undefined;
       resolve({
+        stderr: err,
         finished: parsed !== undefined,
         ok: parsed?.ok ?? false,
         detail: parsed?.detail ?? `no answer within ${deadlineMs} ms (killed)`,
@@ -49,6 +57,8 @@ interface StallAttack {
   readonly title: string;
   readonly deadlineMs: number;
   readonly hole?: string;
+  /** Text that must not reach the host's stderr. */
+  readonly notOnStderr?: string;
 }
 
 const STALLS: readonly StallAttack[] = [
@@ -97,6 +107,13 @@ const STALLS: readonly StallAttack[] = [
     hole: "duplicateLuaStepIds scans to the end of the file from every `steps = {` it finds: quadratic, minutes of the host's main thread for a file under the 1 MiB limit",
   },
   {
+    probe: "python-fatal-to-host-stderr",
+    title:
+      "a Python step that makes Pyodide fail fatally (wasm stack overflow): the engine survives, and the step's own text never reaches the host's stderr",
+    deadlineMs: 12_000,
+    notOnStderr: "SANDFLOW_STDERR_MARKER_7f3a",
+  },
+  {
     probe: "lua-workflow-budget-control",
     title: "a Lua workflow file with a plain endless loop (control: the instruction budget stops it)",
     deadlineMs: 6_000,
@@ -126,6 +143,8 @@ describe("attacks that try to stall the engine for good (each in a child process
       const r = (await results.get(attack.probe)) as ProbeResult;
       expect(r.finished, `${attack.probe}: ${r.detail}`).toBe(true);
       expect(r.ok, `${attack.probe}: ${r.detail}`).toBe(true);
+      if (attack.notOnStderr)
+        expect(r.stderr, "step text reached the host's stderr").not.toContain(attack.notOnStderr);
     };
     const timeout = 120_000;
     if (attack.hole && !SHOW_HOLES) it.fails(`${attack.title} (HOLE: ${attack.hole})`, body, timeout);

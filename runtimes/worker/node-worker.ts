@@ -4,10 +4,11 @@
  */
 import { existsSync, constants as fsConstants, readFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
+import { type MessagePort, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
-import type { WorkerBroadcast, WorkerRequest, WorkerResponse } from "../../src/protocol/messages.js";
+import { serializeError } from "../../src/core/errors.js";
+import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -16,8 +17,6 @@ import type { LanguageRuntimeFactory } from "./language-runtime.js";
 
 /** What the pool passes to each worker. */
 export interface NodeWorkerData {
-  /** Name of the BroadcastChannel the pool announces ended runs on. */
-  readonly broadcastChannel?: string;
   /** Path of the cached Pyodide memory snapshot, if one exists. */
   readonly pyodideSnapshotPath?: string;
   /** Path of busybox.wasm for shell steps. */
@@ -71,19 +70,33 @@ const dispatcher = new Dispatcher({
       }),
     shell: shellFactory,
   },
-  post: (event) => parentPort?.postMessage(event),
+  post: (event) => session?.postMessage({ kind: "event", event } satisfies SessionFromWorker),
   now: () => performance.timeOrigin + performance.now(),
 });
 
-if (data.broadcastChannel) {
-  const channel = new BroadcastChannel(data.broadcastChannel);
-  channel.onmessage = (event) => dispatcher.onBroadcast((event as MessageEvent<WorkerBroadcast>).data);
+/** The port of this worker's session: requests in; responses and events out, in order. */
+let session: MessagePort | undefined;
+
+function serve(port: MessagePort): Promise<void> {
+  session = port;
+  port.on("message", (message: SessionToWorker) => {
+    if (message.kind === "broadcast") {
+      dispatcher.onBroadcast(message.message);
+      return;
+    }
+    dispatcher.handle(message.request).then(
+      (response) => port.postMessage({ kind: "response", id: message.id, response } satisfies SessionFromWorker),
+      (e: unknown) => port.postMessage({ kind: "failure", id: message.id, error: serializeError(e) } satisfies SessionFromWorker),
+    );
+  });
+  return new Promise((resolve) => port.once("close", () => resolve()));
 }
 
 hardenWorkerGlobals();
 tameFunctionConstructors();
 
-/** piscina calls this for every task. */
-export default function handle(request: WorkerRequest): Promise<WorkerResponse> {
+/** piscina calls this once per worker: the session lasts as long as the worker. */
+export default function handle(request: { type: "session"; port: MessagePort } | WorkerRequest): Promise<unknown> {
+  if (request.type === "session") return serve(request.port);
   return dispatcher.handle(request);
 }

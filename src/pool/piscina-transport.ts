@@ -1,9 +1,20 @@
-/** The Node {@link WorkerTransport}: a piscina pool of worker threads running the worker entry. */
+/**
+ * The Node {@link WorkerTransport}: worker threads managed by piscina, each serving one
+ * long-lived session over its own MessagePort. piscina starts, terminates and replaces
+ * the workers (aborting a worker's session task terminates that worker); the requests,
+ * their responses and the worker's events travel on the session port, in order, without
+ * piscina's per-task bookkeeping on the hot path.
+ */
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
-import type { WorkerBroadcast, WorkerEvent, WorkerRequest, WorkerResponse } from "../protocol/messages.js";
-
-let poolCount = 0;
-
+import type {
+  SessionFromWorker,
+  SessionToWorker,
+  WorkerBroadcast,
+  WorkerEvent,
+  WorkerRequest,
+  WorkerResponse,
+} from "../protocol/messages.js";
 import type { SentRequest, WorkerTransport } from "./transport.js";
 
 /** Options of {@link PiscinaTransport}. */
@@ -13,55 +24,142 @@ export interface PiscinaTransportOptions {
   readonly threads: number;
   /** Passed to every worker. */
   readonly workerData: unknown;
-  /** `execArgv` of the workers. Default: the process's own (so process-wide flags such as --disallow-code-generation-from-strings apply to workers too). */
+  /**
+   * `execArgv` of the workers. Default: the process's own (so process-wide flags such as
+   * --disallow-code-generation-from-strings apply to workers too).
+   */
   readonly execArgv?: string[];
 }
 
-/** Worker threads managed by piscina: it queues requests and replaces workers that die. */
+/** Requests a worker may hold at once: the next batch waits there while one runs. */
+const PER_WORKER = 2;
+
+interface Pending {
+  readonly id: number;
+  readonly request: WorkerRequest;
+  readonly resolve: (response: WorkerResponse) => void;
+  readonly reject: (error: Error) => void;
+  session: Session | undefined;
+  killed: boolean;
+}
+
+interface Session {
+  readonly port: MessagePort;
+  readonly abort: AbortController;
+  readonly pending: Map<number, Pending>;
+  alive: boolean;
+}
+
+/** Workers from piscina, requests over one session port per worker. */
 export class PiscinaTransport implements WorkerTransport {
   readonly threads: number;
   readonly #pool: Piscina;
-  readonly #channel: BroadcastChannel;
+  readonly #sessions = new Set<Session>();
+  readonly #queue: Pending[] = [];
+  readonly #listeners: ((event: WorkerEvent) => void)[] = [];
+  #nextId = 1;
+  #closed = false;
 
   constructor(options: PiscinaTransportOptions) {
     this.threads = options.threads;
-    const channelName = `sandflow-pool-${process.pid}-${++poolCount}`;
-    this.#channel = new BroadcastChannel(channelName);
-    (this.#channel as unknown as { unref?: () => void }).unref?.();
     this.#pool = new Piscina({
       filename: options.filename,
       minThreads: options.threads,
       maxThreads: options.threads,
       idleTimeout: Number.POSITIVE_INFINITY,
-      // Two requests per worker: the next batch is already there when one ends (the
-      // dispatcher runs them one after another).
-      concurrentTasksPerWorker: 2,
-      atomics: "async",
-      workerData: { ...(options.workerData as object), broadcastChannel: channelName },
+      concurrentTasksPerWorker: 1,
+      workerData: options.workerData,
       env: {},
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
       resourceLimits: { maxOldGenerationSizeMb: 1024 },
     });
-    // A worker that dies is replaced by piscina; its tasks reject. Nothing else to do here.
+    // A worker that dies is replaced by piscina; its session task rejects and is reopened.
     this.#pool.on("error", () => {});
+    for (let i = 0; i < options.threads; i++) this.#openSession();
+  }
+
+  #openSession(): void {
+    const { port1, port2 } = new MessageChannel();
+    const session: Session = { port: port1, abort: new AbortController(), pending: new Map(), alive: true };
+    this.#sessions.add(session);
+    port1.on("message", (message: SessionFromWorker) => this.#onMessage(session, message));
+    const task = this.#pool.run({ type: "session", port: port2 }, { transferList: [port2], signal: session.abort.signal });
+    task.then(
+      () => this.#endSession(session, new Error("the worker ended its session")),
+      (e: unknown) => this.#endSession(session, e instanceof Error ? e : new Error(String(e))),
+    );
+  }
+
+  #endSession(session: Session, error: Error): void {
+    if (!session.alive) return;
+    session.alive = false;
+    this.#sessions.delete(session);
+    session.port.close();
+    for (const p of session.pending.values()) p.reject(new Error(`the worker stopped: ${error.message}`));
+    session.pending.clear();
+    if (!this.#closed) {
+      this.#openSession();
+      this.#pump();
+    }
+  }
+
+  #onMessage(session: Session, message: SessionFromWorker): void {
+    if (message.kind === "event") {
+      for (const listener of this.#listeners) listener(message.event);
+      return;
+    }
+    const p = session.pending.get(message.id);
+    if (!p) return;
+    session.pending.delete(message.id);
+    if (message.kind === "response") p.resolve(message.response);
+    else p.reject(new Error(message.error.message));
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      let best: Session | undefined;
+      for (const s of this.#sessions) if (s.pending.size < PER_WORKER && (!best || s.pending.size < best.pending.size)) best = s;
+      if (!best) return;
+      const p = this.#queue.shift() as Pending;
+      if (p.killed) continue;
+      p.session = best;
+      best.pending.set(p.id, p);
+      best.port.postMessage({ kind: "request", id: p.id, request: p.request } satisfies SessionToWorker);
+    }
   }
 
   send(request: WorkerRequest): SentRequest {
-    const controller = new AbortController();
-    const response = this.#pool.run(request, { signal: controller.signal }) as Promise<WorkerResponse>;
-    return { response, kill: () => controller.abort() };
+    if (this.#closed) return { response: Promise.reject(new Error("the worker pool is closed")), kill: () => {} };
+    let pending: Pending | undefined;
+    const response = new Promise<WorkerResponse>((resolve, reject) => {
+      pending = { id: this.#nextId++, request, resolve, reject, session: undefined, killed: false };
+    });
+    const p = pending as Pending;
+    this.#queue.push(p);
+    this.#pump();
+    return {
+      response,
+      kill: () => {
+        p.killed = true;
+        if (p.session?.alive) p.session.abort.abort();
+        else p.reject(new Error("killed before a worker took it"));
+      },
+    };
   }
 
   broadcast(message: WorkerBroadcast): void {
-    this.#channel.postMessage(message);
+    for (const s of this.#sessions) s.port.postMessage({ kind: "broadcast", message } satisfies SessionToWorker);
   }
 
   onEvent(listener: (event: WorkerEvent) => void): void {
-    this.#pool.on("message", listener);
+    this.#listeners.push(listener);
   }
 
   async close(): Promise<void> {
-    this.#channel.close();
+    this.#closed = true;
+    for (const p of this.#queue) p.reject(new Error("the worker pool is closed"));
+    this.#queue.length = 0;
     await this.#pool.close({ force: true });
   }
 }

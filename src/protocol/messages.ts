@@ -84,7 +84,25 @@ export const workerEventSchema = z.discriminatedUnion("type", [
 ]);
 
 /** Host to every worker at once (not a request; no response). */
-export type WorkerBroadcast = { readonly type: "run-ended"; readonly runId: string };
+export const workerBroadcastSchema = z.object({ type: z.literal("run-ended"), runId: z.string() });
+
+/**
+ * The envelope on a Node worker's session port (see src/pool/piscina-transport.ts):
+ * requests with ids one way; responses, failures and events the other, in order.
+ */
+export const sessionToWorkerSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("request"), id: z.int(), request: workerRequestSchema }),
+  z.object({ kind: z.literal("broadcast"), message: workerBroadcastSchema }),
+]);
+export const sessionFromWorkerSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("response"), id: z.int(), response: workerResponseSchema }),
+  z.object({ kind: z.literal("failure"), id: z.int(), error: serializedErrorSchema }),
+  z.object({ kind: z.literal("event"), event: workerEventSchema }),
+]);
+
+export type WorkerBroadcast = z.infer<typeof workerBroadcastSchema>;
+export type SessionToWorker = z.infer<typeof sessionToWorkerSchema>;
+export type SessionFromWorker = z.infer<typeof sessionFromWorkerSchema>;
 
 export type WorkerRequest = z.infer<typeof workerRequestSchema>;
 export type WorkerResponse = z.infer<typeof workerResponseSchema>;

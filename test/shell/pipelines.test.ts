@@ -75,7 +75,7 @@ describe("pipelines and processes", () => {
     const cpu = process.cpuUsage(cpu0);
     expect(r.outcome.ok).toBe(true);
     expect(r.ms).toBeGreaterThanOrEqual(490);
-    expect((cpu.user + cpu.system) / 1000).toBeLessThan(250);
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(350); // a busy wait would burn ~500
   });
 
   test("traps, signals to self and exit status of signalled jobs", async () => {

@@ -5,7 +5,7 @@
  * batches) and live output through `post`.
  */
 import { StepCancelledError } from "../../src/core/errors.js";
-import { diffTrees, treeSize } from "../../src/core/file-tree.js";
+import { diffTrees, type FileChanges, isEmptyChange, treeSize } from "../../src/core/file-tree.js";
 import type { Language } from "../../src/core/languages.js";
 import {
   CONTROL,
@@ -37,6 +37,17 @@ export interface DispatcherOptions {
   readonly now: () => number;
   /** Interpreters whose wasm memory exceeds this after a step are replaced. Default: 256 MiB. */
   readonly recycleBytes?: number;
+}
+
+// Shared empty values: a batch's structured clone sends a shared object once.
+const NO_CHANGES: FileChanges = Object.freeze({
+  upserts: Object.freeze({}),
+  deletes: Object.freeze([]) as unknown as string[],
+});
+const NO_LOGS: TaskResult["logTail"] = Object.freeze([]) as unknown as TaskResult["logTail"];
+
+function noChangeIfEmpty(changes: FileChanges): FileChanges {
+  return isEmptyChange(changes) ? NO_CHANGES : changes;
 }
 
 function failure(name: string, message: string): StepFailure {
@@ -144,11 +155,12 @@ export class Dispatcher {
       return {
         index,
         outcome: result,
-        changes: result.ok ? diffTrees(task.files, files) : { upserts: {}, deletes: [] },
+        changes:
+          result.ok && files !== task.files ? noChangeIfEmpty(diffTrees(task.files, files)) : NO_CHANGES,
         stdout: output.text("stdout"),
         stderr: output.text("stderr"),
         logEvents,
-        logTail: output.takePending(),
+        logTail: output.hasPending ? output.takePending() : NO_LOGS,
         startedAt,
         finishedAt,
       };

@@ -85,8 +85,14 @@ function serve(port: MessagePort): Promise<void> {
       return;
     }
     dispatcher.handle(message.request).then(
-      (response) => port.postMessage({ kind: "response", id: message.id, response } satisfies SessionFromWorker),
-      (e: unknown) => port.postMessage({ kind: "failure", id: message.id, error: serializeError(e) } satisfies SessionFromWorker),
+      (response) =>
+        port.postMessage({ kind: "response", id: message.id, response } satisfies SessionFromWorker),
+      (e: unknown) =>
+        port.postMessage({
+          kind: "failure",
+          id: message.id,
+          error: serializeError(e),
+        } satisfies SessionFromWorker),
     );
   });
   return new Promise((resolve) => port.once("close", () => resolve()));
@@ -96,7 +102,9 @@ hardenWorkerGlobals();
 tameFunctionConstructors();
 
 /** piscina calls this once per worker: the session lasts as long as the worker. */
-export default function handle(request: { type: "session"; port: MessagePort } | WorkerRequest): Promise<unknown> {
+export default function handle(
+  request: { type: "session"; port: MessagePort } | WorkerRequest,
+): Promise<unknown> {
   if (request.type === "session") return serve(request.port);
   return dispatcher.handle(request);
 }

@@ -11,7 +11,7 @@ import { hashString } from "./hash.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { RunReport, StepReport } from "./report.js";
-import type { StepPool, StepTask, StepTaskResult } from "./step-pool.js";
+import type { StepPool, StepTask, StepTaskLimits, StepTaskResult } from "./step-pool.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
@@ -61,6 +61,7 @@ export class RunExecution {
   readonly #cancel = new CancelSource();
   readonly #concurrency: number;
   readonly #ready: StepState[] = [];
+  readonly #limitsByMemory = new Map<number, StepTaskLimits>();
   #readyHead = 0;
   #running = 0;
   #waitingRetry = 0;
@@ -185,15 +186,25 @@ export class RunExecution {
       inputsJson,
       env: def.env,
       files: this.#workspace.viewFor(def.id),
-      limits: {
-        memoryBytes: Math.round((def.memory ?? this.#engine.memory) * MB),
+      limits: this.#limits(def.memory ?? this.#engine.memory),
+      timeoutMs: Math.round(timeout * 1000),
+    };
+  }
+
+  /** One limits object per memory size: a batch's structured clone then sends it once. */
+  #limits(memoryMb: number): StepTaskLimits {
+    let limits = this.#limitsByMemory.get(memoryMb);
+    if (!limits) {
+      limits = Object.freeze({
+        memoryBytes: Math.round(memoryMb * MB),
         outputBytes: this.#engine.outputLimit,
         resultBytes: this.#engine.resultLimit,
         processes: this.#engine.processLimit,
         workspaceBytes: this.#engine.workspaceLimit,
-      },
-      timeoutMs: Math.round(timeout * 1000),
-    };
+      });
+      this.#limitsByMemory.set(memoryMb, limits);
+    }
+    return limits;
   }
 
   #start(s: StepState): void {

@@ -27,6 +27,8 @@ export interface ParseWorkflowOptions {
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Shared by steps without env (one object, sent once per batch). */
+const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Formats a zod path as `steps.fetch.depends_on[0]` (odd keys quoted). */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -166,7 +168,7 @@ export function parseWorkflow(
       retryDelay: s.retry_delay ?? d.retry_delay ?? 0,
       retryBackoff: s.retry_backoff ?? d.retry_backoff ?? 1,
       memory: s.memory ?? d.memory,
-      env: { ...d.env, ...s.env },
+      env: d.env || s.env ? { ...d.env, ...s.env } : NO_ENV,
       description: s.description,
     };
   });

@@ -83,7 +83,10 @@ export class PiscinaTransport implements WorkerTransport {
     const session: Session = { port: port1, abort: new AbortController(), pending: new Map(), alive: true };
     this.#sessions.add(session);
     port1.on("message", (message: SessionFromWorker) => this.#onMessage(session, message));
-    const task = this.#pool.run({ type: "session", port: port2 }, { transferList: [port2], signal: session.abort.signal });
+    const task = this.#pool.run(
+      { type: "session", port: port2 },
+      { transferList: [port2], signal: session.abort.signal },
+    );
     task.then(
       () => this.#endSession(session, new Error("the worker ended its session")),
       (e: unknown) => this.#endSession(session, e instanceof Error ? e : new Error(String(e))),
@@ -119,7 +122,8 @@ export class PiscinaTransport implements WorkerTransport {
   #pump(): void {
     while (this.#queue.length > 0) {
       let best: Session | undefined;
-      for (const s of this.#sessions) if (s.pending.size < PER_WORKER && (!best || s.pending.size < best.pending.size)) best = s;
+      for (const s of this.#sessions)
+        if (s.pending.size < PER_WORKER && (!best || s.pending.size < best.pending.size)) best = s;
       if (!best) return;
       const p = this.#queue.shift() as Pending;
       if (p.killed) continue;
@@ -130,7 +134,8 @@ export class PiscinaTransport implements WorkerTransport {
   }
 
   send(request: WorkerRequest): SentRequest {
-    if (this.#closed) return { response: Promise.reject(new Error("the worker pool is closed")), kill: () => {} };
+    if (this.#closed)
+      return { response: Promise.reject(new Error("the worker pool is closed")), kill: () => {} };
     let pending: Pending | undefined;
     const response = new Promise<WorkerResponse>((resolve, reject) => {
       pending = { id: this.#nextId++, request, resolve, reject, session: undefined, killed: false };
@@ -149,7 +154,8 @@ export class PiscinaTransport implements WorkerTransport {
   }
 
   broadcast(message: WorkerBroadcast): void {
-    for (const s of this.#sessions) s.port.postMessage({ kind: "broadcast", message } satisfies SessionToWorker);
+    for (const s of this.#sessions)
+      s.port.postMessage({ kind: "broadcast", message } satisfies SessionToWorker);
   }
 
   onEvent(listener: (event: WorkerEvent) => void): void {

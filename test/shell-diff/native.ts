@@ -19,8 +19,8 @@ import {
 import { loadBusyboxWasm } from "../../runtimes/shell/node-assets.js";
 
 export interface RunOpts {
-  /** Files under the working folder (relative paths). */
-  readonly files?: Record<string, string>;
+  /** Files under the working folder (relative paths): text (UTF-8) or bytes. */
+  readonly files?: Record<string, string | Uint8Array>;
   /** Working folder, relative to the case's root. */
   readonly cwd?: string;
   /** argv (default: sh ../script.sh). */
@@ -29,6 +29,8 @@ export interface RunOpts {
   /** Only `env`, without the default PATH/HOME/LC_ALL/TZ. */
   readonly bareEnv?: boolean;
   readonly timeoutMs?: number;
+  /** Decode stdout and stderr as latin1 (byte for byte) instead of UTF-8. */
+  readonly latin1?: boolean;
 }
 
 export interface Result {
@@ -70,7 +72,7 @@ export function runNative(
     cwd: join(work, opts.cwd ?? ""),
     env: { ...(opts.bareEnv ? {} : { PATH: native.bin, HOME: work, LC_ALL: "C", TZ: "UTC" }), ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
-    encoding: "utf8",
+    encoding: opts.latin1 ? "latin1" : "utf8",
     timeout: opts.timeoutMs ?? 30_000,
   });
   rmSync(base, { recursive: true, force: true });
@@ -88,7 +90,9 @@ export async function runSandflow(script: string, opts: RunOpts = {}): Promise<R
   const { module, applets } = await sandflowModule();
   const enc = new TextEncoder();
   const files: FileTree = {};
-  for (const [path, text] of Object.entries(opts.files ?? {})) files[`/workspace/${path}`] = enc.encode(text);
+  for (const [path, data] of Object.entries(opts.files ?? {})) {
+    files[`/workspace/${path}`] = typeof data === "string" ? enc.encode(data) : data;
+  }
   const fs = buildRootFs(files, 256 << 20, applets);
   writeFile(fs, "/script.sh", script);
   const cwd = `/workspace/${opts.cwd ?? ""}`.replace(/\/$/, "");
@@ -110,5 +114,6 @@ export async function runSandflow(script: string, opts: RunOpts = {}): Promise<R
     waitCell: new Int32Array(new SharedArrayBuffer(4)),
   });
   const dec = new TextDecoder();
-  return { stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr), code: exitCode(r.status) };
+  const decode = (b: Uint8Array) => (opts.latin1 ? Buffer.from(b).toString("latin1") : dec.decode(b));
+  return { stdout: decode(r.stdout), stderr: decode(r.stderr), code: exitCode(r.status) };
 }

@@ -7,5 +7,7 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Cache compiled JavaScript between runs (Node's compile cache in the OS temp folder).
+(await import("node:module")).enableCompileCache?.();
 const { main } = await import("../dist/src/cli/main.js");
 await main(process.argv);

@@ -5,7 +5,7 @@ import type { InvalidReport } from "../core/report.js";
 import type { WorkflowDefinition } from "../core/workflow.js";
 import { createEngine } from "../node/create-engine.js";
 import { loadWorkflowFile } from "../node/workflow-file.js";
-import { PlainProgress, type ProgressReporter, TerminalProgress } from "./progress.js";
+import { PlainProgress, type ProgressReporter } from "./plain-progress.js";
 import { renderSummary } from "./summary.js";
 
 /** Exit codes of the CLI. */
@@ -40,9 +40,13 @@ export interface RunCommandOptions {
   readonly progress?: "auto" | "live" | "plain" | "none";
 }
 
-function reporter(mode: RunCommandOptions["progress"]): ProgressReporter | undefined {
+async function reporter(mode: RunCommandOptions["progress"]): Promise<ProgressReporter | undefined> {
   if (mode === "none") return undefined;
-  if (mode === "live" || (mode === "auto" && process.stderr.isTTY)) return new TerminalProgress();
+  if (mode === "live" || (mode === "auto" && process.stderr.isTTY)) {
+    // log-update and its dependencies take a while to load: only on a terminal.
+    const { TerminalProgress } = await import("./terminal-progress.js");
+    return new TerminalProgress();
+  }
   return new PlainProgress();
 }
 
@@ -51,17 +55,12 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   const workflow = await load(file, options.json === true);
   if (!workflow) return EXIT.INVALID;
   const engine = createEngine({ ...(options.threads ? { threads: options.threads } : {}) });
-  const progress = reporter(options.progress ?? "auto");
+  const progress = await reporter(options.progress ?? "auto");
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    if (progress)
-      process.stderr.write(
-        `loading interpreters: ${[...new Set(workflow.steps.map((s) => s.language))].join(", ")}\n`,
-      );
-    await engine.prepare(workflow);
     const report = await engine.run(workflow, {
       signal: controller.signal,
       failFast: options.failFast === true,

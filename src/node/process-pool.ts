@@ -48,9 +48,13 @@ export class ProcessPool implements StepPool {
   #flushScheduled = false;
   #closed = false;
 
+  /** Starts the pool process at once, so its start overlaps whatever the caller does next. */
   constructor(options: ProcessPoolOptions) {
     this.#options = options;
     this.threads = options.config.threads;
+    this.#start().catch(() => {
+      // Reported to the first run or prepare that needs the process.
+    });
   }
 
   #start(): Promise<ChildProcess> {

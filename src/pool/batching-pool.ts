@@ -16,12 +16,7 @@ import {
   INTERRUPT_REASON,
   requestInterrupt,
 } from "../protocol/control-block.js";
-import {
-  type TaskResult,
-  type WorkerEvent,
-  type WorkerResponse,
-  workerResponseSchema,
-} from "../protocol/messages.js";
+import type { TaskResult, WorkerEvent, WorkerResponse } from "../protocol/messages.js";
 import type { SentRequest, WorkerTransport } from "./transport.js";
 
 /** Tuning of a {@link BatchingPool}; every field optional. */
@@ -136,10 +131,10 @@ export class BatchingPool implements StepPool {
     if (languages.size === 0) return;
     const request = { type: "prepare" as const, languages: [...languages], memoryBytes: this.#prepareMemory };
     const sends = Array.from({ length: this.threads }, () => this.#transport.send(request).response);
-    for (const response of await Promise.all(sends)) {
-      const parsed = workerResponseSchema.safeParse(response);
-      if (parsed.success && parsed.data.type === "failed")
-        throw new Error(`a worker could not load ${[...languages].join(", ")}: ${parsed.data.error.message}`);
+    try {
+      await Promise.all(sends);
+    } catch (e) {
+      throw new Error(`a worker could not load ${[...languages].join(", ")}: ${(e as Error).message}`);
     }
   }
 

@@ -166,6 +166,9 @@ export class PiscinaTransport implements WorkerTransport {
     this.#closed = true;
     for (const p of this.#queue) p.reject(new Error("the worker pool is closed"));
     this.#queue.length = 0;
+    // Sessions never end on their own: close their ports so each worker's session task
+    // returns, and piscina can shut the workers down.
+    for (const s of [...this.#sessions]) this.#endSession(s, new Error("the worker pool is closed"));
     await this.#pool.close({ force: true });
   }
 }

@@ -1,19 +1,9 @@
-/**
- * Live progress of a run on the terminal (redrawn in place with log-update) or, when
- * output is not a terminal, one plain line per event. Both write to stderr, so stdout
- * stays clean for results (and for exactly the report with --json).
- */
+/** Live progress of a run on a terminal: a table of steps redrawn in place (log-update), on stderr. */
 import { createLogUpdate } from "log-update";
 import pc from "picocolors";
 import type { RunEvent } from "../core/events.js";
 import { formatDuration, prefixLines, statusMark } from "./format.js";
-
-/** Receives the events of one run. */
-export interface ProgressReporter {
-  onEvent(event: RunEvent): void;
-  /** Stops redrawing; the last frame stays on screen. */
-  stop(): void;
-}
+import type { ProgressReporter } from "./plain-progress.js";
 
 type LiveState = "pending" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -89,44 +79,4 @@ export class TerminalProgress implements ProgressReporter {
     this.#draw();
     this.#update.done();
   }
-}
-
-/** One line per event, for logs and pipes. */
-export class PlainProgress implements ProgressReporter {
-  onEvent(event: RunEvent): void {
-    const line = (text: string) => process.stderr.write(`${text}\n`);
-    switch (event.type) {
-      case "run-started":
-        line(`run ${event.runId}: ${event.workflow} (${event.steps.length} steps)`);
-        break;
-      case "step-started":
-        line(`${event.stepId}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
-        break;
-      case "log":
-        process.stderr.write(prefixLines(`${event.stepId} | `, event.text));
-        break;
-      case "step-retrying":
-        line(
-          `${event.stepId}: attempt ${event.attempt} failed (${event.error.name}: ${event.error.message.split("\n")[0]}); retrying in ${formatDuration(event.delayMs)}`,
-        );
-        break;
-      case "step-succeeded":
-        line(`${event.stepId}: succeeded in ${formatDuration(event.durationMs)}`);
-        break;
-      case "step-failed":
-        line(`${event.stepId}: failed: ${event.error.name}: ${event.error.message.split("\n")[0]}`);
-        break;
-      case "step-skipped":
-        line(`${event.stepId}: skipped (${event.reason})`);
-        break;
-      case "step-cancelled":
-        line(`${event.stepId}: cancelled (${event.reason})`);
-        break;
-      case "run-finished":
-        line(`run ${event.runId}: ${event.status}`);
-        break;
-    }
-  }
-
-  stop(): void {}
 }

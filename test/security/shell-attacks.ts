@@ -44,6 +44,14 @@ export const shellAttacks: readonly Attack[] = [
       `ln -s '${c.canaryDir}' /workspace/h 2>/dev/null; cat /workspace/h/canary.txt /../../..'${c.canaryFile}' 2>/dev/null && echo '"ESCAPED"' || echo '"blocked"'`,
   },
   {
+    name: "symlink loops and a link to / in /workspace",
+    category: "host-files",
+    language: "shell",
+    mayPass: true,
+    code: () =>
+      `ln -s / /workspace/root; ln -s /workspace /workspace/loop; ln -s loop2 /workspace/loop1; ln -s loop1 /workspace/loop2; cat /workspace/loop1 2>/dev/null; echo '"done"'`,
+  },
+  {
     name: "env, printenv, /proc/self/environ and the canary variable",
     category: "host-env",
     language: "shell",

@@ -46,6 +46,9 @@ const NO_CHANGES: FileChanges = Object.freeze({
 });
 const NO_LOGS: TaskResult["logTail"] = Object.freeze([]) as unknown as TaskResult["logTail"];
 
+/** How far past the output limit a runtime may print before it stops itself. */
+const OUTPUT_SLACK = 64 * 1024;
+
 function noChangeIfEmpty(changes: FileChanges): FileChanges {
   return isEmptyChange(changes) ? NO_CHANGES : changes;
 }
@@ -182,7 +185,9 @@ export class Dispatcher {
       inputsJson: task.inputsJson,
       env: task.env,
       files: task.files,
-      limits: task.limits,
+      // The runtime may print a little past the limit: the dispatcher's own count cuts at
+      // exactly the limit, marks the cut and interrupts the step.
+      limits: { ...task.limits, outputBytes: task.limits.outputBytes + OUTPUT_SLACK },
       interruptBuffer: cells.subarray(CONTROL.FLAG, CONTROL.FLAG + 1),
       interrupted: () =>
         Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,

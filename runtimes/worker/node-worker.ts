@@ -11,6 +11,8 @@ import { serializeError } from "../../src/core/errors.js";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
+import { createShellRuntimeFactory } from "../shell/index.js";
+import { busyboxWasmPath } from "../shell/node-assets.js";
 import { Dispatcher } from "./dispatcher.js";
 import { hardenWorkerGlobals, tameFunctionConstructors, withHostGlobals } from "./harden-worker.js";
 import type { LanguageRuntimeFactory } from "./language-runtime.js";
@@ -33,16 +35,9 @@ withBinding.binding = (name) => (name === "constants" ? { fs: fsConstants, os: o
 let snapshot: Uint8Array | undefined;
 
 function shellFactory(): LanguageRuntimeFactory {
-  let inner: Promise<LanguageRuntimeFactory> | undefined;
-  return {
-    language: "shell",
-    create: async (options) => {
-      inner ??= import("../shell/index.js").then((m) =>
-        m.createShellRuntimeFactory({ loadWasm: async () => readFileSync(data.busyboxWasmPath as string) }),
-      );
-      return (await inner).create(options);
-    },
-  };
+  return createShellRuntimeFactory({
+    loadWasm: async () => readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
+  });
 }
 
 const dispatcher = new Dispatcher({

@@ -14,6 +14,7 @@ export class StepOutput {
   readonly #limit: number;
   readonly #kept = { stdout: [] as string[], stderr: [] as string[] };
   readonly #size = { stdout: 0, stderr: 0 };
+  readonly #cut = { stdout: false, stderr: false };
   #pending: LogChunk[] = [];
   /** The stream that went over the limit first, if any. */
   overflow: "stdout" | "stderr" | undefined;
@@ -24,13 +25,15 @@ export class StepOutput {
 
   /** Adds printed text; returns false once the stream is over its limit. */
   add(stream: "stdout" | "stderr", text: string): boolean {
+    if (this.#cut[stream]) return false;
+    if (text.length === 0) return true;
     const used = this.#size[stream];
-    if (used >= this.#limit) return false;
     let part = text;
     let over = false;
     if (used + text.length > this.#limit) {
       part = `${text.slice(0, this.#limit - used)}\n[sandflow: ${stream} cut here: the step printed more than ${this.#limit} characters]\n`;
       over = true;
+      this.#cut[stream] = true;
       this.overflow ??= stream;
     }
     this.#size[stream] = over ? this.#limit : used + text.length;

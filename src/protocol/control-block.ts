@@ -42,6 +42,8 @@ export function requestInterrupt(cells: Int32Array, index: number, reason: numbe
   Atomics.store(cells, CONTROL.TARGET, index);
   Atomics.store(cells, CONTROL.REASON, reason);
   Atomics.store(cells, CONTROL.FLAG, INTERRUPT_SIGNAL);
+  // A shell step sleeping in Atomics.wait on this cell wakes at once.
+  Atomics.notify(cells, CONTROL.FLAG);
 }
 
 /** Clears an interrupt once its step has ended. */

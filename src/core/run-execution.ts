@@ -11,7 +11,13 @@ import { hashString } from "./hash.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { RunReport, StepReport } from "./report.js";
-import type { StepPool, StepTask, StepTaskLimits, StepTaskResult } from "./step-pool.js";
+import {
+  failedAttempt,
+  type StepPool,
+  type StepTask,
+  type StepTaskLimits,
+  type StepTaskResult,
+} from "./step-pool.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
@@ -241,15 +247,7 @@ export class RunExecution {
   }
 
   #failure(name: string, message: string): StepTaskResult {
-    const now = this.#clock.now();
-    return {
-      outcome: { ok: false, error: { name, message } },
-      changes: { upserts: {}, deletes: [] },
-      stdout: "",
-      stderr: "",
-      startedAt: now,
-      finishedAt: now,
-    };
+    return failedAttempt(name, message, this.#clock.now());
   }
 
   #finish(s: StepState, r: StepTaskResult): void {

@@ -46,6 +46,18 @@ export interface StepTaskResult {
   readonly finishedAt: number;
 }
 
+/** The result of an attempt that failed before or outside its step's code (nothing printed, no files). */
+export function failedAttempt(name: string, message: string, at: number): StepTaskResult {
+  return {
+    outcome: { ok: false, error: { name, message } },
+    changes: { upserts: {}, deletes: [] },
+    stdout: "",
+    stderr: "",
+    startedAt: at,
+    finishedAt: at,
+  };
+}
+
 /** Per-call options of {@link StepPool.run}. */
 export interface StepRunOptions {
   /** Aborting stops the attempt (soft interrupt, then the worker is replaced). */

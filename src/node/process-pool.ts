@@ -7,7 +7,13 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import type { Language } from "../core/languages.js";
-import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "../core/step-pool.js";
+import {
+  failedAttempt,
+  type StepPool,
+  type StepRunOptions,
+  type StepTask,
+  type StepTaskResult,
+} from "../core/step-pool.js";
 import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "./pool-ipc.js";
 
 /** Where the pool process may read, and how to start it. */
@@ -109,20 +115,10 @@ export class ProcessPool implements StepPool {
     const now = Date.now();
     const why = signal ? `signal ${signal}` : `code ${code}`;
     for (const id of [...this.#waiting.keys()]) {
-      this.#settle(id, {
-        outcome: {
-          ok: false,
-          error: {
-            name: "WorkerCrashedError",
-            message: `the sandbox process exited (${why}) while the step ran`,
-          },
-        },
-        changes: { upserts: {}, deletes: [] },
-        stdout: "",
-        stderr: "",
-        startedAt: now,
-        finishedAt: now,
-      });
+      this.#settle(
+        id,
+        failedAttempt("WorkerCrashedError", `the sandbox process exited (${why}) while the step ran`, now),
+      );
     }
     for (const p of this.#preparing.values()) p.reject(new Error(`the sandbox process exited (${why})`));
     this.#preparing.clear();
@@ -166,20 +162,10 @@ export class ProcessPool implements StepPool {
       this.#scheduleFlush();
       this.#start().catch((e: Error) => {
         const now = Date.now();
-        this.#settle(id, {
-          outcome: {
-            ok: false,
-            error: {
-              name: "WorkerCrashedError",
-              message: `the sandbox process could not start: ${e.message}`,
-            },
-          },
-          changes: { upserts: {}, deletes: [] },
-          stdout: "",
-          stderr: "",
-          startedAt: now,
-          finishedAt: now,
-        });
+        this.#settle(
+          id,
+          failedAttempt("WorkerCrashedError", `the sandbox process could not start: ${e.message}`, now),
+        );
       });
     });
   }

@@ -8,7 +8,13 @@
 import type { SerializedError } from "../core/errors.js";
 import type { Language } from "../core/languages.js";
 import type { CancelSignal } from "../core/platform.js";
-import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "../core/step-pool.js";
+import {
+  failedAttempt,
+  type StepPool,
+  type StepRunOptions,
+  type StepTask,
+  type StepTaskResult,
+} from "../core/step-pool.js";
 import { isTaskResult } from "../protocol/check-results.js";
 import {
   CONTROL,
@@ -56,17 +62,6 @@ interface Batch {
   sent: SentRequest | undefined;
   interrupt: { index: number; at: number; reason: number } | undefined;
   killed: { index: number; reason: number } | undefined;
-}
-
-function failed(name: string, message: string, now: number): StepTaskResult {
-  return {
-    outcome: { ok: false, error: { name, message } },
-    changes: { upserts: {}, deletes: [] },
-    stdout: "",
-    stderr: "",
-    startedAt: now,
-    finishedAt: now,
-  };
 }
 
 /** Steps on workers, batched, with timeouts enforced. */
@@ -118,7 +113,9 @@ export class BatchingPool implements StepPool {
       };
       if (options.signal?.aborted) {
         pending.done = true;
-        resolve(failed("StepCancelledError", "the run was cancelled before the step started", Date.now()));
+        resolve(
+          failedAttempt("StepCancelledError", "the run was cancelled before the step started", Date.now()),
+        );
         return;
       }
       options.signal?.addEventListener("abort", pending.onAbort, { once: true });
@@ -148,7 +145,10 @@ export class BatchingPool implements StepPool {
     if (this.#watchdog) clearInterval(this.#watchdog);
     const now = Date.now();
     for (const p of this.#queue.slice(this.#queueHead))
-      this.#settle(p, failed("StepCancelledError", "the engine was closed before the step started", now));
+      this.#settle(
+        p,
+        failedAttempt("StepCancelledError", "the engine was closed before the step started", now),
+      );
     this.#queue.length = 0;
     this.#queueHead = 0;
     await this.#transport.close();
@@ -259,7 +259,7 @@ export class BatchingPool implements StepPool {
       if (p.cancelled)
         this.#settle(
           p,
-          failed("StepCancelledError", "the step was stopped because the run was cancelled", now),
+          failedAttempt("StepCancelledError", "the step was stopped because the run was cancelled", now),
         );
       else if (index === current) this.#settle(p, this.#lostResult(batch, p, error, now));
       else requeue.push(p);
@@ -274,7 +274,10 @@ export class BatchingPool implements StepPool {
 
   #lostResult(batch: Batch, p: Pending, error: unknown, now: number): StepTaskResult {
     const started = batch.times[CONTROL.START_F64] || now;
-    const r = (name: string, message: string) => ({ ...failed(name, message, now), startedAt: started });
+    const r = (name: string, message: string) => ({
+      ...failedAttempt(name, message, now),
+      startedAt: started,
+    });
     if (batch.killed?.reason === INTERRUPT_REASON.TIMEOUT) {
       return r(
         "StepTimeoutError",
@@ -360,7 +363,7 @@ export class BatchingPool implements StepPool {
     if (!batch) {
       this.#settle(
         p,
-        failed("StepCancelledError", "the run was cancelled before the step started", Date.now()),
+        failedAttempt("StepCancelledError", "the run was cancelled before the step started", Date.now()),
       );
       return;
     }

@@ -117,7 +117,6 @@ export const pythonLimitAttacks: readonly Attack[] = [
     name: "a result larger than the result limit",
     category: "result",
     language: "python",
-    thread: true,
     errors: ["ResultLimitError"],
     code: () => py(`return "x" * ${SECURITY_LIMITS.resultLimit + 1}`),
   },
@@ -141,7 +140,6 @@ export const pythonLimitAttacks: readonly Attack[] = [
     name: "unbounded recursion",
     category: "recursion",
     language: "python",
-    thread: true,
     code: () => `def f(n):\n    return f(n + 1) + 1\n${py("return f(0)")}`,
   },
   {
@@ -155,7 +153,6 @@ export const pythonLimitAttacks: readonly Attack[] = [
     name: "8 MB in /workspace with a 4 MiB workspace limit",
     category: "workspace",
     language: "python",
-    thread: true,
     errors: ["WorkspaceLimitError"],
     code: () => py("open('/workspace/big', 'wb').write(b'x' * (8 << 20))\nreturn 1"),
   },

@@ -84,6 +84,19 @@ end
 error("all blocked")`),
   },
   {
+    name: "network: require('socket'), io.popen('curl'), a fetch global",
+    category: "network",
+    language: "lua",
+    code: (c) =>
+      lua(`for _, f in ipairs({ function() return require("socket").connect("127.0.0.1", ${c.tcpPort}) end,
+  function() return io.popen("curl ${c.httpUrl}"):read("a") end, function() return fetch("${c.httpUrl}") end,
+  function() return http.request("${c.httpUrl}") end }) do
+  local ok, v = pcall(f)
+  if ok then return "ESCAPED " .. tostring(v) end
+end
+error("no network")`),
+  },
+  {
     name: "reach a JS object: inputs.constructor, js, __sandflow_host",
     category: "js-bridge",
     language: "lua",

@@ -3,7 +3,8 @@
  * a shared engine, followed by a second run whose two steps must still succeed. Every
  * attack is checked for containment: the canaries never show up in a report, stdout,
  * stderr or event, no file appears on the host, the counting servers see no connection,
- * no output says ESCAPED, and the step ends the way the table says.
+ * no output says ESCAPED, and the step ends the way the table says. The engine under
+ * attack is the real `createEngine()` with small limits, so bombs are cheap.
  */
 import { existsSync } from "node:fs";
 import { expect } from "vitest";
@@ -11,8 +12,31 @@ import { defineWorkflow } from "../../src/core/builder.js";
 import type { Engine } from "../../src/core/engine.js";
 import type { RunEvent } from "../../src/core/events.js";
 import type { RunReport, StepReport } from "../../src/core/report.js";
+import { createEngine } from "../../src/node/create-engine.js";
 import type { AttackContext, SecurityEnv } from "./security-env.js";
 import { withPeakRss } from "./security-env.js";
+
+/** Limits of the engine under attack. */
+export const SECURITY_LIMITS = {
+  threads: 2,
+  timeout: 20,
+  memory: 256,
+  outputLimit: 64 * 1024,
+  resultLimit: 256 * 1024,
+  processLimit: 16,
+  workspaceLimit: 4 * 1024 * 1024,
+} as const;
+
+/** Set SECURITY_SHOW_HOLES=1 to run known holes as plain tests and see how they fail. */
+export const SHOW_HOLES = process.env.SECURITY_SHOW_HOLES === "1";
+
+/** Where the engine's workers run. `undefined`: the default (process isolation). */
+export type Isolation = "process" | "thread" | undefined;
+
+/** The engine under attack. */
+export function securityEngine(isolation: Isolation, threads: number = SECURITY_LIMITS.threads): Engine {
+  return createEngine({ ...SECURITY_LIMITS, threads, ...(isolation ? { isolation } : {}) });
+}
 
 export type AttackLanguage = "python" | "lua" | "shell";
 

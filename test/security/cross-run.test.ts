@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineWorkflow } from "../../src/core/builder.js";
 import type { Engine } from "../../src/core/engine.js";
 import type { AttackLanguage } from "./attack-runner.js";
-import { SHOW_HOLES, securityEngine } from "./security-engine.js";
+import { SHOW_HOLES, securityEngine } from "./attack-runner.js";
 
 interface Step {
   readonly language: AttackLanguage;

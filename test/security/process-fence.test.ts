@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { defineWorkflow } from "../../src/core/builder.js";
-import { securityEngine } from "./security-engine.js";
+import { securityEngine } from "./attack-runner.js";
 import { descendants } from "./security-env.js";
 
 const PROBE = defineWorkflow({

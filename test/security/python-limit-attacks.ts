@@ -1,11 +1,13 @@
 /**
- * Python steps trying to exhaust the engine: CPU (busy loops, loops that swallow the
- * interrupt, long C calls), memory, output, result size, recursion and the workspace.
+ * Python steps against the engine itself: its JavaScript objects (Object.prototype), its
+ * result protocol (a patched json.dumps), unbounded error messages; and trying to exhaust
+ * it: CPU (busy loops, loops that swallow the interrupt, long C calls), memory, output,
+ * result size, recursion and the workspace.
  * Limits of the security engine: see {@link SECURITY_LIMITS}.
  */
 import { expect } from "vitest";
 import type { Attack } from "./attack-runner.js";
-import { SECURITY_LIMITS } from "./security-engine.js";
+import { SECURITY_LIMITS } from "./attack-runner.js";
 
 const py = (body: string) => `def run():\n${body.replace(/^/gm, "    ")}\n`;
 const MB = 1 << 20;
@@ -13,6 +15,46 @@ const MB = 1 << 20;
 const stopped = { step: { timeout: 1 }, errors: ["StepTimeoutError"], maxMs: 1500 } as const;
 
 export const pythonLimitAttacks: readonly Attack[] = [
+  {
+    name: "write to Object.prototype of the worker",
+    category: "prototype-pollution",
+    language: "python",
+    thread: true,
+    mayPass: true,
+    hole: "Python reaches Object.prototype of the worker through any JsProxy (to_js({}).constructor)",
+    code: () =>
+      py(`from pyodide.ffi import to_js
+O = to_js({}).constructor
+P = O.getPrototypeOf(to_js({}))
+P.sfPolluted = "yes"
+seen = getattr(to_js({}), "sfPolluted", None)
+del P.sfPolluted
+return ("ESCAPED Object.prototype.sfPolluted=" + str(seen)) if seen else "not writable"`),
+  },
+  {
+    name: "json.dumps patched to return text that is not JSON",
+    category: "engine-objects",
+    language: "python",
+    hole: "engine.run rejects with a raw SyntaxError from the report's JSON.parse (no report)",
+    errors: ["InvalidResultError", "StepRuntimeError"],
+    code: () => `import json\njson.dumps = lambda *a, **k: "{not json"\n${py("return 1")}`,
+  },
+  {
+    name: "json.dumps patched to return JSON nested 120,000 deep (within the result limit)",
+    category: "engine-objects",
+    language: "python",
+    hole: "the report holds an object JSON.stringify cannot serialise (RangeError)",
+    errors: ["InvalidResultError", "StepRuntimeError"],
+    code: () => `import json\njson.dumps = lambda *a, **k: "[" * 120000 + "]" * 120000\n${py("return 1")}`,
+  },
+  {
+    name: "an error message of 20 MB",
+    category: "engine-objects",
+    language: "python",
+    hole: "error messages are not bounded: the report carries all 20 MB",
+    code: () => py(`raise Exception("x" * (20 << 20))`),
+    check: (step) => expect(step.error?.message.length ?? 0).toBeLessThanOrEqual(1 << 20),
+  },
   {
     name: "busy loop",
     category: "timeout",

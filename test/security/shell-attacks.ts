@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import type { Attack } from "./attack-runner.js";
-import { SECURITY_LIMITS } from "./security-engine.js";
+import { SECURITY_LIMITS } from "./attack-runner.js";
 
 const MB = 1 << 20;
 const stopped = { step: { timeout: 1 }, errors: ["StepTimeoutError"], maxMs: 1500 } as const;

@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SHOW_HOLES } from "./security-engine.js";
+import { SHOW_HOLES } from "./attack-runner.js";
 
 const PROBE = fileURLToPath(new URL("../fixtures/security/stall-probe.mjs", import.meta.url));
 
@@ -65,45 +65,45 @@ const STALLS: readonly StallAttack[] = [
   {
     probe: "lua-gc-finalizer",
     title: "a Lua __gc finalizer that loops, run when the next run replaces the interpreter",
-    deadlineMs: 10_000,
+    deadlineMs: 8_000,
     hole: "lua-sandbox close() removes the instruction hook before lua_close runs finalizers; the worker spins outside any batch, the watchdog never sees it, the next run on that worker never ends and engine.close() hangs",
   },
   {
     probe: "python-timer-callback",
     title:
       "a Python callback on a JavaScript timer (Pyodide's scheduleCallback found by a gc walk) that loops after the step ended",
-    deadlineMs: 12_000,
+    deadlineMs: 10_000,
     hole: "Python code runs on the worker's event loop between batches, where neither the interrupt buffer nor the watchdog reach it",
   },
   {
     probe: "lua-workflow-gc-finalizer",
     title: "a Lua workflow file whose __gc finalizer loops when the evaluator closes the state",
-    deadlineMs: 5_000,
+    deadlineMs: 4_000,
     hole: "the workflow evaluator closes the Lua state without the instruction budget: parseWorkflowSource never returns (on the host's main thread)",
   },
   {
     probe: "lua-workflow-pattern-bomb",
     title: "a Lua workflow file with a pattern-matching bomb (C code, no instruction hook)",
-    deadlineMs: 5_000,
+    deadlineMs: 4_000,
     hole: "string.find backtracking runs in C where the instruction budget is never checked: parseWorkflowSource hangs the host's main thread",
   },
   {
     probe: "lua-workflow-coroutine-switches",
     title:
       "a Lua workflow file that switches coroutines in a loop (few instructions, much C work per instruction)",
-    deadlineMs: 5_000,
+    deadlineMs: 4_000,
     hole: "the instruction budget is not a time budget: 50 million instructions of resume/yield/pcall take about 20 s of the host's main thread",
   },
   {
     probe: "lua-workflow-c-heavy-loop",
     title: "a Lua workflow file that calls string.rep of 10 MB in a loop",
-    deadlineMs: 5_000,
+    deadlineMs: 4_000,
     hole: "each instruction may be a 10 MB memset: 50 million instructions take hours of the host's main thread",
   },
   {
     probe: "lua-workflow-quadratic-key-scan",
     title: 'a 980 KB Lua workflow file of "steps={" repeated (the duplicate-key scan before evaluation)',
-    deadlineMs: 5_000,
+    deadlineMs: 4_000,
     hole: "duplicateLuaStepIds scans to the end of the file from every `steps = {` it finds: quadratic, minutes of the host's main thread for a file under the 1 MiB limit",
   },
   {
@@ -120,10 +120,10 @@ const STALLS: readonly StallAttack[] = [
   },
 ];
 
-/** Starts every probe, one at a time (each stalled probe spins a core until killed). */
+/** Starts every probe, two at a time (each stalled probe spins a core until killed). */
 function runAll(attacks: readonly StallAttack[]): Map<string, Promise<ProbeResult>> {
   const results = new Map<string, Promise<ProbeResult>>();
-  let chain: Promise<unknown>[] = [Promise.resolve()];
+  let chain: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
   attacks.forEach((attack, i) => {
     const lane = i % chain.length;
     const result = (chain[lane] as Promise<unknown>).then(() => runProbe(attack.probe, attack.deadlineMs));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineWorkflow } from "../../src/core/builder.js";
 import type { Engine } from "../../src/core/engine.js";
 import { createEngine } from "../../src/node/create-engine.js";
-import { SHOW_HOLES } from "./security-engine.js";
+import { SHOW_HOLES } from "./attack-runner.js";
 import { withPeakRss } from "./security-env.js";
 
 const MB = 1 << 20;

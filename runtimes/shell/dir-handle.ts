@@ -7,6 +7,7 @@ import { wasi } from "@bjorn3/browser_wasi_shim";
 import { OpenDevice, OpenFile, setTimes } from "./fs-handles.js";
 import { fdstat, Handle } from "./handle.js";
 import { DevNode, type FsNode, MemDir, MemFile, MemSymlink } from "./mem-fs.js";
+import { utf8Length } from "./wasm-strings.js";
 
 const E = wasi;
 /** WASI lookupflags: follow a symbolic link in the last component. */
@@ -52,7 +53,7 @@ export class OpenDir extends Handle {
         if (last) return { ret: 0, parent: null, name: "", node: cur, dirOnly };
         continue;
       }
-      if (new TextEncoder().encode(p).byteLength > 255) return fail(E.ERRNO_NAMETOOLONG);
+      if (p.length > 85 && utf8Length(p) > 255) return fail(E.ERRNO_NAMETOOLONG);
       const next = cur.entries.get(p);
       if (next instanceof MemSymlink && (!last || followLast || dirOnly)) {
         if (++links > 40) return fail(E.ERRNO_LOOP);

@@ -11,6 +11,7 @@ const E = wasi;
 
 export function setTimes(node: FsNode, atim: bigint, mtim: bigint, flags: number): number {
   const now = nowNs();
+  node.changing();
   if (flags & E.FSTFLAGS_ATIM) node.atim = atim;
   else if (flags & E.FSTFLAGS_ATIM_NOW) node.atim = now;
   if (flags & E.FSTFLAGS_MTIM) node.mtim = mtim;

@@ -4,9 +4,10 @@
  * Imports return >= 0 or -errno (Linux errno numbers as wasi-libc defines them).
  */
 import { Pipe, PipeReader, PipeWriter } from "./handle.js";
-import type { Kernel } from "./kernel.js";
+import type { Slot } from "./instance-pool.js";
 import { SIGKILL } from "./kernel-api.js";
-import { LONGJMP, type Process } from "./process.js";
+import { LONGJMP, type Process, READY } from "./process.js";
+import { readString } from "./wasm-strings.js";
 
 /** wasi-libc errno values (the same numbers as WASI's errno codes). */
 const EBADF = 8;
@@ -17,26 +18,30 @@ const EMFILE = 33;
 const ESRCH = 71;
 const WNOHANG = 1;
 
-export function hostImports(k: Kernel, p: Process): Record<string, (...args: never[]) => unknown> {
-  const dupTo = (fd: number, to: number): number => {
-    const h = p.fds[fd];
-    if (!h) return -EBADF;
-    if (to === fd) return to;
-    p.setFd(to, h.retain());
-    return to;
-  };
-  const hasHandler = () => p.sigPending.length > 0;
+const dupTo = (p: Process, fd: number, to: number): number => {
+  const h = p.fds[fd];
+  if (!h) return -EBADF;
+  if (to === fd) return to;
+  p.setFd(to, h.retain());
+  return to;
+};
+const hasHandler = (p: Process): boolean => p.sigPending.length > 0;
+
+/** The bbhost imports of the instance in `slot`, acting for the process owning it. */
+export function hostImports(slot: Slot): Record<string, (...args: never[]) => unknown> {
   return {
     dup_min(fd: number, min: number, cloexec: number): number {
+      const p = slot.owner();
       if (!p.fds[fd]) return -EBADF;
       if (min < 0) return -EINVAL;
       const to = p.freeFd(min);
       if (to < 0) return -EMFILE;
-      dupTo(fd, to);
+      dupTo(p, fd, to);
       if (cloexec) p.cloexec.add(to);
       return to;
     },
     fdflags(fd: number, cloexec: number): number {
+      const p = slot.owner();
       if (!p.fds[fd]) return -EBADF;
       if (cloexec < 0) return p.cloexec.has(fd) ? 1 : 0;
       if (cloexec) p.cloexec.add(fd);
@@ -45,9 +50,10 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
     },
     dup2(fd: number, to: number): number {
       if (to < 0 || to >= 1024) return -EBADF;
-      return dupTo(fd, to);
+      return dupTo(slot.owner(), fd, to);
     },
     pipe(ptr: number): number {
+      const p = slot.owner();
       const pipe = new Pipe();
       const r = p.freeFd();
       if (r < 0) return -EMFILE;
@@ -64,13 +70,16 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
       return 0;
     },
     fork(): number {
+      const p = slot.owner();
       if (p.resumed()) return p.forkResult;
-      k.checkInterrupt();
+      p.kernel.checkInterrupt();
       p.forkRequested = true;
-      k.block(p, { ready: () => true });
+      p.kernel.block(p, READY);
       return 0;
     },
     waitpid(pid: number, statusPtr: number, options: number): number {
+      const p = slot.owner();
+      const k = p.kernel;
       const resumed = p.resumed();
       k.checkInterrupt();
       const matches = (c: Process) => pid <= 0 || c.pid === pid;
@@ -83,13 +92,15 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
         return z.pid;
       }
       if (options & WNOHANG) return 0;
-      if (resumed && hasHandler()) return -EINTR;
-      k.block(p, { ready: () => hasHandler() || kids.some((c) => c.state === "zombie") });
+      if (resumed && hasHandler(p)) return -EINTR;
+      k.block(p, { ready: () => hasHandler(p) || kids.some((c) => c.state === "zombie") });
       return 0;
     },
-    getpid: (): number => p.pid,
-    getppid: (): number => p.ppid,
+    getpid: (): number => slot.owner().pid,
+    getppid: (): number => slot.owner().ppid,
     kill(pid: number, sig: number): number {
+      const p = slot.owner();
+      const k = p.kernel;
       if (sig < 0 || sig >= 65) return -EINVAL;
       let targets: Process[];
       if (pid > 0) {
@@ -110,39 +121,46 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
     },
     sigdisp(sig: number, disp: number): number {
       if (sig <= 0 || sig >= 65 || sig === SIGKILL) return -EINVAL;
-      p.sigDisp[sig] = disp;
+      slot.owner().sigDisp[sig] = disp;
       return 0;
     },
     sigsuspend(): number {
+      const p = slot.owner();
       p.resumed();
-      k.checkInterrupt();
-      if (hasHandler()) return 0;
-      k.block(p, { ready: hasHandler });
+      p.kernel.checkInterrupt();
+      if (hasHandler(p)) return 0;
+      p.kernel.block(p, { ready: () => hasHandler(p) });
       return 0;
     },
-    sigtake: (): number => p.sigPending.shift() ?? 0,
+    sigtake: (): number => slot.owner().sigPending.shift() ?? 0,
     tick(): void {
+      const p = slot.owner();
       if (p.resumed()) return;
-      k.checkInterrupt();
-      k.preempt(p);
+      p.kernel.checkInterrupt();
+      p.kernel.preempt(p);
     },
     exec(namePtr: number): void {
-      const mem = new Uint8Array(p.ex.memory.buffer);
+      const p = slot.owner();
+      const mem = p.bytes();
       let end = namePtr;
       while (end < mem.length && mem[end] !== 0 && end - namePtr < 256) end++;
-      p.name = new TextDecoder().decode(mem.subarray(namePtr, end));
+      p.name = readString(mem, namePtr, end - namePtr);
       // exec resets caught signals to their default action and closes close-on-exec fds
       for (let s = 0; s < p.sigDisp.length; s++) if (p.sigDisp[s] === 2) p.sigDisp[s] = 0;
       p.sigPending.length = 0;
       p.closeOnExec();
     },
     memgrow(newTotal: number): number {
-      k.chargeMemory(p, newTotal >>> 0);
+      const p = slot.owner();
+      p.kernel.chargeMemory(p, newTotal >>> 0);
       return 1;
     },
-    getmode: (ino: bigint): number => k.opts.modeOf(ino),
-    setmode: (ino: bigint, mode: number): number => (k.opts.setMode(ino, mode) ? 0 : -ESRCH),
+    getmode: (ino: bigint): number => slot.owner().kernel.opts.modeOf(ino),
+    setmode: (ino: bigint, mode: number): number =>
+      slot.owner().kernel.opts.setMode(ino, mode) ? 0 : -ESRCH,
     sysinfo(ptr: number): number {
+      const p = slot.owner();
+      const k = p.kernel;
       const [fsTotal, fsUsed] = k.opts.fsInfo();
       const mem = k.memoryInUse();
       const dv = p.view();
@@ -156,28 +174,4 @@ export function hostImports(k: Kernel, p: Process): Record<string, (...args: nev
       throw LONGJMP;
     },
   };
-}
-
-/**
- * env.invoke_<sig>(index, ...args): call a table function; a longjmp out of it (the
- * LONGJMP throw) comes back here, where the stack pointer is restored and the caller
- * finds __THREW__ set. Also Asyncify imports: an unwind passes through them.
- */
-export function invokeImports(names: string[], p: Process): Record<string, (...args: never[]) => unknown> {
-  const out: Record<string, (...args: never[]) => unknown> = {};
-  for (const name of names) {
-    const zero = name[7] === "j" ? 0n : 0;
-    out[name] = (index: number, ...args: unknown[]) => {
-      const ex = p.ex;
-      const sp = ex.__stack_pointer.value;
-      try {
-        return (ex.__indirect_function_table.get(index) as (...a: unknown[]) => unknown)(...args);
-      } catch (e) {
-        if (e !== LONGJMP) throw e;
-        ex.__stack_pointer.value = sp;
-        return zero;
-      }
-    };
-  }
-  return out;
 }

@@ -9,12 +9,12 @@
 import type { LanguageRuntime, LanguageRuntimeFactory } from "../worker/language-runtime.js";
 import { isWasmModule, Wasm, type WasmModule } from "./instance-pool.js";
 import { exitCode, sharedCell } from "./kernel-api.js";
-import { buildRootFs } from "./root-fs.js";
+import { buildRootFs, RootLayouts } from "./root-fs.js";
 import { runBusybox, ShellRuntime } from "./shell-runtime.js";
 
 export type { WasmModule } from "./instance-pool.js";
 export { exitCode, StepAbort } from "./kernel-api.js";
-export { buildRootFs, type RootFs, readFile, writeFile } from "./root-fs.js";
+export { buildRootFs, type RootFs, RootLayout, RootLayouts, readFile, writeFile } from "./root-fs.js";
 export { type RunOptions, runBusybox, type ShellRun, ShellRuntime } from "./shell-runtime.js";
 export { inputVarName } from "./step-contract.js";
 
@@ -72,13 +72,15 @@ export async function loadShellModule(wasm: WasmModule | Uint8Array | ArrayBuffe
 /** A factory of shell runtimes; the module is compiled on the first create() and shared. */
 export function createShellRuntimeFactory(options: ShellRuntimeFactoryOptions): LanguageRuntimeFactory {
   let loaded: Promise<ShellModule> | undefined;
+  let layouts: RootLayouts | undefined;
   return {
     language: "shell",
     async create(): Promise<LanguageRuntime> {
       loaded ??= options.loadWasm().then(loadShellModule);
       try {
         const { module, applets } = await loaded;
-        return new ShellRuntime(module, applets);
+        layouts ??= new RootLayouts(applets);
+        return new ShellRuntime(module, applets, layouts);
       } catch (e) {
         loaded = undefined; // let a later create() try again
         throw e;

@@ -1,11 +1,12 @@
 /**
  * Reusable instances of the busybox module. Instantiating costs ~0.35 ms (most of a fork),
  * so the instance of an exited process is kept and handed to the next fork or spawn. Its
- * imports forward to a table that is swapped per process, and its whole linear memory is
- * overwritten before reuse (with the parent's memory for a fork, with the module's initial
- * image for a new first process), so nothing of the previous process remains.
+ * imports are bound once to the instance's slot and act for the process owning the slot
+ * now, and its whole linear memory is overwritten before reuse (with the parent's memory
+ * for a fork, with the module's initial image for a new first process), so nothing of the
+ * previous process remains.
  */
-import type { BusyboxExports } from "./process.js";
+import type { BusyboxExports, Process } from "./process.js";
 
 /*
  * The WebAssembly JS API, typed locally: a global declaration here would clash with
@@ -50,32 +51,49 @@ export function isWasmModule(x: unknown): x is WasmModule {
   return x instanceof (Wasm.Module as unknown as new () => object);
 }
 
-type Fn = (...args: unknown[]) => unknown;
+/** Makes the imports of a new instance; they act for `slot.proc`. */
+export type ImportBinder = (slot: Slot, module: WasmModule) => WasmImports;
 
 /** Instances whose memory grew past this are not kept. */
 const MAX_KEPT_BYTES = 4 << 20;
 
+/** One instance of the module and the process running in it now. */
 export class Slot {
-  /** The import functions of the process using this instance now. */
-  table: WasmImports = {};
+  /** The process using this instance now. */
+  proc: Process | undefined;
   readonly instance: WasmInstance;
-  constructor(module: WasmModule) {
-    const imports: WasmImports = {};
-    for (const d of Wasm.Module.imports(module)) {
-      if (d.kind !== "function") continue;
-      const { module: mod, name } = d;
-      const group = imports[mod] ?? {};
-      imports[mod] = group;
-      group[name] = (...args: unknown[]) => {
-        const f = this.table[mod]?.[name] as Fn | undefined;
-        if (!f) throw new Error(`busybox.wasm called ${mod}.${name} on an instance no process owns`);
-        return f(...args);
-      };
-    }
-    this.instance = new Wasm.Instance(module, imports);
+  readonly exports: BusyboxExports;
+  private u8: Uint8Array;
+  private dv: DataView;
+  constructor(module: WasmModule, bind: ImportBinder) {
+    this.instance = new Wasm.Instance(module, bind(this, module));
+    this.exports = this.instance.exports as unknown as BusyboxExports;
+    this.u8 = new Uint8Array(this.exports.memory.buffer);
+    this.dv = new DataView(this.exports.memory.buffer);
   }
-  get exports(): BusyboxExports {
-    return this.instance.exports as unknown as BusyboxExports;
+
+  /** The process owning this instance; a call from an instance no process owns is a bug. */
+  owner(): Process {
+    const p = this.proc;
+    if (!p) throw new Error("busybox.wasm called the host from an instance no process owns");
+    return p;
+  }
+
+  /** The linear memory as bytes (views are remade after the memory grew). */
+  bytes(): Uint8Array {
+    if (this.u8.length === 0) this.remap();
+    return this.u8;
+  }
+
+  view(): DataView {
+    if (this.u8.length === 0) this.remap();
+    return this.dv;
+  }
+
+  private remap(): void {
+    const buffer = this.exports.memory.buffer;
+    this.u8 = new Uint8Array(buffer);
+    this.dv = new DataView(buffer);
   }
 }
 
@@ -89,6 +107,7 @@ export class InstancePool {
   private pristine: Pristine | undefined;
   constructor(
     readonly module: WasmModule,
+    private readonly bind: ImportBinder,
     private readonly capacity = 8,
   ) {}
 
@@ -96,13 +115,13 @@ export class InstancePool {
   forFork(bytes: number): Slot {
     const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength <= bytes);
     if (i >= 0) return this.free.splice(i, 1)[0] as Slot;
-    return new Slot(this.module);
+    return new Slot(this.module, this.bind);
   }
 
   /** An instance in the module's initial state, ready for `_start`. */
   forSpawn(): Slot {
     if (!this.pristine) {
-      const slot = new Slot(this.module);
+      const slot = new Slot(this.module, this.bind);
       const ex = slot.exports;
       this.pristine = {
         image: new Uint8Array(ex.memory.buffer).slice(),
@@ -112,7 +131,7 @@ export class InstancePool {
     }
     const { image, stackPointer } = this.pristine;
     const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength === image.byteLength);
-    if (i < 0) return new Slot(this.module);
+    if (i < 0) return new Slot(this.module, this.bind);
     const slot = this.free.splice(i, 1)[0] as Slot;
     new Uint8Array(slot.exports.memory.buffer).set(image);
     slot.exports.__stack_pointer.value = stackPointer;
@@ -126,7 +145,7 @@ export class InstancePool {
 
   /** Takes back the instance of an exited process, if it ended cleanly. */
   give(slot: Slot, clean: boolean): void {
-    slot.table = {};
+    slot.proc = undefined;
     const ex = slot.exports as BusyboxExports & { asyncify_get_state?: () => number };
     if (!clean || this.free.length >= this.capacity || (ex.asyncify_get_state?.() ?? 1) !== 0) return;
     if (ex.memory.buffer.byteLength > MAX_KEPT_BYTES) return; // wasm memory never shrinks: drop big ones

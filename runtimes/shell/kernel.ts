@@ -5,8 +5,7 @@
  * Idle time waits with Atomics.wait in slices; the event loop gets a turn regularly.
  */
 import type { Handle } from "./handle.js";
-import { hostImports, invokeImports } from "./host-imports.js";
-import { InstancePool, type Slot, Wasm } from "./instance-pool.js";
+import { InstancePool, Wasm } from "./instance-pool.js";
 import {
   abort,
   DEFAULT_IGNORED,
@@ -21,14 +20,13 @@ import {
   sharedCell,
 } from "./kernel-api.js";
 import { ProcExit, Process, ProcKilled, type WaitCondition } from "./process.js";
-import { wasiImports } from "./wasi-imports.js";
+import { bindImports } from "./slot-imports.js";
 
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class Kernel {
   private readonly procs = new Map<number, Process>();
   private readonly live: Process[] = [];
-  private readonly invokeNames: string[];
   private nextPid = 1;
   private rr = 0;
   private hint: Process | null = null;
@@ -42,29 +40,17 @@ export class Kernel {
   private readonly pool: InstancePool;
 
   constructor(readonly opts: KernelOptions) {
-    this.invokeNames = Wasm.Module.imports(opts.module)
-      .filter((i) => i.module === "env" && i.name.startsWith("invoke_"))
-      .map((i) => i.name);
-    this.pool = opts.pool ?? new InstancePool(opts.module);
+    this.pool = opts.pool ?? new InstancePool(opts.module, bindImports);
   }
 
   /** Creates the first process (pid 1). */
   spawn(args: string[], env: string[], fds: (Handle | undefined)[]): Process {
-    const p = new Process(this.nextPid++, null, args, env, fds);
-    this.attach(p, this.pool.forSpawn());
+    const p = new Process(this, this.nextPid++, null, args, env, fds);
+    p.attach(this.pool.forSpawn());
     this.chargeMemory(p, p.memoryBytes(), 0);
     this.procs.set(p.pid, p);
     this.live.push(p);
     return p;
-  }
-
-  private attach(p: Process, slot: Slot): void {
-    slot.table = {
-      wasi_snapshot_preview1: wasiImports(this, p),
-      bbhost: hostImports(this, p),
-      env: invokeImports(this.invokeNames, p),
-    };
-    p.attach(slot);
   }
 
   /**
@@ -211,7 +197,7 @@ export class Kernel {
     const bytes = p.memoryBytes();
     this.chargeMemory(p, bytes, 0);
     const c = p.child(this.nextPid++);
-    this.attach(c, this.pool.forFork(bytes));
+    c.attach(this.pool.forFork(bytes));
     c.copyMemoryOf(p);
     p.forkResult = c.pid;
     p.children.add(c);

@@ -29,7 +29,17 @@ export class Filestat extends wasi.Filestat {
   }
 }
 
-export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+let lastMs = -1;
+let lastNs = 0n;
+/** Wall-clock nanoseconds (millisecond resolution); the BigInt is made once per millisecond. */
+export const nowNs = (): bigint => {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastNs = BigInt(ms) * 1_000_000n;
+  }
+  return lastNs;
+};
 
 /** Shared state of one file system: the inode index and the byte budget. */
 export class FsContext {
@@ -40,7 +50,20 @@ export class FsContext {
   baseline = 0;
   /** Contents of the generated /proc files, by name. */
   proc: (name: string) => string = () => "";
+  /** Set when a step changed a node of the layout shared between steps (see FsNode.shared). */
+  sharedChanged = false;
   constructor(public limitBytes: number) {}
+
+  /** The inode number given out last. */
+  get lastIno(): bigint {
+    return this.nextIno - 1n;
+  }
+
+  /** Forgets the inodes numbered above `ino` and numbers new ones from there again. */
+  forgetAfter(ino: bigint): void {
+    for (let i = ino + 1n; i < this.nextIno; i++) this.inodes.delete(i);
+    this.nextIno = ino + 1n;
+  }
 
   register(node: FsNode): bigint {
     const ino = this.nextIno++;
@@ -64,6 +87,8 @@ export abstract class FsNode extends Inode {
   nlink = 0;
   parent: MemDir | null = null;
   name = "";
+  /** Part of the fixed layout reused by later steps: changing it makes that layout be rebuilt. */
+  shared = false;
   constructor(
     readonly fs: FsContext,
     public mode: number,
@@ -102,6 +127,12 @@ export abstract class FsNode extends Inode {
   touch(): void {
     this.mtim = nowNs();
     this.ctim = this.mtim;
+    if (this.shared) this.fs.sharedChanged = true;
+  }
+
+  /** Call before changing the node's mode, times or links. */
+  changing(): void {
+    if (this.shared) this.fs.sharedChanged = true;
   }
 }
 
@@ -177,6 +208,7 @@ export class MemDir extends FsNode {
     return 4096;
   }
   link(name: string, node: FsNode): void {
+    node.changing();
     this.entries.set(name, node);
     node.nlink++;
     if (node instanceof MemDir) {
@@ -191,6 +223,7 @@ export class MemDir extends FsNode {
   unlink(name: string): FsNode | undefined {
     const node = this.entries.get(name);
     if (!node) return undefined;
+    node.changing();
     this.entries.delete(name);
     node.nlink--;
     if (node.parent === this && node.name === name) node.parent = node instanceof MemDir ? null : node.parent;
@@ -198,6 +231,13 @@ export class MemDir extends FsNode {
     else if (node.nlink <= 0) this.fs.inodes.delete(node.ino);
     this.touch();
     return node;
+  }
+  /** Puts `dir` at `name` (replacing what was there) without changing this directory's times. */
+  place(name: string, dir: MemDir): void {
+    this.entries.set(name, dir);
+    dir.nlink = 1;
+    dir.parent = this;
+    dir.name = name;
   }
   /** True when `dir` is this directory or lies below it. */
   contains(dir: MemDir): boolean {

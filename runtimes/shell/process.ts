@@ -1,12 +1,12 @@
 /**
- * One busybox process: a WebAssembly instance of the shared module, its fd table
- * (browser_wasi_shim's WASI object holds it), signal state, and the Binaryen Asyncify
- * bookkeeping that lets a host import unwind the wasm stack (to block, to yield, or
- * to fork) and later rewind into the same call.
+ * One busybox process: a WebAssembly instance of the shared module, its fd table,
+ * arguments and environment, signal state, and the Binaryen Asyncify bookkeeping that
+ * lets a host import unwind the wasm stack (to block, to yield, or to fork) and later
+ * rewind into the same call.
  */
-import { type Fd, WASI } from "@bjorn3/browser_wasi_shim";
 import type { Handle } from "./handle.js";
 import type { Slot, WasmGlobal, WasmMemory, WasmTable } from "./instance-pool.js";
+import type { Kernel } from "./kernel.js";
 
 /** Bytes of the Asyncify save area (SANDFLOW_ASYNCIFY_BUF in build/build.sh). */
 export const ASYNCIFY_BYTES = 131072;
@@ -49,7 +49,6 @@ export type ProcState = "running" | "blocked" | "zombie";
 
 export class Process {
   readonly children = new Set<Process>();
-  readonly wasi: WASI;
   ex!: BusyboxExports;
   /** The (reusable) instance this process runs in. */
   slot: Slot | undefined;
@@ -75,18 +74,14 @@ export class Process {
   private area = 0;
 
   constructor(
+    readonly kernel: Kernel,
     readonly pid: number,
     public parent: Process | null,
-    args: string[],
-    env: string[],
-    fds: (Handle | undefined)[],
-  ) {
-    this.wasi = new WASI(args, env, fds as Fd[], { debug: false });
-  }
-
-  get fds(): (Handle | undefined)[] {
-    return this.wasi.fds as (Handle | undefined)[];
-  }
+    readonly args: readonly string[],
+    readonly env: readonly string[],
+    /** The fd table: index = fd number. */
+    readonly fds: (Handle | undefined)[],
+  ) {}
 
   get ppid(): number {
     return this.parent && this.parent.state !== "zombie" ? this.parent.pid : 1;
@@ -94,8 +89,8 @@ export class Process {
 
   attach(slot: Slot): void {
     this.slot = slot;
+    slot.proc = this;
     this.ex = slot.exports;
-    this.wasi.inst = slot.instance as unknown as WASI["inst"];
     this.area = this.ex.sandflow_asyncify_area.value as number;
   }
 
@@ -104,7 +99,11 @@ export class Process {
   }
 
   view(): DataView {
-    return new DataView(this.ex.memory.buffer);
+    return (this.slot as Slot).view();
+  }
+
+  bytes(): Uint8Array {
+    return (this.slot as Slot).bytes();
   }
 
   /** Starts unwinding the wasm stack from inside a host import; the import then returns a dummy value. */
@@ -168,10 +167,11 @@ export class Process {
   /** A forked child: same args, env, open files (shared), signal dispositions, cloexec fds. */
   child(pid: number): Process {
     const c = new Process(
+      this.kernel,
       pid,
       this,
-      this.wasi.args,
-      this.wasi.env,
+      this.args,
+      this.env,
       this.fds.map((h) => h?.retain()),
     );
     c.name = this.name;
@@ -185,7 +185,7 @@ export class Process {
     const bytes = parent.memoryBytes();
     const grow = (bytes - this.memoryBytes()) / 65536;
     if (grow > 0) this.ex.memory.grow(grow);
-    new Uint8Array(this.ex.memory.buffer).set(new Uint8Array(parent.ex.memory.buffer));
+    this.bytes().set(parent.bytes());
     this.ex.__stack_pointer.value = parent.ex.__stack_pointer.value;
     this.rewinding = true;
     this.forkResult = 0;
@@ -193,9 +193,9 @@ export class Process {
 
   /** Drops the instance so its memory can be collected. */
   dispose(): void {
+    if (this.slot?.proc === this) this.slot.proc = undefined;
     this.slot = undefined;
     this.ex = undefined as unknown as BusyboxExports;
-    (this.wasi as unknown as { inst: unknown }).inst = undefined;
   }
 
   closeAll(): void {

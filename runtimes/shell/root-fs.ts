@@ -20,13 +20,6 @@ export class RootDir extends OpenDir {
   }
 }
 
-export interface RootFs {
-  readonly ctx: FsContext;
-  readonly root: MemDir;
-  /** Bytes of the fixed layout, not counted against the workspace limit. */
-  readonly baseline: number;
-}
-
 function mkdirs(root: MemDir, path: string, mode = 0o755): MemDir {
   let cur = root;
   for (const part of path.split("/").filter(Boolean)) {
@@ -45,39 +38,98 @@ function addFile(dir: MemDir, name: string, text: string, mode = 0o644): void {
   dir.link(name, new MemFile(dir.fs, enc.encode(text), mode));
 }
 
-/** Builds the layout; `files` must only hold paths under /tmp and /workspace. */
-export function buildRootFs(files: FileTree, workspaceBytes: number, applets: readonly string[]): RootFs {
-  const ctx = new FsContext(Number.POSITIVE_INFINITY);
-  const root = new MemDir(ctx, 0o755);
-  root.nlink = 1;
-  const bin = mkdirs(root, "/bin");
-  for (const a of new Set(["busybox", ...applets])) {
-    if (a && !a.includes("/")) bin.link(a, new MemFile(ctx, new Uint8Array(0), 0o755));
-  }
-  mkdirs(root, "/usr/bin");
-  const dev = mkdirs(root, "/dev");
-  dev.link("null", new DevNode(ctx, "null"));
-  dev.link("zero", new DevNode(ctx, "zero"));
-  dev.link("full", new DevNode(ctx, "full"));
-  dev.link("random", new DevNode(ctx, "random"));
-  dev.link("urandom", new DevNode(ctx, "random"));
-  dev.link("tty", new DevNode(ctx, "tty"));
-  ["stdin", "stdout", "stderr"].forEach((name, fd) => {
-    dev.link(name, new DevNode(ctx, "null", fd));
-  });
-  const etc = mkdirs(root, "/etc");
-  addFile(etc, "passwd", "root:x:0:0:root:/root:/bin/sh\nsandflow:x:1000:1000:sandflow:/workspace:/bin/sh\n");
-  addFile(etc, "group", "root:x:0:\nsandflow:x:1000:sandflow\n");
-  addFile(etc, "hostname", "sandflow\n");
-  const proc = mkdirs(root, "/proc");
-  proc.link("meminfo", new DevNode(ctx, "proc", undefined, "meminfo"));
-  mkdirs(root, RUN_DIR);
-  mkdirs(root, "/tmp", 0o1777);
-  mkdirs(root, "/workspace");
-  const baseline = ctx.used;
-  ctx.baseline = baseline;
-  ctx.limitBytes = workspaceBytes + baseline;
+/** Nodes of the fixed layout the step may see (its stdin is the layout's /dev/null). */
+export interface RootFs {
+  readonly ctx: FsContext;
+  readonly root: MemDir;
+  /** Bytes of the fixed layout, not counted against the workspace limit. */
+  readonly baseline: number;
+  readonly devNull: DevNode;
+}
 
+/**
+ * The fixed layout (/, /bin with an entry per applet, /usr/bin, /dev, /etc, /proc), built
+ * once and reused by every step that leaves it as it was: each step gets fresh
+ * /run/sandflow, /tmp and /workspace. A step that changes a node of the fixed layout
+ * (FsNode.shared) makes close() answer false: the layout is then thrown away.
+ */
+export class RootLayout {
+  readonly ctx = new FsContext(Number.POSITIVE_INFINITY);
+  readonly root = new MemDir(this.ctx, 0o755);
+  readonly devNull = new DevNode(this.ctx, "null");
+  private readonly baseline: number;
+  private readonly lastIno: bigint;
+  private readonly empty = new MemDir(this.ctx, 0o755);
+  private inUse = false;
+
+  constructor(applets: readonly string[]) {
+    const { ctx, root } = this;
+    root.nlink = 1;
+    const bin = mkdirs(root, "/bin");
+    for (const a of new Set(["busybox", ...applets])) {
+      if (a && !a.includes("/")) bin.link(a, new MemFile(ctx, new Uint8Array(0), 0o755));
+    }
+    mkdirs(root, "/usr/bin");
+    const dev = mkdirs(root, "/dev");
+    dev.link("null", this.devNull);
+    dev.link("zero", new DevNode(ctx, "zero"));
+    dev.link("full", new DevNode(ctx, "full"));
+    dev.link("random", new DevNode(ctx, "random"));
+    dev.link("urandom", new DevNode(ctx, "random"));
+    dev.link("tty", new DevNode(ctx, "tty"));
+    ["stdin", "stdout", "stderr"].forEach((name, fd) => {
+      dev.link(name, new DevNode(ctx, "null", fd));
+    });
+    const etc = mkdirs(root, "/etc");
+    addFile(
+      etc,
+      "passwd",
+      "root:x:0:0:root:/root:/bin/sh\nsandflow:x:1000:1000:sandflow:/workspace:/bin/sh\n",
+    );
+    addFile(etc, "group", "root:x:0:\nsandflow:x:1000:sandflow\n");
+    addFile(etc, "hostname", "sandflow\n");
+    const proc = mkdirs(root, "/proc");
+    proc.link("meminfo", new DevNode(ctx, "proc", undefined, "meminfo"));
+    for (const name of ["run", "tmp", "workspace"]) root.place(name, this.empty);
+    for (const node of ctx.inodes.values()) node.shared = true;
+    this.baseline = ctx.used;
+    ctx.baseline = ctx.used;
+    this.lastIno = ctx.lastIno;
+  }
+
+  /** A step's file system: the layout plus fresh /run/sandflow, /tmp and /workspace holding `files`. */
+  open(files: FileTree, workspaceBytes: number): RootFs {
+    if (this.inUse) throw new Error("root layout opened twice");
+    const { ctx, root } = this;
+    ctx.used = this.baseline;
+    ctx.limitBytes = workspaceBytes + this.baseline;
+    ctx.proc = () => "";
+    this.inUse = true;
+    const run = new MemDir(ctx, 0o755);
+    root.place("run", run);
+    run.link("sandflow", new MemDir(ctx, 0o755));
+    root.place("tmp", new MemDir(ctx, 0o1777));
+    root.place("workspace", new MemDir(ctx, 0o755));
+    try {
+      loadFiles(root, files);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    return { ctx, root, baseline: this.baseline, devNull: this.devNull };
+  }
+
+  /** After the step: forgets its nodes; true when the layout is unchanged and can be opened again. */
+  close(): boolean {
+    this.inUse = false;
+    for (const name of ["run", "tmp", "workspace"]) this.root.place(name, this.empty);
+    this.ctx.forgetAfter(this.lastIno);
+    this.ctx.proc = () => "";
+    return !this.ctx.sharedChanged;
+  }
+}
+
+function loadFiles(root: MemDir, files: FileTree): void {
   for (const path of Object.keys(files).sort()) {
     const data = files[path];
     if (!ROOTS.some((r) => path === r || path.startsWith(`${r}/`)) || path.split("/").includes("..")) {
@@ -92,9 +144,26 @@ export function buildRootFs(files: FileTree, workspaceBytes: number, applets: re
     const name = path.slice(slash + 1);
     const old = dir.entries.get(name);
     if (old) throw new RangeError(`step file ${JSON.stringify(path)} is listed twice or is also a directory`);
-    dir.link(name, new MemFile(ctx, data));
+    dir.link(name, new MemFile(root.fs, data));
   }
-  return { ctx, root, baseline };
+}
+
+/** Layouts kept for reuse, one per step running at a time (a factory's runtimes share them). */
+export class RootLayouts {
+  private readonly free: RootLayout[] = [];
+  constructor(private readonly applets: readonly string[]) {}
+  take(): RootLayout {
+    return this.free.pop() ?? new RootLayout(this.applets);
+  }
+  /** Takes a layout back after its step; a changed one is dropped. */
+  give(layout: RootLayout): void {
+    if (layout.close() && this.free.length < 4) this.free.push(layout);
+  }
+}
+
+/** A one-off file system (a layout of its own) holding `files` under /tmp and /workspace. */
+export function buildRootFs(files: FileTree, workspaceBytes: number, applets: readonly string[]): RootFs {
+  return new RootLayout(applets).open(files, workspaceBytes);
 }
 
 /** The whole tree under /tmp and /workspace (`withRoots`: the two roots themselves too). */

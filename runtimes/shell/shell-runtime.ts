@@ -10,8 +10,9 @@ import type { WasmModule } from "./instance-pool.js";
 import { InstancePool } from "./instance-pool.js";
 import { Kernel } from "./kernel.js";
 import { exitCode, isShared, StepAbort, sharedCell, stepFailure } from "./kernel-api.js";
-import { DevNode } from "./mem-fs.js";
-import { buildRootFs, exportTree, RootDir, type RootFs, readFile, writeFile } from "./root-fs.js";
+import { nowNs } from "./mem-fs.js";
+import { exportTree, RootDir, type RootFs, RootLayouts, readFile, writeFile } from "./root-fs.js";
+import { bindImports } from "./slot-imports.js";
 import { OUTPUT_FILE, prepareStep, STEP_SCRIPT, stepResult } from "./step-contract.js";
 
 /** What one run of busybox produced. */
@@ -81,13 +82,14 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
     setMode: (ino, mode) => {
       const node = o.fs.ctx.inodes.get(ino);
       if (!node) return false;
+      node.changing();
       node.mode = mode & 0o7777;
-      node.ctim = BigInt(Date.now()) * 1_000_000n;
+      node.ctim = nowNs();
       return true;
     },
   });
   o.fs.ctx.proc = (name) => (name === "meminfo" ? meminfo(o.memoryBytes, kernel.memoryInUse()) : "");
-  const stdin = new OpenDevice(new DevNode(o.fs.ctx, "null"));
+  const stdin = new OpenDevice(o.fs.devNull);
   const root = kernel.spawn(o.args, o.env, [stdin, stdout, stderr, new RootDir(o.fs.root)]);
   let rootMemoryBytes = 0;
   const status = await kernel.run(root, () => {
@@ -131,19 +133,23 @@ function waitCellFor(inv: StepInvocation): Int32Array {
 export class ShellRuntime implements LanguageRuntime {
   private disposed = false;
   private pool: InstancePool;
+  private readonly layouts: RootLayouts;
+  /** `layouts`: file system layouts to share with other runtimes of the same applets. */
   constructor(
     private readonly module: WasmModule,
-    private readonly applets: readonly string[],
+    applets: readonly string[],
+    layouts?: RootLayouts,
   ) {
-    this.pool = new InstancePool(module);
+    this.pool = new InstancePool(module, bindImports);
+    this.layouts = layouts ?? new RootLayouts(applets);
   }
 
   async run(inv: StepInvocation): Promise<StepOutcome> {
     if (this.disposed) throw new Error("shell runtime used after dispose()");
-    let fs: RootFs | undefined;
+    const layout = this.layouts.take();
     try {
       const step = prepareStep(inv);
-      fs = buildRootFs(inv.files, inv.limits.workspaceBytes, this.applets);
+      const fs: RootFs = layout.open(inv.files, inv.limits.workspaceBytes);
       writeFile(fs, STEP_SCRIPT, inv.code);
       const r = await runBusybox(this.module, {
         args: step.args,
@@ -179,6 +185,8 @@ export class ShellRuntime implements LanguageRuntime {
       return { ok: true, outputJson: result.outputJson, files };
     } catch (e) {
       return { ok: false, error: stepFailure(e) };
+    } finally {
+      this.layouts.give(layout);
     }
   }
 
@@ -188,7 +196,7 @@ export class ShellRuntime implements LanguageRuntime {
 
   dispose(): void {
     this.disposed = true;
-    this.pool = new InstancePool(this.module, 0); // drop the kept instances
+    this.pool = new InstancePool(this.module, bindImports, 0); // drop the kept instances
   }
 }
 

@@ -1,6 +1,8 @@
 /**
- * WASI preview1 imports of one process: browser_wasi_shim's implementation, with the
- * calls that can block, loop or are wrong in shim 0.4.2 replaced:
+ * WASI preview1 imports of an instance (bound once per slot, acting for the process that
+ * owns the slot now): process, clock and I/O calls here, file system calls in
+ * wasi-fs-imports.ts. Written for this kernel instead of browser_wasi_shim's glue, whose
+ * calls that can block, loop or were wrong in shim 0.4.2 had to be replaced anyway:
  * - fd_read / fd_write / poll_oneoff block on pipes and clocks by unwinding (Asyncify)
  *   instead of failing or busy-waiting; empty iovecs are skipped, not taken as EOF;
  * - poll_oneoff handles any mix of clock and fd subscriptions (the shim: one clock only);
@@ -14,90 +16,130 @@ import { wasi } from "@bjorn3/browser_wasi_shim";
 import { OpenDir } from "./dir-handle.js";
 import { OpenDevice } from "./fs-handles.js";
 import { type Handle, OutputSink, PipeReader, PipeWriter } from "./handle.js";
-import type { Kernel } from "./kernel.js";
+import type { Slot } from "./instance-pool.js";
 import { SIGPIPE } from "./kernel-api.js";
+import { nowNs } from "./mem-fs.js";
 import { ProcExit, type Process } from "./process.js";
+import { pollOneoff } from "./wasi-poll.js";
+import { encodeList, readString, writeList } from "./wasm-strings.js";
 
 const E = wasi;
 const FD_PATH = /^\/*(dev\/fd|proc\/self\/fd)\/(\d+)$/;
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 type Fn = (...args: never[]) => unknown;
 
-export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
-  const base = p.wasi.wasiImport as Record<string, Fn>;
-  const mem = () => new Uint8Array(p.ex.memory.buffer);
-  const str = (ptr: number, len: number) => dec.decode(mem().subarray(ptr, ptr + len));
+/** Scratch space to gather a write's iovecs (the receivers copy what they keep). */
+let gather = new Uint8Array(65536);
 
-  /** iovecs as [address, length] pairs, empty ones skipped. */
-  const iovecs = (ptr: number, n: number): [number, number][] => {
-    const dv = p.view();
-    const out: [number, number][] = [];
-    for (let i = 0; i < n; i++) {
-      const len = dv.getUint32(ptr + 8 * i + 4, true);
-      if (len > 0) out.push([dv.getUint32(ptr + 8 * i, true), len]);
-    }
-    return out;
-  };
+/** The bytes an fd_write names: a view of wasm memory for one iovec, else gathered. */
+function writeData(p: Process, iovs: number, n: number): Uint8Array {
+  const dv = p.view();
+  const mem = p.bytes();
+  if (n === 1) {
+    const a = dv.getUint32(iovs, true);
+    return mem.subarray(a, a + dv.getUint32(iovs + 4, true));
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) total += dv.getUint32(iovs + 8 * i + 4, true);
+  if (total > gather.byteLength) gather = new Uint8Array(total);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const a = dv.getUint32(iovs + 8 * i, true);
+    const l = dv.getUint32(iovs + 8 * i + 4, true);
+    gather.set(mem.subarray(a, a + l), off);
+    off += l;
+  }
+  return gather.subarray(0, total);
+}
 
-  const wake = (q: object | null) => {
-    if (q && q !== p) k.boost(q as Process);
-  };
+/** Scatters `data` over the iovecs at `iovs`. */
+function scatter(p: Process, iovs: number, n: number, data: Uint8Array): void {
+  const dv = p.view();
+  const mem = p.bytes();
+  let off = 0;
+  for (let i = 0; i < n && off < data.byteLength; i++) {
+    const a = dv.getUint32(iovs + 8 * i, true);
+    const l = dv.getUint32(iovs + 8 * i + 4, true);
+    const part = data.subarray(off, off + l);
+    mem.set(part, a);
+    off += part.byteLength;
+  }
+}
 
-  const sigpipe = (): number => {
-    k.signal(p, SIGPIPE); // ends the process unless SIGPIPE is ignored or handled
-    return E.ERRNO_PIPE;
-  };
+const wake = (p: Process, q: object | null): void => {
+  if (q && q !== p) p.kernel.boost(q as Process);
+};
 
-  const pipeReady = (fd: number, write: boolean): boolean => {
-    const h = p.fds[fd];
-    if (h instanceof PipeReader && !write) return h.pipe.size > 0 || h.pipe.writers === 0;
-    if (h instanceof PipeWriter && write) return h.pipe.space() > 0 || h.pipe.readers === 0;
-    return true;
-  };
+const sigpipe = (p: Process): number => {
+  p.kernel.signal(p, SIGPIPE); // ends the process unless SIGPIPE is ignored or handled
+  return E.ERRNO_PIPE;
+};
 
+export function wasiImports(slot: Slot): Record<string, Fn> {
   return {
-    ...base,
     args_sizes_get(argcPtr: number, sizePtr: number): number {
+      const p = slot.owner();
       const dv = p.view();
-      dv.setUint32(argcPtr, p.wasi.args.length, true);
-      dv.setUint32(
-        sizePtr,
-        p.wasi.args.reduce((n, a) => n + enc.encode(a).byteLength + 1, 0),
-        true,
-      );
+      dv.setUint32(argcPtr, p.args.length, true);
+      dv.setUint32(sizePtr, encodeList(p.args).bytes.byteLength, true);
+      return 0;
+    },
+    args_get(argv: number, buf: number): number {
+      const p = slot.owner();
+      writeList(p.args, p.view(), p.bytes(), argv, buf);
+      return 0;
+    },
+    environ_sizes_get(countPtr: number, sizePtr: number): number {
+      const p = slot.owner();
+      const dv = p.view();
+      dv.setUint32(countPtr, p.env.length, true);
+      dv.setUint32(sizePtr, encodeList(p.env).bytes.byteLength, true);
+      return 0;
+    },
+    environ_get(environ: number, buf: number): number {
+      const p = slot.owner();
+      writeList(p.env, p.view(), p.bytes(), environ, buf);
+      return 0;
+    },
+    clock_time_get(id: number, _precision: bigint, timePtr: number): number {
+      const dv = slot.owner().view();
+      if (id === E.CLOCKID_REALTIME) dv.setBigUint64(timePtr, nowNs(), true);
+      else if (id === E.CLOCKID_MONOTONIC)
+        dv.setBigUint64(timePtr, BigInt(Math.round(performance.now() * 1e6)), true);
+      else dv.setBigUint64(timePtr, 0n, true);
+      return 0;
+    },
+    random_get(buf: number, len: number): number {
+      const mem = slot.owner().bytes();
+      for (let i = 0; i < len; i += 65536)
+        crypto.getRandomValues(
+          mem.subarray(buf + i, buf + Math.min(len, i + 65536)) as Uint8Array<ArrayBuffer>,
+        );
       return 0;
     },
 
-    fd_write(fd: number, iovsPtr: number, iovsLen: number, nwrittenPtr: number): number {
+    fd_write(fd: number, iovs: number, iovsLen: number, nwrittenPtr: number): number {
+      const p = slot.owner();
+      const k = p.kernel;
       p.resumed();
       k.checkInterrupt();
       if (k.preempt(p)) return 0;
       const h = p.fds[fd];
       if (!h) return E.ERRNO_BADF;
-      const vecs = iovecs(iovsPtr, iovsLen);
-      const total = vecs.reduce((n, [, l]) => n + l, 0);
-      const m = mem();
-      const data = new Uint8Array(total);
-      let off = 0;
-      for (const [a, l] of vecs) {
-        data.set(m.subarray(a, a + l), off);
-        off += l;
-      }
+      const data = writeData(p, iovs, iovsLen);
       let written = 0;
       if (h instanceof PipeWriter) {
         const pipe = h.pipe;
-        if (pipe.readers === 0) return sigpipe();
-        if (total > 0 && pipe.space() === 0) {
+        if (pipe.readers === 0) return sigpipe(p);
+        if (data.byteLength > 0 && pipe.space() === 0) {
           pipe.waitingWriter = p;
           k.block(p, { ready: () => pipe.space() > 0 || pipe.readers === 0 });
           return 0;
         }
         written = pipe.put(data);
-        wake(pipe.waitingReader);
+        wake(p, pipe.waitingReader);
         pipe.waitingReader = null;
-      } else if (total > 0) {
+      } else if (data.byteLength > 0) {
         const r = h.fd_write(data);
         if (r.ret !== 0) return r.ret;
         written = r.nwritten;
@@ -106,14 +148,17 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
       return 0;
     },
 
-    fd_read(fd: number, iovsPtr: number, iovsLen: number, nreadPtr: number): number {
+    fd_read(fd: number, iovs: number, iovsLen: number, nreadPtr: number): number {
+      const p = slot.owner();
+      const k = p.kernel;
       p.resumed();
       k.checkInterrupt();
       if (k.preempt(p)) return 0;
       const h = p.fds[fd];
       if (!h) return E.ERRNO_BADF;
-      const vecs = iovecs(iovsPtr, iovsLen);
-      const want = vecs.reduce((n, [, l]) => n + l, 0);
+      const dv = p.view();
+      let want = 0;
+      for (let i = 0; i < iovsLen; i++) want += dv.getUint32(iovs + 8 * i + 4, true);
       let data: Uint8Array;
       if (h instanceof PipeReader) {
         const pipe = h.pipe;
@@ -123,7 +168,7 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
           return 0;
         }
         data = pipe.take(want);
-        wake(pipe.waitingWriter);
+        wake(p, pipe.waitingWriter);
         pipe.waitingWriter = null;
       } else if (h instanceof OutputSink || h instanceof PipeWriter) {
         return E.ERRNO_BADF;
@@ -132,75 +177,13 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
         if (r.ret !== 0) return r.ret;
         data = r.data;
       }
-      const m = mem();
-      let off = 0;
-      for (const [a, l] of vecs) {
-        if (off >= data.byteLength) break;
-        const part = data.subarray(off, off + l);
-        m.set(part, a);
-        off += part.byteLength;
-      }
+      scatter(p, iovs, iovsLen, data);
       p.view().setUint32(nreadPtr, data.byteLength, true);
       return 0;
     },
 
     poll_oneoff(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
-      const resumed = p.resumed();
-      k.checkInterrupt();
-      if (nsubs === 0) return E.ERRNO_INVAL;
-      const dv = p.view();
-      const now = performance.now();
-      let deadline = resumed ? p.pollDeadline : undefined;
-      const fdSubs: { userdata: bigint; type: number; fd: number }[] = [];
-      let clockUserdata: bigint | undefined;
-      for (let i = 0; i < nsubs; i++) {
-        const s = inPtr + 48 * i;
-        const userdata = dv.getBigUint64(s, true);
-        const type = dv.getUint8(s + 8);
-        if (type === E.EVENTTYPE_CLOCK) {
-          const timeoutNs = dv.getBigUint64(s + 24, true);
-          const abs = (dv.getUint16(s + 40, true) & E.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0;
-          const clock = dv.getUint32(s + 16, true);
-          let ms = Number(timeoutNs) / 1e6;
-          if (abs) ms -= clock === E.CLOCKID_REALTIME ? Date.now() : now;
-          if (!resumed || p.pollDeadline === undefined) deadline = Math.min(deadline ?? Infinity, now + ms);
-          clockUserdata ??= userdata;
-        } else {
-          fdSubs.push({ userdata, type, fd: dv.getUint32(s + 16, true) });
-        }
-      }
-      let n = 0;
-      const event = (userdata: bigint, error: number, type: number, hangup = false) => {
-        const e = outPtr + 32 * n++;
-        dv.setBigUint64(e, userdata, true);
-        dv.setUint16(e + 8, error, true);
-        dv.setUint8(e + 10, type);
-        dv.setBigUint64(e + 16, 1n, true);
-        dv.setUint16(e + 24, hangup ? E.EVENTRWFLAGS_FD_READWRITE_HANGUP : 0, true);
-      };
-      for (const s of fdSubs) {
-        if (!p.fds[s.fd]) event(s.userdata, E.ERRNO_BADF, s.type);
-        else if (pipeReady(s.fd, s.type === E.EVENTTYPE_FD_WRITE)) event(s.userdata, 0, s.type);
-      }
-      if (n === 0 && clockUserdata !== undefined && deadline !== undefined && performance.now() >= deadline) {
-        event(clockUserdata, 0, E.EVENTTYPE_CLOCK);
-      }
-      if (n === 0 && resumed && p.sigPending.length > 0) {
-        p.pollDeadline = undefined;
-        return E.ERRNO_INTR;
-      }
-      if (n === 0) {
-        p.pollDeadline = deadline;
-        const anyReady = () => fdSubs.some((s) => pipeReady(s.fd, s.type === E.EVENTTYPE_FD_WRITE));
-        k.block(p, {
-          ready: () => p.sigPending.length > 0 || anyReady(),
-          ...(deadline === undefined ? {} : { deadline }),
-        });
-        return 0;
-      }
-      p.pollDeadline = undefined;
-      dv.setUint32(neventsPtr, n, true);
-      return 0;
+      return pollOneoff(slot.owner(), inPtr, outPtr, nsubs, neventsPtr);
     },
 
     path_open(
@@ -214,10 +197,11 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
       fdflags: number,
       openedPtr: number,
     ): number {
-      k.checkInterrupt();
+      const p = slot.owner();
+      p.kernel.checkInterrupt();
       const dir = p.fds[dirfd];
       if (!(dir instanceof OpenDir)) return dir ? E.ERRNO_NOTDIR : E.ERRNO_BADF;
-      const path = str(pathPtr, pathLen);
+      const path = readString(p.bytes(), pathPtr, pathLen);
       let h: Handle;
       const fdPath = dir.dir.parent === null ? FD_PATH.exec(path) : null;
       if (fdPath) {
@@ -247,12 +231,14 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
     },
 
     fd_close(fd: number): number {
+      const p = slot.owner();
       if (!p.fds[fd]) return E.ERRNO_BADF;
       p.setFd(fd, undefined);
       return 0;
     },
 
     fd_renumber(from: number, to: number): number {
+      const p = slot.owner();
       const h = p.fds[from];
       if (!h || to < 0 || to >= 1024) return E.ERRNO_BADF;
       if (from === to) return 0;
@@ -269,22 +255,27 @@ export function wasiImports(k: Kernel, p: Process): Record<string, Fn> {
       newPtr: number,
       newLen: number,
     ): number {
+      const p = slot.owner();
       const a = p.fds[fd];
       const b = p.fds[newFd];
       if (!(a instanceof OpenDir) || !(b instanceof OpenDir)) return E.ERRNO_BADF;
-      return a.rename(str(oldPtr, oldLen), b, str(newPtr, newLen));
+      const mem = p.bytes();
+      return a.rename(readString(mem, oldPtr, oldLen), b, readString(mem, newPtr, newLen));
     },
 
     path_symlink(targetPtr: number, targetLen: number, fd: number, pathPtr: number, pathLen: number): number {
+      const p = slot.owner();
       const dir = p.fds[fd];
       if (!(dir instanceof OpenDir)) return dir ? E.ERRNO_NOTDIR : E.ERRNO_BADF;
-      return dir.symlink(str(targetPtr, targetLen), str(pathPtr, pathLen));
+      const mem = p.bytes();
+      return dir.symlink(readString(mem, targetPtr, targetLen), readString(mem, pathPtr, pathLen));
     },
     proc_exit(code: number): never {
       throw new ProcExit(code);
     },
     proc_raise(sig: number): number {
-      k.signal(p, sig);
+      const p = slot.owner();
+      p.kernel.signal(p, sig);
       return 0;
     },
     sched_yield: (): number => 0,

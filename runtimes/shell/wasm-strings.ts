@@ -1,0 +1,76 @@
+/**
+ * Strings in and out of wasm memory without a TextEncoder/TextDecoder call for the short
+ * ASCII strings (paths, names) that most host calls carry, and argv/environ blocks
+ * encoded once per list.
+ */
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+/** The UTF-8 string at `ptr` (`len` bytes); invalid sequences become U+FFFD. */
+export function readString(mem: Uint8Array, ptr: number, len: number): string {
+  if (len > 64) return dec.decode(mem.subarray(ptr, ptr + len));
+  let s = "";
+  for (let i = ptr; i < ptr + len; i++) {
+    const c = mem[i] as number;
+    if (c >= 0x80) return dec.decode(mem.subarray(ptr, ptr + len));
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** UTF-8 byte length of `s`. */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a surrogate pair: 4 bytes for 2 units
+      i++;
+    } else n += 2; // 3 bytes (a lone surrogate is encoded as U+FFFD, also 3 bytes)
+  }
+  return n;
+}
+
+/** A string list as WASI's args_get/environ_get lay it out: NUL-terminated UTF-8, end to end. */
+export interface EncodedList {
+  readonly bytes: Uint8Array;
+  /** Start of each string in `bytes`. */
+  readonly offsets: readonly number[];
+}
+
+const encoded = new WeakMap<readonly string[], EncodedList>();
+
+/** The encoding of `list`, made once per list (forked processes share their parent's lists). */
+export function encodeList(list: readonly string[]): EncodedList {
+  let e = encoded.get(list);
+  if (!e) {
+    const parts = list.map((s) => enc.encode(s));
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength + 1, 0));
+    const offsets: number[] = [];
+    let off = 0;
+    for (const p of parts) {
+      offsets.push(off);
+      bytes.set(p, off);
+      off += p.byteLength + 1;
+    }
+    e = { bytes, offsets };
+    encoded.set(list, e);
+  }
+  return e;
+}
+
+/** Writes `list` for args_get/environ_get: pointers at `ptrs`, the strings at `buf`. */
+export function writeList(
+  list: readonly string[],
+  view: DataView,
+  mem: Uint8Array,
+  ptrs: number,
+  buf: number,
+): void {
+  const { bytes, offsets } = encodeList(list);
+  mem.set(bytes, buf);
+  for (let i = 0; i < offsets.length; i++) view.setUint32(ptrs + 4 * i, buf + (offsets[i] as number), true);
+}

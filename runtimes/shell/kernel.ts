@@ -36,7 +36,7 @@ export class Kernel {
   forks = 0;
   /** Milliseconds spent cloning processes (instantiate + copy memory). */
   forkMs = 0;
-  private readonly ownCell = sharedCell();
+  private ownCell: Int32Array | undefined;
   private readonly pool: InstancePool;
 
   constructor(readonly opts: KernelOptions) {
@@ -136,7 +136,8 @@ export class Kernel {
       const ms = Math.min(left, 10);
       // the shared interrupt cell wakes us early when notified; if it is already set for
       // some other reason, waiting on it would return at once, so wait on a private cell
-      const cell = Atomics.load(this.opts.waitCell, 0) === 0 ? this.opts.waitCell : this.ownCell;
+      const cell =
+        Atomics.load(this.opts.waitCell, 0) === 0 ? this.opts.waitCell : (this.ownCell ??= sharedCell());
       if (isShared(cell)) Atomics.wait(cell, 0, 0, ms);
       else await new Promise((resolve) => setTimeout(resolve, ms)); // no SharedArrayBuffer here
       slept += ms;

@@ -13,10 +13,12 @@ const ROOTS = ["/tmp", "/workspace"] as const;
 export const RUN_DIR = "/run/sandflow";
 const enc = new TextEncoder();
 
+const ROOT_PRESTAT = wasi.Prestat.dir("/");
+
 /** The "/" preopen: the one directory wasi-libc resolves every path against. */
 export class RootDir extends OpenDir {
   override fd_prestat_get() {
-    return { ret: 0, prestat: wasi.Prestat.dir("/") };
+    return { ret: 0, prestat: ROOT_PRESTAT };
   }
 }
 

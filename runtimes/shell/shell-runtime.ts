@@ -11,9 +11,11 @@ import { InstancePool } from "./instance-pool.js";
 import { Kernel } from "./kernel.js";
 import { exitCode, isShared, StepAbort, sharedCell, stepFailure } from "./kernel-api.js";
 import { nowNs } from "./mem-fs.js";
+import { OutputCapture } from "./output-capture.js";
 import { exportTree, RootDir, type RootFs, RootLayouts, readFile, writeFile } from "./root-fs.js";
 import { bindImports } from "./slot-imports.js";
 import { OUTPUT_FILE, prepareStep, STEP_SCRIPT, stepResult } from "./step-contract.js";
+import { utf8Length } from "./wasm-strings.js";
 
 /** What one run of busybox produced. */
 export interface ShellRun {
@@ -41,34 +43,15 @@ export interface RunOptions {
   readonly pool?: InstancePool;
 }
 
-const concat = (parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
-};
+const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 /** Runs busybox with `args` on `fs` until the first process exits. Throws StepAbort on a limit. */
 export async function runBusybox(module: WasmModule, o: RunOptions): Promise<ShellRun> {
-  const kept: Record<"stdout" | "stderr", Uint8Array[]> = { stdout: [], stderr: [] };
-  const sizes = { stdout: 0, stderr: 0 };
-  const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-  const sink = (stream: "stdout" | "stderr") => (data: Uint8Array) => {
-    sizes[stream] += data.byteLength;
-    if (sizes[stream] > o.outputBytes) {
-      throw new StepAbort(
-        "OutputLimitError",
-        `shell step wrote more than ${o.outputBytes} bytes to ${stream}`,
-      );
-    }
-    kept[stream].push(data.slice());
-    o.emit?.(stream, decoders[stream].decode(data, { stream: true }));
-  };
-  const stdout = new OutputSink(sink("stdout"));
-  const stderr = new OutputSink(sink("stderr"));
+  const out = new OutputCapture("stdout", o.outputBytes, o.emit);
+  const err = new OutputCapture("stderr", o.outputBytes, o.emit);
+  const stdout = new OutputSink((data) => out.write(data));
+  const stderr = new OutputSink((data) => err.write(data));
   const kernel = new Kernel({
     module,
     ...(o.pool ? { pool: o.pool } : {}),
@@ -76,7 +59,7 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
     processes: o.processes,
     interrupted: o.interrupted,
     waitCell: o.waitCell,
-    diagnostic: (text) => stderr.fd_write(new TextEncoder().encode(text)),
+    diagnostic: (text) => stderr.fd_write(enc.encode(text)),
     fsInfo: () => [o.fs.ctx.limitBytes - o.fs.baseline, o.fs.ctx.used - o.fs.baseline],
     modeOf: (ino) => o.fs.ctx.inodes.get(ino)?.mode ?? -1,
     setMode: (ino, mode) => {
@@ -95,14 +78,12 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
   const status = await kernel.run(root, () => {
     rootMemoryBytes = root.memoryBytes();
   });
-  for (const s of ["stdout", "stderr"] as const) {
-    const rest = decoders[s].decode();
-    if (rest) o.emit?.(s, rest);
-  }
+  out.end();
+  err.end();
   return {
     status,
-    stdout: concat(kept.stdout),
-    stderr: concat(kept.stderr),
+    stdout: out.bytes(),
+    stderr: err.bytes(),
     forks: kernel.forks,
     forkMs: kernel.forkMs,
     rootMemoryBytes,
@@ -163,7 +144,6 @@ export class ShellRuntime implements LanguageRuntime {
         emit: inv.emit,
         pool: this.pool,
       });
-      const dec = new TextDecoder();
       const files = exportTree(fs, "/tmp" in inv.files || "/workspace" in inv.files);
       const result = stepResult(
         dec.decode(r.stdout),
@@ -172,7 +152,7 @@ export class ShellRuntime implements LanguageRuntime {
         readFile(fs, OUTPUT_FILE),
       );
       if (!result.ok) return { ok: false, error: result.error, files };
-      if (new TextEncoder().encode(result.outputJson).byteLength > inv.limits.resultBytes) {
+      if (utf8Length(result.outputJson) > inv.limits.resultBytes) {
         return {
           ok: false,
           error: {

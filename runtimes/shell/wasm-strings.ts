@@ -47,14 +47,13 @@ const encoded = new WeakMap<readonly string[], EncodedList>();
 export function encodeList(list: readonly string[]): EncodedList {
   let e = encoded.get(list);
   if (!e) {
-    const parts = list.map((s) => enc.encode(s));
-    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength + 1, 0));
+    // one encode call for the whole list (the same bytes as one call per string)
+    const bytes = enc.encode(`${list.join("\0")}\0`);
     const offsets: number[] = [];
     let off = 0;
-    for (const p of parts) {
+    for (const s of list) {
       offsets.push(off);
-      bytes.set(p, off);
-      off += p.byteLength + 1;
+      off += utf8Length(s) + 1;
     }
     e = { bytes, offsets };
     encoded.set(list, e);

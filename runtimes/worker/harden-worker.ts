@@ -89,3 +89,140 @@ export async function withHostGlobals<T>(body: () => Promise<T>): Promise<T> {
     hardenWorkerGlobals();
   }
 }
+
+/** Standard built-ins whose prototypes and static members a step must not change. */
+const INTRINSIC_NAMES = [
+  "Object",
+  "Function",
+  "Array",
+  "Number",
+  "Boolean",
+  "String",
+  "Symbol",
+  "BigInt",
+  "Error",
+  "EvalError",
+  "RangeError",
+  "ReferenceError",
+  "SyntaxError",
+  "TypeError",
+  "URIError",
+  "AggregateError",
+  "Promise",
+  "RegExp",
+  "Date",
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "WeakRef",
+  "FinalizationRegistry",
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "DataView",
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "JSON",
+  "Math",
+  "Reflect",
+  "Atomics",
+  "TextEncoder",
+  "TextDecoder",
+] as const;
+
+/**
+ * Makes a frozen object's data property assignable on objects that inherit it (the
+ * "override mistake": `Derived.prototype.constructor = Derived` must keep working when
+ * the base prototype is frozen), by turning it into a getter/setter pair.
+ */
+function allowOverride(obj: object, key: PropertyKey): void {
+  const d = Object.getOwnPropertyDescriptor(obj, key);
+  if (!d || !("value" in d) || !d.configurable) return;
+  const value = d.value as unknown;
+  Object.defineProperty(obj, key, {
+    get: () => value,
+    set(this: unknown, next: unknown) {
+      if (this === obj)
+        throw new TypeError(`Cannot assign to read only property '${String(key)}' of a frozen built-in`);
+      Object.defineProperty(this as object, key, {
+        value: next,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    },
+    enumerable: d.enumerable ?? false,
+    configurable: false,
+  });
+}
+
+/** Names that code commonly assigns on objects inheriting them from a built-in prototype. */
+const OVERRIDABLE = ["constructor", "toString", "valueOf", "toLocaleString", "name", "message", "toJSON"];
+
+function lock(value: unknown, seen: Set<unknown>): void {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value)) return;
+  seen.add(value);
+  for (const key of OVERRIDABLE) allowOverride(value, key);
+  Object.freeze(value);
+}
+
+/**
+ * Freezes the prototypes of this worker's standard built-ins (and the iterator,
+ * generator and async-function prototypes) and the static members of their
+ * constructors, so a step that reaches JavaScript objects (any Pyodide proxy leads to
+ * Object and Array) cannot change them for other steps or runs: no new properties on
+ * Object.prototype, no replaced Array.prototype.push, no Error.prepareStackTrace. The
+ * constructors themselves stay extensible (Emscripten tags some built-in functions).
+ * Call after the worker's modules are loaded and before any step.
+ */
+export function freezeIntrinsics(): void {
+  const g = globalThis as Record<string, unknown>;
+  const seen = new Set<unknown>();
+  // V8 reads these from Error: lock them so no step can format another's stack traces.
+  for (const key of ["prepareStackTrace", "stackTraceLimit"]) {
+    const d = Object.getOwnPropertyDescriptor(Error, key);
+    if (d && !d.configurable) continue;
+    Object.defineProperty(Error, key, {
+      value: d?.value,
+      writable: false,
+      configurable: false,
+      enumerable: false,
+    });
+  }
+  for (const name of INTRINSIC_NAMES) {
+    const ctor = g[name] as object | undefined;
+    if (ctor === undefined) continue;
+    if (typeof ctor === "function") {
+      lock((ctor as { prototype?: unknown }).prototype, seen);
+      for (const key of Reflect.ownKeys(ctor)) {
+        const d = Object.getOwnPropertyDescriptor(ctor, key);
+        if (d?.configurable && "value" in d)
+          Object.defineProperty(ctor, key, { ...d, writable: false, configurable: false });
+      }
+    } else lock(ctor, seen);
+  }
+  const typedArray = Object.getPrototypeOf(Uint8Array) as { prototype: unknown };
+  lock(typedArray.prototype, seen);
+  const generators = [function* () {}, async function* () {}] as unknown as { prototype?: object }[];
+  for (const fn of [...generators, async () => {}]) lock(Object.getPrototypeOf(fn), seen);
+  for (const fn of generators) if (fn.prototype) lock(Object.getPrototypeOf(fn.prototype), seen);
+  for (const it of [
+    [][Symbol.iterator](),
+    new Map().entries(),
+    new Set().values(),
+    ""[Symbol.iterator](),
+    /x/[Symbol.matchAll]("x"),
+  ]) {
+    lock(Object.getPrototypeOf(it), seen);
+    lock(Object.getPrototypeOf(Object.getPrototypeOf(it)), seen);
+  }
+}

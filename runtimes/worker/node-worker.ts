@@ -14,7 +14,12 @@ import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
 import { busyboxWasmPath } from "../shell/node-assets.js";
 import { Dispatcher } from "./dispatcher.js";
-import { hardenWorkerGlobals, tameFunctionConstructors, withHostGlobals } from "./harden-worker.js";
+import {
+  freezeIntrinsics,
+  hardenWorkerGlobals,
+  tameFunctionConstructors,
+  withHostGlobals,
+} from "./harden-worker.js";
 import type { LanguageRuntimeFactory } from "./language-runtime.js";
 
 /** What the pool passes to each worker. */
@@ -95,6 +100,7 @@ function serve(port: MessagePort): Promise<void> {
 
 hardenWorkerGlobals();
 tameFunctionConstructors();
+freezeIntrinsics();
 
 /** piscina calls this once per worker: the session lasts as long as the worker. */
 export default function handle(

@@ -30,7 +30,8 @@ export class StepFiles {
   #size = 0;
 
   constructor(initial: FileTree, limitBytes: number) {
-    this.#tree = { ...initial };
+    // A prototype-free copy: a path is only ever an own entry, never an inherited property.
+    this.#tree = Object.assign(Object.create(null) as FileTree, initial);
     this.#limit = limitBytes;
     for (const data of Object.values(initial)) if (data) this.#size += data.byteLength;
   }
@@ -46,7 +47,7 @@ export class StepFiles {
     if (!path) return { ok: false, error: `${rawPath}: only files under /tmp and /workspace can be used` };
     switch (op) {
       case "read": {
-        const bytes = this.#tree[path];
+        const bytes = Object.hasOwn(this.#tree, path) ? this.#tree[path] : undefined;
         if (bytes === undefined) return { ok: false, error: `${rawPath}: no such file` };
         if (bytes === null) return { ok: false, error: `${rawPath}: is a directory` };
         return { ok: true, value: decoder.decode(bytes) };
@@ -73,7 +74,7 @@ export class StepFiles {
         return { ok: true, value: undefined };
       }
       case "remove": {
-        const old = this.#tree[path];
+        const old = Object.hasOwn(this.#tree, path) ? this.#tree[path] : undefined;
         if (old === undefined) return { ok: false, error: `${rawPath}: no such file` };
         for (const p of Object.keys(this.#tree)) {
           if (p === path || p.startsWith(`${path}/`)) {

@@ -6,7 +6,7 @@
  * for a fork, with the module's initial image for a new first process), so nothing of the
  * previous process remains.
  */
-import type { BusyboxExports, Process } from "./process.js";
+import { ASYNCIFY_BYTES, type BusyboxExports, type Process } from "./process.js";
 
 /*
  * The WebAssembly JS API, typed locally: a global declaration here would clash with
@@ -61,6 +61,8 @@ const MAX_KEPT_BYTES = 4 << 20;
 export class Slot {
   /** The process using this instance now. */
   proc: Process | undefined;
+  /** End of the Asyncify save data ever written in this instance's memory (0: none). */
+  asyncifyEnd = 0;
   readonly instance: WasmInstance;
   readonly exports: BusyboxExports;
   private u8: Uint8Array;
@@ -97,9 +99,45 @@ export class Slot {
   }
 }
 
-interface Pristine {
+/**
+ * The module's initial memory and how to put a used instance back to it cheaply: the
+ * stack (below the initial stack pointer, with --stack-first) and the Asyncify save area
+ * start out as zeros, so they are cleared (the area only as far as it was written)
+ * instead of copied; the rest (data, bss, heap) is copied from the image.
+ */
+class Pristine {
   readonly image: Uint8Array;
-  readonly stackPointer: unknown;
+  readonly stackPointer: number;
+  private readonly stackZero: boolean;
+  private readonly area: number;
+  private readonly areaEnd: number;
+  constructor(slot: Slot) {
+    const ex = slot.exports;
+    this.image = new Uint8Array(ex.memory.buffer).slice();
+    this.stackPointer = ex.__stack_pointer.value as number;
+    const zero = (from: number, to: number) =>
+      to <= this.image.length && this.image.subarray(from, to).every((b) => b === 0);
+    this.stackZero = zero(0, this.stackPointer);
+    this.area = ex.sandflow_asyncify_area.value as number;
+    this.areaEnd = this.area + 8 + ASYNCIFY_BYTES;
+    if (this.area < this.stackPointer || !zero(this.area, this.areaEnd)) this.areaEnd = this.area;
+  }
+
+  /** Puts `slot`'s memory (of the image's size) and stack pointer back to the initial state. */
+  restore(slot: Slot): void {
+    const mem = slot.bytes();
+    const { image, area, areaEnd } = this;
+    let from = 0;
+    if (this.stackZero) {
+      mem.fill(0, 0, this.stackPointer);
+      from = this.stackPointer;
+    }
+    mem.set(image.subarray(from, area), from);
+    if (areaEnd > area) mem.fill(0, area, Math.min(areaEnd, Math.max(area, slot.asyncifyEnd)));
+    mem.set(image.subarray(areaEnd), areaEnd);
+    slot.asyncifyEnd = 0;
+    slot.exports.__stack_pointer.value = this.stackPointer;
+  }
 }
 
 export class InstancePool {
@@ -122,19 +160,14 @@ export class InstancePool {
   forSpawn(): Slot {
     if (!this.pristine) {
       const slot = new Slot(this.module, this.bind);
-      const ex = slot.exports;
-      this.pristine = {
-        image: new Uint8Array(ex.memory.buffer).slice(),
-        stackPointer: ex.__stack_pointer.value,
-      };
+      this.pristine = new Pristine(slot);
       return slot;
     }
-    const { image, stackPointer } = this.pristine;
-    const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength === image.byteLength);
+    const size = this.pristine.image.byteLength;
+    const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength === size);
     if (i < 0) return new Slot(this.module, this.bind);
     const slot = this.free.splice(i, 1)[0] as Slot;
-    new Uint8Array(slot.exports.memory.buffer).set(image);
-    slot.exports.__stack_pointer.value = stackPointer;
+    this.pristine.restore(slot);
     return slot;
   }
 

@@ -135,6 +135,8 @@ export class Process {
 
   /** After `_start` returned because of an unwind. */
   settleUnwind(): void {
+    const slot = this.slot as Slot;
+    slot.asyncifyEnd = Math.max(slot.asyncifyEnd, this.view().getUint32(this.area, true));
     this.ex.asyncify_stop_unwind();
     this.unwinding = false;
     this.rewinding = true;
@@ -186,6 +188,7 @@ export class Process {
     const grow = (bytes - this.memoryBytes()) / 65536;
     if (grow > 0) this.ex.memory.grow(grow);
     this.bytes().set(parent.bytes());
+    (this.slot as Slot).asyncifyEnd = (parent.slot as Slot).asyncifyEnd;
     this.ex.__stack_pointer.value = parent.ex.__stack_pointer.value;
     this.rewinding = true;
     this.forkResult = 0;

@@ -87,7 +87,11 @@ class LuaRuntime implements LanguageRuntime {
   }
 
   #failure(message: string, inv: StepInvocation): StepOutcome {
-    const name = /not enough memory/.test(message) ? "MemoryLimitError" : "StepRuntimeError";
+    const name = /not enough memory/.test(message)
+      ? "MemoryLimitError"
+      : message.includes("WorkspaceLimitError: ")
+        ? "WorkspaceLimitError"
+        : "StepRuntimeError";
     const text =
       name === "MemoryLimitError"
         ? `the Lua step used more than its memory limit of ${Math.round(inv.limits.memoryBytes / 1048576)} MB`

@@ -24,6 +24,7 @@ import type {
 import { type FactoryMaker, InterpreterSlots } from "./interpreter-slots.js";
 import type { StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
 import { StepOutput } from "./step-output.js";
+import { verdict } from "./step-verdict.js";
 
 /** How often (ms) live output and finished results of a running batch are sent early. */
 const FLUSH_MS = 40;
@@ -114,47 +115,7 @@ export class Dispatcher {
       const reason = Atomics.load(cells, CONTROL.TARGET) === index ? Atomics.load(cells, CONTROL.REASON) : 0;
       clearInterrupt(cells);
       const files = outcome.files ?? task.files;
-      let result: TaskResult["outcome"] = outcome.ok
-        ? { ok: true, outputJson: outcome.outputJson }
-        : { ok: false, error: outcome.error };
-      if (output.overflow) {
-        result = {
-          ok: false,
-          error: failure(
-            "OutputLimitError",
-            `the step printed more than ${task.limits.outputBytes} characters to ${output.overflow}; the first part is kept`,
-          ),
-        };
-      } else if (!outcome.ok && reason === INTERRUPT_REASON.TIMEOUT) {
-        result = {
-          ok: false,
-          error: failure(
-            "StepTimeoutError",
-            `the step ran longer than its timeout of ${task.timeoutMs / 1000} s and was stopped`,
-          ),
-        };
-      } else if (!outcome.ok && reason === INTERRUPT_REASON.CANCELLED) {
-        result = {
-          ok: false,
-          error: failure("StepCancelledError", "the step was stopped because the run was cancelled"),
-        };
-      } else if (outcome.ok && outcome.outputJson.length > task.limits.resultBytes) {
-        result = {
-          ok: false,
-          error: failure(
-            "ResultLimitError",
-            `the step's result is ${outcome.outputJson.length} bytes of JSON; the limit is ${task.limits.resultBytes}`,
-          ),
-        };
-      } else if (outcome.ok && treeSize(files) > task.limits.workspaceBytes) {
-        result = {
-          ok: false,
-          error: failure(
-            "WorkspaceLimitError",
-            `the step left ${treeSize(files)} bytes under /tmp and /workspace; the limit is ${task.limits.workspaceBytes}`,
-          ),
-        };
-      }
+      const result = verdict(outcome, task, reason, output.overflow, files);
       return {
         index,
         outcome: result,

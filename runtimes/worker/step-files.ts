@@ -2,7 +2,7 @@
  * The workspace of one step for runtimes without a file system of their own (Lua):
  * `/tmp` and `/workspace` as a path-to-bytes map, text in and out, size-bounded.
  */
-import { type FileTree, isWorkspacePath } from "../fs/file-tree.js";
+import { type FileTree, isWorkspacePath, treeSize } from "../fs/file-tree.js";
 
 type Ok = { ok: true; value: string | undefined };
 type Fail = { ok: false; error: string };
@@ -23,6 +23,15 @@ export function normalizeWorkspacePath(path: string): string | undefined {
   return isWorkspacePath(clean) ? clean : undefined;
 }
 
+/** What an entry costs against the workspace limit (as in treeSize). */
+function cost(path: string, data: Uint8Array | null): number {
+  return path.length + (data?.byteLength ?? 0);
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
+
 /** A mutable copy of a step's files. */
 export class StepFiles {
   readonly #tree: FileTree;
@@ -33,7 +42,7 @@ export class StepFiles {
     // A prototype-free copy: a path is only ever an own entry, never an inherited property.
     this.#tree = Object.assign(Object.create(null) as FileTree, initial);
     this.#limit = limitBytes;
-    for (const data of Object.values(initial)) if (data) this.#size += data.byteLength;
+    this.#size = treeSize(initial);
   }
 
   /** The files now. */
@@ -55,8 +64,11 @@ export class StepFiles {
       case "write": {
         if (this.#tree[path] === null) return { ok: false, error: `${rawPath}: is a directory` };
         const bytes = encoder.encode(data ?? "");
-        const old = this.#tree[path];
-        const size = this.#size - (old ? old.byteLength : 0) + bytes.byteLength;
+        const old = Object.hasOwn(this.#tree, path) ? this.#tree[path] : undefined;
+        let size = this.#size - (old === undefined ? 0 : cost(path, old)) + cost(path, bytes);
+        for (let dir = parentOf(path); dir.includes("/", 1); dir = parentOf(dir)) {
+          if (!Object.hasOwn(this.#tree, dir)) size += cost(dir, null);
+        }
         if (size > this.#limit)
           return {
             ok: false,
@@ -64,12 +76,8 @@ export class StepFiles {
           };
         this.#size = size;
         this.#tree[path] = bytes;
-        for (
-          let dir = path.slice(0, path.lastIndexOf("/"));
-          dir.includes("/", 1);
-          dir = dir.slice(0, dir.lastIndexOf("/"))
-        ) {
-          if (!(dir in this.#tree)) this.#tree[dir] = null;
+        for (let dir = parentOf(path); dir.includes("/", 1); dir = parentOf(dir)) {
+          if (!Object.hasOwn(this.#tree, dir)) this.#tree[dir] = null;
         }
         return { ok: true, value: undefined };
       }
@@ -78,7 +86,7 @@ export class StepFiles {
         if (old === undefined) return { ok: false, error: `${rawPath}: no such file` };
         for (const p of Object.keys(this.#tree)) {
           if (p === path || p.startsWith(`${path}/`)) {
-            this.#size -= this.#tree[p]?.byteLength ?? 0;
+            this.#size -= cost(p, this.#tree[p] ?? null);
             delete this.#tree[p];
           }
         }

@@ -52,10 +52,10 @@ export function applyChanges(tree: FileTree, changes: FileChanges): void {
   for (const [path, data] of Object.entries(changes.upserts)) tree[path] = data;
 }
 
-/** Total bytes held by the files of a tree. */
+/** What a tree costs against the workspace limit: its file bytes plus every entry's path (so names and empty files are not free). */
 export function treeSize(tree: FileTree): number {
   let total = 0;
-  for (const data of Object.values(tree)) if (data) total += data.byteLength;
+  for (const path in tree) total += path.length + (tree[path]?.byteLength ?? 0);
   return total;
 }
 

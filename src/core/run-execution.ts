@@ -50,6 +50,16 @@ interface StepState {
 
 const MB = 1024 * 1024;
 
+/** A step's output as a value. Workers check results, so a parse failure here is a worker bug: report it, don't throw. */
+function parseOutput(json: string | undefined): unknown {
+  if (json === undefined) return null;
+  try {
+    return JSON.parse(json);
+  } catch (e) {
+    return { sandflow_error: `the worker returned output that is not JSON: ${(e as Error).message}` };
+  }
+}
+
 /** Executes one run; create one per run and call {@link RunExecution.execute} once. */
 export class RunExecution {
   readonly #workflow: WorkflowDefinition;
@@ -392,7 +402,7 @@ export class RunExecution {
       steps[s.def.id] = {
         status,
         language: s.def.language,
-        output: status === "succeeded" && s.outputJson !== undefined ? JSON.parse(s.outputJson) : null,
+        output: status === "succeeded" ? parseOutput(s.outputJson) : null,
         stdout: s.stdout,
         stderr: s.stderr,
         error: s.error,

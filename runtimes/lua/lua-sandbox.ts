@@ -30,7 +30,17 @@ os = {
   getenv = function(name) return step_env[name] end,
 }
 dofile, loadfile, require, collectgarbage = nil, nil, nil, nil
+-- Lua runs __gc finalizers with debug hooks off, so no interrupt could stop one that
+-- loops (in a step, or when the state closes outside any step): refuse them.
+_G.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("sandflow: __gc metamethods are not allowed", 2)
+  end
+  return setmetatable(t, mt)
+end
 string.dump = nil
+-- Strings index their own method table (not always the global one): no dump there either.
+getmetatable("").__index.dump = nil
 load = function(chunk, name, mode, env)
   if mode ~= nil and mode ~= "t" then error("sandflow: only text chunks can be loaded (mode 't')", 2) end
   if type(chunk) == "string" and chunk:byte(1) == 27 then error("sandflow: binary chunks are not allowed", 2) end
@@ -179,8 +189,9 @@ export async function createLuaSandbox(
   const lua = g.lua;
   const L = g.address;
   const mod = lua.module;
+  let closing = false;
   const hook = mod.addFunction((state: number) => {
-    const reason = check();
+    const reason = closing ? "sandflow: the Lua state is closing" : check();
     if (reason !== undefined) {
       lua.lua_pushstring(state, reason);
       lua.lua_error(state);
@@ -242,11 +253,13 @@ export async function createLuaSandbox(
     memoryUsed: () => g.getMemoryUsed(),
     setMemoryMax: (bytes) => g.setMemoryMax(bytes),
     close: () => {
-      lua.lua_sethook(L, null, 0, 0);
-      mod.removeFunction(hook);
+      // lua_close runs __gc finalizers: the hook stays on and stops each one at once, so a
+      // finalizer that loops cannot hold the worker outside any step.
+      closing = true;
       raw._free(lenPtr);
       raw._free(buffer);
       g.close();
+      mod.removeFunction(hook);
     },
   };
 }

@@ -9,4 +9,5 @@ export {
 } from "../runtimes/lua/workflow-evaluator.js";
 export * from "./index.js";
 export { createEngine, defaultCacheDir, type NodeEngineOptions } from "./node/create-engine.js";
+export { createWorkerLuaEvaluator, type WorkerLuaEvaluatorOptions } from "./node/worker-lua-evaluator.js";
 export { type LoadWorkflowFileOptions, loadWorkflowFile } from "./node/workflow-file.js";

@@ -59,25 +59,63 @@ export function readWorkspace(fs: EmscriptenFS): FileTree {
   return out;
 }
 
-/** Whether anything under the workspace roots changed since the last {@link ChangeTracker.reset}. */
+/** Whether anything under the workspace roots changed since the last {@link ChangeTracker.begin}. */
 export interface ChangeTracker {
   changed(): boolean;
-  reset(): void;
+  /** True when a write of this step failed because it would have passed the limit. */
+  exceeded(): boolean;
+  /** Starts a step: `baseBytes` is what its files cost (treeSize), `limitBytes` the workspace limit. */
+  begin(baseBytes: number, limitBytes: number): void;
 }
 
 const O_ACCMODE = 3;
 const O_CREAT = 64;
 const O_TRUNC = 512;
 
+/** Cost of the files under the workspace roots, as treeSize counts it. */
+function workspaceBytes(fs: EmscriptenFS): number {
+  let total = 0;
+  for (const [path, data] of Object.entries(readWorkspace(fs)))
+    total += path.length + (data?.byteLength ?? 0);
+  return total;
+}
+
 /**
- * Watches writes, creations, deletions and moves under the workspace roots through
- * Emscripten's FS tracking hooks, so an unchanged workspace is not walked after a step.
+ * Watches writes, creations, deletions and moves through Emscripten's FS tracking hooks,
+ * so an unchanged workspace is not walked after a step, and bounds what a step may write:
+ * Emscripten keeps file data in JavaScript memory, outside the interpreter's capped wasm
+ * memory, so a write that takes the workspace past its limit fails with ENOSPC (the files
+ * are recounted only when a cheap running total says they might be over). Writes outside
+ * the workspace roots are counted for the interpreter's whole life against the same limit.
  * Truncation without opening has no hook, so FS.truncate is wrapped too.
  */
-export function trackWorkspaceChanges(fs: EmscriptenFS): ChangeTracker {
+export function trackWorkspaceChanges(fs: EmscriptenFS, enospc: () => Error): ChangeTracker {
   let dirty = false;
+  let base = 0;
+  let written = 0;
+  let limit = Number.POSITIVE_INFINITY;
+  let outside = 0;
+  let exceeded = false;
+  const refuse = () => {
+    exceeded = true;
+    return enospc();
+  };
   const mark = (path: unknown) => {
     if (typeof path === "string" && isWorkspacePath(path)) dirty = true;
+  };
+  const onWrite = (path: unknown, bytes: unknown) => {
+    const n = typeof bytes === "number" ? bytes : 0;
+    if (typeof path === "string" && isWorkspacePath(path)) {
+      dirty = true;
+      written += n;
+      if (base + written <= limit) return;
+      base = workspaceBytes(fs);
+      written = 0;
+      if (base > limit) throw refuse();
+    } else {
+      outside += n;
+      if (outside > limit) throw refuse();
+    }
   };
   const api = fs as unknown as {
     trackingDelegate: Record<string, (...args: unknown[]) => void>;
@@ -87,7 +125,7 @@ export function trackWorkspaceChanges(fs: EmscriptenFS): ChangeTracker {
     onOpenFile: (path: unknown, flags: number) => {
       if ((flags & O_ACCMODE) !== 0 || flags & (O_CREAT | O_TRUNC)) mark(path);
     },
-    onWriteToFile: mark,
+    onWriteToFile: onWrite,
     onMakeDirectory: mark,
     onMakeSymlink: (_target: unknown, path: unknown) => mark(path),
     onDeletePath: mark,
@@ -103,8 +141,13 @@ export function trackWorkspaceChanges(fs: EmscriptenFS): ChangeTracker {
   };
   return {
     changed: () => dirty,
-    reset: () => {
+    exceeded: () => exceeded,
+    begin: (baseBytes, limitBytes) => {
       dirty = false;
+      exceeded = false;
+      base = baseBytes;
+      written = 0;
+      limit = limitBytes;
     },
   };
 }

@@ -4,6 +4,8 @@
  * stderr streamed, the workspace mirrored into the interpreter's in-memory file system.
  */
 import type { PyodideAPI } from "pyodide";
+import { INTERRUPT_SIGNAL } from "../../src/protocol/control-block.js";
+import { treeSize } from "../fs/file-tree.js";
 import type {
   LanguageRuntime,
   LanguageRuntimeFactory,
@@ -18,6 +20,8 @@ import {
   writeWorkspace,
 } from "./emscripten-workspace.js";
 import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
+
+const BETWEEN_STEPS = new Int32Array(new SharedArrayBuffer(4));
 
 type PyCall = ((...args: unknown[]) => string) & { destroy(): void };
 
@@ -46,22 +50,30 @@ class PythonRuntime implements LanguageRuntime {
     this.#compile = this.#py.globals.get("__sf_compile") as PyCall;
     this.#call = this.#py.globals.get("__sf_call") as PyCall;
     this.#setEnv = this.#py.globals.get("__sf_set_env") as PyCall;
-    this.#tracker = trackWorkspaceChanges(this.#py.FS as unknown as EmscriptenFS);
+    const api = this.#py as unknown as {
+      FS: { ErrnoError: new (errno: number) => Error };
+      ERRNO_CODES: { ENOSPC: number };
+    };
+    this.#tracker = trackWorkspaceChanges(
+      this.#py.FS as unknown as EmscriptenFS,
+      () => new api.FS.ErrnoError(api.ERRNO_CODES.ENOSPC),
+    );
     return this;
   }
 
   async run(inv: StepInvocation): Promise<StepOutcome> {
+    // First of all: every Python call below runs under this step's interrupt flag.
+    this.#py.setInterruptBuffer(inv.interruptBuffer);
     const fs = this.#py.FS as unknown as EmscriptenFS;
     const noFiles = Object.keys(inv.files).length === 0;
     if (!(noFiles && this.#lastTreeEmpty)) writeWorkspace(fs, inv.files);
-    this.#tracker.reset();
+    this.#tracker.begin(noFiles ? 0 : treeSize(inv.files), inv.limits.workspaceBytes);
     const env = JSON.stringify(inv.env);
     if (env !== this.#lastEnv) {
       this.#setEnv(env);
       this.#lastEnv = env;
     }
     this.#current = inv;
-    this.#py.setInterruptBuffer(inv.interruptBuffer);
     let result: string;
     try {
       let key = this.#compiled.get(inv.code);
@@ -73,10 +85,18 @@ class PythonRuntime implements LanguageRuntime {
       if (result === "1") result = this.#call(key, inv.inputsJson, inv.attempt, inv.stepId, inv.runId);
     } finally {
       this.#current = undefined;
+      // Between steps the interrupt stays raised: Python that a step left to run later
+      // (a callback on a JavaScript timer, say) is stopped as soon as it starts.
+      BETWEEN_STEPS[0] = INTERRUPT_SIGNAL;
+      this.#py.setInterruptBuffer(BETWEEN_STEPS);
     }
     // Nothing written: the files are the ones the step started with.
     const files = this.#tracker.changed() ? readWorkspace(fs) : inv.files;
     this.#lastTreeEmpty = files === inv.files ? noFiles : Object.keys(files).length === 0;
+    if (this.#tracker.exceeded() && !result.startsWith("1")) {
+      const message = `the Python step wrote more than the workspace limit of ${inv.limits.workspaceBytes} bytes`;
+      return { ok: false, error: { name: "WorkspaceLimitError", message }, files };
+    }
     switch (result.charCodeAt(0)) {
       case 49:
         return { ok: true, outputJson: result.slice(1), files };

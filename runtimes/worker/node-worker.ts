@@ -84,6 +84,11 @@ function serve(port: MessagePort): Promise<void> {
       dispatcher.onBroadcast(message.message);
       return;
     }
+    if (message.kind === "ping") {
+      port.postMessage({ kind: "pong", id: message.id } satisfies SessionFromWorker);
+      return;
+    }
+    port.postMessage({ kind: "ack", id: message.id } satisfies SessionFromWorker);
     dispatcher.handle(message.request).then(
       (response) =>
         port.postMessage({ kind: "response", id: message.id, response } satisfies SessionFromWorker),

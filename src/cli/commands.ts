@@ -52,9 +52,13 @@ async function reporter(mode: RunCommandOptions["progress"]): Promise<ProgressRe
 
 /** `sandflow run FILE`. */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
-  const workflow = await load(file, options.json === true);
-  if (!workflow) return EXIT.INVALID;
+  // The engine first: its pool process starts while the workflow file is read.
   const engine = createEngine({ ...(options.threads ? { threads: options.threads } : {}) });
+  const workflow = await load(file, options.json === true);
+  if (!workflow) {
+    await engine.close();
+    return EXIT.INVALID;
+  }
   const progress = await reporter(options.progress ?? "auto");
   const controller = new AbortController();
   const onSignal = () => controller.abort();

@@ -6,8 +6,6 @@ import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LuaFactory } from "wasmoon";
-import { createLuaWorkflowEvaluator } from "../../runtimes/lua/workflow-evaluator.js";
 import type { NodeWorkerData } from "../../runtimes/worker/node-worker.js";
 import { Engine } from "../core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "../core/options.js";
@@ -18,6 +16,7 @@ import { PiscinaTransport } from "../pool/piscina-transport.js";
 import { BUSYBOX_WASM, PACKAGE_ROOT, workerEntry } from "./package-paths.js";
 import { ProcessPool } from "./process-pool.js";
 import { ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
+import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
 
 /** Options of the Node engine: the engine's limits plus where caches live. */
 export interface NodeEngineOptions extends EngineOptions {
@@ -96,7 +95,7 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
       pool,
       clock: timerClock(globalThis, () => Date.now()),
       newId: () => randomUUID(),
-      luaEvaluator: createLuaWorkflowEvaluator(() => new LuaFactory()),
+      luaEvaluator: createWorkerLuaEvaluator(),
       beforeRun: async (workflow) => {
         if (useSnapshot && workflow.steps.some((s) => s.language === "python"))
           await ensurePyodideSnapshot(cacheDir);

@@ -5,8 +5,6 @@
  */
 import { readFile, realpath, stat } from "node:fs/promises";
 import { dirname, relative, resolve, sep } from "node:path";
-import { LuaFactory } from "wasmoon";
-import { createLuaWorkflowEvaluator } from "../../runtimes/lua/workflow-evaluator.js";
 import { type ValidationIssue, WorkflowLoadError, WorkflowValidationError } from "../core/errors.js";
 import {
   DEFAULT_MAX_SOURCE_BYTES,
@@ -16,6 +14,7 @@ import {
 } from "../core/loaders/parse-source.js";
 import { err, ok, type Result } from "../core/result.js";
 import type { StepDefinition, WorkflowDefinition } from "../core/workflow.js";
+import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
 
 /** Options of {@link loadWorkflowFile}. */
 export interface LoadWorkflowFileOptions {
@@ -29,7 +28,7 @@ export interface LoadWorkflowFileOptions {
 
 let sharedEvaluator: LuaWorkflowEvaluator | undefined;
 function defaultEvaluator(): LuaWorkflowEvaluator {
-  sharedEvaluator ??= createLuaWorkflowEvaluator(() => new LuaFactory());
+  sharedEvaluator ??= createWorkerLuaEvaluator();
   return sharedEvaluator;
 }
 

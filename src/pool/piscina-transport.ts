@@ -33,6 +33,14 @@ export interface PiscinaTransportOptions {
 
 /** Requests a worker may hold at once: the next batch waits there while one runs. */
 const PER_WORKER = 2;
+/** An idle worker is pinged this often (ms). */
+const PING_EVERY_MS = 2000;
+/**
+ * A worker that answers no ping, or does not take a request it was given once it has
+ * answered everything before, within this time (ms) is stuck outside any step (code a
+ * step left behind, running on the worker's event loop): it is terminated and replaced.
+ */
+const STALL_MS = 10_000;
 
 interface Pending {
   readonly id: number;
@@ -47,7 +55,11 @@ interface Session {
   readonly port: MessagePort;
   readonly abort: AbortController;
   readonly pending: Map<number, Pending>;
+  /** Requests sent and not yet taken, with when they could have been taken. */
+  readonly unacked: Map<number, number>;
   alive: boolean;
+  lastHeard: number;
+  ping: { id: number; sentAt: number } | undefined;
 }
 
 /** Workers from piscina, requests over one session port per worker. */
@@ -59,6 +71,7 @@ export class PiscinaTransport implements WorkerTransport {
   readonly #listeners: ((event: WorkerEvent) => void)[] = [];
   #nextId = 1;
   #closed = false;
+  readonly #watch: ReturnType<typeof setInterval>;
 
   constructor(options: PiscinaTransportOptions) {
     this.threads = options.threads;
@@ -76,11 +89,39 @@ export class PiscinaTransport implements WorkerTransport {
     // A worker that dies is replaced by piscina; its session task rejects and is reopened.
     this.#pool.on("error", () => {});
     for (let i = 0; i < options.threads; i++) this.#openSession();
+    this.#watch = setInterval(() => this.#checkLiveness(), 1000);
+    this.#watch.unref();
+  }
+
+  #checkLiveness(): void {
+    const now = Date.now();
+    for (const s of this.#sessions) {
+      if (s.pending.size === 0) {
+        if (s.ping && now - s.ping.sentAt > STALL_MS) s.abort.abort();
+        else if (!s.ping && now - s.lastHeard > PING_EVERY_MS) {
+          s.ping = { id: this.#nextId++, sentAt: now };
+          s.port.postMessage({ kind: "ping", id: s.ping.id } satisfies SessionToWorker);
+        }
+        continue;
+      }
+      // Only the oldest request matters: the ones behind it wait for it, legitimately.
+      const oldest = Math.min(...s.pending.keys());
+      const sentAt = s.unacked.get(oldest);
+      if (sentAt !== undefined && now - Math.max(sentAt, s.lastHeard) > STALL_MS) s.abort.abort();
+    }
   }
 
   #openSession(): void {
     const { port1, port2 } = new MessageChannel();
-    const session: Session = { port: port1, abort: new AbortController(), pending: new Map(), alive: true };
+    const session: Session = {
+      port: port1,
+      abort: new AbortController(),
+      pending: new Map(),
+      unacked: new Map(),
+      alive: true,
+      lastHeard: Date.now(),
+      ping: undefined,
+    };
     this.#sessions.add(session);
     port1.on("message", (message: SessionFromWorker) => this.#onMessage(session, message));
     const task = this.#pool.run(
@@ -107,6 +148,15 @@ export class PiscinaTransport implements WorkerTransport {
   }
 
   #onMessage(session: Session, message: SessionFromWorker): void {
+    session.lastHeard = Date.now();
+    if (message.kind === "ack") {
+      session.unacked.delete(message.id);
+      return;
+    }
+    if (message.kind === "pong") {
+      if (session.ping?.id === message.id) session.ping = undefined;
+      return;
+    }
     if (message.kind === "event") {
       for (const listener of this.#listeners) listener(message.event);
       return;
@@ -129,6 +179,7 @@ export class PiscinaTransport implements WorkerTransport {
       if (p.killed) continue;
       p.session = best;
       best.pending.set(p.id, p);
+      best.unacked.set(p.id, Date.now());
       best.port.postMessage({ kind: "request", id: p.id, request: p.request } satisfies SessionToWorker);
     }
   }
@@ -164,6 +215,7 @@ export class PiscinaTransport implements WorkerTransport {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#watch);
     for (const p of this.#queue) p.reject(new Error("the worker pool is closed"));
     this.#queue.length = 0;
     // Sessions never end on their own: close their ports so each worker's session task

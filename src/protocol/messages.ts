@@ -93,11 +93,15 @@ export const workerBroadcastSchema = z.object({ type: z.literal("run-ended"), ru
 export const sessionToWorkerSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("request"), id: z.int(), request: workerRequestSchema }),
   z.object({ kind: z.literal("broadcast"), message: workerBroadcastSchema }),
+  z.object({ kind: z.literal("ping"), id: z.int() }),
 ]);
 export const sessionFromWorkerSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("response"), id: z.int(), response: workerResponseSchema }),
   z.object({ kind: z.literal("failure"), id: z.int(), error: serializedErrorSchema }),
   z.object({ kind: z.literal("event"), event: workerEventSchema }),
+  /** Sent as soon as the worker takes a request: a worker that does not is stuck outside any step. */
+  z.object({ kind: z.literal("ack"), id: z.int() }),
+  z.object({ kind: z.literal("pong"), id: z.int() }),
 ]);
 
 export type WorkerBroadcast = z.infer<typeof workerBroadcastSchema>;

@@ -139,11 +139,16 @@ WRAPS="fcntl uname stat lstat fstat fstatat access faccessat sbrk utimensat futi
     { cat "$B/link.log" >&2; die "link failed"; }
 )
 
+# ---- stack watch --------------------------------------------------------------
+# lets the host skip the never-used part of the stack when it resets or forks an instance
+say "stack watch (stack-watch.mjs)"
+"$ROOT/node_modules/.bin/node" "$HERE/stack-watch.mjs" "$B/busybox.pre.wasm" "$B/busybox.watched.wasm"
+
 # ---- Asyncify ---------------------------------------------------------------
 say "asyncify + optimise (wasm-opt)"
 ASYNC_IMPORTS="bbhost.fork,bbhost.waitpid,bbhost.sigsuspend,bbhost.tick,env.invoke_*"
 ASYNC_IMPORTS+=",wasi_snapshot_preview1.fd_read,wasi_snapshot_preview1.fd_write,wasi_snapshot_preview1.poll_oneoff"
-"$WASM_OPT" "$B/busybox.pre.wasm" --asyncify --pass-arg=asyncify-imports@"$ASYNC_IMPORTS" -O2 \
+"$WASM_OPT" "$B/busybox.watched.wasm" --asyncify --pass-arg=asyncify-imports@"$ASYNC_IMPORTS" -O2 \
   --strip-debug --strip-producers -o "$B/busybox.wasm"
 
 mkdir -p "$OUT"

@@ -61,46 +61,40 @@ function tokenize(src: string): Token[] {
   return tokens;
 }
 
-/** Issues for every step id that appears twice in a `steps = { ... }` table of the source. */
+/** Issues for every step id that appears twice in a `steps = { ... }` table of the source (one pass over the tokens). */
 export function duplicateLuaStepIds(src: string): ValidationIssue[] {
   const tokens = tokenize(src);
   const issues: ValidationIssue[] = [];
-  for (let t = 0; t + 2 < tokens.length; t++) {
-    const a = tokens[t] as Token;
-    if (a.kind !== "name" || a.text !== "steps" || tokens[t + 1]?.text !== "=" || tokens[t + 2]?.text !== "{")
+  // One frame per open brace; frames of `steps = {` tables collect their keys.
+  const frames: (Map<string, number> | undefined)[] = [];
+  for (let k = 0; k < tokens.length; k++) {
+    const tok = tokens[k] as Token;
+    if (tok.kind === "symbol" && tok.text === "{") {
+      const isSteps =
+        tokens[k - 1]?.text === "=" && tokens[k - 2]?.kind === "name" && tokens[k - 2]?.text === "steps";
+      frames.push(isSteps ? new Map() : undefined);
       continue;
-    const seen = new Map<string, number>();
-    let depth = 0;
-    for (let k = t + 2; k < tokens.length; k++) {
-      const tok = tokens[k] as Token;
-      if (tok.text === "{" && tok.kind === "symbol") depth++;
-      else if (tok.text === "}" && tok.kind === "symbol") {
-        depth--;
-        if (depth === 0) break;
-      } else if (depth === 1) {
-        const prev = tokens[k - 1];
-        const atFieldStart =
-          prev?.kind === "symbol" && (prev.text === "{" || prev.text === "," || prev.text === ";");
-        let key: string | undefined;
-        if (atFieldStart && tok.kind === "name" && tokens[k + 1]?.text === "=") key = tok.text;
-        if (
-          atFieldStart &&
-          tok.text === "[" &&
-          tokens[k + 1]?.kind === "string" &&
-          tokens[k + 2]?.text === "]"
-        ) {
-          key = tokens[k + 1]?.text;
-        }
-        if (key === undefined) continue;
-        const first = seen.get(key);
-        if (first !== undefined) {
-          issues.push({
-            path: `steps.${key}`,
-            message: `duplicate step id '${key}' (lines ${first} and ${tok.line}); Lua keeps only the last one`,
-          });
-        } else seen.set(key, tok.line);
-      }
     }
+    if (tok.kind === "symbol" && tok.text === "}") {
+      frames.pop();
+      continue;
+    }
+    const seen = frames[frames.length - 1];
+    if (!seen) continue;
+    const prev = tokens[k - 1];
+    if (!(prev?.kind === "symbol" && (prev.text === "{" || prev.text === "," || prev.text === ";"))) continue;
+    let key: string | undefined;
+    if (tok.kind === "name" && tokens[k + 1]?.text === "=") key = tok.text;
+    else if (tok.text === "[" && tokens[k + 1]?.kind === "string" && tokens[k + 2]?.text === "]")
+      key = tokens[k + 1]?.text;
+    if (key === undefined) continue;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      issues.push({
+        path: `steps.${key}`,
+        message: `duplicate step id '${key}' (lines ${first} and ${tok.line}); Lua keeps only the last one`,
+      });
+    } else seen.set(key, tok.line);
   }
   return issues;
 }

@@ -1,0 +1,97 @@
+// Instruments busybox.pre.wasm so the host knows how deep the wasm stack has been used:
+// every write of LLVM's __stack_pointer global goes through sandflow_stack_check, which
+// calls the import bbhost.stack_low(sp) when sp drops below the exported mutable global
+// sandflow_stack_limit (the host then lowers the limit). The stack memory below the
+// lowest limit (less LLVM's 128-byte red zone) was never written, so resetting a reused
+// instance or copying memory for a fork can skip it.
+//   node stack-watch.mjs IN.wasm OUT.wasm
+// (binaryen 132's own --stack-check pass cannot call a handler: its call is mistyped.)
+import { readFileSync, writeFileSync } from "node:fs";
+import binaryen from "binaryen";
+
+const [input, output] = process.argv.slice(2);
+if (!input || !output) throw new Error("usage: node stack-watch.mjs IN.wasm OUT.wasm");
+
+const mod = binaryen.readBinary(readFileSync(input));
+const SP = "__stack_pointer";
+const LIMIT = "sandflow_stack_limit";
+const CHECK = "sandflow_stack_check";
+if (!mod.getGlobal(SP)) throw new Error(`${input}: no ${SP} global`);
+const i32 = binaryen.i32;
+
+mod.addGlobal(LIMIT, i32, true, mod.i32.const(0));
+mod.addGlobalExport(LIMIT, LIMIT);
+mod.addFunctionImport("sandflow_stack_low", "bbhost", "stack_low", i32, binaryen.none);
+mod.addFunction(
+  CHECK,
+  i32,
+  i32,
+  [],
+  mod.block(
+    null,
+    [
+    mod.if(
+      mod.i32.lt_u(mod.local.get(0, i32), mod.global.get(LIMIT, i32)),
+      mod.call("sandflow_stack_low", [mod.local.get(0, i32)], binaryen.none),
+    ),
+    mod.local.get(0, i32),
+  ],
+    i32,
+  ),
+);
+
+// The expression kinds in LLVM's output and where their children are; anything else
+// fails the build rather than being skipped.
+const CHILDREN = {
+  Block: ["children"],
+  If: ["condition", "ifTrue", "ifFalse"],
+  Loop: ["body"],
+  Break: ["condition", "value"],
+  Switch: ["condition", "value"],
+  Call: ["operands"],
+  CallIndirect: ["target", "operands"],
+  LocalSet: ["value"],
+  GlobalSet: ["value"],
+  Load: ["ptr"],
+  Store: ["ptr", "value"],
+  Unary: ["value"],
+  Binary: ["left", "right"],
+  Select: ["ifTrue", "ifFalse", "condition"],
+  Drop: ["value"],
+  Return: ["value"],
+  MemoryGrow: ["delta"],
+  MemoryCopy: ["dest", "source", "size"],
+  MemoryFill: ["dest", "value", "size"],
+};
+const LEAVES = new Set(["LocalGet", "GlobalGet", "Const", "Nop", "Unreachable", "MemorySize"]);
+const kind = new Map(
+  Object.entries(binaryen)
+    .filter(([k, v]) => k.endsWith("Id") && typeof v === "number")
+    .map(([k, v]) => [v, k.slice(0, -2)]),
+);
+
+let wrapped = 0;
+const walk = (expr) => {
+  if (!expr) return;
+  const k = kind.get(binaryen.getExpressionId(expr));
+  if (LEAVES.has(k)) return;
+  const fields = CHILDREN[k];
+  if (!fields) throw new Error(`stack-watch: unexpected expression kind ${k}`);
+  const info = binaryen.getExpressionInfo(expr);
+  for (const f of fields) {
+    const v = info[f];
+    if (Array.isArray(v)) v.forEach(walk);
+    else walk(v);
+  }
+  if (k === "GlobalSet" && info.name === SP) {
+    binaryen.GlobalSet.setValue(expr, mod.call(CHECK, [info.value], i32));
+    wrapped++;
+  }
+};
+for (let i = 0; i < mod.getNumFunctions(); i++) {
+  const f = binaryen.getFunctionInfo(mod.getFunctionByIndex(i));
+  if (!f.module && f.name !== CHECK) walk(f.body);
+}
+if (wrapped === 0 || !mod.validate()) throw new Error("stack-watch: instrumentation failed");
+writeFileSync(output, mod.emitBinary());
+console.error(`[stack-watch] ${wrapped} writes of ${SP} checked`);

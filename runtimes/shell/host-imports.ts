@@ -6,6 +6,7 @@
 import { Pipe, PipeReader, PipeWriter } from "./handle.js";
 import type { Slot } from "./instance-pool.js";
 import { SIGKILL } from "./kernel-api.js";
+import { stackLow } from "./memory-image.js";
 import { LONGJMP, type Process, READY } from "./process.js";
 import { readString } from "./wasm-strings.js";
 
@@ -169,6 +170,9 @@ export function hostImports(slot: Slot): Record<string, (...args: never[]) => un
       dv.setBigUint64(ptr + 16, BigInt(k.opts.memoryBytes), true);
       dv.setBigUint64(ptr + 24, BigInt(mem), true);
       return 0;
+    },
+    stack_low(sp: number): void {
+      stackLow(slot, sp);
     },
     throw_longjmp(): never {
       throw LONGJMP;

@@ -6,7 +6,8 @@
  * for a fork, with the module's initial image for a new first process), so nothing of the
  * previous process remains.
  */
-import { ASYNCIFY_BYTES, type BusyboxExports, type Process } from "./process.js";
+import { MemoryLayout, resetMemory, startStackWatch } from "./memory-image.js";
+import type { BusyboxExports, Process } from "./process.js";
 
 /*
  * The WebAssembly JS API, typed locally: a global declaration here would clash with
@@ -63,8 +64,11 @@ export class Slot {
   proc: Process | undefined;
   /** End of the Asyncify save data ever written in this instance's memory (0: none). */
   asyncifyEnd = 0;
+  /** Lowest stack address that may be nonzero (the stack below it is untouched). */
+  stackFloor = 0;
   readonly instance: WasmInstance;
   readonly exports: BusyboxExports;
+  readonly layout: MemoryLayout;
   private u8: Uint8Array;
   private dv: DataView;
   constructor(module: WasmModule, bind: ImportBinder) {
@@ -72,6 +76,13 @@ export class Slot {
     this.exports = this.instance.exports as unknown as BusyboxExports;
     this.u8 = new Uint8Array(this.exports.memory.buffer);
     this.dv = new DataView(this.exports.memory.buffer);
+    let layout = layouts.get(module);
+    if (!layout) {
+      layout = new MemoryLayout(this.exports); // a fresh instance's memory is the initial image
+      layouts.set(module, layout);
+    }
+    this.layout = layout;
+    startStackWatch(this);
   }
 
   /** The process owning this instance; a call from an instance no process owns is a bug. */
@@ -99,50 +110,10 @@ export class Slot {
   }
 }
 
-/**
- * The module's initial memory and how to put a used instance back to it cheaply: the
- * stack (below the initial stack pointer, with --stack-first) and the Asyncify save area
- * start out as zeros, so they are cleared (the area only as far as it was written)
- * instead of copied; the rest (data, bss, heap) is copied from the image.
- */
-class Pristine {
-  readonly image: Uint8Array;
-  readonly stackPointer: number;
-  private readonly stackZero: boolean;
-  private readonly area: number;
-  private readonly areaEnd: number;
-  constructor(slot: Slot) {
-    const ex = slot.exports;
-    this.image = new Uint8Array(ex.memory.buffer).slice();
-    this.stackPointer = ex.__stack_pointer.value as number;
-    const zero = (from: number, to: number) =>
-      to <= this.image.length && this.image.subarray(from, to).every((b) => b === 0);
-    this.stackZero = zero(0, this.stackPointer);
-    this.area = ex.sandflow_asyncify_area.value as number;
-    this.areaEnd = this.area + 8 + ASYNCIFY_BYTES;
-    if (this.area < this.stackPointer || !zero(this.area, this.areaEnd)) this.areaEnd = this.area;
-  }
-
-  /** Puts `slot`'s memory (of the image's size) and stack pointer back to the initial state. */
-  restore(slot: Slot): void {
-    const mem = slot.bytes();
-    const { image, area, areaEnd } = this;
-    let from = 0;
-    if (this.stackZero) {
-      mem.fill(0, 0, this.stackPointer);
-      from = this.stackPointer;
-    }
-    mem.set(image.subarray(from, area), from);
-    if (areaEnd > area) mem.fill(0, area, Math.min(areaEnd, Math.max(area, slot.asyncifyEnd)));
-    mem.set(image.subarray(areaEnd), areaEnd);
-    slot.asyncifyEnd = 0;
-    slot.exports.__stack_pointer.value = this.stackPointer;
-  }
-}
+const layouts = new WeakMap<WasmModule, MemoryLayout>();
 
 export class InstancePool {
   private readonly free: Slot[] = [];
-  private pristine: Pristine | undefined;
   constructor(
     readonly module: WasmModule,
     private readonly bind: ImportBinder,
@@ -158,16 +129,10 @@ export class InstancePool {
 
   /** An instance in the module's initial state, ready for `_start`. */
   forSpawn(): Slot {
-    if (!this.pristine) {
-      const slot = new Slot(this.module, this.bind);
-      this.pristine = new Pristine(slot);
-      return slot;
-    }
-    const size = this.pristine.image.byteLength;
-    const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength === size);
+    const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength === s.layout.image.byteLength);
     if (i < 0) return new Slot(this.module, this.bind);
     const slot = this.free.splice(i, 1)[0] as Slot;
-    this.pristine.restore(slot);
+    resetMemory(slot);
     return slot;
   }
 

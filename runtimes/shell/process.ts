@@ -7,6 +7,7 @@
 import type { Handle } from "./handle.js";
 import type { Slot, WasmGlobal, WasmMemory, WasmTable } from "./instance-pool.js";
 import type { Kernel } from "./kernel.js";
+import { copyMemory } from "./memory-image.js";
 
 /** Bytes of the Asyncify save area (SANDFLOW_ASYNCIFY_BUF in build/build.sh). */
 export const ASYNCIFY_BYTES = 131072;
@@ -18,6 +19,8 @@ export interface BusyboxExports {
   readonly __stack_pointer: WasmGlobal;
   readonly __indirect_function_table: WasmTable;
   readonly sandflow_asyncify_area: WasmGlobal;
+  /** Stack depth reporting (build/stack-watch.mjs); absent in older builds. */
+  readonly sandflow_stack_limit?: WasmGlobal;
   _start(): void;
   asyncify_start_unwind(addr: number): void;
   asyncify_stop_unwind(): void;
@@ -184,12 +187,7 @@ export class Process {
 
   /** After attach: takes the parent's memory and stack pointer, set to rewind as fork() = 0. */
   copyMemoryOf(parent: Process): void {
-    const bytes = parent.memoryBytes();
-    const grow = (bytes - this.memoryBytes()) / 65536;
-    if (grow > 0) this.ex.memory.grow(grow);
-    this.bytes().set(parent.bytes());
-    (this.slot as Slot).asyncifyEnd = (parent.slot as Slot).asyncifyEnd;
-    this.ex.__stack_pointer.value = parent.ex.__stack_pointer.value;
+    copyMemory(this.slot as Slot, parent.slot as Slot);
     this.rewinding = true;
     this.forkResult = 0;
   }

@@ -136,8 +136,11 @@ export class Kernel {
       const ms = Math.min(left, 10);
       // the shared interrupt cell wakes us early when notified; if it is already set for
       // some other reason, waiting on it would return at once, so wait on a private cell
-      const cell =
-        Atomics.load(this.opts.waitCell, 0) === 0 ? this.opts.waitCell : (this.ownCell ??= sharedCell());
+      let cell = this.opts.waitCell;
+      if (Atomics.load(cell, 0) !== 0) {
+        this.ownCell ??= sharedCell();
+        cell = this.ownCell;
+      }
       if (isShared(cell)) Atomics.wait(cell, 0, 0, ms);
       else await new Promise((resolve) => setTimeout(resolve, ms)); // no SharedArrayBuffer here
       slept += ms;

@@ -9,7 +9,7 @@ import { OutputSink } from "./handle.js";
 import type { WasmModule } from "./instance-pool.js";
 import { InstancePool } from "./instance-pool.js";
 import { Kernel } from "./kernel.js";
-import { exitCode, isShared, StepAbort, sharedCell, stepFailure } from "./kernel-api.js";
+import { exitCode, isShared, sharedCell, stepFailure } from "./kernel-api.js";
 import { nowNs } from "./mem-fs.js";
 import { OutputCapture } from "./output-capture.js";
 import { exportTree, RootDir, type RootFs, RootLayouts, readFile, writeFile } from "./root-fs.js";

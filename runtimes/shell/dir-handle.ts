@@ -23,6 +23,20 @@ interface Resolved {
   dirOnly: boolean;
 }
 
+const fail = (ret: number): Resolved => ({ ret, parent: null, name: "", node: undefined, dirOnly: false });
+
+/** Index of the next path component at or after `at` (skipping "/" and "." components), or -1. */
+function skipToComponent(path: string, at: number): number {
+  let i = at;
+  while (i < path.length) {
+    if (path.charCodeAt(i) === 47 /* / */) i++;
+    else if (path.charCodeAt(i) === 46 /* . */ && (i + 1 === path.length || path.charCodeAt(i + 1) === 47))
+      i += 2;
+    else return i;
+  }
+  return -1;
+}
+
 export class OpenDir extends Handle {
   constructor(readonly dir: MemDir) {
     super();
@@ -33,21 +47,19 @@ export class OpenDir extends Handle {
    * followed; the last component only when `followLast` (or the path ends with "/").
    */
   resolve(path: string, followLast = true): Resolved {
-    const fail = (ret: number): Resolved => ({
-      ret,
-      parent: null,
-      name: "",
-      node: undefined,
-      dirOnly: false,
-    });
     if (path.includes("\0")) return fail(E.ERRNO_INVAL);
     const dirOnly = path === "" || path === "." || path.endsWith("/") || path.endsWith("/.");
-    const queue = path.split("/").filter((p) => p !== "" && p !== ".");
     let cur = this.dir;
     let links = 0;
-    while (queue.length > 0) {
-      const p = queue.shift() as string;
-      const last = queue.length === 0;
+    let rest = path; // what is left to walk (a symbolic link's target is put in front)
+    let at = 0;
+    for (;;) {
+      const from = skipToComponent(rest, at);
+      if (from < 0) return { ret: 0, parent: null, name: "", node: cur, dirOnly };
+      const slash = rest.indexOf("/", from);
+      at = slash < 0 ? rest.length : slash;
+      const p = rest.slice(from, at);
+      const last = skipToComponent(rest, at) < 0;
       if (p === "..") {
         cur = cur.parent ?? cur;
         if (last) return { ret: 0, parent: null, name: "", node: cur, dirOnly };
@@ -59,8 +71,8 @@ export class OpenDir extends Handle {
         if (++links > 40) return fail(E.ERRNO_LOOP);
         if (next.target === "") return fail(E.ERRNO_NOENT);
         if (next.target.startsWith("/")) while (cur.parent) cur = cur.parent;
-        queue.unshift(...next.target.split("/").filter((q) => q !== "" && q !== "."));
-        if (queue.length === 0) return { ret: 0, parent: null, name: "", node: cur, dirOnly };
+        rest = `${next.target}/${rest.slice(at)}`;
+        at = 0;
         continue;
       }
       if (last) {
@@ -71,7 +83,6 @@ export class OpenDir extends Handle {
       if (!(next instanceof MemDir)) return fail(E.ERRNO_NOTDIR);
       cur = next;
     }
-    return { ret: 0, parent: null, name: "", node: cur, dirOnly };
   }
 
   /** symlink(2): a new link at `path` pointing to `target`. */

@@ -8,10 +8,10 @@ import { wasi } from "@bjorn3/browser_wasi_shim";
 import type { FileTree } from "../fs/file-tree.js";
 import { OpenDir } from "./dir-handle.js";
 import { DevNode, FsContext, MemDir, MemFile } from "./mem-fs.js";
+import { encodeUtf8 } from "./wasm-strings.js";
 
 const ROOTS = ["/tmp", "/workspace"] as const;
 export const RUN_DIR = "/run/sandflow";
-const enc = new TextEncoder();
 
 const ROOT_PRESTAT = wasi.Prestat.dir("/");
 
@@ -37,7 +37,7 @@ function mkdirs(root: MemDir, path: string, mode = 0o755): MemDir {
 }
 
 function addFile(dir: MemDir, name: string, text: string, mode = 0o644): void {
-  dir.link(name, new MemFile(dir.fs, enc.encode(text), mode));
+  dir.link(name, new MemFile(dir.fs, encodeUtf8(text), mode));
 }
 
 /** Nodes of the fixed layout the step may see (its stdin is the layout's /dev/null). */

@@ -19,6 +19,19 @@ export function readString(mem: Uint8Array, ptr: number, len: number): string {
   return s;
 }
 
+/** UTF-8 bytes of `s` (a plain loop for ASCII, which beats a TextEncoder call on short text). */
+export function encodeUtf8(s: string): Uint8Array {
+  const n = s.length;
+  if (n > 65536) return enc.encode(s);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return enc.encode(s);
+    out[i] = c;
+  }
+  return out;
+}
+
 /** UTF-8 byte length of `s`. */
 export function utf8Length(s: string): number {
   let n = s.length;
@@ -48,7 +61,7 @@ export function encodeList(list: readonly string[]): EncodedList {
   let e = encoded.get(list);
   if (!e) {
     // one encode call for the whole list (the same bytes as one call per string)
-    const bytes = enc.encode(`${list.join("\0")}\0`);
+    const bytes = encodeUtf8(`${list.join("\0")}\0`);
     const offsets: number[] = [];
     let off = 0;
     for (const s of list) {

@@ -93,5 +93,6 @@ for (let i = 0; i < mod.getNumFunctions(); i++) {
   if (!f.module && f.name !== CHECK) walk(f.body);
 }
 if (wrapped === 0 || !mod.validate()) throw new Error("stack-watch: instrumentation failed");
+binaryen.setDebugInfo(true); // keep the name section (wasm-opt strips it later)
 writeFileSync(output, mod.emitBinary());
 console.error(`[stack-watch] ${wrapped} writes of ${SP} checked`);

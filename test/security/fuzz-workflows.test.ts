@@ -1,7 +1,8 @@
 /**
  * Fuzzes the workflow loaders with random and mutated Lua, YAML and JSON files and a
- * corpus of hostile ones: `parseWorkflowSource` (with the sandboxed Lua evaluator) and
- * `loadWorkflowFile` (files on disk, `file` steps included) must only ever answer with a
+ * corpus of hostile ones: `parseWorkflowSource` (with the in-thread Lua evaluator, and the
+ * worker-thread one for the hostile corpus) and `loadWorkflowFile` (files on disk, `file`
+ * steps included, its default worker evaluator) must only ever answer with a
  * valid workflow or a WorkflowLoadError / WorkflowValidationError: never another
  * exception, never a change to Object.prototype, never a case slower than the bound.
  */
@@ -16,6 +17,7 @@ import { WorkflowLoadError, WorkflowValidationError } from "../../src/core/error
 import { parseWorkflowSource } from "../../src/core/loaders/parse-source.js";
 import type { Result } from "../../src/core/result.js";
 import type { WorkflowDefinition } from "../../src/core/workflow.js";
+import { createWorkerLuaEvaluator } from "../../src/node/worker-lua-evaluator.js";
 import { loadWorkflowFile } from "../../src/node/workflow-file.js";
 import {
   edits,
@@ -33,7 +35,9 @@ const CASE_MS = 5000;
 /** SECURITY_FUZZ_SCALE=10 runs ten times as many random cases. */
 const SCALE = Number(process.env.SECURITY_FUZZ_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * SCALE) });
+/** The in-thread evaluator (the brief's) and the one the engine and loadWorkflowFile use. */
 const evaluator = createLuaWorkflowEvaluator(() => new LuaFactory());
+const workerEvaluator = createWorkerLuaEvaluator();
 const protoKeys = () => Object.getOwnPropertyNames(Object.prototype).sort().join(",");
 const PROTO = protoKeys();
 const dir = mkdtempSync(join(tmpdir(), "sandflow-fuzz-"));
@@ -73,8 +77,10 @@ async function expectTyped(what: string, load: () => Promise<Loaded>): Promise<L
   return result;
 }
 
-const parse = (text: string, format: Format | undefined) => () =>
-  parseWorkflowSource(text, { luaEvaluator: evaluator, ...(format ? { format } : {}) });
+const parse =
+  (text: string, format: Format | undefined, luaEvaluator = evaluator) =>
+  () =>
+    parseWorkflowSource(text, { luaEvaluator, ...(format ? { format } : {}) });
 
 const extension: Record<Format, string> = { lua: ".lua", yaml: ".yaml", json: ".json" };
 
@@ -124,6 +130,8 @@ describe("fuzzing the workflow loaders", () => {
   for (const file of HOSTILE_FILES) {
     it(`hostile ${file.format}: ${file.name}`, async () => {
       await expectTyped(file.name, parse(file.text, file.format));
+      if (file.format === "lua")
+        await expectTyped(`${file.name} (worker)`, parse(file.text, "lua", workerEvaluator));
     }, 30_000);
   }
 
@@ -162,7 +170,7 @@ describe("fuzzing the workflow loaders", () => {
           const text = render(chosen, format);
           const path = join(dir, `wf-${n++}${extension[format]}`);
           writeFileSync(path, e ? mutate(text, e) : text);
-          await expectTyped(`file ${path}`, () => loadWorkflowFile(path, { luaEvaluator: evaluator }));
+          await expectTyped(`file ${path}`, () => loadWorkflowFile(path));
         },
       ),
       runs(200),
@@ -170,9 +178,7 @@ describe("fuzzing the workflow loaders", () => {
     for (const file of ["link", "../secret.lua", `${outside}/secret.lua`, "zero", "dir", "big.lua"]) {
       const path = join(dir, `only-${n++}.json`);
       writeFileSync(path, JSON.stringify({ name: "w", steps: { a: { file } } }));
-      const r = await expectTyped(`file step ${file}`, () =>
-        loadWorkflowFile(path, { luaEvaluator: evaluator }),
-      );
+      const r = await expectTyped(`file step ${file}`, () => loadWorkflowFile(path));
       expect(r.ok, `file step ${file} was accepted`).toBe(false);
     }
     for (const path of [
@@ -182,9 +188,7 @@ describe("fuzzing the workflow loaders", () => {
       join(dir, "missing.yaml"),
       join(dir, "big.lua"),
     ]) {
-      const r = await expectTyped(`workflow file ${path}`, () =>
-        loadWorkflowFile(path, { luaEvaluator: evaluator }),
-      );
+      const r = await expectTyped(`workflow file ${path}`, () => loadWorkflowFile(path));
       expect(r.ok).toBe(false);
     }
   }, 180_000);

@@ -142,7 +142,6 @@ error("all blocked")`),
     category: "bytecode",
     language: "lua",
     mayPass: true,
-    hole: 'string.dump is removed from the global string table only: ("").dump and getmetatable("").__index.dump still dump functions (the load wrapper still refuses the bytes)',
     code: () =>
       lua(`local dump = getmetatable("").__index.dump
 if dump == nil then return "no dump" end

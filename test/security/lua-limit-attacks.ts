@@ -112,7 +112,6 @@ export const luaLimitAttacks: readonly Attack[] = [
     name: "an error message of 20 MB",
     category: "result",
     language: "lua",
-    hole: "error messages are not bounded: the report carries all 20 MB",
     code: () => lua(`error(string.rep("x", 20 * 1024 * 1024))`),
     check: (step) => expect(step.error?.message.length ?? 0).toBeLessThanOrEqual(1 << 20),
   },
@@ -133,7 +132,6 @@ export const luaLimitAttacks: readonly Attack[] = [
     category: "workspace",
     language: "lua",
     errors: ["WorkspaceLimitError"],
-    hole: "the write is refused, but the step fails with StepRuntimeError ('WorkspaceLimitError: ...' in the message), not WorkspaceLimitError",
     code: () =>
       lua(
         `local s = string.rep("x", 1 << 20)\nfor i = 1, 8 do sandflow.write_file("/workspace/f" .. i, s) end`,
@@ -158,7 +156,6 @@ export const luaLimitAttacks: readonly Attack[] = [
     category: "workspace",
     language: "lua",
     errors: ["WorkspaceLimitError"],
-    hole: "only file contents count towards the workspace limit: names and empty files are free",
     code: () =>
       lua(
         `local n = string.rep("n", 240)\nfor i = 1, 20000 do sandflow.write_file("/workspace/" .. n .. i, "") end\nreturn 1`,

@@ -198,12 +198,11 @@ return "ESCAPED " + s.recv(200).decode()`),
       ]),
   },
   {
-    name: "pyodide.http pyfetch and open_url, js.fetch",
+    name: "pyodide.http open_url and js.fetch",
     category: "network",
     language: "python",
     code: (c) =>
       tryAll([
-        `__import__("pyodide.ffi").ffi.run_sync(__import__("pyodide.http").http.pyfetch(${lit(c.httpUrl)}))`,
         `__import__("pyodide.http").http.open_url(${lit(c.httpUrl)}).read()`,
         `__import__("js").fetch(${lit(c.httpUrl)})`,
       ]),

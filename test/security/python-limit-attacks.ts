@@ -16,12 +16,24 @@ const stopped = { step: { timeout: 1 }, errors: ["StepTimeoutError"], maxMs: 150
 
 export const pythonLimitAttacks: readonly Attack[] = [
   {
+    name: "pyfetch through run_sync, a coroutine that fails after the step",
+    category: "network",
+    language: "python",
+    mayPass: true,
+    hole: "the frozen Error.stackTraceLimit makes Pyodide's PythonError constructor throw (it sets Error.stackTraceLimit = Infinity); when the failing coroutine is settled later, that TypeError is uncaught and kills the worker: the next step on it (another run's) fails with WorkerCrashedError",
+    code: (c) =>
+      py(`try:
+    __import__("pyodide.ffi").ffi.run_sync(__import__("pyodide.http").http.pyfetch(${JSON.stringify(c.httpUrl)}))
+    return "ESCAPED fetched"
+except BaseException as e:
+    return repr(e)[:200]`),
+  },
+  {
     name: "write to Object.prototype of the worker",
     category: "prototype-pollution",
     language: "python",
     thread: true,
     mayPass: true,
-    hole: "Python reaches Object.prototype of the worker through any JsProxy (to_js({}).constructor)",
     code: () =>
       py(`from pyodide.ffi import to_js
 O = to_js({}).constructor
@@ -35,7 +47,6 @@ return ("ESCAPED Object.prototype.sfPolluted=" + str(seen)) if seen else "not wr
     name: "json.dumps patched to return text that is not JSON",
     category: "engine-objects",
     language: "python",
-    hole: "engine.run rejects with a raw SyntaxError from the report's JSON.parse (no report)",
     errors: ["InvalidResultError", "StepRuntimeError"],
     code: () => `import json\njson.dumps = lambda *a, **k: "{not json"\n${py("return 1")}`,
   },
@@ -43,7 +54,6 @@ return ("ESCAPED Object.prototype.sfPolluted=" + str(seen)) if seen else "not wr
     name: "json.dumps patched to return JSON nested 120,000 deep (within the result limit)",
     category: "engine-objects",
     language: "python",
-    hole: "the report holds an object JSON.stringify cannot serialise (RangeError)",
     errors: ["InvalidResultError", "StepRuntimeError"],
     code: () => `import json\njson.dumps = lambda *a, **k: "[" * 120000 + "]" * 120000\n${py("return 1")}`,
   },
@@ -51,7 +61,6 @@ return ("ESCAPED Object.prototype.sfPolluted=" + str(seen)) if seen else "not wr
     name: "an error message of 20 MB",
     category: "engine-objects",
     language: "python",
-    hole: "error messages are not bounded: the report carries all 20 MB",
     code: () => py(`raise Exception("x" * (20 << 20))`),
     check: (step) => expect(step.error?.message.length ?? 0).toBeLessThanOrEqual(1 << 20),
   },
@@ -122,7 +131,6 @@ return ("ESCAPED Object.prototype.sfPolluted=" + str(seen)) if seen else "not wr
     step: { memory: 64 },
     errors: ["MemoryLimitError", "WorkspaceLimitError"],
     maxRssGrowth: 64 * MB + 300 * MB,
-    hole: "Emscripten's MEMFS keeps file data in JavaScript, outside the capped wasm memory, and the workspace limit is checked only after the step",
     code: () =>
       py(
         "with open('/tmp/big', 'wb') as f:\n    for i in range(8):\n        f.write(b'x' * (32 << 20))\nreturn 1",
@@ -174,7 +182,6 @@ return ("ESCAPED Object.prototype.sfPolluted=" + str(seen)) if seen else "not wr
     category: "result",
     language: "python",
     errors: ["InvalidResultError", "StepRuntimeError"],
-    hole: "nesting the main thread cannot JSON.stringify reaches the report",
     code: () =>
       `import sys\nsys.setrecursionlimit(100000)\n${py("x = []\nfor i in range(10000):\n    x = [x]\nreturn x")}`,
   },
@@ -203,7 +210,6 @@ return ("ESCAPED Object.prototype.sfPolluted=" + str(seen)) if seen else "not wr
     category: "workspace",
     language: "python",
     errors: ["WorkspaceLimitError"],
-    hole: "only file contents count towards the workspace limit: names and empty files are free (4.9 MB of paths here)",
     code: () =>
       py("for i in range(20000):\n    open('/workspace/' + 'n' * 240 + str(i), 'w').close()\nreturn 1"),
   },

@@ -182,7 +182,6 @@ export const shellAttacks: readonly Attack[] = [
     category: "result",
     language: "shell",
     errors: ["StepRuntimeError", "InvalidResultError"],
-    hole: "the worker (4 MB stack) accepts nesting the main thread cannot JSON.stringify: the report breaks `--json` and any serialiser",
     code: () =>
       `awk 'BEGIN { for (i = 0; i < 10000; i++) printf "["; for (i = 0; i < 10000; i++) printf "]"; print "" }'`,
   },

@@ -14,11 +14,15 @@ const MB = 1 << 20;
 
 describe("limits a workflow file sets for itself", () => {
   let engine: Engine;
+  let slow: Engine;
   beforeAll(() => {
+    // Python needs more than 1 s to start a 2 GB interpreter: the memory case gets its own engine.
     engine = createEngine({ threads: 1, timeout: 1, memory: 128 });
+    slow = createEngine({ threads: 1, timeout: 60, memory: 128 });
   });
   afterAll(async () => {
     await engine?.close();
+    await slow?.close();
   });
 
   const cases = [

@@ -5,8 +5,6 @@
  * require-corp`) for the shared control blocks, and serve the interpreters' files itself
  * (see {@link BrowserAssets}); nothing is fetched from another origin.
  */
-import { LuaFactory } from "wasmoon";
-import { createLuaWorkflowEvaluator } from "../runtimes/lua/workflow-evaluator.js";
 import { Engine } from "./core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "./core/options.js";
 import { timerClock } from "./core/system-clock.js";
@@ -18,6 +16,7 @@ import {
 } from "./pool/browser/pyodide-snapshot.js";
 import { WebWorkerTransport } from "./pool/browser/web-worker-transport.js";
 import type { BrowserAssetUrls } from "./pool/browser/wire.js";
+import { transportLuaEvaluator } from "./pool/transport-lua-evaluator.js";
 
 export {
   createLuaWorkflowEvaluator,
@@ -120,7 +119,8 @@ export function createEngine(options: BrowserEngineOptions = {}): Engine {
       pool,
       clock: timerClock(globalThis, () => Date.now()),
       newId: () => globalThis.crypto.randomUUID(),
-      luaEvaluator: createLuaWorkflowEvaluator(() => new LuaFactory(assets.luaWasmURL)),
+      // Workflow files are code: they run in a worker, under a time limit, never on the page.
+      luaEvaluator: transportLuaEvaluator(transport),
     },
     resolved,
   );

@@ -9,9 +9,11 @@
 import { loadPyodide, type PyodideAPI, version as pyodideVersion } from "pyodide";
 import { LuaFactory } from "wasmoon";
 import { hashString } from "../../src/core/hash.js";
+import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
 import type { BrowserAssetUrls, PageMessage, WorkerMessage } from "../../src/pool/browser/wire.js";
 import type { WorkerRequest } from "../../src/protocol/messages.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
+import { createLuaWorkflowEvaluator } from "../lua/workflow-evaluator.js";
 import { makePyodideSnapshot } from "../python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -190,7 +192,24 @@ function createDispatcher(assets: BrowserAssetUrls, python: SpareFactory): Dispa
     },
     post: (event) => post({ kind: "event", event }),
     now: () => performance.timeOrigin + performance.now(),
+    luaEvaluator: workflowEvaluator(assets),
   });
+}
+
+/** Evaluates Lua workflow files here, in this worker, with wasmoon loaded while the host globals are back. */
+function workflowEvaluator(assets: BrowserAssetUrls): LuaWorkflowEvaluator {
+  let factory: Promise<LuaFactory> | undefined;
+  return {
+    async evaluate(source, label) {
+      factory ??= withHostGlobals(async () => {
+        const f = new LuaFactory(assets.luaWasmURL);
+        await f.getLuaModule();
+        return f;
+      });
+      const loaded = await factory;
+      return createLuaWorkflowEvaluator(() => loaded).evaluate(source, label);
+    },
+  };
 }
 
 async function serve(dispatcher: Dispatcher, id: number, request: WorkerRequest): Promise<void> {

@@ -7,6 +7,7 @@
 import { StepCancelledError } from "../../src/core/errors.js";
 import { diffTrees, type FileChanges, isEmptyChange, treeSize } from "../../src/core/file-tree.js";
 import type { Language } from "../../src/core/languages.js";
+import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
 import {
   CONTROL,
   clearInterrupt,
@@ -38,6 +39,8 @@ export interface DispatcherOptions {
   readonly now: () => number;
   /** Interpreters whose wasm memory exceeds this after a step are replaced. Default: 256 MiB. */
   readonly recycleBytes?: number;
+  /** Evaluates Lua workflow files sent to this worker. Default: such requests fail. */
+  readonly luaEvaluator?: LuaWorkflowEvaluator;
 }
 
 // Shared empty values: a batch's structured clone sends a shared object once.
@@ -64,10 +67,12 @@ export class Dispatcher {
   readonly #post: DispatcherOptions["post"];
   readonly #now: () => number;
   #tail: Promise<unknown> = Promise.resolve();
+  readonly #luaEvaluator: LuaWorkflowEvaluator | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#slots = new InterpreterSlots(options.factories, options.recycleBytes ?? 256 * 1048576);
     this.#post = options.post;
+    this.#luaEvaluator = options.luaEvaluator;
     this.#now = options.now;
   }
 
@@ -79,6 +84,16 @@ export class Dispatcher {
   }
 
   async #handle(request: WorkerRequest): Promise<WorkerResponse> {
+    if (request.type === "evaluate-workflow") {
+      if (!this.#luaEvaluator) throw new Error("this worker does not evaluate workflow files");
+      const result = await this.#luaEvaluator.evaluate(request.source, request.label);
+      return {
+        type: "evaluated",
+        result: result.ok
+          ? { ok: true, value: result.value }
+          : { ok: false, error: { name: result.error.name, message: result.error.message } },
+      };
+    }
     if (request.type === "prepare") {
       const t0 = this.#now();
       for (const language of request.languages) await this.#slots.prepare(language, request.memoryBytes);

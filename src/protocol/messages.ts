@@ -38,6 +38,8 @@ export const stepTaskSchema = z.object({
 /** Host to worker: the task payload of one pool call. */
 export const workerRequestSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("prepare"), languages: z.array(z.enum(LANGUAGES)), memoryBytes: z.number() }),
+  /** Evaluate a Lua workflow file in the worker (off the page's or host's main thread). */
+  z.object({ type: z.literal("evaluate-workflow"), source: z.string(), label: z.string() }),
   z.object({
     type: z.literal("batch"),
     batchId: z.int(),
@@ -68,6 +70,13 @@ export const taskResultSchema = z.object({
 export const workerResponseSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("prepared"), languages: z.array(z.enum(LANGUAGES)), loadMs: z.number() }),
   z.object({ type: z.literal("batch-done"), batchId: z.int(), results: z.array(taskResultSchema) }),
+  z.object({
+    type: z.literal("evaluated"),
+    result: z.discriminatedUnion("ok", [
+      z.object({ ok: z.literal(true), value: z.unknown() }),
+      z.object({ ok: z.literal(false), error: serializedErrorSchema }),
+    ]),
+  }),
   z.object({ type: z.literal("failed"), error: serializedErrorSchema }),
 ]);
 

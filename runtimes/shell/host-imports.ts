@@ -1,13 +1,13 @@
 /**
- * The "bbhost" imports busybox's compat layer calls (runtimes/shell/build/compat/host.h)
- * and the env.invoke_* trampolines of the Emscripten-style setjmp/longjmp lowering.
+ * The "bbhost" imports busybox's compat layer calls (runtimes/shell/build/compat/host.h),
+ * except throw_longjmp (sjlj-glue.ts).
  * Imports return >= 0 or -errno (Linux errno numbers as wasi-libc defines them).
  */
 import { Pipe, PipeReader, PipeWriter } from "./handle.js";
 import type { Slot } from "./instance-pool.js";
 import { SIGKILL } from "./kernel-api.js";
 import { stackLow } from "./memory-image.js";
-import { LONGJMP, type Process, READY } from "./process.js";
+import { type Process, READY } from "./process.js";
 import { readString } from "./wasm-strings.js";
 
 /** wasi-libc errno values (the same numbers as WASI's errno codes). */
@@ -173,9 +173,6 @@ export function hostImports(slot: Slot): Record<string, (...args: never[]) => un
     },
     stack_low(sp: number): void {
       stackLow(slot, sp);
-    },
-    throw_longjmp(): never {
-      throw LONGJMP;
     },
   };
 }

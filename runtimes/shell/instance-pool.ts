@@ -38,10 +38,14 @@ export type WasmImports = Record<string, Record<string, unknown>>;
 
 interface WebAssemblyApi {
   Module: {
+    new (bytes: Uint8Array): WasmModule;
     imports(m: WasmModule): WasmImportDescriptor[];
     exports(m: WasmModule): { name: string; kind: string }[];
+    customSections(m: WasmModule, name: string): ArrayBuffer[];
   };
   Instance: new (m: WasmModule, imports: WasmImports) => WasmInstance;
+  Table: new (d: { element: string; initial: number; maximum?: number }) => WasmTable;
+  Global: new (d: { value: string; mutable: boolean }, value: number) => WasmGlobal;
   RuntimeError: new (...args: never[]) => Error;
   compile(bytes: Uint8Array | ArrayBuffer): Promise<WasmModule>;
 }

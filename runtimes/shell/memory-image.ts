@@ -5,7 +5,7 @@
  * - reset to the initial image, for a step's first process;
  * - copy of another instance's memory, for a fork.
  * Both skip what is known to be zero in source and target: the stack (first in memory,
- * zero in the image) below the lowest stack limit the instance reached (stack-watch.mjs
+ * zero in the image) below the lowest stack limit the instance reached (host-interface.mjs
  * makes the module report it), and the Asyncify save area past what unwinds wrote.
  */
 import type { Slot } from "./instance-pool.js";

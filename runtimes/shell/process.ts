@@ -45,8 +45,6 @@ export class ProcExit {
 export class ProcKilled {
   constructor(readonly signal: number) {}
 }
-/** Thrown by the longjmp import; caught by the env.invoke_* trampolines. */
-export const LONGJMP = Symbol("longjmp");
 
 export type ProcState = "running" | "blocked" | "zombie";
 

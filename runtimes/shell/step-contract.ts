@@ -60,7 +60,7 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
   for (const [id, value] of Object.entries(inputs)) {
     const name = inputVarName(id);
     env.set(name, JSON.stringify(value) ?? "null");
-    cases.push(`    ${shQuote(id)}) printf '%s\\n' "$${name}" ;;`);
+    cases.push(`${shQuote(id)}) printf '%s\\n' "$${name}";;`);
   }
   env.set("SANDFLOW_OUTPUT", OUTPUT_FILE);
   env.set("SANDFLOW_ATTEMPT", String(inv.attempt));
@@ -69,14 +69,15 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
   for (const [k, v] of env)
     if (v.includes("\0")) throw new RangeError(`${k} must not contain NUL characters`);
 
+  // kept short: the shell parses it for every step
+  const unknown = `echo "parse_input: no input from a step named '$1'" >&2; return 1`;
+  const parseInput =
+    cases.length === 0
+      ? `parse_input() { ${unknown}; }`
+      : ["parse_input() {", 'case "$1" in', ...cases, `*) ${unknown};;`, "esac", "}"].join("\n");
   const bootstrap = [
     "__sandflow_inputs=$1; shift",
-    "parse_input() {",
-    '  case "$1" in',
-    ...cases,
-    `    *) echo "parse_input: no input from a step named '$1'" >&2; return 1 ;;`,
-    "  esac",
-    "}",
+    parseInput,
     "cd /workspace || exit 1",
     `. ${STEP_SCRIPT}`,
     "__sandflow_status=$?",

@@ -139,10 +139,10 @@ WRAPS="fcntl uname stat lstat fstat fstatat access faccessat sbrk utimensat futi
     { cat "$B/link.log" >&2; die "link failed"; }
 )
 
-# ---- stack watch --------------------------------------------------------------
-# lets the host skip the never-used part of the stack when it resets or forks an instance
-say "stack watch (stack-watch.mjs)"
-"$ROOT/node_modules/.bin/node" "$HERE/stack-watch.mjs" "$B/busybox.pre.wasm" "$B/busybox.watched.wasm"
+# ---- host interface -----------------------------------------------------------
+# stack depth reporting, stack pointer and table imported (see host-interface.mjs)
+say "host interface (host-interface.mjs)"
+"$ROOT/node_modules/.bin/node" "$HERE/host-interface.mjs" "$B/busybox.pre.wasm" "$B/busybox.watched.wasm"
 
 # ---- Asyncify ---------------------------------------------------------------
 say "asyncify + optimise (wasm-opt)"

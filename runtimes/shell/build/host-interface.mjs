@@ -1,24 +1,34 @@
-// Instruments busybox.pre.wasm so the host knows how deep the wasm stack has been used:
-// every write of LLVM's __stack_pointer global goes through sandflow_stack_check, which
-// calls the import bbhost.stack_low(sp) when sp drops below the exported mutable global
-// sandflow_stack_limit (the host then lowers the limit). The stack memory below the
-// lowest limit (less LLVM's 128-byte red zone) was never written, so resetting a reused
-// instance or copying memory for a fork can skip it.
-//   node stack-watch.mjs IN.wasm OUT.wasm
-// (binaryen 132's own --stack-check pass cannot call a handler: its call is mistyped.)
+// Adapts the linked busybox.pre.wasm to sandflow's host (runtimes/shell), before Asyncify:
+//
+// 1. Stack watch: every write of LLVM's __stack_pointer global goes through
+//    sandflow_stack_check, which calls the import bbhost.stack_low(sp) when sp drops below
+//    the exported mutable global sandflow_stack_limit (the host then lowers the limit).
+//    The stack memory below the lowest limit (less LLVM's 128-byte red zone) was never
+//    written, so resetting a reused instance or copying memory for a fork skips it.
+//    (binaryen 132's own --stack-check pass cannot call a handler: its call is mistyped.)
+// 2. The stack pointer and the function table become imports (env.__stack_pointer,
+//    env.__indirect_function_table; still exported), so the host can hand both to a small
+//    wasm module of its own whose env.invoke_* and bbhost.throw_longjmp use wasm exception
+//    handling: setjmp/longjmp then never leave wasm (runtimes/shell/sjlj-glue.ts).
+//    Their sizes go into a custom section "sandflow" (JSON).
+//
+//   node host-interface.mjs IN.wasm OUT.wasm
 import { readFileSync, writeFileSync } from "node:fs";
 import binaryen from "binaryen";
 
 const [input, output] = process.argv.slice(2);
-if (!input || !output) throw new Error("usage: node stack-watch.mjs IN.wasm OUT.wasm");
+if (!input || !output) throw new Error("usage: node host-interface.mjs IN.wasm OUT.wasm");
 
 const mod = binaryen.readBinary(readFileSync(input));
 const SP = "__stack_pointer";
+const TABLE = "__indirect_function_table";
 const LIMIT = "sandflow_stack_limit";
 const CHECK = "sandflow_stack_check";
-if (!mod.getGlobal(SP)) throw new Error(`${input}: no ${SP} global`);
 const i32 = binaryen.i32;
 
+// ---- 1. stack watch ----------------------------------------------------------
+const sp = mod.getGlobal(SP);
+if (!sp) throw new Error(`${input}: no ${SP} global`);
 mod.addGlobal(LIMIT, i32, true, mod.i32.const(0));
 mod.addGlobalExport(LIMIT, LIMIT);
 mod.addFunctionImport("sandflow_stack_low", "bbhost", "stack_low", i32, binaryen.none);
@@ -30,12 +40,12 @@ mod.addFunction(
   mod.block(
     null,
     [
-    mod.if(
-      mod.i32.lt_u(mod.local.get(0, i32), mod.global.get(LIMIT, i32)),
-      mod.call("sandflow_stack_low", [mod.local.get(0, i32)], binaryen.none),
-    ),
-    mod.local.get(0, i32),
-  ],
+      mod.if(
+        mod.i32.lt_u(mod.local.get(0, i32), mod.global.get(LIMIT, i32)),
+        mod.call("sandflow_stack_low", [mod.local.get(0, i32)], binaryen.none),
+      ),
+      mod.local.get(0, i32),
+    ],
     i32,
   ),
 );
@@ -76,7 +86,7 @@ const walk = (expr) => {
   const k = kind.get(binaryen.getExpressionId(expr));
   if (LEAVES.has(k)) return;
   const fields = CHILDREN[k];
-  if (!fields) throw new Error(`stack-watch: unexpected expression kind ${k}`);
+  if (!fields) throw new Error(`host-interface: unexpected expression kind ${k}`);
   const info = binaryen.getExpressionInfo(expr);
   for (const f of fields) {
     const v = info[f];
@@ -92,7 +102,21 @@ for (let i = 0; i < mod.getNumFunctions(); i++) {
   const f = binaryen.getFunctionInfo(mod.getFunctionByIndex(i));
   if (!f.module && f.name !== CHECK) walk(f.body);
 }
-if (wrapped === 0 || !mod.validate()) throw new Error("stack-watch: instrumentation failed");
+
+// ---- 2. stack pointer and table imported -------------------------------------
+const spInfo = binaryen.getGlobalInfo(sp);
+const stackPointer = binaryen.getExpressionInfo(spInfo.init).value;
+const tableExport = mod.getExport(TABLE);
+const tableName = tableExport && binaryen.getExportInfo(tableExport).value;
+const table = tableName && mod.getTable(tableName);
+if (!table || typeof stackPointer !== "number") throw new Error(`${input}: no ${TABLE} table or ${SP} value`);
+const tableInfo = binaryen.getTableInfo(table);
+mod.addGlobalImport(SP, "env", SP, i32, true);
+mod.addTableImport(tableName, "env", TABLE);
+const layout = { stackPointer, tableSize: tableInfo.initial, tableMax: tableInfo.max ?? null };
+mod.addCustomSection("sandflow", new TextEncoder().encode(JSON.stringify(layout)));
+
+if (wrapped === 0 || !mod.validate()) throw new Error("host-interface: instrumentation failed");
 binaryen.setDebugInfo(true); // keep the name section (wasm-opt strips it later)
 writeFileSync(output, mod.emitBinary());
-console.error(`[stack-watch] ${wrapped} writes of ${SP} checked`);
+console.error(`[host-interface] ${wrapped} writes of ${SP} checked; ${JSON.stringify(layout)}`);

@@ -28,6 +28,8 @@ export class MemoryLayout {
   readonly areaEnd: number;
   /** The module reports its stack use (the sandflow_stack_limit export). */
   readonly watched: boolean;
+  /** The image is zero from areaEnd on (the heap). */
+  readonly tailZero: boolean;
 
   constructor(ex: BusyboxExports) {
     this.image = new Uint8Array(ex.memory.buffer).slice();
@@ -37,6 +39,7 @@ export class MemoryLayout {
     const end = this.area + 8 + ASYNCIFY_BYTES;
     this.areaEnd = this.area >= this.stackTop && isZero(this.image, this.area, end) ? end : this.area;
     this.watched = ex.sandflow_stack_limit !== undefined;
+    this.tailZero = isZero(this.image, this.areaEnd, this.image.length);
   }
 
   /** The lowest stack address a fresh (or just reset) instance may write before it reports. */
@@ -80,7 +83,8 @@ export function resetMemory(slot: Slot): void {
   }
   mem.set(image.subarray(from, area), from);
   if (areaEnd > area) mem.fill(0, area, Math.min(areaEnd, Math.max(area, slot.asyncifyEnd)));
-  mem.set(image.subarray(areaEnd), areaEnd);
+  if (slot.layout.tailZero) mem.fill(0, areaEnd);
+  else mem.set(image.subarray(areaEnd), areaEnd);
   slot.asyncifyEnd = 0;
   slot.exports.__stack_pointer.value = stackTop;
   startStackWatch(slot);

@@ -7,7 +7,7 @@
 import { wasi } from "@bjorn3/browser_wasi_shim";
 import type { FileTree } from "../fs/file-tree.js";
 import { OpenDir } from "./dir-handle.js";
-import { DevNode, FsContext, MemDir, MemFile } from "./mem-fs.js";
+import { DevNode, FsContext, type FsNode, MemDir, MemFile } from "./mem-fs.js";
 import { encodeUtf8 } from "./wasm-strings.js";
 
 const ROOTS = ["/tmp", "/workspace"] as const;
@@ -22,9 +22,12 @@ export class RootDir extends OpenDir {
   }
 }
 
+/** The components of an absolute path ("" and "." never occur in the paths used here). */
+const components = (path: string): string[] => path.split("/").filter((p) => p !== "");
+
 function mkdirs(root: MemDir, path: string, mode = 0o755): MemDir {
   let cur = root;
-  for (const part of path.split("/").filter(Boolean)) {
+  for (const part of components(path)) {
     let next = cur.entries.get(part);
     if (next === undefined) {
       next = new MemDir(root.fs, mode);
@@ -194,10 +197,15 @@ export function exportTree(fs: RootFs, withRoots: boolean): FileTree {
 /** Reads a file by absolute path, or undefined. */
 export function readFile(fs: RootFs, path: string): Uint8Array | undefined {
   let cur: MemDir | MemFile | undefined = fs.root;
-  for (const part of path.split("/").filter(Boolean)) {
-    if (!(cur instanceof MemDir)) return undefined;
-    const next = cur.entries.get(part);
-    cur = next instanceof MemDir || next instanceof MemFile ? next : undefined;
+  for (let at = 0; at < path.length; ) {
+    const slash = path.indexOf("/", at);
+    const end = slash < 0 ? path.length : slash;
+    if (end > at) {
+      if (!(cur instanceof MemDir)) return undefined;
+      const next: FsNode | undefined = cur.entries.get(path.slice(at, end));
+      cur = next instanceof MemDir || next instanceof MemFile ? next : undefined;
+    }
+    at = end + 1;
   }
   return cur instanceof MemFile ? cur.data().slice() : undefined;
 }

@@ -15,7 +15,7 @@ import { OutputCapture } from "./output-capture.js";
 import { exportTree, RootDir, type RootFs, RootLayouts, readFile, writeFile } from "./root-fs.js";
 import { bindImports } from "./slot-imports.js";
 import { OUTPUT_FILE, prepareStep, STEP_SCRIPT, stepResult } from "./step-contract.js";
-import { utf8Length } from "./wasm-strings.js";
+import { decodeUtf8, utf8Length } from "./wasm-strings.js";
 
 /** What one run of busybox produced. */
 export interface ShellRun {
@@ -44,7 +44,6 @@ export interface RunOptions {
 }
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 /** Runs busybox with `args` on `fs` until the first process exits. Throws StepAbort on a limit. */
 export async function runBusybox(module: WasmModule, o: RunOptions): Promise<ShellRun> {
@@ -146,8 +145,8 @@ export class ShellRuntime implements LanguageRuntime {
       });
       const files = exportTree(fs, "/tmp" in inv.files || "/workspace" in inv.files);
       const result = stepResult(
-        dec.decode(r.stdout),
-        dec.decode(r.stderr),
+        decodeUtf8(r.stdout),
+        decodeUtf8(r.stderr),
         exitCode(r.status),
         readFile(fs, OUTPUT_FILE),
       );

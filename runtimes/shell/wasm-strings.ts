@@ -19,6 +19,11 @@ export function readString(mem: Uint8Array, ptr: number, len: number): string {
   return s;
 }
 
+/** The UTF-8 text in `bytes` (short ASCII without a TextDecoder call). */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return bytes.byteLength <= 64 ? readString(bytes, 0, bytes.byteLength) : dec.decode(bytes);
+}
+
 /** UTF-8 bytes of `s` (a plain loop for ASCII, which beats a TextEncoder call on short text). */
 export function encodeUtf8(s: string): Uint8Array {
   const n = s.length;

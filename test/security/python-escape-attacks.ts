@@ -4,6 +4,8 @@
  * string with ESCAPED in it (or leaks a canary, or leaves a file, or reaches a server),
  * which the runner catches.
  */
+import { expect } from "vitest";
+import { PACKAGE_ROOT } from "../../src/node/package-paths.js";
 import type { Attack } from "./attack-runner.js";
 
 const py = (body: string) => `def run():\n${body.replace(/^/gm, "    ")}\n`;
@@ -109,6 +111,15 @@ raise RuntimeError("no way to NODEFS")`),
     thread: true,
     mayPass: true,
     code: () => py("import os\nreturn dict(os.environ)"),
+  },
+  {
+    name: "host paths in the environment",
+    category: "host-env",
+    language: "python",
+    mayPass: true,
+    hole: "os.environ['_'] is the host path of the worker that made the Pyodide snapshot (Emscripten's default ENV): the install folder leaks",
+    code: () => py("import os\nreturn sorted(os.environ.values())"),
+    check: (step) => expect(JSON.stringify(step.output)).not.toContain(PACKAGE_ROOT),
   },
   {
     name: "getenv the canary variable",
@@ -264,36 +275,5 @@ for f in sys.meta_path:
     if d:
         return "ESCAPED " + str(list(d.keys()))
 return [type(f).__name__ for f in sys.meta_path]`),
-  },
-  {
-    name: "Error.prepareStackTrace call sites for a sloppy function or receiver",
-    category: "js-bridge",
-    language: "python",
-    mayPass: true,
-    code: () =>
-      py(`from pyodide.ffi import to_js, create_proxy, JsException
-O = to_js({}).constructor
-try:
-    to_js([]).constructor(-1)
-except JsException as e:
-    Err = O.getPrototypeOf(e.js_error.constructor)
-found = []
-def pst(err, sites):
-    for s in sites:
-        if "wasm" in str(s.getFileName()):
-            continue
-        if s.getFunction() is not None or s.getThis() is not None:
-            found.append(str(s.getFunctionName()))
-    return "x"
-Err.stackTraceLimit = 200
-Err.prepareStackTrace = create_proxy(pst)
-try:
-    to_js([]).constructor(-1)
-except JsException as e:
-    e.js_error.stack
-finally:
-    Err.prepareStackTrace = None
-    Err.stackTraceLimit = 10
-return ("ESCAPED " + str(found)) if found else "only strict frames"`),
   },
 ];

@@ -1,5 +1,6 @@
 /**
- * Python steps against the engine itself: its JavaScript objects (Object.prototype), its
+ * Python steps against the engine itself: its JavaScript objects (Object.prototype, the
+ * Error stack hooks), its
  * result protocol (a patched json.dumps), unbounded error messages; and trying to exhaust
  * it: CPU (busy loops, loops that swallow the interrupt, long C calls), memory, output,
  * result size, recursion and the workspace.
@@ -15,6 +16,37 @@ const MB = 1 << 20;
 const stopped = { step: { timeout: 1 }, errors: ["StepTimeoutError"], maxMs: 1500 } as const;
 
 export const pythonLimitAttacks: readonly Attack[] = [
+  {
+    name: "Error.prepareStackTrace call sites for a sloppy function or receiver",
+    category: "js-bridge",
+    language: "python",
+    mayPass: true,
+    code: () =>
+      py(`from pyodide.ffi import to_js, create_proxy, JsException
+O = to_js({}).constructor
+try:
+    to_js([]).constructor(-1)
+except JsException as e:
+    Err = O.getPrototypeOf(e.js_error.constructor)
+found = []
+def pst(err, sites):
+    for s in sites:
+        if "wasm" in str(s.getFileName()):
+            continue
+        if s.getFunction() is not None or s.getThis() is not None:
+            found.append(str(s.getFunctionName()))
+    return "x"
+Err.stackTraceLimit = 200
+Err.prepareStackTrace = create_proxy(pst)
+try:
+    to_js([]).constructor(-1)
+except JsException as e:
+    e.js_error.stack
+finally:
+    Err.prepareStackTrace = None
+    Err.stackTraceLimit = 10
+return ("ESCAPED " + str(found)) if found else "only strict frames"`),
+  },
   {
     name: "pyfetch through run_sync, a coroutine that fails after the step",
     category: "network",

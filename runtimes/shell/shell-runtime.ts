@@ -151,7 +151,8 @@ export class ShellRuntime implements LanguageRuntime {
         readFile(fs, OUTPUT_FILE),
       );
       if (!result.ok) return { ok: false, error: result.error, files };
-      if (utf8Length(result.outputJson) > inv.limits.resultBytes) {
+      const json = result.outputJson;
+      if (json.length * 3 > inv.limits.resultBytes && utf8Length(json) > inv.limits.resultBytes) {
         return {
           ok: false,
           error: {

@@ -24,10 +24,10 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return bytes.byteLength <= 64 ? readString(bytes, 0, bytes.byteLength) : dec.decode(bytes);
 }
 
-/** UTF-8 bytes of `s` (a plain loop for ASCII, which beats a TextEncoder call on short text). */
+/** UTF-8 bytes of `s` (a plain loop for short ASCII, which beats a TextEncoder call). */
 export function encodeUtf8(s: string): Uint8Array {
   const n = s.length;
-  if (n > 65536) return enc.encode(s);
+  if (n > 64) return enc.encode(s);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
@@ -66,12 +66,16 @@ export function encodeList(list: readonly string[]): EncodedList {
   let e = encoded.get(list);
   if (!e) {
     // one encode call for the whole list (the same bytes as one call per string)
-    const bytes = encodeUtf8(`${list.join("\0")}\0`);
+    const bytes = list.length === 0 ? new Uint8Array(0) : enc.encode(`${list.join("\0")}\0`);
     const offsets: number[] = [];
-    let off = 0;
-    for (const s of list) {
-      offsets.push(off);
-      off += utf8Length(s) + 1;
+    if (list.some((s) => s.includes("\0"))) {
+      let off = 0;
+      for (const s of list) {
+        offsets.push(off);
+        off += utf8Length(s) + 1;
+      }
+    } else {
+      for (let off = 0; off < bytes.length; off = bytes.indexOf(0, off) + 1) offsets.push(off);
     }
     e = { bytes, offsets };
     encoded.set(list, e);

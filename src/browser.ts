@@ -18,10 +18,6 @@ import { WebWorkerTransport } from "./pool/browser/web-worker-transport.js";
 import type { BrowserAssetUrls } from "./pool/browser/wire.js";
 import { transportLuaEvaluator } from "./pool/transport-lua-evaluator.js";
 
-export {
-  createLuaWorkflowEvaluator,
-  type LuaWorkflowEvaluatorOptions,
-} from "../runtimes/lua/workflow-evaluator.js";
 export * from "./index.js";
 export type { SnapshotStore } from "./pool/browser/pyodide-snapshot.js";
 

@@ -3,10 +3,6 @@
  * backed by worker threads and `loadWorkflowFile()` for files on disk.
  */
 
-export {
-  createLuaWorkflowEvaluator,
-  type LuaWorkflowEvaluatorOptions,
-} from "../runtimes/lua/workflow-evaluator.js";
 export * from "./index.js";
 export { createEngine, defaultCacheDir, type NodeEngineOptions } from "./node/create-engine.js";
 export { createWorkerLuaEvaluator, type WorkerLuaEvaluatorOptions } from "./node/worker-lua-evaluator.js";

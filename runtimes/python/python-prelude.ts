@@ -87,6 +87,8 @@ def _sf_where(value, path="result", depth=0):
         return None
     return path + " is a " + type(value).__name__ + ", which is not JSON"
 
+# Emscripten's default environment names the host script in "_": not for steps to see.
+os.environ.pop("_", None)
 _sf_base_env = dict(os.environ)
 
 def __sf_set_env(env_json):

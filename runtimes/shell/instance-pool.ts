@@ -45,7 +45,6 @@ interface WebAssemblyApi {
   };
   Instance: new (m: WasmModule, imports: WasmImports) => WasmInstance;
   Table: new (d: { element: string; initial: number; maximum?: number }) => WasmTable;
-  Global: new (d: { value: string; mutable: boolean }, value: number) => WasmGlobal;
   RuntimeError: new (...args: never[]) => Error;
   compile(bytes: Uint8Array | ArrayBuffer): Promise<WasmModule>;
 }

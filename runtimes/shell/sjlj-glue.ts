@@ -8,17 +8,20 @@
  * unwinds pass through them as plain returns. So a call through invoke_* is a wasm-to-wasm
  * call, and a longjmp a wasm throw, instead of trips through JavaScript.
  *
- * It needs busybox.wasm to import its stack pointer and function table (build/
- * host-interface.mjs does that and records their sizes in the custom section "sandflow"):
- * the host makes both per instance and gives them to both modules.
+ * It needs busybox.wasm to import its function table, with two more entries that read and
+ * write busybox's stack pointer (build/host-interface.mjs does that and records the table's
+ * size and those entries in the custom section "sandflow"): the host makes the table per
+ * instance and gives it to both modules.
  */
-import { Wasm, type WasmGlobal, type WasmImports, type WasmModule, type WasmTable } from "./instance-pool.js";
+import { Wasm, type WasmImports, type WasmModule, type WasmTable } from "./instance-pool.js";
 
 /** What host-interface.mjs records in the custom section "sandflow". */
 interface Recorded {
-  readonly stackPointer: number;
+  /** The table's fixed size. */
   readonly tableSize: number;
-  readonly tableMax: number | null;
+  /** Table indices of busybox's functions () -> sp and (sp) -> (). */
+  readonly spGet: number;
+  readonly spSet: number;
 }
 
 /** The glue module for one busybox module. */
@@ -45,6 +48,15 @@ const uleb = (n: number): number[] => {
   } while (n !== 0);
   return out;
 };
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
@@ -56,7 +68,8 @@ const funcType = (params: number[], results: number[]): number[] => [
 
 /** The glue's wasm bytes for the given invoke_* import names. */
 export function glueBytes(invokes: readonly string[], table: Recorded): Uint8Array {
-  const types: number[][] = [funcType([], [])]; // 0: the tag's and throw_longjmp's type
+  // types 0: () -> () (the tag, throw_longjmp), 1: () -> i32 (spGet), 2: (i32) -> () (spSet)
+  const types: number[][] = [funcType([], []), funcType([], [0x7f]), funcType([0x7f], [])];
   const funcs: number[] = [0];
   const bodies: number[][] = [[0x04, 0x00, 0x08, 0x00, 0x0b]]; // throw_longjmp: throw $tag
   const exports: number[][] = [[...name("throw_longjmp"), 0x00, 0x00]];
@@ -73,13 +86,13 @@ export function glueBytes(invokes: readonly string[], table: Recorded): Uint8Arr
     funcs.push(callee + 1);
     const sp = params.length + 1; // the local holding the stack pointer
     const code = [
-      ...[0x23, 0x00, 0x21, ...uleb(sp)], // local.set $sp (global.get $sp)
+      ...[0x41, ...sleb(table.spGet), 0x11, 0x01, 0x00, 0x21, ...uleb(sp)], // $sp = spGet()
       0x06,
       results[0] ?? 0x40, // try (result)
       ...params.flatMap((_, k) => [0x20, ...uleb(k + 1)]),
       ...[0x20, 0x00, 0x11, ...uleb(callee), 0x00], // call_indirect (local.get $index)
       ...[0x07, 0x00], // catch $tag
-      ...[0x20, ...uleb(sp), 0x24, 0x00], // global.set $sp (local.get $sp)
+      ...[0x20, ...uleb(sp), 0x41, ...sleb(table.spSet), 0x11, 0x02, 0x00], // spSet($sp)
       ...(ret === "v" ? [] : (ZERO[ret] as number[])),
       0x0b,
       0x0b,
@@ -88,18 +101,11 @@ export function glueBytes(invokes: readonly string[], table: Recorded): Uint8Arr
     bodies.push([...uleb(body.length), ...body]);
     exports.push([...name(inv), 0x00, ...uleb(funcs.length - 1)]);
   }
-  const limits =
-    table.tableMax === null
-      ? [0x00, ...uleb(table.tableSize)]
-      : [0x01, ...uleb(table.tableSize), ...uleb(table.tableMax)];
-  const imports = [
-    [...name("env"), ...name("table"), 0x01, 0x70, ...limits],
-    [...name("env"), ...name("sp"), 0x03, 0x7f, 0x01],
-  ];
+  const limits = [0x01, ...uleb(table.tableSize), ...uleb(table.tableSize)];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec(types)),
-    ...section(2, vec(imports)),
+    ...section(2, vec([[...name("env"), ...name("table"), 0x01, 0x70, ...limits]])),
     ...section(3, vec(funcs.map((t) => uleb(t)))),
     ...section(13, vec([[0x00, 0x00]])), // one tag, type 0
     ...section(7, vec(exports)),
@@ -125,16 +131,11 @@ export function glueFor(busybox: WasmModule): SjljGlue {
   return glue;
 }
 
-/** The stack pointer, table and glue functions of one new busybox instance. */
+/** The table and glue functions of one new busybox instance. */
 export function glueImports(glue: SjljGlue): { env: WasmImports[string]; throwLongjmp: unknown } {
-  const { stackPointer, tableSize, tableMax } = glue.recorded;
-  const table: WasmTable = new Wasm.Table({
-    element: "anyfunc",
-    initial: tableSize,
-    ...(tableMax === null ? {} : { maximum: tableMax }),
-  });
-  const sp: WasmGlobal = new Wasm.Global({ value: "i32", mutable: true }, stackPointer);
-  const helper = new Wasm.Instance(glue.module, { env: { table, sp } });
+  const size = glue.recorded.tableSize;
+  const table: WasmTable = new Wasm.Table({ element: "anyfunc", initial: size, maximum: size });
+  const helper = new Wasm.Instance(glue.module, { env: { table } });
   const { throw_longjmp: throwLongjmp, ...invokes } = helper.exports;
-  return { env: { ...invokes, __stack_pointer: sp, __indirect_function_table: table }, throwLongjmp };
+  return { env: { ...invokes, __indirect_function_table: table }, throwLongjmp };
 }

@@ -17,7 +17,12 @@ import { createLuaWorkflowEvaluator } from "../lua/workflow-evaluator.js";
 import { makePyodideSnapshot } from "../python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
-import { hardenWorkerGlobals, tameFunctionConstructors, withHostGlobals } from "./harden-worker.js";
+import {
+  hardenWorkerGlobals,
+  resetStackTraceLimit,
+  tameFunctionConstructors,
+  withHostGlobals,
+} from "./harden-worker.js";
 import type { LanguageRuntime, LanguageRuntimeFactory, RuntimeCreateOptions } from "./language-runtime.js";
 
 interface WorkerScope {
@@ -192,6 +197,7 @@ function createDispatcher(assets: BrowserAssetUrls, python: SpareFactory): Dispa
     },
     post: (event) => post({ kind: "event", event }),
     now: () => performance.timeOrigin + performance.now(),
+    beforeStep: resetStackTraceLimit,
     luaEvaluator: workflowEvaluator(assets),
   });
 }

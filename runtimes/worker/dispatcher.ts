@@ -39,6 +39,8 @@ export interface DispatcherOptions {
   readonly now: () => number;
   /** Interpreters whose wasm memory exceeds this after a step are replaced. Default: 256 MiB. */
   readonly recycleBytes?: number;
+  /** Called before every step (to reset what a step may have changed in the realm). Default: nothing. */
+  readonly beforeStep?: () => void;
   /** Evaluates Lua workflow files sent to this worker. Default: such requests fail. */
   readonly luaEvaluator?: LuaWorkflowEvaluator;
 }
@@ -68,11 +70,13 @@ export class Dispatcher {
   readonly #now: () => number;
   #tail: Promise<unknown> = Promise.resolve();
   readonly #luaEvaluator: LuaWorkflowEvaluator | undefined;
+  readonly #beforeStep: () => void;
 
   constructor(options: DispatcherOptions) {
     this.#slots = new InterpreterSlots(options.factories, options.recycleBytes ?? 256 * 1048576);
     this.#post = options.post;
     this.#luaEvaluator = options.luaEvaluator;
+    this.#beforeStep = options.beforeStep ?? (() => {});
     this.#now = options.now;
   }
 
@@ -123,6 +127,7 @@ export class Dispatcher {
   }
 
   async #runTask(task: WireStepTask, index: number, batchId: number, cells: Int32Array): Promise<TaskResult> {
+    this.#beforeStep();
     const startedAt = this.#now();
     const output = new StepOutput(task.limits.outputBytes);
     const finish = (outcome: StepOutcome): TaskResult => {

@@ -83,6 +83,7 @@ export function hardenWorkerGlobals(): void {
 export async function withHostGlobals<T>(body: () => Promise<T>): Promise<T> {
   if (!hardened) return body();
   for (const [name, descriptor] of saved) Object.defineProperty(globalThis, name, descriptor);
+  resetStackTraceLimit();
   try {
     return await body();
   } finally {
@@ -188,7 +189,9 @@ export function freezeIntrinsics(): void {
   const g = globalThis as Record<string, unknown>;
   const seen = new Set<unknown>();
   // V8 reads these from Error: lock them so no step can format another's stack traces.
-  for (const key of ["prepareStackTrace", "stackTraceLimit"]) {
+  // Pyodide sets Error.stackTraceLimit itself, so that one stays writable: the worker
+  // puts it back before every step and load ({@link resetStackTraceLimit}).
+  for (const key of ["prepareStackTrace"]) {
     const d = Object.getOwnPropertyDescriptor(Error, key);
     if (d && !d.configurable) continue;
     Object.defineProperty(Error, key, {
@@ -205,7 +208,7 @@ export function freezeIntrinsics(): void {
       lock((ctor as { prototype?: unknown }).prototype, seen);
       for (const key of Reflect.ownKeys(ctor)) {
         const d = Object.getOwnPropertyDescriptor(ctor, key);
-        if (d?.configurable && "value" in d)
+        if (d?.configurable && "value" in d && key !== "stackTraceLimit")
           Object.defineProperty(ctor, key, { ...d, writable: false, configurable: false });
       }
     } else lock(ctor, seen);
@@ -225,4 +228,9 @@ export function freezeIntrinsics(): void {
     lock(Object.getPrototypeOf(it), seen);
     lock(Object.getPrototypeOf(Object.getPrototypeOf(it)), seen);
   }
+}
+
+/** V8's default stack depth: restored before each step and interpreter load, whatever a step set. */
+export function resetStackTraceLimit(): void {
+  (Error as unknown as { stackTraceLimit: number }).stackTraceLimit = 10;
 }

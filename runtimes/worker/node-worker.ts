@@ -17,6 +17,7 @@ import { Dispatcher } from "./dispatcher.js";
 import {
   freezeIntrinsics,
   hardenWorkerGlobals,
+  resetStackTraceLimit,
   tameFunctionConstructors,
   withHostGlobals,
 } from "./harden-worker.js";
@@ -72,6 +73,7 @@ const dispatcher = new Dispatcher({
   },
   post: (event) => session?.postMessage({ kind: "event", event } satisfies SessionFromWorker),
   now: () => performance.timeOrigin + performance.now(),
+  beforeStep: resetStackTraceLimit,
 });
 
 /** The port of this worker's session: requests in; responses and events out, in order. */

@@ -37,6 +37,7 @@ export interface RunCommandOptions {
   readonly threads?: number;
   readonly failFast?: boolean;
   readonly timeout?: number;
+  readonly memory?: number;
   readonly progress?: "auto" | "live" | "plain" | "none";
 }
 
@@ -53,7 +54,12 @@ async function reporter(mode: RunCommandOptions["progress"]): Promise<ProgressRe
 /** `sandflow run FILE`. */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
   // The engine first: its pool process starts while the workflow file is read.
-  const engine = createEngine({ ...(options.threads ? { threads: options.threads } : {}) });
+  // --timeout and --memory are the defaults and the ceilings of the run's steps.
+  const engine = createEngine({
+    ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.timeout ? { timeout: options.timeout } : {}),
+    ...(options.memory ? { memory: options.memory } : {}),
+  });
   const workflow = await load(file, options.json === true);
   if (!workflow) {
     await engine.close();
@@ -69,7 +75,6 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
       signal: controller.signal,
       failFast: options.failFast === true,
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-      ...(options.timeout ? { timeout: options.timeout } : {}),
       ...(progress ? { onEvent: (e) => progress.onEvent(e) } : {}),
     });
     progress?.stop();

@@ -40,7 +40,16 @@ export function buildProgram(): Command {
     )
     .option("--threads <n>", "worker threads in the pool (default: one per core)", positiveInt("--threads"))
     .option("--fail-fast", "stop starting new steps after the first failure")
-    .option("--timeout <seconds>", "timeout of steps that set none (default: 300)", positiveNumber)
+    .option(
+      "--timeout <seconds>",
+      "timeout of steps that set none, and the most any step may ask for (default: 300)",
+      positiveNumber,
+    )
+    .option(
+      "--memory <mb>",
+      "memory limit of steps that set none, and the most any step may ask for (default: 512)",
+      positiveNumber,
+    )
     .addOption(
       new Option("--progress <mode>", "progress display")
         .choices(["auto", "live", "plain", "none"])

@@ -15,6 +15,13 @@ export interface EngineOptions {
   readonly timeout?: number;
   /** Megabytes of memory a step may use when it sets no `memory`. Default: 512. */
   readonly memory?: number;
+  /**
+   * Most seconds any step may run, whatever its workflow file asks (workflow files are
+   * untrusted: a larger `timeout` there is cut to this). Default: `timeout`.
+   */
+  readonly maxTimeout?: number;
+  /** Most megabytes any step may use, whatever its workflow file asks. Default: `memory`. */
+  readonly maxMemory?: number;
   /** Bytes of stdout and of stderr kept per step; more fails the step (OutputLimitError). Default: 1 MiB. */
   readonly outputLimit?: number;
   /** Bytes of a step's JSON result; more fails the step (ResultLimitError). Default: 16 MiB. */
@@ -31,6 +38,8 @@ export interface ResolvedEngineOptions {
   readonly concurrency: number;
   readonly timeout: number;
   readonly memory: number;
+  readonly maxTimeout: number;
+  readonly maxMemory: number;
   readonly outputLimit: number;
   readonly resultLimit: number;
   readonly processLimit: number;
@@ -79,15 +88,32 @@ const INTEGER_FIELDS = [
 export function resolveEngineOptions(options: EngineOptions, cores: number): ResolvedEngineOptions {
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    if (!["threads", "concurrency", "timeout", "memory", ...INTEGER_FIELDS].includes(key)) continue;
+    if (
+      !["threads", "concurrency", "timeout", "memory", "maxTimeout", "maxMemory", ...INTEGER_FIELDS].includes(
+        key,
+      )
+    )
+      continue;
     positive(key, value, INTEGER_FIELDS.includes(key));
   }
   const threads = options.threads ?? Math.max(1, cores);
+  const timeout = options.timeout ?? 300;
+  const memory = options.memory ?? 512;
+  const maxTimeout = options.maxTimeout ?? timeout;
+  const maxMemory = options.maxMemory ?? memory;
+  if (maxTimeout < timeout)
+    throw new TypeError(
+      `options.maxTimeout must be at least options.timeout (${timeout}), got ${maxTimeout}`,
+    );
+  if (maxMemory < memory)
+    throw new TypeError(`options.maxMemory must be at least options.memory (${memory}), got ${maxMemory}`);
   return {
     threads,
     concurrency: options.concurrency ?? threads,
-    timeout: options.timeout ?? 300,
-    memory: options.memory ?? 512,
+    timeout,
+    memory,
+    maxTimeout,
+    maxMemory,
     outputLimit: options.outputLimit ?? 1024 * 1024,
     resultLimit: options.resultLimit ?? 16 * 1024 * 1024,
     processLimit: options.processLimit ?? 64,

@@ -191,7 +191,11 @@ export class RunExecution {
       inputsJson += `${i === 0 ? "" : ","}${d.idJson}:${d.outputJson ?? "null"}`;
     });
     inputsJson += "}";
-    const timeout = def.timeout ?? this.#options.timeout ?? this.#engine.timeout;
+    // Workflow files are untrusted: what they ask for is cut to the engine's ceilings.
+    const timeout = Math.min(
+      def.timeout ?? this.#options.timeout ?? this.#engine.timeout,
+      this.#engine.maxTimeout,
+    );
     return {
       runId: this.#runId,
       stepId: def.id,
@@ -202,7 +206,7 @@ export class RunExecution {
       inputsJson,
       env: def.env,
       files: this.#workspace.viewFor(def.id),
-      limits: this.#limits(def.memory ?? this.#engine.memory),
+      limits: this.#limits(Math.min(def.memory ?? this.#engine.memory, this.#engine.maxMemory)),
       timeoutMs: Math.round(timeout * 1000),
     };
   }

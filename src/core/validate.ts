@@ -75,9 +75,13 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
       });
     } else if (issue.code === "invalid_value" && issue.path.at(-1) === "language") {
       const input = (issue as { input?: unknown }).input;
+      const known = Object.keys(LANGUAGE_ALIASES).join(", ");
       out.push({
         path,
-        message: `unknown language ${JSON.stringify(input)}${didYouMean(String(input), Object.keys(LANGUAGE_ALIASES))}; expected one of ${Object.keys(LANGUAGE_ALIASES).join(", ")}`,
+        message:
+          typeof input === "string"
+            ? `unknown language ${JSON.stringify(input)}${didYouMean(input, Object.keys(LANGUAGE_ALIASES))}; expected one of ${known}`
+            : `expected a language name (one of ${known}), got ${describe(input)}`,
       });
     } else out.push({ path, message: issue.message });
   }

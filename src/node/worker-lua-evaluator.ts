@@ -39,43 +39,50 @@ export function createWorkerLuaEvaluator(options: WorkerLuaEvaluatorOptions = {}
     });
     return w;
   };
+  // One file at a time: a file stopped at the time limit takes down only its own evaluation.
+  let queue: Promise<unknown> = Promise.resolve();
+  const evaluateOne = (source: string, label: string): ReturnType<LuaWorkflowEvaluator["evaluate"]> => {
+    worker ??= start();
+    const w = worker;
+    const id = nextId++;
+    return new Promise((resolve) => {
+      const done = (result: Parameters<typeof resolve>[0]) => {
+        clearTimeout(timer);
+        w.off("message", onMessage);
+        w.off("exit", onExit);
+        resolve(result);
+      };
+      const onMessage = (response: EvaluateResponse) => {
+        if (response.id !== id) return;
+        done(response.ok ? ok(response.value) : err(new WorkflowLoadError(response.error.message)));
+      };
+      const onExit = () =>
+        done(
+          err(
+            new WorkflowLoadError(`${label}: the Lua workflow file stopped its evaluator (out of memory?)`),
+          ),
+        );
+      const timer = setTimeout(() => {
+        if (worker === w) worker = undefined;
+        void w.terminate();
+        done(
+          err(
+            new WorkflowLoadError(
+              `${label}: the Lua workflow file ran longer than ${timeoutMs / 1000} s and was stopped`,
+            ),
+          ),
+        );
+      }, timeoutMs);
+      w.on("message", onMessage);
+      w.once("exit", onExit);
+      w.postMessage({ id, source, label } satisfies EvaluateRequest);
+    });
+  };
   return {
     evaluate(source, label) {
-      worker ??= start();
-      const w = worker;
-      const id = nextId++;
-      return new Promise((resolve) => {
-        const done = (result: Parameters<typeof resolve>[0]) => {
-          clearTimeout(timer);
-          w.off("message", onMessage);
-          w.off("exit", onExit);
-          resolve(result);
-        };
-        const onMessage = (response: EvaluateResponse) => {
-          if (response.id !== id) return;
-          done(response.ok ? ok(response.value) : err(new WorkflowLoadError(response.error.message)));
-        };
-        const onExit = () =>
-          done(
-            err(
-              new WorkflowLoadError(`${label}: the Lua workflow file stopped its evaluator (out of memory?)`),
-            ),
-          );
-        const timer = setTimeout(() => {
-          if (worker === w) worker = undefined;
-          void w.terminate();
-          done(
-            err(
-              new WorkflowLoadError(
-                `${label}: the Lua workflow file ran longer than ${timeoutMs / 1000} s and was stopped`,
-              ),
-            ),
-          );
-        }, timeoutMs);
-        w.on("message", onMessage);
-        w.once("exit", onExit);
-        w.postMessage({ id, source, label } satisfies EvaluateRequest);
-      });
+      const result = queue.then(() => evaluateOne(source, label));
+      queue = result.catch(() => undefined);
+      return result;
     },
   };
 }

@@ -52,7 +52,6 @@ return ("ESCAPED " + str(found)) if found else "only strict frames"`),
     category: "network",
     language: "python",
     mayPass: true,
-    hole: "the frozen Error.stackTraceLimit makes Pyodide's PythonError constructor throw (it sets Error.stackTraceLimit = Infinity); when the failing coroutine is settled later, that TypeError is uncaught and kills the worker: the next step on it (another run's) fails with WorkerCrashedError",
     code: (c) =>
       py(`try:
     __import__("pyodide.ffi").ffi.run_sync(__import__("pyodide.http").http.pyfetch(${JSON.stringify(c.httpUrl)}))

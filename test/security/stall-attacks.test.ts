@@ -103,13 +103,6 @@ const STALLS: readonly StallAttack[] = [
     detail: refused,
   },
   {
-    probe: "lua-workflow-pattern-bomb-in-thread",
-    title:
-      "the same pattern bomb through createLuaWorkflowEvaluator, the in-thread evaluator `sandflow` still exports",
-    deadlineMs: 8_000,
-    hole: "createLuaWorkflowEvaluator evaluates on the caller's thread with an instruction budget only: C-level work (pattern bombs, string.rep loops, coroutine switching) hangs that thread; it is still exported from src/node.ts next to the safe createWorkerLuaEvaluator",
-  },
-  {
     probe: "lua-workflow-quadratic-key-scan",
     title: 'a 980 KB Lua workflow file of "steps={" repeated (the duplicate-key scan before evaluation)',
     deadlineMs: 15_000,

@@ -70,6 +70,12 @@ describe("parseWorkflow", () => {
     );
   });
 
+  it("names a language that is not a string, whatever it is", () => {
+    expect(issues({ steps: { a: { language: { toString: "" }, code: "x" } } })).toEqual([
+      "steps.a.language: expected a language name (one of python, lua, shell, sh, bash), got a table/object",
+    ]);
+  });
+
   it("names wrong field types", () => {
     expect(issues({ steps: { a: { ...lua(), timeout: "10", retries: 1.5, depends_on: "b" } } })).toEqual([
       'steps.a.timeout: expected number, got the string "10"',

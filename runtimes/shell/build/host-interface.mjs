@@ -6,11 +6,13 @@
 //    The stack memory below the lowest limit (less LLVM's 128-byte red zone) was never
 //    written, so resetting a reused instance or copying memory for a fork skips it.
 //    (binaryen 132's own --stack-check pass cannot call a handler: its call is mistyped.)
-// 2. The stack pointer and the function table become imports (env.__stack_pointer,
-//    env.__indirect_function_table; still exported), so the host can hand both to a small
-//    wasm module of its own whose env.invoke_* and bbhost.throw_longjmp use wasm exception
-//    handling: setjmp/longjmp then never leave wasm (runtimes/shell/sjlj-glue.ts).
-//    Their sizes go into a custom section "sandflow" (JSON).
+// 2. The function table becomes an import (env.__indirect_function_table, still exported)
+//    and gets two more entries, sandflow_sp_get and sandflow_sp_set, so the host can hand
+//    it to a small wasm module of its own whose env.invoke_* and bbhost.throw_longjmp use
+//    wasm exception handling: setjmp/longjmp then never leave wasm (runtimes/shell/
+//    sjlj-glue.ts). The stack pointer stays a global of busybox's own (an imported
+//    mutable global is slower to access). The table's size and the two entries' indices
+//    go into a custom section "sandflow" (JSON).
 //
 //   node host-interface.mjs IN.wasm OUT.wasm
 import { readFileSync, writeFileSync } from "node:fs";
@@ -103,17 +105,20 @@ for (let i = 0; i < mod.getNumFunctions(); i++) {
   if (!f.module && f.name !== CHECK) walk(f.body);
 }
 
-// ---- 2. stack pointer and table imported -------------------------------------
-const spInfo = binaryen.getGlobalInfo(sp);
-const stackPointer = binaryen.getExpressionInfo(spInfo.init).value;
+// ---- 2. table imported, stack pointer reachable through it --------------------
 const tableExport = mod.getExport(TABLE);
 const tableName = tableExport && binaryen.getExportInfo(tableExport).value;
 const table = tableName && mod.getTable(tableName);
-if (!table || typeof stackPointer !== "number") throw new Error(`${input}: no ${TABLE} table or ${SP} value`);
-const tableInfo = binaryen.getTableInfo(table);
-mod.addGlobalImport(SP, "env", SP, i32, true);
+if (!table) throw new Error(`${input}: no ${TABLE} table`);
+const { initial, max } = binaryen.getTableInfo(table);
+if (max !== undefined && max !== initial) throw new Error(`${input}: ${TABLE} can grow`);
+mod.addFunction("sandflow_sp_get", binaryen.none, i32, [], mod.global.get(SP, i32));
+mod.addFunction("sandflow_sp_set", i32, binaryen.none, [], mod.global.set(SP, mod.local.get(0, i32)));
+mod.addActiveElementSegment(tableName, "sandflow_sp", ["sandflow_sp_get", "sandflow_sp_set"], mod.i32.const(initial));
+binaryen.Table.setInitial(table, initial + 2);
+binaryen.Table.setMax(table, initial + 2);
 mod.addTableImport(tableName, "env", TABLE);
-const layout = { stackPointer, tableSize: tableInfo.initial, tableMax: tableInfo.max ?? null };
+const layout = { tableSize: initial + 2, spGet: initial, spSet: initial + 1 };
 mod.addCustomSection("sandflow", new TextEncoder().encode(JSON.stringify(layout)));
 
 if (wrapped === 0 || !mod.validate()) throw new Error("host-interface: instrumentation failed");

@@ -5,7 +5,7 @@
  * batches) and live output through `post`.
  */
 import { StepCancelledError } from "../../src/core/errors.js";
-import { diffTrees, type FileChanges, isEmptyChange, treeSize } from "../../src/core/file-tree.js";
+import { diffTrees, type FileChanges, isEmptyChange } from "../../src/core/file-tree.js";
 import type { Language } from "../../src/core/languages.js";
 import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
 import {

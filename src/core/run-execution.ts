@@ -6,59 +6,15 @@
 import { CancelSource } from "./cancel.js";
 import type { SerializedError } from "./errors.js";
 import type { RunEvent } from "./events.js";
+import { Fifo } from "./fifo.js";
 import type { FileChanges } from "./file-tree.js";
-import { hashString } from "./hash.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
-import type { RunReport, StepReport } from "./report.js";
-import {
-  failedAttempt,
-  type StepPool,
-  type StepTask,
-  type StepTaskLimits,
-  type StepTaskResult,
-} from "./step-pool.js";
-import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { RunReport } from "./report.js";
+import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
+import { buildReport, createStepStates, type StepState, TaskBuilder } from "./step-state.js";
+import type { WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
-
-type Phase =
-  | "pending"
-  | "ready"
-  | "running"
-  | "retry-wait"
-  | "succeeded"
-  | "failed"
-  | "skipped"
-  | "cancelled";
-
-interface StepState {
-  readonly def: StepDefinition;
-  readonly index: number;
-  readonly idJson: string;
-  readonly codeHash: string;
-  readonly dependents: StepState[];
-  phase: Phase;
-  waitingOn: number;
-  attempts: number;
-  outputJson: string | undefined;
-  stdout: string;
-  stderr: string;
-  error: SerializedError | null;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-const MB = 1024 * 1024;
-
-/** A step's output as a value. Workers check results, so a parse failure here is a worker bug: report it, don't throw. */
-function parseOutput(json: string | undefined): unknown {
-  if (json === undefined) return null;
-  try {
-    return JSON.parse(json);
-  } catch (e) {
-    return { sandflow_error: `the worker returned output that is not JSON: ${(e as Error).message}` };
-  }
-}
 
 /** Executes one run; create one per run and call {@link RunExecution.execute} once. */
 export class RunExecution {
@@ -66,19 +22,16 @@ export class RunExecution {
   readonly #runId: string;
   readonly #pool: StepPool;
   readonly #clock: Clock;
-  readonly #engine: ResolvedEngineOptions;
   readonly #options: RunOptions;
   readonly #emit: (event: RunEvent) => void;
   /** False when nobody listens: the per-step events are then not even built. */
   readonly #listening: () => boolean;
   readonly #states: StepState[];
-  readonly #byId = new Map<string, StepState>();
+  readonly #tasks: TaskBuilder;
   readonly #workspace: RunWorkspace;
   readonly #cancel = new CancelSource();
   readonly #concurrency: number;
-  readonly #ready: StepState[] = [];
-  readonly #limitsByMemory = new Map<number, StepTaskLimits>();
-  #readyHead = 0;
+  readonly #ready = new Fifo<StepState>();
   #running = 0;
   #waitingRetry = 0;
   #stopped = false;
@@ -101,41 +54,16 @@ export class RunExecution {
     this.#runId = runId;
     this.#pool = pool;
     this.#clock = clock;
-    this.#engine = engine;
     this.#options = options;
     this.#emit = emit;
     this.#concurrency = options.concurrency ?? workflow.concurrency ?? engine.concurrency;
-    const hashes = new Map<string, string>();
-    this.#states = workflow.steps.map((def, index) => {
-      if (def.code === undefined) {
-        throw new Error(
-          `step '${def.id}' reads its code from '${def.file}', which was not loaded; load the workflow with loadWorkflowFile()`,
-        );
-      }
-      const state: StepState = {
-        def,
-        index,
-        idJson: JSON.stringify(def.id),
-        codeHash: hashes.get(def.code) ?? hashes.set(def.code, hashString(def.code)).get(def.code) ?? "",
-        dependents: [],
-        phase: "pending",
-        waitingOn: def.dependsOn.length,
-        attempts: 0,
-        outputJson: undefined,
-        stdout: "",
-        stderr: "",
-        error: null,
-        startedAt: null,
-        finishedAt: null,
-      };
-      this.#byId.set(def.id, state);
-      return state;
-    });
-    for (const s of this.#states) for (const d of s.def.dependsOn) this.#byId.get(d)?.dependents.push(s);
+    const { states, byId } = createStepStates(workflow);
+    this.#states = states;
     this.#workspace = new RunWorkspace(
       new Map(workflow.steps.map((s) => [s.id, s.dependsOn])),
       new Map(workflow.steps.map((s, i) => [s.id, i])),
     );
+    this.#tasks = new TaskBuilder(runId, byId, this.#workspace, engine, options);
   }
 
   /** Runs the workflow to the end and returns its report. */
@@ -162,7 +90,14 @@ export class RunExecution {
     signal?.removeEventListener("abort", onAbort);
     this.#pool.endRun?.(this.#runId);
     const finishedAt = this.#clock.now();
-    const report = this.#report(startedAt, finishedAt);
+    const report = buildReport(
+      this.#workflow,
+      this.#runId,
+      this.#states,
+      this.#cancelledBySignal,
+      startedAt,
+      finishedAt,
+    );
     this.#emit({ type: "run-finished", runId: this.#runId, status: report.status, time: finishedAt, report });
     return report;
   }
@@ -173,58 +108,10 @@ export class RunExecution {
   }
 
   #pump(): void {
-    while (!this.#stopped && this.#running < this.#concurrency && this.#readyHead < this.#ready.length) {
-      const s = this.#ready[this.#readyHead++] as StepState;
-      if (this.#readyHead > 4096 && this.#readyHead * 2 > this.#ready.length) {
-        this.#ready.splice(0, this.#readyHead);
-        this.#readyHead = 0;
-      }
+    while (!this.#stopped && this.#running < this.#concurrency && this.#ready.size > 0) {
+      const s = this.#ready.shift() as StepState;
       if (s.phase === "ready") this.#start(s);
     }
-  }
-
-  #task(s: StepState): StepTask {
-    const def = s.def;
-    let inputsJson = "{";
-    def.dependsOn.forEach((dep, i) => {
-      const d = this.#byId.get(dep) as StepState;
-      inputsJson += `${i === 0 ? "" : ","}${d.idJson}:${d.outputJson ?? "null"}`;
-    });
-    inputsJson += "}";
-    // Workflow files are untrusted: what they ask for is cut to the engine's ceilings.
-    const timeout = Math.min(
-      def.timeout ?? this.#options.timeout ?? this.#engine.timeout,
-      this.#engine.maxTimeout,
-    );
-    return {
-      runId: this.#runId,
-      stepId: def.id,
-      attempt: s.attempts,
-      language: def.language,
-      code: def.code as string,
-      codeHash: s.codeHash,
-      inputsJson,
-      env: def.env,
-      files: this.#workspace.viewFor(def.id),
-      limits: this.#limits(Math.min(def.memory ?? this.#engine.memory, this.#engine.maxMemory)),
-      timeoutMs: Math.round(timeout * 1000),
-    };
-  }
-
-  /** One limits object per memory size: a batch's structured clone then sends it once. */
-  #limits(memoryMb: number): StepTaskLimits {
-    let limits = this.#limitsByMemory.get(memoryMb);
-    if (!limits) {
-      limits = Object.freeze({
-        memoryBytes: Math.round(memoryMb * MB),
-        outputBytes: this.#engine.outputLimit,
-        resultBytes: this.#engine.resultLimit,
-        processes: this.#engine.processLimit,
-        workspaceBytes: this.#engine.workspaceLimit,
-      });
-      this.#limitsByMemory.set(memoryMb, limits);
-    }
-    return limits;
   }
 
   #start(s: StepState): void {
@@ -239,7 +126,7 @@ export class RunExecution {
       this.#emit({ type: "log", runId: this.#runId, stepId, attempt, stream, text, time: this.#clock.now() });
     let task: StepTask;
     try {
-      task = this.#task(s);
+      task = this.#tasks.build(s);
     } catch (e) {
       this.#finish(
         s,
@@ -377,7 +264,7 @@ export class RunExecution {
 
   #checkDone(): void {
     if (!this.#done || this.#running > 0 || this.#waitingRetry > 0) return;
-    if (!this.#stopped && this.#readyHead < this.#ready.length) return;
+    if (!this.#stopped && this.#ready.size > 0) return;
     for (const s of this.#states) {
       if (s.phase === "pending" || s.phase === "ready") {
         s.phase = "cancelled";
@@ -394,37 +281,5 @@ export class RunExecution {
     const done = this.#done;
     this.#done = undefined;
     done();
-  }
-
-  #report(startedAt: number, finishedAt: number): RunReport {
-    const steps: Record<string, StepReport> = {};
-    let failed = false;
-    for (const s of this.#states) {
-      const status =
-        s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped" ? s.phase : "cancelled";
-      if (status === "failed" || status === "skipped") failed = true;
-      steps[s.def.id] = {
-        status,
-        language: s.def.language,
-        output: status === "succeeded" ? parseOutput(s.outputJson) : null,
-        stdout: s.stdout,
-        stderr: s.stderr,
-        error: s.error,
-        attempts: s.attempts,
-        startedAt: s.startedAt,
-        finishedAt: s.finishedAt,
-        durationMs: s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
-      };
-    }
-    const status = this.#cancelledBySignal ? "cancelled" : failed ? "failed" : "succeeded";
-    return {
-      workflow: this.#workflow.name,
-      runId: this.#runId,
-      status,
-      startedAt,
-      finishedAt,
-      durationMs: finishedAt - startedAt,
-      steps,
-    };
   }
 }

@@ -6,8 +6,8 @@
  * (the transport replaces it) and the batch's other steps are queued again.
  */
 import type { SerializedError } from "../core/errors.js";
+import { Fifo } from "../core/fifo.js";
 import type { Language } from "../core/languages.js";
-import type { CancelSignal } from "../core/platform.js";
 import {
   failedAttempt,
   type StepPool,
@@ -16,14 +16,10 @@ import {
   type StepTaskResult,
 } from "../core/step-pool.js";
 import { isTaskResult } from "../protocol/check-results.js";
-import {
-  CONTROL,
-  createControlBlock,
-  INTERRUPT_REASON,
-  requestInterrupt,
-} from "../protocol/control-block.js";
+import { CONTROL, createControlBlock, INTERRUPT_REASON } from "../protocol/control-block.js";
 import type { TaskResult, WorkerEvent, WorkerResponse } from "../protocol/messages.js";
-import type { SentRequest, WorkerTransport } from "./transport.js";
+import { type Batch, BatchWatchdog, interruptStep, lostStepResult, type Pending } from "./batch-watchdog.js";
+import type { WorkerTransport } from "./transport.js";
 
 /** Tuning of a {@link BatchingPool}; every field optional. */
 export interface BatchingPoolOptions {
@@ -39,48 +35,18 @@ export interface BatchingPoolOptions {
   readonly prepareMemoryBytes?: number;
 }
 
-interface Pending {
-  readonly task: StepTask;
-  readonly resolve: (result: StepTaskResult) => void;
-  readonly onLog: StepRunOptions["onLog"];
-  readonly signal: CancelSignal | undefined;
-  readonly onAbort: () => void;
-  done: boolean;
-  cancelled: boolean;
-  batch: Batch | undefined;
-  index: number;
-  /** Log events received, and a result held back until the events it counts have arrived. */
-  logsSeen: number;
-  held: { result: TaskResult; timer: ReturnType<typeof setTimeout> } | undefined;
-}
-
-interface Batch {
-  readonly id: number;
-  readonly items: Pending[];
-  readonly cells: Int32Array;
-  readonly times: Float64Array;
-  sent: SentRequest | undefined;
-  interrupt: { index: number; at: number; reason: number } | undefined;
-  killed: { index: number; reason: number } | undefined;
-}
-
 /** Steps on workers, batched, with timeouts enforced. */
 export class BatchingPool implements StepPool {
   readonly threads: number;
   readonly #transport: WorkerTransport;
   readonly #maxBatch: number;
   readonly #fastMs: number;
-  readonly #graceMs: number;
-  readonly #watchdogMs: number;
   readonly #prepareMemory: number;
-  readonly #queue: Pending[] = [];
-  #queueHead = 0;
+  readonly #queue = new Fifo<Pending>();
   readonly #batches = new Map<number, Batch>();
-  /** Batches whose steps may still receive log events (outlive #batches by a little). */
-  readonly #logBatches = new Map<number, Batch>();
   readonly #durations = new Map<string, number>();
   #nextBatchId = 1;
-  #watchdog: ReturnType<typeof setInterval> | undefined;
+  readonly #watchdog: BatchWatchdog;
   #closed = false;
   #dispatchScheduled = false;
 
@@ -89,8 +55,7 @@ export class BatchingPool implements StepPool {
     this.threads = transport.threads;
     this.#maxBatch = options.maxBatch ?? 64;
     this.#fastMs = options.fastStepMs ?? 2;
-    this.#graceMs = options.graceMs ?? 250;
-    this.#watchdogMs = options.watchdogMs ?? 20;
+    this.#watchdog = new BatchWatchdog(() => this.#batches, options.graceMs ?? 250, options.watchdogMs ?? 20);
     this.#prepareMemory = options.prepareMemoryBytes ?? 512 * 1048576;
     transport.onEvent((event) => this.#onEvent(event));
   }
@@ -108,8 +73,6 @@ export class BatchingPool implements StepPool {
         cancelled: false,
         batch: undefined,
         index: -1,
-        logsSeen: 0,
-        held: undefined,
       };
       if (options.signal?.aborted) {
         pending.done = true;
@@ -142,15 +105,14 @@ export class BatchingPool implements StepPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog.stop();
     const now = Date.now();
-    for (const p of this.#queue.slice(this.#queueHead))
+    for (const p of this.#queue.drain()) {
       this.#settle(
         p,
         failedAttempt("StepCancelledError", "the engine was closed before the step started", now),
       );
-    this.#queue.length = 0;
-    this.#queueHead = 0;
+    }
     await this.#transport.close();
   }
 
@@ -169,14 +131,7 @@ export class BatchingPool implements StepPool {
   }
 
   #takeQueued(): Pending | undefined {
-    while (this.#queueHead < this.#queue.length) {
-      const p = this.#queue[this.#queueHead++] as Pending;
-      if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
-        this.#queue.splice(0, this.#queueHead);
-        this.#queueHead = 0;
-      }
-      if (!p.done) return p;
-    }
+    for (let p = this.#queue.shift(); p; p = this.#queue.shift()) if (!p.done) return p;
     return undefined;
   }
 
@@ -186,12 +141,12 @@ export class BatchingPool implements StepPool {
       if (!first) return;
       const items = [first];
       if (this.#isFast(first)) {
-        const waiting = this.#queue.length - this.#queueHead;
+        const waiting = this.#queue.size;
         const limit = Math.min(this.#maxBatch, Math.max(1, Math.ceil((waiting + 1) / this.threads)));
         while (items.length < limit) {
-          const next = this.#queue[this.#queueHead];
+          const next = this.#queue.peek();
           if (!next || (!next.done && !this.#isFast(next))) break;
-          this.#queueHead++;
+          this.#queue.shift();
           if (!next.done) items.push(next);
         }
       }
@@ -215,8 +170,7 @@ export class BatchingPool implements StepPool {
       p.index = index;
     });
     this.#batches.set(batch.id, batch);
-    this.#logBatches.set(batch.id, batch);
-    this.#startWatchdog();
+    this.#watchdog.start();
     const sent = this.#transport.send({
       type: "batch",
       batchId: batch.id,
@@ -240,7 +194,7 @@ export class BatchingPool implements StepPool {
       return;
     }
     for (const result of results) this.#settleResult(batch, result);
-    if (batch.items.every((p) => p.done || p.held)) this.#batches.delete(batch.id);
+    if (batch.items.every((p) => p.done)) this.#batches.delete(batch.id);
     else this.#finishBatch(batch, new Error("the worker ended the batch without a result for the step"));
     this.#dispatch();
   }
@@ -255,42 +209,20 @@ export class BatchingPool implements StepPool {
     const now = Date.now();
     const requeue: Pending[] = [];
     batch.items.forEach((p, index) => {
-      if (p.done || p.held) return;
+      if (p.done) return;
       if (p.cancelled)
         this.#settle(
           p,
           failedAttempt("StepCancelledError", "the step was stopped because the run was cancelled", now),
         );
-      else if (index === current) this.#settle(p, this.#lostResult(batch, p, error, now));
+      else if (index === current) this.#settle(p, lostStepResult(batch, p, error, now));
       else requeue.push(p);
     });
     if (requeue.length > 0) {
       for (const p of requeue) p.batch = undefined;
-      this.#queue.splice(this.#queueHead, 0, ...requeue);
+      this.#queue.unshift(requeue);
     }
-    if (batch.items.every((p) => p.done || p.batch !== batch)) this.#logBatches.delete(batch.id);
     this.#dispatch();
-  }
-
-  #lostResult(batch: Batch, p: Pending, error: unknown, now: number): StepTaskResult {
-    const started = batch.times[CONTROL.START_F64] || now;
-    const r = (name: string, message: string) => ({
-      ...failedAttempt(name, message, now),
-      startedAt: started,
-    });
-    if (batch.killed?.reason === INTERRUPT_REASON.TIMEOUT) {
-      return r(
-        "StepTimeoutError",
-        `the step ran longer than its timeout of ${p.task.timeoutMs / 1000} s and did not stop when interrupted; its worker was replaced`,
-      );
-    }
-    if (batch.killed?.reason === INTERRUPT_REASON.CANCELLED)
-      return r(
-        "StepCancelledError",
-        "the step was stopped because the run was cancelled; its worker was replaced",
-      );
-    const message = error instanceof Error ? error.message : String(error);
-    return r("WorkerCrashedError", `the worker running the step died: ${message}`);
   }
 
   #onEvent(raw: WorkerEvent): void {
@@ -302,7 +234,7 @@ export class BatchingPool implements StepPool {
     )
       return;
     if (event.type !== "log" && !(event.type === "partial" && Array.isArray(event.results))) return;
-    const batch = this.#logBatches.get(event.batchId);
+    const batch = this.#batches.get(event.batchId);
     if (!batch) return;
     if (event.type === "partial") {
       for (const r of event.results) if (isTaskResult(r)) this.#settleResult(batch, r);
@@ -310,29 +242,12 @@ export class BatchingPool implements StepPool {
       const p = batch.items[event.index];
       if (!p || p.done) return;
       p.onLog?.(event.stream, event.text);
-      p.logsSeen++;
-      if (p.held && p.logsSeen >= p.held.result.logEvents) {
-        clearTimeout(p.held.timer);
-        this.#release(p, p.held.result);
-      }
     }
   }
 
   #settleResult(batch: Batch, r: TaskResult): void {
     const p = batch.items[r.index];
-    if (!p || p.done || p.held) return;
-    if (p.logsSeen < r.logEvents) {
-      // Log events travel on another channel than results; wait for them, briefly.
-      p.held = { result: r, timer: setTimeout(() => this.#release(p, r), 250) };
-      return;
-    }
-    this.#release(p, r);
-  }
-
-  #release(p: Pending, r: TaskResult): void {
-    p.held = undefined;
-    if (p.done) return;
-    if (p.batch?.items.every((q) => q === p || q.done)) this.#logBatches.delete(p.batch.id);
+    if (!p || p.done) return;
     for (const chunk of r.logTail) p.onLog?.(chunk.stream, chunk.text);
     const ms = r.finishedAt - r.startedAt;
     const old = this.#durations.get(p.task.codeHash);
@@ -368,43 +283,8 @@ export class BatchingPool implements StepPool {
       return;
     }
     Atomics.store(batch.cells, CONTROL.CANCEL_BASE + p.index, 1);
-    if (Atomics.load(batch.cells, CONTROL.CURRENT) === p.index && batch.interrupt?.index !== p.index) {
-      requestInterrupt(batch.cells, p.index, INTERRUPT_REASON.CANCELLED);
-      batch.interrupt = { index: p.index, at: Date.now(), reason: INTERRUPT_REASON.CANCELLED };
-    }
-  }
-
-  #startWatchdog(): void {
-    if (this.#watchdog) return;
-    this.#watchdog = setInterval(() => this.#check(), this.#watchdogMs);
-    (this.#watchdog as { unref?: () => void }).unref?.();
-  }
-
-  #check(): void {
-    if (this.#batches.size === 0) {
-      clearInterval(this.#watchdog);
-      this.#watchdog = undefined;
-      return;
-    }
-    const now = Date.now();
-    for (const batch of this.#batches.values()) {
-      const index = Atomics.load(batch.cells, CONTROL.CURRENT);
-      if (index < 0 || batch.killed) continue;
-      const p = batch.items[index] as Pending;
-      if (batch.interrupt?.index === index) {
-        if (now - batch.interrupt.at > this.#graceMs) {
-          batch.killed = { index, reason: batch.interrupt.reason };
-          batch.sent?.kill();
-        }
-        continue;
-      }
-      const started = batch.times[CONTROL.START_F64] as number;
-      const overdue = started > 0 && now - started > p.task.timeoutMs;
-      if (p.cancelled || overdue) {
-        const reason = p.cancelled ? INTERRUPT_REASON.CANCELLED : INTERRUPT_REASON.TIMEOUT;
-        requestInterrupt(batch.cells, index, reason);
-        batch.interrupt = { index, at: now, reason };
-      }
+    if (Atomics.load(batch.cells, CONTROL.CURRENT) === p.index) {
+      interruptStep(batch, p.index, INTERRUPT_REASON.CANCELLED, Date.now());
     }
   }
 }

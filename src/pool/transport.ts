@@ -18,7 +18,7 @@ export interface WorkerTransport {
   readonly threads: number;
   /** Sends a request to a free worker (queued until one is free). */
   send(request: WorkerRequest): SentRequest;
-  /** Receives the events workers post while they run a batch. */
+  /** Receives the events workers post while they run a batch; a request's events arrive before its response. */
   onEvent(listener: (event: WorkerEvent) => void): void;
   /** Sends a message to every worker, busy or not (optional). */
   broadcast?(message: WorkerBroadcast): void;

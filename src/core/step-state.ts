@@ -1,0 +1,194 @@
+/**
+ * The state the scheduler keeps for each step of a run, how a step's next attempt becomes
+ * a {@link StepTask}, and how the states become the run report.
+ */
+import type { SerializedError } from "./errors.js";
+import { hashString } from "./hash.js";
+import type { ResolvedEngineOptions, RunOptions } from "./options.js";
+import type { RunReport, StepReport } from "./report.js";
+import type { StepTask, StepTaskLimits } from "./step-pool.js";
+import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { RunWorkspace } from "./workspace.js";
+
+/** Where a step is in its run. */
+export type Phase =
+  | "pending"
+  | "ready"
+  | "running"
+  | "retry-wait"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "cancelled";
+
+/** One step's state in a run. */
+export interface StepState {
+  readonly def: StepDefinition;
+  readonly index: number;
+  readonly idJson: string;
+  readonly codeHash: string;
+  readonly dependents: StepState[];
+  phase: Phase;
+  waitingOn: number;
+  attempts: number;
+  outputJson: string | undefined;
+  stdout: string;
+  stderr: string;
+  error: SerializedError | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The states of a workflow's steps, with dependents linked.
+ * @throws Error when a `file` step's code was not loaded.
+ */
+export function createStepStates(workflow: WorkflowDefinition): {
+  states: StepState[];
+  byId: Map<string, StepState>;
+} {
+  const hashes = new Map<string, string>();
+  const byId = new Map<string, StepState>();
+  const states = workflow.steps.map((def, index) => {
+    if (def.code === undefined) {
+      throw new Error(
+        `step '${def.id}' reads its code from '${def.file}', which was not loaded; load the workflow with loadWorkflowFile()`,
+      );
+    }
+    let codeHash = hashes.get(def.code);
+    if (codeHash === undefined) {
+      codeHash = hashString(def.code);
+      hashes.set(def.code, codeHash);
+    }
+    const state: StepState = {
+      def,
+      index,
+      idJson: JSON.stringify(def.id),
+      codeHash,
+      dependents: [],
+      phase: "pending",
+      waitingOn: def.dependsOn.length,
+      attempts: 0,
+      outputJson: undefined,
+      stdout: "",
+      stderr: "",
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+    };
+    byId.set(def.id, state);
+    return state;
+  });
+  for (const s of states) for (const d of s.def.dependsOn) byId.get(d)?.dependents.push(s);
+  return { states, byId };
+}
+
+/** Builds the tasks of a run's step attempts. */
+export class TaskBuilder {
+  readonly #limitsByMemory = new Map<number, StepTaskLimits>();
+
+  constructor(
+    private readonly runId: string,
+    private readonly byId: ReadonlyMap<string, StepState>,
+    private readonly workspace: RunWorkspace,
+    private readonly engine: ResolvedEngineOptions,
+    private readonly options: RunOptions,
+  ) {}
+
+  /** The task for the step's current attempt: inputs from its direct dependencies, files from its ancestors. */
+  build(s: StepState): StepTask {
+    const def = s.def;
+    let inputsJson = "{";
+    def.dependsOn.forEach((dep, i) => {
+      const d = this.byId.get(dep) as StepState;
+      inputsJson += `${i === 0 ? "" : ","}${d.idJson}:${d.outputJson ?? "null"}`;
+    });
+    inputsJson += "}";
+    // Workflow files are untrusted: what they ask for is cut to the engine's ceilings.
+    const timeout = Math.min(
+      def.timeout ?? this.options.timeout ?? this.engine.timeout,
+      this.engine.maxTimeout,
+    );
+    return {
+      runId: this.runId,
+      stepId: def.id,
+      attempt: s.attempts,
+      language: def.language,
+      code: def.code as string,
+      codeHash: s.codeHash,
+      inputsJson,
+      env: def.env,
+      files: this.workspace.viewFor(def.id),
+      limits: this.#limits(Math.min(def.memory ?? this.engine.memory, this.engine.maxMemory)),
+      timeoutMs: Math.round(timeout * 1000),
+    };
+  }
+
+  /** One limits object per memory size: a batch's structured clone then sends it once. */
+  #limits(memoryMb: number): StepTaskLimits {
+    let limits = this.#limitsByMemory.get(memoryMb);
+    if (!limits) {
+      limits = Object.freeze({
+        memoryBytes: Math.round(memoryMb * MB),
+        outputBytes: this.engine.outputLimit,
+        resultBytes: this.engine.resultLimit,
+        processes: this.engine.processLimit,
+        workspaceBytes: this.engine.workspaceLimit,
+      });
+      this.#limitsByMemory.set(memoryMb, limits);
+    }
+    return limits;
+  }
+}
+
+/** A step's output as a value. Workers check results, so a parse failure here is a worker bug: report it, don't throw. */
+function parseOutput(json: string | undefined): unknown {
+  if (json === undefined) return null;
+  try {
+    return JSON.parse(json);
+  } catch (e) {
+    return { sandflow_error: `the worker returned output that is not JSON: ${(e as Error).message}` };
+  }
+}
+
+/** The run report from the final states. */
+export function buildReport(
+  workflow: WorkflowDefinition,
+  runId: string,
+  states: readonly StepState[],
+  cancelled: boolean,
+  startedAt: number,
+  finishedAt: number,
+): RunReport {
+  const steps: Record<string, StepReport> = {};
+  let failed = false;
+  for (const s of states) {
+    const status =
+      s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped" ? s.phase : "cancelled";
+    if (status === "failed" || status === "skipped") failed = true;
+    steps[s.def.id] = {
+      status,
+      language: s.def.language,
+      output: status === "succeeded" ? parseOutput(s.outputJson) : null,
+      stdout: s.stdout,
+      stderr: s.stderr,
+      error: s.error,
+      attempts: s.attempts,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt,
+      durationMs: s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
+    };
+  }
+  const status = cancelled ? "cancelled" : failed ? "failed" : "succeeded";
+  return {
+    workflow: workflow.name,
+    runId,
+    status,
+    startedAt,
+    finishedAt,
+    durationMs: finishedAt - startedAt,
+    steps,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The batches a {@link BatchingPool} has in flight, and the watchdog that enforces their
+ * steps' timeouts and cancellation through each batch's control block: first a soft
+ * interrupt the runtime notices, then, after a grace period, the worker is killed.
+ */
+import type { CancelSignal } from "../core/platform.js";
+import { failedAttempt, type StepRunOptions, type StepTask, type StepTaskResult } from "../core/step-pool.js";
+import { CONTROL, INTERRUPT_REASON, requestInterrupt } from "../protocol/control-block.js";
+import type { SentRequest } from "./transport.js";
+
+/** One step attempt handed to the pool. */
+export interface Pending {
+  readonly task: StepTask;
+  readonly resolve: (result: StepTaskResult) => void;
+  readonly onLog: StepRunOptions["onLog"];
+  readonly signal: CancelSignal | undefined;
+  readonly onAbort: () => void;
+  done: boolean;
+  cancelled: boolean;
+  batch: Batch | undefined;
+  index: number;
+}
+
+/** Steps sent to one worker in one message, with their shared control block. */
+export interface Batch {
+  readonly id: number;
+  readonly items: Pending[];
+  readonly cells: Int32Array;
+  readonly times: Float64Array;
+  sent: SentRequest | undefined;
+  interrupt: { index: number; at: number; reason: number } | undefined;
+  killed: { index: number; reason: number } | undefined;
+}
+
+/** What a step counts as when its worker died or was killed while it ran. */
+export function lostStepResult(batch: Batch, p: Pending, error: unknown, now: number): StepTaskResult {
+  const started = batch.times[CONTROL.START_F64] || now;
+  const result = (name: string, message: string) => ({
+    ...failedAttempt(name, message, now),
+    startedAt: started,
+  });
+  if (batch.killed?.reason === INTERRUPT_REASON.TIMEOUT) {
+    return result(
+      "StepTimeoutError",
+      `the step ran longer than its timeout of ${p.task.timeoutMs / 1000} s and did not stop when interrupted; its worker was replaced`,
+    );
+  }
+  if (batch.killed?.reason === INTERRUPT_REASON.CANCELLED) {
+    return result(
+      "StepCancelledError",
+      "the step was stopped because the run was cancelled; its worker was replaced",
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return result("WorkerCrashedError", `the worker running the step died: ${message}`);
+}
+
+/** Asks the step at `index` of `batch` to stop, once. */
+export function interruptStep(batch: Batch, index: number, reason: number, now: number): void {
+  if (batch.interrupt?.index === index) return;
+  requestInterrupt(batch.cells, index, reason);
+  batch.interrupt = { index, at: now, reason };
+}
+
+/** Checks the batches in flight every `everyMs` while there are any. */
+export class BatchWatchdog {
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly batches: () => ReadonlyMap<number, Batch>,
+    private readonly graceMs: number,
+    private readonly everyMs: number,
+  ) {}
+
+  /** Starts checking (no-op when already running). */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.check(Date.now()), this.everyMs);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Stops checking. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One round: interrupt overdue or cancelled steps; kill workers that ignored an interrupt. */
+  check(now: number): void {
+    const batches = this.batches();
+    if (batches.size === 0) {
+      this.stop();
+      return;
+    }
+    for (const batch of batches.values()) {
+      const index = Atomics.load(batch.cells, CONTROL.CURRENT);
+      if (index < 0 || batch.killed) continue;
+      const p = batch.items[index] as Pending;
+      if (batch.interrupt?.index === index) {
+        if (now - batch.interrupt.at > this.graceMs) {
+          batch.killed = { index, reason: batch.interrupt.reason };
+          batch.sent?.kill();
+        }
+        continue;
+      }
+      const started = batch.times[CONTROL.START_F64] as number;
+      const overdue = started > 0 && now - started > p.task.timeoutMs;
+      if (p.cancelled || overdue) {
+        interruptStep(batch, index, p.cancelled ? INTERRUPT_REASON.CANCELLED : INTERRUPT_REASON.TIMEOUT, now);
+      }
+    }
+  }
+}

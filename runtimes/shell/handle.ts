@@ -4,6 +4,7 @@
  * last reference goes. Pipes and the step's output streams live here too.
  */
 import { Fd, wasi } from "@bjorn3/browser_wasi_shim";
+import { copy, view } from "./arrays.js";
 import { Filestat } from "./mem-fs.js";
 
 /** Every right: the sandbox enforces access modes itself. */
@@ -52,10 +53,10 @@ export class Pipe {
       const c = this.chunks[0];
       if (!c) break;
       const k = Math.min(c.byteLength, out.byteLength - n);
-      out.set(c.subarray(0, k), n);
+      out.set(view(c, 0, k), n);
       n += k;
       if (k === c.byteLength) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
+      else this.chunks[0] = view(c, k);
     }
     this.size -= n;
     return out;
@@ -64,7 +65,7 @@ export class Pipe {
   put(data: Uint8Array): number {
     const n = Math.min(data.byteLength, this.space());
     if (n > 0) {
-      this.chunks.push(data.slice(0, n));
+      this.chunks.push(copy(data, 0, n));
       this.size += n;
     }
     return n;

@@ -84,7 +84,8 @@ export function hostImports(slot: Slot): Record<string, (...args: never[]) => un
       const resumed = p.resumed();
       k.checkInterrupt();
       const matches = (c: Process) => pid <= 0 || c.pid === pid;
-      const kids = [...p.children].filter(matches);
+      const kids: Process[] = [];
+      for (const c of p.children) if (matches(c)) kids.push(c);
       if (kids.length === 0) return -ECHILD;
       const z = kids.find((c) => c.state === "zombie");
       if (z) {

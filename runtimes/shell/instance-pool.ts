@@ -6,6 +6,8 @@
  * for a fork, with the module's initial image for a new first process), so nothing of the
  * previous process remains.
  */
+
+import { removeAt } from "./arrays.js";
 import { MemoryLayout, resetMemory, startStackWatch } from "./memory-image.js";
 import type { BusyboxExports, Process } from "./process.js";
 
@@ -126,7 +128,7 @@ export class InstancePool {
   /** An instance whose memory will be overwritten with `bytes` of a parent's memory. */
   forFork(bytes: number): Slot {
     const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength <= bytes);
-    if (i >= 0) return this.free.splice(i, 1)[0] as Slot;
+    if (i >= 0) return removeAt(this.free, i);
     return new Slot(this.module, this.bind);
   }
 
@@ -134,7 +136,7 @@ export class InstancePool {
   forSpawn(): Slot {
     const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength === s.layout.image.byteLength);
     if (i < 0) return new Slot(this.module, this.bind);
-    const slot = this.free.splice(i, 1)[0] as Slot;
+    const slot = removeAt(this.free, i);
     resetMemory(slot);
     return slot;
   }

@@ -4,6 +4,8 @@
  * (a pipe that is full or empty, a wait, a sleep, a fork, or a used-up time slice).
  * Idle time waits with Atomics.wait in slices; the event loop gets a turn regularly.
  */
+
+import { removeAt } from "./arrays.js";
 import type { Handle } from "./handle.js";
 import { InstancePool, Wasm } from "./instance-pool.js";
 import {
@@ -229,7 +231,7 @@ export class Kernel {
     if (p.slot) this.pool.give(p.slot, clean && p !== this.current);
     p.dispose();
     const i = this.live.indexOf(p);
-    if (i >= 0) this.live.splice(i, 1);
+    if (i >= 0) removeAt(this.live, i);
     for (const c of p.children) {
       c.parent = null;
       if (c.state === "zombie") this.procs.delete(c.pid);

@@ -4,6 +4,7 @@
  * workspace limit. Built on browser_wasi_shim's Inode and Filestat types.
  */
 import { Inode, wasi } from "@bjorn3/browser_wasi_shim";
+import { copy, view } from "./arrays.js";
 
 /** Thrown (and turned into a step failure) when the files outgrow the workspace limit. */
 export class WorkspaceLimitExceeded extends Error {
@@ -144,7 +145,7 @@ export class MemFile extends FsNode {
   constructor(fs: FsContext, data: Uint8Array = new Uint8Array(0), mode = 0o644) {
     super(fs, mode);
     fs.charge(data.byteLength, () => this.path());
-    this.buf = data.slice();
+    this.buf = copy(data);
     this.size = data.byteLength;
   }
   filetype(): number {
@@ -155,11 +156,11 @@ export class MemFile extends FsNode {
   }
   /** The file's bytes (a view: copy before keeping). */
   data(): Uint8Array {
-    return this.buf.subarray(0, this.size);
+    return view(this.buf, 0, this.size);
   }
   read(pos: number, len: number): Uint8Array {
     if (pos >= this.size) return new Uint8Array(0);
-    return this.buf.slice(pos, Math.min(this.size, pos + len));
+    return copy(this.buf, pos, Math.min(this.size, pos + len));
   }
   write(pos: number, data: Uint8Array): void {
     const end = pos + data.byteLength;
@@ -173,7 +174,7 @@ export class MemFile extends FsNode {
       const grown = new Uint8Array(
         Math.max(newSize, Math.min(this.buf.byteLength * 2, newSize + (64 << 20))),
       );
-      grown.set(this.buf.subarray(0, this.size));
+      grown.set(view(this.buf, 0, this.size));
       this.buf = grown;
     } else if (newSize < this.size) {
       this.buf.fill(0, newSize, this.size);

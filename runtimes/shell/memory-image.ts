@@ -8,6 +8,8 @@
  * zero in the image) below the lowest stack limit the instance reached (host-interface.mjs
  * makes the module report it), and the Asyncify save area past what unwinds wrote.
  */
+
+import { view } from "./arrays.js";
 import type { Slot } from "./instance-pool.js";
 import { ASYNCIFY_BYTES, type BusyboxExports } from "./process.js";
 
@@ -81,10 +83,10 @@ export function resetMemory(slot: Slot): void {
     mem.fill(0, slot.stackFloor, stackTop);
     from = stackTop;
   }
-  mem.set(image.subarray(from, area), from);
+  mem.set(view(image, from, area), from);
   if (areaEnd > area) mem.fill(0, area, Math.min(areaEnd, Math.max(area, slot.asyncifyEnd)));
   if (slot.layout.tailZero) mem.fill(0, areaEnd);
-  else mem.set(image.subarray(areaEnd), areaEnd);
+  else mem.set(view(image, areaEnd), areaEnd);
   slot.asyncifyEnd = 0;
   slot.exports.__stack_pointer.value = stackTop;
   startStackWatch(slot);
@@ -100,10 +102,10 @@ export function copyMemory(child: Slot, parent: Slot): void {
   const from = stackZero ? Math.min(child.stackFloor, parent.stackFloor) : 0;
   if (areaEnd > area) {
     const used = Math.max(area, child.asyncifyEnd, parent.asyncifyEnd);
-    dst.set(src.subarray(from, used), from);
-    dst.set(src.subarray(areaEnd), areaEnd);
+    dst.set(view(src, from, used), from);
+    dst.set(view(src, areaEnd), areaEnd);
   } else {
-    dst.set(src.subarray(from), from);
+    dst.set(view(src, from), from);
   }
   child.exports.__stack_pointer.value = parent.exports.__stack_pointer.value;
   const limit = child.exports.sandflow_stack_limit;

@@ -2,6 +2,8 @@
  * What the step writes to stdout or stderr: kept (up to the output limit) for the step's
  * result, and streamed as text through the invocation's `emit` as it is written.
  */
+
+import { copy } from "./arrays.js";
 import { StepAbort } from "./kernel-api.js";
 import { readString } from "./wasm-strings.js";
 
@@ -28,7 +30,7 @@ export class OutputCapture {
         `shell step wrote more than ${this.limit} bytes to ${this.name}`,
       );
     }
-    this.parts.push(data.slice());
+    this.parts.push(copy(data));
     if (this.emit) this.emit(this.name, this.text(data));
   }
 

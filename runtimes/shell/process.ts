@@ -46,6 +46,13 @@ export class ProcKilled {
   constructor(readonly signal: number) {}
 }
 
+/** A copy of an fd table with one more reference to each open file description. */
+function retainAll(fds: readonly (Handle | undefined)[]): (Handle | undefined)[] {
+  const out: (Handle | undefined)[] = [];
+  for (let i = 0; i < fds.length; i++) out.push(fds[i]?.retain());
+  return out;
+}
+
 export type ProcState = "running" | "blocked" | "zombie";
 
 export class Process {
@@ -145,8 +152,11 @@ export class Process {
 
   /** Puts `h` at fd `fd` (closing what was there); the slot starts without close-on-exec. */
   setFd(fd: number, h: Handle | undefined): void {
-    const old = this.fds[fd];
-    this.fds[fd] = h;
+    const fds = this.fds;
+    // no holes: stores into holes are slow once Array.prototype is frozen (hardened workers)
+    while (fds.length < fd) fds.push(undefined);
+    const old = fds[fd];
+    fds[fd] = h;
     this.cloexec.delete(fd);
     old?.release();
   }
@@ -169,14 +179,7 @@ export class Process {
 
   /** A forked child: same args, env, open files (shared), signal dispositions, cloexec fds. */
   child(pid: number): Process {
-    const c = new Process(
-      this.kernel,
-      pid,
-      this,
-      this.args,
-      this.env,
-      this.fds.map((h) => h?.retain()),
-    );
+    const c = new Process(this.kernel, pid, this, this.args, this.env, retainAll(this.fds));
     c.name = this.name;
     c.sigDisp.set(this.sigDisp);
     for (const fd of this.cloexec) c.cloexec.add(fd);

@@ -6,6 +6,7 @@
 
 import { wasi } from "@bjorn3/browser_wasi_shim";
 import type { FileTree } from "../fs/file-tree.js";
+import { copy } from "./arrays.js";
 import { OpenDir } from "./dir-handle.js";
 import { DevNode, FsContext, type FsNode, MemDir, MemFile } from "./mem-fs.js";
 import { encodeUtf8 } from "./wasm-strings.js";
@@ -23,7 +24,11 @@ export class RootDir extends OpenDir {
 }
 
 /** The components of an absolute path ("" and "." never occur in the paths used here). */
-const components = (path: string): string[] => path.split("/").filter((p) => p !== "");
+const components = (path: string): string[] => {
+  const out: string[] = [];
+  for (const p of path.split("/")) if (p !== "") out.push(p);
+  return out;
+};
 
 function mkdirs(root: MemDir, path: string, mode = 0o755): MemDir {
   let cur = root;
@@ -181,7 +186,7 @@ export function exportTree(fs: RootFs, withRoots: boolean): FileTree {
         out[p] = null;
         walk(node, p);
       } else if (node instanceof MemFile) {
-        out[p] = node.data().slice();
+        out[p] = copy(node.data());
       }
     }
   };
@@ -207,7 +212,7 @@ export function readFile(fs: RootFs, path: string): Uint8Array | undefined {
     }
     at = end + 1;
   }
-  return cur instanceof MemFile ? cur.data().slice() : undefined;
+  return cur instanceof MemFile ? copy(cur.data()) : undefined;
 }
 
 /** Writes a file by absolute path (its directory must exist). */

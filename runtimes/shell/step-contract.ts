@@ -85,7 +85,7 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
     "exit $__sandflow_status",
   ].join("\n");
   return {
-    env: [...env].map(([k, v]) => `${k}=${v}`),
+    env: Array.from(env, ([k, v]) => `${k}=${v}`),
     args: ["sh", "-c", bootstrap, STEP_SCRIPT, inv.inputsJson],
   };
 }

@@ -5,6 +5,7 @@
  * as browser_wasi_shim's glue did, minus its per-call TextDecoder and copies.
  */
 import { wasi } from "@bjorn3/browser_wasi_shim";
+import { view } from "./arrays.js";
 import type { Slot } from "./instance-pool.js";
 import { readString } from "./wasm-strings.js";
 
@@ -52,7 +53,7 @@ export function wasiFsImports(slot: Slot): Record<string, Fn> {
       const { ret, prestat } = h.fd_prestat_get();
       if (!prestat) return ret;
       const name = prestat.inner.pr_name;
-      slot.bytes().set(name.subarray(0, len), ptr);
+      slot.bytes().set(view(name, 0, len), ptr);
       return name.byteLength > len ? E.ERRNO_NAMETOOLONG : E.ERRNO_SUCCESS;
     },
     fd_readdir(fd: number, buf: number, bufLen: number, cookie: bigint, usedPtr: number): number {

@@ -13,6 +13,7 @@
  * Every call that may loop checks the step's interrupt flag.
  */
 import { wasi } from "@bjorn3/browser_wasi_shim";
+import { view } from "./arrays.js";
 import { OpenDir } from "./dir-handle.js";
 import { OpenDevice } from "./fs-handles.js";
 import { type Handle, OutputSink, PipeReader, PipeWriter } from "./handle.js";
@@ -37,7 +38,7 @@ function writeData(p: Process, iovs: number, n: number): Uint8Array {
   const mem = p.bytes();
   if (n === 1) {
     const a = dv.getUint32(iovs, true);
-    return mem.subarray(a, a + dv.getUint32(iovs + 4, true));
+    return view(mem, a, a + dv.getUint32(iovs + 4, true));
   }
   let total = 0;
   for (let i = 0; i < n; i++) total += dv.getUint32(iovs + 8 * i + 4, true);
@@ -46,10 +47,10 @@ function writeData(p: Process, iovs: number, n: number): Uint8Array {
   for (let i = 0; i < n; i++) {
     const a = dv.getUint32(iovs + 8 * i, true);
     const l = dv.getUint32(iovs + 8 * i + 4, true);
-    gather.set(mem.subarray(a, a + l), off);
+    gather.set(view(mem, a, a + l), off);
     off += l;
   }
-  return gather.subarray(0, total);
+  return view(gather, 0, total);
 }
 
 /** Scatters `data` over the iovecs at `iovs`. */
@@ -60,7 +61,7 @@ function scatter(p: Process, iovs: number, n: number, data: Uint8Array): void {
   for (let i = 0; i < n && off < data.byteLength; i++) {
     const a = dv.getUint32(iovs + 8 * i, true);
     const l = dv.getUint32(iovs + 8 * i + 4, true);
-    const part = data.subarray(off, off + l);
+    const part = view(data, off, off + l);
     mem.set(part, a);
     off += part.byteLength;
   }
@@ -112,9 +113,7 @@ export function wasiImports(slot: Slot): Record<string, Fn> {
     random_get(buf: number, len: number): number {
       const mem = slot.owner().bytes();
       for (let i = 0; i < len; i += 65536)
-        crypto.getRandomValues(
-          mem.subarray(buf + i, buf + Math.min(len, i + 65536)) as Uint8Array<ArrayBuffer>,
-        );
+        crypto.getRandomValues(view(mem, buf + i, buf + Math.min(len, i + 65536)) as Uint8Array<ArrayBuffer>);
       return 0;
     },
 

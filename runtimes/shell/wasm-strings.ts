@@ -4,16 +4,18 @@
  * encoded once per list.
  */
 
+import { view } from "./arrays.js";
+
 const dec = new TextDecoder();
 const enc = new TextEncoder();
 
 /** The UTF-8 string at `ptr` (`len` bytes); invalid sequences become U+FFFD. */
 export function readString(mem: Uint8Array, ptr: number, len: number): string {
-  if (len > 64) return dec.decode(mem.subarray(ptr, ptr + len));
+  if (len > 64) return dec.decode(view(mem, ptr, ptr + len));
   let s = "";
   for (let i = ptr; i < ptr + len; i++) {
     const c = mem[i] as number;
-    if (c >= 0x80) return dec.decode(mem.subarray(ptr, ptr + len));
+    if (c >= 0x80) return dec.decode(view(mem, ptr, ptr + len));
     s += String.fromCharCode(c);
   }
   return s;

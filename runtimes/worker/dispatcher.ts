@@ -110,13 +110,11 @@ export class Dispatcher {
     let lastFlush = this.#now();
     for (let index = 0; index < request.tasks.length; index++) {
       const task = request.tasks[index] as WireStepTask;
-      // The start time first: the watchdog reads CURRENT, then the start of that step.
-      times[CONTROL.START_F64] = Date.now();
-      Atomics.store(cells, CONTROL.CURRENT, index);
-      results.push(await this.#runTask(task, index, request.batchId, cells));
+      results.push(await this.#runTask(task, index, request.batchId, cells, times));
+      Atomics.store(cells, CONTROL.CURRENT, -1);
       const now = this.#now();
       if (now - lastFlush >= FLUSH_MS && index < request.tasks.length - 1) {
-        // Early copies; the response repeats every result, since the two channels are not ordered.
+        // Early copies, so a long batch reports as it goes; the response repeats every result.
         this.#post({ type: "partial", batchId: request.batchId, results: results.slice(flushed) });
         flushed = results.length;
         lastFlush = now;
@@ -126,9 +124,15 @@ export class Dispatcher {
     return { type: "batch-done", batchId: request.batchId, results };
   }
 
-  async #runTask(task: WireStepTask, index: number, batchId: number, cells: Int32Array): Promise<TaskResult> {
+  async #runTask(
+    task: WireStepTask,
+    index: number,
+    batchId: number,
+    cells: Int32Array,
+    times: Float64Array,
+  ): Promise<TaskResult> {
     this.#beforeStep();
-    const startedAt = this.#now();
+    let startedAt = this.#now();
     const output = new StepOutput(task.limits.outputBytes);
     const finish = (outcome: StepOutcome): TaskResult => {
       const finishedAt = this.#now();
@@ -187,6 +191,12 @@ export class Dispatcher {
     let broken = false;
     try {
       const runtime = await this.#slots.acquire(task.language, task.runId, task.limits.memoryBytes);
+      // The step starts now, not while its interpreter loaded: that time is not its own, and
+      // must not count against its timeout. The start time first: the watchdog reads
+      // CURRENT, then the start of that step.
+      times[CONTROL.START_F64] = Date.now();
+      Atomics.store(cells, CONTROL.CURRENT, index);
+      startedAt = this.#now();
       return finish(await runtime.run(invocation));
     } catch (e) {
       broken = true;

@@ -199,9 +199,10 @@ describe("engine with the real worker pool", () => {
   it("runs independent CPU-bound steps in parallel", async () => {
     const spin =
       "def run():\n    import time\n    end = time.time() + 0.4\n    n = 0\n    while time.time() < end:\n        n += 1\n    return n > 0";
-    const report = await engine.run(workflow("parallel").python("a", spin).python("b", `${spin}\n`).build(), {
-      concurrency: 2,
-    });
+    const parallel = workflow("parallel").python("a", spin).python("b", `${spin}\n`).build();
+    // Both workers load Python first: a step's time starts once its interpreter is loaded.
+    await engine.prepare(parallel);
+    const report = await engine.run(parallel, { concurrency: 2 });
     const a = report.steps.a;
     const b = report.steps.b;
     if (!a || !b) throw new Error("missing steps");

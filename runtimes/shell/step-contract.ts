@@ -69,25 +69,37 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
   for (const [k, v] of env)
     if (v.includes("\0")) throw new RangeError(`${k} must not contain NUL characters`);
 
-  // kept short: the shell parses it for every step
-  const unknown = `echo "parse_input: no input from a step named '$1'" >&2; return 1`;
-  const parseInput =
-    cases.length === 0
-      ? `parse_input() { ${unknown}; }`
-      : ["parse_input() {", 'case "$1" in', ...cases, `*) ${unknown};;`, "esac", "}"].join("\n");
-  const bootstrap = [
-    "__sandflow_inputs=$1; shift",
-    parseInput,
-    "cd /workspace || exit 1",
-    `. ${STEP_SCRIPT}`,
-    "__sandflow_status=$?",
-    'if command -v run >/dev/null 2>&1; then run "$__sandflow_inputs"; exit $?; fi',
-    "exit $__sandflow_status",
-  ].join("\n");
   return {
     env: Array.from(env, ([k, v]) => `${k}=${v}`),
-    args: ["sh", "-c", bootstrap, STEP_SCRIPT, inv.inputsJson],
+    args: ["sh", "-c", bootstrap(cases), STEP_SCRIPT, inv.inputsJson],
   };
+}
+
+const bootstraps = new Map<string, string>();
+
+/** The script of the step's root shell; kept short, since the shell parses it for every step. */
+function bootstrap(cases: readonly string[]): string {
+  const key = cases.join("\n");
+  let script = bootstraps.get(key);
+  if (script === undefined) {
+    const unknown = `echo "parse_input: no input from a step named '$1'" >&2; return 1`;
+    const parseInput =
+      cases.length === 0
+        ? `parse_input() { ${unknown}; }`
+        : ["parse_input() {", 'case "$1" in', ...cases, `*) ${unknown};;`, "esac", "}"].join("\n");
+    script = [
+      "__sandflow_inputs=$1; shift",
+      parseInput,
+      "cd /workspace || exit 1",
+      `. ${STEP_SCRIPT}`,
+      "__sandflow_status=$?",
+      'if command -v run >/dev/null 2>&1; then run "$__sandflow_inputs"; exit $?; fi',
+      "exit $__sandflow_status",
+    ].join("\n");
+    if (bootstraps.size >= 64) bootstraps.clear();
+    bootstraps.set(key, script);
+  }
+  return script;
 }
 
 export type StepResult = { ok: true; outputJson: string } | { ok: false; error: StepFailure };
@@ -97,7 +109,11 @@ function tail(text: string, maxLines = 20, maxChars = 2000): string {
   return lines.length > maxChars ? `...${lines.slice(-maxChars)}` : lines;
 }
 
+/** Characters a JSON text can start with (after JSON whitespace). */
+const JSON_START = /^[ \t\n\r]*[[{"\-0-9tfn]/;
+
 function parsesAsJson(text: string): unknown {
+  if (!JSON_START.test(text)) return undefined; // JSON.parse would throw, and a throw is slow
   try {
     return { value: JSON.parse(text) };
   } catch {

@@ -111,10 +111,10 @@ export function writeResults(results: BenchResults): void {
   const md = join(ROOT, "bench", "results.md");
   writeFileSync(md, markdown(results));
   try {
-    execFileSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", json], {
+    execFileSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", json, md], {
       stdio: "ignore",
     });
   } catch {
-    // biome missing: the file is still valid JSON
+    // biome missing: the files are still valid JSON and markdown
   }
 }

@@ -22,11 +22,14 @@ import {
   withHostGlobals,
 } from "./harden-worker.js";
 import type { LanguageRuntimeFactory } from "./language-runtime.js";
+import { type SnapshotShare, sharedSnapshot } from "./shared-snapshot.js";
 
 /** What the pool passes to each worker. */
 export interface NodeWorkerData {
   /** Path of the cached Pyodide memory snapshot, if one exists. */
   readonly pyodideSnapshotPath?: string;
+  /** Shared buffers holding one copy of the snapshot for every worker of the process. */
+  readonly snapshotShare?: SnapshotShare;
   /** Path of busybox.wasm for shell steps. */
   readonly busyboxWasmPath?: string;
 }
@@ -52,11 +55,11 @@ const dispatcher = new Dispatcher({
       createPythonRuntimeFactory({
         loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
         snapshot: async () => {
-          // Read once it exists (the host makes it before the first Python run); the
-          // Buffer is already a Uint8Array, so no second 30 MB copy is kept.
-          if (!snapshot && data.pyodideSnapshotPath && existsSync(data.pyodideSnapshotPath)) {
-            snapshot = readFileSync(data.pyodideSnapshotPath);
-          }
+          // Read once it exists (the host makes it before the first Python run).
+          const path = data.pyodideSnapshotPath;
+          const read = () => (path && existsSync(path) ? readFileSync(path) : undefined);
+          if (!snapshot)
+            snapshot = data.snapshotShare ? await sharedSnapshot(data.snapshotShare, read) : read();
           return snapshot;
         },
       }),

@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NodeWorkerData } from "../../runtimes/worker/node-worker.js";
+import { createSnapshotShare } from "../../runtimes/worker/shared-snapshot.js";
 import { Engine } from "../core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "../core/options.js";
 import type { StepPool } from "../core/step-pool.js";
@@ -81,7 +82,7 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
           new PiscinaTransport({
             filename: workerEntry("node-worker"),
             threads: resolved.threads,
-            workerData,
+            workerData: { ...workerData, snapshotShare: createSnapshotShare() },
           }),
           poolOptions,
         )

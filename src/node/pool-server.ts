@@ -4,6 +4,8 @@
  * and the snapshot cache, start worker threads, and nothing else (no writes, no child
  * processes, no code generation from strings, an empty environment).
  */
+
+import { createSnapshotShare } from "../../runtimes/worker/shared-snapshot.js";
 import { CancelSource } from "../core/cancel.js";
 import { BatchingPool } from "../pool/batching-pool.js";
 import { PiscinaTransport } from "../pool/piscina-transport.js";
@@ -16,7 +18,7 @@ const pool = new BatchingPool(
   new PiscinaTransport({
     filename: workerEntry("node-worker"),
     threads: config.threads,
-    workerData: config.workerData,
+    workerData: { ...config.workerData, snapshotShare: createSnapshotShare() },
   }),
   config.pool,
 );

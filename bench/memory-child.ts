@@ -1,7 +1,7 @@
 /**
  * One memory measurement in a fresh process (run with --expose-gc): the process RSS
  * before an engine, with its idle workers, after `prepare` of one language, and after one
- * step ran. With isolation "process", the RSS of the pool's child process instead.
+ * step ran (and its interpreter was replaced, as after every run). With isolation "process", the RSS of the pool's child process instead.
  * Prints one JSON object on stdout.
  *
  *   node --expose-gc dist/bench/memory-child.js LANGUAGE THREADS [thread|process]
@@ -24,6 +24,8 @@ export interface MemorySample {
 const language = (process.argv[2] ?? "python") as BenchLanguage;
 const threads = Number(process.argv[3] ?? 1);
 const isolation = (process.argv[4] ?? "thread") as Isolation;
+/** Time for the worker to replace the finished run's interpreter (Pyodide: ~0.5 s). */
+const SETTLE_MS = 2000;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 const before = new Set(childPids());
@@ -46,6 +48,8 @@ await engine.prepare(workflow);
 const prepared = await rss();
 const report = await engine.run(workflow);
 if (report.status !== "succeeded") throw new Error(`memory run of ${language}: ${report.status}`);
+// A finished run's interpreters are replaced in the background: measure once that is done.
+await sleep(SETTLE_MS);
 const afterStep = await rss();
 await engine.close();
 const sample: MemorySample = { language, threads, isolation, beforeEngine, idleWorkers, prepared, afterStep };

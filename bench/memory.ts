@@ -40,6 +40,7 @@ export async function benchMemory(
       `RSS per ${language} worker (2-worker minus 1-worker engine, after a step)`,
       perWorker,
       "MB",
+      "measured 2 s after the run, once the worker has replaced the run's interpreter",
     );
     rec.add(
       `memory.engine1.${language}`,

@@ -280,7 +280,12 @@ scope.addEventListener("message", (event: MessageEvent) => {
   const message = event.data as PageMessage;
   if (message.kind === "request") {
     const dispatcher = pool?.dispatcher;
-    if (dispatcher) enqueue(() => serve(dispatcher, message.id, message.request), true);
+    if (dispatcher) {
+      post({ kind: "ack", id: message.id });
+      enqueue(() => serve(dispatcher, message.id, message.request), true);
+    }
+  } else if (message.kind === "ping") {
+    post({ kind: "pong", id: message.id });
   } else if (message.kind === "snapshot") {
     answerSnapshot?.(message.bytes instanceof Uint8Array ? message.bytes : undefined);
     answerSnapshot = undefined;

@@ -1,7 +1,8 @@
 /**
  * The Web Worker transport with scripted workers (no browser needed): queueing while every
  * worker is busy, kill and replacement, rejection of what a dead worker held, events,
- * snapshot requests, and giving up on workers that cannot start.
+ * snapshot requests, giving up on workers that cannot start, and replacing workers that stop
+ * answering outside a step.
  */
 import { describe, expect, it } from "vitest";
 import { WebWorkerTransport } from "../../src/pool/browser/web-worker-transport.js";
@@ -36,7 +37,11 @@ const ASSETS = {
 const PREPARE: WorkerRequest = { type: "prepare", languages: ["lua"], memoryBytes: 1 };
 const DONE: WorkerResponse = { type: "prepared", languages: ["lua"], loadMs: 1 };
 
-function setup(threads: number, snapshot?: SnapshotSource) {
+function setup(
+  threads: number,
+  snapshot?: SnapshotSource,
+  liveness: { pingEveryMs?: number; stallMs?: number } = {},
+) {
   const workers: FakeWorker[] = [];
   const transport = new WebWorkerTransport({
     threads,
@@ -47,11 +52,13 @@ function setup(threads: number, snapshot?: SnapshotSource) {
       return w as unknown as Worker;
     },
     ...(snapshot ? { snapshot } : {}),
+    ...liveness,
   });
   return { transport, workers };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("WebWorkerTransport", () => {
   it("sends init first, waits for ready, and queues while every worker is busy", async () => {
@@ -154,6 +161,39 @@ describe("WebWorkerTransport", () => {
     w.send({ kind: "snapshot-failed", key: "pyodide-314.0.7-0123456789abcd", message: "bad" });
     w.send({ kind: "snapshot-failed", key: "nope", message: "bad" });
     expect(discarded).toEqual(["pyodide-314.0.7-0123456789abcd"]);
+    await transport.close();
+  });
+
+  it("pings idle workers and replaces one that stops answering", async () => {
+    const { transport, workers } = setup(2, undefined, { pingEveryMs: 20, stallMs: 80 });
+    for (const w of workers) w.send({ kind: "ready" });
+    const [alive, stuck] = workers as [FakeWorker, FakeWorker];
+    const answer = setInterval(() => {
+      for (const m of alive.received.splice(0)) if (m.kind === "ping") alive.send({ kind: "pong", id: m.id });
+    }, 5);
+    await sleep(400);
+    clearInterval(answer);
+    expect(stuck.received.some((m) => m.kind === "ping")).toBe(true);
+    expect(stuck.terminated).toBe(true);
+    expect(alive.terminated).toBe(false);
+    expect(workers).toHaveLength(3);
+    await transport.close();
+  });
+
+  it("replaces a worker that never acknowledges a request, but never one running an acknowledged request", async () => {
+    const { transport, workers } = setup(2, undefined, { pingEveryMs: 20, stallMs: 80 });
+    for (const w of workers) w.send({ kind: "ready" });
+    const [busy, stuck] = workers as [FakeWorker, FakeWorker];
+    const long = transport.send(PREPARE);
+    const lost = transport.send(PREPARE);
+    const [first] = busy.requests();
+    busy.send({ kind: "ack", id: first?.id });
+    await expect(lost.response).rejects.toThrow(/stopped answering for 80 ms outside any step/);
+    expect(stuck.terminated).toBe(true);
+    await sleep(300);
+    expect(busy.terminated).toBe(false);
+    busy.send({ kind: "response", id: first?.id, response: DONE });
+    await expect(long.response).resolves.toEqual(DONE);
     await transport.close();
   });
 });

@@ -3,7 +3,9 @@
  * request at a time each, a FIFO queue while all are busy. A worker that is killed, throws
  * at top level or cannot read a message is terminated and replaced; the request it held
  * rejects. Workers that keep dying before they are ready break the transport instead of
- * being restarted forever.
+ * being restarted forever. A ready worker that stops answering outside a step (an idle
+ * worker that misses its pings, or one that does not acknowledge a request it was sent)
+ * has its event loop blocked by something a step left behind: it is replaced too.
  */
 import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../../protocol/messages.js";
 import type { SentRequest, WorkerTransport } from "../transport.js";
@@ -26,6 +28,10 @@ export interface WebWorkerTransportOptions {
   readonly snapshot?: SnapshotSource;
   /** Workers that may die in a row before becoming ready. Default: 3. */
   readonly maxStartupFailures?: number;
+  /** An idle worker is pinged when it was silent this long (ms). Default: 2000. */
+  readonly pingEveryMs?: number;
+  /** A worker silent this long (ms) with a ping or a request unanswered is replaced. Default: 10000. */
+  readonly stallMs?: number;
 }
 
 interface Job {
@@ -35,6 +41,8 @@ interface Job {
   readonly reject: (error: Error) => void;
   slot: Slot | undefined;
   done: boolean;
+  /** When it was posted to its worker, until the worker acknowledged it. */
+  sentAt: number | undefined;
 }
 
 interface Slot {
@@ -42,6 +50,8 @@ interface Slot {
   job: Job | undefined;
   ready: boolean;
   dead: boolean;
+  lastHeard: number;
+  ping: { readonly id: number; readonly sentAt: number } | undefined;
 }
 
 /** Dedicated module Workers that run pool requests. */
@@ -55,17 +65,42 @@ export class WebWorkerTransport implements WorkerTransport {
   #startupFailures = 0;
   #broken: Error | undefined;
   #closed = false;
+  readonly #pingEveryMs: number;
+  readonly #stallMs: number;
+  readonly #watch: ReturnType<typeof setInterval>;
 
   constructor(options: WebWorkerTransportOptions) {
     this.threads = options.threads;
     this.#options = options;
+    this.#pingEveryMs = positive(options.pingEveryMs, 2000, "pingEveryMs");
+    this.#stallMs = positive(options.stallMs, 10_000, "stallMs");
     for (let i = 0; i < options.threads; i++) this.#slots.push(this.#spawn());
+    this.#watch = setInterval(() => this.#checkLiveness(), Math.min(1000, this.#pingEveryMs));
+  }
+
+  #checkLiveness(): void {
+    const now = Date.now();
+    for (const slot of [...this.#slots]) {
+      if (!slot.ready || slot.dead) continue;
+      const job = slot.job;
+      const waitingSince = job ? job.sentAt : slot.ping?.sentAt;
+      if (waitingSince !== undefined && now - Math.max(waitingSince, slot.lastHeard) > this.#stallMs) {
+        this.#onDeath(
+          slot,
+          new Error(`the worker stopped answering for ${this.#stallMs} ms outside any step`),
+        );
+      } else if (!job && !slot.ping && now - slot.lastHeard > this.#pingEveryMs) {
+        slot.ping = { id: this.#nextId++, sentAt: now };
+        const ping: PageMessage = { kind: "ping", id: slot.ping.id };
+        slot.worker.postMessage(ping);
+      }
+    }
   }
 
   send(request: WorkerRequest): SentRequest {
     let job!: Job;
     const response = new Promise<WorkerResponse>((resolve, reject) => {
-      job = { id: this.#nextId++, request, resolve, reject, slot: undefined, done: false };
+      job = { id: this.#nextId++, request, resolve, reject, slot: undefined, done: false, sentAt: undefined };
     });
     const failure = this.#closed ? new Error("the worker pool is closed") : this.#broken;
     if (failure) this.#finish(job, failure);
@@ -83,6 +118,7 @@ export class WebWorkerTransport implements WorkerTransport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#watch);
     const error = new Error("the worker pool was closed");
     for (const slot of this.#slots) this.#bury(slot, error);
     this.#slots.length = 0;
@@ -91,7 +127,14 @@ export class WebWorkerTransport implements WorkerTransport {
 
   #spawn(): Slot {
     const worker = this.#options.createWorker();
-    const slot: Slot = { worker, job: undefined, ready: false, dead: false };
+    const slot: Slot = {
+      worker,
+      job: undefined,
+      ready: false,
+      dead: false,
+      lastHeard: Date.now(),
+      ping: undefined,
+    };
     worker.addEventListener("message", (e: MessageEvent) => this.#onMessage(slot, e.data));
     worker.addEventListener("error", (e: ErrorEvent) => {
       e.preventDefault();
@@ -113,7 +156,14 @@ export class WebWorkerTransport implements WorkerTransport {
   #onMessage(slot: Slot, data: unknown): void {
     if (slot.dead || !isWorkerMessage(data)) return;
     const message: WorkerMessage = data;
+    slot.lastHeard = Date.now();
     switch (message.kind) {
+      case "ack":
+        if (slot.job?.id === message.id) slot.job.sentAt = undefined;
+        return;
+      case "pong":
+        if (slot.ping?.id === message.id) slot.ping = undefined;
+        return;
       case "ready":
         slot.ready = true;
         this.#startupFailures = 0;
@@ -163,6 +213,7 @@ export class WebWorkerTransport implements WorkerTransport {
       if (!slot) return;
       const job = this.#queue.shift() as Job;
       job.slot = slot;
+      job.sentAt = Date.now();
       slot.job = job;
       const message: PageMessage = { kind: "request", id: job.id, request: job.request };
       try {
@@ -216,4 +267,11 @@ export class WebWorkerTransport implements WorkerTransport {
     job.done = true;
     job.reject(error);
   }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0)
+    throw new TypeError(`options.${name} must be a positive number of milliseconds`);
+  return value;
 }

@@ -1,8 +1,9 @@
 /**
  * The envelope around the pool protocol between the page and its module Workers (piscina
  * does this part in Node). The page posts `init` first, then requests; a worker posts
- * `ready` once it can serve, one `response` per request, the protocol's events as they
- * happen, and asks for the Pyodide snapshot by key. No zod here: the worker imports it,
+ * `ready` once it can serve, an `ack` as each request arrives, one `response` per request,
+ * a `pong` for each `ping`, the protocol's events as they happen, and asks for the Pyodide
+ * snapshot by key. No zod here: the worker imports it,
  * and the pool validates what a response or event carries.
  */
 import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../../protocol/messages.js";
@@ -30,11 +31,16 @@ export type PageMessage =
       readonly useSnapshot: boolean;
     }
   | { readonly kind: "request"; readonly id: number; readonly request: WorkerRequest }
+  /** Liveness check of an idle worker: answered with `pong` straight from the message handler. */
+  | { readonly kind: "ping"; readonly id: number }
   | { readonly kind: "snapshot"; readonly key: string; readonly bytes: Uint8Array | undefined };
 
 /** Worker to page. */
 export type WorkerMessage =
   | { readonly kind: "ready" }
+  /** A request arrived (the worker's event loop is running); its response comes later. */
+  | { readonly kind: "ack"; readonly id: number }
+  | { readonly kind: "pong"; readonly id: number }
   | { readonly kind: "response"; readonly id: number; readonly response: WorkerResponse }
   | { readonly kind: "event"; readonly event: WorkerEvent }
   | { readonly kind: "need-snapshot"; readonly key: string }
@@ -60,6 +66,8 @@ export function isWorkerMessage(data: unknown): data is WorkerMessage {
   const kind = (data as { kind?: unknown }).kind;
   return (
     kind === "ready" ||
+    kind === "ack" ||
+    kind === "pong" ||
     kind === "response" ||
     kind === "event" ||
     kind === "need-snapshot" ||

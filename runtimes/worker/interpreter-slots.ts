@@ -1,117 +1,154 @@
 /**
- * The interpreters one worker holds, one per language. An interpreter serves the steps
- * of one run; before a step of another run it is thrown away and a fresh one made, so no
- * state crosses runs. An interpreter whose memory grew past the recycle threshold is
- * dropped after its step (wasm memory never shrinks).
+ * The interpreters one worker holds. An interpreter serves the steps of one run only: a
+ * loaded interpreter that no run has used yet (a spare) is bound to the first run that
+ * needs one, and when the run ends it is thrown away and a fresh spare made in the
+ * background. A worker keeps the interpreters of several runs per language at once, so
+ * concurrent runs whose steps alternate on a worker do not reload an interpreter for every
+ * step; past that number the least recently used one is dropped. An interpreter that
+ * broke, or whose memory grew past the recycle threshold, is dropped with its factory and
+ * the other interpreters of its language (wasm memory never shrinks, and an interpreter's
+ * factory may share one wasm instance between them).
  */
 import type { Language } from "../../src/core/languages.js";
 import type { LanguageRuntime, LanguageRuntimeFactory } from "./language-runtime.js";
 
+interface Held {
+  readonly runtime: LanguageRuntime;
+  readonly memoryBytes: number;
+  /** The run it serves; undefined for a spare no run has used. */
+  runId: string | undefined;
+  lastUsed: number;
+}
+
 interface Slot {
   factory: LanguageRuntimeFactory | undefined;
-  runtime: LanguageRuntime | undefined;
-  creating: Promise<LanguageRuntime> | undefined;
-  runId: string | undefined;
-  memoryBytes: number;
+  readonly held: Held[];
+  /** The one being made (in the background after a run, or for a step). */
+  creating: Promise<Held> | undefined;
+  /** The interpreter the current step runs on. */
+  current: Held | undefined;
 }
 
 /** Makes the factory of a language (called again after a recycle). */
 export type FactoryMaker = () => LanguageRuntimeFactory;
 
+/** Interpreters per language a worker keeps for concurrent runs, unless told otherwise. */
+export const DEFAULT_RUNS_PER_WORKER = 4;
+
 /** The per-language interpreters of one worker. */
 export class InterpreterSlots {
   readonly #makers: Readonly<Record<Language, FactoryMaker>>;
   readonly #recycleBytes: number;
+  readonly #keep: number;
   readonly #slots = new Map<Language, Slot>();
+  #clock = 0;
 
-  constructor(makers: Readonly<Record<Language, FactoryMaker>>, recycleBytes: number) {
+  constructor(
+    makers: Readonly<Record<Language, FactoryMaker>>,
+    recycleBytes: number,
+    keep = DEFAULT_RUNS_PER_WORKER,
+  ) {
+    if (!Number.isInteger(keep) || keep < 1) throw new TypeError("runsPerWorker must be a positive integer");
     this.#makers = makers;
     this.#recycleBytes = recycleBytes;
+    this.#keep = keep;
   }
 
   #slot(language: Language): Slot {
     let slot = this.#slots.get(language);
     if (!slot) {
-      slot = {
-        factory: undefined,
-        runtime: undefined,
-        creating: undefined,
-        runId: undefined,
-        memoryBytes: 0,
-      };
+      slot = { factory: undefined, held: [], creating: undefined, current: undefined };
       this.#slots.set(language, slot);
     }
     return slot;
   }
 
-  #drop(slot: Slot, dropFactory: boolean): void {
+  #drop(slot: Slot, held: Held): void {
+    const at = slot.held.indexOf(held);
+    if (at >= 0) slot.held.splice(at, 1);
+    if (slot.current === held) slot.current = undefined;
     try {
-      slot.runtime?.dispose();
+      held.runtime.dispose();
     } catch {
       // A broken interpreter may fail to free itself; it is unreachable from here on.
     }
-    slot.runtime = undefined;
-    slot.runId = undefined;
-    if (dropFactory) slot.factory = undefined;
   }
 
-  async #create(slot: Slot, language: Language, memoryBytes: number): Promise<LanguageRuntime> {
-    if (slot.creating) await slot.creating.catch(() => undefined);
-    if (slot.runtime) return slot.runtime;
+  /** Makes one more interpreter (a spare), dropping the least recently used if at the limit. */
+  async #create(slot: Slot, language: Language, memoryBytes: number): Promise<Held> {
+    while (slot.creating) await slot.creating.catch(() => undefined);
+    if (slot.held.length >= this.#keep) {
+      const oldest = slot.held.reduce((a, b) => (b.lastUsed < a.lastUsed ? b : a));
+      this.#drop(slot, oldest);
+    }
     slot.factory ??= this.#makers[language]();
-    slot.creating = slot.factory.create({ memoryBytes });
+    const creating = slot.factory
+      .create({ memoryBytes })
+      .then((runtime): Held => ({ runtime, memoryBytes, runId: undefined, lastUsed: this.#clock++ }));
+    slot.creating = creating;
     try {
-      slot.runtime = await slot.creating;
-      slot.memoryBytes = memoryBytes;
-      return slot.runtime;
+      const held = await creating;
+      slot.held.push(held);
+      return held;
     } finally {
-      slot.creating = undefined;
+      if (slot.creating === creating) slot.creating = undefined;
     }
   }
 
-  /** Loads an interpreter ahead of use (not yet bound to a run). */
+  /** Loads an interpreter ahead of use (a spare, not yet bound to a run). */
   async prepare(language: Language, memoryBytes: number): Promise<void> {
     const slot = this.#slot(language);
-    if (!slot.runtime) await this.#create(slot, language, memoryBytes);
+    if (slot.creating) await slot.creating.catch(() => undefined);
+    if (!slot.held.some((h) => h.runId === undefined)) await this.#create(slot, language, memoryBytes);
   }
 
   /** The interpreter for a step of `runId` with the given memory limit. */
   async acquire(language: Language, runId: string, memoryBytes: number): Promise<LanguageRuntime> {
     const slot = this.#slot(language);
+    if (slot.creating) await slot.creating.catch(() => undefined);
     const fixed = slot.factory?.memoryFixedAtCreate === true;
-    if (
-      slot.runtime &&
-      ((slot.runId !== undefined && slot.runId !== runId) || (fixed && slot.memoryBytes !== memoryBytes))
-    ) {
-      this.#drop(slot, false);
+    const fits = (h: Held) => !fixed || h.memoryBytes === memoryBytes;
+    let held = slot.held.find((h) => h.runId === runId);
+    if (held && !fits(held)) {
+      this.#drop(slot, held);
+      held = undefined;
     }
-    const runtime = slot.runtime ?? (await this.#create(slot, language, memoryBytes));
-    slot.runId = runId;
-    return runtime;
+    held ??= slot.held.find((h) => h.runId === undefined && fits(h));
+    held ??= await this.#create(slot, language, memoryBytes);
+    held.runId = runId;
+    held.lastUsed = this.#clock++;
+    slot.current = held;
+    return held.runtime;
   }
 
-  /** After a step: recycles the interpreter if it is broken or its memory grew too much. */
+  /** After a step: recycles the language's interpreters if this one broke or grew too much. */
   release(language: Language, broken: boolean): void {
     const slot = this.#slot(language);
-    if (!slot.runtime) return;
+    const held = slot.current;
+    slot.current = undefined;
+    if (!held) return;
     let grown = false;
     try {
-      grown = slot.runtime.memoryBytes() > this.#recycleBytes;
+      grown = held.runtime.memoryBytes() > this.#recycleBytes;
     } catch {
       grown = true;
     }
-    if (broken || grown) this.#drop(slot, true);
+    if (!broken && !grown) return;
+    for (const h of [...slot.held]) this.#drop(slot, h);
+    slot.factory = undefined;
   }
 
   /**
-   * A run ended: interpreters it used are thrown away and fresh ones made in the
-   * background, so the next run finds a clean, loaded interpreter.
+   * A run ended: interpreters it used are thrown away, and a fresh spare is made in the
+   * background where none is waiting, so the next run finds a clean, loaded interpreter.
    */
   endRun(runId: string): void {
     for (const [language, slot] of this.#slots) {
-      if (slot.runId !== runId || slot.creating) continue;
-      this.#drop(slot, false);
-      this.#create(slot, language, slot.memoryBytes).catch(() => {
+      const held = slot.held.find((h) => h.runId === runId);
+      if (!held) continue;
+      this.#drop(slot, held);
+      if (slot.creating || slot.held.some((h) => h.runId === undefined)) continue;
+      this.#create(slot, language, held.memoryBytes).catch(() => {
         // A failed background load is retried by the next acquire.
       });
     }
@@ -119,6 +156,9 @@ export class InterpreterSlots {
 
   /** Frees every interpreter. */
   dispose(): void {
-    for (const slot of this.#slots.values()) this.#drop(slot, true);
+    for (const slot of this.#slots.values()) {
+      for (const h of [...slot.held]) this.#drop(slot, h);
+      slot.factory = undefined;
+    }
   }
 }

@@ -3,7 +3,7 @@
  * (globals, patched builtins, sys.modules entries, Lua globals and shared tables, files,
  * the worker's JavaScript objects) must never be visible to a step of another run; and
  * within a run, independent branches never see each other's files. One worker, so the
- * second run lands where the first one ran.
+ * second run lands where the first one ran, and concurrent runs alternate on it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineWorkflow } from "../../src/core/builder.js";
@@ -236,5 +236,29 @@ describe("isolation between runs (one worker, consecutive runs)", () => {
     expect(report.steps.b?.output).toEqual([false, "/workspace/a: no such file"]);
     expect(report.steps.c?.output).toBe("from a");
     expect(report.steps.d?.output).toBe("clean");
+  });
+
+  it("runs whose steps alternate on one worker each keep to their own interpreters", async () => {
+    // Each step reports whose mark it found, then leaves its own run's mark.
+    const chain = (mark: string) => {
+      const steps: Record<string, { language: "python" | "lua"; code: string; depends_on?: string[] }> = {};
+      for (let i = 0; i < 6; i++) {
+        const language = i % 2 === 0 ? "python" : "lua";
+        const code =
+          language === "python"
+            ? `import builtins\ndef run():\n    seen = getattr(builtins, "sf_owner", None)\n    builtins.sf_owner = "${mark}"\n    return seen`
+            : `function run()\n  local seen = sf_owner\n  sf_owner = "${mark}"\n  return seen\nend`;
+        steps[`s${i}`] = { language, code, ...(i > 0 ? { depends_on: [`s${i - 1}`] } : {}) };
+      }
+      return defineWorkflow({ name: `chain-${mark}`, steps });
+    };
+    const reports = await Promise.all(["A", "B", "C"].map((mark) => engine.run(chain(mark))));
+    reports.forEach((report, r) => {
+      const mark = ["A", "B", "C"][r];
+      expect(report.status).toBe("succeeded");
+      const seen = Object.values(report.steps).map((s) => s.output);
+      expect(seen.slice(0, 2)).toEqual([null, null]);
+      expect(seen.slice(2)).toEqual([mark, mark, mark, mark]);
+    });
   });
 });

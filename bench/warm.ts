@@ -1,6 +1,6 @@
 /**
  * Workload 1 and 9: warm throughput of trivial independent steps per language and mixed,
- * latency per hop of a chain, a second run on the same engine, and warm mixed throughput
+ * latency per hop of a chain, a second run on the same engine, concurrent runs, and warm mixed throughput
  * with workers in threads and in a child process, measured in the same run.
  */
 import type { Engine } from "../src/node.js";
@@ -95,7 +95,32 @@ export async function benchWarm(rec: Recorder, cfg: WarmConfig): Promise<void> {
       "steps/s",
       "interpreters are replaced before a new run's first step",
     );
+    await concurrentRuns(rec, cfg, n / 4);
   }
+}
+
+/** Four runs at once on one engine: their steps alternate on the workers. */
+async function concurrentRuns(rec: Recorder, cfg: WarmConfig, n: number): Promise<void> {
+  const workflow = independentSteps(n, "mixed");
+  const samples = await repeat(cfg.reps, async () => {
+    const engine: Engine = makeEngine();
+    try {
+      await engine.prepare(workflow);
+      const t0 = now();
+      await Promise.all([0, 1, 2, 3].map(() => engine.run(workflow, { concurrency: cfg.concurrency })));
+      return ((4 * n) / (now() - t0)) * 1000;
+    } finally {
+      await engine.close();
+    }
+  });
+  rec.add(
+    `warm.mixed.${n}.concurrent4`,
+    "Warm throughput",
+    `4 concurrent runs of ${n} trivial mixed steps on one engine, all steps`,
+    samples,
+    "steps/s",
+    "each worker keeps the interpreters of up to 4 runs per language",
+  );
 }
 
 /** Warm mixed throughput with workers in threads and in a child process, interleaved. */

@@ -119,7 +119,7 @@ async function concurrentRuns(rec: Recorder, cfg: WarmConfig, n: number): Promis
     `4 concurrent runs of ${n} trivial mixed steps on one engine, all steps`,
     samples,
     "steps/s",
-    "each worker keeps the interpreters of up to 4 runs per language",
+    "each run loads interpreters of its own (one spare waits per worker); a worker keeps those of up to 4 runs",
   );
 }
 

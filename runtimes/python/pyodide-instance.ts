@@ -15,6 +15,11 @@ export interface PyodideSource {
   readonly indexURL?: string;
   /** The memory snapshot made by {@link makePyodideSnapshot}, if one is cached. */
   readonly snapshot?: () => Promise<Uint8Array | undefined>;
+  /**
+   * Told when the snapshot did not load (a damaged cache entry): the interpreter was then
+   * loaded without it. Should make `snapshot` return undefined from then on.
+   */
+  readonly snapshotFailed?: (message: string) => void;
 }
 
 const ENOSYS = -52;
@@ -58,17 +63,29 @@ export async function loadPyodideInstance(
   options: PyodideLoadOptions,
 ): Promise<PyodideAPI> {
   const snapshot = await source.snapshot?.();
-  const py = await withInstantiateOverride(override(options.memoryBytes), () =>
-    source.loadPyodide({
-      ...(source.indexURL ? { indexURL: source.indexURL } : {}),
-      ...(snapshot ? { _loadSnapshot: snapshot } : {}),
-      jsglobals: Object.freeze({}),
-      env: { HOME: "/workspace", LANG: "C.UTF-8" },
-      stdout: () => {},
-      stderr: () => {},
-    }),
-  );
-  if (!snapshot) py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
+  const load = (from: Uint8Array | undefined) =>
+    withInstantiateOverride(override(options.memoryBytes), () =>
+      source.loadPyodide({
+        ...(source.indexURL ? { indexURL: source.indexURL } : {}),
+        ...(from ? { _loadSnapshot: from } : {}),
+        jsglobals: Object.freeze({}),
+        env: { HOME: "/workspace", LANG: "C.UTF-8" },
+        stdout: () => {},
+        stderr: () => {},
+      }),
+    );
+  let py: PyodideAPI;
+  let cold = snapshot === undefined;
+  try {
+    py = await load(snapshot);
+  } catch (e) {
+    if (cold) throw e;
+    // A damaged snapshot must not take Python down: load without it (slower) instead.
+    source.snapshotFailed?.(e instanceof Error ? e.message : String(e));
+    py = await load(undefined);
+    cold = true;
+  }
+  if (cold) py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
   harden(py);
   const sink = (write: (bytes: Uint8Array) => void) => ({
     write: (buf: Uint8Array) => {

@@ -6,7 +6,7 @@
  * own ways out (postMessage, fetch, storage, nested workers) are captured for sandflow's
  * use and deleted from the global scope before any step runs.
  */
-import { loadPyodide, type PyodideAPI, version as pyodideVersion } from "pyodide";
+import { loadPyodide, version as pyodideVersion } from "pyodide";
 import { LuaFactory } from "wasmoon";
 import { hashString } from "../../src/core/hash.js";
 import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
@@ -90,26 +90,12 @@ function requestSnapshot(): Promise<Uint8Array | undefined> {
 }
 
 /**
- * Loads Pyodide for the pool. A snapshot that does not load (a damaged cache entry) is
- * dropped: this worker loads cold from then on, running the prelude the snapshot would
- * have held, and the page forgets the entry.
+ * A snapshot that did not load (a damaged cache entry) is dropped: this worker loads cold
+ * from then on, and the page forgets the entry.
  */
-async function loadForPool(options: Record<string, unknown>): Promise<PyodideAPI> {
-  try {
-    return await withHostGlobals(() => loadPyodide(options));
-  } catch (e) {
-    if (options._loadSnapshot === undefined) throw e;
-    snapshot = Promise.resolve(undefined);
-    post({
-      kind: "snapshot-failed",
-      key: await snapshotKey(),
-      message: e instanceof Error ? e.message : String(e),
-    });
-    const { _loadSnapshot: _, ...cold } = options;
-    const py = await withHostGlobals(() => loadPyodide(cold));
-    py.runPython((await import("../python/python-prelude.js")).PYTHON_PRELUDE);
-    return py;
-  }
+function snapshotFailed(message: string): void {
+  snapshot = Promise.resolve(undefined);
+  void snapshotKey().then((key) => post({ kind: "snapshot-failed", key, message }));
 }
 
 async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
@@ -264,9 +250,9 @@ function enqueue(job: () => Promise<void>, isRequest: boolean): void {
 function start(assets: BrowserAssetUrls, useSnapshot: boolean): void {
   const python = new SpareFactory(
     createPythonRuntimeFactory({
-      loadPyodide: loadForPool,
+      loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
       indexURL: assets.pyodideIndexURL,
-      ...(useSnapshot ? { snapshot: requestSnapshot } : {}),
+      ...(useSnapshot ? { snapshot: requestSnapshot, snapshotFailed } : {}),
     }),
   );
   pool = { dispatcher: createDispatcher(assets, python), python };

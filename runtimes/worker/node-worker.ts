@@ -42,6 +42,7 @@ const withBinding = process as unknown as { binding: (name: string) => unknown }
 const binding = withBinding.binding.bind(process);
 withBinding.binding = (name) => (name === "constants" ? { fs: fsConstants, os: osConstants } : binding(name));
 let snapshot: Uint8Array | undefined;
+let snapshotBroken = false;
 
 function shellFactory(): LanguageRuntimeFactory {
   return createShellRuntimeFactory({
@@ -58,9 +59,15 @@ const dispatcher = new Dispatcher({
           // Read once it exists (the host makes it before the first Python run).
           const path = data.pyodideSnapshotPath;
           const read = () => (path && existsSync(path) ? readFileSync(path) : undefined);
-          if (!snapshot)
+          if (!snapshot && !snapshotBroken)
             snapshot = data.snapshotShare ? await sharedSnapshot(data.snapshotShare, read) : read();
           return snapshot;
+        },
+        snapshotFailed: () => {
+          // Damaged: this worker loads Python without it from now on; the host remakes the
+          // file for the next engine (ensurePyodideSnapshot checks its shape).
+          snapshot = undefined;
+          snapshotBroken = true;
         },
       }),
     lua: () =>

@@ -2,7 +2,7 @@
  * The Pyodide memory snapshot workers start from (about 0.2 s instead of 2-3 s). Made once
  * per pyodide version and prelude, in a worker thread, and cached on disk.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { version as pyodideVersion } from "pyodide";
@@ -17,10 +17,40 @@ export function snapshotFileName(): string {
 
 const building = new Map<string, Promise<string>>();
 
-/** The path of the cached snapshot, making it first if needed. */
+/** Magic number at the start of a Pyodide memory snapshot ("\0snp", little-endian). */
+const SNAPSHOT_MAGIC = 0x706e7300;
+const WASM_PAGE = 65536;
+
+/**
+ * Whether the file at `path` has the shape of a whole Pyodide snapshot: its magic number,
+ * and a memory image after the header that is a whole number of wasm pages (a truncated
+ * or overwritten file fails this; reading the header only keeps the check cheap).
+ */
+export function snapshotLooksWhole(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const head = Buffer.alloc(8);
+    if (readSync(fd, head, 0, 8, 0) !== 8) return false;
+    const size = fstatSync(fd).size;
+    const headerBytes = head.readUInt32LE(4);
+    return (
+      head.readUInt32LE(0) === SNAPSHOT_MAGIC &&
+      headerBytes >= 8 &&
+      headerBytes < size &&
+      (size - headerBytes) % WASM_PAGE === 0
+    );
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The path of the cached snapshot, making it first if it is missing or damaged. */
 export function ensurePyodideSnapshot(cacheDir: string): Promise<string> {
   const path = join(cacheDir, snapshotFileName());
-  if (existsSync(path)) return Promise.resolve(path);
+  if (snapshotLooksWhole(path)) return Promise.resolve(path);
   let pending = building.get(path);
   if (!pending) {
     mkdirSync(cacheDir, { recursive: true });

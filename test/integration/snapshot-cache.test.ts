@@ -1,0 +1,79 @@
+/**
+ * A damaged Pyodide snapshot in the cache never takes Python down: one whose shape is
+ * wrong (truncated, overwritten) is remade before the run; one that looks whole but does
+ * not load makes the workers load Python without it.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineWorkflow } from "../../src/core/builder.js";
+import { createEngine, defaultCacheDir } from "../../src/node/create-engine.js";
+import {
+  ensurePyodideSnapshot,
+  snapshotFileName,
+  snapshotLooksWhole,
+} from "../../src/node/pyodide-snapshot.js";
+
+const PYTHON = defineWorkflow({
+  name: "py",
+  steps: { s: { language: "python", code: "import sys\ndef run():\n    return sys.version_info[0]" } },
+});
+
+let good: string;
+let dir: string;
+beforeAll(async () => {
+  good = await ensurePyodideSnapshot(defaultCacheDir());
+  dir = mkdtempSync(join(tmpdir(), "sandflow-snap-"));
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the cached Pyodide snapshot", () => {
+  it("tells a whole snapshot from a truncated, overwritten or missing one", () => {
+    expect(snapshotLooksWhole(good)).toBe(true);
+    const bytes = readFileSync(good);
+    const cut = join(dir, "cut.snap");
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 4096));
+    expect(snapshotLooksWhole(cut)).toBe(false);
+    const other = join(dir, "other.snap");
+    writeFileSync(other, Buffer.alloc(65536 * 2));
+    expect(snapshotLooksWhole(other)).toBe(false);
+    expect(snapshotLooksWhole(join(dir, "missing.snap"))).toBe(false);
+  });
+
+  it("remakes a truncated snapshot before the run", async () => {
+    const cacheDir = join(dir, "truncated");
+    const path = join(cacheDir, snapshotFileName());
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(path, readFileSync(good).subarray(0, 1_000_000));
+    const engine = createEngine({ threads: 1, cacheDir });
+    try {
+      const report = await engine.run(PYTHON);
+      expect(report.steps.s?.output).toBe(3);
+      expect(statSync(path).size).toBe(statSync(good).size);
+    } finally {
+      await engine.close();
+    }
+  }, 120_000);
+
+  it("loads Python without a snapshot that looks whole but does not load", async () => {
+    const cacheDir = join(dir, "damaged");
+    const path = join(cacheDir, snapshotFileName());
+    mkdirSync(cacheDir, { recursive: true });
+    copyFileSync(good, path);
+    const bytes = readFileSync(path);
+    bytes.fill(0x58, 16, 48); // the build id and the start of the header's JSON
+    writeFileSync(path, bytes);
+    expect(snapshotLooksWhole(path)).toBe(true);
+    const engine = createEngine({ threads: 1, cacheDir });
+    try {
+      const first = await engine.run(PYTHON);
+      expect(first.steps.s?.error ?? null).toBeNull();
+      expect(first.steps.s?.output).toBe(3);
+      const second = await engine.run(PYTHON);
+      expect(second.steps.s?.output).toBe(3);
+    } finally {
+      await engine.close();
+    }
+  }, 120_000);
+});

@@ -58,7 +58,13 @@ const dispatcher = new Dispatcher({
         snapshot: async () => {
           // Read once it exists (the host makes it before the first Python run).
           const path = data.pyodideSnapshotPath;
-          const read = () => (path && existsSync(path) ? readFileSync(path) : undefined);
+          const read = () => {
+            try {
+              return path && existsSync(path) ? readFileSync(path) : undefined;
+            } catch {
+              return undefined; // unreadable (say, outside what the pool process may read): load cold
+            }
+          };
           if (!snapshot && !snapshotBroken)
             snapshot = data.snapshotShare ? await sharedSnapshot(data.snapshotShare, read) : read();
           return snapshot;

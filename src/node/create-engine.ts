@@ -67,6 +67,7 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
   if (typeof cacheDir !== "string" || cacheDir.length === 0)
     throw new TypeError("options.cacheDir must be a non-empty path");
   const useSnapshot = options.pyodideSnapshot ?? true;
+  let snapshotUnavailable = false;
   const workerData: NodeWorkerData = {
     busyboxWasmPath: BUSYBOX_WASM,
     ...(useSnapshot ? { pyodideSnapshotPath: join(cacheDir, snapshotFileName()) } : {}),
@@ -98,8 +99,18 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
       newId: () => randomUUID(),
       luaEvaluator: createWorkerLuaEvaluator(),
       beforeRun: async (workflow) => {
-        if (useSnapshot && workflow.steps.some((s) => s.language === "python"))
+        if (!useSnapshot || snapshotUnavailable || !workflow.steps.some((s) => s.language === "python"))
+          return;
+        try {
           await ensurePyodideSnapshot(cacheDir);
+        } catch (e) {
+          // Python still works without it (the workers load it cold): say so once, go on.
+          snapshotUnavailable = true;
+          process.emitWarning(
+            `Python steps start without a memory snapshot, about 2 s slower per interpreter: ${(e as Error).message}`,
+            { code: "SANDFLOW_NO_SNAPSHOT" },
+          );
+        }
       },
     },
     resolved,

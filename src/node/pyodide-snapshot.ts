@@ -53,15 +53,18 @@ export function ensurePyodideSnapshot(cacheDir: string): Promise<string> {
   if (snapshotLooksWhole(path)) return Promise.resolve(path);
   let pending = building.get(path);
   if (!pending) {
-    mkdirSync(cacheDir, { recursive: true });
     pending = new Promise<string>((resolve, reject) => {
+      try {
+        mkdirSync(cacheDir, { recursive: true });
+      } catch (e) {
+        reject(new Error(`could not make the cache folder ${cacheDir}: ${(e as Error).message}`));
+        return;
+      }
       const worker = new Worker(workerEntry("node-snapshot-worker"), { workerData: { path } });
       worker.once("message", () => resolve(path));
-      worker.once("error", (e) =>
-        reject(new Error(`sandflow: could not make the Pyodide snapshot: ${e.message}`)),
-      );
+      worker.once("error", (e) => reject(new Error(`could not make the Pyodide snapshot: ${e.message}`)));
       worker.once("exit", (code) => {
-        if (code !== 0) reject(new Error(`sandflow: the Pyodide snapshot worker exited with code ${code}`));
+        if (code !== 0) reject(new Error(`the Pyodide snapshot worker exited with code ${code}`));
       });
     }).finally(() => building.delete(path));
     building.set(path, pending);

@@ -1,7 +1,7 @@
 /**
  * A damaged Pyodide snapshot in the cache never takes Python down: one whose shape is
  * wrong (truncated, overwritten) is remade before the run; one that looks whole but does
- * not load makes the workers load Python without it.
+ * not load makes the workers load Python without it; so does a cache folder that cannot be made.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -73,6 +73,25 @@ describe("the cached Pyodide snapshot", () => {
       const second = await engine.run(PYTHON);
       expect(second.steps.s?.output).toBe(3);
     } finally {
+      await engine.close();
+    }
+  }, 120_000);
+
+  it("runs Python without a snapshot, with one warning, when the cache folder cannot be made", async () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "");
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    const engine = createEngine({ threads: 1, cacheDir: join(file, "cache") });
+    try {
+      for (let i = 0; i < 2; i++) expect((await engine.run(PYTHON)).steps.s?.output).toBe(3);
+      await new Promise((r) => setImmediate(r));
+      const ours = warnings.filter((w) => (w as { code?: string }).code === "SANDFLOW_NO_SNAPSHOT");
+      expect(ours).toHaveLength(1);
+      expect(ours[0]?.message).toMatch(/could not make the cache folder .*a-file\/cache: ENOTDIR/);
+    } finally {
+      process.off("warning", onWarning);
       await engine.close();
     }
   }, 120_000);

@@ -37,6 +37,20 @@ describe("workflow files", () => {
     expect(json.value.steps.map((s) => s.code)).toEqual(yaml.value.steps.map((s) => s.code));
   });
 
+  it("ignores a leading byte-order mark in every format", async () => {
+    const texts = {
+      "w.json": '{"name": "b", "steps": {"a": {"language": "lua", "code": "function run() return 1 end"}}}',
+      "w.yaml": "name: b\nsteps:\n  a:\n    language: lua\n    code: function run() return 1 end\n",
+      "w.lua":
+        'workflow = { name = "b", steps = { a = { language = "lua", code = "function run() return 1 end" } } }',
+    };
+    for (const [name, text] of Object.entries(texts)) {
+      const r = await parse(`\ufeff${text}`, name);
+      expect(r.ok, `${name}: ${r.ok ? "" : r.error.message}`).toBe(true);
+      if (r.ok) expect(r.value.steps.map((s) => s.id)).toEqual(["a"]);
+    }
+  });
+
   it("keeps the hybrid engines' Lua format: depends_on = {} and the default language", async () => {
     const r = await parse(`
 workflow = {

@@ -105,11 +105,13 @@ function parseJson(text: string, label: string): Loaded {
   return parseYamlLike(text, label, true);
 }
 
-/** Parses and validates the text of a workflow file. */
+/** Parses and validates the text of a workflow file (a leading byte-order mark is ignored). */
 export async function parseWorkflowSource(
-  text: string,
+  source: string,
   options: ParseSourceOptions = {},
 ): Promise<Result<WorkflowDefinition, WorkflowLoadError | WorkflowValidationError>> {
+  // Editors on Windows start UTF-8 files with a BOM; no format means anything by it.
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const label = options.source ?? "workflow";
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
   if (text.length > maxBytes) {

@@ -110,10 +110,22 @@ export async function withInstantiateOverride<T>(
   const wa = WebAssembly as unknown as Record<string, unknown>;
   const originalInstantiate = WebAssembly.instantiate;
   const originalStreaming = WebAssembly.instantiateStreaming;
+  // Emscripten answers a failed instantiation by aborting, and the loader's promise then
+  // never settles: the failure is passed on here instead, so the load fails (with why).
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {});
   const take = async (bytes: () => Promise<Uint8Array>, imports: Imports) => {
-    const module = await override.module(bytes);
-    const instance = await originalInstantiate(module, override.imports(imports));
-    return { module, instance };
+    try {
+      const module = await override.module(bytes);
+      const instance = await originalInstantiate(module, override.imports(imports));
+      return { module, instance };
+    } catch (error) {
+      fail(error);
+      throw error;
+    }
   };
   wa.instantiate = (source: Source, imports?: Imports) => {
     if (!(source instanceof WebAssembly.Module) && override.matches(imports)) {
@@ -134,7 +146,7 @@ export async function withInstantiateOverride<T>(
     };
   }
   try {
-    return await body();
+    return await Promise.race([body(), failed]);
   } finally {
     wa.instantiate = originalInstantiate;
     wa.instantiateStreaming = originalStreaming;

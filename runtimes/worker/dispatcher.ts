@@ -23,7 +23,7 @@ import type {
   WorkerResponse,
 } from "../../src/protocol/messages.js";
 import { type FactoryMaker, InterpreterSlots } from "./interpreter-slots.js";
-import type { StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
+import type { LanguageRuntime, StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
 import { StepOutput } from "./step-output.js";
 import { verdict } from "./step-verdict.js";
 
@@ -190,7 +190,16 @@ export class Dispatcher {
     };
     let broken = false;
     try {
-      const runtime = await this.#slots.acquire(task.language, task.runId, task.limits.memoryBytes);
+      // The host bounds how long an interpreter may take to load (a load that never ends
+      // would otherwise hold the step forever: its timeout starts after the load).
+      cells[CONTROL.LOAD_START_S] = Math.floor(Date.now() / 1000);
+      Atomics.store(cells, CONTROL.LOADING, index);
+      let runtime: LanguageRuntime;
+      try {
+        runtime = await this.#slots.acquire(task.language, task.runId, task.limits.memoryBytes);
+      } finally {
+        Atomics.store(cells, CONTROL.LOADING, -1);
+      }
       // The step starts now, not while its interpreter loaded: that time is not its own, and
       // must not count against its timeout. The start time first: the watchdog reads
       // CURRENT, then the start of that step.

@@ -30,6 +30,8 @@ export interface Batch {
   sent: SentRequest | undefined;
   interrupt: { index: number; at: number; reason: number } | undefined;
   killed: { index: number; reason: number } | undefined;
+  /** How long its worker may take to make an interpreter for one of its steps (ms). */
+  readonly loadLimitMs: number;
 }
 
 /** What a step counts as when its worker died or was killed while it ran. */
@@ -43,6 +45,12 @@ export function lostStepResult(batch: Batch, p: Pending, error: unknown, now: nu
     return result(
       "StepTimeoutError",
       `the step ran longer than its timeout of ${p.task.timeoutMs / 1000} s and did not stop when interrupted; its worker was replaced`,
+    );
+  }
+  if (batch.killed?.reason === INTERRUPT_REASON.LOAD_TIMEOUT) {
+    return result(
+      "StepRuntimeError",
+      `the ${p.task.language} interpreter did not load within ${batch.loadLimitMs >= 1000 ? `${Math.round(batch.loadLimitMs / 1000)} s` : `${batch.loadLimitMs} ms`}; its worker was replaced`,
     );
   }
   if (batch.killed?.reason === INTERRUPT_REASON.CANCELLED) {
@@ -94,7 +102,11 @@ export class BatchWatchdog {
     }
     for (const batch of batches.values()) {
       const index = Atomics.load(batch.cells, CONTROL.CURRENT);
-      if (index < 0 || batch.killed) continue;
+      if (batch.killed) continue;
+      if (index < 0) {
+        this.#checkLoad(batch, now);
+        continue;
+      }
       const p = batch.items[index] as Pending;
       if (batch.interrupt?.index === index) {
         if (now - batch.interrupt.at > this.graceMs) {
@@ -108,6 +120,17 @@ export class BatchWatchdog {
       if (p.cancelled || overdue) {
         interruptStep(batch, index, p.cancelled ? INTERRUPT_REASON.CANCELLED : INTERRUPT_REASON.TIMEOUT, now);
       }
+    }
+  }
+
+  /** Kills the worker of a batch whose interpreter load has gone on past its limit. */
+  #checkLoad(batch: Batch, now: number): void {
+    const loading = Atomics.load(batch.cells, CONTROL.LOADING);
+    if (loading < 0) return;
+    const since = (Atomics.load(batch.cells, CONTROL.LOAD_START_S) as number) * 1000;
+    if (since > 0 && now - since > batch.loadLimitMs) {
+      batch.killed = { index: loading, reason: INTERRUPT_REASON.LOAD_TIMEOUT };
+      batch.sent?.kill();
     }
   }
 }

@@ -33,6 +33,12 @@ export interface BatchingPoolOptions {
   readonly watchdogMs?: number;
   /** Memory limit interpreters are prepared with. Default: 512 MiB. */
   readonly prepareMemoryBytes?: number;
+  /**
+   * Milliseconds a worker may take to make the interpreter for a step (Pyodide without a
+   * snapshot takes a few seconds); past that the worker is replaced and the step fails.
+   * Default: 120000.
+   */
+  readonly loadTimeoutMs?: number;
 }
 
 /** Steps on workers, batched, with timeouts enforced. */
@@ -42,6 +48,7 @@ export class BatchingPool implements StepPool {
   readonly #maxBatch: number;
   readonly #fastMs: number;
   readonly #prepareMemory: number;
+  readonly #loadLimitMs: number;
   readonly #queue = new Fifo<Pending>();
   readonly #batches = new Map<number, Batch>();
   readonly #durations = new Map<string, number>();
@@ -57,6 +64,8 @@ export class BatchingPool implements StepPool {
     this.#fastMs = options.fastStepMs ?? 2;
     this.#watchdog = new BatchWatchdog(() => this.#batches, options.graceMs ?? 250, options.watchdogMs ?? 20);
     this.#prepareMemory = options.prepareMemoryBytes ?? 512 * 1048576;
+    this.#loadLimitMs = options.loadTimeoutMs ?? 120_000;
+    if (!(this.#loadLimitMs > 0)) throw new TypeError("options.loadTimeoutMs must be a positive number");
     transport.onEvent((event) => this.#onEvent(event));
   }
 
@@ -164,6 +173,7 @@ export class BatchingPool implements StepPool {
       sent: undefined,
       interrupt: undefined,
       killed: undefined,
+      loadLimitMs: this.#loadLimitMs,
     };
     items.forEach((p, index) => {
       p.batch = batch;

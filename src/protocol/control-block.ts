@@ -18,12 +18,16 @@ export const CONTROL = {
   REASON: 3,
   /** Float64 index (of a Float64Array view) holding the current step's start, epoch ms. */
   START_F64: 2,
+  /** Index of the step whose interpreter is being made, -1 when none. */
+  LOADING: 6,
+  /** When that load began, epoch seconds. */
+  LOAD_START_S: 7,
   /** Int32 cell where per-task cancel flags begin (one per task). */
   CANCEL_BASE: 8,
 } as const;
 
 /** Why a step was interrupted. */
-export const INTERRUPT_REASON = { NONE: 0, TIMEOUT: 1, CANCELLED: 2, OUTPUT: 3 } as const;
+export const INTERRUPT_REASON = { NONE: 0, TIMEOUT: 1, CANCELLED: 2, OUTPUT: 3, LOAD_TIMEOUT: 4 } as const;
 
 /** Value written to {@link CONTROL.FLAG}: SIGINT, which Pyodide turns into KeyboardInterrupt. */
 export const INTERRUPT_SIGNAL = 2;
@@ -34,6 +38,7 @@ export function createControlBlock(tasks: number): SharedArrayBuffer {
   const cells = new Int32Array(sab);
   cells[CONTROL.CURRENT] = -1;
   cells[CONTROL.TARGET] = -1;
+  cells[CONTROL.LOADING] = -1;
   return sab;
 }
 

@@ -1,6 +1,7 @@
 /**
  * An interpreter that cannot be made fails the step at once with the reason, and the
- * engine goes on: it never leaves the run waiting for a load that will not finish.
+ * engine goes on: it never leaves the run waiting for a load that will not finish (a load
+ * has a deadline of its own, since a step's timeout starts once its interpreter is loaded).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineWorkflow } from "../../src/core/builder.js";
@@ -31,5 +32,18 @@ describe("interpreters that cannot be made", () => {
     expect(report.steps.a?.attempts).toBe(1);
     const next = await engine.run(python());
     expect(next.steps.a?.output).toBe(1);
+  }, 60_000);
+
+  it("replaces a worker whose interpreter takes longer to load than the pool allows", async () => {
+    const strict = createEngine({ threads: 1, pool: { loadTimeoutMs: 50 } });
+    try {
+      const report = await strict.run(python());
+      expect(report.steps.a?.error).toEqual({
+        name: "StepRuntimeError",
+        message: "the python interpreter did not load within 50 ms; its worker was replaced",
+      });
+    } finally {
+      await strict.close();
+    }
   }, 60_000);
 });

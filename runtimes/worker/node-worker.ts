@@ -2,7 +2,7 @@
  * Entry of a pool worker thread in Node. Loaded by path by piscina; host code never
  * imports it. Hardens the thread, then serves requests through the dispatcher.
  */
-import { existsSync, constants as fsConstants, readFileSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { type MessagePort, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
@@ -22,7 +22,7 @@ import {
   withHostGlobals,
 } from "./harden-worker.js";
 import type { LanguageRuntimeFactory } from "./language-runtime.js";
-import { type SnapshotShare, sharedSnapshot } from "./shared-snapshot.js";
+import { type SnapshotAllocator, type SnapshotShare, sharedSnapshot } from "./shared-snapshot.js";
 
 /** What the pool passes to each worker. */
 export interface NodeWorkerData {
@@ -41,8 +41,27 @@ const data = (workerData ?? {}) as NodeWorkerData;
 const withBinding = process as unknown as { binding: (name: string) => unknown };
 const binding = withBinding.binding.bind(process);
 withBinding.binding = (name) => (name === "constants" ? { fs: fsConstants, os: osConstants } : binding(name));
-let snapshot: Uint8Array | undefined;
-let snapshotBroken = false;
+/** The snapshot once read; null when it did not load (then Python loads without it). */
+let snapshot: Uint8Array | null | undefined;
+
+/** Reads the snapshot file into room `allocate` gives; undefined while it does not exist or cannot be read. */
+function readSnapshot(path: string, allocate: SnapshotAllocator): Uint8Array | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const into = allocate(fstatSync(fd).size);
+    for (let at = 0; at < into.length; ) {
+      const n = readSync(fd, into, at, into.length - at, at);
+      if (n === 0) return undefined;
+      at += n;
+    }
+    return into;
+  } catch {
+    return undefined; // missing, or outside what the pool process may read: load cold
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 function shellFactory(): LanguageRuntimeFactory {
   return createShellRuntimeFactory({
@@ -58,22 +77,18 @@ const dispatcher = new Dispatcher({
         snapshot: async () => {
           // Read once it exists (the host makes it before the first Python run).
           const path = data.pyodideSnapshotPath;
-          const read = () => {
-            try {
-              return path && existsSync(path) ? readFileSync(path) : undefined;
-            } catch {
-              return undefined; // unreadable (say, outside what the pool process may read): load cold
-            }
-          };
-          if (!snapshot && !snapshotBroken)
-            snapshot = data.snapshotShare ? await sharedSnapshot(data.snapshotShare, read) : read();
-          return snapshot;
+          const share = data.snapshotShare;
+          if (snapshot === undefined && path) {
+            snapshot = share
+              ? await sharedSnapshot(share, (allocate) => readSnapshot(path, allocate))
+              : readSnapshot(path, (bytes) => new Uint8Array(bytes));
+          }
+          return snapshot ?? undefined;
         },
         snapshotFailed: () => {
           // Damaged: this worker loads Python without it from now on; the host remakes the
           // file for the next engine (ensurePyodideSnapshot checks its shape).
-          snapshot = undefined;
-          snapshotBroken = true;
+          snapshot = null;
         },
       }),
     lua: () =>

@@ -30,41 +30,46 @@ export function createSnapshotShare(): SnapshotShare {
   return { control: new SharedArrayBuffer(8), data: new Shared(0, options) };
 }
 
+/** Gives the reader room for `bytes` bytes: in the shared buffer, else (too large) its own. */
+export type SnapshotAllocator = (bytes: number) => Uint8Array;
+
 /**
- * The snapshot from the share, read with `read` by the first worker that asks (`read`
- * returns undefined while there is no snapshot yet: nothing is stored then, and a later
- * call tries again).
+ * The snapshot from the share, read by the first worker that asks: `read` is given an
+ * allocator and fills what it returns, so the file goes straight into the shared buffer.
+ * It returns undefined while there is no snapshot yet: nothing is stored then, and a
+ * later call tries again.
  */
 export async function sharedSnapshot(
   share: SnapshotShare,
-  read: () => Uint8Array | undefined,
+  read: (allocate: SnapshotAllocator) => Uint8Array | undefined,
 ): Promise<Uint8Array | undefined> {
   const state = new Int32Array(share.control);
+  const data = share.data as GrowableSharedArrayBuffer;
+  const allocate: SnapshotAllocator = (bytes) => {
+    try {
+      if (data.byteLength < bytes) data.grow(bytes);
+      return new Uint8Array(data, 0, bytes);
+    } catch {
+      return new Uint8Array(bytes); // too large to share: this worker keeps its own copy
+    }
+  };
   for (;;) {
     const seen = Atomics.compareExchange(state, 0, EMPTY, READING);
-    if (seen === READY) return new Uint8Array(share.data, 0, Atomics.load(state, 1));
+    if (seen === READY) return new Uint8Array(data, 0, Atomics.load(state, 1));
     if (seen === READING) {
       const wait = Atomics.waitAsync(state, 0, READING, 1000);
       if (wait.async) await wait.value;
       continue;
     }
     let bytes: Uint8Array | undefined;
-    let shared = false;
     try {
-      bytes = read();
-      if (bytes) {
-        (share.data as GrowableSharedArrayBuffer).grow(bytes.length);
-        new Uint8Array(share.data, 0, bytes.length).set(bytes);
-        Atomics.store(state, 1, bytes.length);
-        shared = true;
-      }
-    } catch (error) {
-      // Too large to share (or out of memory): this worker keeps its own copy.
-      if (!bytes) throw error;
+      bytes = read(allocate);
     } finally {
+      const shared = bytes?.buffer === data;
+      if (shared) Atomics.store(state, 1, bytes?.length ?? 0);
       Atomics.store(state, 0, shared ? READY : EMPTY);
       Atomics.notify(state, 0);
     }
-    return shared && bytes ? new Uint8Array(share.data, 0, bytes.length) : bytes;
+    return bytes;
   }
 }

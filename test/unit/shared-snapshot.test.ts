@@ -1,16 +1,26 @@
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { createSnapshotShare, sharedSnapshot } from "../../runtimes/worker/shared-snapshot.js";
+import {
+  createSnapshotShare,
+  type SnapshotAllocator,
+  sharedSnapshot,
+} from "../../runtimes/worker/shared-snapshot.js";
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) % 251);
+/** A reader as the worker's: fills the room it is given. */
+const filling = (n: number, seed: number) => (allocate: SnapshotAllocator) => {
+  const into = allocate(n);
+  into.set(bytes(n, seed));
+  return into;
+};
 
 describe("the snapshot shared by a process's workers", () => {
   it("reads the file once and hands out views of the same shared bytes", async () => {
     const share = createSnapshotShare();
     let reads = 0;
-    const read = () => {
+    const read = (allocate: SnapshotAllocator) => {
       reads++;
-      return bytes(100_000, 3);
+      return filling(100_000, 3)(allocate);
     };
     const [a, b] = await Promise.all([sharedSnapshot(share, read), sharedSnapshot(share, read)]);
     expect(reads).toBe(1);
@@ -22,7 +32,7 @@ describe("the snapshot shared by a process's workers", () => {
   it("stores nothing while there is no snapshot, and reads it once it exists", async () => {
     const share = createSnapshotShare();
     expect(await sharedSnapshot(share, () => undefined)).toBeUndefined();
-    const later = await sharedSnapshot(share, () => bytes(10, 1));
+    const later = await sharedSnapshot(share, filling(10, 1));
     expect(later).toEqual(bytes(10, 1));
   });
 
@@ -33,7 +43,7 @@ describe("the snapshot shared by a process's workers", () => {
         throw new Error("EACCES");
       }),
     ).rejects.toThrow("EACCES");
-    expect(await sharedSnapshot(share, () => bytes(5, 2))).toEqual(bytes(5, 2));
+    expect(await sharedSnapshot(share, filling(5, 2))).toEqual(bytes(5, 2));
   });
 
   it("is read by one worker thread and seen by another", async () => {
@@ -42,7 +52,11 @@ describe("the snapshot shared by a process's workers", () => {
     const source = `
       const { workerData, parentPort } = require("node:worker_threads");
       import(${JSON.stringify(moduleUrl)}).then(async ({ sharedSnapshot }) => {
-        const got = await sharedSnapshot(workerData, () => Uint8Array.from({ length: 4096 }, (_, i) => i % 256));
+        const got = await sharedSnapshot(workerData, (allocate) => {
+          const into = allocate(4096);
+          for (let i = 0; i < 4096; i++) into[i] = i % 256;
+          return into;
+        });
         parentPort.postMessage(got ? Array.from(got.subarray(0, 4)).concat(got.length) : null);
       });`;
     const run = () =>

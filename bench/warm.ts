@@ -3,7 +3,7 @@
  * latency per hop of a chain, a second run on the same engine, concurrent runs, and warm mixed throughput
  * with workers in threads and in a child process, measured in the same run.
  */
-import type { Engine } from "../src/node.js";
+import type { Engine, WorkflowDefinition } from "../src/node.js";
 import {
   type BenchEngineOptions,
   childPids,
@@ -75,18 +75,14 @@ export async function benchWarm(rec: Recorder, cfg: WarmConfig): Promise<void> {
   if (cfg.rerun) {
     const n = cfg.sizes[0] as number;
     const workflow = independentSteps(n, "mixed");
-    const samples = await repeat(cfg.reps, async () => {
-      const engine: Engine = makeEngine();
-      try {
-        await engine.prepare(workflow);
+    const samples = await repeat(cfg.reps, () =>
+      onPreparedEngine(workflow, async (engine) => {
         await engine.run(workflow, { concurrency: cfg.concurrency });
         const t0 = now();
         await engine.run(workflow, { concurrency: cfg.concurrency });
         return (n / (now() - t0)) * 1000;
-      } finally {
-        await engine.close();
-      }
-    });
+      }),
+    );
     rec.add(
       `warm.mixed.${n}.rerun`,
       "Warm throughput",
@@ -99,20 +95,30 @@ export async function benchWarm(rec: Recorder, cfg: WarmConfig): Promise<void> {
   }
 }
 
+/** `measure` on a fresh engine prepared for `workflow`, closed afterwards. */
+async function onPreparedEngine<T>(
+  workflow: WorkflowDefinition,
+  measure: (engine: Engine) => Promise<T>,
+): Promise<T> {
+  const engine = makeEngine();
+  try {
+    await engine.prepare(workflow);
+    return await measure(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
 /** Four runs at once on one engine: their steps alternate on the workers. */
 async function concurrentRuns(rec: Recorder, cfg: WarmConfig, n: number): Promise<void> {
   const workflow = independentSteps(n, "mixed");
-  const samples = await repeat(cfg.reps, async () => {
-    const engine: Engine = makeEngine();
-    try {
-      await engine.prepare(workflow);
+  const samples = await repeat(cfg.reps, () =>
+    onPreparedEngine(workflow, async (engine) => {
       const t0 = now();
       await Promise.all([0, 1, 2, 3].map(() => engine.run(workflow, { concurrency: cfg.concurrency })));
       return ((4 * n) / (now() - t0)) * 1000;
-    } finally {
-      await engine.close();
-    }
-  });
+    }),
+  );
   rec.add(
     `warm.mixed.${n}.concurrent4`,
     "Warm throughput",

@@ -192,7 +192,6 @@ export class Dispatcher {
     try {
       // The host bounds how long an interpreter may take to load (a load that never ends
       // would otherwise hold the step forever: its timeout starts after the load).
-      cells[CONTROL.LOAD_START_S] = Math.floor(Date.now() / 1000);
       Atomics.store(cells, CONTROL.LOADING, index);
       let runtime: LanguageRuntime;
       try {

@@ -46,12 +46,13 @@ export class InterpreterSlots {
   constructor(
     makers: Readonly<Record<Language, FactoryMaker>>,
     recycleBytes: number,
-    keep = DEFAULT_RUNS_PER_WORKER,
+    runsPerWorker = DEFAULT_RUNS_PER_WORKER,
   ) {
-    if (!Number.isInteger(keep) || keep < 1) throw new TypeError("runsPerWorker must be a positive integer");
+    if (!Number.isInteger(runsPerWorker) || runsPerWorker < 1)
+      throw new TypeError("runsPerWorker must be a positive integer");
     this.#makers = makers;
     this.#recycleBytes = recycleBytes;
-    this.#keep = keep;
+    this.#keep = runsPerWorker;
   }
 
   #slot(language: Language): Slot {

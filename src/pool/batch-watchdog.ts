@@ -32,6 +32,8 @@ export interface Batch {
   killed: { index: number; reason: number } | undefined;
   /** How long its worker may take to make an interpreter for one of its steps (ms). */
   readonly loadLimitMs: number;
+  /** The load the watchdog saw going on, and since when. */
+  loading?: { readonly index: number; readonly since: number };
 }
 
 /** What a step counts as when its worker died or was killed while it ran. */
@@ -127,8 +129,8 @@ export class BatchWatchdog {
   #checkLoad(batch: Batch, now: number): void {
     const loading = Atomics.load(batch.cells, CONTROL.LOADING);
     if (loading < 0) return;
-    const since = (Atomics.load(batch.cells, CONTROL.LOAD_START_S) as number) * 1000;
-    if (since > 0 && now - since > batch.loadLimitMs) {
+    if (batch.loading?.index !== loading) batch.loading = { index: loading, since: now };
+    else if (now - batch.loading.since > batch.loadLimitMs) {
       batch.killed = { index: loading, reason: INTERRUPT_REASON.LOAD_TIMEOUT };
       batch.sent?.kill();
     }

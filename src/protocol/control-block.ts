@@ -18,10 +18,8 @@ export const CONTROL = {
   REASON: 3,
   /** Float64 index (of a Float64Array view) holding the current step's start, epoch ms. */
   START_F64: 2,
-  /** Index of the step whose interpreter is being made, -1 when none. */
+  /** Index of the step whose interpreter is being made, -1 when none (the host times it). */
   LOADING: 6,
-  /** When that load began, epoch seconds. */
-  LOAD_START_S: 7,
   /** Int32 cell where per-task cancel flags begin (one per task). */
   CANCEL_BASE: 8,
 } as const;

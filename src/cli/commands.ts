@@ -59,6 +59,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.timeout ? { timeout: options.timeout } : {}),
     ...(options.memory ? { memory: options.memory } : {}),
+    onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
   });
   const workflow = await load(file, options.json === true);
   if (!workflow) {

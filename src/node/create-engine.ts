@@ -34,6 +34,11 @@ export interface NodeEngineOptions extends EngineOptions {
    * of this process, without the process-level fence: for trusted code only.
    */
   readonly isolation?: "process" | "thread";
+  /**
+   * Told of slow one-off work before a run, so a caller can say why it waits (making the
+   * Pyodide snapshot on first use takes a few seconds). Default: nothing is said.
+   */
+  readonly onNotice?: (message: string) => void;
 }
 
 function serverEntry(): string {
@@ -102,7 +107,9 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
         if (!useSnapshot || snapshotUnavailable || !workflow.steps.some((s) => s.language === "python"))
           return;
         try {
-          await ensurePyodideSnapshot(cacheDir);
+          await ensurePyodideSnapshot(cacheDir, () =>
+            options.onNotice?.("making the Python interpreter snapshot (first run only, a few seconds)"),
+          );
         } catch (e) {
           // Python still works without it (the workers load it cold): say so once, go on.
           snapshotUnavailable = true;

@@ -47,12 +47,16 @@ export function snapshotLooksWhole(path: string): boolean {
   }
 }
 
-/** The path of the cached snapshot, making it first if it is missing or damaged. */
-export function ensurePyodideSnapshot(cacheDir: string): Promise<string> {
+/**
+ * The path of the cached snapshot, making it first if it is missing or damaged
+ * (`onMake` is called when it starts making one).
+ */
+export function ensurePyodideSnapshot(cacheDir: string, onMake?: () => void): Promise<string> {
   const path = join(cacheDir, snapshotFileName());
   if (snapshotLooksWhole(path)) return Promise.resolve(path);
   let pending = building.get(path);
   if (!pending) {
+    onMake?.();
     pending = new Promise<string>((resolve, reject) => {
       try {
         mkdirSync(cacheDir, { recursive: true });

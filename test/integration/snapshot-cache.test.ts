@@ -46,10 +46,14 @@ describe("the cached Pyodide snapshot", () => {
     const path = join(cacheDir, snapshotFileName());
     mkdirSync(cacheDir, { recursive: true });
     writeFileSync(path, readFileSync(good).subarray(0, 1_000_000));
-    const engine = createEngine({ threads: 1, cacheDir });
+    const notices: string[] = [];
+    const engine = createEngine({ threads: 1, cacheDir, onNotice: (m) => notices.push(m) });
     try {
       const report = await engine.run(PYTHON);
       expect(report.steps.s?.output).toBe(3);
+      expect(notices).toEqual(["making the Python interpreter snapshot (first run only, a few seconds)"]);
+      await engine.run(PYTHON);
+      expect(notices).toHaveLength(1);
       expect(statSync(path).size).toBe(statSync(good).size);
     } finally {
       await engine.close();

@@ -5,11 +5,11 @@ import type { InvalidReport } from "../core/report.js";
 import type { WorkflowDefinition } from "../core/workflow.js";
 import { createEngine } from "../node/create-engine.js";
 import { loadWorkflowFile } from "../node/workflow-file.js";
-import { PlainProgress, type ProgressReporter } from "./plain-progress.js";
-import { renderSummary } from "./summary.js";
+import { EXIT } from "./exit-codes.js";
+import { followRun } from "./follow-run.js";
+import { openStore, type StoreOption, usageFailure } from "./store-commands.js";
 
-/** Exit codes of the CLI. */
-export const EXIT = { OK: 0, FAILED: 1, INVALID: 2 } as const;
+export { EXIT } from "./exit-codes.js";
 
 async function load(file: string, json: boolean): Promise<WorkflowDefinition | undefined> {
   const result = await loadWorkflowFile(file);
@@ -39,23 +39,22 @@ export interface RunCommandOptions {
   readonly timeout?: number;
   readonly memory?: number;
   readonly progress?: "auto" | "live" | "plain" | "none";
-}
-
-async function reporter(mode: RunCommandOptions["progress"]): Promise<ProgressReporter | undefined> {
-  if (mode === "none") return undefined;
-  if (mode === "live" || (mode === "auto" && process.stderr.isTTY)) {
-    // log-update and its dependencies take a while to load: only on a terminal.
-    const { TerminalProgress } = await import("./terminal-progress.js");
-    return new TerminalProgress();
-  }
-  return new PlainProgress();
+  /** `--store PATH`; false with `--no-store`. Default: the default store. */
+  readonly store?: StoreOption;
 }
 
 /** `sandflow run FILE`. */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
   // The engine first: its pool process starts while the workflow file is read.
   // --timeout and --memory are the defaults and the ceilings of the run's steps.
+  let store: ReturnType<typeof openStore> | undefined;
+  try {
+    if (options.store !== false) store = openStore(options.store);
+  } catch (e) {
+    return usageFailure(e);
+  }
   const engine = createEngine({
+    store: store ?? false,
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.timeout ? { timeout: options.timeout } : {}),
     ...(options.memory ? { memory: options.memory } : {}),
@@ -66,26 +65,11 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     await engine.close();
     return EXIT.INVALID;
   }
-  const progress = await reporter(options.progress ?? "auto");
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   try {
-    const report = await engine.run(workflow, {
-      signal: controller.signal,
-      failFast: options.failFast === true,
-      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-      ...(progress ? { onEvent: (e) => progress.onEvent(e) } : {}),
-    });
-    progress?.stop();
-    if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(renderSummary(report));
-    return report.status === "succeeded" ? EXIT.OK : EXIT.FAILED;
+    return await followRun((runOptions) => engine.start(workflow, runOptions), options);
+  } catch (e) {
+    return usageFailure(e);
   } finally {
-    progress?.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
     await engine.close();
   }
 }

@@ -6,6 +6,28 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { runReportJsonSchema } from "../core/report.js";
 import { workflowJsonSchema } from "../core/schema.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
+import { cacheClearCommand, continueCommand, runsCommand, showCommand } from "./store-commands.js";
+
+const STORE_HELP =
+  "store file (default: $SANDFLOW_HOME/sandflow.db, SANDFLOW_HOME defaulting to ~/.sandflow)";
+
+/** The options `run`, `resume` and `rerun` share: how the run is shown and scheduled. */
+function runDisplayOptions(command: Command): Command {
+  return command
+    .option("--json", "print only the run report as JSON on stdout")
+    .option(
+      "--concurrency <n>",
+      "most steps running at once (default: the workflow's, else one per core)",
+      positiveInt("--concurrency"),
+    )
+    .option("--threads <n>", "worker threads in the pool (default: one per core)", positiveInt("--threads"))
+    .option("--fail-fast", "stop starting new steps after the first failure")
+    .addOption(
+      new Option("--progress <mode>", "progress display")
+        .choices(["auto", "live", "plain", "none"])
+        .default("auto"),
+    );
+}
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -28,18 +50,12 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .exitOverride()
     .showHelpAfterError();
-  program
-    .command("run")
-    .description("run a workflow file (.lua, .yaml, .yml or .json)")
-    .argument("<file>", "workflow file")
-    .option("--json", "print only the run report as JSON on stdout")
-    .option(
-      "--concurrency <n>",
-      "most steps running at once (default: the workflow's, else one per core)",
-      positiveInt("--concurrency"),
-    )
-    .option("--threads <n>", "worker threads in the pool (default: one per core)", positiveInt("--threads"))
-    .option("--fail-fast", "stop starting new steps after the first failure")
+  runDisplayOptions(
+    program
+      .command("run")
+      .description("run a workflow file (.lua, .yaml, .yml or .json); the run is recorded in the store")
+      .argument("<file>", "workflow file"),
+  )
     .option(
       "--timeout <seconds>",
       "timeout of steps that set none, and the most any step may ask for (default: 300)",
@@ -50,13 +66,66 @@ export function buildProgram(): Command {
       "memory limit of steps that set none, and the most any step may ask for (default: 512)",
       positiveNumber,
     )
-    .addOption(
-      new Option("--progress <mode>", "progress display")
-        .choices(["auto", "live", "plain", "none"])
-        .default("auto"),
-    )
+    .option("--store <path>", STORE_HELP)
+    .option("--no-store", "run in memory only: nothing is recorded, the run cannot be resumed")
     .action(async (file: string, opts) => {
       process.exitCode = await runCommand(file, opts);
+    });
+  program
+    .command("runs")
+    .description("list recent runs in the store, newest first")
+    .option(
+      "--status <status>",
+      "only runs in this state: running, interrupted, succeeded, failed, cancelled",
+    )
+    .option("--limit <n>", "most runs to list (default: 20)", positiveInt("--limit"))
+    .option("--json", 'print { "runs": [...] } as JSON')
+    .option("--store <path>", STORE_HELP)
+    .action(async (opts) => {
+      process.exitCode = await runsCommand(opts);
+    });
+  program
+    .command("show")
+    .description("print a stored run's report (also of an unfinished or interrupted run)")
+    .argument("<run>", "run id, or a unique prefix of one")
+    .option("--json", "print the run report as JSON (the schema of run --json)")
+    .option("--store <path>", STORE_HELP)
+    .action(async (run: string, opts) => {
+      process.exitCode = await showCommand(run, opts);
+    });
+  runDisplayOptions(
+    program
+      .command("resume")
+      .description(
+        "continue an interrupted run: steps that succeeded keep their results and files; a step that was running runs again as a new attempt",
+      )
+      .argument("<run>", "run id, or a unique prefix of one"),
+  )
+    .option("--store <path>", STORE_HELP)
+    .action(async (run: string, opts) => {
+      process.exitCode = await continueCommand("resume", run, opts);
+    });
+  runDisplayOptions(
+    program
+      .command("rerun")
+      .description(
+        "a new run of a stored run's workflow (rerunOf in its report): the failed and skipped steps and everything after them run again, the other steps keep their results",
+      )
+      .argument("<run>", "run id, or a unique prefix of one"),
+  )
+    .option("--from <step>", "run this step and everything downstream of it again")
+    .option("--store <path>", STORE_HELP)
+    .action(async (run: string, opts) => {
+      process.exitCode = await continueCommand("rerun", run, opts);
+    });
+  program
+    .command("cache")
+    .description("manage the step result cache")
+    .command("clear")
+    .description("remove every cached step result from the store")
+    .option("--store <path>", STORE_HELP)
+    .action(async (opts) => {
+      process.exitCode = await cacheClearCommand(opts);
     });
   program
     .command("validate")

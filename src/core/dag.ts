@@ -147,3 +147,23 @@ export function ancestorsOf(id: string, deps: DependencyMap): Set<string> {
   }
   return seen;
 }
+
+/** Every step that depends on `id`, directly or not. */
+export function descendantsOf(id: string, deps: DependencyMap): Set<string> {
+  const dependents = new Map<string, string[]>();
+  for (const [child, list] of deps)
+    for (const d of list) {
+      const children = dependents.get(d);
+      if (children) children.push(child);
+      else dependents.set(d, [child]);
+    }
+  const seen = new Set<string>();
+  const todo = [...(dependents.get(id) ?? [])];
+  while (todo.length > 0) {
+    const next = todo.pop() as string;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    todo.push(...(dependents.get(next) ?? []));
+  }
+  return seen;
+}

@@ -4,6 +4,13 @@
  */
 import { CancelSource } from "./cancel.js";
 import { Channel } from "./channel.js";
+import type { JournalEntry, RunSummary, StoredRunStatus } from "./durable/journal.js";
+import { LeaseKeeper } from "./durable/lease-keeper.js";
+import { RunJournal } from "./durable/run-journal.js";
+import { foldSteps, type RecordedStep } from "./durable/run-state.js";
+import { StepCache } from "./durable/step-cache.js";
+import { RunStateError, type Store } from "./durable/store.js";
+import { loadRun, planRerun, storedReport } from "./durable/stored-run.js";
 import type { RunEvent } from "./events.js";
 import {
   type LuaWorkflowEvaluator,
@@ -28,6 +35,37 @@ export interface EngineHost {
   readonly dispose?: () => Promise<void>;
   /** Runs before each run starts (e.g. to make a cached interpreter snapshot). */
   readonly beforeRun?: (workflow: WorkflowDefinition) => Promise<void>;
+  /** Where runs are recorded; without one, runs live only in memory and cannot be resumed. */
+  readonly store?: Store;
+  /** Who this engine is in the store's leases (a process that can be told dead from alive). */
+  readonly owner?: string;
+  /** The version of the interpreter behind a language (part of step cache keys). */
+  readonly runtimeVersion?: (language: string) => string;
+}
+
+/** Options of {@link Engine.rerun}. */
+export interface RerunOptions extends RunOptions {
+  /** Run this step and everything downstream of it again; default: the steps that did not succeed. */
+  readonly from?: string;
+}
+
+/** Filters of {@link Engine.runs}. */
+export interface RunsQuery {
+  /** Only runs in this state. */
+  readonly status?: StoredRunStatus;
+  /** Most runs, newest first. Default: 20. */
+  readonly limit?: number;
+}
+
+/** How a durable run starts: fresh, resumed from its journal, or a rerun keeping results. */
+interface DurableStart {
+  readonly prior?: ReadonlyMap<string, RecordedStep>;
+  readonly startedAt?: number;
+  readonly rerunOf?: string;
+  /** Entries the new run's journal starts with (a rerun's kept results). */
+  readonly seed?: readonly JournalEntry[];
+  /** The run exists in the store and this engine holds its lease. */
+  readonly resumed?: boolean;
 }
 
 /** A run in progress: its events as an async iterator, its report as a promise. */
@@ -84,12 +122,23 @@ export class RunHandle implements AsyncIterable<RunEvent> {
 export class Engine {
   readonly #host: EngineHost;
   readonly #options: ResolvedEngineOptions;
+  readonly #leases: LeaseKeeper | undefined;
+  readonly #cache: StepCache | undefined;
   #closed = false;
 
   /** @internal Use `createEngine()`. */
   constructor(host: EngineHost, options: ResolvedEngineOptions) {
     this.#host = host;
     this.#options = options;
+    if (host.store) {
+      this.#leases = new LeaseKeeper(host.store, host.owner ?? `engine-${host.newId()}`, host.clock);
+      this.#cache = new StepCache(host.store, host.runtimeVersion ?? (() => "unversioned"));
+    }
+  }
+
+  /** The store runs are recorded in, if any. */
+  get store(): Store | undefined {
+    return this.#host.store;
   }
 
   /** The engine's options with defaults applied. */
@@ -120,8 +169,105 @@ export class Engine {
     await this.#host.pool.prepare(languagesOf(workflow));
   }
 
-  /** Starts a run and returns at once; see {@link RunHandle}. */
+  /** Starts a run and returns at once; see {@link RunHandle}. With a store, the run is recorded. */
   start(workflow: WorkflowDefinition, options: RunOptions = {}): RunHandle {
+    return this.#start(workflow, options, {});
+  }
+
+  /**
+   * Continues an interrupted run (its process died): steps that succeeded keep their
+   * results and files; a step that was running runs again as a new attempt.
+   * @throws RunNotFoundError, or RunStateError when the run finished or is still held by a live process.
+   */
+  async resume(runId: string, options: Omit<RunOptions, "runId"> = {}): Promise<RunHandle> {
+    const store = this.#requireStore("resume");
+    const run = await loadRun(store, runId);
+    const id = run.record.runId;
+    if (run.status === "running")
+      throw new RunStateError(`run ${id} is still running (held by ${run.owner ?? "another process"})`);
+    if (run.status !== "interrupted")
+      throw new RunStateError(`run ${id} already ${run.status}; use rerun to run it again`);
+    if (!(await (this.#leases as LeaseKeeper).claim(id)))
+      throw new RunStateError(`run ${id} was taken over by another process`);
+    return this.#start(
+      run.record.workflow,
+      { ...options, runId: id },
+      {
+        prior: foldSteps(run.entries),
+        startedAt: run.record.createdAt,
+        rerunOf: run.record.rerunOf,
+        resumed: true,
+      },
+    );
+  }
+
+  /**
+   * A new run of a stored run's workflow, linked to it (`rerunOf`): without `from`, the
+   * steps that failed or were skipped run again with everything downstream of them; with
+   * `from`, that step and everything downstream. The other steps keep their results.
+   */
+  async rerun(runId: string, options: RerunOptions = {}): Promise<RunHandle> {
+    const store = this.#requireStore("rerun");
+    const run = await loadRun(store, runId);
+    const plan = planRerun(run, options.from, this.#host.clock.now());
+    const { from: _from, ...rest } = options;
+    return this.#start(run.record.workflow, rest, {
+      prior: plan.prior,
+      seed: plan.kept,
+      rerunOf: run.record.runId,
+    });
+  }
+
+  /** Recent runs in the store, newest first. */
+  async runs(query: RunsQuery = {}): Promise<RunSummary[]> {
+    const limit = query.limit ?? 20;
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new TypeError(`query.limit must be a positive integer, got ${JSON.stringify(limit)}`);
+    return this.#requireStore("runs").listRuns({ limit, ...(query.status ? { status: query.status } : {}) });
+  }
+
+  /** The report of a stored run, by id or unique prefix (also of an unfinished one). */
+  async report(runId: string): Promise<RunReport> {
+    const run = await loadRun(this.#requireStore("report"), runId);
+    return storedReport(run, this.#host.clock.now());
+  }
+
+  /** Empties the step cache; resolves with the number of results removed. */
+  clearCache(): Promise<number> {
+    return this.#requireStore("clearCache").clearCache();
+  }
+
+  /** The journal of a durable run (recording a new run first); none without a store. */
+  async #openJournal(
+    runId: string,
+    workflow: WorkflowDefinition,
+    durable: DurableStart,
+  ): Promise<RunJournal | undefined> {
+    const store = this.#host.store;
+    const leases = this.#leases;
+    if (!store || !leases) return undefined;
+    const now = this.#host.clock.now();
+    if (!durable.resumed)
+      await leases.create({
+        runId,
+        workflow,
+        params: {},
+        createdAt: now,
+        ...(durable.rerunOf ? { rerunOf: durable.rerunOf } : {}),
+      });
+    const journal = new RunJournal(store, runId);
+    if (durable.resumed) journal.add({ type: "run-resumed", time: now, owner: leases.owner });
+    for (const entry of durable.seed ?? []) journal.add(entry);
+    return journal;
+  }
+
+  #requireStore(what: string): Store {
+    const store = this.#host.store;
+    if (!store) throw new TypeError(`engine.${what}() needs a store: create the engine with { store }`);
+    return store;
+  }
+
+  #start(workflow: WorkflowDefinition, options: RunOptions, durable: DurableStart): RunHandle {
     this.#assertOpen();
     checkRunOptions(options);
     const runId = options.runId ?? this.#host.newId();
@@ -131,7 +277,15 @@ export class Engine {
       const onAbort = () => cancel.cancel();
       if (outer?.aborted) cancel.cancel();
       else outer?.addEventListener("abort", onAbort, { once: true });
-      await this.#host.beforeRun?.(workflow);
+      // A resumed run is held from here on; a new one is recorded once the platform is ready.
+      if (durable.resumed) this.#leases?.hold(runId);
+      try {
+        await this.#host.beforeRun?.(workflow);
+      } catch (e) {
+        this.#leases?.release(runId);
+        throw e;
+      }
+      const journal = await this.#openJournal(runId, workflow, durable);
       const onEvent = options.onEvent;
       const execution = new RunExecution(
         workflow,
@@ -145,10 +299,20 @@ export class Engine {
           onEvent?.(event);
         },
         () => onEvent !== undefined || subscribed(),
+        journal
+          ? {
+              journal,
+              ...(durable.prior ? { prior: durable.prior } : {}),
+              ...(this.#cache ? { cache: this.#cache } : {}),
+              ...(durable.startedAt !== undefined ? { startedAt: durable.startedAt } : {}),
+              ...(durable.rerunOf !== undefined ? { rerunOf: durable.rerunOf } : {}),
+            }
+          : undefined,
       );
       try {
         return await execution.execute();
       } finally {
+        this.#leases?.release(runId);
         outer?.removeEventListener("abort", onAbort);
       }
     });
@@ -163,7 +327,9 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#leases?.stop();
     await this.#host.pool.close();
+    await this.#host.store?.close();
     await this.#host.dispose?.();
   }
 

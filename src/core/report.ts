@@ -10,10 +10,13 @@ const errorInfoSchema = z.object({
   message: z.string(),
 });
 
-/** Final state of a step in a report. */
-export const STEP_STATUSES = ["succeeded", "failed", "skipped", "cancelled"] as const;
-/** Final state of a run. */
-export const RUN_STATUSES = ["succeeded", "failed", "cancelled"] as const;
+/** State of a step in a report (`pending` and `running` only in the report of an unfinished run). */
+export const STEP_STATUSES = ["succeeded", "failed", "skipped", "cancelled", "pending", "running"] as const;
+/**
+ * State of a run: a finished run's, or (in `sandflow show` of a stored run) `running`, or
+ * `interrupted` when the process that ran it died before it finished.
+ */
+export const RUN_STATUSES = ["succeeded", "failed", "cancelled", "running", "interrupted"] as const;
 
 /** One step in the run report. */
 export const stepReportSchema = z.object({
@@ -27,6 +30,14 @@ export const stepReportSchema = z.object({
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
   durationMs: z.number().nullable(),
+  cached: z
+    .boolean()
+    .optional()
+    .meta({ description: "The result came from the step cache; the code did not run." }),
+  reusedFrom: z
+    .string()
+    .optional()
+    .meta({ description: "A rerun kept this step's result from the run with this id." }),
 });
 
 /** The report of a run that started. Times are epoch milliseconds. */
@@ -38,6 +49,7 @@ export const runReportSchema = z.object({
   finishedAt: z.number(),
   durationMs: z.number().min(0),
   steps: z.record(z.string(), stepReportSchema),
+  rerunOf: z.string().optional().meta({ description: "The run this run reruns." }),
 });
 
 /** What `--json` prints for a workflow that failed validation. */

@@ -4,6 +4,10 @@
  * steps; stops scheduling on fail-fast or cancellation; builds the run report.
  */
 import { CancelSource } from "./cancel.js";
+import type { JournalEntry } from "./durable/journal.js";
+import type { RunJournal } from "./durable/run-journal.js";
+import type { RecordedStep } from "./durable/run-state.js";
+import type { StepCache } from "./durable/step-cache.js";
 import type { SerializedError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import { Fifo } from "./fifo.js";
@@ -13,6 +17,18 @@ import type { Clock } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
 import { buildReport, createStepStates, type StepState, TaskBuilder } from "./step-state.js";
+
+/** What makes a run durable: its journal, where it starts from, and the step cache. */
+export interface RunDurability {
+  readonly journal: RunJournal;
+  /** The recorded state of a resumed run, or the kept results of a rerun. */
+  readonly prior?: ReadonlyMap<string, RecordedStep>;
+  readonly cache?: StepCache;
+  /** When the run first started (a resumed run keeps it). */
+  readonly startedAt?: number;
+  readonly rerunOf?: string;
+}
+
 import type { WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
@@ -38,6 +54,8 @@ export class RunExecution {
   #cancelledBySignal = false;
   #stopReason = "";
   #done: (() => void) | undefined;
+  readonly #durable: RunDurability | undefined;
+  #storeError: Error | undefined;
 
   constructor(
     workflow: WorkflowDefinition,
@@ -48,7 +66,9 @@ export class RunExecution {
     options: RunOptions,
     emit: (event: RunEvent) => void,
     listening: () => boolean = () => true,
+    durable?: RunDurability,
   ) {
+    this.#durable = durable;
     this.#listening = listening;
     this.#workflow = workflow;
     this.#runId = runId;
@@ -68,7 +88,7 @@ export class RunExecution {
 
   /** Runs the workflow to the end and returns its report. */
   async execute(): Promise<RunReport> {
-    const startedAt = this.#clock.now();
+    const startedAt = this.#durable?.startedAt ?? this.#clock.now();
     this.#emit({
       type: "run-started",
       runId: this.#runId,
@@ -83,7 +103,8 @@ export class RunExecution {
     const finished = new Promise<void>((resolve) => {
       this.#done = resolve;
     });
-    for (const s of this.#states) if (s.waitingOn === 0) this.#makeReady(s);
+    if (this.#durable?.prior) this.#seed(this.#durable.prior);
+    for (const s of this.#states) if (s.waitingOn === 0 && s.phase === "pending") this.#makeReady(s);
     this.#pump();
     this.#checkDone();
     await finished;
@@ -97,9 +118,44 @@ export class RunExecution {
       this.#cancelledBySignal,
       startedAt,
       finishedAt,
+      { rerunOf: this.#durable?.rerunOf },
     );
+    const journal = this.#durable?.journal;
+    if (journal && !this.#storeError) {
+      const status = report.status as "succeeded" | "failed" | "cancelled";
+      await journal
+        .add({ type: "run-finished", time: finishedAt, status })
+        .catch((e) => this.#storeFailed(e));
+    }
     this.#emit({ type: "run-finished", runId: this.#runId, status: report.status, time: finishedAt, report });
+    if (this.#storeError) throw this.#storeError;
     return report;
+  }
+
+  /** Starts from recorded state: results kept, attempts counted on, retries waiting their time. */
+  #seed(prior: ReadonlyMap<string, RecordedStep>): void {
+    for (const s of this.#states) {
+      const r = prior.get(s.def.id);
+      if (!r) continue;
+      s.attempts = r.attempts;
+      s.startedAt = r.startedAt;
+      s.finishedAt = r.finishedAt;
+      s.stdout = r.stdout;
+      s.stderr = r.stderr;
+      s.error = r.error;
+      if (r.status === "succeeded") {
+        s.phase = "succeeded";
+        s.outputJson = r.outputJson;
+        s.cached = r.cached;
+        s.reusedFrom = r.reusedFrom;
+        if (r.files) this.#workspace.record(s.def.id, r.files);
+        for (const child of s.dependents) child.waitingOn--;
+      } else if (r.status === "failed" || r.status === "skipped") s.phase = r.status;
+      else if (r.status === "retrying") {
+        s.phase = "retry-wait";
+        this.#waitThenReady(s, Math.max(0, (r.wakeAt ?? 0) - this.#clock.now()));
+      }
+    }
   }
 
   #makeReady(s: StepState): void {
@@ -134,8 +190,68 @@ export class RunExecution {
       );
       return;
     }
+    const durable = this.#durable;
+    if (!durable) {
+      this.#dispatch(s, task, onLog);
+      return;
+    }
+    durable.journal.add({ type: "step-started", stepId, attempt, time: this.#clock.now() }).then(
+      () => {
+        if (durable.cache && s.def.cacheTtl !== undefined) this.#fromCache(s, task, onLog, durable.cache);
+        else this.#dispatch(s, task, onLog);
+      },
+      (e) => this.#finish(s, this.#failure("StoreError", this.#storeFailed(e))),
+    );
+  }
+
+  #fromCache(
+    s: StepState,
+    task: StepTask,
+    onLog: (stream: "stdout" | "stderr", text: string) => void,
+    cache: StepCache,
+  ): void {
+    const key = cache.key(task);
+    cache.lookup(key, this.#clock.now()).then(
+      (hit) => {
+        if (!hit) {
+          this.#dispatch(s, task, onLog, key);
+          return;
+        }
+        s.cached = true;
+        const at = this.#clock.now();
+        this.#finish(s, {
+          outcome: { ok: true, outputJson: hit.outputJson },
+          changes: hit.files,
+          stdout: hit.stdout,
+          stderr: hit.stderr,
+          startedAt: at,
+          finishedAt: at,
+        });
+      },
+      () => this.#dispatch(s, task, onLog, key),
+    );
+  }
+
+  #dispatch(
+    s: StepState,
+    task: StepTask,
+    onLog: (stream: "stdout" | "stderr", text: string) => void,
+    cacheKey?: string,
+  ): void {
     this.#pool.run(task, { signal: this.#cancel.signal, onLog }).then(
-      (result) => this.#finish(s, result),
+      (result) => {
+        if (cacheKey !== undefined && result.outcome.ok)
+          this.#durable?.cache
+            ?.keep(cacheKey, s, {
+              outputJson: result.outcome.outputJson,
+              stdout: result.stdout,
+              stderr: result.stderr,
+              files: result.changes,
+              createdAt: result.finishedAt,
+            })
+            .catch(() => undefined);
+        this.#finish(s, result);
+      },
       (e: unknown) =>
         this.#finish(
           s,
@@ -145,6 +261,16 @@ export class RunExecution {
           ),
         ),
     );
+  }
+
+  /** The store could not be written: the run stops (it stays resumable) and fails with this error. */
+  #storeFailed(e: unknown): string {
+    const message = `the run's store (${this.#durable?.journal.store.label}) could not be written: ${(e as Error)?.message ?? String(e)}`;
+    if (!this.#storeError) {
+      this.#storeError = Object.assign(new Error(message), { name: "StoreError" });
+      this.#stop(message, true);
+    }
+    return message;
   }
 
   #failure(name: string, message: string): StepTaskResult {
@@ -158,11 +284,27 @@ export class RunExecution {
     s.startedAt ??= r.startedAt;
     s.finishedAt = r.finishedAt;
     const time = this.#clock.now();
+    const ended = {
+      stepId: s.def.id,
+      attempt: s.attempts,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+      time,
+    };
     if (r.outcome.ok) {
       s.phase = "succeeded";
       s.outputJson = r.outcome.outputJson;
       s.error = null;
       this.#workspace.record(s.def.id, r.changes as FileChanges);
+      this.#record({
+        type: "step-succeeded",
+        ...ended,
+        outputJson: r.outcome.outputJson,
+        files: r.changes,
+        ...(s.cached ? { cached: true } : {}),
+      });
       if (this.#listening())
         this.#emit({
           type: "step-succeeded",
@@ -178,6 +320,13 @@ export class RunExecution {
       s.error = { name: r.outcome.error.name, message: r.outcome.error.message };
       if (this.#cancelledBySignal) {
         s.phase = "cancelled";
+        this.#record({
+          type: "step-cancelled",
+          stepId: s.def.id,
+          reason: this.#stopReason,
+          error: s.error,
+          time,
+        });
         this.#emit({
           type: "step-cancelled",
           runId: this.#runId,
@@ -185,9 +334,10 @@ export class RunExecution {
           reason: this.#stopReason,
           time,
         });
-      } else if (s.attempts <= s.def.retries) this.#retry(s, r.outcome.error, time);
+      } else if (s.attempts <= s.def.retries) this.#retry(s, r.outcome.error, ended);
       else {
         s.phase = "failed";
+        this.#record({ type: "step-failed", ...ended, error: s.error });
         this.#emit({
           type: "step-failed",
           runId: this.#runId,
@@ -205,10 +355,20 @@ export class RunExecution {
     this.#checkDone();
   }
 
-  #retry(s: StepState, error: SerializedError, time: number): void {
+  #record(entry: JournalEntry): void {
+    this.#durable?.journal.add(entry).catch((e) => this.#storeFailed(e));
+  }
+
+  #retry(
+    s: StepState,
+    error: SerializedError,
+    ended: Omit<Extract<JournalEntry, { type: "step-failed" }>, "type" | "error">,
+  ): void {
+    const time = ended.time;
     const delayMs = Math.round(s.def.retryDelay * s.def.retryBackoff ** (s.attempts - 1) * 1000);
     s.phase = "retry-wait";
-    this.#waitingRetry++;
+    this.#record({ type: "step-retrying", ...ended, error, wakeAt: time + delayMs });
+    this.#waitThenReady(s, delayMs);
     this.#emit({
       type: "step-retrying",
       runId: this.#runId,
@@ -218,11 +378,32 @@ export class RunExecution {
       delayMs,
       time,
     });
+  }
+
+  /** A step waiting to retry: ready after `delayMs` (the wake time is in the journal). */
+  #waitThenReady(s: StepState, delayMs: number): void {
+    this.#waitingRetry++;
     this.#clock.sleep(delayMs, this.#cancel.signal).then(() => {
       this.#waitingRetry--;
       if (this.#stopped) {
         s.phase = this.#cancelledBySignal ? "cancelled" : "failed";
-        if (s.phase === "failed") this.#skipDependents(s);
+        const time = this.#clock.now();
+        const error = s.error ?? { name: "StepCancelledError", message: this.#stopReason };
+        if (s.phase === "failed") {
+          this.#record({
+            type: "step-failed",
+            stepId: s.def.id,
+            attempt: s.attempts,
+            stdout: s.stdout,
+            stderr: s.stderr,
+            startedAt: s.startedAt ?? time,
+            finishedAt: s.finishedAt ?? time,
+            error,
+            time,
+          });
+          this.#skipDependents(s);
+        } else
+          this.#record({ type: "step-cancelled", stepId: s.def.id, reason: this.#stopReason, error, time });
       } else {
         s.phase = "ready";
         this.#ready.push(s);
@@ -240,6 +421,13 @@ export class RunExecution {
       s.phase = "skipped";
       const reason = `not run: dependency '${cause.def.id}' ${cause.phase === "failed" ? "failed" : "was skipped"}`;
       s.error = { name: "UpstreamFailedError", message: reason };
+      this.#record({
+        type: "step-skipped",
+        stepId: s.def.id,
+        reason,
+        error: s.error,
+        time: this.#clock.now(),
+      });
       this.#emit({
         type: "step-skipped",
         runId: this.#runId,
@@ -269,6 +457,14 @@ export class RunExecution {
       if (s.phase === "pending" || s.phase === "ready") {
         s.phase = "cancelled";
         s.error = { name: "StepCancelledError", message: this.#stopReason || "not started" };
+        const time = this.#clock.now();
+        this.#record({
+          type: "step-cancelled",
+          stepId: s.def.id,
+          reason: s.error.message,
+          error: s.error,
+          time,
+        });
         this.#emit({
           type: "step-cancelled",
           runId: this.#runId,

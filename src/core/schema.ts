@@ -4,6 +4,7 @@
  * Field names follow the hybrid engines' Lua format (`depends_on`, `retry_delay`, ...).
  */
 import { z } from "zod";
+import { DURATION_PATTERN } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
 
 /** Step ids: a letter or `_` first, then letters, digits, `_`, `-` or `.`; at most 128 characters. */
@@ -28,6 +29,16 @@ const stepSettings = {
   env: z
     .record(z.string(), z.string())
     .meta({ description: "Environment variables for the step (strings)." })
+    .optional(),
+  cache: z
+    .union([
+      z.boolean(),
+      z.string().regex(DURATION_PATTERN, 'must be true, false or a duration such as "10m", "1h" or "7d"'),
+    ])
+    .meta({
+      description:
+        'Reuse a cached success of the same code, inputs, env and files: true (until `sandflow cache clear`) or for a duration ("10m", "1h", "7d").',
+    })
     .optional(),
 };
 

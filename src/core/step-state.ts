@@ -37,6 +37,10 @@ export interface StepState {
   error: SerializedError | null;
   startedAt: number | null;
   finishedAt: number | null;
+  /** The result came from the step cache. */
+  cached: boolean;
+  /** A rerun kept the result recorded by this run. */
+  reusedFrom: string | undefined;
 }
 
 const MB = 1024 * 1024;
@@ -77,6 +81,8 @@ export function createStepStates(workflow: WorkflowDefinition): {
       error: null,
       startedAt: null,
       finishedAt: null,
+      cached: false,
+      reusedFrom: undefined,
     };
     byId.set(def.id, state);
     return state;
@@ -153,7 +159,25 @@ function parseOutput(json: string | undefined): unknown {
   }
 }
 
-/** The run report from the final states. */
+const REPORTED_PHASE: Readonly<Record<Phase, StepReport["status"]>> = {
+  pending: "pending",
+  ready: "pending",
+  "retry-wait": "pending",
+  running: "running",
+  succeeded: "succeeded",
+  failed: "failed",
+  skipped: "skipped",
+  cancelled: "cancelled",
+};
+
+/** Fields of a report that only some runs have. */
+export interface ReportExtras {
+  /** The status of an unfinished run (`running`, `interrupted`); default: from the steps. */
+  readonly status?: RunReport["status"];
+  readonly rerunOf?: string | undefined;
+}
+
+/** The run report from the steps' states (final ones, or those of an unfinished run). */
 export function buildReport(
   workflow: WorkflowDefinition,
   runId: string,
@@ -161,12 +185,17 @@ export function buildReport(
   cancelled: boolean,
   startedAt: number,
   finishedAt: number,
+  extras: ReportExtras = {},
 ): RunReport {
   const steps: Record<string, StepReport> = {};
   let failed = false;
+  const finished = extras.status === undefined;
   for (const s of states) {
-    const status =
-      s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped" ? s.phase : "cancelled";
+    const status = finished
+      ? s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped"
+        ? s.phase
+        : "cancelled"
+      : REPORTED_PHASE[s.phase];
     if (status === "failed" || status === "skipped") failed = true;
     steps[s.def.id] = {
       status,
@@ -179,16 +208,19 @@ export function buildReport(
       startedAt: s.startedAt,
       finishedAt: s.finishedAt,
       durationMs: s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
+      ...(s.cached ? { cached: true } : {}),
+      ...(s.reusedFrom !== undefined ? { reusedFrom: s.reusedFrom } : {}),
     };
   }
-  const status = cancelled ? "cancelled" : failed ? "failed" : "succeeded";
+  const status = extras.status ?? (cancelled ? "cancelled" : failed ? "failed" : "succeeded");
   return {
     workflow: workflow.name,
     runId,
     status,
     startedAt,
     finishedAt,
-    durationMs: finishedAt - startedAt,
+    durationMs: Math.max(0, finishedAt - startedAt),
     steps,
+    ...(extras.rerunOf !== undefined ? { rerunOf: extras.rerunOf } : {}),
   };
 }

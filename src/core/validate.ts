@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
+import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
 import { err, ok, type Result } from "./result.js";
@@ -129,6 +130,13 @@ function envIssues(env: Record<string, string> | undefined, path: PropertyKey[])
     }));
 }
 
+/** Seconds a cached result lasts: `undefined` no cache, `null` until cleared. */
+function cacheTtl(cache: boolean | string | undefined): number | null | undefined {
+  if (cache === undefined || cache === false) return undefined;
+  if (cache === true) return null;
+  return (parseDuration(cache) ?? 0) / 1000;
+}
+
 /** Validates and normalises a raw workflow value. */
 export function parseWorkflow(
   raw: unknown,
@@ -174,6 +182,7 @@ export function parseWorkflow(
       memory: s.memory ?? d.memory,
       env: d.env || s.env ? { ...d.env, ...s.env } : NO_ENV,
       description: s.description,
+      cacheTtl: cacheTtl(s.cache ?? d.cache),
     };
   });
   return ok({

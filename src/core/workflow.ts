@@ -20,6 +20,8 @@ export interface StepDefinition {
   readonly memory: number | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly description: string | undefined;
+  /** Seconds a cached success may be reused: `undefined` the step is not cached, `null` until the cache is cleared. */
+  readonly cacheTtl?: number | null | undefined;
 }
 
 /** A workflow ready to run: its steps in a topological order (ties broken by id). */

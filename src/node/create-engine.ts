@@ -8,6 +8,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NodeWorkerData } from "../../runtimes/worker/node-worker.js";
 import { createSnapshotShare } from "../../runtimes/worker/shared-snapshot.js";
+import { MemoryStore } from "../core/durable/memory-store.js";
+import type { Store } from "../core/durable/store.js";
 import { Engine } from "../core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "../core/options.js";
 import type { StepPool } from "../core/step-pool.js";
@@ -17,6 +19,8 @@ import { PiscinaTransport } from "../pool/piscina-transport.js";
 import { BUSYBOX_WASM, PACKAGE_ROOT, workerEntry } from "./package-paths.js";
 import { ProcessPool } from "./process-pool.js";
 import { ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
+import { runtimeVersions } from "./runtime-versions.js";
+import { processOwner } from "./sqlite-store.js";
 import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
 
 /** Options of the Node engine: the engine's limits plus where caches live. */
@@ -39,6 +43,12 @@ export interface NodeEngineOptions extends EngineOptions {
    * Pyodide snapshot on first use takes a few seconds). Default: nothing is said.
    */
   readonly onNotice?: (message: string) => void;
+  /**
+   * Where runs are recorded, so they can be listed, shown, resumed and rerun: a
+   * {@link Store} (e.g. `new SqliteStore(path)`), or `false` to record nothing.
+   * Default: a {@link MemoryStore} (runs last as long as the engine). `engine.close()` closes it.
+   */
+  readonly store?: Store | false;
 }
 
 function serverEntry(): string {
@@ -97,9 +107,13 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
           readablePaths: readablePaths(cacheDir),
           config: { threads: resolved.threads, workerData, pool: { ...poolOptions } },
         });
+  if (options.store !== undefined && options.store !== false && typeof options.store?.append !== "function")
+    throw new TypeError("options.store must be a Store (e.g. new SqliteStore(path)) or false");
+  const store = options.store === false ? undefined : (options.store ?? new MemoryStore());
   return new Engine(
     {
       pool,
+      ...(store ? { store, owner: processOwner(randomUUID()), runtimeVersion: runtimeVersions() } : {}),
       clock: timerClock(globalThis, () => Date.now()),
       newId: () => randomUUID(),
       luaEvaluator: createWorkerLuaEvaluator(),

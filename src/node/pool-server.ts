@@ -13,7 +13,11 @@ import { workerEntry } from "./package-paths.js";
 import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "./pool-ipc.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
-const send = (message: FromPoolServer) => process.send?.(message);
+// Once the host is gone (killed, even with SIGKILL) there is nobody to answer: sending
+// then would throw ERR_IPC_CHANNEL_CLOSED from a timer and print a stack trace.
+const send = (message: FromPoolServer) => {
+  if (process.connected) process.send?.(message);
+};
 const pool = new BatchingPool(
   new PiscinaTransport({
     filename: workerEntry("node-worker"),
@@ -80,7 +84,7 @@ process.on("message", (message: ToPoolServer) => {
       break;
   }
 });
-process.on("disconnect", () => {
-  pool.close().finally(() => process.exit(0));
-});
+// The host died or let go: the workers are threads of this process, so exiting stops them
+// at once (a step still running would otherwise hold the process until it ends).
+process.on("disconnect", () => process.exit(0));
 send({ type: "ready" });

@@ -1,0 +1,53 @@
+/** Following one run from the CLI: progress on stderr, Ctrl-C cancels, the report or summary on stdout. */
+import type { RunHandle } from "../core/engine.js";
+import type { RunOptions } from "../core/options.js";
+import { EXIT } from "./exit-codes.js";
+import { PlainProgress, type ProgressReporter } from "./plain-progress.js";
+import { renderSummary } from "./summary.js";
+
+/** How a followed run is shown and scheduled. */
+export interface RunDisplayOptions {
+  readonly json?: boolean;
+  readonly concurrency?: number;
+  readonly failFast?: boolean;
+  readonly progress?: "auto" | "live" | "plain" | "none";
+}
+
+async function reporter(mode: RunDisplayOptions["progress"]): Promise<ProgressReporter | undefined> {
+  if (mode === "none") return undefined;
+  if (mode === "live" || (mode === "auto" && process.stderr.isTTY)) {
+    // log-update and its dependencies take a while to load: only on a terminal.
+    const { TerminalProgress } = await import("./terminal-progress.js");
+    return new TerminalProgress();
+  }
+  return new PlainProgress();
+}
+
+/** Starts a run with `start`, follows it to the end and returns the exit code. */
+export async function followRun(
+  start: (options: RunOptions) => RunHandle | Promise<RunHandle>,
+  options: RunDisplayOptions,
+): Promise<number> {
+  const progress = await reporter(options.progress ?? "auto");
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const handle = await start({
+      signal: controller.signal,
+      failFast: options.failFast === true,
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      ...(progress ? { onEvent: (e) => progress.onEvent(e) } : {}),
+    });
+    const report = await handle.report;
+    progress?.stop();
+    if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(renderSummary(report));
+    return report.status === "succeeded" ? EXIT.OK : EXIT.FAILED;
+  } finally {
+    progress?.stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The CLI's durable-run commands: `runs`, `show`, `resume`, `rerun` and `cache clear`,
+ * on the default store (`$SANDFLOW_HOME/sandflow.db`) or the one `--store` names.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import pc from "picocolors";
+import type { StoredRunStatus } from "../core/durable/journal.js";
+import { SandflowError } from "../core/errors.js";
+import { createEngine } from "../node/create-engine.js";
+import { SqliteStore } from "../node/sqlite-store.js";
+import { EXIT } from "./exit-codes.js";
+import { followRun, type RunDisplayOptions } from "./follow-run.js";
+import { formatDuration } from "./format.js";
+import { renderSummary } from "./summary.js";
+
+/** `--store PATH`, or `--no-store` (false); undefined means the default store. */
+export type StoreOption = string | boolean | undefined;
+
+/** The default store file: `$SANDFLOW_HOME/sandflow.db`, `SANDFLOW_HOME` defaulting to `~/.sandflow`. */
+export function defaultStorePath(): string {
+  return join(process.env.SANDFLOW_HOME || join(homedir(), ".sandflow"), "sandflow.db");
+}
+
+/** Opens the store a command names. @throws StoreError with a message for the user. */
+export function openStore(option: StoreOption): SqliteStore {
+  return new SqliteStore(typeof option === "string" ? option : defaultStorePath());
+}
+
+/** Prints a sandflow error for the user and returns exit code 2; anything else is rethrown. */
+export function usageFailure(e: unknown): number {
+  if (e instanceof SandflowError || (e instanceof Error && e.name === "StoreError")) {
+    process.stderr.write(`sandflow: ${e.message}\n`);
+    return EXIT.INVALID;
+  }
+  throw e;
+}
+
+const STATUSES: readonly StoredRunStatus[] = ["running", "interrupted", "succeeded", "failed", "cancelled"];
+
+/** `sandflow runs`. */
+export async function runsCommand(options: {
+  status?: string;
+  limit?: number;
+  json?: boolean;
+  store?: StoreOption;
+}): Promise<number> {
+  if (options.status !== undefined && !STATUSES.includes(options.status as StoredRunStatus)) {
+    process.stderr.write(
+      `sandflow: --status must be one of ${STATUSES.join(", ")}, got '${options.status}'\n`,
+    );
+    return EXIT.INVALID;
+  }
+  let store: SqliteStore | undefined;
+  try {
+    store = openStore(options.store);
+    const runs = await store.listRuns({
+      limit: options.limit ?? 20,
+      ...(options.status ? { status: options.status as StoredRunStatus } : {}),
+    });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
+      return EXIT.OK;
+    }
+    if (runs.length === 0) process.stdout.write(`no runs in ${store.label}\n`);
+    for (const r of runs) {
+      const when = new Date(r.startedAt).toISOString().replace("T", " ").slice(0, 19);
+      const took = r.finishedAt === null ? "" : formatDuration(r.finishedAt - r.startedAt);
+      process.stdout.write(
+        `${pc.dim(r.runId.slice(0, 8))}  ${r.status.padEnd(11)} ${when}  ${took.padStart(9)}  ${r.workflow}\n`,
+      );
+    }
+    return EXIT.OK;
+  } catch (e) {
+    return usageFailure(e);
+  } finally {
+    await store?.close();
+  }
+}
+
+/** `sandflow show RUN`. */
+export async function showCommand(
+  runId: string,
+  options: { json?: boolean; store?: StoreOption },
+): Promise<number> {
+  let store: SqliteStore | undefined;
+  try {
+    store = openStore(options.store);
+    const { loadRun, storedReport } = await import("../core/durable/stored-run.js");
+    const report = storedReport(await loadRun(store, runId), Date.now());
+    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderSummary(report));
+    return EXIT.OK;
+  } catch (e) {
+    return usageFailure(e);
+  } finally {
+    await store?.close();
+  }
+}
+
+/** Options of `sandflow resume` and `sandflow rerun`. */
+export interface ContinueOptions extends RunDisplayOptions {
+  readonly store?: StoreOption;
+  readonly from?: string;
+  readonly threads?: number;
+}
+
+/** `sandflow resume RUN` and `sandflow rerun RUN [--from STEP]`. */
+export async function continueCommand(
+  how: "resume" | "rerun",
+  runId: string,
+  options: ContinueOptions,
+): Promise<number> {
+  let engine: ReturnType<typeof createEngine> | undefined;
+  try {
+    const store = openStore(options.store);
+    engine = createEngine({
+      store,
+      ...(options.threads ? { threads: options.threads } : {}),
+      onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
+    });
+    const running = engine;
+    return await followRun(
+      (runOptions) =>
+        how === "resume"
+          ? running.resume(runId, runOptions)
+          : running.rerun(runId, {
+              ...runOptions,
+              ...(options.from !== undefined ? { from: options.from } : {}),
+            }),
+      options,
+    );
+  } catch (e) {
+    return usageFailure(e);
+  } finally {
+    await engine?.close();
+  }
+}
+
+/** `sandflow cache clear`. */
+export async function cacheClearCommand(options: { store?: StoreOption }): Promise<number> {
+  let store: SqliteStore | undefined;
+  try {
+    store = openStore(options.store);
+    const removed = await store.clearCache();
+    process.stdout.write(
+      `removed ${removed} cached step result${removed === 1 ? "" : "s"} from ${store.label}\n`,
+    );
+    return EXIT.OK;
+  } catch (e) {
+    return usageFailure(e);
+  } finally {
+    await store?.close();
+  }
+}

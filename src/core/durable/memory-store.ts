@@ -1,0 +1,124 @@
+/**
+ * A {@link Store} in memory: the default of the browser and of engines made without a
+ * store; runs last as long as the engine object. A run is interrupted only when its lease
+ * passes (the owner is this process, which cannot die without taking the store along).
+ */
+import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "./journal.js";
+import type { CachedStep, Lease, ListRunsQuery, Store, StoredRun } from "./store.js";
+
+interface MemoryRun {
+  readonly record: RunRecord;
+  status: "running" | "succeeded" | "failed" | "cancelled";
+  finishedAt: number | null;
+  lease: Lease | null;
+  readonly entries: JournalEntry[];
+}
+
+/** Keeps runs, journals and the step cache in memory. */
+export class MemoryStore implements Store {
+  readonly label = "memory";
+  readonly #runs = new Map<string, MemoryRun>();
+  readonly #cache = new Map<string, { step: CachedStep; expiresAt: number | null }>();
+  readonly #now: () => number;
+
+  /** @param now the clock leases are judged by. Default: `Date.now`. */
+  constructor(now: () => number = () => Date.now()) {
+    this.#now = now;
+  }
+
+  async createRun(record: RunRecord, lease: Lease): Promise<void> {
+    if (this.#runs.has(record.runId)) throw new Error(`run ${record.runId} already exists`);
+    this.#runs.set(record.runId, { record, status: "running", finishedAt: null, lease, entries: [] });
+  }
+
+  async append(runId: string, entries: readonly JournalEntry[]): Promise<void> {
+    const run = this.#run(runId);
+    for (const entry of entries) {
+      run.entries.push(entry);
+      if (entry.type === "run-finished") {
+        run.status = entry.status;
+        run.finishedAt = entry.time;
+        run.lease = null;
+      }
+    }
+  }
+
+  async getRun(runId: string): Promise<StoredRun | undefined> {
+    const run = this.#runs.get(runId);
+    if (!run) return undefined;
+    return {
+      record: run.record,
+      status: this.#status(run),
+      finishedAt: run.finishedAt,
+      owner: run.lease?.owner ?? null,
+      entries: [...run.entries],
+    };
+  }
+
+  async findRunIds(prefix: string, limit: number): Promise<string[]> {
+    const found: string[] = [];
+    for (const id of this.#runs.keys()) if (id.startsWith(prefix) && found.length < limit) found.push(id);
+    return found;
+  }
+
+  async listRuns(query: ListRunsQuery): Promise<RunSummary[]> {
+    const all = [...this.#runs.values()].reverse().map(
+      (run): RunSummary => ({
+        runId: run.record.runId,
+        workflow: run.record.workflow.name,
+        status: this.#status(run),
+        startedAt: run.record.createdAt,
+        finishedAt: run.finishedAt,
+      }),
+    );
+    all.sort((a, b) => b.startedAt - a.startedAt);
+    return all.filter((r) => !query.status || r.status === query.status).slice(0, query.limit);
+  }
+
+  async claimRun(runId: string, lease: Lease): Promise<boolean> {
+    const run = this.#runs.get(runId);
+    if (!run || this.#status(run) !== "interrupted") return false;
+    run.lease = lease;
+    return true;
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], until: number): Promise<void> {
+    for (const id of runIds) {
+      const run = this.#runs.get(id);
+      if (run?.lease?.owner === owner) run.lease = { owner, until };
+    }
+  }
+
+  async getCached(key: string, now: number): Promise<CachedStep | undefined> {
+    const hit = this.#cache.get(key);
+    if (!hit) return undefined;
+    if (hit.expiresAt !== null && hit.expiresAt <= now) {
+      this.#cache.delete(key);
+      return undefined;
+    }
+    return hit.step;
+  }
+
+  async putCached(key: string, step: CachedStep, expiresAt: number | null): Promise<void> {
+    this.#cache.set(key, { step, expiresAt });
+  }
+
+  async clearCache(): Promise<number> {
+    const n = this.#cache.size;
+    this.#cache.clear();
+    return n;
+  }
+
+  async close(): Promise<void> {}
+
+  #run(runId: string): MemoryRun {
+    const run = this.#runs.get(runId);
+    if (!run) throw new Error(`run ${runId} is not in the store; create it first`);
+    return run;
+  }
+
+  #status(run: MemoryRun): StoredRunStatus {
+    if (run.status !== "running") return run.status;
+    return run.lease && run.lease.until > this.#now() ? "running" : "interrupted";
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Where durable runs are kept. The core talks to this interface only; the in-memory store
+ * (browser, tests), the SQLite store (the CLI's default) and a Postgres store implement it.
+ * Every method is async so that a networked store fits; none is called per log line.
+ */
+import { SandflowError } from "../errors.js";
+import type { FileChanges } from "../file-tree.js";
+import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "./journal.js";
+
+/** A stored run: its record, its status and its journal. */
+export interface StoredRun {
+  readonly record: RunRecord;
+  readonly status: StoredRunStatus;
+  readonly finishedAt: number | null;
+  /** The process holding the run, while it runs. */
+  readonly owner: string | null;
+  readonly entries: readonly JournalEntry[];
+}
+
+/** A step result kept by the step cache. */
+export interface CachedStep {
+  readonly outputJson: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly files: FileChanges;
+  /** Epoch milliseconds when the result was made. */
+  readonly createdAt: number;
+}
+
+/** Filters of {@link Store.listRuns}. */
+export interface ListRunsQuery {
+  readonly status?: StoredRunStatus;
+  /** Most runs, newest first. */
+  readonly limit: number;
+}
+
+/** A lease on a run: who holds it and until when (epoch milliseconds). */
+export interface Lease {
+  readonly owner: string;
+  readonly until: number;
+}
+
+/** Persistent state of runs. Implementations must commit each call before it resolves. */
+export interface Store {
+  /** A short label for messages (`sqlite:/path`, `memory`). */
+  readonly label: string;
+  /** Records a new run held by `lease.owner`. */
+  createRun(record: RunRecord, lease: Lease): Promise<void>;
+  /**
+   * Appends entries to a run's journal in one transaction, in order. A `run-finished`
+   * entry also sets the run's status and releases its lease.
+   */
+  append(runId: string, entries: readonly JournalEntry[]): Promise<void>;
+  /** A run with its journal, or `undefined`. */
+  getRun(runId: string): Promise<StoredRun | undefined>;
+  /** Run ids that start with `prefix` (at most `limit`). */
+  findRunIds(prefix: string, limit: number): Promise<string[]>;
+  /** Recent runs, newest first. */
+  listRuns(query: ListRunsQuery): Promise<RunSummary[]>;
+  /**
+   * Takes a run that is not finished and whose owner is gone (lease past, or a dead
+   * process). Resolves `false` when another live owner holds it or it is finished.
+   */
+  claimRun(runId: string, lease: Lease): Promise<boolean>;
+  /** Extends the leases `owner` holds on these runs. */
+  renewLeases(owner: string, runIds: readonly string[], until: number): Promise<void>;
+  /** A cached step result for `key` that has not expired at `now`. */
+  getCached(key: string, now: number): Promise<CachedStep | undefined>;
+  /** Keeps a step result; `expiresAt` null keeps it until the cache is cleared. */
+  putCached(key: string, step: CachedStep, expiresAt: number | null): Promise<void>;
+  /** Empties the step cache; resolves with the number of results removed. */
+  clearCache(): Promise<number>;
+  /** Releases the store's resources. */
+  close(): Promise<void>;
+}
+
+/** A store failed: the file is corrupt, from a newer version, or could not be written. */
+export class StoreError extends SandflowError {
+  override name = "StoreError";
+}
+
+/** A run id (or prefix) that names no run, or more than one. */
+export class RunNotFoundError extends SandflowError {
+  override name = "RunNotFoundError";
+}
+
+/** A run that cannot be resumed as asked: finished, or still held by a live process. */
+export class RunStateError extends SandflowError {
+  override name = "RunStateError";
+}

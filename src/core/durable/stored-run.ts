@@ -1,0 +1,120 @@
+/**
+ * Reading stored runs: run ids by unique prefix (as git does), the report of a stored run
+ * (finished or not), and which steps a rerun runs again.
+ */
+import { descendantsOf } from "../dag.js";
+import type { RunReport } from "../report.js";
+import { buildReport, createStepStates, type Phase } from "../step-state.js";
+import type { JournalEntry } from "./journal.js";
+import { foldSteps, type RecordedStatus, type RecordedStep } from "./run-state.js";
+import { RunNotFoundError, RunStateError, type Store, type StoredRun } from "./store.js";
+
+const PHASE_OF: Readonly<Record<RecordedStatus, Phase>> = {
+  pending: "pending",
+  running: "running",
+  retrying: "retry-wait",
+  succeeded: "succeeded",
+  failed: "failed",
+  skipped: "skipped",
+  cancelled: "cancelled",
+};
+
+/**
+ * The full id of the run `idOrPrefix` names.
+ * @throws RunNotFoundError when it names no run or several.
+ */
+export async function resolveRunId(store: Store, idOrPrefix: string): Promise<string> {
+  if (idOrPrefix.length === 0) throw new RunNotFoundError("a run id must not be empty");
+  const ids = await store.findRunIds(idOrPrefix, 5);
+  if (ids.length === 1) return ids[0] as string;
+  if (ids.length === 0) throw new RunNotFoundError(`no run '${idOrPrefix}' in ${store.label}`);
+  if (ids.includes(idOrPrefix)) return idOrPrefix;
+  throw new RunNotFoundError(
+    `run id '${idOrPrefix}' is ambiguous in ${store.label}: it starts ${ids.join(", ")}${ids.length === 5 ? ", ..." : ""}; give more of it`,
+  );
+}
+
+/** A stored run, by id or unique prefix. */
+export async function loadRun(store: Store, idOrPrefix: string): Promise<StoredRun> {
+  const runId = await resolveRunId(store, idOrPrefix);
+  const run = await store.getRun(runId);
+  if (!run) throw new RunNotFoundError(`no run '${runId}' in ${store.label}`);
+  return run;
+}
+
+/** The report of a stored run: as `run --json` prints it, also for an unfinished run. */
+export function storedReport(run: StoredRun, now: number): RunReport {
+  const { states } = createStepStates(run.record.workflow);
+  const recorded = foldSteps(run.entries);
+  for (const s of states) {
+    const r = recorded.get(s.def.id);
+    if (!r) continue;
+    s.phase = PHASE_OF[r.status];
+    s.attempts = r.attempts;
+    s.outputJson = r.outputJson;
+    s.stdout = r.stdout;
+    s.stderr = r.stderr;
+    s.error = r.error;
+    s.startedAt = r.startedAt;
+    s.finishedAt = r.finishedAt;
+    s.cached = r.cached;
+    s.reusedFrom = r.reusedFrom;
+  }
+  const { record } = run;
+  return buildReport(record.workflow, record.runId, states, false, record.createdAt, run.finishedAt ?? now, {
+    status: run.status,
+    rerunOf: record.rerunOf,
+  });
+}
+
+/** What a rerun starts from: the kept results (as journal entries of the new run) and the steps that run again. */
+export interface RerunPlan {
+  readonly prior: Map<string, RecordedStep>;
+  readonly kept: JournalEntry[];
+}
+
+/**
+ * Plans a rerun of `run`: without `from`, the steps that did not succeed and everything
+ * downstream of them run again; with `from`, that step and everything downstream of it.
+ * The other steps keep their recorded results.
+ * @throws RunStateError when the run is still running or `from` names no step.
+ */
+export function planRerun(run: StoredRun, from: string | undefined, now: number): RerunPlan {
+  const { workflow, runId } = run.record;
+  if (run.status === "running")
+    throw new RunStateError(`run ${runId} is still running; wait for it or cancel it before a rerun`);
+  const recorded = foldSteps(run.entries);
+  const deps = new Map(workflow.steps.map((s) => [s.id, s.dependsOn]));
+  const again = new Set<string>();
+  if (from !== undefined) {
+    if (!deps.has(from))
+      throw new RunStateError(
+        `--from: run ${runId} has no step '${from}' (its steps: ${workflow.steps.map((s) => s.id).join(", ")})`,
+      );
+    again.add(from);
+  }
+  for (const s of workflow.steps) if (recorded.get(s.id)?.status !== "succeeded") again.add(s.id);
+  for (const id of [...again]) for (const d of descendantsOf(id, deps)) again.add(d);
+  const prior = new Map<string, RecordedStep>();
+  const kept: JournalEntry[] = [];
+  for (const s of workflow.steps) {
+    const r = recorded.get(s.id);
+    if (again.has(s.id) || !r) continue;
+    const reusedFrom = r.reusedFrom ?? runId;
+    prior.set(s.id, { ...r, reusedFrom, cached: false });
+    kept.push({
+      type: "step-succeeded",
+      stepId: s.id,
+      attempt: r.attempts,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      startedAt: r.startedAt ?? now,
+      finishedAt: r.finishedAt ?? now,
+      outputJson: r.outputJson ?? "null",
+      files: r.files ?? { upserts: {}, deletes: [] },
+      reusedFrom,
+      time: now,
+    });
+  }
+  return { prior, kept };
+}

@@ -1,0 +1,321 @@
+/**
+ * The SQLite store (node:sqlite, built into Node 24): the CLI's default, in
+ * `$SANDFLOW_HOME/sandflow.db`. WAL mode, one writer at a time across processes (each
+ * write is a short `BEGIN IMMEDIATE` transaction; others wait up to the busy timeout), a
+ * scheduler tick's transitions in one transaction. Step files are stored content-addressed.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, resolve } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "../core/durable/journal.js";
+import {
+  type CachedStep,
+  type Lease,
+  type ListRunsQuery,
+  type Store,
+  type StoredRun,
+  StoreError,
+} from "../core/durable/store.js";
+import type { FileChanges } from "../core/file-tree.js";
+import { migrate } from "./sqlite-schema.js";
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Milliseconds a write waits for another process's transaction. Default: 10000. */
+  readonly busyTimeoutMs?: number;
+}
+
+interface RunRow {
+  run_id: string;
+  workflow: string;
+  status: string;
+  created_at: number;
+  finished_at: number | null;
+  owner: string | null;
+  lease_until: number | null;
+  definition: string;
+  params: string;
+  rerun_of: string | null;
+}
+
+type StoredFiles = { upserts: Record<string, string | null>; deletes: string[] };
+
+/** An owner id that tells which process holds a run: `host:pid:random`. */
+export function processOwner(random: string): string {
+  return `${hostname()}:${process.pid}:${random}`;
+}
+
+/** False only when the owner is a process on this host that no longer exists. */
+function ownerAlive(owner: string): boolean {
+  const [host, pid] = owner.split(":");
+  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Runs, journals, step files and the step cache in one SQLite file. */
+export class SqliteStore implements Store {
+  readonly label: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #nextSeq = new Map<string, number>();
+
+  /** Opens (creating if needed) the store file. @throws StoreError naming the file and what is wrong. */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    const file = resolve(path);
+    this.label = file;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      this.#db = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 10_000 });
+    } catch (e) {
+      throw new StoreError(`cannot open the store ${file}: ${(e as Error).message}`);
+    }
+    try {
+      migrate(this.#db, file);
+    } catch (e) {
+      this.#db.close();
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`${file} is not a sandflow store, or it is damaged: ${(e as Error).message}`);
+    }
+  }
+
+  async createRun(record: RunRecord, lease: Lease): Promise<void> {
+    this.#write(() => {
+      this.#sql(
+        "INSERT INTO runs (run_id, workflow, status, created_at, owner, lease_until, definition, params, rerun_of) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+      ).run(
+        record.runId,
+        record.workflow.name,
+        record.createdAt,
+        lease.owner,
+        lease.until,
+        JSON.stringify(record.workflow),
+        JSON.stringify(record.params),
+        record.rerunOf ?? null,
+      );
+    });
+    this.#nextSeq.set(record.runId, 1);
+  }
+
+  async append(runId: string, entries: readonly JournalEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    this.#write(() => {
+      let seq = this.#nextSeq.get(runId);
+      if (seq === undefined) {
+        const row = this.#sql("SELECT COALESCE(MAX(seq), 0) AS n FROM events WHERE run_id = ?").get(
+          runId,
+        ) as {
+          n: number;
+        };
+        seq = row.n + 1;
+      }
+      const insert = this.#sql("INSERT INTO events (run_id, seq, body) VALUES (?, ?, ?)");
+      for (const entry of entries) {
+        const body =
+          entry.type === "step-succeeded" ? { ...entry, files: this.#putFiles(entry.files) } : entry;
+        insert.run(runId, seq++, JSON.stringify(body));
+        if (entry.type === "run-finished")
+          this.#sql(
+            "UPDATE runs SET status = ?, finished_at = ?, owner = NULL, lease_until = NULL WHERE run_id = ?",
+          ).run(entry.status, entry.time, runId);
+      }
+      this.#nextSeq.set(runId, seq);
+    });
+  }
+
+  async getRun(runId: string): Promise<StoredRun | undefined> {
+    const row = this.#sql("SELECT * FROM runs WHERE run_id = ?").get(runId) as RunRow | undefined;
+    if (!row) return undefined;
+    const bodies = this.#sql("SELECT seq, body FROM events WHERE run_id = ? ORDER BY seq").all(runId) as {
+      seq: number;
+      body: string;
+    }[];
+    const entries = bodies.map(({ seq, body }) => this.#entry(runId, seq, body));
+    let workflow: RunRecord["workflow"];
+    let params: RunRecord["params"];
+    try {
+      workflow = JSON.parse(row.definition);
+      params = JSON.parse(row.params);
+    } catch (e) {
+      throw new StoreError(`${this.label}: run ${runId} has a damaged record: ${(e as Error).message}`);
+    }
+    return {
+      record: {
+        runId,
+        workflow,
+        params,
+        createdAt: row.created_at,
+        ...(row.rerun_of ? { rerunOf: row.rerun_of } : {}),
+      },
+      status: this.#status(row),
+      finishedAt: row.finished_at,
+      owner: row.owner,
+      entries,
+    };
+  }
+
+  async findRunIds(prefix: string, limit: number): Promise<string[]> {
+    const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const rows = this.#sql(
+      "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' ORDER BY run_id LIMIT ?",
+    ).all(`${escaped}%`, limit) as { run_id: string }[];
+    return rows.map((r) => r.run_id);
+  }
+
+  async listRuns(query: ListRunsQuery): Promise<RunSummary[]> {
+    const out: RunSummary[] = [];
+    // Live and interrupted runs share the stored status 'running': filter after computing it.
+    const stored = query.status === "interrupted" ? "running" : query.status;
+    const sql = stored
+      ? "SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, run_id"
+      : "SELECT * FROM runs ORDER BY created_at DESC, run_id";
+    const statement = this.#sql(sql);
+    for (const row of (stored ? statement.iterate(stored) : statement.iterate()) as Iterable<RunRow>) {
+      const status = this.#status(row);
+      if (query.status && status !== query.status) continue;
+      out.push({
+        runId: row.run_id,
+        workflow: row.workflow,
+        status,
+        startedAt: row.created_at,
+        finishedAt: row.finished_at,
+      });
+      if (out.length >= query.limit) break;
+    }
+    return out;
+  }
+
+  async claimRun(runId: string, lease: Lease): Promise<boolean> {
+    return this.#write(() => {
+      const row = this.#sql("SELECT * FROM runs WHERE run_id = ?").get(runId) as RunRow | undefined;
+      if (!row || this.#status(row) !== "interrupted") return false;
+      this.#sql("UPDATE runs SET owner = ?, lease_until = ? WHERE run_id = ?").run(
+        lease.owner,
+        lease.until,
+        runId,
+      );
+      this.#nextSeq.delete(runId);
+      return true;
+    });
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], until: number): Promise<void> {
+    this.#write(() => {
+      const update = this.#sql("UPDATE runs SET lease_until = ? WHERE run_id = ? AND owner = ?");
+      for (const id of runIds) update.run(until, id, owner);
+    });
+  }
+
+  async getCached(key: string, now: number): Promise<CachedStep | undefined> {
+    const row = this.#sql("SELECT body, expires_at FROM step_cache WHERE key = ?").get(key) as
+      | { body: string; expires_at: number | null }
+      | undefined;
+    if (!row || (row.expires_at !== null && row.expires_at <= now)) return undefined;
+    try {
+      const body = JSON.parse(row.body) as Omit<CachedStep, "files"> & { files: StoredFiles };
+      return { ...body, files: this.#getFiles(body.files) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async putCached(key: string, step: CachedStep, expiresAt: number | null): Promise<void> {
+    this.#write(() => {
+      const body = JSON.stringify({ ...step, files: this.#putFiles(step.files) });
+      this.#sql(
+        "INSERT OR REPLACE INTO step_cache (key, body, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      ).run(key, body, step.createdAt, expiresAt);
+    });
+  }
+
+  async clearCache(): Promise<number> {
+    return this.#write(() => Number(this.#sql("DELETE FROM step_cache").run().changes));
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #sql(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #write<T>(body: () => T): T {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (e) {
+      throw new StoreError(`${this.label}: cannot write: ${(e as Error).message}`);
+    }
+    try {
+      const result = body();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (e) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw e instanceof StoreError
+        ? e
+        : new StoreError(`${this.label}: write failed: ${(e as Error).message}`);
+    }
+  }
+
+  #putFiles(files: FileChanges): StoredFiles {
+    const upserts: Record<string, string | null> = {};
+    const insert = this.#sql("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)");
+    for (const [path, data] of Object.entries(files.upserts)) {
+      if (data === null) {
+        upserts[path] = null;
+        continue;
+      }
+      const hash = createHash("sha256").update(data).digest("hex");
+      insert.run(hash, data);
+      upserts[path] = hash;
+    }
+    return { upserts, deletes: [...files.deletes] };
+  }
+
+  #getFiles(files: StoredFiles): FileChanges {
+    const upserts: Record<string, Uint8Array | null> = {};
+    const get = this.#sql("SELECT data FROM blobs WHERE hash = ?");
+    for (const [path, hash] of Object.entries(files.upserts)) {
+      if (hash === null) {
+        upserts[path] = null;
+        continue;
+      }
+      const row = get.get(hash) as { data: Uint8Array } | undefined;
+      if (!row) throw new StoreError(`${this.label}: the file data ${hash} of ${path} is missing`);
+      upserts[path] = row.data;
+    }
+    return { upserts, deletes: files.deletes };
+  }
+
+  #entry(runId: string, seq: number, body: string): JournalEntry {
+    try {
+      const entry = JSON.parse(body) as JournalEntry;
+      if (entry.type === "step-succeeded")
+        return { ...entry, files: this.#getFiles(entry.files as unknown as StoredFiles) };
+      return entry;
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(
+        `${this.label}: run ${runId}, journal entry ${seq} is damaged: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  #status(row: RunRow): StoredRunStatus {
+    if (row.status !== "running") return row.status as StoredRunStatus;
+    const expired = row.lease_until === null || row.lease_until <= Date.now();
+    return expired || !row.owner || !ownerAlive(row.owner) ? "interrupted" : "running";
+  }
+}

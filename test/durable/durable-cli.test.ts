@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { describe, expect, it } from "vitest";
+
+const root = new URL("../../", import.meta.url).pathname;
+const KILL_FIXTURE = "test/fixtures/workflows/durable-kill.yaml";
+const reportSchema = JSON.parse(readFileSync(`${root}schemas/run-report.schema.json`, "utf8"));
+const validateReport = new Ajv2020({ strict: false }).compile(reportSchema);
+
+function sandflow(home: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, ["bin/sandflow.js", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", SANDFLOW_HOME: home },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts a run of the kill fixture and SIGKILLs the CLI while `slow` runs (after `first` succeeded). */
+async function killMidRun(home: string, storeArgs: string[]): Promise<void> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["bin/sandflow.js", "run", KILL_FIXTURE, "--progress", "plain", ...storeArgs],
+    {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", SANDFLOW_HOME: home },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stderr = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`slow never started: ${stderr}`)), 60_000);
+    child.stderr?.on("data", (chunk) => {
+      stderr += chunk;
+      if (stderr.includes("slow: started")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  const exited = new Promise((r) => child.on("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+const tempHome = () => mkdtempSync(join(tmpdir(), "sf-home-"));
+
+describe.each([
+  ["the default store ($SANDFLOW_HOME)", [] as string[]],
+  ["a store given with --store", ["--store", "STORE"]],
+])("kill -9 in the middle of a run, then resume, on %s", (_name, storeArgs) => {
+  it("finishes the run without running the succeeded step again", async () => {
+    const home = tempHome();
+    const args = storeArgs.map((a) => (a === "STORE" ? join(home, "elsewhere", "my.db") : a));
+    await killMidRun(home, args);
+
+    const list = sandflow(home, "runs", "--json", ...args);
+    expect(list.code).toBe(0);
+    const runs = JSON.parse(list.stdout).runs;
+    expect(runs).toHaveLength(1);
+    expect(Object.keys(runs[0]).sort()).toEqual(["finishedAt", "runId", "startedAt", "status", "workflow"]);
+    expect(runs[0]).toMatchObject({ workflow: "durable-kill", status: "interrupted", finishedAt: null });
+    const runId: string = runs[0].runId;
+
+    const before = JSON.parse(sandflow(home, "show", runId.slice(0, 8), "--json", ...args).stdout);
+    expect(validateReport(before)).toBe(true);
+    expect(before.status).toBe("interrupted");
+    expect(before.steps.first.status).toBe("succeeded");
+    expect(before.steps.slow.status).toBe("running");
+    expect(before.steps.last.status).toBe("pending");
+
+    const resumed = sandflow(home, "resume", runId.slice(0, 8), "--json", "--progress", "none", ...args);
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    const report = JSON.parse(resumed.stdout);
+    expect(validateReport(report)).toBe(true);
+    expect(report.runId).toBe(runId);
+    expect(report.status).toBe("succeeded");
+    expect(report.startedAt).toBe(before.startedAt);
+    for (const field of ["startedAt", "finishedAt", "attempts", "output"])
+      expect(report.steps.first[field]).toEqual(before.steps.first[field]);
+    expect(report.steps.first.output.attempt).toBe(1);
+    expect(report.steps.slow.attempts).toBe(2);
+    expect(report.steps.slow.output).toEqual({ note: "written by first", attempt: 2 });
+    expect(report.steps.last.output.note).toBe("written by first");
+
+    const after = sandflow(home, "show", runId, "--json", ...args);
+    expect(JSON.parse(after.stdout).status).toBe("succeeded");
+    const again = sandflow(home, "resume", runId, ...args);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already succeeded; use rerun to run it again/);
+  });
+});
+
+describe("store commands", () => {
+  it("a corrupt store file or one from a newer sandflow: exit 2, a clear message, no stack trace", () => {
+    const home = tempHome();
+    const bad = join(home, "bad.db");
+    writeFileSync(bad, "garbage ".repeat(1000));
+    for (const args of [
+      ["runs", "--store", bad],
+      ["run", "workflows/diamond.lua", "--store", bad],
+    ]) {
+      const r = sandflow(home, ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/bad\.db is not a sandflow store, or it is damaged/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const newer = join(home, "newer.db");
+    expect(sandflow(home, "runs", "--store", newer).code).toBe(0);
+    const db = new DatabaseSync(newer);
+    db.exec("PRAGMA user_version = 7");
+    db.close();
+    const r = sandflow(home, "show", "x", "--store", newer);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/written by a newer sandflow \(store schema 7/);
+  });
+
+  it("runs, show, rerun --from, cache clear and --no-store as a user types them", () => {
+    const home = tempHome();
+    expect(sandflow(home, "runs").stdout).toMatch(/^no runs in .*sandflow\.db/);
+    const first = sandflow(home, "run", "workflows/diamond.lua", "--json", "--progress", "none");
+    const runId = JSON.parse(first.stdout).runId as string;
+    expect(sandflow(home, "run", "workflows/diamond.lua", "--no-store", "--progress", "none").code).toBe(0);
+    const listed = sandflow(home, "runs");
+    expect(listed.stdout.trim().split("\n")).toHaveLength(1);
+    expect(listed.stdout).toMatch(new RegExp(`^${runId.slice(0, 8)}\\s+succeeded .* diamond`));
+    expect(sandflow(home, "runs", "--status", "failed", "--json").stdout).toMatch(/"runs": \[\]/);
+    expect(sandflow(home, "runs", "--status", "bogus").stderr).toMatch(
+      /--status must be one of running, interrupted/,
+    );
+
+    const shown = sandflow(home, "show", runId.slice(0, 6));
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/diamond: succeeded/);
+    expect(sandflow(home, "show", "zzz").stderr).toMatch(/no run 'zzz' in /);
+
+    const rerun = sandflow(
+      home,
+      "rerun",
+      runId.slice(0, 8),
+      "--from",
+      "stats",
+      "--json",
+      "--progress",
+      "none",
+    );
+    expect(rerun.code).toBe(0);
+    const report = JSON.parse(rerun.stdout);
+    expect(report.rerunOf).toBe(runId);
+    expect(report.steps.fetch.reusedFrom).toBe(runId);
+    expect(report.steps.sorted.reusedFrom).toBe(runId);
+    expect(report.steps.stats.reusedFrom).toBeUndefined();
+    expect(report.steps.report.output).toEqual({ summary: "8 numbers, sum 31, max 9", median: 3.5 });
+    expect(sandflow(home, "rerun", runId, "--from", "nope").stderr).toMatch(/has no step 'nope'/);
+    expect(sandflow(home, "cache", "clear").stdout).toMatch(/^removed 0 cached step results from /);
+    expect(sandflow(home, "help", "rerun").stdout).toMatch(/--from <step>/);
+  });
+});

@@ -1,0 +1,84 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { describe, expect, it } from "vitest";
+import { StoreError } from "../../src/core/durable/store.js";
+import { SqliteStore } from "../../src/node/sqlite-store.js";
+
+const root = new URL("../../", import.meta.url).pathname;
+const dir = () => mkdtempSync(join(tmpdir(), "sf-sqlite-"));
+
+describe("SqliteStore files", () => {
+  it("refuses a file that is not a database, naming it", () => {
+    const file = join(dir(), "bad.db");
+    writeFileSync(file, "this is not a database ".repeat(200));
+    expect(() => new SqliteStore(file)).toThrow(StoreError);
+    expect(() => new SqliteStore(file)).toThrow(/bad\.db is not a sandflow store, or it is damaged/);
+  });
+
+  it("refuses another program's SQLite database without writing into it", () => {
+    const file = join(dir(), "other.db");
+    const db = new DatabaseSync(file);
+    db.exec("CREATE TABLE notes (t TEXT)");
+    db.close();
+    expect(() => new SqliteStore(file)).toThrow(/a SQLite database of another program/);
+    const after = new DatabaseSync(file);
+    expect(
+      after
+        .prepare("SELECT name FROM sqlite_master")
+        .all()
+        .map((r) => r.name),
+    ).toEqual(["notes"]);
+    after.close();
+  });
+
+  it("refuses a store from a newer schema, saying what to do", async () => {
+    const file = join(dir(), "s.db");
+    await new SqliteStore(file).close();
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA user_version = 99");
+    db.close();
+    expect(() => new SqliteStore(file)).toThrow(
+      /written by a newer sandflow \(store schema 99; this one knows up to 1\)/,
+    );
+  });
+
+  it("cannot be made where no folder can be", () => {
+    expect(() => new SqliteStore(join(root, "package.json", "sub", "s.db"))).toThrow(/cannot open the store/);
+  });
+
+  it("two processes appending to one store at once lose and corrupt nothing", async () => {
+    const file = join(dir(), "shared.db");
+    await new SqliteStore(file).close();
+    const script = `
+      import { SqliteStore } from "${root}dist/src/node/sqlite-store.js";
+      const store = new SqliteStore(process.argv[1]);
+      const me = process.argv[2];
+      const wf = { name: "w", steps: [], description: undefined, concurrency: undefined, source: undefined };
+      for (let r = 0; r < 20; r++) {
+        const runId = me + "-" + r;
+        await store.createRun({ runId, workflow: wf, params: {}, createdAt: Date.now() }, { owner: me, until: Date.now() + 60000 });
+        for (let i = 0; i < 25; i++)
+          await store.append(runId, [{ type: "step-started", stepId: "s" + i, attempt: 1, time: i }]);
+        await store.append(runId, [{ type: "run-finished", status: "succeeded", time: 99 }]);
+      }
+      await store.close();
+    `;
+    const child = (name: string) =>
+      new Promise<number | null>((resolve) => {
+        const p = spawn(process.execPath, ["--input-type=module", "-e", script, file, name], {
+          stdio: "inherit",
+        });
+        p.on("exit", resolve);
+      });
+    expect(await Promise.all([child("a"), child("b")])).toEqual([0, 0]);
+    const store = new SqliteStore(file);
+    const runs = await store.listRuns({ limit: 100 });
+    expect(runs.length).toBe(40);
+    expect(runs.every((r) => r.status === "succeeded")).toBe(true);
+    for (const r of runs) expect((await store.getRun(r.runId))?.entries.length).toBe(26);
+    await store.close();
+  });
+});

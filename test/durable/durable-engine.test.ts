@@ -43,7 +43,10 @@ describe("durable runs on the SQLite store", () => {
     const shown = await engine.report(report.runId.slice(0, 8));
     expect(shown.status).toBe("succeeded");
     expect(shown.steps).toEqual(report.steps);
-    expect(shown.steps.last?.output).toEqual({ seed: "seeded", r: (report.steps.first?.output as { r: number }).r });
+    expect(shown.steps.last?.output).toEqual({
+      seed: "seeded",
+      r: (report.steps.first?.output as { r: number } | undefined)?.r,
+    });
   });
 
   it("rerun runs the failed step and what follows; the rest keep their results and files", async () => {
@@ -72,8 +75,14 @@ describe("durable runs on the SQLite store", () => {
       failed.steps.first?.attempts,
     ]);
     expect(rerun.steps.slow?.reusedFrom).toBeUndefined();
-    expect(rerun.steps.slow?.output).toEqual({ seed: "seeded", r: (first?.output as { r: number }).r });
-    expect(rerun.steps.last?.output).toEqual({ seed: "seeded", r: (first?.output as { r: number }).r });
+    expect(rerun.steps.slow?.output).toEqual({
+      seed: "seeded",
+      r: (first?.output as { r: number } | undefined)?.r,
+    });
+    expect(rerun.steps.last?.output).toEqual({
+      seed: "seeded",
+      r: (first?.output as { r: number } | undefined)?.r,
+    });
     expect((await engine.report(rerun.runId)).rerunOf).toBe(failed.runId);
   });
 

@@ -17,6 +17,8 @@ export interface BenchEngineOptions {
   readonly threads?: number;
   readonly isolation?: Isolation;
   readonly cacheDir?: string;
+  /** Where runs are recorded; default: the engine's default (a memory store). */
+  readonly store?: NodeEngineOptions["store"];
 }
 
 /** Workers per engine in the benchmark: one per core, as the engine's default. */
@@ -28,6 +30,7 @@ export function makeEngine(options: BenchEngineOptions = {}): Engine {
     threads: options.threads ?? CORES,
     ...(options.isolation ? { isolation: options.isolation } : {}),
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.store !== undefined ? { store: options.store } : {}),
   };
   return createEngine(engineOptions);
 }

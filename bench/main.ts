@@ -12,6 +12,7 @@
 import { loadavg } from "node:os";
 import { type BaselineConfig, benchBaselines } from "./baselines.js";
 import { benchColdStart, type ColdConfig } from "./cold-start.js";
+import { benchDurable, type DurableConfig } from "./durable.js";
 import { CORES, incidents, processIsolationWorks } from "./engines.js";
 import { benchFanout, type FanoutConfig } from "./fanout.js";
 import { benchFloors, type FloorConfig } from "./floors.js";
@@ -35,6 +36,7 @@ interface Config {
   readonly windmill: WindmillConfig;
   readonly scale: ScaleConfig;
   readonly memory: MemoryConfig & { readonly languagesAll: boolean };
+  readonly durable: DurableConfig;
 }
 
 const FULL: Config = {
@@ -53,6 +55,7 @@ const FULL: Config = {
   windmill: { reps: 3, heavyReps: 1 },
   scale: { sizes: [1000, 10000, 100000], reps: 3 },
   memory: { reps: 3, processPool: true, languagesAll: true },
+  durable: { steps: 20000, reps: 3, concurrency: 256, resumeSteps: 1000 },
 };
 
 const QUICK: Config = {
@@ -71,6 +74,7 @@ const QUICK: Config = {
   windmill: { reps: 0, heavyReps: 0 },
   scale: { sizes: [1000, 10000], reps: 1 },
   memory: { reps: 1, processPool: false, languagesAll: false },
+  durable: { steps: 2000, reps: 1, concurrency: 256, resumeSteps: 100 },
 };
 
 const SECTIONS = [
@@ -83,6 +87,7 @@ const SECTIONS = [
   "windmill",
   "scale",
   "memory",
+  "durable",
 ];
 
 function parseArgs(argv: readonly string[]): {
@@ -136,6 +141,7 @@ async function main(): Promise<void> {
     const languages = cfg.memory.languagesAll ? (["python", "lua", "shell"] as const) : (["python"] as const);
     await section("memory", () => benchMemory(rec, cfg.memory, processWorks, languages), errors);
   }
+  if (on("durable")) await section("durable runs", () => benchDurable(rec, cfg.durable), errors);
   const largest = cfg.warm.sizes[cfg.warm.sizes.length - 1] as number;
   const results: BenchResults = {
     machine,

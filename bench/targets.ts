@@ -77,6 +77,14 @@ export function evaluateTargets(rec: Recorder, largest: number, cores: number): 
       "memory.per_worker.python",
     ),
     check(
+      "SQLite store keeps the throughput of runs not recorded",
+      rec.get("durable.sqlite_ratio"),
+      "x",
+      ">= 0.7",
+      (v) => v >= 0.7,
+      "durable.sqlite_ratio",
+    ),
+    check(
       "scheduling overhead linear in steps (growth exponent)",
       rec.get("scale.schedule_exponent"),
       "",

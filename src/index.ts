@@ -4,7 +4,30 @@
  * Node, `sandflow/browser` in a browser), which re-exports everything here.
  */
 export { type BuilderStepOptions, defineWorkflow, WorkflowBuilder, workflow } from "./core/builder.js";
-export { type Engine, type EngineHost, RunHandle } from "./core/engine.js";
+export type {
+  JournalEntry,
+  RunRecord,
+  RunSummary,
+  StoredRunStatus,
+} from "./core/durable/journal.js";
+export { MemoryStore, type MemoryStoreOptions } from "./core/durable/memory-store.js";
+export {
+  type CachedStep,
+  type Lease,
+  type ListRunsQuery,
+  RunNotFoundError,
+  RunStateError,
+  type Store,
+  type StoredRun,
+  StoreError,
+} from "./core/durable/store.js";
+export {
+  type Engine,
+  type EngineHost,
+  type RerunOptions,
+  RunHandle,
+  type RunsQuery,
+} from "./core/engine.js";
 export {
   InvalidResultError,
   MemoryLimitError,

@@ -137,3 +137,28 @@ describe("durable helpers", () => {
     for (const bad of ["", "10", "m", "1 h", "-1s", "1y"]) expect(parseDuration(bad)).toBeUndefined();
   });
 });
+
+describe("MemoryStore bounds", () => {
+  it("keeps only the most recent finished runs and cached results", async () => {
+    const store = new MemoryStore({ maxFinishedRuns: 2, maxCached: 2 });
+    for (const id of ["r1", "r2", "r3"]) {
+      await store.createRun(record(id), lease());
+      await store.append(id, [{ type: "run-finished", status: "succeeded", time: 1 }]);
+    }
+    await store.createRun(record("live"), lease());
+    expect((await store.listRuns({ limit: 10 })).map((r) => r.runId).sort()).toEqual(["live", "r2", "r3"]);
+    const step = {
+      outputJson: "1",
+      stdout: "",
+      stderr: "",
+      files: { upserts: {}, deletes: [] },
+      createdAt: 0,
+    };
+    for (const key of ["a", "b", "c"]) await store.putCached(key, step, null);
+    expect(await store.getCached("a", 0)).toBeUndefined();
+    expect(await store.getCached("c", 0)).toBeDefined();
+    expect(() => new MemoryStore({ maxCached: -1 })).toThrow(
+      /options.maxCached must be a non-negative integer/,
+    );
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * A {@link Store} in memory: the default of the browser and of engines made without a
- * store; runs last as long as the engine object. A run is interrupted only when its lease
- * passes (the owner is this process, which cannot die without taking the store along).
+ * store; runs last as long as the engine object, and only the most recent finished runs
+ * are kept (a long-lived engine must not grow without end). A run is interrupted only when
+ * its lease passes (the owner is this process, which cannot die without the store).
  */
 import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "./journal.js";
 import type { CachedStep, Lease, ListRunsQuery, Store, StoredRun } from "./store.js";
@@ -14,16 +15,37 @@ interface MemoryRun {
   readonly entries: JournalEntry[];
 }
 
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Finished runs kept; the oldest are dropped past it. Default: 100. */
+  readonly maxFinishedRuns?: number;
+  /** Step results kept in the cache; the oldest are dropped past it. Default: 1000. */
+  readonly maxCached?: number;
+  /** The clock leases are judged by. Default: `Date.now`. */
+  readonly now?: () => number;
+}
+
 /** Keeps runs, journals and the step cache in memory. */
 export class MemoryStore implements Store {
   readonly label = "memory";
   readonly #runs = new Map<string, MemoryRun>();
+  readonly #finished: string[] = [];
   readonly #cache = new Map<string, { step: CachedStep; expiresAt: number | null }>();
   readonly #now: () => number;
+  readonly #maxFinished: number;
+  readonly #maxCached: number;
 
-  /** @param now the clock leases are judged by. Default: `Date.now`. */
-  constructor(now: () => number = () => Date.now()) {
-    this.#now = now;
+  /** @throws TypeError naming a bad option. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? (() => Date.now());
+    this.#maxFinished = options.maxFinishedRuns ?? 100;
+    this.#maxCached = options.maxCached ?? 1000;
+    for (const [name, value] of [
+      ["maxFinishedRuns", this.#maxFinished],
+      ["maxCached", this.#maxCached],
+    ] as const)
+      if (!Number.isInteger(value) || value < 0)
+        throw new TypeError(`options.${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   }
 
   async createRun(record: RunRecord, lease: Lease): Promise<void> {
@@ -35,10 +57,12 @@ export class MemoryStore implements Store {
     const run = this.#run(runId);
     for (const entry of entries) {
       run.entries.push(entry);
-      if (entry.type === "run-finished") {
+      if (entry.type === "run-finished" && run.status === "running") {
         run.status = entry.status;
         run.finishedAt = entry.time;
         run.lease = null;
+        this.#finished.push(runId);
+        while (this.#finished.length > this.#maxFinished) this.#runs.delete(this.#finished.shift() as string);
       }
     }
   }
@@ -100,7 +124,10 @@ export class MemoryStore implements Store {
   }
 
   async putCached(key: string, step: CachedStep, expiresAt: number | null): Promise<void> {
+    this.#cache.delete(key);
     this.#cache.set(key, { step, expiresAt });
+    // Maps keep insertion order: the first key is the oldest.
+    while (this.#cache.size > this.#maxCached) this.#cache.delete(this.#cache.keys().next().value as string);
   }
 
   async clearCache(): Promise<number> {

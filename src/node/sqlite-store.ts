@@ -42,6 +42,11 @@ interface RunRow {
 
 type StoredFiles = { upserts: Record<string, string | null>; deletes: string[] };
 
+function hasUpserts(files: FileChanges): boolean {
+  for (const _ in files.upserts) return true;
+  return false;
+}
+
 /** An owner id that tells which process holds a run: `host:pid:random`. */
 export function processOwner(random: string): string {
   return `${hostname()}:${process.pid}:${random}`;
@@ -117,8 +122,11 @@ export class SqliteStore implements Store {
       }
       const insert = this.#sql("INSERT INTO events (run_id, seq, body) VALUES (?, ?, ?)");
       for (const entry of entries) {
+        // Most steps leave no files: their entry is stored as it is, with no copy.
         const body =
-          entry.type === "step-succeeded" ? { ...entry, files: this.#putFiles(entry.files) } : entry;
+          entry.type === "step-succeeded" && hasUpserts(entry.files)
+            ? { ...entry, files: this.#putFiles(entry.files) }
+            : entry;
         insert.run(runId, seq++, JSON.stringify(body));
         if (entry.type === "run-finished")
           this.#sql(

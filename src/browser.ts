@@ -5,6 +5,8 @@
  * require-corp`) for the shared control blocks, and serve the interpreters' files itself
  * (see {@link BrowserAssets}); nothing is fetched from another origin.
  */
+import { MemoryStore } from "./core/durable/memory-store.js";
+import type { Store } from "./core/durable/store.js";
 import { Engine } from "./core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "./core/options.js";
 import { timerClock } from "./core/system-clock.js";
@@ -44,6 +46,11 @@ export interface BrowserEngineOptions extends EngineOptions {
   readonly pool?: BatchingPoolOptions;
   /** Called with problems that do not stop runs (e.g. no snapshot). Default: `console.warn`. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Where runs are recorded (listed, shown, rerun): a {@link Store}, or `false` for none.
+   * Default: a {@link MemoryStore} (the last 100 finished runs, as long as the page lives).
+   */
+  readonly store?: Store | false;
 }
 
 function defaultWorker(): Worker {
@@ -110,11 +117,13 @@ export function createEngine(options: BrowserEngineOptions = {}): Engine {
     prepareMemoryBytes: resolved.memory * 1048576,
     ...options.pool,
   });
+  const store = options.store === false ? undefined : (options.store ?? new MemoryStore());
   return new Engine(
     {
       pool,
       clock: timerClock(globalThis, () => Date.now()),
       newId: () => globalThis.crypto.randomUUID(),
+      ...(store ? { store, owner: `browser-${globalThis.crypto.randomUUID()}` } : {}),
       // Workflow files are code: they run in a worker, under a time limit, never on the page.
       luaEvaluator: transportLuaEvaluator(transport),
     },

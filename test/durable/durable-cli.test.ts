@@ -136,7 +136,7 @@ describe("store commands", () => {
     );
 
     const shown = sandflow(home, "show", runId.slice(0, 6));
-    expect(shown.code).toBe(0);
+    expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/diamond: succeeded/);
     expect(sandflow(home, "show", "zzz").stderr).toMatch(/no run 'zzz' in /);
 

@@ -47,7 +47,7 @@ export class TerminalProgress implements ProgressReporter {
       else if (event.type === "step-succeeded")
         Object.assign(row, { state: "succeeded", durationMs: event.durationMs });
       else if (event.type === "step-failed")
-        Object.assign(row, { state: "failed", durationMs: event.time - row.startedAt });
+        Object.assign(row, { state: "failed", durationMs: event.durationMs });
       else if (event.type === "step-skipped") row.state = "skipped";
       else if (event.type === "step-cancelled") row.state = "cancelled";
     }

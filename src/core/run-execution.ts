@@ -12,7 +12,7 @@ import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
-import { buildReport, createStepStates, type StepState, TaskBuilder } from "./step-state.js";
+import { buildReport, createStepStates, type StepState, stepTimes, TaskBuilder } from "./step-state.js";
 import type { WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
@@ -120,8 +120,14 @@ export class RunExecution {
     this.#running++;
     const attempt = s.attempts;
     const stepId = s.def.id;
-    if (this.#listening())
-      this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: this.#clock.now() });
+    // Told when a worker takes the attempt: the pool may queue it behind busy workers.
+    let started = false;
+    const onStart = (time: number) => {
+      if (started) return;
+      started = true;
+      if (this.#listening())
+        this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: Math.round(time) });
+    };
     const onLog = (stream: "stdout" | "stderr", text: string) =>
       this.#emit({ type: "log", runId: this.#runId, stepId, attempt, stream, text, time: this.#clock.now() });
     let task: StepTask;
@@ -134,8 +140,13 @@ export class RunExecution {
       );
       return;
     }
-    this.#pool.run(task, { signal: this.#cancel.signal, onLog }).then(
-      (result) => this.#finish(s, result),
+    this.#pool.run(task, { signal: this.#cancel.signal, onLog, onStart }).then(
+      (result) => {
+        // A pool that does not call onStart: the attempt started when its result says.
+        if (result.outcome.ok || result.outcome.error.name !== "StepCancelledError")
+          onStart(result.startedAt);
+        this.#finish(s, result);
+      },
       (e: unknown) =>
         this.#finish(
           s,
@@ -169,7 +180,7 @@ export class RunExecution {
           runId: this.#runId,
           stepId: s.def.id,
           attempt: s.attempts,
-          durationMs: r.finishedAt - r.startedAt,
+          durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
       for (const child of s.dependents)
@@ -194,6 +205,7 @@ export class RunExecution {
           stepId: s.def.id,
           attempt: s.attempts,
           error: s.error,
+          durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
         this.#skipDependents(s);

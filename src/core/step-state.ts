@@ -153,6 +153,24 @@ function parseOutput(json: string | undefined): unknown {
   }
 }
 
+/**
+ * A step's times as the report gives them: whole epoch milliseconds (workers measure
+ * finer; this is the one place they are rounded), first start to last end.
+ */
+export function stepTimes(s: StepState): {
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+} {
+  const startedAt = s.startedAt === null ? null : Math.round(s.startedAt);
+  const finishedAt = s.finishedAt === null ? null : Math.round(s.finishedAt);
+  return {
+    startedAt,
+    finishedAt,
+    durationMs: startedAt !== null && finishedAt !== null ? finishedAt - startedAt : null,
+  };
+}
+
 /** The run report from the final states. */
 export function buildReport(
   workflow: WorkflowDefinition,
@@ -176,9 +194,7 @@ export function buildReport(
       stderr: s.stderr,
       error: s.error,
       attempts: s.attempts,
-      startedAt: s.startedAt,
-      finishedAt: s.finishedAt,
-      durationMs: s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
+      ...stepTimes(s),
     };
   }
   const status = cancelled ? "cancelled" : failed ? "failed" : "succeeded";
@@ -186,9 +202,9 @@ export function buildReport(
     workflow: workflow.name,
     runId,
     status,
-    startedAt,
-    finishedAt,
-    durationMs: finishedAt - startedAt,
+    startedAt: Math.round(startedAt),
+    finishedAt: Math.round(finishedAt),
+    durationMs: Math.round(finishedAt) - Math.round(startedAt),
     steps,
   };
 }

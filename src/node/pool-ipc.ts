@@ -26,6 +26,8 @@ export type FromPoolServer =
   | { readonly type: "ready" }
   | {
       readonly type: "results";
+      /** Attempts a worker started, with when; before the logs and results of the same message. */
+      readonly starts: readonly { readonly id: number; readonly at: number }[];
       readonly logs: readonly {
         readonly id: number;
         readonly stream: "stdout" | "stderr";

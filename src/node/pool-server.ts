@@ -23,14 +23,16 @@ const pool = new BatchingPool(
   config.pool,
 );
 const cancels = new Map<number, CancelSource>();
+let starts: { id: number; at: number }[] = [];
 let logs: { id: number; stream: "stdout" | "stderr"; text: string }[] = [];
 let results: Extract<FromPoolServer, { type: "results" }>["results"][number][] = [];
 let flushScheduled = false;
 
 function flush(): void {
   flushScheduled = false;
-  if (logs.length === 0 && results.length === 0) return;
-  send({ type: "results", logs, results });
+  if (starts.length === 0 && logs.length === 0 && results.length === 0) return;
+  send({ type: "results", starts, logs, results });
+  starts = [];
   logs = [];
   results = [];
 }
@@ -50,6 +52,10 @@ process.on("message", (message: ToPoolServer) => {
         pool
           .run(task, {
             signal: cancel.signal,
+            onStart: (at) => {
+              starts.push({ id, at });
+              scheduleFlush();
+            },
             onLog: (stream, text) => {
               logs.push({ id, stream, text });
               scheduleFlush();

@@ -26,6 +26,7 @@ export interface ProcessPoolOptions {
 interface Waiting {
   readonly resolve: (result: StepTaskResult) => void;
   readonly onLog: StepRunOptions["onLog"];
+  readonly onStart: StepRunOptions["onStart"];
   readonly cleanup: () => void;
 }
 
@@ -96,6 +97,7 @@ export class ProcessPool implements StepPool {
       return;
     }
     if (message.type !== "results") return;
+    for (const start of message.starts) this.#waiting.get(start.id)?.onStart?.(start.at);
     for (const log of message.logs) this.#waiting.get(log.id)?.onLog?.(log.stream, log.text);
     for (const { id, result } of message.results) this.#settle(id, result);
   }
@@ -156,6 +158,7 @@ export class ProcessPool implements StepPool {
       this.#waiting.set(id, {
         resolve,
         onLog: options.onLog,
+        onStart: options.onStart,
         cleanup: () => signal?.removeEventListener("abort", onAbort),
       });
       this.#outgoing.push({ id, task });

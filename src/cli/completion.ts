@@ -61,7 +61,9 @@ function bashScript(program: Command): string {
   const top = [...commands.map((c) => c.name), "--version", "--help"].join(" ");
   const optionCases = commands
     .flatMap((c) => c.options.filter((o) => o.takes))
-    .map((o) => `    ${o.flag}) COMPREPLY=($(compgen -W ${quote(o.choices.join(" "))} -- "$cur")); return ;;`);
+    .map(
+      (o) => `    ${o.flag}) COMPREPLY=($(compgen -W ${quote(o.choices.join(" "))} -- "$cur")); return ;;`,
+    );
   const commandCases = commands.map((c) => {
     const flags = c.options.map((o) => o.flag).join(" ");
     const args =
@@ -106,7 +108,9 @@ function zshScript(program: Command): string {
   const described = commands.map((c) => `    ${quote(`${c.name}:${c.description.replace(/:/g, "\\:")}`)}`);
   const cases = commands.map((c) => {
     const specs = c.options.map((o) => {
-      const value = o.takes ? `:${o.flag.slice(2)}:${o.choices.length ? `(${o.choices.join(" ")})` : " "}` : "";
+      const value = o.takes
+        ? `:${o.flag.slice(2)}:${o.choices.length ? `(${o.choices.join(" ")})` : " "}`
+        : "";
       return quote(`${o.flag}[${zshEscape(o.description)}]${value}`);
     });
     if (c.argument.kind === "file") specs.push(quote(`1:workflow file:_files -g "*.(lua|yaml|yml|json)"`));

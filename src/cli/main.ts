@@ -12,7 +12,9 @@ import { graphCommand, runCommand, validateCommand } from "./commands.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
 
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string };
+  const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
+    version: string;
+  };
   return manifest.version;
 }
 
@@ -90,9 +92,7 @@ export function buildProgram(): Command {
   program
     .command("schema")
     .description("print a JSON Schema: of workflow files, or of the run report")
-    .addArgument(
-      new Argument("[which]", "which schema").choices(["workflow", "report"]).default("workflow"),
-    )
+    .addArgument(new Argument("[which]", "which schema").choices(["workflow", "report"]).default("workflow"))
     .action((which: string) => {
       process.stdout.write(
         `${JSON.stringify(which === "workflow" ? workflowJsonSchema() : runReportJsonSchema(), null, 2)}\n`,

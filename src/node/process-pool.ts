@@ -97,9 +97,17 @@ export class ProcessPool implements StepPool {
       return;
     }
     if (message.type !== "results") return;
-    for (const start of message.starts) this.#waiting.get(start.id)?.onStart?.(start.at);
-    for (const log of message.logs) this.#waiting.get(log.id)?.onLog?.(log.stream, log.text);
+    // Each attempt's start, then its logs, then its result; the attempts that ended first,
+    // so one that started after another ended is not told as started before that end.
+    const ended = new Set(message.results.map((r) => r.id));
+    const tell = (done: boolean) => {
+      for (const s of message.starts) if (ended.has(s.id) === done) this.#waiting.get(s.id)?.onStart?.(s.at);
+      for (const log of message.logs)
+        if (ended.has(log.id) === done) this.#waiting.get(log.id)?.onLog?.(log.stream, log.text);
+    };
+    tell(true);
     for (const { id, result } of message.results) this.#settle(id, result);
+    tell(false);
   }
 
   #settle(id: number, result: StepTaskResult): void {

@@ -121,7 +121,9 @@ export class BatchWatchdog {
       }
       const p = batch.items[index] as Pending;
       const started = batch.times[CONTROL.START_F64] as number;
-      if (started > 0) markStarted(p, started);
+      // Seen for a round first: the result of the attempt the worker ran before has then
+      // arrived, so the starts and ends of one worker are told in order.
+      if (started > 0 && now - started >= this.everyMs) markStarted(p, started);
       if (batch.interrupt?.index === index) {
         if (now - batch.interrupt.at > this.graceMs) {
           batch.killed = { index, reason: batch.interrupt.reason };

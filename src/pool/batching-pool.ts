@@ -238,8 +238,7 @@ export class BatchingPool implements StepPool {
         const result = lostStepResult(batch, p, error, now);
         markStarted(p, result.startedAt);
         this.#settle(p, result);
-      }
-      else requeue.push(p);
+      } else requeue.push(p);
     });
     if (requeue.length > 0) {
       for (const p of requeue) p.batch = undefined;

@@ -22,7 +22,8 @@ function distance(a: string, b: string): number {
 
 /**
  * `" (did you mean 'x'?)"` when a candidate is close to `word`, else `""`. Close means at
- * most one edit per three letters of the shorter word (at least one edit), so a typo is
+ * most one edit per three letters of the shorter word (none below three letters: `f` is
+ * not a typo of `a`), so a typo is
  * caught (`pyton`, `dependson`, `lau`; also a start of 4 letters or more: `lang`) but an
  * unrelated word is not (`wasm` is not `bash`).
  */
@@ -32,7 +33,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   const w = word.toLowerCase();
   for (const c of candidates) {
     const d = distance(w, c.toLowerCase());
-    const allowed = Math.max(1, Math.floor(Math.min(w.length, c.length) / 3));
+    const shorter = Math.min(w.length, c.length);
+    const allowed = shorter < 3 ? 0 : Math.max(1, Math.floor(shorter / 3));
     const prefix = w.length >= 4 && c.toLowerCase().startsWith(w);
     if ((d <= allowed || prefix) && d < bestScore) {
       bestScore = d;

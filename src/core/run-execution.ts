@@ -121,6 +121,7 @@ export class RunExecution {
     const attempt = s.attempts;
     const stepId = s.def.id;
     // Told when a worker takes the attempt: the pool may queue it behind busy workers.
+    // Asked of the pool only when someone listens (telling it costs a message per step).
     let started = false;
     const onStart = (time: number) => {
       if (started) return;
@@ -140,7 +141,8 @@ export class RunExecution {
       );
       return;
     }
-    this.#pool.run(task, { signal: this.#cancel.signal, onLog, onStart }).then(
+    const options = { signal: this.#cancel.signal, onLog };
+    this.#pool.run(task, this.#listening() ? { ...options, onStart } : options).then(
       (result) => {
         // A pool that does not call onStart: the attempt started when its result says.
         if (result.outcome.ok || result.outcome.error.name !== "StepCancelledError")

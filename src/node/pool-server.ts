@@ -46,16 +46,20 @@ function scheduleFlush(): void {
 process.on("message", (message: ToPoolServer) => {
   switch (message.type) {
     case "run":
-      for (const { id, task } of message.items) {
+      for (const { id, task, start } of message.items) {
         const cancel = new CancelSource();
         cancels.set(id, cancel);
         pool
           .run(task, {
             signal: cancel.signal,
-            onStart: (at) => {
-              starts.push({ id, at });
-              scheduleFlush();
-            },
+            ...(start
+              ? {
+                  onStart: (at: number) => {
+                    starts.push({ id, at });
+                    scheduleFlush();
+                  },
+                }
+              : {}),
             onLog: (stream, text) => {
               logs.push({ id, stream, text });
               scheduleFlush();

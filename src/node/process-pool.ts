@@ -50,7 +50,7 @@ export class ProcessPool implements StepPool {
   #child: ChildProcess | undefined;
   #ready: Promise<ChildProcess> | undefined;
   #nextId = 1;
-  #outgoing: { id: number; task: StepTask }[] = [];
+  #outgoing: { id: number; task: StepTask; start?: true }[] = [];
   #cancels: number[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -169,7 +169,7 @@ export class ProcessPool implements StepPool {
         onStart: options.onStart,
         cleanup: () => signal?.removeEventListener("abort", onAbort),
       });
-      this.#outgoing.push({ id, task });
+      this.#outgoing.push(options.onStart ? { id, task, start: true } : { id, task });
       this.#scheduleFlush();
       this.#start().catch((e: Error) => {
         const now = Date.now();

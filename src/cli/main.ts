@@ -40,7 +40,7 @@ export function buildProgram(): Command {
     .helpOption("-h, --help", "show help")
     .helpCommand("help [command]", "show help for a command")
     .exitOverride()
-    .showHelpAfterError("(run 'sandflow help' or 'sandflow help COMMAND' for usage)");
+    .showHelpAfterError("(see 'sandflow help')");
   program
     .command("run")
     .description("run a workflow file (.lua, .yaml, .yml or .json)")
@@ -105,6 +105,8 @@ export function buildProgram(): Command {
     .action((shell: Shell) => {
       process.stdout.write(completionScript(program, shell));
     });
+  for (const command of program.commands)
+    command.showHelpAfterError(`(see 'sandflow help ${command.name()}')`);
   return program;
 }
 

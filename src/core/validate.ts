@@ -102,6 +102,8 @@ export function relativePathProblem(file: string): string | undefined {
 
 /** What the checks after the schema look at in a step (a well-formed part of it). */
 interface LooseStep {
+  /** Not a table/object at all (the schema has said so): only its id is checked. */
+  readonly malformed?: true;
   readonly code?: unknown;
   readonly file?: unknown;
   readonly depends_on?: readonly string[];
@@ -122,6 +124,7 @@ function stepIssues(id: string, spec: LooseStep): ValidationIssue[] {
       message: `step id ${JSON.stringify(id)} must start with a letter or '_' and hold only letters, digits, '_', '-' or '.' (at most 128)`,
     });
   }
+  if (spec.malformed) return issues;
   const at = (field: string) => formatPath(["steps", id, field]);
   if (spec.code === undefined && spec.file === undefined)
     issues.push({ path: formatPath(["steps", id]), message: "needs 'code' or 'file'" });
@@ -165,9 +168,10 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
   };
   const steps = isObject(raw.steps)
     ? Object.fromEntries(
-        Object.entries(raw.steps)
-          .filter(([, v]) => isObject(v))
-          .map(([id, v]) => [id, pick(v as Record<string, unknown>)]),
+        Object.entries(raw.steps).map(([id, v]): [string, LooseStep] => [
+          id,
+          isObject(v) ? pick(v) : { malformed: true },
+        ]),
       )
     : {};
   const defaults = isObject(raw.defaults) ? { env: pick(raw.defaults).env } : undefined;

@@ -141,7 +141,8 @@ describe("parseWorkflow", () => {
           b: { code: "x", file: "b.lua", depends_on: ["a", "c", 3] },
           c: { retries: -1, file: 7 },
           d: { code: "x", depends_on: ["e"], env: { "BAD-NAME": "x" } },
-          e: { code: "x", depends_on: ["d"] },
+          e: { code: "x", depends_on: ["d", "f"] },
+          f: 42,
         },
       }),
     ).toEqual([
@@ -149,6 +150,7 @@ describe("parseWorkflow", () => {
       "steps.b.depends_on[2]: expected string, got number 3",
       "steps.c.retries: Too small: expected number to be >=0",
       "steps.c.file: expected string, got number 7",
+      "steps.f: expected object, got number 42",
       "steps.b: has both 'code' and 'file'; give one",
       'steps.d.env.BAD-NAME: environment variable name "BAD-NAME" must match [A-Za-z_][A-Za-z0-9_]*',
       "steps.d.depends_on: dependency cycle: d -> e -> d",

@@ -98,16 +98,29 @@ export class ProcessPool implements StepPool {
     }
     if (message.type !== "results") return;
     // Each attempt's start, then its logs, then its result; the attempts that ended first,
-    // so one that started after another ended is not told as started before that end.
+    // so one that started after another ended is not told as started before that end: the
+    // others are told after the callers' reactions to these results (microtasks queued by
+    // #settle), with the callbacks found now (IPC may hand over the next message, which
+    // may settle them, before any microtask runs).
     const ended = new Set(message.results.map((r) => r.id));
-    const tell = (done: boolean) => {
-      for (const s of message.starts) if (ended.has(s.id) === done) this.#waiting.get(s.id)?.onStart?.(s.at);
-      for (const log of message.logs)
-        if (ended.has(log.id) === done) this.#waiting.get(log.id)?.onLog?.(log.stream, log.text);
+    const later: (() => void)[] = [];
+    const tell = (id: number, f: () => void) => {
+      if (ended.has(id)) f();
+      else later.push(f);
     };
-    tell(true);
+    for (const { id, at } of message.starts) {
+      const onStart = this.#waiting.get(id)?.onStart;
+      if (onStart) tell(id, () => onStart(at));
+    }
+    for (const { id, stream, text } of message.logs) {
+      const onLog = this.#waiting.get(id)?.onLog;
+      if (onLog) tell(id, () => onLog(stream, text));
+    }
     for (const { id, result } of message.results) this.#settle(id, result);
-    tell(false);
+    if (later.length > 0)
+      queueMicrotask(() => {
+        for (const f of later) f();
+      });
   }
 
   #settle(id: number, result: StepTaskResult): void {

@@ -121,9 +121,12 @@ export class BatchWatchdog {
       }
       const p = batch.items[index] as Pending;
       const started = batch.times[CONTROL.START_F64] as number;
-      // Seen for a round first: the result of the attempt the worker ran before has then
-      // arrived, so the starts and ends of one worker are told in order.
-      if (started > 0 && now - started >= this.everyMs) markStarted(p, started);
+      // Seen for a round first, and told on a later task: the result of the attempt the
+      // worker ran before (posted before this start) is then handled first, even when the
+      // host was too busy to run this timer on time; so one worker's starts and ends are
+      // told in order.
+      if (started > 0 && now - started >= this.everyMs && !p.started)
+        setTimeout(() => markStarted(p, started), 0);
       if (batch.interrupt?.index === index) {
         if (now - batch.interrupt.at > this.graceMs) {
           batch.killed = { index, reason: batch.interrupt.reason };

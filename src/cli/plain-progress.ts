@@ -13,6 +13,11 @@ export interface ProgressReporter {
   stop(): void;
 }
 
+/** `1.25 s`, or `4.32 s, 3 attempts`: from the first attempt's start to the last one's end. */
+function took(durationMs: number, attempts: number): string {
+  return `${formatDuration(durationMs)}${attempts > 1 ? `, ${attempts} attempts` : ""}`;
+}
+
 /** One line per event, for logs and pipes. */
 export class PlainProgress implements ProgressReporter {
   onEvent(event: RunEvent): void {
@@ -33,10 +38,12 @@ export class PlainProgress implements ProgressReporter {
         );
         break;
       case "step-succeeded":
-        line(`${event.stepId}: succeeded in ${formatDuration(event.durationMs)}`);
+        line(`${event.stepId}: succeeded in ${took(event.durationMs, event.attempt)}`);
         break;
       case "step-failed":
-        line(`${event.stepId}: failed: ${event.error.name}: ${event.error.message.split("\n")[0]}`);
+        line(
+          `${event.stepId}: failed in ${took(event.durationMs, event.attempt)}: ${event.error.name}: ${event.error.message.split("\n")[0]}`,
+        );
         break;
       case "step-skipped":
         line(`${event.stepId}: skipped (${event.reason})`);

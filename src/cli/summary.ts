@@ -1,10 +1,10 @@
 /** The human summary printed after a run (not used with --json). */
-import pc from "picocolors";
 import type { RunReport } from "../core/report.js";
+import { colors } from "./colors.js";
 import { formatDuration, preview, statusMark } from "./format.js";
 
 /** Renders the end-of-run table: status, timing, attempts, output or error per step. */
-export function renderSummary(report: RunReport): string {
+export function renderSummary(report: RunReport, pc = colors.out): string {
   const ids = Object.keys(report.steps);
   const width = Math.max(4, ...ids.map((id) => id.length));
   const lines: string[] = [];
@@ -14,7 +14,7 @@ export function renderSummary(report: RunReport): string {
     if (!s) continue;
     counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
     const attempts = s.attempts > 1 ? pc.yellow(` ×${s.attempts}`) : "";
-    const head = `${statusMark(s.status)} ${id.padEnd(width)} ${pc.dim(s.language.padEnd(6))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
+    const head = `${statusMark(s.status, pc)} ${id.padEnd(width)} ${pc.dim(s.language.padEnd(6))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
     if (s.status === "succeeded") lines.push(`${head}  ${preview(s.output)}`);
     else if (s.error) {
       const [first, ...rest] = s.error.message.split("\n");

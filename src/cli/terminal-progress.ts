@@ -1,7 +1,7 @@
 /** Live progress of a run on a terminal: a table of steps redrawn in place (log-update), on stderr. */
 import { createLogUpdate } from "log-update";
-import pc from "picocolors";
 import type { RunEvent } from "../core/events.js";
+import { colors } from "./colors.js";
 import { formatDuration, prefixLines, statusMark } from "./format.js";
 import type { ProgressReporter } from "./plain-progress.js";
 
@@ -15,6 +15,7 @@ interface Row {
 }
 
 const MAX_ROWS = 20;
+const pc = colors.err;
 
 /** A redrawn table of steps for a terminal. */
 export class TerminalProgress implements ProgressReporter {
@@ -46,7 +47,7 @@ export class TerminalProgress implements ProgressReporter {
       else if (event.type === "step-succeeded")
         Object.assign(row, { state: "succeeded", durationMs: event.durationMs });
       else if (event.type === "step-failed")
-        Object.assign(row, { state: "failed", durationMs: event.time - row.startedAt });
+        Object.assign(row, { state: "failed", durationMs: event.durationMs });
       else if (event.type === "step-skipped") row.state = "skipped";
       else if (event.type === "step-cancelled") row.state = "cancelled";
     }
@@ -65,7 +66,7 @@ export class TerminalProgress implements ProgressReporter {
           ? formatDuration(now - r.startedAt)
           : formatDuration(r.durationMs);
       const attempt = r.attempt > 1 ? pc.yellow(` attempt ${r.attempt}`) : "";
-      return `${statusMark(r.state)} ${id.padEnd(width)} ${pc.dim(time)}${attempt}`;
+      return `${statusMark(r.state, pc)} ${id.padEnd(width)} ${pc.dim(time)}${attempt}`;
     });
     const summary = [...counts].map(([state, n]) => `${n} ${state}`).join(", ");
     lines.unshift(

@@ -16,7 +16,7 @@ import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
-import { buildReport, createStepStates, type StepState, TaskBuilder } from "./step-state.js";
+import { buildReport, createStepStates, type StepState, stepTimes, TaskBuilder } from "./step-state.js";
 
 /** What makes a run durable: its journal, where it starts from, and the step cache. */
 export interface RunDurability {
@@ -176,8 +176,15 @@ export class RunExecution {
     this.#running++;
     const attempt = s.attempts;
     const stepId = s.def.id;
-    if (this.#listening())
-      this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: this.#clock.now() });
+    // Told when a worker takes the attempt: the pool may queue it behind busy workers.
+    // Asked of the pool only when someone listens (telling it costs a message per step).
+    let started = false;
+    const onStart = (time: number) => {
+      if (started) return;
+      started = true;
+      if (this.#listening())
+        this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: Math.round(time) });
+    };
     const onLog = (stream: "stdout" | "stderr", text: string) =>
       this.#emit({ type: "log", runId: this.#runId, stepId, attempt, stream, text, time: this.#clock.now() });
     let task: StepTask;
@@ -192,13 +199,14 @@ export class RunExecution {
     }
     const durable = this.#durable;
     if (!durable) {
-      this.#dispatch(s, task, onLog);
+      this.#dispatch(s, task, onLog, onStart);
       return;
     }
     durable.journal.add({ type: "step-started", stepId, attempt, time: this.#clock.now() }).then(
       () => {
-        if (durable.cache && s.def.cacheTtl !== undefined) this.#fromCache(s, task, onLog, durable.cache);
-        else this.#dispatch(s, task, onLog);
+        if (durable.cache && s.def.cacheTtl !== undefined)
+          this.#fromCache(s, task, onLog, onStart, durable.cache);
+        else this.#dispatch(s, task, onLog, onStart);
       },
       (e) => this.#finish(s, this.#failure("StoreError", this.#storeFailed(e))),
     );
@@ -208,17 +216,19 @@ export class RunExecution {
     s: StepState,
     task: StepTask,
     onLog: (stream: "stdout" | "stderr", text: string) => void,
+    onStart: (time: number) => void,
     cache: StepCache,
   ): void {
     const key = cache.key(task);
     cache.lookup(key, this.#clock.now()).then(
       (hit) => {
         if (!hit) {
-          this.#dispatch(s, task, onLog, key);
+          this.#dispatch(s, task, onLog, onStart, key);
           return;
         }
         s.cached = true;
         const at = this.#clock.now();
+        onStart(at);
         this.#finish(s, {
           outcome: { ok: true, outputJson: hit.outputJson },
           changes: hit.files,
@@ -228,7 +238,7 @@ export class RunExecution {
           finishedAt: at,
         });
       },
-      () => this.#dispatch(s, task, onLog, key),
+      () => this.#dispatch(s, task, onLog, onStart, key),
     );
   }
 
@@ -236,10 +246,15 @@ export class RunExecution {
     s: StepState,
     task: StepTask,
     onLog: (stream: "stdout" | "stderr", text: string) => void,
+    onStart: (time: number) => void,
     cacheKey?: string,
   ): void {
-    this.#pool.run(task, { signal: this.#cancel.signal, onLog }).then(
+    const options = { signal: this.#cancel.signal, onLog };
+    this.#pool.run(task, this.#listening() ? { ...options, onStart } : options).then(
       (result) => {
+        // A pool that does not call onStart: the attempt started when its result says.
+        if (result.outcome.ok || result.outcome.error.name !== "StepCancelledError")
+          onStart(result.startedAt);
         if (cacheKey !== undefined && result.outcome.ok)
           this.#durable?.cache
             ?.keep(cacheKey, s, {
@@ -311,7 +326,7 @@ export class RunExecution {
           runId: this.#runId,
           stepId: s.def.id,
           attempt: s.attempts,
-          durationMs: r.finishedAt - r.startedAt,
+          durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
       for (const child of s.dependents)
@@ -344,6 +359,7 @@ export class RunExecution {
           stepId: s.def.id,
           attempt: s.attempts,
           error: s.error,
+          durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
         this.#skipDependents(s);

@@ -101,7 +101,23 @@ export function relativePathProblem(file: string): string | undefined {
   return undefined;
 }
 
-function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
+/** What the checks after the schema look at in a step (a well-formed part of it). */
+interface LooseStep {
+  /** Not a table/object at all (the schema has said so): only its id is checked. */
+  readonly malformed?: true;
+  readonly code?: unknown;
+  readonly file?: unknown;
+  readonly depends_on?: readonly string[];
+  readonly env?: Record<string, string>;
+}
+
+/** What the checks after the schema look at in a workflow. */
+interface LooseSpec {
+  readonly steps: Record<string, LooseStep>;
+  readonly defaults?: { readonly env?: Record<string, string> };
+}
+
+function stepIssues(id: string, spec: LooseStep): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (!STEP_ID_PATTERN.test(id)) {
     issues.push({
@@ -109,12 +125,13 @@ function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
       message: `step id ${JSON.stringify(id)} must start with a letter or '_' and hold only letters, digits, '_', '-' or '.' (at most 128)`,
     });
   }
+  if (spec.malformed) return issues;
   const at = (field: string) => formatPath(["steps", id, field]);
   if (spec.code === undefined && spec.file === undefined)
     issues.push({ path: formatPath(["steps", id]), message: "needs 'code' or 'file'" });
   if (spec.code !== undefined && spec.file !== undefined)
     issues.push({ path: formatPath(["steps", id]), message: "has both 'code' and 'file'; give one" });
-  if (spec.file !== undefined) {
+  if (typeof spec.file === "string") {
     const problem = relativePathProblem(spec.file);
     if (problem) issues.push({ path: at("file"), message: `${JSON.stringify(spec.file)} ${problem}` });
   }
@@ -137,24 +154,43 @@ function cacheTtl(cache: boolean | string | undefined): number | null | undefine
   return (parseDuration(cache) ?? 0) / 1000;
 }
 
-/** Validates and normalises a raw workflow value. */
-export function parseWorkflow(
-  raw: unknown,
-  options: ParseWorkflowOptions = {},
-): Result<WorkflowDefinition, WorkflowValidationError> {
-  const fail = (issues: ValidationIssue[]) => err(new WorkflowValidationError(issues, options.source));
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return fail([
-      { path: "", message: `a workflow must be a table/object with a 'steps' field, got ${describe(raw)}` },
-    ]);
-  }
-  const parsed = workflowSpecSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) return fail(zodIssues(parsed.error));
-  const spec = parsed.data;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The parts of a workflow that failed the schema which are still well-formed enough for
+ * the checks after it (code/file, paths, env names, dependencies), so that one pass
+ * reports every problem: fields of the wrong type are left out here (the schema has named them).
+ */
+function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: boolean } {
+  const pick = (step: Record<string, unknown>): LooseStep => {
+    const env = isObject(step.env) && Object.values(step.env).every((v) => typeof v === "string");
+    return {
+      code: step.code,
+      file: step.file,
+      ...(Array.isArray(step.depends_on)
+        ? { depends_on: step.depends_on.filter((d): d is string => typeof d === "string") }
+        : {}),
+      ...(env ? { env: step.env as Record<string, string> } : {}),
+    };
+  };
+  const steps = isObject(raw.steps)
+    ? Object.fromEntries(
+        Object.entries(raw.steps).map(([id, v]): [string, LooseStep] => [
+          id,
+          isObject(v) ? pick(v) : { malformed: true },
+        ]),
+      )
+    : {};
+  const defaults = isObject(raw.defaults) ? { env: pick(raw.defaults).env } : undefined;
+  return { spec: { steps, ...(defaults ? { defaults } : {}) }, hasSteps: isObject(raw.steps) };
+}
+
+function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const ids = Object.keys(spec.steps);
-  if (ids.length === 0) issues.push({ path: "steps", message: "the workflow has no steps" });
-  for (const id of ids) issues.push(...stepIssues(id, spec.steps[id] as StepSpec));
+  if (ids.length === 0 && hasSteps) issues.push({ path: "steps", message: "the workflow has no steps" });
+  for (const id of ids) issues.push(...stepIssues(id, spec.steps[id] as LooseStep));
   issues.push(...envIssues(spec.defaults?.env, ["defaults", "env"]));
   for (const id of ids) issues.push(...envIssues(spec.steps[id]?.env, ["steps", id, "env"]));
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
@@ -162,7 +198,30 @@ export function parseWorkflow(
   for (const cycle of findCycles(deps)) {
     issues.push({ path: `steps.${cycle[0]}.depends_on`, message: `dependency cycle: ${cycle.join(" -> ")}` });
   }
+  return issues;
+}
+
+/** Validates and normalises a raw workflow value; every problem is reported at once. */
+export function parseWorkflow(
+  raw: unknown,
+  options: ParseWorkflowOptions = {},
+): Result<WorkflowDefinition, WorkflowValidationError> {
+  const fail = (issues: ValidationIssue[]) => err(new WorkflowValidationError(issues, options.source));
+  if (!isObject(raw)) {
+    return fail([
+      { path: "", message: `a workflow must be a table/object with a 'steps' field, got ${describe(raw)}` },
+    ]);
+  }
+  const parsed = workflowSpecSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    const { spec, hasSteps } = looseSpec(raw);
+    return fail([...zodIssues(parsed.error), ...semanticIssues(spec, hasSteps)]);
+  }
+  const spec = parsed.data;
+  const issues = semanticIssues(spec, true);
   if (issues.length > 0) return fail(issues);
+  const ids = Object.keys(spec.steps);
+  const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
 
   const d = spec.defaults ?? {};
   const steps: StepDefinition[] = topologicalOrder(deps).map((id) => {

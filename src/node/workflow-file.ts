@@ -4,7 +4,7 @@
  * symlink that leads out), since the workflow file is untrusted.
  */
 import { readFile, realpath, stat } from "node:fs/promises";
-import { dirname, relative, resolve, sep } from "node:path";
+import { dirname, extname, relative, resolve, sep } from "node:path";
 import { type ValidationIssue, WorkflowLoadError, WorkflowValidationError } from "../core/errors.js";
 import {
   DEFAULT_MAX_SOURCE_BYTES,
@@ -20,7 +20,10 @@ import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
 export interface LoadWorkflowFileOptions {
   /** Evaluates Lua workflow files. Default: a shared evaluator with the default budgets. */
   readonly luaEvaluator?: LuaWorkflowEvaluator;
-  /** Default: from the file's extension, else detected. */
+  /**
+   * Default: from the file's extension (`.lua`, `.yaml`, `.yml` or `.json`); a file with
+   * another extension or none is refused unless a format is given.
+   */
   readonly format?: WorkflowFormat;
   /** Largest workflow file and largest step file, in bytes. Default: 1 MiB. */
   readonly maxBytes?: number;
@@ -64,12 +67,32 @@ async function stepCode(
   }
 }
 
+const FORMAT_OF_EXTENSION: Readonly<Record<string, WorkflowFormat>> = {
+  ".lua": "lua",
+  ".yaml": "yaml",
+  ".yml": "yaml",
+  ".json": "json",
+};
+
+/** The format of a workflow file from its extension, or a message saying why there is none. */
+function formatOf(path: string): Result<WorkflowFormat, WorkflowLoadError> {
+  const ext = extname(path).toLowerCase();
+  const format = FORMAT_OF_EXTENSION[ext];
+  if (format) return ok(format);
+  const what = ext ? `has the extension '${ext}'` : "has no extension";
+  return err(
+    new WorkflowLoadError(`${path} ${what}; workflow files are .lua, .yaml, .yml or .json (rename it)`),
+  );
+}
+
 /** Reads, parses and validates a workflow file, and reads the code of its `file` steps. */
 export async function loadWorkflowFile(
   path: string,
   options: LoadWorkflowFileOptions = {},
 ): Promise<Result<WorkflowDefinition, WorkflowLoadError | WorkflowValidationError>> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
+  const format = options.format ? ok(options.format) : formatOf(path);
+  if (!format.ok) return format;
   let text: string;
   try {
     text = await readBounded(path, maxBytes, "workflow file");
@@ -84,7 +107,7 @@ export async function loadWorkflowFile(
     source: path,
     luaEvaluator: options.luaEvaluator ?? defaultEvaluator(),
     maxBytes,
-    ...(options.format ? { format: options.format } : {}),
+    format: format.value,
   });
   if (!parsed.ok) return parsed;
   const workflow = parsed.value;

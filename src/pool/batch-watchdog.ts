@@ -13,6 +13,9 @@ export interface Pending {
   readonly task: StepTask;
   readonly resolve: (result: StepTaskResult) => void;
   readonly onLog: StepRunOptions["onLog"];
+  readonly onStart: StepRunOptions["onStart"];
+  /** Whether `onStart` has been called. */
+  started: boolean;
   readonly signal: CancelSignal | undefined;
   readonly onAbort: () => void;
   done: boolean;
@@ -65,6 +68,13 @@ export function lostStepResult(batch: Batch, p: Pending, error: unknown, now: nu
   return result("WorkerCrashedError", `the worker running the step died: ${message}`);
 }
 
+/** Tells the caller, once, that a worker has started the step (at `at`, epoch ms). */
+export function markStarted(p: Pending, at: number): void {
+  if (p.started) return;
+  p.started = true;
+  p.onStart?.(at);
+}
+
 /** Asks the step at `index` of `batch` to stop, once. */
 export function interruptStep(batch: Batch, index: number, reason: number, now: number): void {
   if (batch.interrupt?.index === index) return;
@@ -72,7 +82,7 @@ export function interruptStep(batch: Batch, index: number, reason: number, now: 
   batch.interrupt = { index, at: now, reason };
 }
 
-/** Checks the batches in flight every `everyMs` while there are any. */
+/** Checks the batches in flight every `everyMs` while there are any (and reports the steps it sees started). */
 export class BatchWatchdog {
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -110,6 +120,13 @@ export class BatchWatchdog {
         continue;
       }
       const p = batch.items[index] as Pending;
+      const started = batch.times[CONTROL.START_F64] as number;
+      // Seen for a round first, and told on a later task: the result of the attempt the
+      // worker ran before (posted before this start) is then handled first, even when the
+      // host was too busy to run this timer on time; so one worker's starts and ends are
+      // told in order.
+      if (started > 0 && now - started >= this.everyMs && !p.started)
+        setTimeout(() => markStarted(p, started), 0);
       if (batch.interrupt?.index === index) {
         if (now - batch.interrupt.at > this.graceMs) {
           batch.killed = { index, reason: batch.interrupt.reason };
@@ -117,7 +134,6 @@ export class BatchWatchdog {
         }
         continue;
       }
-      const started = batch.times[CONTROL.START_F64] as number;
       const overdue = started > 0 && now - started > p.task.timeoutMs;
       if (p.cancelled || overdue) {
         interruptStep(batch, index, p.cancelled ? INTERRUPT_REASON.CANCELLED : INTERRUPT_REASON.TIMEOUT, now);

@@ -8,6 +8,8 @@ function pending(language: StepTask["language"]): Pending {
     task: { language, timeoutMs: 5000 } as StepTask,
     resolve: () => {},
     onLog: undefined,
+    onStart: undefined,
+    started: false,
     signal: undefined,
     onAbort: () => {},
     done: false,

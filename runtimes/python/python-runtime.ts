@@ -5,7 +5,7 @@
  */
 import type { PyodideAPI } from "pyodide";
 import { INTERRUPT_SIGNAL } from "../../src/protocol/control-block.js";
-import { treeSize } from "../fs/file-tree.js";
+import { type FileTree, treeSize } from "../fs/file-tree.js";
 import type {
   LanguageRuntime,
   LanguageRuntimeFactory,
@@ -17,6 +17,7 @@ import {
   type EmscriptenFS,
   readWorkspace,
   trackWorkspaceChanges,
+  WorkspaceOverLimit,
   writeWorkspace,
 } from "./emscripten-workspace.js";
 import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
@@ -91,7 +92,14 @@ class PythonRuntime implements LanguageRuntime {
       this.#py.setInterruptBuffer(BETWEEN_STEPS);
     }
     // Nothing written: the files are the ones the step started with.
-    const files = this.#tracker.changed() ? readWorkspace(fs) : inv.files;
+    let files: FileTree;
+    try {
+      files = this.#tracker.changed() ? readWorkspace(fs, inv.limits.workspaceBytes) : inv.files;
+    } catch (e) {
+      if (!(e instanceof WorkspaceOverLimit)) throw e;
+      this.#lastTreeEmpty = false;
+      return { ok: false, error: { name: "WorkspaceLimitError", message: e.message } };
+    }
     this.#lastTreeEmpty = files === inv.files ? noFiles : Object.keys(files).length === 0;
     if (this.#tracker.exceeded() && !result.startsWith("1")) {
       const message = `the Python step wrote more than the workspace limit of ${inv.limits.workspaceBytes} bytes`;

@@ -22,6 +22,7 @@ import { pythonEscapeAttacks } from "./python-escape-attacks.js";
 import { pythonLimitAttacks } from "./python-limit-attacks.js";
 import { createSecurityEnv, type SecurityEnv } from "./security-env.js";
 import { shellAttacks } from "./shell-attacks.js";
+import { workspaceLinkAttacks } from "./workspace-link-attacks.js";
 
 /**
  * Declares one vitest suite running `attacks` against one shared engine. Known holes are
@@ -63,6 +64,11 @@ const all: Attack[] = [...python, ...lua, ...shellAttacks];
 attackSuite(`Python steps stay inside (${python.length})`, python, undefined);
 attackSuite(`Lua steps stay inside (${lua.length})`, lua, undefined);
 attackSuite(`shell steps stay inside (${shellAttacks.length})`, shellAttacks, undefined);
+attackSuite(
+  `links stay out of workspace snapshots (${workspaceLinkAttacks.length})`,
+  workspaceLinkAttacks,
+  undefined,
+);
 attackSuite(
   `representative attacks with isolation: "thread" (${all.filter((a) => a.thread).length})`,
   all.filter((a) => a.thread),

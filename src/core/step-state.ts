@@ -162,7 +162,7 @@ export function buildReport(
   startedAt: number,
   finishedAt: number,
 ): RunReport {
-  const steps: Record<string, StepReport> = {};
+  const steps: Record<string, StepReport> = Object.create(null);
   let failed = false;
   for (const s of states) {
     const status =

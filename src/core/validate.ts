@@ -7,6 +7,7 @@ import type { z } from "zod";
 import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
+import { nullProtoRecord, withOwnRecords } from "./own-record.js";
 import { err, ok, type Result } from "./result.js";
 import {
   STEP_ID_PATTERN,
@@ -28,7 +29,7 @@ export interface ParseWorkflowOptions {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Shared by steps without env (one object, sent once per batch). */
-const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
+const NO_ENV: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
 /** Formats a zod path as `steps.fetch.depends_on[0]` (odd keys quoted). */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -142,7 +143,7 @@ export function parseWorkflow(
   }
   const parsed = workflowSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) return fail(zodIssues(parsed.error));
-  const spec = parsed.data;
+  const spec = withOwnRecords(raw, parsed.data);
   const issues: ValidationIssue[] = [];
   const ids = Object.keys(spec.steps);
   if (ids.length === 0) issues.push({ path: "steps", message: "the workflow has no steps" });
@@ -172,7 +173,7 @@ export function parseWorkflow(
       retryDelay: s.retry_delay ?? d.retry_delay ?? 0,
       retryBackoff: s.retry_backoff ?? d.retry_backoff ?? 1,
       memory: s.memory ?? d.memory,
-      env: d.env || s.env ? { ...d.env, ...s.env } : NO_ENV,
+      env: d.env || s.env ? nullProtoRecord(d.env, s.env) : NO_ENV,
       description: s.description,
     };
   });

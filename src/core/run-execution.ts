@@ -13,6 +13,7 @@ import type { Clock } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
 import { buildReport, createStepStates, type StepState, TaskBuilder } from "./step-state.js";
+import { retryDelayMs } from "./timer-range.js";
 import type { WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
@@ -206,7 +207,7 @@ export class RunExecution {
   }
 
   #retry(s: StepState, error: SerializedError, time: number): void {
-    const delayMs = Math.round(s.def.retryDelay * s.def.retryBackoff ** (s.attempts - 1) * 1000);
+    const delayMs = retryDelayMs(s.def.retryDelay, s.def.retryBackoff, s.attempts);
     s.phase = "retry-wait";
     this.#waitingRetry++;
     this.#emit({

@@ -20,6 +20,7 @@ import {
   WorkspaceOverLimit,
   writeWorkspace,
 } from "./emscripten-workspace.js";
+import { FatalGuard } from "./fatal-guard.js";
 import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
 
 const BETWEEN_STEPS = new Int32Array(new SharedArrayBuffer(4));
@@ -35,6 +36,7 @@ class PythonRuntime implements LanguageRuntime {
   #setEnv!: PyCall;
   #lastEnv = "{}";
   #tracker!: ChangeTracker;
+  #guard!: FatalGuard;
   #current: StepInvocation | undefined;
   #lastTreeEmpty = true;
 
@@ -48,6 +50,7 @@ class PythonRuntime implements LanguageRuntime {
       stdout: sink("stdout"),
       stderr: sink("stderr"),
     });
+    this.#guard = new FatalGuard(this.#py);
     this.#compile = this.#py.globals.get("__sf_compile") as PyCall;
     this.#call = this.#py.globals.get("__sf_call") as PyCall;
     this.#setEnv = this.#py.globals.get("__sf_set_env") as PyCall;
@@ -77,19 +80,27 @@ class PythonRuntime implements LanguageRuntime {
     this.#current = inv;
     let result: string;
     try {
-      let key = this.#compiled.get(inv.code);
-      if (key === undefined) {
-        key = this.#compiled.size + 1;
-        result = this.#compile(key, inv.code, `<step ${inv.stepId}>`);
-        if (result === "1") this.#compiled.set(inv.code, key);
-      } else result = "1";
-      if (result === "1") result = this.#call(key, inv.inputsJson, inv.attempt, inv.stepId, inv.runId);
+      result = this.#guard.run(() => {
+        let key = this.#compiled.get(inv.code);
+        let compiled = "1";
+        if (key === undefined) {
+          key = this.#compiled.size + 1;
+          compiled = this.#compile(key, inv.code, `<step ${inv.stepId}>`);
+          if (compiled === "1") this.#compiled.set(inv.code, key);
+        }
+        return compiled === "1"
+          ? this.#call(key, inv.inputsJson, inv.attempt, inv.stepId, inv.runId)
+          : compiled;
+      });
     } finally {
       this.#current = undefined;
       // Between steps the interrupt stays raised: Python that a step left to run later
-      // (a callback on a JavaScript timer, say) is stopped as soon as it starts.
-      BETWEEN_STEPS[0] = INTERRUPT_SIGNAL;
-      this.#py.setInterruptBuffer(BETWEEN_STEPS);
+      // (a callback on a JavaScript timer, say) is stopped as soon as it starts. (An
+      // interpreter that failed fatally answers nothing any more: it is replaced.)
+      if (!this.#guard.failed) {
+        BETWEEN_STEPS[0] = INTERRUPT_SIGNAL;
+        this.#py.setInterruptBuffer(BETWEEN_STEPS);
+      }
     }
     // Nothing written: the files are the ones the step started with.
     let files: FileTree;
@@ -142,6 +153,7 @@ class PythonRuntime implements LanguageRuntime {
   }
 
   dispose(): void {
+    if (this.#guard.failed) return;
     this.#compile.destroy();
     this.#call.destroy();
     this.#setEnv.destroy();

@@ -23,7 +23,7 @@ function batch(kills: string[]): Batch {
     id: 1,
     items: [pending("lua"), pending("python")],
     cells: new Int32Array(control),
-    times: new Float64Array(control, 0, CONTROL.START_F64 + 1),
+    times: new Float64Array(control, 0, CONTROL.F64_LENGTH),
     sent: { response: new Promise(() => {}), kill: () => kills.push("killed") },
     interrupt: undefined,
     killed: undefined,

@@ -21,6 +21,34 @@ const replaced = (step: { error?: { message: string } | null }) =>
 
 export const memoryPathAttacks: readonly Attack[] = [
   {
+    name: "hunt for Pyodide's converters (to_js, create_proxy, ...): imports, module dicts, gc, typing overloads",
+    category: "js-bridge",
+    language: "python",
+    thread: true,
+    mayPass: true,
+    code: () =>
+      py(`import sys, gc, importlib
+found = []
+for m in ("pyodide.ffi", "_pyodide_core", "pyodide.http", "pyodide.webloop", "_pyodide.jsbind"):
+    try:
+        importlib.import_module(m)
+        found.append("import " + m)
+    except ImportError:
+        pass
+wanted = {"to_js", "create_proxy", "create_once_callable", "destroy_proxies", "raw_call", "py2js_deep", "trigger_fatal_error"}
+for o in gc.get_objects():
+    if callable(o) and getattr(o, "__name__", "") in wanted:
+        found.append("gc " + o.__name__)
+    if type(o) is dict and wanted & set(k for k in o if isinstance(k, str)) and "pyodide" in str(o.get("__name__", "")):
+        found.append("dict " + str(o.get("__name__")))
+for mod in list(sys.modules.values()):
+    for n in wanted:
+        if hasattr(mod, n):
+            found.append(getattr(mod, "__name__", "?") + "." + n)
+return found or "none"`),
+    check: (step) => expect(step.output).toBe("none"),
+  },
+  {
     name: "JavaScript heap: 600,000 symlinks with 4,000-character targets outside the workspace",
     category: "memory",
     language: "python",

@@ -7,6 +7,7 @@ import { createEngine } from "../node/create-engine.js";
 import { loadWorkflowFile } from "../node/workflow-file.js";
 import { PlainProgress, type ProgressReporter } from "./plain-progress.js";
 import { renderSummary } from "./summary.js";
+import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
 
 /** Exit codes of the CLI. */
 export const EXIT = { OK: 0, FAILED: 1, INVALID: 2 } as const;
@@ -26,7 +27,7 @@ async function load(file: string, json: boolean): Promise<WorkflowDefinition | u
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
-  process.stderr.write(`sandflow: ${error.message}\n`);
+  process.stderr.write(`sandflow: ${terminalSafe(error.message)}\n`);
   return undefined;
 }
 
@@ -103,7 +104,7 @@ export async function validateCommand(file: string, options: { json?: boolean })
   } else {
     const mix = [...languages].map(([l, n]) => `${n} ${l}`).join(", ");
     process.stdout.write(
-      `${file}: valid workflow '${workflow.name}' with ${workflow.steps.length} steps (${mix})\n`,
+      `${file}: valid workflow '${terminalSafeLine(workflow.name)}' with ${workflow.steps.length} steps (${mix})\n`,
     );
   }
   return EXIT.OK;

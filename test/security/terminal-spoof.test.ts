@@ -129,6 +129,23 @@ describe("terminal spoofing through the CLI", () => {
     120_000,
   );
 
+  it("validate and load errors show the workflow's own text escaped", () => {
+    const lua = join(dir, "spoof.lua");
+    writeFileSync(lua, `error("\\27]0;pwned-title\\7\\27[2J\\r\\u{9b}31m fake")`);
+    const named = join(dir, "named.yaml");
+    writeFileSync(
+      named,
+      WORKFLOW.replace(/^steps:[\s\S]*$/m, "steps:\n  a:\n    code: 'function run() return 1 end'\n"),
+    );
+    for (const r of [sandflow("validate", lua), sandflow("run", lua), sandflow("validate", named)]) {
+      for (const [what, bytes] of FORBIDDEN) {
+        expect(r.stdout.includes(bytes), `stdout holds ${what}`).toBe(false);
+        expect(r.stderr.includes(bytes), `stderr holds ${what}`).toBe(false);
+      }
+      expect(r.stdout + r.stderr).toMatch(/\\e]0;(pwned-title|title-from-name)/);
+    }
+  }, 60_000);
+
   it("terminalSafe leaves no control character but newline and tab (property)", () => {
     const unsafe = (s: string) => [...s].some((c) => FORBIDDEN.some(([, b]) => b.length === 1 && b === c));
     fc.assert(

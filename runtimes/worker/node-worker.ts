@@ -4,11 +4,13 @@
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { type MessagePort, workerData } from "node:worker_threads";
+import { getHeapStatistics } from "node:v8";
+import { type MessagePort, threadId, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
 import { serializeError } from "../../src/core/errors.js";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
+import { wholeMemoryBytes } from "../../src/protocol/worker-memory.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
@@ -105,6 +107,7 @@ const dispatcher = new Dispatcher({
   post: (event) => session?.postMessage({ kind: "event", event } satisfies SessionFromWorker),
   now: () => performance.timeOrigin + performance.now(),
   beforeStep: resetStackTraceLimit,
+  memoryBytes: () => wholeMemoryBytes(getHeapStatistics()),
 });
 
 /** The port of this worker's session: requests in; responses and events out, in order. */
@@ -112,6 +115,7 @@ let session: MessagePort | undefined;
 
 function serve(port: MessagePort): Promise<void> {
   session = port;
+  port.postMessage({ kind: "hello", threadId } satisfies SessionFromWorker);
   port.on("message", (message: SessionToWorker) => {
     if (message.kind === "broadcast") {
       dispatcher.onBroadcast(message.message);

@@ -8,6 +8,7 @@ import { loadWorkflowFile } from "../node/workflow-file.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun } from "./follow-run.js";
 import { openStore, type StoreOption, usageFailure } from "./store-commands.js";
+import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
 
 export { EXIT } from "./exit-codes.js";
 
@@ -26,7 +27,7 @@ async function load(file: string, json: boolean): Promise<WorkflowDefinition | u
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
-  process.stderr.write(`sandflow: ${error.message}\n`);
+  process.stderr.write(`sandflow: ${terminalSafe(error.message)}\n`);
   return undefined;
 }
 
@@ -87,7 +88,7 @@ export async function validateCommand(file: string, options: { json?: boolean })
   } else {
     const mix = [...languages].map(([l, n]) => `${n} ${l}`).join(", ");
     process.stdout.write(
-      `${file}: valid workflow '${workflow.name}' with ${workflow.steps.length} steps (${mix})\n`,
+      `${file}: valid workflow '${terminalSafeLine(workflow.name)}' with ${workflow.steps.length} steps (${mix})\n`,
     );
   }
   return EXIT.OK;

@@ -13,6 +13,7 @@ import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions } from "./follow-run.js";
 import { formatDuration } from "./format.js";
 import { renderSummary } from "./summary.js";
+import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
 
 /** `--store PATH`, or `--no-store` (false); undefined means the default store. */
 export type StoreOption = string | boolean | undefined;
@@ -30,7 +31,7 @@ export function openStore(option: StoreOption): SqliteStore {
 /** Prints a sandflow error for the user and returns exit code 2; anything else is rethrown. */
 export function usageFailure(e: unknown): number {
   if (e instanceof SandflowError || (e instanceof Error && e.name === "StoreError")) {
-    process.stderr.write(`sandflow: ${e.message}\n`);
+    process.stderr.write(`sandflow: ${terminalSafe(e.message)}\n`);
     return EXIT.INVALID;
   }
   throw e;
@@ -67,7 +68,7 @@ export async function runsCommand(options: {
       const when = new Date(r.startedAt).toISOString().replace("T", " ").slice(0, 19);
       const took = r.finishedAt === null ? "" : formatDuration(r.finishedAt - r.startedAt);
       process.stdout.write(
-        `${pc.dim(r.runId.slice(0, 8))}  ${r.status.padEnd(11)} ${when}  ${took.padStart(9)}  ${r.workflow}\n`,
+        `${pc.dim(r.runId.slice(0, 8))}  ${r.status.padEnd(11)} ${when}  ${took.padStart(9)}  ${terminalSafeLine(r.workflow)}\n`,
       );
     }
     return EXIT.OK;

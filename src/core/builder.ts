@@ -20,7 +20,7 @@ export type BuilderStepOptions = Omit<StepSpec, "language" | "code" | "file">;
 /** A fluent workflow builder; {@link WorkflowBuilder.build} validates. */
 export class WorkflowBuilder {
   readonly #spec: { name: string; description?: string; defaults?: StepDefaults; concurrency?: number };
-  readonly #steps: Record<string, StepSpec> = {};
+  readonly #steps: Record<string, StepSpec> = Object.create(null);
 
   constructor(name: string) {
     this.#spec = { name };

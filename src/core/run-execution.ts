@@ -29,6 +29,7 @@ export interface RunDurability {
   readonly rerunOf?: string;
 }
 
+import { retryDelayMs } from "./timer-range.js";
 import type { WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
@@ -381,7 +382,7 @@ export class RunExecution {
     ended: Omit<Extract<JournalEntry, { type: "step-failed" }>, "type" | "error">,
   ): void {
     const time = ended.time;
-    const delayMs = Math.round(s.def.retryDelay * s.def.retryBackoff ** (s.attempts - 1) * 1000);
+    const delayMs = retryDelayMs(s.def.retryDelay, s.def.retryBackoff, s.attempts);
     s.phase = "retry-wait";
     this.#record({ type: "step-retrying", ...ended, error, wakeAt: time + delayMs });
     this.#waitThenReady(s, delayMs);

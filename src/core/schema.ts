@@ -6,6 +6,11 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
+import { MAX_DELAY_SECONDS, MAX_RETRY_BACKOFF } from "./timer-range.js";
+
+const atMostDelay = {
+  message: `must be at most ${MAX_DELAY_SECONDS} seconds (about 24.8 days, the range of timers)`,
+};
 
 /** Step ids: a letter or `_` first, then letters, digits, `_`, `-` or `.`; at most 128 characters. */
 export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
@@ -17,12 +22,23 @@ const languageName = z.enum(Object.keys(LANGUAGE_ALIASES) as [string, ...string[
 /** Fields a step may set and `defaults` may give for every step. */
 const stepSettings = {
   language: languageName.optional(),
-  timeout: z.number().positive().meta({ description: "Seconds before the step is stopped." }).optional(),
+  timeout: z
+    .number()
+    .positive()
+    .max(MAX_DELAY_SECONDS, atMostDelay)
+    .meta({ description: "Seconds before the step is stopped." })
+    .optional(),
   retries: z.int().min(0).max(100).meta({ description: "Extra attempts after a failure." }).optional(),
-  retry_delay: z.number().min(0).meta({ description: "Seconds to wait before the first retry." }).optional(),
+  retry_delay: z
+    .number()
+    .min(0)
+    .max(MAX_DELAY_SECONDS, atMostDelay)
+    .meta({ description: "Seconds to wait before the first retry." })
+    .optional(),
   retry_backoff: z
     .number()
     .min(1)
+    .max(MAX_RETRY_BACKOFF, { message: `must be at most ${MAX_RETRY_BACKOFF}` })
     .meta({ description: "Multiplier applied to the delay after each retry." })
     .optional(),
   memory: z.number().positive().meta({ description: "Memory limit in MB." }).optional(),

@@ -205,7 +205,7 @@ export function buildReport(
   finishedAt: number,
   extras: ReportExtras = {},
 ): RunReport {
-  const steps: Record<string, StepReport> = {};
+  const steps: Record<string, StepReport> = Object.create(null);
   let failed = false;
   const finished = extras.status === undefined;
   for (const s of states) {

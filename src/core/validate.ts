@@ -8,6 +8,7 @@ import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
+import { nullProtoRecord, withOwnRecords } from "./own-record.js";
 import { err, ok, type Result } from "./result.js";
 import {
   STEP_ID_PATTERN,
@@ -29,7 +30,7 @@ export interface ParseWorkflowOptions {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Shared by steps without env (one object, sent once per batch). */
-const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
+const NO_ENV: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
 /** Formats a zod path as `steps.fetch.depends_on[0]` (odd keys quoted). */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -217,7 +218,7 @@ export function parseWorkflow(
     const { spec, hasSteps } = looseSpec(raw);
     return fail([...zodIssues(parsed.error), ...semanticIssues(spec, hasSteps)]);
   }
-  const spec = parsed.data;
+  const spec = withOwnRecords(raw, parsed.data);
   const issues = semanticIssues(spec, true);
   if (issues.length > 0) return fail(issues);
   const ids = Object.keys(spec.steps);
@@ -239,7 +240,7 @@ export function parseWorkflow(
       retryDelay: s.retry_delay ?? d.retry_delay ?? 0,
       retryBackoff: s.retry_backoff ?? d.retry_backoff ?? 1,
       memory: s.memory ?? d.memory,
-      env: d.env || s.env ? { ...d.env, ...s.env } : NO_ENV,
+      env: d.env || s.env ? nullProtoRecord(d.env, s.env) : NO_ENV,
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
     };

@@ -6,6 +6,7 @@
 import type { CancelSignal } from "../core/platform.js";
 import { failedAttempt, type StepRunOptions, type StepTask, type StepTaskResult } from "../core/step-pool.js";
 import { CONTROL, INTERRUPT_REASON, requestInterrupt } from "../protocol/control-block.js";
+import { memoryAllowance } from "../protocol/worker-memory.js";
 import type { SentRequest } from "./transport.js";
 
 /** One step attempt handed to the pool. */
@@ -32,7 +33,9 @@ export interface Batch {
   readonly times: Float64Array;
   sent: SentRequest | undefined;
   interrupt: { index: number; at: number; reason: number } | undefined;
-  killed: { index: number; reason: number } | undefined;
+  killed: { index: number; reason: number; growth?: number } | undefined;
+  /** The last memory measurement of its worker: when, and whether one is under way. */
+  memoryCheck?: { at: number; busy: boolean };
   /** How long its worker may take to make an interpreter for one of its steps (ms). */
   readonly loadLimitMs: number;
   /** The load the watchdog saw going on, and since when. */
@@ -56,6 +59,13 @@ export function lostStepResult(batch: Batch, p: Pending, error: unknown, now: nu
     return result(
       "StepRuntimeError",
       `the ${p.task.language} interpreter did not load within ${batch.loadLimitMs >= 1000 ? `${Math.round(batch.loadLimitMs / 1000)} s` : `${batch.loadLimitMs} ms`}; its worker was replaced`,
+    );
+  }
+  if (batch.killed?.reason === INTERRUPT_REASON.MEMORY) {
+    const mb = (bytes: number) => Math.round(bytes / 1048576);
+    return result(
+      "MemoryLimitError",
+      `the step grew its worker's memory (JavaScript heap, array buffers, wasm memories) by ${mb(batch.killed.growth ?? 0)} MB, past the ${mb(memoryAllowance(p.task.limits))} MB its memory limit of ${mb(p.task.limits.memoryBytes)} MB and its workspace, output and result limits allow; its worker was replaced`,
     );
   }
   if (batch.killed?.reason === INTERRUPT_REASON.CANCELLED) {
@@ -86,10 +96,15 @@ export function interruptStep(batch: Batch, index: number, reason: number, now: 
 export class BatchWatchdog {
   #timer: ReturnType<typeof setInterval> | undefined;
 
+  /**
+   * @param memoryEveryMs how often the memory of a worker running a step is measured
+   *   (when its transport can measure it).
+   */
   constructor(
     private readonly batches: () => ReadonlyMap<number, Batch>,
     private readonly graceMs: number,
     private readonly everyMs: number,
+    private readonly memoryEveryMs = 100,
   ) {}
 
   /** Starts checking (no-op when already running). */
@@ -127,6 +142,7 @@ export class BatchWatchdog {
       // told in order.
       if (started > 0 && now - started >= this.everyMs && !p.started)
         setTimeout(() => markStarted(p, started), 0);
+      this.#checkMemory(batch, index, p, now);
       if (batch.interrupt?.index === index) {
         if (now - batch.interrupt.at > this.graceMs) {
           batch.killed = { index, reason: batch.interrupt.reason };
@@ -139,6 +155,39 @@ export class BatchWatchdog {
         interruptStep(batch, index, p.cancelled ? INTERRUPT_REASON.CANCELLED : INTERRUPT_REASON.TIMEOUT, now);
       }
     }
+  }
+
+  /**
+   * Measures the memory of the worker running step `index` now and then; a step that grew
+   * it past its allowance (src/protocol/worker-memory.ts) has its worker killed at once: the
+   * memory is outside anything an interrupt would free.
+   */
+  #checkMemory(batch: Batch, index: number, p: Pending, now: number): void {
+    const measure = batch.sent?.memory;
+    const base = batch.times[CONTROL.BASE_MEMORY_F64] as number;
+    if (!measure || !(base > 0) || batch.memoryCheck?.busy) return;
+    if (batch.memoryCheck && now - batch.memoryCheck.at < this.memoryEveryMs) return;
+    batch.memoryCheck = { at: now, busy: true };
+    measure.call(batch.sent).then(
+      (bytes) => {
+        batch.memoryCheck = { at: now, busy: false };
+        if (bytes === undefined || batch.killed) return;
+        // Still the same step? (It may have ended while the measurement ran.)
+        if (
+          Atomics.load(batch.cells, CONTROL.CURRENT) !== index ||
+          batch.times[CONTROL.BASE_MEMORY_F64] !== base
+        )
+          return;
+        const growth = bytes - base;
+        if (growth > memoryAllowance(p.task.limits)) {
+          batch.killed = { index, reason: INTERRUPT_REASON.MEMORY, growth };
+          batch.sent?.kill();
+        }
+      },
+      () => {
+        batch.memoryCheck = { at: now, busy: false };
+      },
+    );
   }
 
   /** Kills the worker of a batch whose interpreter load has gone on past its limit. */

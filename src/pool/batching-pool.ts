@@ -178,7 +178,7 @@ export class BatchingPool implements StepPool {
       id: this.#nextBatchId++,
       items,
       cells: new Int32Array(control),
-      times: new Float64Array(control, 0, CONTROL.START_F64 + 1),
+      times: new Float64Array(control, 0, CONTROL.F64_LENGTH),
       sent: undefined,
       interrupt: undefined,
       killed: undefined,

@@ -179,7 +179,7 @@ describe("version, help and completion", () => {
     );
     expect(out.split("\n")).toEqual([
       "complete -o filenames -F _sandflow sandflow",
-      "run validate graph schema completion help --version --help",
+      "run runs show resume rerun cache validate graph schema completion help --version --help",
       "validate",
       "--progress",
       "auto live plain none",
@@ -187,7 +187,7 @@ describe("version, help and completion", () => {
       "workflow report",
       "test/fixtures/workflows/queued.yaml",
       expect.stringMatching(/^test\/fixtures\/workflows\/with-files\/\S+\.(yaml|lua)( |$)/),
-      "completion",
+      "cache completion",
       "",
     ]);
     expect(out).not.toContain(".py");

@@ -18,10 +18,12 @@ import {
 } from "./attack-runner.js";
 import { luaEscapeAttacks } from "./lua-escape-attacks.js";
 import { luaLimitAttacks } from "./lua-limit-attacks.js";
+import { memoryPathAttacks } from "./memory-path-attacks.js";
 import { pythonEscapeAttacks } from "./python-escape-attacks.js";
 import { pythonLimitAttacks } from "./python-limit-attacks.js";
 import { createSecurityEnv, type SecurityEnv } from "./security-env.js";
 import { shellAttacks } from "./shell-attacks.js";
+import { workspaceLinkAttacks } from "./workspace-link-attacks.js";
 
 /**
  * Declares one vitest suite running `attacks` against one shared engine. Known holes are
@@ -58,11 +60,21 @@ function attackSuite(title: string, attacks: readonly Attack[], isolation: Isola
 
 const python = [...pythonEscapeAttacks, ...pythonLimitAttacks];
 const lua = [...luaEscapeAttacks, ...luaLimitAttacks];
-const all: Attack[] = [...python, ...lua, ...shellAttacks];
+const all: Attack[] = [...python, ...lua, ...shellAttacks, ...memoryPathAttacks];
 
 attackSuite(`Python steps stay inside (${python.length})`, python, undefined);
 attackSuite(`Lua steps stay inside (${lua.length})`, lua, undefined);
 attackSuite(`shell steps stay inside (${shellAttacks.length})`, shellAttacks, undefined);
+attackSuite(
+  `memory outside the wasm memory is watched (${memoryPathAttacks.length})`,
+  memoryPathAttacks,
+  undefined,
+);
+attackSuite(
+  `links stay out of workspace snapshots (${workspaceLinkAttacks.length})`,
+  workspaceLinkAttacks,
+  undefined,
+);
 attackSuite(
   `representative attacks with isolation: "thread" (${all.filter((a) => a.thread).length})`,
   all.filter((a) => a.thread),

@@ -12,6 +12,8 @@ import { hashString } from "../../src/core/hash.js";
 import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
 import type { BrowserAssetUrls, PageMessage, WorkerMessage } from "../../src/pool/browser/wire.js";
 import type { WorkerRequest } from "../../src/protocol/messages.js";
+import { loadBrowserQuickJsModule } from "../js/browser-quickjs.js";
+import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createLuaWorkflowEvaluator } from "../lua/workflow-evaluator.js";
 import { makePyodideSnapshot } from "../python/pyodide-instance.js";
@@ -180,6 +182,10 @@ function createDispatcher(assets: BrowserAssetUrls, python: SpareFactory): Dispa
             }),
         }),
       shell: () => shellFactory(assets),
+      javascript: () =>
+        createJsRuntimeFactory({
+          loadModule: () => withHostGlobals(() => loadBrowserQuickJsModule(assets.quickjsWasmURL)),
+        }),
     },
     post: (event) => post({ kind: "event", event }),
     now: () => performance.timeOrigin + performance.now(),

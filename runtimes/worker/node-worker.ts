@@ -9,6 +9,8 @@ import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
 import { serializeError } from "../../src/core/errors.js";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
+import { loadQuickJsModule } from "../js/node-quickjs.js";
+import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
@@ -101,6 +103,7 @@ const dispatcher = new Dispatcher({
           }),
       }),
     shell: shellFactory,
+    javascript: () => createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) }),
   },
   post: (event) => session?.postMessage({ kind: "event", event } satisfies SessionFromWorker),
   now: () => performance.timeOrigin + performance.now(),

@@ -70,6 +70,11 @@ export class WorkflowBuilder {
     return this.step(id, { ...options, language: "shell", code });
   }
 
+  /** Adds a JavaScript step (`function run(inputs) { ... }`, or a script whose last console.log line is JSON). */
+  js(id: string, code: string, options: BuilderStepOptions = {}): this {
+    return this.step(id, { ...options, language: "javascript", code });
+  }
+
   /**
    * Validates and returns the workflow.
    * @throws WorkflowValidationError naming every problem.

@@ -10,7 +10,8 @@ import { LANGUAGE_ALIASES } from "./languages.js";
 export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 
 const languageName = z.enum(Object.keys(LANGUAGE_ALIASES) as [string, ...string[]]).meta({
-  description: "Step language: python, lua or shell (sh and bash are aliases of shell).",
+  description:
+    "Step language: python, lua, shell or javascript (sh and bash are aliases of shell, js of javascript).",
 });
 
 /** Fields a step may set and `defaults` may give for every step. */
@@ -58,7 +59,7 @@ export const workflowSpecSchema = z
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
   })
-  .meta({ title: "sandflow workflow", description: "A DAG of Python, Lua and shell steps." });
+  .meta({ title: "sandflow workflow", description: "A DAG of Python, Lua, shell and JavaScript steps." });
 
 /** A step as written in a workflow file. */
 export type StepSpec = z.input<typeof stepSpecSchema>;

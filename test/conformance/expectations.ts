@@ -64,6 +64,38 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
     expect(r.steps.sh_exit?.error?.message).toBe("shell step exited with status 3: oops");
     expect(r.steps.after_after?.error?.name).toBe("UpstreamFailedError");
   },
+  "javascript.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.js_run?.output).toEqual({
+      sorted: [1, 2, 3],
+      text: "é ✓!",
+      facts: [1, "js_run", r.runId, "blue"],
+      same: true,
+    });
+    expect(r.steps.js_run?.stdout).toBe("sorting 3 numbers\n");
+    expect(r.steps.js_run?.stderr).toBe('to stderr {"ok":true}\n');
+    expect(r.steps.js_script?.output).toEqual({
+      lines: ["1", "2", "3"],
+      files: ["/workspace/data", "/workspace/data/sorted.txt"],
+    });
+    expect(r.steps.js_async?.output).toEqual({ doubled: [2, 4, 6], left: ["/workspace/data"] });
+    expect(r.steps.lua_reads?.output).toEqual({ text: "1\n2\n3" });
+    expect(r.steps.js_clean?.output).toEqual({ proto_clean: true, push: 1, leftover: "undefined" });
+    expect(r.steps.js_no_host?.output).toEqual(Array(6).fill("undefined"));
+    const error = (id: string) => r.steps[id]?.error;
+    expect(error("js_undefined")).toMatchObject({
+      name: "InvalidResultError",
+      message: expect.stringContaining("result.list[1].deep is undefined"),
+    });
+    expect(error("js_cycle")?.message).toContain("result.a.back is an object that contains itself");
+    expect(error("js_nan")?.message).toContain("result.ratio is NaN");
+    expect(error("js_function")?.message).toContain("result.f is a function");
+    expect(error("js_throw")).toMatchObject({ name: "StepRuntimeError" });
+    expect(error("js_throw")?.message).toMatch(/^RangeError: out of range\n\s+at run \(step:js_throw\.js:1/);
+    expect(error("js_reject")?.message).toMatch(/^Error: rejected later/);
+    expect(error("js_syntax")?.message).toMatch(/^SyntaxError: /);
+    expect(error("js_escape")?.message).toContain("only files under /tmp and /workspace can be used");
+  },
   "limits.yaml": (r) => {
     expect(r.status).toBe("failed");
     expect(r.steps.py_memory?.error?.name).toBe("MemoryLimitError");

@@ -96,6 +96,35 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
     expect(error("js_syntax")?.message).toMatch(/^SyntaxError: /);
     expect(error("js_escape")?.message).toContain("only files under /tmp and /workspace can be used");
   },
+  "lua-io.yaml": (r) => {
+    expect(r.status).toBe("succeeded");
+    expect(r.steps.w?.output).toEqual({
+      tmp: "/tmp/lua_000001",
+      missing: "missing.txt: no such file",
+      env: "hi",
+      execute: true,
+      popen: true,
+      time: "number",
+      clock: "number",
+      date: "string",
+    });
+    expect(r.steps.w?.stdout).toBe("to stdout 1\n");
+    expect(r.steps.w?.stderr).toBe("to stderr\n");
+    expect(r.steps.r?.output).toEqual({
+      lines: ["alpha", "42", "gamma", "more"],
+      first: "alpha",
+      n: 42,
+      rest: "\ngamma\nmore",
+      size: 19,
+      two: "pha",
+      closed: true,
+      renamed: "tmp",
+      again: "/tmp/renamed.txt: no such file",
+      type: "closed file",
+      after: "ALPHA\n42\ngamma\nmore",
+      outside: "/etc/passwd: only files under /tmp and /workspace can be used",
+    });
+  },
   "limits.yaml": (r) => {
     expect(r.status).toBe("failed");
     expect(r.steps.py_memory?.error?.name).toBe("MemoryLimitError");

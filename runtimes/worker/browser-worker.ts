@@ -16,6 +16,7 @@ import { loadBrowserQuickJsModule } from "../js/browser-quickjs.js";
 import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createLuaWorkflowEvaluator } from "../lua/workflow-evaluator.js";
+import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { makePyodideSnapshot } from "../python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -186,6 +187,7 @@ function createDispatcher(assets: BrowserAssetUrls, python: SpareFactory): Dispa
         createJsRuntimeFactory({
           loadModule: () => withHostGlobals(() => loadBrowserQuickJsModule(assets.quickjsWasmURL)),
         }),
+      wasm: createWasmRuntimeFactory,
     },
     post: (event) => post({ kind: "event", event }),
     now: () => performance.timeOrigin + performance.now(),

@@ -15,6 +15,7 @@ import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
 import { busyboxWasmPath } from "../shell/node-assets.js";
+import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import {
   freezeIntrinsics,
@@ -104,6 +105,7 @@ const dispatcher = new Dispatcher({
       }),
     shell: shellFactory,
     javascript: () => createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) }),
+    wasm: createWasmRuntimeFactory,
   },
   post: (event) => session?.postMessage({ kind: "event", event } satisfies SessionFromWorker),
   now: () => performance.timeOrigin + performance.now(),

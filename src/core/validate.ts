@@ -16,6 +16,7 @@ import {
   workflowSpecSchema,
 } from "./schema.js";
 import { didYouMean } from "./suggest.js";
+import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 
 /** Options of {@link parseWorkflow}. */
@@ -100,7 +101,7 @@ export function relativePathProblem(file: string): string | undefined {
   return undefined;
 }
 
-function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
+function stepIssues(id: string, spec: StepSpec, language: Language): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (!STEP_ID_PATTERN.test(id)) {
     issues.push({
@@ -109,6 +110,14 @@ function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
     });
   }
   const at = (field: string) => formatPath(["steps", id, field]);
+  const wasm = wasmStepIssues(
+    (field) => formatPath(field ? ["steps", id, field] : ["steps", id]),
+    spec,
+    language === "wasm",
+    relativePathProblem,
+  );
+  if (language === "wasm") return [...issues, ...wasm];
+  issues.push(...wasm);
   if (spec.code === undefined && spec.file === undefined)
     issues.push({ path: formatPath(["steps", id]), message: "needs 'code' or 'file'" });
   if (spec.code !== undefined && spec.file !== undefined)
@@ -146,7 +155,12 @@ export function parseWorkflow(
   const issues: ValidationIssue[] = [];
   const ids = Object.keys(spec.steps);
   if (ids.length === 0) issues.push({ path: "steps", message: "the workflow has no steps" });
-  for (const id of ids) issues.push(...stepIssues(id, spec.steps[id] as StepSpec));
+  const languageOf = (s: StepSpec): Language =>
+    LANGUAGE_ALIASES[s.language ?? spec.defaults?.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
+  for (const id of ids) {
+    const s = spec.steps[id] as StepSpec;
+    issues.push(...stepIssues(id, s, languageOf(s)));
+  }
   issues.push(...envIssues(spec.defaults?.env, ["defaults", "env"]));
   for (const id of ids) issues.push(...envIssues(spec.steps[id]?.env, ["steps", id, "env"]));
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
@@ -159,12 +173,11 @@ export function parseWorkflow(
   const d = spec.defaults ?? {};
   const steps: StepDefinition[] = topologicalOrder(deps).map((id) => {
     const s = spec.steps[id] as StepSpec;
-    const language: Language =
-      LANGUAGE_ALIASES[s.language ?? d.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
+    const language = languageOf(s);
     return {
       id,
       language,
-      code: s.code,
+      code: language === "wasm" && s.module ? inlineWasmStepCode({ ...s, module: s.module }) : s.code,
       file: s.file,
       dependsOn: s.depends_on ?? [],
       timeout: s.timeout ?? d.timeout,
@@ -174,6 +187,9 @@ export function parseWorkflow(
       memory: s.memory ?? d.memory,
       env: d.env || s.env ? { ...d.env, ...s.env } : NO_ENV,
       description: s.description,
+      ...(language === "wasm"
+        ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
+        : {}),
     };
   });
   return ok({

@@ -6,7 +6,10 @@ import { Directory, File, type Inode } from "@bjorn3/browser_wasi_shim";
 import type { FileTree } from "../fs/file-tree.js";
 
 /** The contents of the two preopened roots, built from a step's files. */
-export function treeToDirectories(files: FileTree): { tmp: Map<string, Inode>; workspace: Map<string, Inode> } {
+export function treeToDirectories(files: FileTree): {
+  tmp: Map<string, Inode>;
+  workspace: Map<string, Inode>;
+} {
   const roots = { tmp: new Map<string, Inode>(), workspace: new Map<string, Inode>() };
   const dirs = new Map<string, Map<string, Inode>>([
     ["/tmp", roots.tmp],

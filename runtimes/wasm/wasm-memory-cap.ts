@@ -57,7 +57,8 @@ export function capWasmMemory(bytes: Uint8Array, maxBytes: number): Uint8Array {
     const size = readUleb(bytes, at + 1);
     const start = size.next;
     const end = start + size.value;
-    if (end > bytes.length) throw new WasmModuleProblem("a section runs past the end of the module", "format");
+    if (end > bytes.length)
+      throw new WasmModuleProblem("a section runs past the end of the module", "format");
     if (id === 5) {
       const count = readUleb(bytes, start);
       const body: number[] = [...uleb(count.value)];

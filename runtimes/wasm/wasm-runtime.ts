@@ -74,7 +74,9 @@ class WasmRuntime implements LanguageRuntime {
     const cacheKey = `${key}:${memoryBytes}`;
     let module = this.#compiled.get(cacheKey);
     if (!module) {
-      module = new WebAssembly.Module(capWasmMemory(fromBase64(code.base64), memoryBytes) as Uint8Array<ArrayBuffer>);
+      module = new WebAssembly.Module(
+        capWasmMemory(fromBase64(code.base64), memoryBytes) as Uint8Array<ArrayBuffer>,
+      );
       if (this.#compiled.size >= MODULE_CACHE) {
         const oldest = this.#compiled.keys().next().value;
         if (oldest !== undefined) this.#compiled.delete(oldest);
@@ -102,7 +104,9 @@ class WasmRuntime implements LanguageRuntime {
         `the wasm module ${code.module} imports ${forbidden}; a wasm step may import only wasi_snapshot_preview1 functions`,
       );
     }
-    return code.func === undefined ? this.#command(code, module, inv) : this.#call(code, code.func, module, inv);
+    return code.func === undefined
+      ? this.#command(code, module, inv)
+      : this.#call(code, code.func, module, inv);
   }
 
   #wasi(code: WasmStepCode, inv: StepInvocation, out: { stdout: string[]; stderr: string[] }) {
@@ -135,7 +139,10 @@ class WasmRuntime implements LanguageRuntime {
     const full = memory !== undefined && memory.buffer.byteLength + 65536 > inv.limits.memoryBytes;
     if (full && /unreachable|out of bounds|memory/i.test(message)) {
       const mb = Math.round(inv.limits.memoryBytes / 1048576);
-      return fail("MemoryLimitError", `${what} trapped with its memory at the step's limit of ${mb} MB: ${message}`);
+      return fail(
+        "MemoryLimitError",
+        `${what} trapped with its memory at the step's limit of ${mb} MB: ${message}`,
+      );
     }
     return fail("StepRuntimeError", `${what} trapped: ${message}`);
   }
@@ -150,7 +157,8 @@ class WasmRuntime implements LanguageRuntime {
         `the wasm module ${code.module} exports no _start: name the function to call with 'func'`,
       );
     }
-    const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
+    const memory =
+      instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
     let exitCode: number;
     try {
       exitCode = wasi.start(instance as { exports: { memory: WebAssembly.Memory; _start: () => unknown } });
@@ -179,7 +187,8 @@ class WasmRuntime implements LanguageRuntime {
         `the wasm module ${code.module} exports no function '${func}' (its functions: ${names.join(", ") || "none"})`,
       );
     }
-    const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
+    const memory =
+      instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
     if (memory) wasi.initialize(instance as { exports: { memory: WebAssembly.Memory } });
     const call = fn as (...args: number[]) => unknown;
     if (call.length > 1) {
@@ -194,7 +203,8 @@ class WasmRuntime implements LanguageRuntime {
     } catch (e) {
       return this.#trap(e, `the wasm function '${func}'`, memory, inv);
     }
-    const returnCode = typeof returned === "number" ? returned : typeof returned === "bigint" ? Number(returned) : 0;
+    const returnCode =
+      typeof returned === "number" ? returned : typeof returned === "bigint" ? Number(returned) : 0;
     if (returnCode > MAX_OK_RETURN_CODE) {
       return fail("StepRuntimeError", `the wasm function '${func}' failed with return code ${returnCode}`);
     }

@@ -16,9 +16,9 @@ import { loadBrowserQuickJsModule } from "../js/browser-quickjs.js";
 import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createLuaWorkflowEvaluator } from "../lua/workflow-evaluator.js";
-import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { makePyodideSnapshot } from "../python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
+import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import {
   hardenWorkerGlobals,

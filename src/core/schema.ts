@@ -49,7 +49,10 @@ export const stepSpecSchema = z.strictObject({
     .optional(),
   func: z
     .string()
-    .meta({ description: "wasm steps: the exported function to call; without it the module is a WASI command (_start)." })
+    .meta({
+      description:
+        "wasm steps: the exported function to call; without it the module is a WASI command (_start).",
+    })
     .optional(),
   input: z
     .int()
@@ -80,7 +83,10 @@ export const workflowSpecSchema = z
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
   })
-  .meta({ title: "sandflow workflow", description: "A DAG of Python, Lua, shell, JavaScript and WebAssembly steps." });
+  .meta({
+    title: "sandflow workflow",
+    description: "A DAG of Python, Lua, shell, JavaScript and WebAssembly steps.",
+  });
 
 /** A step as written in a workflow file. */
 export type StepSpec = z.input<typeof stepSpecSchema>;

@@ -89,7 +89,8 @@ export async function loadWorkflowFile(
   });
   if (!parsed.ok) return parsed;
   const workflow = parsed.value;
-  const unread = (s: StepDefinition) => s.file !== undefined || (s.language === "wasm" && s.code === undefined);
+  const unread = (s: StepDefinition) =>
+    s.file !== undefined || (s.language === "wasm" && s.code === undefined);
   if (!workflow.steps.some(unread)) return parsed;
   const folder = await realpath(dirname(resolve(path)));
   const issues: ValidationIssue[] = [];

@@ -1,69 +1,26 @@
 /**
- * The JavaScript that sets up a step's QuickJS context before the step's code runs: the
- * `inputs` global, a `console` whose lines go to the step's stdout and stderr, the
- * `sandflow` object (step facts and the workspace files), and the function that calls
- * `run` and turns its result into JSON text, naming where a value JSON cannot hold is.
+ * The JavaScript a step's QuickJS context compiles besides the step: kept short, since a
+ * context is fresh for every step and QuickJS compiles only a few characters per µs. The console,
+ * `sandflow` and the workspace functions are made by the host through the C API instead.
  *
- * The host passes one function, `host(op, a, b)`, which returns a string: a leading `!`
- * marks an error message. Results go back as tagged strings: `1<json>` or `2<problem>`.
+ * {@link JS_FINISH} is called with the inputs JSON: it sets the `inputs` global and returns
+ * `finish(run)`, which calls `run(inputs)` and returns a tagged string, `1<json>`, or `3`
+ * when the result holds a value JSON cannot (kept as `finish.bad` for {@link JS_EXPLAIN}),
+ * or a promise of one for an async `run`.
  */
-export const JS_PRELUDE = String.raw`(function (host, metaJson) {
-  "use strict";
-  const meta = JSON.parse(metaJson);
-  const stringify = JSON.stringify, parse = JSON.parse;
-  const isArray = Array.isArray, keys = Object.keys, isFinite = Number.isFinite;
-  const freeze = Object.freeze, define = Object.defineProperty;
-  let lastLog;
-  function call(op, a, b) {
-    const r = host(op, a, b);
-    if (typeof r === "string" && r.charCodeAt(0) === 33) throw new Error(r.slice(1));
-    return r;
-  }
-  function show(v) {
-    if (typeof v === "string") return v;
-    if (v === undefined || typeof v === "function" || typeof v === "symbol" || typeof v === "bigint")
-      return String(v);
-    if (v instanceof Error) return v.stack ? v.name + ": " + v.message + "\n" + v.stack : String(v);
-    try {
-      const s = stringify(v);
-      return s === undefined ? String(v) : s;
-    } catch (e) {
-      return String(v);
-    }
-  }
-  function line(args) {
-    let text = "";
-    for (let i = 0; i < args.length; i++) text += (i ? " " : "") + show(args[i]);
-    return text;
-  }
-  const out = function () {
-    const text = line(arguments);
-    lastLog = text;
-    host("emit", 1, text + "\n");
-  };
-  const err = function () {
-    host("emit", 2, line(arguments) + "\n");
-  };
-  const consoleObject = freeze({ log: out, info: out, debug: out, trace: out, error: err, warn: err });
-  define(globalThis, "console", { value: consoleObject, writable: true, configurable: true });
-  const sandflow = freeze({
-    attempt: meta.attempt,
-    step_id: meta.step_id,
-    run_id: meta.run_id,
-    env: freeze(meta.env),
-    readFile: (path) => call("read", String(path)),
-    writeFile: (path, data) => {
-      call("write", String(path), typeof data === "string" ? data : String(data));
-    },
-    removeFile: (path) => {
-      call("remove", String(path));
-    },
-    listFiles: (dir) => parse(call("list", dir === undefined ? "/workspace" : String(dir))),
-  });
-  define(globalThis, "sandflow", { value: sandflow, writable: true, configurable: true });
-  const inputs = parse(meta.inputs);
-  define(globalThis, "inputs", { value: inputs, writable: true, configurable: true });
+export const JS_FINISH =
+  // Written compact on purpose: QuickJS compiles it for every step, at about 4 characters per µs.
+  '(function(j){"use strict";const s=JSON.stringify,f=Number.isFinite,p=Promise.resolve.bind(Promise),i=JSON.parse(j);' +
+  'Object.defineProperty(globalThis,"inputs",{value:i,writable:true,configurable:true});' +
+  'function g(k,v){const t=typeof v;if(t==="undefined"||t==="function"||t==="symbol"||t==="bigint"||t==="number"&&!f(v))throw g;return v}' +
+  'function e(v){try{return"1"+s(v,g)}catch(x){n.bad=v;return"3"}}' +
+  'function n(r){const o=r(i);return o!==null&&typeof o==="object"&&typeof o.then==="function"?p(o).then(e):e(o)}' +
+  "return n})";
 
+/** Says where a result holds a value JSON cannot: `2<problem>` (or `1<json>` if it holds none after all). */
+export const JS_EXPLAIN = `(function (value) {
+  "use strict";
+  const stringify = JSON.stringify, isArray = Array.isArray, keys = Object.keys, isFinite = Number.isFinite;
   function NotJson(path, what) {
     this.path = path;
     this.what = what;
@@ -111,20 +68,11 @@ export const JS_PRELUDE = String.raw`(function (host, metaJson) {
     }
     return "1" + stringify(v);
   }
-  function plainOutput() {
-    if (lastLog === undefined) return "1null";
-    const text = lastLog.trim();
-    try {
-      parse(text);
-      return "1" + text;
-    } catch (e) {
-      return "1null";
-    }
+  try {
+    check(value, "result", [], 0);
+  } catch (e) {
+    if (e instanceof NotJson) return "2" + e.path + " is " + e.what + ", which is not JSON";
+    throw e;
   }
-  return function finish(run) {
-    if (typeof run !== "function") return plainOutput();
-    const r = run(inputs);
-    if (r !== null && typeof r === "object" && typeof r.then === "function") return Promise.resolve(r).then(encode);
-    return encode(r);
-  };
+  return "1" + stringify(value);
 })`;

@@ -18,7 +18,8 @@ import type {
   StepOutcome,
 } from "../worker/language-runtime.js";
 import { StepFiles } from "../worker/step-files.js";
-import { JS_PRELUDE } from "./js-prelude.js";
+import { installGlobals, plainScriptOutput } from "./js-globals.js";
+import { JS_EXPLAIN, JS_FINISH } from "./js-prelude.js";
 
 /** Bytes of the QuickJS stack. Deeper recursion fails with "InternalError: stack overflow". */
 const STACK_BYTES = 256 * 1024;
@@ -66,19 +67,6 @@ class JsRuntime implements LanguageRuntime {
     return runtime;
   }
 
-  #host(ctx: QuickJSContext, op: string, a: unknown, b: unknown): string {
-    const inv = this.#current;
-    if (op === "emit") {
-      inv?.emit(a === 2 ? "stderr" : "stdout", String(b));
-      return "";
-    }
-    const files = this.#files;
-    if (!files) return "!no step is running";
-    void ctx;
-    const result = files.call(op, typeof a === "string" ? a : "", typeof b === "string" ? b : undefined);
-    return result.ok ? (result.value ?? "") : `!${result.error}`;
-  }
-
   async run(inv: StepInvocation): Promise<StepOutcome> {
     this.#current = inv;
     this.#files = new StepFiles(inv.files, inv.limits.workspaceBytes);
@@ -119,44 +107,49 @@ class JsRuntime implements LanguageRuntime {
 
   #step(ctx: QuickJSContext, inv: StepInvocation): StepOutcome {
     const files = () => this.#files?.tree() ?? inv.files;
-    const host = ctx.newFunction("host", (op, a, b) =>
-      ctx.newString(this.#host(ctx, ctx.getString(op), ctx.dump(a), ctx.dump(b))),
-    );
-    const meta = ctx.newString(
-      JSON.stringify({
-        attempt: inv.attempt,
-        step_id: inv.stepId,
-        run_id: inv.runId,
-        env: inv.env,
-        inputs: inv.inputsJson,
-      }),
-    );
-    const handles: QuickJSHandle[] = [host, meta];
+    const handles: QuickJSHandle[] = [];
+    const keep = <T extends QuickJSHandle>(h: T): T => {
+      handles.push(h);
+      return h;
+    };
     try {
-      const setup = ctx.evalCode(JS_PRELUDE, "sandflow-prelude.js");
-      if (setup.error) return this.#thrown(ctx, setup.error, inv);
-      handles.push(setup.value);
-      const made = ctx.callFunction(setup.value, ctx.undefined, host, meta);
+      const lastLog = installGlobals(ctx, inv, () => this.#files);
+      const made = ctx.evalCode(JS_FINISH, "sandflow-finish.js");
       if (made.error) return this.#thrown(ctx, made.error, inv);
-      const finish = made.value;
-      handles.push(finish);
+      const json = keep(ctx.newString(inv.inputsJson));
+      const setup = ctx.callFunction(keep(made.value), ctx.undefined, json);
+      if (setup.error) return this.#thrown(ctx, setup.error, inv);
+      const finish = keep(setup.value);
       const loaded = ctx.evalCode(inv.code, `step:${inv.stepId}.js`, { type: "global", strict: false });
       if (loaded.error) return this.#thrown(ctx, loaded.error, inv);
-      handles.push(loaded.value);
-      const found = ctx.evalCode('typeof run === "function" ? run : undefined', "sandflow-find-run.js");
-      if (found.error) return this.#thrown(ctx, found.error, inv);
-      handles.push(found.value);
-      const called = ctx.callFunction(finish, ctx.undefined, found.value);
+      keep(loaded.value);
+      // `function run` is a property of the global object; `const run = ...` is only a binding.
+      let run = keep(ctx.getProp(ctx.global, "run"));
+      if (ctx.typeof(run) !== "function") {
+        const found = ctx.evalCode('typeof run === "function" ? run : undefined', "sandflow-find-run.js");
+        if (found.error) return this.#thrown(ctx, found.error, inv);
+        run = keep(found.value);
+      }
+      if (ctx.typeof(run) !== "function") {
+        return { ok: true, outputJson: plainScriptOutput(lastLog()), files: files() };
+      }
+      const called = ctx.callFunction(finish, ctx.undefined, run);
       if (called.error) return this.#thrown(ctx, called.error, inv);
-      handles.push(called.value);
-      let result = called.value;
+      let result = keep(called.value);
       if (ctx.typeof(result) === "object") {
         const settled = this.#settle(ctx, result, inv);
         if (!settled.ok) return settled.outcome;
-        result = settled.value;
-        handles.push(result);
+        result = keep(settled.value);
       }
-      const text = ctx.getString(result);
+      let text = ctx.getString(result);
+      if (text === "3") {
+        const explain = ctx.evalCode(JS_EXPLAIN, "sandflow-explain.js");
+        if (explain.error) return this.#thrown(ctx, explain.error, inv);
+        const bad = keep(ctx.getProp(finish, "bad"));
+        const explained = ctx.callFunction(keep(explain.value), ctx.undefined, bad);
+        if (explained.error) return this.#thrown(ctx, explained.error, inv);
+        text = ctx.getString(keep(explained.value));
+      }
       if (text.startsWith("1")) return { ok: true, outputJson: text.slice(1), files: files() };
       return {
         ok: false,

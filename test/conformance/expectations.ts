@@ -80,6 +80,11 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
     });
     expect(r.steps.js_async?.output).toEqual({ doubled: [2, 4, 6], left: ["/workspace/data"] });
     expect(r.steps.lua_reads?.output).toEqual({ text: "1\n2\n3" });
+    expect(r.steps.js_arrow?.output).toEqual({
+      arrow: true,
+      missing: true,
+      date: "1970-01-01T00:00:00.000Z",
+    });
     expect(r.steps.js_clean?.output).toEqual({ proto_clean: true, push: 1, leftover: "undefined" });
     expect(r.steps.js_no_host?.output).toEqual(Array(6).fill("undefined"));
     const error = (id: string) => r.steps[id]?.error;

@@ -177,6 +177,28 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
     });
     expect(r.steps.lua_values?.stderr).toBe("lua stderr\t42\n");
   },
+  "wasm.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.ret0?.output).toEqual({
+      wasm_execution: {
+        module: "inline.wasm",
+        function: "run",
+        return_code: 0,
+        status: "success",
+        input_count: 1,
+      },
+      input_summary: { source: "object[3]" },
+    });
+    expect(r.steps.fib?.status).toBe("failed");
+    expect(r.steps.fib?.error?.message).toBe("the wasm function 'fib' failed with return code 55");
+    expect(r.steps.ret42?.error?.message).toBe("the wasm function 'run' failed with return code 42");
+    expect(r.steps.host_import?.error?.message).toBe(
+      "the wasm module inline.wasm imports function env.f; a wasm step may import only wasi_snapshot_preview1 functions",
+    );
+    expect(r.steps.wasi?.output).toEqual(["wasi", 1]);
+    expect(r.steps.wasi?.stdout).toBe('["wasi",1]\n');
+    expect(r.steps.after_wasi?.output).toEqual({ got: ["wasi", 1], file: "written by wasm\n" });
+  },
   "wide.json": (r) => {
     expect(r.status).toBe("succeeded");
     expect(r.steps.total?.output).toEqual({ squares: 650, cubes: 100, count: 18 });

@@ -146,7 +146,7 @@ describe("WebAssembly steps", () => {
 
   it("run the WASI example built from C, with files passed on to a JavaScript step", async () => {
     const loaded = await loadWorkflowFile(
-      new URL("../../workflows/wasi-wordcount.yaml", import.meta.url).pathname,
+      new URL("../../workflows/wasi/wordcount.yaml", import.meta.url).pathname,
     );
     if (!loaded.ok) throw loaded.error;
     const report = await engine.run(loaded.value);

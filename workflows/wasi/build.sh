@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds workflows/wasi/wordcount.wasm from wordcount.c: a WASI command module
-# (wasm32-wasi, wasi-libc), for the wasm step of workflows/wasi-wordcount.yaml.
+# (wasm32-wasi, wasi-libc), for the wasm step of workflows/wasi/wordcount.yaml.
 #
 #   bash workflows/wasi/build.sh
 #

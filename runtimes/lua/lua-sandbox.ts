@@ -102,8 +102,16 @@ local function invoke(id, inputs_json, attempt, step_id, run_id, env_json)
   return "1" .. out
 end
 
+-- Workflow files have no workspace: no io, and os without its file functions.
+local workflow_os = { time = os_time, clock = os_clock, date = os_date, difftime = os_difftime, getenv = os.getenv }
+local function workflow_global(_, k)
+  if k == "io" then return nil end
+  if k == "os" then return workflow_os end
+  return _G[k]
+end
+
 local function evaluate(code, name)
-  local env = setmetatable({}, { __index = _G })
+  local env = setmetatable({}, { __index = workflow_global })
   local fn, err = raw_load(code, name, "t", env)
   if not fn then return "0" .. tostring(err) end
   local ok, ret = pcall(fn)

@@ -56,7 +56,7 @@ function setFunction(
 export function installGlobals(
   ctx: QuickJSContext,
   inv: StepInvocation,
-  files: () => StepFiles | undefined,
+  files: StepFiles,
 ): () => string | undefined {
   let lastLog: string | undefined;
   const line = (args: QuickJSHandle[]) => args.map((a) => show(ctx, a)).join(" ");
@@ -77,11 +77,9 @@ export function installGlobals(
 
   type Called = { readonly text: string; readonly error?: undefined } | { readonly error: QuickJSHandle };
   const call = (op: string, path: QuickJSHandle | undefined, data?: QuickJSHandle): Called => {
-    const f = files();
     const rawPath = path === undefined || ctx.typeof(path) === "undefined" ? "" : show(ctx, path);
-    const result = f
-      ? f.call(op, rawPath, data === undefined ? (op === "write" ? "" : undefined) : show(ctx, data))
-      : { ok: false as const, error: "no step is running" };
+    const text = data === undefined ? (op === "write" ? "" : undefined) : show(ctx, data);
+    const result = files.call(op, rawPath, text);
     if (!result.ok) return { error: ctx.newError(result.error) };
     return { text: result.value ?? "" };
   };

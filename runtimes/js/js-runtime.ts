@@ -79,6 +79,9 @@ class JsRuntime implements LanguageRuntime {
       ctx = this.#runtime.newContext();
       const outcome = this.#step(ctx, inv);
       if (!outcome.ok && (outcome.error.name === "MemoryLimitError" || this.#heapExceeded)) discard = true;
+      // Promise jobs a step left queued belong to the runtime, not the context: they must
+      // never run in a later step, so their runtime goes.
+      if (this.#runtime.hasPendingJob()) discard = true;
       return outcome;
     } catch (e) {
       discard = true;
@@ -113,7 +116,7 @@ class JsRuntime implements LanguageRuntime {
       return h;
     };
     try {
-      const lastLog = installGlobals(ctx, inv, () => this.#files);
+      const lastLog = installGlobals(ctx, inv, this.#files as StepFiles);
       const made = ctx.evalCode(JS_FINISH, "sandflow-finish.js");
       if (made.error) return this.#thrown(ctx, made.error, inv);
       const json = keep(ctx.newString(inv.inputsJson));
@@ -131,6 +134,9 @@ class JsRuntime implements LanguageRuntime {
         run = keep(found.value);
       }
       if (ctx.typeof(run) !== "function") {
+        // A plain script's promise callbacks run before its output is taken, as in Node.
+        const drained = this.#drain();
+        if (drained) return this.#thrown(drained.context, drained, inv);
         return { ok: true, outputJson: plainScriptOutput(lastLog()), files: files() };
       }
       const called = ctx.callFunction(finish, ctx.undefined, run);
@@ -159,6 +165,15 @@ class JsRuntime implements LanguageRuntime {
     } finally {
       for (const h of handles) if (h.alive) h.dispose();
     }
+  }
+
+  /** Runs every queued promise job; the error of one that threw, if any. */
+  #drain(): (QuickJSHandle & { context: QuickJSContext }) | undefined {
+    while (this.#runtime.hasPendingJob()) {
+      const jobs = this.#runtime.executePendingJobs();
+      if (jobs.error) return jobs.error;
+    }
+    return undefined;
   }
 
   /** Runs the promise jobs until the promise `run` returned settles. */

@@ -63,6 +63,20 @@ function forbiddenImport(module: WebAssembly.Module): string | undefined {
   return undefined;
 }
 
+/** The instance, or the failure of a module that cannot be linked or whose start function traps. */
+function instantiate(
+  module: WebAssembly.Module,
+  wasi: WASI,
+  code: WasmStepCode,
+): WebAssembly.Instance | StepOutcome {
+  try {
+    return new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return fail("StepRuntimeError", `the wasm module ${code.module} cannot be instantiated: ${message}`);
+  }
+}
+
 class WasmRuntime implements LanguageRuntime {
   readonly #compiled: Map<string, WebAssembly.Module>;
 
@@ -150,7 +164,8 @@ class WasmRuntime implements LanguageRuntime {
   #command(code: WasmStepCode, module: WebAssembly.Module, inv: StepInvocation): StepOutcome {
     const out = { stdout: [] as string[], stderr: [] as string[] };
     const { wasi, roots } = this.#wasi(code, inv, out);
-    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
+    const instance = instantiate(module, wasi, code);
+    if (!(instance instanceof WebAssembly.Instance)) return instance;
     if (typeof instance.exports._start !== "function") {
       return fail(
         "StepRuntimeError",
@@ -178,7 +193,8 @@ class WasmRuntime implements LanguageRuntime {
 
   #call(code: WasmStepCode, func: string, module: WebAssembly.Module, inv: StepInvocation): StepOutcome {
     const { wasi } = this.#wasi(code, inv, { stdout: [], stderr: [] });
-    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
+    const instance = instantiate(module, wasi, code);
+    if (!(instance instanceof WebAssembly.Instance)) return instance;
     const fn = instance.exports[func];
     if (typeof fn !== "function") {
       const names = Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function");

@@ -43,6 +43,22 @@ describe("JavaScript steps", () => {
     expect(first.steps.a?.output).toEqual({ polluted: true });
   });
 
+  it("never runs promise jobs a step left behind in a later step; a plain script's jobs run before its output", async () => {
+    const report = await engine.run(
+      workflow("jobs")
+        .js("leave", "function run() { Promise.resolve().then(() => { for (;;) {} }); return 1; }")
+        .js("next", "async function run() { await null; return 'clean'; }", {
+          depends_on: ["leave"],
+          timeout: 5,
+        })
+        .js("plain", "Promise.resolve(21).then((n) => console.log(JSON.stringify({ n: n * 2 })));")
+        .build(),
+    );
+    expect(report.steps.leave?.output).toBe(1);
+    expect(report.steps.next?.output).toBe("clean");
+    expect(report.steps.plain?.output).toEqual({ n: 42 });
+  });
+
   it("replaces a runtime that ran out of memory, and the next step has its whole limit", async () => {
     const report = await engine.run(
       workflow("oom")
@@ -142,6 +158,26 @@ describe("WebAssembly steps", () => {
     expect(report.steps.w?.output).toMatchObject({
       input_summary: { a: "array[3]", b: "string[6]", c: "number[7]", d: "bool[true]", e: "null" },
     });
+  });
+
+  it("are made by the builder's .wasm() and run with .js() and the other languages (workflows/js-and-wasm.yaml)", async () => {
+    const built = await engine.run(
+      workflow("builder")
+        .js("a", "function run() { return { ok: true }; }")
+        .wasm("w", RETURNS(0), { func: "run", depends_on: ["a"] })
+        .build(),
+    );
+    expect(built.steps.w?.output).toMatchObject({
+      wasm_execution: { status: "success" },
+      input_summary: { a: "object[1]" },
+    });
+    const loaded = await loadWorkflowFile(
+      new URL("../../workflows/js-and-wasm.yaml", import.meta.url).pathname,
+    );
+    if (!loaded.ok) throw loaded.error;
+    const report = await engine.run(loaded.value);
+    expect(report.steps.summary?.output).toEqual({ lines: 6, mean: 18, wasm_status: "success" });
+    expect(report.steps.stats?.stdout).toBe("sum of 6 values: 108\n");
   });
 
   it("run the WASI example built from C, with files passed on to a JavaScript step", async () => {

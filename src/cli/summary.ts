@@ -7,6 +7,7 @@ import { formatDuration, preview, statusMark } from "./format.js";
 export function renderSummary(report: RunReport): string {
   const ids = Object.keys(report.steps);
   const width = Math.max(4, ...ids.map((id) => id.length));
+  const languageWidth = Math.max(6, ...Object.values(report.steps).map((s) => s.language.length));
   const lines: string[] = [];
   const counts = new Map<string, number>();
   for (const id of ids) {
@@ -14,7 +15,7 @@ export function renderSummary(report: RunReport): string {
     if (!s) continue;
     counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
     const attempts = s.attempts > 1 ? pc.yellow(` ×${s.attempts}`) : "";
-    const head = `${statusMark(s.status)} ${id.padEnd(width)} ${pc.dim(s.language.padEnd(6))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
+    const head = `${statusMark(s.status)} ${id.padEnd(width)} ${pc.dim(s.language.padEnd(languageWidth))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
     if (s.status === "succeeded") lines.push(`${head}  ${preview(s.output)}`);
     else if (s.error) {
       const [first, ...rest] = s.error.message.split("\n");

@@ -1,11 +1,13 @@
 /**
  * A wasmoon Lua state restricted for untrusted code: only base, table, string, math,
- * utf8 and coroutine, plus os.time/clock/date/difftime; no io, package, debug, require,
+ * utf8 and coroutine, plus os.time/clock/date/difftime/getenv, and io and
+ * os.remove/rename/tmpname over the step's workspace (lua-io.ts); no package, debug, require,
  * dofile, loadfile or binary chunks; inputs pass as JSON text, never as live host objects.
  * An instruction hook polls an interrupt check so a runaway loop can be stopped.
  */
 import type { LuaEngine, LuaFactory } from "wasmoon";
 import { LUA_REGISTRYINDEX, LuaLibraries } from "wasmoon";
+import { LUA_IO_SOURCE } from "./lua-io.js";
 import { LUA_JSON_SOURCE } from "./lua-json.js";
 
 /** Instructions between two checks of the interrupt hook. */
@@ -18,6 +20,8 @@ const BOOTSTRAP = String.raw`
 local json = (function() ${LUA_JSON_SOURCE} end)()
 local host = __sandflow_host
 __sandflow_host = nil
+local std_io = (function(...) ${LUA_IO_SOURCE} end)(host)
+io = std_io.io
 local raw_load, type, select, tostring, error, pcall, xpcall, rawget, setmetatable =
       load, type, select, tostring, error, pcall, xpcall, rawget, setmetatable
 local traceback = debug.traceback
@@ -28,6 +32,7 @@ local step_env = {}
 os = {
   time = os_time, clock = os_clock, date = os_date, difftime = os_difftime,
   getenv = function(name) return step_env[name] end,
+  remove = std_io.remove, rename = std_io.rename, tmpname = std_io.tmpname,
 }
 dofile, loadfile, require, collectgarbage = nil, nil, nil, nil
 -- Lua runs __gc finalizers with debug hooks off, so no interrupt could stop one that
@@ -90,14 +95,23 @@ local function invoke(id, inputs_json, attempt, step_id, run_id, env_json)
   sandflow.env = step_env
   local inputs = json.decode(inputs_json)
   local ok, result = xpcall(run, traceback, inputs)
+  std_io.flush_all()
   if not ok then return "0" .. tostring(result) end
   local encoded, out = pcall(json.encode, result, "result")
   if not encoded then return "2" .. json.describe(out) end
   return "1" .. out
 end
 
+-- Workflow files have no workspace: no io, and os without its file functions.
+local workflow_os = { time = os_time, clock = os_clock, date = os_date, difftime = os_difftime, getenv = os.getenv }
+local function workflow_global(_, k)
+  if k == "io" then return nil end
+  if k == "os" then return workflow_os end
+  return _G[k]
+end
+
 local function evaluate(code, name)
-  local env = setmetatable({}, { __index = _G })
+  local env = setmetatable({}, { __index = workflow_global })
   local fn, err = raw_load(code, name, "t", env)
   if not fn then return "0" .. tostring(err) end
   local ok, ret = pcall(fn)

@@ -11,10 +11,13 @@ import { LuaFactory } from "wasmoon";
 import { serializeError } from "../../src/core/errors.js";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
 import { wholeMemoryBytes } from "../../src/protocol/worker-memory.js";
+import { createJsRuntimeFactory } from "../js/js-runtime.js";
+import { loadQuickJsModule } from "../js/node-quickjs.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
 import { busyboxWasmPath } from "../shell/node-assets.js";
+import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import {
   freezeIntrinsics,
@@ -103,6 +106,8 @@ const dispatcher = new Dispatcher({
           }),
       }),
     shell: shellFactory,
+    javascript: () => createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) }),
+    wasm: createWasmRuntimeFactory,
   },
   post: (event) => session?.postMessage({ kind: "event", event } satisfies SessionFromWorker),
   now: () => performance.timeOrigin + performance.now(),

@@ -16,7 +16,8 @@ const atMostDelay = {
 export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 
 const languageName = z.enum(Object.keys(LANGUAGE_ALIASES) as [string, ...string[]]).meta({
-  description: "Step language: python, lua or shell (sh and bash are aliases of shell).",
+  description:
+    "Step language: python, lua, shell, javascript or wasm (sh and bash are aliases of shell, js of javascript).",
 });
 
 /** Fields a step may set and `defaults` may give for every step. */
@@ -66,6 +67,30 @@ export const stepSpecSchema = z.strictObject({
     .string()
     .meta({ description: "Path of the step's source, relative to the workflow file and inside its folder." })
     .optional(),
+  module: z
+    .string()
+    .meta({
+      description:
+        "wasm steps: the .wasm file, relative to the workflow file and inside its folder (or a data:application/wasm;base64 URL).",
+    })
+    .optional(),
+  func: z
+    .string()
+    .meta({
+      description:
+        "wasm steps: the exported function to call; without it the module is a WASI command (_start).",
+    })
+    .optional(),
+  input: z
+    .int()
+    .min(-2147483648)
+    .max(2147483647)
+    .meta({ description: "wasm steps: the i32 passed to 'func' when it takes one argument (default 0)." })
+    .optional(),
+  args: z
+    .array(z.string())
+    .meta({ description: "WASI command steps: the arguments after the program name." })
+    .optional(),
   depends_on: z
     .array(z.string())
     .meta({ description: "Ids of the steps whose outputs this step takes as inputs." })
@@ -85,7 +110,10 @@ export const workflowSpecSchema = z
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
   })
-  .meta({ title: "sandflow workflow", description: "A DAG of Python, Lua and shell steps." });
+  .meta({
+    title: "sandflow workflow",
+    description: "A DAG of Python, Lua, shell, JavaScript and WebAssembly steps.",
+  });
 
 /** A step as written in a workflow file. */
 export type StepSpec = z.input<typeof stepSpecSchema>;

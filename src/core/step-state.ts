@@ -58,7 +58,7 @@ export function createStepStates(workflow: WorkflowDefinition): {
   const states = workflow.steps.map((def, index) => {
     if (def.code === undefined) {
       throw new Error(
-        `step '${def.id}' reads its code from '${def.file}', which was not loaded; load the workflow with loadWorkflowFile()`,
+        `step '${def.id}' reads its code from '${def.file ?? def.module}', which was not loaded; load the workflow with loadWorkflowFile()`,
       );
     }
     let codeHash = hashes.get(def.code);

@@ -18,6 +18,7 @@ import {
   workflowSpecSchema,
 } from "./schema.js";
 import { didYouMean } from "./suggest.js";
+import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 
 /** Options of {@link parseWorkflow}. */
@@ -110,15 +111,20 @@ interface LooseStep {
   readonly file?: unknown;
   readonly depends_on?: readonly string[];
   readonly env?: Record<string, string>;
+  readonly language?: string;
+  readonly module?: string;
+  readonly func?: string;
+  readonly args?: unknown;
+  readonly input?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
 interface LooseSpec {
   readonly steps: Record<string, LooseStep>;
-  readonly defaults?: { readonly env?: Record<string, string> };
+  readonly defaults?: { readonly env?: Record<string, string>; readonly language?: string };
 }
 
-function stepIssues(id: string, spec: LooseStep): ValidationIssue[] {
+function stepIssues(id: string, spec: LooseStep, language: Language): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (!STEP_ID_PATTERN.test(id)) {
     issues.push({
@@ -128,6 +134,14 @@ function stepIssues(id: string, spec: LooseStep): ValidationIssue[] {
   }
   if (spec.malformed) return issues;
   const at = (field: string) => formatPath(["steps", id, field]);
+  const wasm = wasmStepIssues(
+    (field) => formatPath(field ? ["steps", id, field] : ["steps", id]),
+    spec,
+    language === "wasm",
+    relativePathProblem,
+  );
+  if (language === "wasm") return [...issues, ...wasm];
+  issues.push(...wasm);
   if (spec.code === undefined && spec.file === undefined)
     issues.push({ path: formatPath(["steps", id]), message: "needs 'code' or 'file'" });
   if (spec.code !== undefined && spec.file !== undefined)
@@ -173,6 +187,11 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
         ? { depends_on: step.depends_on.filter((d): d is string => typeof d === "string") }
         : {}),
       ...(env ? { env: step.env as Record<string, string> } : {}),
+      ...(typeof step.language === "string" ? { language: step.language } : {}),
+      ...(typeof step.module === "string" ? { module: step.module } : {}),
+      ...(typeof step.func === "string" ? { func: step.func } : {}),
+      args: step.args,
+      input: step.input,
     };
   };
   const steps = isObject(raw.steps)
@@ -183,15 +202,29 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
         ]),
       )
     : {};
-  const defaults = isObject(raw.defaults) ? { env: pick(raw.defaults).env } : undefined;
+  const picked = isObject(raw.defaults) ? pick(raw.defaults) : undefined;
+  const defaults = picked
+    ? {
+        ...(picked.env ? { env: picked.env } : {}),
+        ...(picked.language ? { language: picked.language } : {}),
+      }
+    : undefined;
   return { spec: { steps, ...(defaults ? { defaults } : {}) }, hasSteps: isObject(raw.steps) };
+}
+
+/** A step's language with aliases resolved (the default where it names none or an unknown one). */
+function languageOf(step: { language?: string }, defaults: { language?: string } | undefined): Language {
+  return LANGUAGE_ALIASES[step.language ?? defaults?.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
 }
 
 function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const ids = Object.keys(spec.steps);
   if (ids.length === 0 && hasSteps) issues.push({ path: "steps", message: "the workflow has no steps" });
-  for (const id of ids) issues.push(...stepIssues(id, spec.steps[id] as LooseStep));
+  for (const id of ids) {
+    const s = spec.steps[id] as LooseStep;
+    issues.push(...stepIssues(id, s, languageOf(s, spec.defaults)));
+  }
   issues.push(...envIssues(spec.defaults?.env, ["defaults", "env"]));
   for (const id of ids) issues.push(...envIssues(spec.steps[id]?.env, ["steps", id, "env"]));
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
@@ -227,12 +260,11 @@ export function parseWorkflow(
   const d = spec.defaults ?? {};
   const steps: StepDefinition[] = topologicalOrder(deps).map((id) => {
     const s = spec.steps[id] as StepSpec;
-    const language: Language =
-      LANGUAGE_ALIASES[s.language ?? d.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
+    const language = languageOf(s, d);
     return {
       id,
       language,
-      code: s.code,
+      code: language === "wasm" && s.module ? inlineWasmStepCode({ ...s, module: s.module }) : s.code,
       file: s.file,
       dependsOn: s.depends_on ?? [],
       timeout: s.timeout ?? d.timeout,
@@ -243,6 +275,9 @@ export function parseWorkflow(
       env: d.env || s.env ? nullProtoRecord(d.env, s.env) : NO_ENV,
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
+      ...(language === "wasm"
+        ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
+        : {}),
     };
   });
   return ok({

@@ -14,6 +14,7 @@ import {
 } from "../core/loaders/parse-source.js";
 import { err, ok, type Result } from "../core/result.js";
 import type { StepDefinition, WorkflowDefinition } from "../core/workflow.js";
+import { wasmModuleCode } from "./wasm-module-file.js";
 import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
 
 /** Options of {@link loadWorkflowFile}. */
@@ -111,16 +112,19 @@ export async function loadWorkflowFile(
   });
   if (!parsed.ok) return parsed;
   const workflow = parsed.value;
-  if (!workflow.steps.some((s) => s.file !== undefined)) return parsed;
+  const unread = (s: StepDefinition) =>
+    s.file !== undefined || (s.language === "wasm" && s.code === undefined);
+  if (!workflow.steps.some(unread)) return parsed;
   const folder = await realpath(dirname(resolve(path)));
   const issues: ValidationIssue[] = [];
   const steps: StepDefinition[] = [];
   for (const step of workflow.steps) {
-    if (step.file === undefined) {
+    if (!unread(step)) {
       steps.push(step);
       continue;
     }
-    const code = await stepCode(folder, step, maxBytes);
+    const code =
+      step.language === "wasm" ? await wasmModuleCode(folder, step) : await stepCode(folder, step, maxBytes);
     if (code.ok) steps.push({ ...step, code: code.value });
     else issues.push(code.error);
   }

@@ -79,9 +79,9 @@ describe("validation", () => {
     expect(r.stderr).toBe(
       [
         `sandflow: ${fixture("invalid-many.yaml")}: invalid workflow (5 problems):`,
-        '  - steps.a.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash',
-        '  - steps.c.language: unknown language "wasm"; expected one of python, lua, shell, sh, bash',
-        `  - steps.d.language: unknown language "pyhton" (did you mean 'python'?); expected one of python, lua, shell, sh, bash`,
+        '  - steps.a.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash, javascript, js, wasm',
+        '  - steps.c.language: unknown language "rust"; expected one of python, lua, shell, sh, bash, javascript, js, wasm',
+        `  - steps.d.language: unknown language "pyhton" (did you mean 'python'?); expected one of python, lua, shell, sh, bash, javascript, js, wasm`,
         "  - steps.b: has both 'code' and 'file'; give one",
         "  - steps.e.depends_on[0]: step 'e' depends on 'f', which is not a step of this workflow",
         "",

@@ -66,13 +66,13 @@ describe("parseWorkflow", () => {
   it("rejects an unknown language and lists the known ones", () => {
     const [msg] = issues({ steps: { a: { language: "ruby", code: "x" } } });
     expect(msg).toMatch(
-      /^steps\.a\.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash$/,
+      /^steps\.a\.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash, javascript, js, wasm$/,
     );
   });
 
   it("names a language that is not a string, whatever it is", () => {
     expect(issues({ steps: { a: { language: { toString: "" }, code: "x" } } })).toEqual([
-      "steps.a.language: expected a language name (one of python, lua, shell, sh, bash), got a table/object",
+      "steps.a.language: expected a language name (one of python, lua, shell, sh, bash, javascript, js, wasm), got a table/object",
     ]);
   });
 
@@ -146,7 +146,7 @@ describe("parseWorkflow", () => {
         },
       }),
     ).toEqual([
-      'steps.a.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash',
+      'steps.a.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash, javascript, js, wasm',
       "steps.b.depends_on[2]: expected string, got number 3",
       "steps.c.retries: Too small: expected number to be >=0",
       "steps.c.file: expected string, got number 7",

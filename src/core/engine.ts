@@ -74,6 +74,11 @@ export class RunHandle implements AsyncIterable<RunEvent> {
   readonly runId: string;
   /** Resolves with the report when the run ends (also when it fails or is cancelled). */
   readonly report: Promise<RunReport>;
+  /**
+   * Resolves once the run is in the engine's store (at once without a store), so that
+   * `engine.report(runId)` finds it; rejects when it could not be recorded.
+   */
+  readonly recorded: Promise<void>;
   readonly #subscribers = new Set<Channel<RunEvent>>();
   readonly #cancel: CancelSource;
   #ended = false;
@@ -82,9 +87,11 @@ export class RunHandle implements AsyncIterable<RunEvent> {
   constructor(
     runId: string,
     cancel: CancelSource,
+    recorded: Promise<void>,
     body: (emit: (e: RunEvent) => void, listening: () => boolean) => Promise<RunReport>,
   ) {
     this.runId = runId;
+    this.recorded = recorded;
     this.#cancel = cancel;
     // Starting on a later microtask lets callers subscribe before the first event.
     this.report = Promise.resolve().then(() =>
@@ -242,11 +249,12 @@ export class Engine {
     runId: string,
     workflow: WorkflowDefinition,
     durable: DurableStart,
-  ): Promise<RunJournal | undefined> {
+  ): Promise<{ journal: RunJournal; startedAt: number } | undefined> {
     const store = this.#host.store;
     const leases = this.#leases;
     if (!store || !leases) return undefined;
     const now = this.#host.clock.now();
+    if (durable.resumed) leases.hold(runId);
     if (!durable.resumed)
       await leases.create({
         runId,
@@ -258,7 +266,7 @@ export class Engine {
     const journal = new RunJournal(store, runId);
     if (durable.resumed) journal.add({ type: "run-resumed", time: now, owner: leases.owner });
     for (const entry of durable.seed ?? []) journal.add(entry);
-    return journal;
+    return { journal, startedAt: durable.startedAt ?? now };
   }
 
   #requireStore(what: string): Store {
@@ -273,19 +281,27 @@ export class Engine {
     const runId = options.runId ?? this.#host.newId();
     const cancel = new CancelSource();
     const outer = options.signal;
-    return new RunHandle(runId, cancel, async (emit, subscribed) => {
+    let recorded: (error?: unknown) => void = () => undefined;
+    const whenRecorded = new Promise<void>((resolve, reject) => {
+      recorded = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    whenRecorded.catch(() => undefined);
+    return new RunHandle(runId, cancel, whenRecorded, async (emit, subscribed) => {
       const onAbort = () => cancel.cancel();
       if (outer?.aborted) cancel.cancel();
       else outer?.addEventListener("abort", onAbort, { once: true });
-      // A resumed run is held from here on; a new one is recorded once the platform is ready.
-      if (durable.resumed) this.#leases?.hold(runId);
+      // Recorded first: the run is in the store (listed, shown) from the moment it starts.
+      let opened: { journal: RunJournal; startedAt: number } | undefined;
       try {
+        opened = await this.#openJournal(runId, workflow, durable);
+        recorded();
         await this.#host.beforeRun?.(workflow);
       } catch (e) {
+        recorded(e);
         this.#leases?.release(runId);
         throw e;
       }
-      const journal = await this.#openJournal(runId, workflow, durable);
+      const journal = opened?.journal;
       const onEvent = options.onEvent;
       const execution = new RunExecution(
         workflow,
@@ -304,7 +320,7 @@ export class Engine {
               journal,
               ...(durable.prior ? { prior: durable.prior } : {}),
               ...(this.#cache ? { cache: this.#cache } : {}),
-              ...(durable.startedAt !== undefined ? { startedAt: durable.startedAt } : {}),
+              ...(opened ? { startedAt: opened.startedAt } : {}),
               ...(durable.rerunOf !== undefined ? { rerunOf: durable.rerunOf } : {}),
             }
           : undefined,

@@ -10,7 +10,7 @@ import type { StepState } from "../step-state.js";
 import type { RunWorkspace } from "../workspace.js";
 import type { JournalEntry } from "./journal.js";
 import type { RunJournal } from "./run-journal.js";
-import type { RecordedStep } from "./run-state.js";
+import { applyRecorded, type RecordedStep } from "./run-state.js";
 import type { StepCache } from "./step-cache.js";
 import type { CachedStep } from "./store.js";
 
@@ -54,17 +54,9 @@ export class RunRecorder {
     for (const s of states) {
       const r = prior.get(s.def.id);
       if (!r) continue;
-      s.attempts = r.attempts;
-      s.startedAt = r.startedAt;
-      s.finishedAt = r.finishedAt;
-      s.stdout = r.stdout;
-      s.stderr = r.stderr;
-      s.error = r.error;
+      applyRecorded(s, r);
       if (r.status === "succeeded") {
         s.phase = "succeeded";
-        s.outputJson = r.outputJson;
-        s.cached = r.cached;
-        s.reusedFrom = r.reusedFrom;
         if (r.files) workspace.record(s.def.id, r.files);
         for (const child of s.dependents) child.waitingOn--;
       } else if (r.status === "failed" || r.status === "skipped") s.phase = r.status;

@@ -40,6 +40,8 @@ export interface RunCommandOptions {
   readonly timeout?: number;
   readonly memory?: number;
   readonly progress?: "auto" | "live" | "plain" | "none";
+  /** Names of host environment variables given to the engine as secrets (`--secret NAME`). */
+  readonly secret?: readonly string[];
 }
 
 async function reporter(mode: RunCommandOptions["progress"]): Promise<ProgressReporter | undefined> {
@@ -54,12 +56,24 @@ async function reporter(mode: RunCommandOptions["progress"]): Promise<ProgressRe
 
 /** `sandflow run FILE`. */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
+  const secrets: Record<string, string> = Object.create(null);
+  for (const name of options.secret ?? []) {
+    const value = process.env[name];
+    if (!value) {
+      process.stderr.write(
+        `sandflow: --secret ${terminalSafeLine(name)}: no such environment variable (or it is empty)\n`,
+      );
+      return EXIT.INVALID;
+    }
+    secrets[name] = value;
+  }
   // The engine first: its pool process starts while the workflow file is read.
   // --timeout and --memory are the defaults and the ceilings of the run's steps.
   const engine = createEngine({
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.timeout ? { timeout: options.timeout } : {}),
     ...(options.memory ? { memory: options.memory } : {}),
+    secrets,
     onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
   });
   const workflow = await load(file, options.json === true);

@@ -50,6 +50,11 @@ export function buildProgram(): Command {
       "memory limit of steps that set none, and the most any step may ask for (default: 512)",
       positiveNumber,
     )
+    .option(
+      "--secret <name>",
+      "give the host environment variable NAME to the steps that name it in `secrets` (masked as ***); repeatable",
+      (name: string, names: string[] = []) => [...names, name],
+    )
     .addOption(
       new Option("--progress <mode>", "progress display")
         .choices(["auto", "live", "plain", "none"])

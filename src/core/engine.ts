@@ -14,6 +14,7 @@ import { checkRunOptions, type ResolvedEngineOptions, type RunOptions } from "./
 import type { Clock, IdFactory } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
+import { withSecrets } from "./secrets.js";
 import type { StepPool } from "./step-pool.js";
 import { languagesOf, type WorkflowDefinition } from "./workflow.js";
 
@@ -136,7 +137,7 @@ export class Engine {
       const execution = new RunExecution(
         workflow,
         runId,
-        this.#host.pool,
+        withSecrets(this.#host.pool, workflow, this.#options.secrets),
         this.#host.clock,
         this.#options,
         { ...options, signal: cancel.signal },

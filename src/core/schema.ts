@@ -45,6 +45,13 @@ const stepSettings = {
     .record(z.string(), z.string())
     .meta({ description: "Environment variables for the step (strings)." })
     .optional(),
+  secrets: z
+    .array(z.string())
+    .meta({
+      description:
+        "Names of secrets the engine was given, passed to the step as environment variables and masked as *** in its logs, outputs and errors.",
+    })
+    .optional(),
 };
 
 /** One step as written in a workflow file. */

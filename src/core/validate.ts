@@ -130,6 +130,30 @@ function envIssues(env: Record<string, string> | undefined, path: PropertyKey[])
     }));
 }
 
+function secretIssues(
+  names: readonly string[] | undefined,
+  env: Readonly<Record<string, string>> | undefined,
+  path: PropertyKey[],
+): ValidationIssue[] {
+  return (names ?? []).flatMap((name, i) =>
+    !ENV_NAME.test(name)
+      ? [
+          {
+            path: formatPath([...path, i]),
+            message: `secret name ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*`,
+          },
+        ]
+      : env && Object.hasOwn(env, name)
+        ? [
+            {
+              path: formatPath([...path, i]),
+              message: `'${name}' is both a secret and an env variable; give it once`,
+            },
+          ]
+        : [],
+  );
+}
+
 /** Validates and normalises a raw workflow value. */
 export function parseWorkflow(
   raw: unknown,
@@ -150,6 +174,11 @@ export function parseWorkflow(
   for (const id of ids) issues.push(...stepIssues(id, spec.steps[id] as StepSpec));
   issues.push(...envIssues(spec.defaults?.env, ["defaults", "env"]));
   for (const id of ids) issues.push(...envIssues(spec.steps[id]?.env, ["steps", id, "env"]));
+  issues.push(...secretIssues(spec.defaults?.secrets, spec.defaults?.env, ["defaults", "secrets"]));
+  for (const id of ids) {
+    const s = spec.steps[id];
+    issues.push(...secretIssues(s?.secrets, { ...spec.defaults?.env, ...s?.env }, ["steps", id, "secrets"]));
+  }
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
   issues.push(...dependencyIssues(deps));
   for (const cycle of findCycles(deps)) {
@@ -174,6 +203,7 @@ export function parseWorkflow(
       retryBackoff: s.retry_backoff ?? d.retry_backoff ?? 1,
       memory: s.memory ?? d.memory,
       env: d.env || s.env ? nullProtoRecord(d.env, s.env) : NO_ENV,
+      secrets: [...new Set([...(d.secrets ?? []), ...(s.secrets ?? [])])],
       description: s.description,
     };
   });

@@ -34,6 +34,11 @@ function runDisplayOptions(command: Command): Command {
     )
     .option("--threads <n>", "worker threads in the pool (default: one per core)", positiveInt("--threads"))
     .option("--fail-fast", "stop starting new steps after the first failure")
+    .option(
+      "--secret <name>",
+      "give the host environment variable NAME to the steps that name it in `secrets` (masked as ***); repeatable",
+      (name: string, names: string[] = []) => [...names, name],
+    )
     .addOption(
       new Option("--progress <mode>", "progress display")
         .choices(["auto", "live", "plain", "none"])

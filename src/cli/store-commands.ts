@@ -10,7 +10,7 @@ import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
-import { followRun, type RunDisplayOptions } from "./follow-run.js";
+import { followRun, type RunDisplayOptions, secretsFromEnv } from "./follow-run.js";
 import { formatDuration } from "./format.js";
 import { renderSummary } from "./summary.js";
 import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
@@ -111,11 +111,17 @@ export async function continueCommand(
   runId: string,
   options: ContinueOptions,
 ): Promise<number> {
+  const secrets = secretsFromEnv(options.secret);
+  if (!secrets.ok) {
+    process.stderr.write(`sandflow: ${secrets.error}\n`);
+    return EXIT.INVALID;
+  }
   let engine: ReturnType<typeof createEngine> | undefined;
   try {
     const store = openStore(options.store);
     engine = createEngine({
       store,
+      secrets: secrets.value,
       ...(options.threads ? { threads: options.threads } : {}),
       onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
     });

@@ -20,6 +20,7 @@ import type { Clock, IdFactory } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
+import { withSecrets } from "./secrets.js";
 
 export { RunHandle } from "./run-handle.js";
 
@@ -251,7 +252,7 @@ export class Engine {
       const execution = new RunExecution(
         workflow,
         runId,
-        this.#host.pool,
+        withSecrets(this.#host.pool, workflow, this.#options.secrets),
         this.#host.clock,
         this.#options,
         { ...options, signal: cancel.signal },

@@ -18,19 +18,23 @@ export function nullProtoRecord<T>(
 }
 
 /**
- * The record `parsed` (zod's output for `raw`) with every own key of `raw`, prototype-free:
- * an entry zod lost (a `__proto__` key) is parsed again from `raw` with `valueSchema` (it
- * already passed as part of the whole, so this cannot fail).
+ * The record `parsed` (zod's output for `raw`) with every own key of `raw`: when zod lost
+ * an entry (a `__proto__` key), a prototype-free copy with that entry parsed again from
+ * `raw` with `valueSchema` (it already passed as part of the whole, so this cannot fail);
+ * otherwise `parsed` itself (all its entries are own keys, and lookups go by own keys).
  */
 export function ownRecord<T>(
   raw: unknown,
   parsed: Readonly<Record<string, T>>,
   valueSchema: z.ZodType<T>,
 ): Record<string, T> {
-  const out = Object.create(null) as Record<string, T>;
   if (typeof raw !== "object" || raw === null) return nullProtoRecord(parsed);
   const source = raw as Record<string, unknown>;
-  for (const key of Object.keys(source)) {
+  const keys = Object.keys(source);
+  // Nothing lost (the usual case): every entry is an own key already; lookups go by own keys.
+  if (keys.length === Object.keys(parsed).length) return parsed as Record<string, T>;
+  const out = Object.create(null) as Record<string, T>;
+  for (const key of keys) {
     out[key] = Object.hasOwn(parsed, key) ? (parsed[key] as T) : valueSchema.parse(source[key]);
   }
   return out;
@@ -53,12 +57,14 @@ function withOwnEnv<S extends { env?: Record<string, string> | undefined }>(raw:
     : { ...parsed, env: ownRecord(rawField(raw, "env"), parsed.env, envValue) };
 }
 
-/** A parsed workflow spec whose `steps` and every `env` hold all the keys of the raw value, prototype-free. */
+/** A parsed workflow spec whose `steps` and every `env` hold all the keys of the raw value (see {@link ownRecord}). */
 export function withOwnRecords(raw: unknown, spec: ParsedSpec): ParsedSpec {
   const rawSteps = rawField(raw, "steps");
   const steps = ownRecord<ParsedStep>(rawSteps, spec.steps, stepSpecSchema);
-  for (const id of Object.keys(steps))
-    steps[id] = withOwnEnv(rawField(rawSteps, id), steps[id] as ParsedStep);
+  for (const id of Object.keys(steps)) {
+    const step = steps[id] as ParsedStep;
+    if (step.env !== undefined) steps[id] = withOwnEnv(rawField(rawSteps, id), step);
+  }
   const defaults = spec.defaults && withOwnEnv(rawField(raw, "defaults"), spec.defaults);
   return { ...spec, steps, ...(defaults ? { defaults } : {}) };
 }

@@ -57,6 +57,13 @@ const stepSettings = {
         'Reuse a cached success of the same code, inputs, env and files: true (until `sandflow cache clear`) or for a duration ("10m", "1h", "7d").',
     })
     .optional(),
+  secrets: z
+    .array(z.string())
+    .meta({
+      description:
+        "Names of secrets the engine was given, passed to the step as environment variables and masked as *** in its logs, outputs and errors.",
+    })
+    .optional(),
 };
 
 /** One step as written in a workflow file. */

@@ -111,6 +111,7 @@ interface LooseStep {
   readonly file?: unknown;
   readonly depends_on?: readonly string[];
   readonly env?: Record<string, string>;
+  readonly secrets?: readonly string[];
   readonly language?: string;
   readonly module?: string;
   readonly func?: string;
@@ -121,7 +122,11 @@ interface LooseStep {
 /** What the checks after the schema look at in a workflow. */
 interface LooseSpec {
   readonly steps: Record<string, LooseStep>;
-  readonly defaults?: { readonly env?: Record<string, string>; readonly language?: string };
+  readonly defaults?: {
+    readonly env?: Record<string, string>;
+    readonly secrets?: readonly string[];
+    readonly language?: string;
+  };
 }
 
 function stepIssues(id: string, spec: LooseStep, language: Language): ValidationIssue[] {
@@ -162,6 +167,30 @@ function envIssues(env: Record<string, string> | undefined, path: PropertyKey[])
     }));
 }
 
+function secretIssues(
+  names: readonly string[] | undefined,
+  env: Readonly<Record<string, string>> | undefined,
+  path: PropertyKey[],
+): ValidationIssue[] {
+  return (names ?? []).flatMap((name, i) =>
+    !ENV_NAME.test(name)
+      ? [
+          {
+            path: formatPath([...path, i]),
+            message: `secret name ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*`,
+          },
+        ]
+      : env && Object.hasOwn(env, name)
+        ? [
+            {
+              path: formatPath([...path, i]),
+              message: `'${name}' is both a secret and an env variable; give it once`,
+            },
+          ]
+        : [],
+  );
+}
+
 /** Seconds a cached result lasts: `undefined` no cache, `null` until cleared. */
 function cacheTtl(cache: boolean | string | undefined): number | null | undefined {
   if (cache === undefined || cache === false) return undefined;
@@ -187,6 +216,9 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
         ? { depends_on: step.depends_on.filter((d): d is string => typeof d === "string") }
         : {}),
       ...(env ? { env: step.env as Record<string, string> } : {}),
+      ...(Array.isArray(step.secrets)
+        ? { secrets: step.secrets.filter((n): n is string => typeof n === "string") }
+        : {}),
       ...(typeof step.language === "string" ? { language: step.language } : {}),
       ...(typeof step.module === "string" ? { module: step.module } : {}),
       ...(typeof step.func === "string" ? { func: step.func } : {}),
@@ -206,6 +238,7 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
   const defaults = picked
     ? {
         ...(picked.env ? { env: picked.env } : {}),
+        ...(picked.secrets ? { secrets: picked.secrets } : {}),
         ...(picked.language ? { language: picked.language } : {}),
       }
     : undefined;
@@ -227,6 +260,11 @@ function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
   }
   issues.push(...envIssues(spec.defaults?.env, ["defaults", "env"]));
   for (const id of ids) issues.push(...envIssues(spec.steps[id]?.env, ["steps", id, "env"]));
+  issues.push(...secretIssues(spec.defaults?.secrets, spec.defaults?.env, ["defaults", "secrets"]));
+  for (const id of ids) {
+    const s = spec.steps[id];
+    issues.push(...secretIssues(s?.secrets, { ...spec.defaults?.env, ...s?.env }, ["steps", id, "secrets"]));
+  }
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
   issues.push(...dependencyIssues(deps));
   for (const cycle of findCycles(deps)) {
@@ -273,6 +311,7 @@ export function parseWorkflow(
       retryBackoff: s.retry_backoff ?? d.retry_backoff ?? 1,
       memory: s.memory ?? d.memory,
       env: d.env || s.env ? nullProtoRecord(d.env, s.env) : NO_ENV,
+      secrets: [...new Set([...(d.secrets ?? []), ...(s.secrets ?? [])])],
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
       ...(language === "wasm"

@@ -19,6 +19,8 @@ export interface StepDefinition {
   readonly retryBackoff: number;
   readonly memory: number | undefined;
   readonly env: Readonly<Record<string, string>>;
+  /** Names of the secrets the step gets as environment variables (masked in what it returns). */
+  readonly secrets: readonly string[];
   readonly description: string | undefined;
   /** Seconds a cached success may be reused: `undefined` the step is not cached, `null` until the cache is cleared. */
   readonly cacheTtl?: number | null | undefined;

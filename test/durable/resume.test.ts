@@ -43,11 +43,14 @@ const succeededA = (time: number): JournalEntry => ({
 });
 
 /** A run as a process that died would leave it: its lease long past. */
-async function interrupted(runId: string, entries: JournalEntry[]): Promise<void> {
-  const now = Date.now();
+async function interrupted(
+  runId: string,
+  entries: JournalEntry[],
+  createdAt = Date.now() - 10_000,
+): Promise<void> {
   await store.createRun(
-    { runId, workflow: wf, params: {}, createdAt: now - 10_000 },
-    { owner: "dead", until: now - 1 },
+    { runId, workflow: wf, params: {}, createdAt },
+    { owner: "dead", until: Date.now() - 1 },
   );
   await store.append(runId, entries);
 }
@@ -55,11 +58,15 @@ async function interrupted(runId: string, entries: JournalEntry[]): Promise<void
 describe("resuming an interrupted run", () => {
   it("keeps what succeeded (output, files, times), runs the step that was running as its next attempt", async () => {
     const t = Date.now() - 9_000;
-    await interrupted("run-a", [
-      { type: "step-started", stepId: "a", attempt: 1, time: t - 6 },
-      succeededA(t),
-      { type: "step-started", stepId: "b", attempt: 1, time: t + 1 },
-    ]);
+    await interrupted(
+      "run-a",
+      [
+        { type: "step-started", stepId: "a", attempt: 1, time: t - 6 },
+        succeededA(t),
+        { type: "step-started", stepId: "b", attempt: 1, time: t + 1 },
+      ],
+      t - 1_000,
+    );
     expect((await engine.report("run-a")).status).toBe("interrupted");
     const events: RunEvent[] = [];
     const report = await (await engine.resume("run-a", { onEvent: (e) => events.push(e) })).report;

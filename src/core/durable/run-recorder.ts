@@ -129,10 +129,14 @@ export class RunRecorder {
     await this.durability.journal.add({ type: "run-finished", time, status }).catch((e) => this.#failed(e));
   }
 
-  /** The cache key of a cached step's attempt, or undefined when the step is not cached. */
+  /**
+   * The cache key of a cached step's attempt, or undefined when the step is not cached. A
+   * step that names secrets never is: its result depends on values no store may hold.
+   */
   cacheKey(s: StepState, task: StepTask): string | undefined {
     const cache = this.durability.cache;
-    return cache && s.def.cacheTtl !== undefined ? cache.key(task) : undefined;
+    if (!cache || s.def.cacheTtl === undefined || (s.def.secrets?.length ?? 0) > 0) return undefined;
+    return cache.key(task);
   }
 
   /** A fresh cached result for `key` (a failed look-up is a miss). */

@@ -21,8 +21,12 @@ import { StepFiles } from "../worker/step-files.js";
 import { installGlobals, plainScriptOutput } from "./js-globals.js";
 import { JS_EXPLAIN, JS_FINISH } from "./js-prelude.js";
 
-/** Bytes of the QuickJS stack. Deeper recursion fails with "InternalError: stack overflow". */
-const STACK_BYTES = 256 * 1024;
+/**
+ * Bytes of the QuickJS stack: about 700 JavaScript calls deep. Deeper recursion fails with
+ * "InternalError: stack overflow" before the native stack of a browser worker (about 1 MB,
+ * shared with the wasm frames) runs out.
+ */
+const STACK_BYTES = 128 * 1024;
 /** Slack of the wasm heap over a step's memory limit (QuickJS's own count misses allocator overhead). */
 const HEAP_SLACK = 2;
 
@@ -85,6 +89,12 @@ class JsRuntime implements LanguageRuntime {
       return outcome;
     } catch (e) {
       discard = true;
+      if (e instanceof RangeError) {
+        // The host's native stack ran out inside QuickJS (its parser and JSON recurse deeper
+        // per stack byte than its calls): the wasm instance is left inconsistent, so this
+        // throw makes the worker load QuickJS afresh.
+        throw new Error(`the step ran out of the worker's native stack (${e.message}); QuickJS is reloaded`);
+      }
       throw e;
     } finally {
       this.#current = undefined;
@@ -94,7 +104,14 @@ class JsRuntime implements LanguageRuntime {
       } catch {
         discard = true;
       }
-      if (discard || this.#heapExceeded) this.#replaceRuntime();
+      if (discard || this.#heapExceeded) {
+        try {
+          this.#replaceRuntime();
+        } catch {
+          // A module left inconsistent cannot make a runtime: the next step's failure to
+          // run has the worker load QuickJS afresh.
+        }
+      }
     }
   }
 

@@ -21,7 +21,6 @@ local json = (function() ${LUA_JSON_SOURCE} end)()
 local host = __sandflow_host
 __sandflow_host = nil
 local std_io = (function(...) ${LUA_IO_SOURCE} end)(host)
-io = std_io.io
 local raw_load, type, select, tostring, error, pcall, xpcall, rawget, setmetatable =
       load, type, select, tostring, error, pcall, xpcall, rawget, setmetatable
 local traceback = debug.traceback
@@ -29,11 +28,17 @@ local concat = table.concat
 debug = nil
 local os_time, os_clock, os_date, os_difftime = os.time, os.clock, os.date, os.difftime
 local step_env = {}
-os = {
-  time = os_time, clock = os_clock, date = os_date, difftime = os_difftime,
-  getenv = function(name) return step_env[name] end,
-  remove = std_io.remove, rename = std_io.rename, tmpname = std_io.tmpname,
-}
+local getenv = function(name) return step_env[name] end
+os = { time = os_time, clock = os_clock, date = os_date, difftime = os_difftime, getenv = getenv }
+-- Steps see io and os's file functions (over their workspace); workflow files, which have
+-- no workspace, see neither. Table chains keep global lookups on the VM's fast path.
+local step_globals = setmetatable({
+  io = std_io.io,
+  os = {
+    time = os_time, clock = os_clock, date = os_date, difftime = os_difftime, getenv = getenv,
+    remove = std_io.remove, rename = std_io.rename, tmpname = std_io.tmpname,
+  },
+}, { __index = _G })
 dofile, loadfile, require, collectgarbage = nil, nil, nil, nil
 -- Lua runs __gc finalizers with debug hooks off, so no interrupt could stop one that
 -- loops (in a step, or when the state closes outside any step): refuse them.
@@ -76,7 +81,7 @@ sandflow = {
 
 local compiled = {}
 local function compile(id, code, name)
-  local env = setmetatable({}, { __index = _G })
+  local env = setmetatable({}, { __index = step_globals })
   local fn, err = raw_load(code, name, "t", env)
   if not fn then return "0" .. tostring(err) end
   local ok, ret = xpcall(fn, traceback)
@@ -102,16 +107,8 @@ local function invoke(id, inputs_json, attempt, step_id, run_id, env_json)
   return "1" .. out
 end
 
--- Workflow files have no workspace: no io, and os without its file functions.
-local workflow_os = { time = os_time, clock = os_clock, date = os_date, difftime = os_difftime, getenv = os.getenv }
-local function workflow_global(_, k)
-  if k == "io" then return nil end
-  if k == "os" then return workflow_os end
-  return _G[k]
-end
-
 local function evaluate(code, name)
-  local env = setmetatable({}, { __index = workflow_global })
+  local env = setmetatable({}, { __index = _G })
   local fn, err = raw_load(code, name, "t", env)
   if not fn then return "0" .. tostring(err) end
   local ok, ret = pcall(fn)

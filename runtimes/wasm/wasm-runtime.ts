@@ -19,6 +19,7 @@ import type {
   StepInvocation,
   StepOutcome,
 } from "../worker/language-runtime.js";
+import { guardWasiImports, WasiStop } from "./wasi-guard.js";
 import { directoriesToTree, treeToDirectories } from "./wasi-tree.js";
 import { capWasmMemory, WasmModuleProblem } from "./wasm-memory-cap.js";
 
@@ -66,11 +67,11 @@ function forbiddenImport(module: WebAssembly.Module): string | undefined {
 /** The instance, or the failure of a module that cannot be linked or whose start function traps. */
 function instantiate(
   module: WebAssembly.Module,
-  wasi: WASI,
+  imports: WebAssembly.ModuleImports,
   code: WasmStepCode,
 ): WebAssembly.Instance | StepOutcome {
   try {
-    return new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
+    return new WebAssembly.Instance(module, { wasi_snapshot_preview1: imports });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return fail("StepRuntimeError", `the wasm module ${code.module} cannot be instantiated: ${message}`);
@@ -145,10 +146,21 @@ class WasmRuntime implements LanguageRuntime {
         new PreopenDirectory("/workspace", roots.workspace),
       ],
     );
-    return { wasi, roots };
+    const memory = () =>
+      (wasi as unknown as { inst?: WebAssembly.Instance }).inst?.exports.memory as
+        | WebAssembly.Memory
+        | undefined;
+    const imports = guardWasiImports(
+      wasi.wasiImport as Record<string, (...args: number[]) => unknown>,
+      inv,
+      roots,
+      memory,
+    );
+    return { wasi, roots, imports };
   }
 
   #trap(e: unknown, what: string, memory: WebAssembly.Memory | undefined, inv: StepInvocation): StepOutcome {
+    if (e instanceof WasiStop) return { ok: false, error: e.failure };
     const message = e instanceof Error ? e.message : String(e);
     const full = memory !== undefined && memory.buffer.byteLength + 65536 > inv.limits.memoryBytes;
     if (full && /unreachable|out of bounds|memory/i.test(message)) {
@@ -163,8 +175,8 @@ class WasmRuntime implements LanguageRuntime {
 
   #command(code: WasmStepCode, module: WebAssembly.Module, inv: StepInvocation): StepOutcome {
     const out = { stdout: [] as string[], stderr: [] as string[] };
-    const { wasi, roots } = this.#wasi(code, inv, out);
-    const instance = instantiate(module, wasi, code);
+    const { wasi, roots, imports } = this.#wasi(code, inv, out);
+    const instance = instantiate(module, imports, code);
     if (!(instance instanceof WebAssembly.Instance)) return instance;
     if (typeof instance.exports._start !== "function") {
       return fail(
@@ -192,8 +204,8 @@ class WasmRuntime implements LanguageRuntime {
   }
 
   #call(code: WasmStepCode, func: string, module: WebAssembly.Module, inv: StepInvocation): StepOutcome {
-    const { wasi } = this.#wasi(code, inv, { stdout: [], stderr: [] });
-    const instance = instantiate(module, wasi, code);
+    const { wasi, imports } = this.#wasi(code, inv, { stdout: [], stderr: [] });
+    const instance = instantiate(module, imports, code);
     if (!(instance instanceof WebAssembly.Instance)) return instance;
     const fn = instance.exports[func];
     if (typeof fn !== "function") {

@@ -87,6 +87,10 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
     });
     expect(r.steps.js_clean?.output).toEqual({ proto_clean: true, push: 1, leftover: "undefined" });
     expect(r.steps.js_no_host?.output).toEqual(Array(6).fill("undefined"));
+    expect(r.steps.js_recursion?.output).toEqual([
+      "InternalError: stack overflow",
+      "InternalError: stack overflow",
+    ]);
     const error = (id: string) => r.steps[id]?.error;
     expect(error("js_undefined")).toMatchObject({
       name: "InvalidResultError",

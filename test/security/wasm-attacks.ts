@@ -74,6 +74,39 @@ export const wasmAttacks: readonly Attack[] = [
     code: () => wat(`(module (memory 4096) (func (export "run") (result i32) (i32.const 0)))`),
   },
   {
+    name: "a WASI command writing to stdout forever",
+    category: "output",
+    language: "wasm",
+    errors: ["OutputLimitError"],
+    maxMs: 5000,
+    code: () =>
+      wat(`(module (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 100) "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\\0a")
+        (func (export "_start")
+          (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 64))
+          (loop $l (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))) (br $l))))`),
+  },
+  {
+    name: "a WASI command filling a file forever",
+    category: "workspace",
+    language: "wasm",
+    errors: ["WorkspaceLimitError"],
+    maxMs: 10000,
+    code: () =>
+      wat(`(module (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_open"
+          (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 200) "big.bin")
+        (func (export "_start") (local $fd i32)
+          (drop (call $open (i32.const 4) (i32.const 0) (i32.const 200) (i32.const 7) (i32.const 9)
+            (i64.const 64) (i64.const 64) (i32.const 0) (i32.const 16)))
+          (local.set $fd (i32.load (i32.const 16)))
+          (i32.store (i32.const 0) (i32.const 1024)) (i32.store (i32.const 4) (i32.const 32768))
+          (loop $l (drop (call $w (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))) (br $l))))`),
+  },
+  {
     name: "unbounded recursion",
     category: "recursion",
     language: "wasm",

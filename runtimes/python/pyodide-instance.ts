@@ -151,8 +151,11 @@ function harden(py: PyodideAPI): void {
       // Already gone.
     }
   }
+  // The snapshot holds the state random was seeded with when it was made: without a fresh
+  // seed every run's interpreter would draw the same "random" numbers.
   py.runPython(`
-import sys
+import sys, random
+random.seed()
 for _n in list(sys.modules):
     if _n.split(".")[0] in ("js", "pyodide_js"):
         del sys.modules[_n]

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { runReportJsonSchema } from "../core/report.js";
 import { workflowJsonSchema } from "../core/schema.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
+import { addServerCommands, serverOf } from "./server-options.js";
 import { cacheClearCommand, continueCommand, runsCommand, showCommand } from "./store-commands.js";
 
 const STORE_HELP =
@@ -68,9 +69,14 @@ export function buildProgram(): Command {
     )
     .option("--store <path>", STORE_HELP)
     .option("--no-store", "run in memory only: nothing is recorded, the run cannot be resumed")
+    .option("--server <url>", "run on a running `sandflow serve` (default: $SANDFLOW_SERVER, else locally)")
     .action(async (file: string, opts) => {
-      process.exitCode = await runCommand(file, opts);
+      const server = serverOf(opts);
+      process.exitCode = server
+        ? await (await import("./remote-run.js")).remoteRunCommand(file, server, opts)
+        : await runCommand(file, opts);
     });
+  addServerCommands(program);
   program
     .command("runs")
     .description("list recent runs in the store, newest first")

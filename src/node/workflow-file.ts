@@ -89,7 +89,20 @@ export async function loadWorkflowFile(
   if (!parsed.ok) return parsed;
   const workflow = parsed.value;
   if (!workflow.steps.some((s) => s.file !== undefined)) return parsed;
-  const folder = await realpath(dirname(resolve(path)));
+  return readStepFiles(workflow, dirname(resolve(path)), maxBytes, path);
+}
+
+/**
+ * Reads the code of a workflow's `file` steps from `folder` (never outside it, also not
+ * through a symlink).
+ */
+export async function readStepFiles(
+  workflow: WorkflowDefinition,
+  folder: string,
+  maxBytes: number = DEFAULT_MAX_SOURCE_BYTES,
+  source?: string,
+): Promise<Result<WorkflowDefinition, WorkflowValidationError>> {
+  const real = await realpath(folder);
   const issues: ValidationIssue[] = [];
   const steps: StepDefinition[] = [];
   for (const step of workflow.steps) {
@@ -97,10 +110,10 @@ export async function loadWorkflowFile(
       steps.push(step);
       continue;
     }
-    const code = await stepCode(folder, step, maxBytes);
+    const code = await stepCode(real, step, maxBytes);
     if (code.ok) steps.push({ ...step, code: code.value });
     else issues.push(code.error);
   }
-  if (issues.length > 0) return err(new WorkflowValidationError(issues, path));
+  if (issues.length > 0) return err(new WorkflowValidationError(issues, source));
   return ok({ ...workflow, steps });
 }

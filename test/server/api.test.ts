@@ -74,6 +74,7 @@ async function submit(server: RunningServer, workflow: unknown): Promise<string>
   return res.body.runId as string;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: answers are JSON read field by field
 async function finished(server: RunningServer, runId: string): Promise<any> {
   const events = await readEvents(server, runId);
   expect(events.at(-1)?.type).toBe("run-finished");

@@ -19,6 +19,7 @@ export async function api(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: answers are JSON read field by field
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${server.url}${path}`, {
     method,

@@ -17,11 +17,13 @@ function sandflow(home: string, args: string[], env: Record<string, string> = {}
 }
 
 /** The parts of a report that do not depend on timing or ids. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are JSON read field by field
 function shape(report: any) {
   return {
     workflow: report.workflow,
     status: report.status,
     steps: Object.fromEntries(
+      // biome-ignore lint/suspicious/noExplicitAny: answers are JSON read field by field
       Object.entries(report.steps as Record<string, any>).map(([id, s]) => [
         id,
         { status: s.status, output: s.output, stdout: s.stdout, error: s.error?.name ?? null },

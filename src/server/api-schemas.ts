@@ -54,6 +54,19 @@ export const runSummarySchema = z.object({
 /** `GET /api/runs`. */
 export const runsListSchema = z.object({ runs: z.array(runSummarySchema) });
 
+/** `GET /api/runs/{id}/workflow`: the run's steps and how they depend on each other (for drawing the DAG). */
+export const runWorkflowSchema = z.object({
+  name: z.string(),
+  steps: z.array(
+    z.object({
+      id: z.string(),
+      language: z.string(),
+      dependsOn: z.array(z.string()),
+      code: z.string().nullable(),
+    }),
+  ),
+});
+
 /** Every error answer. */
 export const errorSchema = z.object({
   error: z.object({
@@ -72,5 +85,6 @@ export const API_SCHEMAS = {
   RunSummary: runSummarySchema,
   RunsList: runsListSchema,
   RunReport: runReportSchema,
+  RunWorkflow: runWorkflowSchema,
   Error: errorSchema,
 } as const;

@@ -5,7 +5,7 @@
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { resolveRunId } from "../core/durable/stored-run.js";
+import { loadRun, resolveRunId } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
 import { formatPath } from "../core/validate.js";
 import type { WorkflowDefinition } from "../core/workflow.js";
@@ -134,6 +134,20 @@ export function createApi(host: ApiHost): Api {
   });
 
   app.get("/api/runs/:id", async (c) => c.json(await engine.report(c.req.param("id"))));
+
+  app.get("/api/runs/:id/workflow", async (c) => {
+    const run = await loadRun(store, c.req.param("id"));
+    const { name, steps } = run.record.workflow;
+    return c.json({
+      name,
+      steps: steps.map((s) => ({
+        id: s.id,
+        language: s.language,
+        dependsOn: [...s.dependsOn],
+        code: s.code ?? null,
+      })),
+    });
+  });
 
   app.get("/api/runs/:id/events", async (c) => {
     const after = lastEventId(c);

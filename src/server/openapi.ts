@@ -81,6 +81,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { "200": json("RunReport", "The report"), ...ERRORS },
         },
       },
+      "/api/runs/{id}/workflow": {
+        get: {
+          summary: "The run's workflow: its steps, their languages, code and dependencies",
+          parameters: [RUN_ID],
+          responses: { "200": json("RunWorkflow", "The workflow"), ...ERRORS },
+        },
+      },
       "/api/runs/{id}/events": {
         get: {
           summary: "The run's events as Server-Sent Events",

@@ -64,13 +64,18 @@ function buildDashboard(): void {
   if (r.status !== 0) throw new Error(`building the dashboard failed: ${r.stderr}`);
 }
 
-async function post(server: RunningServer, path: string, body: unknown, token?: string): Promise<any> {
+async function post(
+  server: RunningServer,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<{ runId: string }> {
   const res = await fetch(`${server.url}${path}`, {
     method: "POST",
     headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
   });
-  return res.json();
+  return (await res.json()) as { runId: string };
 }
 
 interface Browser {

@@ -15,6 +15,24 @@ import { followRun, type RunDisplayOptions } from "./follow-run.js";
 export interface RemoteRunOptions extends RunDisplayOptions {
   /** Bearer token; default: `SANDFLOW_TOKEN`. */
   readonly token?: string;
+  /** Options of a local run, refused with a server. */
+  readonly threads?: number;
+  readonly timeout?: number;
+  readonly memory?: number;
+  readonly store?: string | boolean;
+}
+
+/** The local-run options given that do not apply to a run on a server. */
+function localOnly(options: RemoteRunOptions): string[] {
+  const given: [string, boolean][] = [
+    ["--concurrency", options.concurrency !== undefined],
+    ["--threads", options.threads !== undefined],
+    ["--fail-fast", options.failFast === true],
+    ["--timeout", options.timeout !== undefined],
+    ["--memory", options.memory !== undefined],
+    ["--store/--no-store", options.store !== undefined && options.store !== true],
+  ];
+  return given.filter(([, on]) => on).map(([name]) => name);
 }
 
 /** The workflow as a file would write it, with every step's code inline. */
@@ -109,6 +127,13 @@ export async function remoteRunCommand(
   url: string,
   options: RemoteRunOptions,
 ): Promise<number> {
+  const refused = localOnly(options);
+  if (refused.length > 0) {
+    process.stderr.write(
+      `sandflow: ${refused.join(", ")} ${refused.length === 1 ? "applies" : "apply"} to a local run only; with --server (or SANDFLOW_SERVER) the server's engine and store run it\n`,
+    );
+    return EXIT.INVALID;
+  }
   const { loadWorkflowFile } = await import("../node/workflow-file.js");
   const loaded = await loadWorkflowFile(file);
   if (!loaded.ok) {

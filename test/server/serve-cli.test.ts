@@ -86,6 +86,16 @@ describe("sandflow serve --background, run --server, stop", () => {
     ]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("no server at http://127.0.0.1:9");
+    const local = sandflow(home, [
+      "run",
+      "test/fixtures/workflows/etl.yaml",
+      "--server",
+      url,
+      "--threads",
+      "2",
+    ]);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain("--threads applies to a local run only");
   });
 
   it("resumes over the API a run whose process was killed", async () => {

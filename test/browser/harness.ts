@@ -19,6 +19,10 @@ declare global {
         source: string,
         options?: { runId?: string; timeout?: number; failFast?: boolean },
       ): Promise<RunReport>;
+      /** The text in the editor. */
+      source(): string;
+      /** Puts text in the editor as if typed. */
+      edit(text: string): void;
       readonly version: string;
     };
   }

@@ -18,7 +18,7 @@ import { lua } from "@codemirror/legacy-modes/mode/lua";
 import { type Diagnostic, lintGutter, setDiagnostics } from "@codemirror/lint";
 import { Compartment, EditorState, type Extension } from "@codemirror/state";
 import { drawSelection, EditorView, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view";
-import { detectFormat, type WorkflowFormat } from "../browser.js";
+import { detectFormat, type WorkflowFormat } from "../core/loaders/parse-source.js";
 import { type Problem, placeProblems } from "./problem-places.js";
 
 /** Options of {@link WorkflowEditor}. */

@@ -7,6 +7,7 @@ import "../style.css";
 import "./dashboard.css";
 import { byId, formatMs, h } from "../dom.js";
 import { call, keepToken, Unauthorized } from "./api-client.js";
+import { setUpNewRun } from "./new-run.js";
 import { RunDetail } from "./run-detail.js";
 
 interface RunSummary {
@@ -79,6 +80,7 @@ async function loop(): Promise<void> {
   setTimeout(() => void loop(), REFRESH_MS);
 }
 
+setUpNewRun((runId) => void select(runId), showError);
 void loop();
 const initial = location.hash.slice(1);
 if (initial) void detail.show(initial).catch(showError);

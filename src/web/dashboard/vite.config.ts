@@ -17,5 +17,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     assetsInlineLimit: 0,
+    // CodeMirror, zod and the YAML parser in one script: loaded once, from this server.
+    chunkSizeWarningLimit: 2048,
   },
 });

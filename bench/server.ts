@@ -63,6 +63,13 @@ function timedCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number;
   );
 }
 
+/** A Node process that does nothing, start to exit. */
+function timedNode(): Promise<number> {
+  const t0 = now();
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  return new Promise((resolve) => child.once("exit", () => resolve(now() - t0)));
+}
+
 function checkReport(stdout: string): string {
   const report = JSON.parse(stdout);
   if (report.status !== "succeeded" || report.steps.total.output !== 6)
@@ -105,6 +112,7 @@ export async function benchServer(rec: Recorder, cfg: ServerConfig): Promise<voi
     checkReport((await timedCli(local, env)).stdout);
     const viaServer: number[] = [];
     const without: number[] = [];
+    const bare: number[] = [];
     let runId = "";
     for (let i = 0; i < cfg.reps; i++) {
       const r = await timedCli(remote, env);
@@ -113,6 +121,7 @@ export async function benchServer(rec: Recorder, cfg: ServerConfig): Promise<voi
       const l = await timedCli(local, env);
       checkReport(l.stdout);
       without.push(l.ms);
+      bare.push(await timedNode());
     }
     const server = rec.add(
       "server.run_ms",
@@ -131,6 +140,14 @@ export async function benchServer(rec: Recorder, cfg: ServerConfig): Promise<voi
       "starts the worker pool and loads Python each time",
     );
     rec.add("server.speedup", "Warm daemon", "run without a server / run --server", alone / server, "x");
+    rec.add(
+      "server.node_floor_ms",
+      "Warm daemon",
+      "control: node -e '' (a Node process that does nothing), same moments",
+      bare,
+      "ms",
+      "the part of run --server no CLI can save",
+    );
     log(`run --server ${server.toFixed(0)} ms, without a server ${alone.toFixed(0)} ms`);
     await requestRate(url, runId, { ...cfg, requests: Math.min(200, cfg.requests) });
     const rates: number[] = [];

@@ -30,8 +30,8 @@ export interface ApiHost {
   readonly readStepFiles?: ((workflow: WorkflowDefinition) => Promise<WorkflowDefinition>) | undefined;
   /** The dashboard's files: the answer for a path outside /api, or undefined (404). */
   readonly assets?: ((path: string) => Promise<Response | undefined>) | undefined;
-  /** Host names the server answers to (DNS-rebinding guard); undefined accepts any. */
-  readonly allowedHosts?: readonly string[] | undefined;
+  /** Whether the server answers to a `Host` name (DNS-rebinding guard); undefined accepts any. */
+  readonly allowHost?: ((name: string) => boolean) | undefined;
   readonly version: string;
   readonly now: () => number;
 }
@@ -61,12 +61,20 @@ async function jsonBody(c: Context, optional: boolean): Promise<unknown> {
   }
 }
 
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 function guard(host: ApiHost, c: Context): void {
   const hostName = (c.req.header("host") ?? "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  if (host.allowedHosts && !host.allowedHosts.includes(hostName.toLowerCase()))
+  if (host.allowHost && !host.allowHost(hostName.toLowerCase()))
     throw new HttpError(403, "Forbidden", `this server does not answer to host '${hostName}'`);
   const origin = c.req.header("origin");
-  if (origin && origin !== "null" && new URL(origin).host !== c.req.header("host"))
+  if (origin && origin !== "null" && originHost(origin) !== c.req.header("host"))
     throw new HttpError(403, "Forbidden", `requests from another origin (${origin}) are refused`);
   if (host.token === undefined) return;
   const auth = c.req.header("authorization") ?? "";

@@ -120,7 +120,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       : undefined,
     assets: dashboardAssets(options.dashboardDir ?? DASHBOARD_DIR),
     // Behind loopback, only loopback names: a web page cannot reach it by DNS rebinding.
-    allowedHosts: isLoopback(host) ? LOOPBACK_NAMES : undefined,
+    allowHost: isLoopback(host) ? (name) => isLoopback(name) : undefined,
     version: "0.1.0",
     now: () => Date.now(),
   });

@@ -332,6 +332,16 @@ describe("sandflow serve security options", () => {
     }
   });
 
+  it("answers on any loopback address it listens on", async () => {
+    const server = await testServer({ host: "127.0.0.2", engine: { threads: 1 } });
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
+      expect((await api(server, "GET", "/api/runs")).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("refuses to listen beyond loopback without a token", async () => {
     await expect(startServer({ host: "0.0.0.0", port: 0 })).rejects.toThrow(
       /refusing to listen on 0\.0\.0\.0 without a token/,

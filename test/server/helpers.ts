@@ -2,6 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "vitest";
 import type { RunEvent } from "../../src/core/events.js";
 import { type RunningServer, type ServeOptions, startServer } from "../../src/server/node-server.js";
 import { readSse } from "../../src/server/sse-client.js";
@@ -85,4 +86,20 @@ export async function until(check: () => Promise<boolean>, what: string, ms = 60
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Submits a workflow; expects 201 and resolves with the run id. */
+export async function submit(server: RunningServer, workflow: unknown): Promise<string> {
+  const res = await api(server, "POST", "/api/runs", { workflow });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  expect(typeof res.body.runId).toBe("string");
+  return res.body.runId as string;
+}
+
+/** Waits (on the event stream) for the run to finish; resolves with its report. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are JSON read field by field
+export async function finished(server: RunningServer, runId: string): Promise<any> {
+  const events = await readEvents(server, runId);
+  expect(events.at(-1)?.type).toBe("run-finished");
+  return (await api(server, "GET", `/api/runs/${runId}`)).body;
 }

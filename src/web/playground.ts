@@ -160,32 +160,7 @@ export class Playground {
 
   #onEvent(event: RunEvent): void {
     this.#runs.onEvent(event);
-    switch (event.type) {
-      case "step-started":
-        this.#dag.setState(
-          event.stepId,
-          "running",
-          event.attempt > 1 ? `attempt ${event.attempt}` : undefined,
-        );
-        break;
-      case "step-retrying":
-        this.#dag.setState(event.stepId, "retrying", `attempt ${event.attempt} failed`);
-        break;
-      case "step-succeeded":
-        this.#dag.finish(event.stepId, "succeeded", event.durationMs);
-        break;
-      case "step-failed":
-        this.#dag.setState(event.stepId, "failed", event.error.name);
-        break;
-      case "step-skipped":
-        this.#dag.setState(event.stepId, "skipped");
-        break;
-      case "step-cancelled":
-        this.#dag.setState(event.stepId, "cancelled");
-        break;
-      default:
-        break;
-    }
+    this.#dag.onEvent(event);
   }
 
   #select(id: string): void {

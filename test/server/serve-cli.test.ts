@@ -123,12 +123,15 @@ describe("sandflow serve --background, run --server, stop", () => {
         stderr += chunk;
         if (stderr.includes("slow: started")) {
           clearTimeout(timer);
-          child.kill("SIGKILL");
           resolve();
         }
       });
     });
-    await new Promise((r) => child.once("exit", r));
+    // The journal commits a scheduler tick's transitions after its events are told.
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
     const { startServer } = await import("../../src/server/node-server.js");
     const server = await startServer({ port: 0, store: join(home, "killed.db"), engine: { threads: 1 } });
     try {

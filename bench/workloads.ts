@@ -5,9 +5,28 @@
 import { defineWorkflow, type StepSpec, type WorkflowDefinition, type WorkflowSpec } from "../src/index.js";
 
 export type BenchLanguage = "python" | "lua" | "shell";
-export type LanguageMix = BenchLanguage | "mixed";
+/** Languages measured for warm throughput only (not part of the mixed workload, so it stays comparable). */
+export type ExtraLanguage = "javascript" | "wasm";
+export type LanguageMix = BenchLanguage | ExtraLanguage | "mixed";
 
-export const LANGUAGE_MIXES: readonly LanguageMix[] = ["python", "lua", "shell", "mixed"];
+export const LANGUAGE_MIXES: readonly LanguageMix[] = [
+  "python",
+  "lua",
+  "shell",
+  "javascript",
+  "wasm",
+  "mixed",
+];
+
+/** A trivial step of the extra languages: JavaScript, and a wasm export returning 0 (an inline module). */
+export const TRIVIAL_EXTRA: Readonly<Record<ExtraLanguage, StepSpec>> = {
+  javascript: { language: "javascript", code: "function run(inputs) { return 1; }" },
+  wasm: {
+    language: "wasm",
+    module: "data:application/wasm;base64,AGFzbQEAAAABBQFgAAF/AwIBAAcHAQNydW4AAAoGAQQAQQAL",
+    func: "run",
+  },
+};
 
 /** A trivial step per language; the same source for every step, so compiled code is cached. */
 export const TRIVIAL: Readonly<Record<BenchLanguage, string>> = {
@@ -18,14 +37,22 @@ export const TRIVIAL: Readonly<Record<BenchLanguage, string>> = {
 
 const MIXED: readonly BenchLanguage[] = ["python", "lua", "shell"];
 
-function languageAt(mix: LanguageMix, i: number): BenchLanguage {
+function languageAt(mix: BenchLanguage | "mixed", i: number): BenchLanguage {
   return mix === "mixed" ? (MIXED[i % 3] as BenchLanguage) : mix;
+}
+
+function isExtra(mix: LanguageMix): mix is ExtraLanguage {
+  return mix === "javascript" || mix === "wasm";
 }
 
 /** `n` trivial steps with no dependencies. */
 export function independentSteps(n: number, mix: LanguageMix): WorkflowDefinition {
   const steps: Record<string, StepSpec> = {};
   for (let i = 0; i < n; i++) {
+    if (isExtra(mix)) {
+      steps[`s${i}`] = TRIVIAL_EXTRA[mix];
+      continue;
+    }
     const language = languageAt(mix, i);
     steps[`s${i}`] = { language, code: TRIVIAL[language] };
   }
@@ -33,7 +60,7 @@ export function independentSteps(n: number, mix: LanguageMix): WorkflowDefinitio
 }
 
 /** `n` trivial steps, each depending on the one before. */
-export function chain(n: number, mix: LanguageMix): WorkflowDefinition {
+export function chain(n: number, mix: BenchLanguage | "mixed"): WorkflowDefinition {
   const steps: Record<string, StepSpec> = {};
   for (let i = 0; i < n; i++) {
     const language = languageAt(mix, i);

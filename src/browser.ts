@@ -31,6 +31,8 @@ export interface BrowserAssets {
   readonly luaWasmURL?: string | URL;
   /** sandflow's busybox.wasm. Default: `wasm/busybox.wasm`. */
   readonly busyboxWasmURL?: string | URL;
+  /** QuickJS's wasm file, for JavaScript steps. Default: `wasm/quickjs.wasm`. */
+  readonly quickjsWasmURL?: string | URL;
 }
 
 /** Options of the browser engine: the engine's limits plus where assets and caches are. */
@@ -76,6 +78,7 @@ export function resolveAssets(assets: BrowserAssets = {}): BrowserAssetUrls {
     pyodideIndexURL: index.endsWith("/") ? index : `${index}/`,
     luaWasmURL: absolute(assets.luaWasmURL, "wasm/glue.wasm", "luaWasmURL"),
     busyboxWasmURL: absolute(assets.busyboxWasmURL, "wasm/busybox.wasm", "busyboxWasmURL"),
+    quickjsWasmURL: absolute(assets.quickjsWasmURL, "wasm/quickjs.wasm", "quickjsWasmURL"),
   };
 }
 

@@ -11,6 +11,7 @@ import type {
 } from "../worker/language-runtime.js";
 import { StepFiles } from "../worker/step-files.js";
 import { createLuaSandbox, type LuaSandbox } from "./lua-sandbox.js";
+import { stepTraceback } from "./lua-traceback.js";
 
 const INTERRUPTED = "sandflow: interrupted";
 
@@ -95,7 +96,7 @@ class LuaRuntime implements LanguageRuntime {
     const text =
       name === "MemoryLimitError"
         ? `the Lua step used more than its memory limit of ${Math.round(inv.limits.memoryBytes / 1048576)} MB`
-        : message;
+        : stepTraceback(message);
     return { ok: false, error: { name, message: text }, files: this.#files?.tree() ?? inv.files };
   }
 

@@ -1,11 +1,13 @@
 /**
  * A wasmoon Lua state restricted for untrusted code: only base, table, string, math,
- * utf8 and coroutine, plus os.time/clock/date/difftime; no io, package, debug, require,
+ * utf8 and coroutine, plus os.time/clock/date/difftime/getenv, and io and
+ * os.remove/rename/tmpname over the step's workspace (lua-io.ts); no package, debug, require,
  * dofile, loadfile or binary chunks; inputs pass as JSON text, never as live host objects.
  * An instruction hook polls an interrupt check so a runaway loop can be stopped.
  */
 import type { LuaEngine, LuaFactory } from "wasmoon";
 import { LUA_REGISTRYINDEX, LuaLibraries } from "wasmoon";
+import { LUA_IO_SOURCE } from "./lua-io.js";
 import { LUA_JSON_SOURCE } from "./lua-json.js";
 
 /** Instructions between two checks of the interrupt hook. */
@@ -18,6 +20,7 @@ const BOOTSTRAP = String.raw`
 local json = (function() ${LUA_JSON_SOURCE} end)()
 local host = __sandflow_host
 __sandflow_host = nil
+local std_io = (function(...) ${LUA_IO_SOURCE} end)(host)
 local raw_load, type, select, tostring, error, pcall, xpcall, rawget, setmetatable =
       load, type, select, tostring, error, pcall, xpcall, rawget, setmetatable
 local traceback = debug.traceback
@@ -25,10 +28,17 @@ local concat = table.concat
 debug = nil
 local os_time, os_clock, os_date, os_difftime = os.time, os.clock, os.date, os.difftime
 local step_env = {}
-os = {
-  time = os_time, clock = os_clock, date = os_date, difftime = os_difftime,
-  getenv = function(name) return step_env[name] end,
-}
+local getenv = function(name) return step_env[name] end
+os = { time = os_time, clock = os_clock, date = os_date, difftime = os_difftime, getenv = getenv }
+-- Steps see io and os's file functions (over their workspace); workflow files, which have
+-- no workspace, see neither. Table chains keep global lookups on the VM's fast path.
+local step_globals = setmetatable({
+  io = std_io.io,
+  os = {
+    time = os_time, clock = os_clock, date = os_date, difftime = os_difftime, getenv = getenv,
+    remove = std_io.remove, rename = std_io.rename, tmpname = std_io.tmpname,
+  },
+}, { __index = _G })
 dofile, loadfile, require, collectgarbage = nil, nil, nil, nil
 -- Lua runs __gc finalizers with debug hooks off, so no interrupt could stop one that
 -- loops (in a step, or when the state closes outside any step): refuse them.
@@ -71,7 +81,7 @@ sandflow = {
 
 local compiled = {}
 local function compile(id, code, name)
-  local env = setmetatable({}, { __index = _G })
+  local env = setmetatable({}, { __index = step_globals })
   local fn, err = raw_load(code, name, "t", env)
   if not fn then return "0" .. tostring(err) end
   local ok, ret = xpcall(fn, traceback)
@@ -90,6 +100,7 @@ local function invoke(id, inputs_json, attempt, step_id, run_id, env_json)
   sandflow.env = step_env
   local inputs = json.decode(inputs_json)
   local ok, result = xpcall(run, traceback, inputs)
+  std_io.flush_all()
   if not ok then return "0" .. tostring(result) end
   local encoded, out = pcall(json.encode, result, "result")
   if not encoded then return "2" .. json.describe(out) end

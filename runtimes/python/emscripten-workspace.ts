@@ -5,6 +5,7 @@ import { type FileTree, isWorkspacePath, WORKSPACE_ROOTS } from "../fs/file-tree
 export interface EmscriptenFS {
   readdir(path: string): string[];
   stat(path: string): { mode: number };
+  lstat(path: string): { mode: number; size: number };
   isDir(mode: number): boolean;
   isFile(mode: number): boolean;
   readFile(path: string): Uint8Array;
@@ -18,7 +19,7 @@ function removeBelow(fs: EmscriptenFS, dir: string): void {
   for (const name of fs.readdir(dir)) {
     if (name === "." || name === "..") continue;
     const path = `${dir}/${name}`;
-    if (fs.isDir(fs.stat(path).mode)) {
+    if (fs.isDir(fs.lstat(path).mode)) {
       removeBelow(fs, path);
       fs.rmdir(path);
     } else fs.unlink(path);
@@ -40,23 +41,48 @@ export function writeWorkspace(fs: EmscriptenFS, tree: FileTree): void {
   }
 }
 
-function walk(fs: EmscriptenFS, dir: string, out: FileTree): void {
-  for (const name of fs.readdir(dir)) {
-    if (name === "." || name === "..") continue;
-    const path = `${dir}/${name}`;
-    const { mode } = fs.stat(path);
-    if (fs.isDir(mode)) {
-      out[path] = null;
-      walk(fs, path, out);
-    } else if (fs.isFile(mode)) out[path] = fs.readFile(path);
+/** Thrown by a bounded walk when the files pass the limit. */
+export class WorkspaceOverLimit extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`the Python step left more than the workspace limit of ${limitBytes} bytes`);
   }
 }
 
-/** The files under the workspace roots now. */
-export function readWorkspace(fs: EmscriptenFS): FileTree {
-  const out: FileTree = {};
-  for (const root of WORKSPACE_ROOTS) walk(fs, root, out);
-  return out;
+/**
+ * Walks the workspace roots without following symbolic links (a link is neither followed
+ * nor carried: lstat, never stat), counting each entry as treeSize does and stopping with
+ * {@link WorkspaceOverLimit} as soon as the total passes `limitBytes`. `read` false: sizes
+ * only (nothing is copied).
+ */
+function walkWorkspace(
+  fs: EmscriptenFS,
+  limitBytes: number,
+  read: boolean,
+): { tree: FileTree; bytes: number } {
+  const tree: FileTree = {};
+  let bytes = 0;
+  const walk = (dir: string) => {
+    for (const name of fs.readdir(dir)) {
+      if (name === "." || name === "..") continue;
+      const path = `${dir}/${name}`;
+      const st = fs.lstat(path);
+      const isDir = fs.isDir(st.mode);
+      if (!isDir && !fs.isFile(st.mode)) continue;
+      bytes += path.length + (isDir ? 0 : st.size);
+      if (bytes > limitBytes) throw new WorkspaceOverLimit(limitBytes);
+      if (isDir) {
+        tree[path] = null;
+        walk(path);
+      } else if (read) tree[path] = fs.readFile(path);
+    }
+  };
+  for (const root of WORKSPACE_ROOTS) walk(root);
+  return { tree, bytes };
+}
+
+/** The files under the workspace roots now; throws {@link WorkspaceOverLimit} past `limitBytes`. */
+export function readWorkspace(fs: EmscriptenFS, limitBytes = Number.POSITIVE_INFINITY): FileTree {
+  return walkWorkspace(fs, limitBytes, true).tree;
 }
 
 /** Whether anything under the workspace roots changed since the last {@link ChangeTracker.begin}. */
@@ -72,12 +98,9 @@ const O_ACCMODE = 3;
 const O_CREAT = 64;
 const O_TRUNC = 512;
 
-/** Cost of the files under the workspace roots, as treeSize counts it. */
+/** Cost of the files under the workspace roots, as treeSize counts it (sizes only, no copy). */
 function workspaceBytes(fs: EmscriptenFS): number {
-  let total = 0;
-  for (const [path, data] of Object.entries(readWorkspace(fs)))
-    total += path.length + (data?.byteLength ?? 0);
-  return total;
+  return walkWorkspace(fs, Number.POSITIVE_INFINITY, false).bytes;
 }
 
 /**

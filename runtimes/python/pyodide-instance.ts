@@ -102,6 +102,47 @@ export async function loadPyodideInstance(
   return py;
 }
 
+/**
+ * Removes from the Python side what copies Python data into JavaScript objects (outside
+ * the step's capped wasm memory) or calls into JavaScript: pyodide.ffi's converters and
+ * proxies, their `_pyodide_core` originals and every module that holds a reference to
+ * them, and the modules themselves (importing them again fails). Steps exchange JSON text
+ * with the host and need none of it; the host calls the interpreter through its C API,
+ * which this leaves alone. A narrowing of the boundary, not the boundary itself: the host's
+ * memory watchdog bounds whatever still gets through.
+ */
+const REMOVE_CONVERTERS = `
+import sys
+def _sf_strip():
+    names = {
+        "to_js", "create_proxy", "create_once_callable", "destroy_proxies", "raw_call",
+        "run_sync", "can_run_sync", "create_promise_converter", "trigger_fatal_error",
+        "register_js_module", "unregister_js_module", "Py2JsConverter", "Js2PyConverter",
+        "ToJsConverter", "JsFuncSignature", "jsproxy_typedict", "js_flags",
+        "py2js_as_js_json", "py2js_deep", "py2js_default",
+        "js2py_as_py_json", "js2py_deep", "js2py_default", "js2py_default_call_result", "js2py_promise",
+    }
+    import gc, typing
+    typing.clear_overloads()
+    # Module dicts, and the copy Python keeps of a C module's dict to re-import it.
+    for d in gc.get_objects():
+        if type(d) is dict and "pyodide" in str(d.get("__name__", "")):
+            for n in names & set(d):
+                del d[n]
+    # time.sleep was wrapped to sleep through JavaScript when it can: back to the plain one.
+    webloop = sys.modules.get("pyodide.webloop")
+    if webloop is not None and hasattr(webloop, "_orig_sleep"):
+        import time
+        time.sleep = webloop._orig_sleep
+    for n in ("pyodide.ffi", "pyodide.ffi.wrappers", "pyodide.http", "pyodide.webloop", "pyodide._package_loader", "_pyodide_core", "_pyodide.jsbind"):
+        sys.modules[n] = None
+    import pyodide
+    for n in ("ffi", "http", "webloop", "_package_loader"):
+        pyodide.__dict__.pop(n, None)
+_sf_strip()
+del _sf_strip
+`;
+
 function harden(py: PyodideAPI): void {
   for (const name of ["js", "pyodide_js"]) {
     try {
@@ -117,6 +158,7 @@ for _n in list(sys.modules):
         del sys.modules[_n]
 del _n
 `);
+  py.runPython(REMOVE_CONVERTERS);
   const api = py as unknown as Record<string, unknown>;
   const fs = py.FS as unknown as { filesystems?: Record<string, unknown> };
   if (fs.filesystems) {

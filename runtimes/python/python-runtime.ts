@@ -5,7 +5,7 @@
  */
 import type { PyodideAPI } from "pyodide";
 import { INTERRUPT_SIGNAL } from "../../src/protocol/control-block.js";
-import { treeSize } from "../fs/file-tree.js";
+import { type FileTree, treeSize } from "../fs/file-tree.js";
 import type {
   LanguageRuntime,
   LanguageRuntimeFactory,
@@ -17,8 +17,10 @@ import {
   type EmscriptenFS,
   readWorkspace,
   trackWorkspaceChanges,
+  WorkspaceOverLimit,
   writeWorkspace,
 } from "./emscripten-workspace.js";
+import { FatalGuard } from "./fatal-guard.js";
 import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
 
 const BETWEEN_STEPS = new Int32Array(new SharedArrayBuffer(4));
@@ -34,6 +36,7 @@ class PythonRuntime implements LanguageRuntime {
   #setEnv!: PyCall;
   #lastEnv = "{}";
   #tracker!: ChangeTracker;
+  #guard!: FatalGuard;
   #current: StepInvocation | undefined;
   #lastTreeEmpty = true;
 
@@ -47,6 +50,7 @@ class PythonRuntime implements LanguageRuntime {
       stdout: sink("stdout"),
       stderr: sink("stderr"),
     });
+    this.#guard = new FatalGuard(this.#py);
     this.#compile = this.#py.globals.get("__sf_compile") as PyCall;
     this.#call = this.#py.globals.get("__sf_call") as PyCall;
     this.#setEnv = this.#py.globals.get("__sf_set_env") as PyCall;
@@ -76,22 +80,37 @@ class PythonRuntime implements LanguageRuntime {
     this.#current = inv;
     let result: string;
     try {
-      let key = this.#compiled.get(inv.code);
-      if (key === undefined) {
-        key = this.#compiled.size + 1;
-        result = this.#compile(key, inv.code, `<step ${inv.stepId}>`);
-        if (result === "1") this.#compiled.set(inv.code, key);
-      } else result = "1";
-      if (result === "1") result = this.#call(key, inv.inputsJson, inv.attempt, inv.stepId, inv.runId);
+      result = this.#guard.run(() => {
+        let key = this.#compiled.get(inv.code);
+        let compiled = "1";
+        if (key === undefined) {
+          key = this.#compiled.size + 1;
+          compiled = this.#compile(key, inv.code, `<step ${inv.stepId}>`);
+          if (compiled === "1") this.#compiled.set(inv.code, key);
+        }
+        return compiled === "1"
+          ? this.#call(key, inv.inputsJson, inv.attempt, inv.stepId, inv.runId)
+          : compiled;
+      });
     } finally {
       this.#current = undefined;
       // Between steps the interrupt stays raised: Python that a step left to run later
-      // (a callback on a JavaScript timer, say) is stopped as soon as it starts.
-      BETWEEN_STEPS[0] = INTERRUPT_SIGNAL;
-      this.#py.setInterruptBuffer(BETWEEN_STEPS);
+      // (a callback on a JavaScript timer, say) is stopped as soon as it starts. (An
+      // interpreter that failed fatally answers nothing any more: it is replaced.)
+      if (!this.#guard.failed) {
+        BETWEEN_STEPS[0] = INTERRUPT_SIGNAL;
+        this.#py.setInterruptBuffer(BETWEEN_STEPS);
+      }
     }
     // Nothing written: the files are the ones the step started with.
-    const files = this.#tracker.changed() ? readWorkspace(fs) : inv.files;
+    let files: FileTree;
+    try {
+      files = this.#tracker.changed() ? readWorkspace(fs, inv.limits.workspaceBytes) : inv.files;
+    } catch (e) {
+      if (!(e instanceof WorkspaceOverLimit)) throw e;
+      this.#lastTreeEmpty = false;
+      return { ok: false, error: { name: "WorkspaceLimitError", message: e.message } };
+    }
     this.#lastTreeEmpty = files === inv.files ? noFiles : Object.keys(files).length === 0;
     if (this.#tracker.exceeded() && !result.startsWith("1")) {
       const message = `the Python step wrote more than the workspace limit of ${inv.limits.workspaceBytes} bytes`;
@@ -134,6 +153,7 @@ class PythonRuntime implements LanguageRuntime {
   }
 
   dispose(): void {
+    if (this.#guard.failed) return;
     this.#compile.destroy();
     this.#call.destroy();
     this.#setEnv.destroy();

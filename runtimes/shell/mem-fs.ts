@@ -11,8 +11,9 @@ export class WorkspaceLimitExceeded extends Error {
   constructor(
     readonly limit: number,
     readonly path: string,
+    during = "writing",
   ) {
-    super(`files exceed the workspace limit of ${limit} bytes (while writing ${path})`);
+    super(`files exceed the workspace limit of ${limit} bytes (while ${during} ${path})`);
   }
 }
 

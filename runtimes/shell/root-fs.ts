@@ -8,7 +8,7 @@ import { wasi } from "@bjorn3/browser_wasi_shim";
 import type { FileTree } from "../fs/file-tree.js";
 import { copy } from "./arrays.js";
 import { OpenDir } from "./dir-handle.js";
-import { DevNode, FsContext, type FsNode, MemDir, MemFile } from "./mem-fs.js";
+import { DevNode, FsContext, type FsNode, MemDir, MemFile, WorkspaceLimitExceeded } from "./mem-fs.js";
 import { encodeUtf8 } from "./wasm-strings.js";
 
 const ROOTS = ["/tmp", "/workspace"] as const;
@@ -176,24 +176,46 @@ export function buildRootFs(files: FileTree, workspaceBytes: number, applets: re
   return new RootLayout(applets).open(files, workspaceBytes);
 }
 
-/** The whole tree under /tmp and /workspace (`withRoots`: the two roots themselves too). */
-export function exportTree(fs: RootFs, withRoots: boolean): FileTree {
+/**
+ * The whole tree under /tmp and /workspace (`withRoots`: the two roots themselves too).
+ * Symbolic links are never followed nor carried. A file with several names (hard links)
+ * is copied once and its names share that copy; each name still counts against
+ * `limitBytes` as treeSize counts it (a later step gets one file per name), and the walk
+ * stops with WorkspaceLimitExceeded as soon as the total passes the limit.
+ */
+export function exportTree(fs: RootFs, withRoots: boolean, limitBytes = Number.POSITIVE_INFINITY): FileTree {
   const out: FileTree = {};
+  const copies = new Map<MemFile, Uint8Array>();
+  let total = 0;
+  const count = (path: string, bytes: number) => {
+    total += path.length + bytes;
+    if (total > limitBytes) throw new WorkspaceLimitExceeded(limitBytes, path, "saving");
+  };
   const walk = (dir: MemDir, path: string) => {
     for (const [name, node] of [...dir.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const p = `${path}/${name}`;
       if (node instanceof MemDir) {
+        count(p, 0);
         out[p] = null;
         walk(node, p);
       } else if (node instanceof MemFile) {
-        out[p] = copy(node.data());
+        count(p, node.size);
+        let data = copies.get(node);
+        if (!data) {
+          data = copy(node.data());
+          copies.set(node, data);
+        }
+        out[p] = data;
       }
     }
   };
   for (const r of ROOTS) {
     const dir = fs.root.entries.get(r.slice(1));
     if (!(dir instanceof MemDir)) continue;
-    if (withRoots) out[r] = null;
+    if (withRoots) {
+      count(r, 0);
+      out[r] = null;
+    }
     walk(dir, r);
   }
   return out;

@@ -143,7 +143,11 @@ export class ShellRuntime implements LanguageRuntime {
         emit: inv.emit,
         pool: this.pool,
       });
-      const files = exportTree(fs, "/tmp" in inv.files || "/workspace" in inv.files);
+      const files = exportTree(
+        fs,
+        "/tmp" in inv.files || "/workspace" in inv.files,
+        inv.limits.workspaceBytes,
+      );
       const result = stepResult(
         decodeUtf8(r.stdout),
         decodeUtf8(r.stderr),

@@ -12,10 +12,13 @@ import { hashString } from "../../src/core/hash.js";
 import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
 import type { BrowserAssetUrls, PageMessage, WorkerMessage } from "../../src/pool/browser/wire.js";
 import type { WorkerRequest } from "../../src/protocol/messages.js";
+import { loadBrowserQuickJsModule } from "../js/browser-quickjs.js";
+import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createLuaWorkflowEvaluator } from "../lua/workflow-evaluator.js";
 import { makePyodideSnapshot } from "../python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
+import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import {
   hardenWorkerGlobals,
@@ -180,6 +183,11 @@ function createDispatcher(assets: BrowserAssetUrls, python: SpareFactory): Dispa
             }),
         }),
       shell: () => shellFactory(assets),
+      javascript: () =>
+        createJsRuntimeFactory({
+          loadModule: () => withHostGlobals(() => loadBrowserQuickJsModule(assets.quickjsWasmURL)),
+        }),
+      wasm: createWasmRuntimeFactory,
     },
     post: (event) => post({ kind: "event", event }),
     now: () => performance.timeOrigin + performance.now(),

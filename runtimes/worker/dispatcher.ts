@@ -43,6 +43,12 @@ export interface DispatcherOptions {
   readonly beforeStep?: () => void;
   /** Evaluates Lua workflow files sent to this worker. Default: such requests fail. */
   readonly luaEvaluator?: LuaWorkflowEvaluator;
+  /**
+   * The worker's whole memory now (JavaScript heap, array buffers, wasm memories), in
+   * bytes, measured as the host measures it; written to the control block before each
+   * step so the host's watchdog bounds the step's growth. Default: not measured (0).
+   */
+  readonly memoryBytes?: () => number;
 }
 
 // Shared empty values: a batch's structured clone sends a shared object once.
@@ -71,6 +77,9 @@ export class Dispatcher {
   #tail: Promise<unknown> = Promise.resolve();
   readonly #luaEvaluator: LuaWorkflowEvaluator | undefined;
   readonly #beforeStep: () => void;
+  readonly #memoryBytes: () => number;
+  /** The last measure of the worker's memory and when it was taken (steps of a batch share one). */
+  #memory = { bytes: 0, at: Number.NEGATIVE_INFINITY };
 
   constructor(options: DispatcherOptions) {
     this.#slots = new InterpreterSlots(options.factories, options.recycleBytes ?? 256 * 1048576);
@@ -78,6 +87,7 @@ export class Dispatcher {
     this.#luaEvaluator = options.luaEvaluator;
     this.#beforeStep = options.beforeStep ?? (() => {});
     this.#now = options.now;
+    this.#memoryBytes = options.memoryBytes ?? (() => 0);
   }
 
   /** Runs one request to its response, after the requests before it. Never throws for step failures. */
@@ -104,7 +114,7 @@ export class Dispatcher {
       return { type: "prepared", languages: request.languages, loadMs: this.#now() - t0 };
     }
     const cells = new Int32Array(request.control);
-    const times = new Float64Array(request.control, 0, CONTROL.START_F64 + 1);
+    const times = new Float64Array(request.control, 0, CONTROL.F64_LENGTH);
     const results: TaskResult[] = [];
     let flushed = 0;
     let lastFlush = this.#now();
@@ -203,6 +213,7 @@ export class Dispatcher {
       // must not count against its timeout. The start time first: the watchdog reads
       // CURRENT, then the start of that step.
       times[CONTROL.START_F64] = Date.now();
+      times[CONTROL.BASE_MEMORY_F64] = this.#baseMemory();
       Atomics.store(cells, CONTROL.CURRENT, index);
       startedAt = this.#now();
       return finish(await runtime.run(invocation));
@@ -216,6 +227,18 @@ export class Dispatcher {
     } finally {
       this.#slots.release(task.language, broken);
     }
+  }
+
+  /**
+   * The worker's memory before a step, measured again only when the last measure is more
+   * than 10 ms old (a measure costs microseconds; fast steps come in batches). An older
+   * base can only count more growth against a step (what steps since then kept), and
+   * misses at most what the worker freed in those 10 ms.
+   */
+  #baseMemory(): number {
+    const now = this.#now();
+    if (now - this.#memory.at > 10) this.#memory = { bytes: this.#memoryBytes(), at: now };
+    return this.#memory.bytes;
   }
 
   /** Handles a message sent to every worker: an ended run's interpreters are replaced. */

@@ -6,6 +6,7 @@
  * the dispatcher throws it away (and asks the factory for a clean one) before a step of
  * another run, so nothing a step leaves behind is seen by another run.
  */
+import type { Language } from "../../src/core/languages.js";
 import type { FileTree } from "../fs/file-tree.js";
 
 /** Bounds a runtime enforces while a step runs. All sizes in bytes. */
@@ -80,7 +81,7 @@ export interface RuntimeCreateOptions {
 
 /** Loads one language's WebAssembly once per worker and makes instances of it. */
 export interface LanguageRuntimeFactory {
-  readonly language: "python" | "lua" | "shell";
+  readonly language: Language;
   /**
    * True when an instance's memory limit is fixed when it is made (Pyodide's wasm memory
    * maximum); the dispatcher then makes a new instance for a step with another limit.

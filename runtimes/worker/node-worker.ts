@@ -4,15 +4,20 @@
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { type MessagePort, workerData } from "node:worker_threads";
+import { getHeapStatistics } from "node:v8";
+import { type MessagePort, threadId, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
 import { serializeError } from "../../src/core/errors.js";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
+import { wholeMemoryBytes } from "../../src/protocol/worker-memory.js";
+import { createJsRuntimeFactory } from "../js/js-runtime.js";
+import { loadQuickJsModule } from "../js/node-quickjs.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
 import { busyboxWasmPath } from "../shell/node-assets.js";
+import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import {
   freezeIntrinsics,
@@ -101,10 +106,13 @@ const dispatcher = new Dispatcher({
           }),
       }),
     shell: shellFactory,
+    javascript: () => createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) }),
+    wasm: createWasmRuntimeFactory,
   },
   post: (event) => session?.postMessage({ kind: "event", event } satisfies SessionFromWorker),
   now: () => performance.timeOrigin + performance.now(),
   beforeStep: resetStackTraceLimit,
+  memoryBytes: () => wholeMemoryBytes(getHeapStatistics()),
 });
 
 /** The port of this worker's session: requests in; responses and events out, in order. */
@@ -112,6 +120,7 @@ let session: MessagePort | undefined;
 
 function serve(port: MessagePort): Promise<void> {
   session = port;
+  port.postMessage({ kind: "hello", threadId } satisfies SessionFromWorker);
   port.on("message", (message: SessionToWorker) => {
     if (message.kind === "broadcast") {
       dispatcher.onBroadcast(message.message);

@@ -6,8 +6,9 @@ import type { WorkflowDefinition } from "../core/workflow.js";
 import { createEngine } from "../node/create-engine.js";
 import { loadWorkflowFile } from "../node/workflow-file.js";
 import { EXIT } from "./exit-codes.js";
-import { followRun } from "./follow-run.js";
+import { followRun, secretsFromEnv } from "./follow-run.js";
 import { openStore, type StoreOption, usageFailure } from "./store-commands.js";
+import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
 
 export { EXIT } from "./exit-codes.js";
 
@@ -26,7 +27,7 @@ async function load(file: string, json: boolean): Promise<WorkflowDefinition | u
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
-  process.stderr.write(`sandflow: ${error.message}\n`);
+  process.stderr.write(`sandflow: ${terminalSafe(error.message)}\n`);
   return undefined;
 }
 
@@ -41,10 +42,17 @@ export interface RunCommandOptions {
   readonly progress?: "auto" | "live" | "plain" | "none";
   /** `--store PATH`; false with `--no-store`. Default: the default store. */
   readonly store?: StoreOption;
+  /** Names of host environment variables given to the engine as secrets (`--secret NAME`). */
+  readonly secret?: readonly string[];
 }
 
 /** `sandflow run FILE`. */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
+  const secrets = secretsFromEnv(options.secret);
+  if (!secrets.ok) {
+    process.stderr.write(`sandflow: ${secrets.error}\n`);
+    return EXIT.INVALID;
+  }
   // The engine first: its pool process starts while the workflow file is read.
   // --timeout and --memory are the defaults and the ceilings of the run's steps.
   let store: ReturnType<typeof openStore> | undefined;
@@ -58,6 +66,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.timeout ? { timeout: options.timeout } : {}),
     ...(options.memory ? { memory: options.memory } : {}),
+    secrets: secrets.value,
     onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
   });
   const workflow = await load(file, options.json === true);
@@ -87,7 +96,7 @@ export async function validateCommand(file: string, options: { json?: boolean })
   } else {
     const mix = [...languages].map(([l, n]) => `${n} ${l}`).join(", ");
     process.stdout.write(
-      `${file}: valid workflow '${workflow.name}' with ${workflow.steps.length} steps (${mix})\n`,
+      `${file}: valid workflow '${terminalSafeLine(workflow.name)}' with ${workflow.steps.length} steps (${mix})\n`,
     );
   }
   return EXIT.OK;

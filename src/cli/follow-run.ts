@@ -4,6 +4,27 @@ import type { RunOptions } from "../core/options.js";
 import { EXIT } from "./exit-codes.js";
 import { PlainProgress, type ProgressReporter } from "./plain-progress.js";
 import { renderSummary } from "./summary.js";
+import { terminalSafeLine } from "./terminal-safe.js";
+
+/**
+ * The secrets `--secret NAME` names, read from the host environment.
+ * @returns the values by name, or a message naming the first one that is not set.
+ */
+export function secretsFromEnv(
+  names: readonly string[] | undefined,
+): { ok: true; value: Record<string, string> } | { ok: false; error: string } {
+  const secrets: Record<string, string> = Object.create(null);
+  for (const name of names ?? []) {
+    const value = process.env[name];
+    if (!value)
+      return {
+        ok: false,
+        error: `--secret ${terminalSafeLine(name)}: no such environment variable (or it is empty)`,
+      };
+    secrets[name] = value;
+  }
+  return { ok: true, value: secrets };
+}
 
 /** How a followed run is shown and scheduled. */
 export interface RunDisplayOptions {
@@ -11,6 +32,8 @@ export interface RunDisplayOptions {
   readonly concurrency?: number;
   readonly failFast?: boolean;
   readonly progress?: "auto" | "live" | "plain" | "none";
+  /** Host environment variables given to the engine as secrets (`--secret NAME`). */
+  readonly secret?: readonly string[];
 }
 
 async function reporter(mode: RunDisplayOptions["progress"]): Promise<ProgressReporter | undefined> {

@@ -1,6 +1,6 @@
 /** Small text helpers for the CLI's human output. */
-import pc from "picocolors";
 import type { StepStatus } from "../core/report.js";
+import type { Colors } from "./colors.js";
 
 /** `12 ms`, `1.25 s`, `2 min 5 s`. */
 export function formatDuration(ms: number | null): string {
@@ -17,7 +17,7 @@ export function preview(value: unknown, max = 80): string {
 }
 
 /** The coloured mark of a step state. */
-export function statusMark(status: StepStatus | "running" | "pending" | "retrying"): string {
+export function statusMark(status: StepStatus | "running" | "pending" | "retrying", pc: Colors): string {
   switch (status) {
     case "succeeded":
       return pc.green("✔");

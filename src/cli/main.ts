@@ -1,13 +1,25 @@
 /**
- * The `sandflow` command: `run`, `validate`, `graph` and `schema`.
+ * The `sandflow` command: `run`, the stored runs (`runs`, `show`, `resume`, `rerun`, `cache`),
+ * `validate`, `graph`, `schema` and `completion`.
  * Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 invalid workflow or usage.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runReportJsonSchema } from "../core/report.js";
 import { workflowJsonSchema } from "../core/schema.js";
+import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
+import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { addServerCommands, serverOf } from "./server-options.js";
 import { cacheClearCommand, continueCommand, runsCommand, showCommand } from "./store-commands.js";
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
+    version: string;
+  };
+  return manifest.version;
+}
 
 const STORE_HELP =
   "store file (default: $SANDFLOW_HOME/sandflow.db, SANDFLOW_HOME defaulting to ~/.sandflow)";
@@ -23,6 +35,11 @@ function runDisplayOptions(command: Command): Command {
     )
     .option("--threads <n>", "worker threads in the pool (default: one per core)", positiveInt("--threads"))
     .option("--fail-fast", "stop starting new steps after the first failure")
+    .option(
+      "--secret <name>",
+      "give the host environment variable NAME to the steps that name it in `secrets` (masked as ***); repeatable",
+      (name: string, names: string[] = []) => [...names, name],
+    )
     .addOption(
       new Option("--progress <mode>", "progress display")
         .choices(["auto", "live", "plain", "none"])
@@ -48,9 +65,11 @@ function positiveNumber(value: string): number {
 export function buildProgram(): Command {
   const program = new Command("sandflow")
     .description("Run workflows of Python, Lua and shell steps, each sandboxed in WebAssembly.")
-    .version("0.1.0")
+    .version(packageVersion(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .helpCommand("help [command]", "show help for a command")
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError("(see 'sandflow help')");
   runDisplayOptions(
     program
       .command("run")
@@ -154,14 +173,21 @@ export function buildProgram(): Command {
   program
     .command("schema")
     .description("print a JSON Schema: of workflow files, or of the run report")
-    .argument("[which]", "workflow or report", "workflow")
+    .addArgument(new Argument("[which]", "which schema").choices(["workflow", "report"]).default("workflow"))
     .action((which: string) => {
-      if (which !== "workflow" && which !== "report")
-        throw new InvalidArgumentError("schema must be 'workflow' or 'report'");
       process.stdout.write(
         `${JSON.stringify(which === "workflow" ? workflowJsonSchema() : runReportJsonSchema(), null, 2)}\n`,
       );
     });
+  program
+    .command("completion")
+    .description("print a shell completion script (load it with: source <(sandflow completion bash))")
+    .addArgument(new Argument("<shell>", "the shell").choices([...SHELLS]))
+    .action((shell: Shell) => {
+      process.stdout.write(completionScript(program, shell));
+    });
+  for (const command of program.commands)
+    command.showHelpAfterError(`(see 'sandflow help ${command.name()}')`);
   return program;
 }
 
@@ -170,13 +196,15 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode === 0 ? 0 : 2;
-      return;
-    }
+    // commander prints its own parse errors; InvalidArgumentError (a CommanderError too)
+    // thrown by an action has not been printed yet.
     if (e instanceof InvalidArgumentError) {
       process.stderr.write(`sandflow: ${e.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
       return;
     }
     throw e;

@@ -5,6 +5,7 @@
  */
 import type { RunEvent } from "../core/events.js";
 import { formatDuration, prefixLines } from "./format.js";
+import { terminalSafeLine as safe, terminalSafe } from "./terminal-safe.js";
 
 /** Receives the events of one run. */
 export interface ProgressReporter {
@@ -13,36 +14,44 @@ export interface ProgressReporter {
   stop(): void;
 }
 
+/** `1.25 s`, or `4.32 s, 3 attempts`: from the first attempt's start to the last one's end. */
+function took(durationMs: number, attempts: number): string {
+  return `${formatDuration(durationMs)}${attempts > 1 ? `, ${attempts} attempts` : ""}`;
+}
+
 /** One line per event, for logs and pipes. */
 export class PlainProgress implements ProgressReporter {
   onEvent(event: RunEvent): void {
+    // Everything from the workflow or its steps goes through safe() / terminalSafe().
     const line = (text: string) => process.stderr.write(`${text}\n`);
     switch (event.type) {
       case "run-started":
-        line(`run ${event.runId}: ${event.workflow} (${event.steps.length} steps)`);
+        line(`run ${event.runId}: ${safe(event.workflow)} (${event.steps.length} steps)`);
         break;
       case "step-started":
-        line(`${event.stepId}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
+        line(`${safe(event.stepId)}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
         break;
       case "log":
-        process.stderr.write(prefixLines(`${event.stepId} | `, event.text));
+        process.stderr.write(prefixLines(`${safe(event.stepId)} | `, terminalSafe(event.text)));
         break;
       case "step-retrying":
         line(
-          `${event.stepId}: attempt ${event.attempt} failed (${event.error.name}: ${event.error.message.split("\n")[0]}); retrying in ${formatDuration(event.delayMs)}`,
+          `${safe(event.stepId)}: attempt ${event.attempt} failed (${safe(event.error.name)}: ${safe(event.error.message.split("\n")[0] ?? "")}); retrying in ${formatDuration(event.delayMs)}`,
         );
         break;
       case "step-succeeded":
-        line(`${event.stepId}: succeeded in ${formatDuration(event.durationMs)}`);
+        line(`${safe(event.stepId)}: succeeded in ${took(event.durationMs, event.attempt)}`);
         break;
       case "step-failed":
-        line(`${event.stepId}: failed: ${event.error.name}: ${event.error.message.split("\n")[0]}`);
+        line(
+          `${safe(event.stepId)}: failed in ${took(event.durationMs, event.attempt)}: ${safe(event.error.name)}: ${safe(event.error.message.split("\n")[0] ?? "")}`,
+        );
         break;
       case "step-skipped":
-        line(`${event.stepId}: skipped (${event.reason})`);
+        line(`${safe(event.stepId)}: skipped (${safe(event.reason)})`);
         break;
       case "step-cancelled":
-        line(`${event.stepId}: cancelled (${event.reason})`);
+        line(`${safe(event.stepId)}: cancelled (${safe(event.reason)})`);
         break;
       case "run-finished":
         line(`run ${event.runId}: ${event.status}`);

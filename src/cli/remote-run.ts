@@ -5,8 +5,9 @@
  */
 import type { RunHandle } from "../core/engine.js";
 import type { RunReport } from "../core/report.js";
-import type { WorkflowSpec } from "../core/schema.js";
-import type { WorkflowDefinition } from "../core/workflow.js";
+import type { StepSpec, WorkflowSpec } from "../core/schema.js";
+import { parseWasmStepCode, WASM_DATA_URL } from "../core/wasm-step.js";
+import type { StepDefinition, WorkflowDefinition } from "../core/workflow.js";
 import { followRunEvents } from "../server/sse-client.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions } from "./follow-run.js";
@@ -35,6 +36,18 @@ function localOnly(options: RemoteRunOptions): string[] {
   return given.filter(([, on]) => on).map(([name]) => name);
 }
 
+/** A step's code as a file writes it inline: the source, or a wasm module as a data: URL. */
+function codeOf(s: StepDefinition): StepSpec {
+  if (s.language !== "wasm") return { code: s.code ?? "" };
+  const wasm = parseWasmStepCode(s.code ?? "");
+  return {
+    module: `${WASM_DATA_URL}${wasm.base64}`,
+    ...(wasm.func !== undefined ? { func: wasm.func } : {}),
+    ...(wasm.args.length > 0 ? { args: [...wasm.args] } : {}),
+    ...(wasm.input !== 0 ? { input: wasm.input } : {}),
+  };
+}
+
 /** The workflow as a file would write it, with every step's code inline. */
 export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
   const steps: WorkflowSpec["steps"] = {};
@@ -42,12 +55,13 @@ export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
     const cache = s.cacheTtl === undefined ? undefined : s.cacheTtl === null ? true : `${s.cacheTtl}s`;
     steps[s.id] = {
       language: s.language,
-      code: s.code ?? "",
+      ...codeOf(s),
       depends_on: [...s.dependsOn],
       retries: s.retries,
       retry_delay: s.retryDelay,
       retry_backoff: s.retryBackoff,
       env: { ...s.env },
+      ...(s.secrets.length > 0 ? { secrets: [...s.secrets] } : {}),
       ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
       ...(s.memory !== undefined ? { memory: s.memory } : {}),
       ...(s.description !== undefined ? { description: s.description } : {}),

@@ -10,9 +10,10 @@ import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
-import { followRun, type RunDisplayOptions } from "./follow-run.js";
+import { followRun, type RunDisplayOptions, secretsFromEnv } from "./follow-run.js";
 import { formatDuration } from "./format.js";
 import { renderSummary } from "./summary.js";
+import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
 
 /** `--store PATH`, or `--no-store` (false); undefined means the default store. */
 export type StoreOption = string | boolean | undefined;
@@ -30,7 +31,7 @@ export function openStore(option: StoreOption): SqliteStore {
 /** Prints a sandflow error for the user and returns exit code 2; anything else is rethrown. */
 export function usageFailure(e: unknown): number {
   if (e instanceof SandflowError || (e instanceof Error && e.name === "StoreError")) {
-    process.stderr.write(`sandflow: ${e.message}\n`);
+    process.stderr.write(`sandflow: ${terminalSafe(e.message)}\n`);
     return EXIT.INVALID;
   }
   throw e;
@@ -67,7 +68,7 @@ export async function runsCommand(options: {
       const when = new Date(r.startedAt).toISOString().replace("T", " ").slice(0, 19);
       const took = r.finishedAt === null ? "" : formatDuration(r.finishedAt - r.startedAt);
       process.stdout.write(
-        `${pc.dim(r.runId.slice(0, 8))}  ${r.status.padEnd(11)} ${when}  ${took.padStart(9)}  ${r.workflow}\n`,
+        `${pc.dim(r.runId.slice(0, 8))}  ${r.status.padEnd(11)} ${when}  ${took.padStart(9)}  ${terminalSafeLine(r.workflow)}\n`,
       );
     }
     return EXIT.OK;
@@ -110,11 +111,17 @@ export async function continueCommand(
   runId: string,
   options: ContinueOptions,
 ): Promise<number> {
+  const secrets = secretsFromEnv(options.secret);
+  if (!secrets.ok) {
+    process.stderr.write(`sandflow: ${secrets.error}\n`);
+    return EXIT.INVALID;
+  }
   let engine: ReturnType<typeof createEngine> | undefined;
   try {
     const store = openStore(options.store);
     engine = createEngine({
       store,
+      secrets: secrets.value,
       ...(options.threads ? { threads: options.threads } : {}),
       onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
     });

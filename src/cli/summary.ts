@@ -1,12 +1,14 @@
 /** The human summary printed after a run (not used with --json). */
-import pc from "picocolors";
 import type { RunReport } from "../core/report.js";
+import { colors } from "./colors.js";
 import { formatDuration, preview, statusMark } from "./format.js";
+import { terminalSafeLine as safe } from "./terminal-safe.js";
 
 /** Renders the end-of-run table: status, timing, attempts, output or error per step. */
-export function renderSummary(report: RunReport): string {
+export function renderSummary(report: RunReport, pc = colors.out): string {
   const ids = Object.keys(report.steps);
-  const width = Math.max(4, ...ids.map((id) => id.length));
+  const width = Math.max(4, ...ids.map((id) => safe(id).length));
+  const languageWidth = Math.max(6, ...Object.values(report.steps).map((s) => s.language.length));
   const lines: string[] = [];
   const counts = new Map<string, number>();
   for (const id of ids) {
@@ -14,19 +16,19 @@ export function renderSummary(report: RunReport): string {
     if (!s) continue;
     counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
     const attempts = s.attempts > 1 ? pc.yellow(` ×${s.attempts}`) : "";
-    const head = `${statusMark(s.status)} ${id.padEnd(width)} ${pc.dim(s.language.padEnd(6))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
-    if (s.status === "succeeded") lines.push(`${head}  ${preview(s.output)}`);
+    const head = `${statusMark(s.status, pc)} ${safe(id).padEnd(width)} ${pc.dim(s.language.padEnd(languageWidth))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
+    if (s.status === "succeeded") lines.push(`${head}  ${safe(preview(s.output))}`);
     else if (s.error) {
       const [first, ...rest] = s.error.message.split("\n");
-      lines.push(`${head}  ${pc.red(`${s.error.name}: ${first}`)}`);
-      for (const line of rest.slice(0, 12)) lines.push(`${" ".repeat(width + 3)}${pc.dim(line)}`);
+      lines.push(`${head}  ${pc.red(`${safe(s.error.name)}: ${safe(first ?? "")}`)}`);
+      for (const line of rest.slice(0, 12)) lines.push(`${" ".repeat(width + 3)}${pc.dim(safe(line))}`);
     } else lines.push(head);
   }
   const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(", ");
   const colour = report.status === "succeeded" ? pc.green : pc.red;
   lines.push(
     "",
-    `${colour(`${report.workflow}: ${report.status}`)} in ${formatDuration(report.durationMs)} (${tally}) run ${pc.dim(report.runId)}`,
+    `${colour(`${safe(report.workflow)}: ${report.status}`)} in ${formatDuration(report.durationMs)} (${tally}) run ${pc.dim(report.runId)}`,
   );
   return `${lines.join("\n")}\n`;
 }

@@ -1,9 +1,10 @@
 /** Live progress of a run on a terminal: a table of steps redrawn in place (log-update), on stderr. */
 import { createLogUpdate } from "log-update";
-import pc from "picocolors";
 import type { RunEvent } from "../core/events.js";
+import { colors } from "./colors.js";
 import { formatDuration, prefixLines, statusMark } from "./format.js";
 import type { ProgressReporter } from "./plain-progress.js";
+import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
 
 type LiveState = "pending" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -15,6 +16,7 @@ interface Row {
 }
 
 const MAX_ROWS = 20;
+const pc = colors.err;
 
 /** A redrawn table of steps for a terminal. */
 export class TerminalProgress implements ProgressReporter {
@@ -30,13 +32,15 @@ export class TerminalProgress implements ProgressReporter {
 
   onEvent(event: RunEvent): void {
     if (event.type === "run-started") {
-      this.#workflow = event.workflow;
+      this.#workflow = terminalSafeLine(event.workflow);
       this.#startedAt = event.time;
       for (const id of event.steps)
         this.#rows.set(id, { state: "pending", startedAt: 0, durationMs: null, attempt: 0 });
     } else if (event.type === "log") {
       this.#update.clear();
-      process.stderr.write(prefixLines(pc.dim(`${event.stepId} │ `), event.text));
+      process.stderr.write(
+        prefixLines(pc.dim(`${terminalSafeLine(event.stepId)} │ `), terminalSafe(event.text)),
+      );
     } else if (event.type !== "run-finished") {
       const row = this.#rows.get(event.stepId);
       if (!row) return;
@@ -46,7 +50,7 @@ export class TerminalProgress implements ProgressReporter {
       else if (event.type === "step-succeeded")
         Object.assign(row, { state: "succeeded", durationMs: event.durationMs });
       else if (event.type === "step-failed")
-        Object.assign(row, { state: "failed", durationMs: event.time - row.startedAt });
+        Object.assign(row, { state: "failed", durationMs: event.durationMs });
       else if (event.type === "step-skipped") row.state = "skipped";
       else if (event.type === "step-cancelled") row.state = "cancelled";
     }
@@ -58,14 +62,15 @@ export class TerminalProgress implements ProgressReporter {
     const counts = new Map<LiveState, number>();
     for (const row of this.#rows.values()) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
     const shown = [...this.#rows].filter(([, r]) => r.state !== "pending").slice(-MAX_ROWS);
-    const width = Math.max(4, ...shown.map(([id]) => id.length));
-    const lines = shown.map(([id, r]) => {
+    const width = Math.max(4, ...shown.map(([id]) => terminalSafeLine(id).length));
+    const lines = shown.map(([rawId, r]) => {
+      const id = terminalSafeLine(rawId);
       const time =
         r.state === "running" || r.state === "retrying"
           ? formatDuration(now - r.startedAt)
           : formatDuration(r.durationMs);
       const attempt = r.attempt > 1 ? pc.yellow(` attempt ${r.attempt}`) : "";
-      return `${statusMark(r.state)} ${id.padEnd(width)} ${pc.dim(time)}${attempt}`;
+      return `${statusMark(r.state, pc)} ${id.padEnd(width)} ${pc.dim(time)}${attempt}`;
     });
     const summary = [...counts].map(([state, n]) => `${n} ${state}`).join(", ");
     lines.unshift(

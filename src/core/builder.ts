@@ -14,13 +14,13 @@ export function defineWorkflow(spec: WorkflowSpec): WorkflowDefinition {
   return parseWorkflowOrThrow(spec, { source: spec.name ?? "defineWorkflow" });
 }
 
-/** Step settings for the builder's language shortcuts (everything but `language` and `code`). */
-export type BuilderStepOptions = Omit<StepSpec, "language" | "code" | "file">;
+/** Step settings for the builder's language shortcuts (everything but `language`, `code` and `module`). */
+export type BuilderStepOptions = Omit<StepSpec, "language" | "code" | "file" | "module">;
 
 /** A fluent workflow builder; {@link WorkflowBuilder.build} validates. */
 export class WorkflowBuilder {
   readonly #spec: { name: string; description?: string; defaults?: StepDefaults; concurrency?: number };
-  readonly #steps: Record<string, StepSpec> = {};
+  readonly #steps: Record<string, StepSpec> = Object.create(null);
 
   constructor(name: string) {
     this.#spec = { name };
@@ -68,6 +68,20 @@ export class WorkflowBuilder {
   /** Adds a shell step. */
   shell(id: string, code: string, options: BuilderStepOptions = {}): this {
     return this.step(id, { ...options, language: "shell", code });
+  }
+
+  /**
+   * Adds a WebAssembly step: `module` is a path relative to the workflow file (read by
+   * `loadWorkflowFile`) or a `data:application/wasm;base64,` URL; give `func` to call an
+   * export, or none to run a WASI command.
+   */
+  wasm(id: string, module: string, options: BuilderStepOptions = {}): this {
+    return this.step(id, { ...options, language: "wasm", module });
+  }
+
+  /** Adds a JavaScript step (`function run(inputs) { ... }`, or a script whose last console.log line is JSON). */
+  js(id: string, code: string, options: BuilderStepOptions = {}): this {
+    return this.step(id, { ...options, language: "javascript", code });
   }
 
   /**

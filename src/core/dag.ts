@@ -157,13 +157,5 @@ export function descendantsOf(id: string, deps: DependencyMap): Set<string> {
       if (children) children.push(child);
       else dependents.set(d, [child]);
     }
-  const seen = new Set<string>();
-  const todo = [...(dependents.get(id) ?? [])];
-  while (todo.length > 0) {
-    const next = todo.pop() as string;
-    if (seen.has(next)) continue;
-    seen.add(next);
-    todo.push(...(dependents.get(next) ?? []));
-  }
-  return seen;
+  return ancestorsOf(id, dependents);
 }

@@ -3,7 +3,6 @@
  * points (`sandflow` for Node, `sandflow/browser`) build the pool and hand it in.
  */
 import { CancelSource } from "./cancel.js";
-import { Channel } from "./channel.js";
 import type { JournalEntry, RunSummary, StoredRunStatus } from "./durable/journal.js";
 import { LeaseKeeper } from "./durable/lease-keeper.js";
 import { RunJournal } from "./durable/run-journal.js";
@@ -11,7 +10,6 @@ import { foldSteps, type RecordedStep } from "./durable/run-state.js";
 import { StepCache } from "./durable/step-cache.js";
 import { RunStateError, type Store } from "./durable/store.js";
 import { loadRun, planRerun, storedReport } from "./durable/stored-run.js";
-import type { RunEvent } from "./events.js";
 import {
   type LuaWorkflowEvaluator,
   type ParseSourceOptions,
@@ -21,6 +19,11 @@ import { checkRunOptions, type ResolvedEngineOptions, type RunOptions } from "./
 import type { Clock, IdFactory } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
+import { RunHandle } from "./run-handle.js";
+import { withSecrets } from "./secrets.js";
+
+export { RunHandle } from "./run-handle.js";
+
 import type { StepPool } from "./step-pool.js";
 import { languagesOf, type WorkflowDefinition } from "./workflow.js";
 
@@ -66,56 +69,6 @@ interface DurableStart {
   readonly seed?: readonly JournalEntry[];
   /** The run exists in the store and this engine holds its lease. */
   readonly resumed?: boolean;
-}
-
-/** A run in progress: its events as an async iterator, its report as a promise. */
-export class RunHandle implements AsyncIterable<RunEvent> {
-  /** The run's id. */
-  readonly runId: string;
-  /** Resolves with the report when the run ends (also when it fails or is cancelled). */
-  readonly report: Promise<RunReport>;
-  readonly #subscribers = new Set<Channel<RunEvent>>();
-  readonly #cancel: CancelSource;
-  #ended = false;
-
-  /** @internal Built by {@link Engine.start}. */
-  constructor(
-    runId: string,
-    cancel: CancelSource,
-    body: (emit: (e: RunEvent) => void, listening: () => boolean) => Promise<RunReport>,
-  ) {
-    this.runId = runId;
-    this.#cancel = cancel;
-    // Starting on a later microtask lets callers subscribe before the first event.
-    this.report = Promise.resolve().then(() =>
-      body(
-        (event) => {
-          for (const sub of this.#subscribers) sub.push(event);
-          if (event.type === "run-finished") this.#end();
-        },
-        () => this.#subscribers.size > 0,
-      ).finally(() => this.#end()),
-    );
-  }
-
-  #end(): void {
-    this.#ended = true;
-    for (const sub of this.#subscribers) sub.close();
-    this.#subscribers.clear();
-  }
-
-  /** Stops the run: running steps are interrupted, the rest are not started. */
-  cancel(): void {
-    this.#cancel.cancel();
-  }
-
-  /** Events from now until `run-finished` (subscribe right after `start` to see them all). */
-  [Symbol.asyncIterator](): AsyncIterator<RunEvent> {
-    const channel = new Channel<RunEvent>();
-    if (this.#ended) channel.close();
-    else this.#subscribers.add(channel);
-    return channel[Symbol.asyncIterator]();
-  }
 }
 
 /** Runs workflows. Create it with `createEngine()` from `sandflow` or `sandflow/browser`. */
@@ -242,11 +195,12 @@ export class Engine {
     runId: string,
     workflow: WorkflowDefinition,
     durable: DurableStart,
-  ): Promise<RunJournal | undefined> {
+  ): Promise<{ journal: RunJournal; startedAt: number } | undefined> {
     const store = this.#host.store;
     const leases = this.#leases;
     if (!store || !leases) return undefined;
     const now = this.#host.clock.now();
+    if (durable.resumed) leases.hold(runId);
     if (!durable.resumed)
       await leases.create({
         runId,
@@ -258,7 +212,7 @@ export class Engine {
     const journal = new RunJournal(store, runId);
     if (durable.resumed) journal.add({ type: "run-resumed", time: now, owner: leases.owner });
     for (const entry of durable.seed ?? []) journal.add(entry);
-    return journal;
+    return { journal, startedAt: durable.startedAt ?? now };
   }
 
   #requireStore(what: string): Store {
@@ -273,24 +227,32 @@ export class Engine {
     const runId = options.runId ?? this.#host.newId();
     const cancel = new CancelSource();
     const outer = options.signal;
-    return new RunHandle(runId, cancel, async (emit, subscribed) => {
+    let recorded: (error?: unknown) => void = () => undefined;
+    const whenRecorded = new Promise<void>((resolve, reject) => {
+      recorded = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    whenRecorded.catch(() => undefined);
+    return new RunHandle(runId, cancel, whenRecorded, async (emit, subscribed) => {
       const onAbort = () => cancel.cancel();
       if (outer?.aborted) cancel.cancel();
       else outer?.addEventListener("abort", onAbort, { once: true });
-      // A resumed run is held from here on; a new one is recorded once the platform is ready.
-      if (durable.resumed) this.#leases?.hold(runId);
+      // Recorded first: the run is in the store (listed, shown) from the moment it starts.
+      let opened: { journal: RunJournal; startedAt: number } | undefined;
       try {
+        opened = await this.#openJournal(runId, workflow, durable);
+        recorded();
         await this.#host.beforeRun?.(workflow);
       } catch (e) {
+        recorded(e);
         this.#leases?.release(runId);
         throw e;
       }
-      const journal = await this.#openJournal(runId, workflow, durable);
+      const journal = opened?.journal;
       const onEvent = options.onEvent;
       const execution = new RunExecution(
         workflow,
         runId,
-        this.#host.pool,
+        withSecrets(this.#host.pool, workflow, this.#options.secrets),
         this.#host.clock,
         this.#options,
         { ...options, signal: cancel.signal },
@@ -304,7 +266,7 @@ export class Engine {
               journal,
               ...(durable.prior ? { prior: durable.prior } : {}),
               ...(this.#cache ? { cache: this.#cache } : {}),
-              ...(durable.startedAt !== undefined ? { startedAt: durable.startedAt } : {}),
+              ...(opened ? { startedAt: opened.startedAt } : {}),
               ...(durable.rerunOf !== undefined ? { rerunOf: durable.rerunOf } : {}),
             }
           : undefined,

@@ -17,6 +17,7 @@ export type RunEvent =
       readonly steps: readonly string[];
       readonly time: number;
     }
+  /** A worker has started an attempt (`time` is when; a queued attempt is not started yet). */
   | (StepEventBase & { readonly type: "step-started"; readonly attempt: number })
   | (StepEventBase & {
       readonly type: "log";
@@ -33,12 +34,15 @@ export type RunEvent =
   | (StepEventBase & {
       readonly type: "step-succeeded";
       readonly attempt: number;
+      /** From the start of the first attempt to the end of this one (the report's `durationMs`). */
       readonly durationMs: number;
     })
   | (StepEventBase & {
       readonly type: "step-failed";
       readonly attempt: number;
       readonly error: SerializedError;
+      /** From the start of the first attempt to the end of the last (the report's `durationMs`). */
+      readonly durationMs: number;
     })
   | (StepEventBase & { readonly type: "step-skipped"; readonly reason: string })
   | (StepEventBase & { readonly type: "step-cancelled"; readonly reason: string })

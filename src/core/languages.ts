@@ -1,5 +1,5 @@
 /** The languages a step can be written in. */
-export const LANGUAGES = ["python", "lua", "shell"] as const;
+export const LANGUAGES = ["python", "lua", "shell", "javascript", "wasm"] as const;
 
 /** A step language after aliases are resolved. */
 export type Language = (typeof LANGUAGES)[number];
@@ -11,6 +11,9 @@ export const LANGUAGE_ALIASES: Readonly<Record<string, Language>> = {
   shell: "shell",
   sh: "shell",
   bash: "shell",
+  javascript: "javascript",
+  js: "javascript",
+  wasm: "wasm",
 };
 
 /** The language of a step that does not name one. */

@@ -30,6 +30,12 @@ export interface EngineOptions {
   readonly processLimit?: number;
   /** Bytes under /tmp and /workspace a run may hold (WorkspaceLimitError). Default: 64 MiB. */
   readonly workspaceLimit?: number;
+  /**
+   * Secret values by name: a step that names one in `secrets` gets it as an environment
+   * variable, and it is masked as `***` in everything steps send back. Workflow files
+   * read nothing else of the host. Default: none.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 /** {@link EngineOptions} with every default applied. */
@@ -44,6 +50,7 @@ export interface ResolvedEngineOptions {
   readonly resultLimit: number;
   readonly processLimit: number;
   readonly workspaceLimit: number;
+  readonly secrets: Readonly<Record<string, string>>;
 }
 
 /** Options of one run. */
@@ -118,7 +125,21 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     resultLimit: options.resultLimit ?? 16 * 1024 * 1024,
     processLimit: options.processLimit ?? 64,
     workspaceLimit: options.workspaceLimit ?? 64 * 1024 * 1024,
+    secrets: checkSecrets(options.secrets),
   };
+}
+
+function checkSecrets(secrets: EngineOptions["secrets"]): Readonly<Record<string, string>> {
+  const out = Object.create(null) as Record<string, string>;
+  if (secrets === undefined) return out;
+  if (typeof secrets !== "object" || secrets === null)
+    throw new TypeError("options.secrets must be an object of secret names to string values");
+  for (const [name, value] of Object.entries(secrets)) {
+    if (typeof value !== "string" || value.length === 0)
+      throw new TypeError(`options.secrets.${name} must be a non-empty string`);
+    out[name] = value;
+  }
+  return out;
 }
 
 /** Checks the fields of {@link RunOptions} that carry numbers. */

@@ -27,9 +27,9 @@ export const stepReportSchema = z.object({
   stderr: z.string(),
   error: errorInfoSchema.nullable(),
   attempts: z.int().min(0),
-  startedAt: z.number().nullable(),
-  finishedAt: z.number().nullable(),
-  durationMs: z.number().nullable(),
+  startedAt: z.int().nullable(),
+  finishedAt: z.int().nullable(),
+  durationMs: z.int().min(0).nullable(),
   cached: z
     .boolean()
     .optional()
@@ -40,14 +40,14 @@ export const stepReportSchema = z.object({
     .meta({ description: "A rerun kept this step's result from the run with this id." }),
 });
 
-/** The report of a run that started. Times are epoch milliseconds. */
+/** The report of a run that started. Times are whole epoch milliseconds. */
 export const runReportSchema = z.object({
   workflow: z.string(),
   runId: z.string().min(1),
   status: z.enum(RUN_STATUSES),
-  startedAt: z.number(),
-  finishedAt: z.number(),
-  durationMs: z.number().min(0),
+  startedAt: z.int(),
+  finishedAt: z.int(),
+  durationMs: z.int().min(0),
   steps: z.record(z.string(), stepReportSchema),
   rerunOf: z.string().optional().meta({ description: "The run this run reruns." }),
 });

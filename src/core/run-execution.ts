@@ -4,10 +4,7 @@
  * steps; stops scheduling on fail-fast or cancellation; builds the run report.
  */
 import { CancelSource } from "./cancel.js";
-import type { JournalEntry } from "./durable/journal.js";
-import type { RunJournal } from "./durable/run-journal.js";
-import type { RecordedStep } from "./durable/run-state.js";
-import type { StepCache } from "./durable/step-cache.js";
+import { type RunDurability, RunRecorder } from "./durable/run-recorder.js";
 import type { SerializedError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import { Fifo } from "./fifo.js";
@@ -16,21 +13,12 @@ import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
-import { buildReport, createStepStates, type StepState, TaskBuilder } from "./step-state.js";
-
-/** What makes a run durable: its journal, where it starts from, and the step cache. */
-export interface RunDurability {
-  readonly journal: RunJournal;
-  /** The recorded state of a resumed run, or the kept results of a rerun. */
-  readonly prior?: ReadonlyMap<string, RecordedStep>;
-  readonly cache?: StepCache;
-  /** When the run first started (a resumed run keeps it). */
-  readonly startedAt?: number;
-  readonly rerunOf?: string;
-}
-
+import { buildReport, createStepStates, type StepState, stepTimes, TaskBuilder } from "./step-state.js";
+import { retryDelayMs } from "./timer-range.js";
 import type { WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
+
+export type { RunDurability } from "./durable/run-recorder.js";
 
 /** Executes one run; create one per run and call {@link RunExecution.execute} once. */
 export class RunExecution {
@@ -54,8 +42,8 @@ export class RunExecution {
   #cancelledBySignal = false;
   #stopReason = "";
   #done: (() => void) | undefined;
-  readonly #durable: RunDurability | undefined;
-  #storeError: Error | undefined;
+  /** Present when the run is recorded in a store. */
+  readonly #recorder: RunRecorder | undefined;
 
   constructor(
     workflow: WorkflowDefinition,
@@ -68,7 +56,9 @@ export class RunExecution {
     listening: () => boolean = () => true,
     durable?: RunDurability,
   ) {
-    this.#durable = durable;
+    this.#recorder = durable
+      ? new RunRecorder(durable, clock, (message) => this.#stop(message, true))
+      : undefined;
     this.#listening = listening;
     this.#workflow = workflow;
     this.#runId = runId;
@@ -88,7 +78,7 @@ export class RunExecution {
 
   /** Runs the workflow to the end and returns its report. */
   async execute(): Promise<RunReport> {
-    const startedAt = this.#durable?.startedAt ?? this.#clock.now();
+    const startedAt = this.#recorder?.durability.startedAt ?? this.#clock.now();
     this.#emit({
       type: "run-started",
       runId: this.#runId,
@@ -103,7 +93,8 @@ export class RunExecution {
     const finished = new Promise<void>((resolve) => {
       this.#done = resolve;
     });
-    if (this.#durable?.prior) this.#seed(this.#durable.prior);
+    for (const { s, delayMs } of this.#recorder?.seed(this.#states, this.#workspace) ?? [])
+      this.#waitThenReady(s, delayMs);
     for (const s of this.#states) if (s.waitingOn === 0 && s.phase === "pending") this.#makeReady(s);
     this.#pump();
     this.#checkDone();
@@ -118,44 +109,12 @@ export class RunExecution {
       this.#cancelledBySignal,
       startedAt,
       finishedAt,
-      { rerunOf: this.#durable?.rerunOf },
+      { rerunOf: this.#recorder?.durability.rerunOf },
     );
-    const journal = this.#durable?.journal;
-    if (journal && !this.#storeError) {
-      const status = report.status as "succeeded" | "failed" | "cancelled";
-      await journal
-        .add({ type: "run-finished", time: finishedAt, status })
-        .catch((e) => this.#storeFailed(e));
-    }
+    await this.#recorder?.finished(report.status as "succeeded" | "failed" | "cancelled", finishedAt);
     this.#emit({ type: "run-finished", runId: this.#runId, status: report.status, time: finishedAt, report });
-    if (this.#storeError) throw this.#storeError;
+    if (this.#recorder?.error) throw this.#recorder.error;
     return report;
-  }
-
-  /** Starts from recorded state: results kept, attempts counted on, retries waiting their time. */
-  #seed(prior: ReadonlyMap<string, RecordedStep>): void {
-    for (const s of this.#states) {
-      const r = prior.get(s.def.id);
-      if (!r) continue;
-      s.attempts = r.attempts;
-      s.startedAt = r.startedAt;
-      s.finishedAt = r.finishedAt;
-      s.stdout = r.stdout;
-      s.stderr = r.stderr;
-      s.error = r.error;
-      if (r.status === "succeeded") {
-        s.phase = "succeeded";
-        s.outputJson = r.outputJson;
-        s.cached = r.cached;
-        s.reusedFrom = r.reusedFrom;
-        if (r.files) this.#workspace.record(s.def.id, r.files);
-        for (const child of s.dependents) child.waitingOn--;
-      } else if (r.status === "failed" || r.status === "skipped") s.phase = r.status;
-      else if (r.status === "retrying") {
-        s.phase = "retry-wait";
-        this.#waitThenReady(s, Math.max(0, (r.wakeAt ?? 0) - this.#clock.now()));
-      }
-    }
   }
 
   #makeReady(s: StepState): void {
@@ -176,8 +135,15 @@ export class RunExecution {
     this.#running++;
     const attempt = s.attempts;
     const stepId = s.def.id;
-    if (this.#listening())
-      this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: this.#clock.now() });
+    // Told when a worker takes the attempt: the pool may queue it behind busy workers.
+    // Asked of the pool only when someone listens (telling it costs a message per step).
+    let started = false;
+    const onStart = (time: number) => {
+      if (started) return;
+      started = true;
+      if (this.#listening())
+        this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: Math.round(time) });
+    };
     const onLog = (stream: "stdout" | "stderr", text: string) =>
       this.#emit({ type: "log", runId: this.#runId, stepId, attempt, stream, text, time: this.#clock.now() });
     let task: StepTask;
@@ -190,17 +156,19 @@ export class RunExecution {
       );
       return;
     }
-    const durable = this.#durable;
-    if (!durable) {
-      this.#dispatch(s, task, onLog);
+    const recorder = this.#recorder;
+    if (!recorder) {
+      this.#dispatch(s, task, onLog, onStart);
       return;
     }
-    durable.journal.add({ type: "step-started", stepId, attempt, time: this.#clock.now() }).then(
+    // Dispatched once its start is committed (with the transitions of the same tick).
+    recorder.started(s).then(
       () => {
-        if (durable.cache && s.def.cacheTtl !== undefined) this.#fromCache(s, task, onLog, durable.cache);
-        else this.#dispatch(s, task, onLog);
+        const key = recorder.cacheKey(s, task);
+        if (key === undefined) this.#dispatch(s, task, onLog, onStart);
+        else this.#fromCache(s, task, onLog, onStart, key);
       },
-      (e) => this.#finish(s, this.#failure("StoreError", this.#storeFailed(e))),
+      (e: Error) => this.#finish(s, this.#failure("StoreError", e.message)),
     );
   }
 
@@ -208,48 +176,42 @@ export class RunExecution {
     s: StepState,
     task: StepTask,
     onLog: (stream: "stdout" | "stderr", text: string) => void,
-    cache: StepCache,
+    onStart: (time: number) => void,
+    key: string,
   ): void {
-    const key = cache.key(task);
-    cache.lookup(key, this.#clock.now()).then(
-      (hit) => {
-        if (!hit) {
-          this.#dispatch(s, task, onLog, key);
-          return;
-        }
-        s.cached = true;
-        const at = this.#clock.now();
-        this.#finish(s, {
-          outcome: { ok: true, outputJson: hit.outputJson },
-          changes: hit.files,
-          stdout: hit.stdout,
-          stderr: hit.stderr,
-          startedAt: at,
-          finishedAt: at,
-        });
-      },
-      () => this.#dispatch(s, task, onLog, key),
-    );
+    (this.#recorder as RunRecorder).lookup(key).then((hit) => {
+      if (!hit) {
+        this.#dispatch(s, task, onLog, onStart, key);
+        return;
+      }
+      s.cached = true;
+      const at = this.#clock.now();
+      onStart(at);
+      this.#finish(s, {
+        outcome: { ok: true, outputJson: hit.outputJson },
+        changes: hit.files,
+        stdout: hit.stdout,
+        stderr: hit.stderr,
+        startedAt: at,
+        finishedAt: at,
+      });
+    });
   }
 
   #dispatch(
     s: StepState,
     task: StepTask,
     onLog: (stream: "stdout" | "stderr", text: string) => void,
+    onStart: (time: number) => void,
     cacheKey?: string,
   ): void {
-    this.#pool.run(task, { signal: this.#cancel.signal, onLog }).then(
+    const options = { signal: this.#cancel.signal, onLog };
+    this.#pool.run(task, this.#listening() ? { ...options, onStart } : options).then(
       (result) => {
-        if (cacheKey !== undefined && result.outcome.ok)
-          this.#durable?.cache
-            ?.keep(cacheKey, s, {
-              outputJson: result.outcome.outputJson,
-              stdout: result.stdout,
-              stderr: result.stderr,
-              files: result.changes,
-              createdAt: result.finishedAt,
-            })
-            .catch(() => undefined);
+        // A pool that does not call onStart: the attempt started when its result says.
+        if (result.outcome.ok || result.outcome.error.name !== "StepCancelledError")
+          onStart(result.startedAt);
+        if (cacheKey !== undefined) this.#recorder?.keep(cacheKey, s, result);
         this.#finish(s, result);
       },
       (e: unknown) =>
@@ -263,16 +225,6 @@ export class RunExecution {
     );
   }
 
-  /** The store could not be written: the run stops (it stays resumable) and fails with this error. */
-  #storeFailed(e: unknown): string {
-    const message = `the run's store (${this.#durable?.journal.store.label}) could not be written: ${(e as Error)?.message ?? String(e)}`;
-    if (!this.#storeError) {
-      this.#storeError = Object.assign(new Error(message), { name: "StoreError" });
-      this.#stop(message, true);
-    }
-    return message;
-  }
-
   #failure(name: string, message: string): StepTaskResult {
     return failedAttempt(name, message, this.#clock.now());
   }
@@ -284,34 +236,19 @@ export class RunExecution {
     s.startedAt ??= r.startedAt;
     s.finishedAt = r.finishedAt;
     const time = this.#clock.now();
-    const ended = {
-      stepId: s.def.id,
-      attempt: s.attempts,
-      stdout: r.stdout,
-      stderr: r.stderr,
-      startedAt: r.startedAt,
-      finishedAt: r.finishedAt,
-      time,
-    };
     if (r.outcome.ok) {
       s.phase = "succeeded";
       s.outputJson = r.outcome.outputJson;
       s.error = null;
       this.#workspace.record(s.def.id, r.changes as FileChanges);
-      this.#record({
-        type: "step-succeeded",
-        ...ended,
-        outputJson: r.outcome.outputJson,
-        files: r.changes,
-        ...(s.cached ? { cached: true } : {}),
-      });
+      this.#recorder?.ended(s, r);
       if (this.#listening())
         this.#emit({
           type: "step-succeeded",
           runId: this.#runId,
           stepId: s.def.id,
           attempt: s.attempts,
-          durationMs: r.finishedAt - r.startedAt,
+          durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
       for (const child of s.dependents)
@@ -320,13 +257,7 @@ export class RunExecution {
       s.error = { name: r.outcome.error.name, message: r.outcome.error.message };
       if (this.#cancelledBySignal) {
         s.phase = "cancelled";
-        this.#record({
-          type: "step-cancelled",
-          stepId: s.def.id,
-          reason: this.#stopReason,
-          error: s.error,
-          time,
-        });
+        this.#recorder?.closed(s, "cancelled", { name: s.error.name, message: this.#stopReason });
         this.#emit({
           type: "step-cancelled",
           runId: this.#runId,
@@ -334,16 +265,17 @@ export class RunExecution {
           reason: this.#stopReason,
           time,
         });
-      } else if (s.attempts <= s.def.retries) this.#retry(s, r.outcome.error, ended);
+      } else if (s.attempts <= s.def.retries) this.#retry(s, r, r.outcome.error, time);
       else {
         s.phase = "failed";
-        this.#record({ type: "step-failed", ...ended, error: s.error });
+        this.#recorder?.ended(s, r);
         this.#emit({
           type: "step-failed",
           runId: this.#runId,
           stepId: s.def.id,
           attempt: s.attempts,
           error: s.error,
+          durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
         this.#skipDependents(s);
@@ -355,19 +287,10 @@ export class RunExecution {
     this.#checkDone();
   }
 
-  #record(entry: JournalEntry): void {
-    this.#durable?.journal.add(entry).catch((e) => this.#storeFailed(e));
-  }
-
-  #retry(
-    s: StepState,
-    error: SerializedError,
-    ended: Omit<Extract<JournalEntry, { type: "step-failed" }>, "type" | "error">,
-  ): void {
-    const time = ended.time;
-    const delayMs = Math.round(s.def.retryDelay * s.def.retryBackoff ** (s.attempts - 1) * 1000);
+  #retry(s: StepState, r: StepTaskResult, error: SerializedError, time: number): void {
+    const delayMs = retryDelayMs(s.def.retryDelay, s.def.retryBackoff, s.attempts);
     s.phase = "retry-wait";
-    this.#record({ type: "step-retrying", ...ended, error, wakeAt: time + delayMs });
+    this.#recorder?.ended(s, r, time + delayMs);
     this.#waitThenReady(s, delayMs);
     this.#emit({
       type: "step-retrying",
@@ -387,23 +310,9 @@ export class RunExecution {
       this.#waitingRetry--;
       if (this.#stopped) {
         s.phase = this.#cancelledBySignal ? "cancelled" : "failed";
-        const time = this.#clock.now();
         const error = s.error ?? { name: "StepCancelledError", message: this.#stopReason };
-        if (s.phase === "failed") {
-          this.#record({
-            type: "step-failed",
-            stepId: s.def.id,
-            attempt: s.attempts,
-            stdout: s.stdout,
-            stderr: s.stderr,
-            startedAt: s.startedAt ?? time,
-            finishedAt: s.finishedAt ?? time,
-            error,
-            time,
-          });
-          this.#skipDependents(s);
-        } else
-          this.#record({ type: "step-cancelled", stepId: s.def.id, reason: this.#stopReason, error, time });
+        this.#recorder?.closed(s, s.phase, error);
+        if (s.phase === "failed") this.#skipDependents(s);
       } else {
         s.phase = "ready";
         this.#ready.push(s);
@@ -421,13 +330,7 @@ export class RunExecution {
       s.phase = "skipped";
       const reason = `not run: dependency '${cause.def.id}' ${cause.phase === "failed" ? "failed" : "was skipped"}`;
       s.error = { name: "UpstreamFailedError", message: reason };
-      this.#record({
-        type: "step-skipped",
-        stepId: s.def.id,
-        reason,
-        error: s.error,
-        time: this.#clock.now(),
-      });
+      this.#recorder?.closed(s, "skipped", s.error);
       this.#emit({
         type: "step-skipped",
         runId: this.#runId,
@@ -457,14 +360,7 @@ export class RunExecution {
       if (s.phase === "pending" || s.phase === "ready") {
         s.phase = "cancelled";
         s.error = { name: "StepCancelledError", message: this.#stopReason || "not started" };
-        const time = this.#clock.now();
-        this.#record({
-          type: "step-cancelled",
-          stepId: s.def.id,
-          reason: s.error.message,
-          error: s.error,
-          time,
-        });
+        this.#recorder?.closed(s, "cancelled", s.error);
         this.#emit({
           type: "step-cancelled",
           runId: this.#runId,

@@ -6,23 +6,40 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
+import { MAX_DELAY_SECONDS, MAX_RETRY_BACKOFF } from "./timer-range.js";
+
+const atMostDelay = {
+  message: `must be at most ${MAX_DELAY_SECONDS} seconds (about 24.8 days, the range of timers)`,
+};
 
 /** Step ids: a letter or `_` first, then letters, digits, `_`, `-` or `.`; at most 128 characters. */
 export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 
 const languageName = z.enum(Object.keys(LANGUAGE_ALIASES) as [string, ...string[]]).meta({
-  description: "Step language: python, lua or shell (sh and bash are aliases of shell).",
+  description:
+    "Step language: python, lua, shell, javascript or wasm (sh and bash are aliases of shell, js of javascript).",
 });
 
 /** Fields a step may set and `defaults` may give for every step. */
 const stepSettings = {
   language: languageName.optional(),
-  timeout: z.number().positive().meta({ description: "Seconds before the step is stopped." }).optional(),
+  timeout: z
+    .number()
+    .positive()
+    .max(MAX_DELAY_SECONDS, atMostDelay)
+    .meta({ description: "Seconds before the step is stopped." })
+    .optional(),
   retries: z.int().min(0).max(100).meta({ description: "Extra attempts after a failure." }).optional(),
-  retry_delay: z.number().min(0).meta({ description: "Seconds to wait before the first retry." }).optional(),
+  retry_delay: z
+    .number()
+    .min(0)
+    .max(MAX_DELAY_SECONDS, atMostDelay)
+    .meta({ description: "Seconds to wait before the first retry." })
+    .optional(),
   retry_backoff: z
     .number()
     .min(1)
+    .max(MAX_RETRY_BACKOFF, { message: `must be at most ${MAX_RETRY_BACKOFF}` })
     .meta({ description: "Multiplier applied to the delay after each retry." })
     .optional(),
   memory: z.number().positive().meta({ description: "Memory limit in MB." }).optional(),
@@ -40,6 +57,13 @@ const stepSettings = {
         'Reuse a cached success of the same code, inputs, env and files: true (until `sandflow cache clear`) or for a duration ("10m", "1h", "7d").',
     })
     .optional(),
+  secrets: z
+    .array(z.string())
+    .meta({
+      description:
+        "Names of secrets the engine was given, passed to the step as environment variables and masked as *** in its logs, outputs and errors.",
+    })
+    .optional(),
 };
 
 /** One step as written in a workflow file. */
@@ -49,6 +73,30 @@ export const stepSpecSchema = z.strictObject({
   file: z
     .string()
     .meta({ description: "Path of the step's source, relative to the workflow file and inside its folder." })
+    .optional(),
+  module: z
+    .string()
+    .meta({
+      description:
+        "wasm steps: the .wasm file, relative to the workflow file and inside its folder (or a data:application/wasm;base64 URL).",
+    })
+    .optional(),
+  func: z
+    .string()
+    .meta({
+      description:
+        "wasm steps: the exported function to call; without it the module is a WASI command (_start).",
+    })
+    .optional(),
+  input: z
+    .int()
+    .min(-2147483648)
+    .max(2147483647)
+    .meta({ description: "wasm steps: the i32 passed to 'func' when it takes one argument (default 0)." })
+    .optional(),
+  args: z
+    .array(z.string())
+    .meta({ description: "WASI command steps: the arguments after the program name." })
     .optional(),
   depends_on: z
     .array(z.string())
@@ -69,7 +117,10 @@ export const workflowSpecSchema = z
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
   })
-  .meta({ title: "sandflow workflow", description: "A DAG of Python, Lua and shell steps." });
+  .meta({
+    title: "sandflow workflow",
+    description: "A DAG of Python, Lua, shell, JavaScript and WebAssembly steps.",
+  });
 
 /** A step as written in a workflow file. */
 export type StepSpec = z.input<typeof stepSpecSchema>;

@@ -64,6 +64,13 @@ export interface StepRunOptions {
   readonly signal?: CancelSignal;
   /** Live output while the attempt runs (the result still carries all of it). */
   readonly onLog?: (stream: "stdout" | "stderr", text: string) => void;
+  /**
+   * Called once when a worker starts the attempt (epoch ms, the result's `startedAt`),
+   * before any `onLog` and before the promise resolves; not for an attempt no worker
+   * started (cancelled while queued). A pool whose queue is longer than its workers calls
+   * it later than `run`.
+   */
+  readonly onStart?: (startedAt: number) => void;
 }
 
 /** Runs step attempts on warm workers. */

@@ -58,7 +58,7 @@ export function createStepStates(workflow: WorkflowDefinition): {
   const states = workflow.steps.map((def, index) => {
     if (def.code === undefined) {
       throw new Error(
-        `step '${def.id}' reads its code from '${def.file}', which was not loaded; load the workflow with loadWorkflowFile()`,
+        `step '${def.id}' reads its code from '${def.file ?? def.module}', which was not loaded; load the workflow with loadWorkflowFile()`,
       );
     }
     let codeHash = hashes.get(def.code);
@@ -159,6 +159,24 @@ function parseOutput(json: string | undefined): unknown {
   }
 }
 
+/**
+ * A step's times as the report gives them: whole epoch milliseconds (workers measure
+ * finer; this is the one place they are rounded), first start to last end.
+ */
+export function stepTimes(s: StepState): {
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+} {
+  const startedAt = s.startedAt === null ? null : Math.round(s.startedAt);
+  const finishedAt = s.finishedAt === null ? null : Math.round(s.finishedAt);
+  return {
+    startedAt,
+    finishedAt,
+    durationMs: startedAt !== null && finishedAt !== null ? finishedAt - startedAt : null,
+  };
+}
+
 const REPORTED_PHASE: Readonly<Record<Phase, StepReport["status"]>> = {
   pending: "pending",
   ready: "pending",
@@ -187,7 +205,7 @@ export function buildReport(
   finishedAt: number,
   extras: ReportExtras = {},
 ): RunReport {
-  const steps: Record<string, StepReport> = {};
+  const steps: Record<string, StepReport> = Object.create(null);
   let failed = false;
   const finished = extras.status === undefined;
   for (const s of states) {
@@ -205,9 +223,7 @@ export function buildReport(
       stderr: s.stderr,
       error: s.error,
       attempts: s.attempts,
-      startedAt: s.startedAt,
-      finishedAt: s.finishedAt,
-      durationMs: s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
+      ...stepTimes(s),
       ...(s.cached ? { cached: true } : {}),
       ...(s.reusedFrom !== undefined ? { reusedFrom: s.reusedFrom } : {}),
     };
@@ -217,9 +233,9 @@ export function buildReport(
     workflow: workflow.name,
     runId,
     status,
-    startedAt,
-    finishedAt,
-    durationMs: Math.max(0, finishedAt - startedAt),
+    startedAt: Math.round(startedAt),
+    finishedAt: Math.round(finishedAt),
+    durationMs: Math.max(0, Math.round(finishedAt) - Math.round(startedAt)),
     steps,
     ...(extras.rerunOf !== undefined ? { rerunOf: extras.rerunOf } : {}),
   };

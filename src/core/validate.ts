@@ -8,6 +8,7 @@ import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
+import { nullProtoRecord, withOwnRecords } from "./own-record.js";
 import { err, ok, type Result } from "./result.js";
 import {
   STEP_ID_PATTERN,
@@ -17,6 +18,7 @@ import {
   workflowSpecSchema,
 } from "./schema.js";
 import { didYouMean } from "./suggest.js";
+import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 
 /** Options of {@link parseWorkflow}. */
@@ -29,7 +31,7 @@ export interface ParseWorkflowOptions {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Shared by steps without env (one object, sent once per batch). */
-const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
+const NO_ENV: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
 /** Formats a zod path as `steps.fetch.depends_on[0]` (odd keys quoted). */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -101,7 +103,33 @@ export function relativePathProblem(file: string): string | undefined {
   return undefined;
 }
 
-function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
+/** What the checks after the schema look at in a step (a well-formed part of it). */
+interface LooseStep {
+  /** Not a table/object at all (the schema has said so): only its id is checked. */
+  readonly malformed?: true;
+  readonly code?: unknown;
+  readonly file?: unknown;
+  readonly depends_on?: readonly string[];
+  readonly env?: Record<string, string>;
+  readonly secrets?: readonly string[];
+  readonly language?: string;
+  readonly module?: string;
+  readonly func?: string;
+  readonly args?: unknown;
+  readonly input?: unknown;
+}
+
+/** What the checks after the schema look at in a workflow. */
+interface LooseSpec {
+  readonly steps: Record<string, LooseStep>;
+  readonly defaults?: {
+    readonly env?: Record<string, string>;
+    readonly secrets?: readonly string[];
+    readonly language?: string;
+  };
+}
+
+function stepIssues(id: string, spec: LooseStep, language: Language): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (!STEP_ID_PATTERN.test(id)) {
     issues.push({
@@ -109,12 +137,21 @@ function stepIssues(id: string, spec: StepSpec): ValidationIssue[] {
       message: `step id ${JSON.stringify(id)} must start with a letter or '_' and hold only letters, digits, '_', '-' or '.' (at most 128)`,
     });
   }
+  if (spec.malformed) return issues;
   const at = (field: string) => formatPath(["steps", id, field]);
+  const wasm = wasmStepIssues(
+    (field) => formatPath(field ? ["steps", id, field] : ["steps", id]),
+    spec,
+    language === "wasm",
+    relativePathProblem,
+  );
+  if (language === "wasm") return [...issues, ...wasm];
+  issues.push(...wasm);
   if (spec.code === undefined && spec.file === undefined)
     issues.push({ path: formatPath(["steps", id]), message: "needs 'code' or 'file'" });
   if (spec.code !== undefined && spec.file !== undefined)
     issues.push({ path: formatPath(["steps", id]), message: "has both 'code' and 'file'; give one" });
-  if (spec.file !== undefined) {
+  if (typeof spec.file === "string") {
     const problem = relativePathProblem(spec.file);
     if (problem) issues.push({ path: at("file"), message: `${JSON.stringify(spec.file)} ${problem}` });
   }
@@ -130,6 +167,30 @@ function envIssues(env: Record<string, string> | undefined, path: PropertyKey[])
     }));
 }
 
+function secretIssues(
+  names: readonly string[] | undefined,
+  env: Readonly<Record<string, string>> | undefined,
+  path: PropertyKey[],
+): ValidationIssue[] {
+  return (names ?? []).flatMap((name, i) =>
+    !ENV_NAME.test(name)
+      ? [
+          {
+            path: formatPath([...path, i]),
+            message: `secret name ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*`,
+          },
+        ]
+      : env && Object.hasOwn(env, name)
+        ? [
+            {
+              path: formatPath([...path, i]),
+              message: `'${name}' is both a secret and an env variable; give it once`,
+            },
+          ]
+        : [],
+  );
+}
+
 /** Seconds a cached result lasts: `undefined` no cache, `null` until cleared. */
 function cacheTtl(cache: boolean | string | undefined): number | null | undefined {
   if (cache === undefined || cache === false) return undefined;
@@ -137,42 +198,111 @@ function cacheTtl(cache: boolean | string | undefined): number | null | undefine
   return (parseDuration(cache) ?? 0) / 1000;
 }
 
-/** Validates and normalises a raw workflow value. */
-export function parseWorkflow(
-  raw: unknown,
-  options: ParseWorkflowOptions = {},
-): Result<WorkflowDefinition, WorkflowValidationError> {
-  const fail = (issues: ValidationIssue[]) => err(new WorkflowValidationError(issues, options.source));
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return fail([
-      { path: "", message: `a workflow must be a table/object with a 'steps' field, got ${describe(raw)}` },
-    ]);
-  }
-  const parsed = workflowSpecSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) return fail(zodIssues(parsed.error));
-  const spec = parsed.data;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The parts of a workflow that failed the schema which are still well-formed enough for
+ * the checks after it (code/file, paths, env names, dependencies), so that one pass
+ * reports every problem: fields of the wrong type are left out here (the schema has named them).
+ */
+function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: boolean } {
+  const pick = (step: Record<string, unknown>): LooseStep => {
+    const env = isObject(step.env) && Object.values(step.env).every((v) => typeof v === "string");
+    return {
+      code: step.code,
+      file: step.file,
+      ...(Array.isArray(step.depends_on)
+        ? { depends_on: step.depends_on.filter((d): d is string => typeof d === "string") }
+        : {}),
+      ...(env ? { env: step.env as Record<string, string> } : {}),
+      ...(Array.isArray(step.secrets)
+        ? { secrets: step.secrets.filter((n): n is string => typeof n === "string") }
+        : {}),
+      ...(typeof step.language === "string" ? { language: step.language } : {}),
+      ...(typeof step.module === "string" ? { module: step.module } : {}),
+      ...(typeof step.func === "string" ? { func: step.func } : {}),
+      args: step.args,
+      input: step.input,
+    };
+  };
+  const steps = isObject(raw.steps)
+    ? Object.fromEntries(
+        Object.entries(raw.steps).map(([id, v]): [string, LooseStep] => [
+          id,
+          isObject(v) ? pick(v) : { malformed: true },
+        ]),
+      )
+    : {};
+  const picked = isObject(raw.defaults) ? pick(raw.defaults) : undefined;
+  const defaults = picked
+    ? {
+        ...(picked.env ? { env: picked.env } : {}),
+        ...(picked.secrets ? { secrets: picked.secrets } : {}),
+        ...(picked.language ? { language: picked.language } : {}),
+      }
+    : undefined;
+  return { spec: { steps, ...(defaults ? { defaults } : {}) }, hasSteps: isObject(raw.steps) };
+}
+
+/** A step's language with aliases resolved (the default where it names none or an unknown one). */
+function languageOf(step: { language?: string }, defaults: { language?: string } | undefined): Language {
+  return LANGUAGE_ALIASES[step.language ?? defaults?.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
+}
+
+function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const ids = Object.keys(spec.steps);
-  if (ids.length === 0) issues.push({ path: "steps", message: "the workflow has no steps" });
-  for (const id of ids) issues.push(...stepIssues(id, spec.steps[id] as StepSpec));
+  if (ids.length === 0 && hasSteps) issues.push({ path: "steps", message: "the workflow has no steps" });
+  for (const id of ids) {
+    const s = spec.steps[id] as LooseStep;
+    issues.push(...stepIssues(id, s, languageOf(s, spec.defaults)));
+  }
   issues.push(...envIssues(spec.defaults?.env, ["defaults", "env"]));
   for (const id of ids) issues.push(...envIssues(spec.steps[id]?.env, ["steps", id, "env"]));
+  issues.push(...secretIssues(spec.defaults?.secrets, spec.defaults?.env, ["defaults", "secrets"]));
+  for (const id of ids) {
+    const s = spec.steps[id];
+    issues.push(...secretIssues(s?.secrets, { ...spec.defaults?.env, ...s?.env }, ["steps", id, "secrets"]));
+  }
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
   issues.push(...dependencyIssues(deps));
   for (const cycle of findCycles(deps)) {
     issues.push({ path: `steps.${cycle[0]}.depends_on`, message: `dependency cycle: ${cycle.join(" -> ")}` });
   }
+  return issues;
+}
+
+/** Validates and normalises a raw workflow value; every problem is reported at once. */
+export function parseWorkflow(
+  raw: unknown,
+  options: ParseWorkflowOptions = {},
+): Result<WorkflowDefinition, WorkflowValidationError> {
+  const fail = (issues: ValidationIssue[]) => err(new WorkflowValidationError(issues, options.source));
+  if (!isObject(raw)) {
+    return fail([
+      { path: "", message: `a workflow must be a table/object with a 'steps' field, got ${describe(raw)}` },
+    ]);
+  }
+  const parsed = workflowSpecSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    const { spec, hasSteps } = looseSpec(raw);
+    return fail([...zodIssues(parsed.error), ...semanticIssues(spec, hasSteps)]);
+  }
+  const spec = withOwnRecords(raw, parsed.data);
+  const issues = semanticIssues(spec, true);
   if (issues.length > 0) return fail(issues);
+  const ids = Object.keys(spec.steps);
+  const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
 
   const d = spec.defaults ?? {};
   const steps: StepDefinition[] = topologicalOrder(deps).map((id) => {
     const s = spec.steps[id] as StepSpec;
-    const language: Language =
-      LANGUAGE_ALIASES[s.language ?? d.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
+    const language = languageOf(s, d);
     return {
       id,
       language,
-      code: s.code,
+      code: language === "wasm" && s.module ? inlineWasmStepCode({ ...s, module: s.module }) : s.code,
       file: s.file,
       dependsOn: s.depends_on ?? [],
       timeout: s.timeout ?? d.timeout,
@@ -180,9 +310,13 @@ export function parseWorkflow(
       retryDelay: s.retry_delay ?? d.retry_delay ?? 0,
       retryBackoff: s.retry_backoff ?? d.retry_backoff ?? 1,
       memory: s.memory ?? d.memory,
-      env: d.env || s.env ? { ...d.env, ...s.env } : NO_ENV,
+      env: d.env || s.env ? nullProtoRecord(d.env, s.env) : NO_ENV,
+      secrets: [...new Set([...(d.secrets ?? []), ...(s.secrets ?? [])])],
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
+      ...(language === "wasm"
+        ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
+        : {}),
     };
   });
   return ok({

@@ -19,9 +19,19 @@ export interface StepDefinition {
   readonly retryBackoff: number;
   readonly memory: number | undefined;
   readonly env: Readonly<Record<string, string>>;
+  /** Names of the secrets the step gets as environment variables (masked in what it returns). */
+  readonly secrets: readonly string[];
   readonly description: string | undefined;
   /** Seconds a cached success may be reused: `undefined` the step is not cached, `null` until the cache is cleared. */
   readonly cacheTtl?: number | null | undefined;
+  /** wasm steps: the module as the workflow names it. */
+  readonly module?: string;
+  /** wasm steps: the export to call (none for a WASI command module). */
+  readonly func?: string;
+  /** WASI command steps: arguments after the program name. */
+  readonly args?: readonly string[];
+  /** wasm steps: the i32 passed to a `func` that takes one argument. */
+  readonly input?: number;
 }
 
 /** A workflow ready to run: its steps in a topological order (ties broken by id). */

@@ -58,7 +58,15 @@ function serverEntry(): string {
 /** Folders the pool process may read: the package, its dependencies' node_modules, the cache. */
 function readablePaths(cacheDir: string): string[] {
   const paths = new Set([`${PACKAGE_ROOT}/`, `${resolve(cacheDir)}/`]);
-  for (const dependency of ["pyodide", "wasmoon", "piscina", "zod", "@bjorn3/browser_wasi_shim"]) {
+  for (const dependency of [
+    "pyodide",
+    "wasmoon",
+    "piscina",
+    "zod",
+    "@bjorn3/browser_wasi_shim",
+    "quickjs-emscripten-core",
+    "@jitl/quickjs-wasmfile-release-sync",
+  ]) {
     let dir = dirname(fileURLToPath(import.meta.resolve(dependency)));
     while (basename(dir) !== "node_modules" && dirname(dir) !== dir) dir = dirname(dir);
     if (basename(dir) === "node_modules") paths.add(`${dir}/`);

@@ -15,7 +15,11 @@ export interface PoolServerConfig {
 
 /** Engine process to pool process. */
 export type ToPoolServer =
-  | { readonly type: "run"; readonly items: readonly { readonly id: number; readonly task: StepTask }[] }
+  | {
+      readonly type: "run";
+      /** `start`: tell when a worker starts the attempt (only when the engine has a listener). */
+      readonly items: readonly { readonly id: number; readonly task: StepTask; readonly start?: true }[];
+    }
   | { readonly type: "cancel"; readonly ids: readonly number[] }
   | { readonly type: "prepare"; readonly id: number; readonly languages: readonly Language[] }
   | { readonly type: "end-run"; readonly runId: string }
@@ -26,6 +30,8 @@ export type FromPoolServer =
   | { readonly type: "ready" }
   | {
       readonly type: "results";
+      /** Attempts a worker started, with when; before the logs and results of the same message. */
+      readonly starts: readonly { readonly id: number; readonly at: number }[];
       readonly logs: readonly {
         readonly id: number;
         readonly stream: "stdout" | "stderr";

@@ -27,14 +27,16 @@ const pool = new BatchingPool(
   config.pool,
 );
 const cancels = new Map<number, CancelSource>();
+let starts: { id: number; at: number }[] = [];
 let logs: { id: number; stream: "stdout" | "stderr"; text: string }[] = [];
 let results: Extract<FromPoolServer, { type: "results" }>["results"][number][] = [];
 let flushScheduled = false;
 
 function flush(): void {
   flushScheduled = false;
-  if (logs.length === 0 && results.length === 0) return;
-  send({ type: "results", logs, results });
+  if (starts.length === 0 && logs.length === 0 && results.length === 0) return;
+  send({ type: "results", starts, logs, results });
+  starts = [];
   logs = [];
   results = [];
 }
@@ -48,12 +50,20 @@ function scheduleFlush(): void {
 process.on("message", (message: ToPoolServer) => {
   switch (message.type) {
     case "run":
-      for (const { id, task } of message.items) {
+      for (const { id, task, start } of message.items) {
         const cancel = new CancelSource();
         cancels.set(id, cancel);
         pool
           .run(task, {
             signal: cancel.signal,
+            ...(start
+              ? {
+                  onStart: (at: number) => {
+                    starts.push({ id, at });
+                    scheduleFlush();
+                  },
+                }
+              : {}),
             onLog: (stream, text) => {
               logs.push({ id, stream, text });
               scheduleFlush();

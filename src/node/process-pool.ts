@@ -26,6 +26,7 @@ export interface ProcessPoolOptions {
 interface Waiting {
   readonly resolve: (result: StepTaskResult) => void;
   readonly onLog: StepRunOptions["onLog"];
+  readonly onStart: StepRunOptions["onStart"];
   readonly cleanup: () => void;
 }
 
@@ -49,7 +50,7 @@ export class ProcessPool implements StepPool {
   #child: ChildProcess | undefined;
   #ready: Promise<ChildProcess> | undefined;
   #nextId = 1;
-  #outgoing: { id: number; task: StepTask }[] = [];
+  #outgoing: { id: number; task: StepTask; start?: true }[] = [];
   #cancels: number[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -96,8 +97,30 @@ export class ProcessPool implements StepPool {
       return;
     }
     if (message.type !== "results") return;
-    for (const log of message.logs) this.#waiting.get(log.id)?.onLog?.(log.stream, log.text);
+    // Each attempt's start, then its logs, then its result; the attempts that ended first,
+    // so one that started after another ended is not told as started before that end: the
+    // others are told after the callers' reactions to these results (microtasks queued by
+    // #settle), with the callbacks found now (IPC may hand over the next message, which
+    // may settle them, before any microtask runs).
+    const ended = new Set(message.results.map((r) => r.id));
+    const later: (() => void)[] = [];
+    const tell = (id: number, f: () => void) => {
+      if (ended.has(id)) f();
+      else later.push(f);
+    };
+    for (const { id, at } of message.starts) {
+      const onStart = this.#waiting.get(id)?.onStart;
+      if (onStart) tell(id, () => onStart(at));
+    }
+    for (const { id, stream, text } of message.logs) {
+      const onLog = this.#waiting.get(id)?.onLog;
+      if (onLog) tell(id, () => onLog(stream, text));
+    }
     for (const { id, result } of message.results) this.#settle(id, result);
+    if (later.length > 0)
+      queueMicrotask(() => {
+        for (const f of later) f();
+      });
   }
 
   #settle(id: number, result: StepTaskResult): void {
@@ -156,9 +179,10 @@ export class ProcessPool implements StepPool {
       this.#waiting.set(id, {
         resolve,
         onLog: options.onLog,
+        onStart: options.onStart,
         cleanup: () => signal?.removeEventListener("abort", onAbort),
       });
-      this.#outgoing.push({ id, task });
+      this.#outgoing.push(options.onStart ? { id, task, start: true } : { id, task });
       this.#scheduleFlush();
       this.#start().catch((e: Error) => {
         const now = Date.now();

@@ -12,6 +12,8 @@ const PACKAGES: Readonly<Record<string, string>> = {
   python: "pyodide",
   lua: "wasmoon",
   shell: "@bjorn3/browser_wasi_shim",
+  javascript: "@jitl/quickjs-wasmfile-release-sync",
+  wasm: "@bjorn3/browser_wasi_shim",
 };
 
 function versionOf(packageJson: string): string {

@@ -4,7 +4,7 @@
  * symlink that leads out), since the workflow file is untrusted.
  */
 import { readFile, realpath, stat } from "node:fs/promises";
-import { dirname, relative, resolve, sep } from "node:path";
+import { dirname, extname, relative, resolve, sep } from "node:path";
 import { type ValidationIssue, WorkflowLoadError, WorkflowValidationError } from "../core/errors.js";
 import {
   DEFAULT_MAX_SOURCE_BYTES,
@@ -14,13 +14,17 @@ import {
 } from "../core/loaders/parse-source.js";
 import { err, ok, type Result } from "../core/result.js";
 import type { StepDefinition, WorkflowDefinition } from "../core/workflow.js";
+import { wasmModuleCode } from "./wasm-module-file.js";
 import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
 
 /** Options of {@link loadWorkflowFile}. */
 export interface LoadWorkflowFileOptions {
   /** Evaluates Lua workflow files. Default: a shared evaluator with the default budgets. */
   readonly luaEvaluator?: LuaWorkflowEvaluator;
-  /** Default: from the file's extension, else detected. */
+  /**
+   * Default: from the file's extension (`.lua`, `.yaml`, `.yml` or `.json`); a file with
+   * another extension or none is refused unless a format is given.
+   */
   readonly format?: WorkflowFormat;
   /** Largest workflow file and largest step file, in bytes. Default: 1 MiB. */
   readonly maxBytes?: number;
@@ -64,12 +68,32 @@ async function stepCode(
   }
 }
 
+const FORMAT_OF_EXTENSION: Readonly<Record<string, WorkflowFormat>> = {
+  ".lua": "lua",
+  ".yaml": "yaml",
+  ".yml": "yaml",
+  ".json": "json",
+};
+
+/** The format of a workflow file from its extension, or a message saying why there is none. */
+function formatOf(path: string): Result<WorkflowFormat, WorkflowLoadError> {
+  const ext = extname(path).toLowerCase();
+  const format = FORMAT_OF_EXTENSION[ext];
+  if (format) return ok(format);
+  const what = ext ? `has the extension '${ext}'` : "has no extension";
+  return err(
+    new WorkflowLoadError(`${path} ${what}; workflow files are .lua, .yaml, .yml or .json (rename it)`),
+  );
+}
+
 /** Reads, parses and validates a workflow file, and reads the code of its `file` steps. */
 export async function loadWorkflowFile(
   path: string,
   options: LoadWorkflowFileOptions = {},
 ): Promise<Result<WorkflowDefinition, WorkflowLoadError | WorkflowValidationError>> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
+  const format = options.format ? ok(options.format) : formatOf(path);
+  if (!format.ok) return format;
   let text: string;
   try {
     text = await readBounded(path, maxBytes, "workflow file");
@@ -84,33 +108,43 @@ export async function loadWorkflowFile(
     source: path,
     luaEvaluator: options.luaEvaluator ?? defaultEvaluator(),
     maxBytes,
-    ...(options.format ? { format: options.format } : {}),
+    format: format.value,
   });
   if (!parsed.ok) return parsed;
   const workflow = parsed.value;
-  if (!workflow.steps.some((s) => s.file !== undefined)) return parsed;
+  if (!workflow.steps.some(readsFiles)) return parsed;
   return readStepFiles(workflow, dirname(resolve(path)), maxBytes, path);
 }
 
+/** Whether a step's code is in a file still to be read (a `file` step, a wasm `module`). */
+export function readsFiles(step: StepDefinition): boolean {
+  return step.file !== undefined || (step.language === "wasm" && step.code === undefined);
+}
+
 /**
- * Reads the code of a workflow's `file` steps from `folder` (never outside it, also not
- * through a symlink).
+ * Reads the code of a workflow's `file` steps and wasm modules from `folder` (never outside
+ * it, also not through a symlink).
  */
 export async function readStepFiles(
   workflow: WorkflowDefinition,
   folder: string,
   maxBytes: number = DEFAULT_MAX_SOURCE_BYTES,
   source?: string,
+  /** Modules may also be found in the current directory (as workflow files allow); false for the server. */
+  cwdFallback = true,
 ): Promise<Result<WorkflowDefinition, WorkflowValidationError>> {
   const real = await realpath(folder);
   const issues: ValidationIssue[] = [];
   const steps: StepDefinition[] = [];
   for (const step of workflow.steps) {
-    if (step.file === undefined) {
+    if (!readsFiles(step)) {
       steps.push(step);
       continue;
     }
-    const code = await stepCode(real, step, maxBytes);
+    const code =
+      step.language === "wasm"
+        ? await wasmModuleCode(real, step, { cwdFallback })
+        : await stepCode(real, step, maxBytes);
     if (code.ok) steps.push({ ...step, code: code.value });
     else issues.push(code.error);
   }

@@ -6,6 +6,7 @@
 import type { CancelSignal } from "../core/platform.js";
 import { failedAttempt, type StepRunOptions, type StepTask, type StepTaskResult } from "../core/step-pool.js";
 import { CONTROL, INTERRUPT_REASON, requestInterrupt } from "../protocol/control-block.js";
+import { memoryAllowance } from "../protocol/worker-memory.js";
 import type { SentRequest } from "./transport.js";
 
 /** One step attempt handed to the pool. */
@@ -13,6 +14,9 @@ export interface Pending {
   readonly task: StepTask;
   readonly resolve: (result: StepTaskResult) => void;
   readonly onLog: StepRunOptions["onLog"];
+  readonly onStart: StepRunOptions["onStart"];
+  /** Whether `onStart` has been called. */
+  started: boolean;
   readonly signal: CancelSignal | undefined;
   readonly onAbort: () => void;
   done: boolean;
@@ -29,7 +33,9 @@ export interface Batch {
   readonly times: Float64Array;
   sent: SentRequest | undefined;
   interrupt: { index: number; at: number; reason: number } | undefined;
-  killed: { index: number; reason: number } | undefined;
+  killed: { index: number; reason: number; growth?: number } | undefined;
+  /** The last memory measurement of its worker: when, and whether one is under way. */
+  memoryCheck?: { at: number; busy: boolean };
   /** How long its worker may take to make an interpreter for one of its steps (ms). */
   readonly loadLimitMs: number;
   /** The load the watchdog saw going on, and since when. */
@@ -55,6 +61,13 @@ export function lostStepResult(batch: Batch, p: Pending, error: unknown, now: nu
       `the ${p.task.language} interpreter did not load within ${batch.loadLimitMs >= 1000 ? `${Math.round(batch.loadLimitMs / 1000)} s` : `${batch.loadLimitMs} ms`}; its worker was replaced`,
     );
   }
+  if (batch.killed?.reason === INTERRUPT_REASON.MEMORY) {
+    const mb = (bytes: number) => Math.round(bytes / 1048576);
+    return result(
+      "MemoryLimitError",
+      `the step grew its worker's memory (JavaScript heap, array buffers, wasm memories) by ${mb(batch.killed.growth ?? 0)} MB, past the ${mb(memoryAllowance(p.task.limits))} MB its memory limit of ${mb(p.task.limits.memoryBytes)} MB and its workspace, output and result limits allow; its worker was replaced`,
+    );
+  }
   if (batch.killed?.reason === INTERRUPT_REASON.CANCELLED) {
     return result(
       "StepCancelledError",
@@ -65,6 +78,13 @@ export function lostStepResult(batch: Batch, p: Pending, error: unknown, now: nu
   return result("WorkerCrashedError", `the worker running the step died: ${message}`);
 }
 
+/** Tells the caller, once, that a worker has started the step (at `at`, epoch ms). */
+export function markStarted(p: Pending, at: number): void {
+  if (p.started) return;
+  p.started = true;
+  p.onStart?.(at);
+}
+
 /** Asks the step at `index` of `batch` to stop, once. */
 export function interruptStep(batch: Batch, index: number, reason: number, now: number): void {
   if (batch.interrupt?.index === index) return;
@@ -72,14 +92,19 @@ export function interruptStep(batch: Batch, index: number, reason: number, now: 
   batch.interrupt = { index, at: now, reason };
 }
 
-/** Checks the batches in flight every `everyMs` while there are any. */
+/** Checks the batches in flight every `everyMs` while there are any (and reports the steps it sees started). */
 export class BatchWatchdog {
   #timer: ReturnType<typeof setInterval> | undefined;
 
+  /**
+   * @param memoryEveryMs how often the memory of a worker running a step is measured
+   *   (when its transport can measure it).
+   */
   constructor(
     private readonly batches: () => ReadonlyMap<number, Batch>,
     private readonly graceMs: number,
     private readonly everyMs: number,
+    private readonly memoryEveryMs = 100,
   ) {}
 
   /** Starts checking (no-op when already running). */
@@ -110,6 +135,14 @@ export class BatchWatchdog {
         continue;
       }
       const p = batch.items[index] as Pending;
+      const started = batch.times[CONTROL.START_F64] as number;
+      // Seen for a round first, and told on a later task: the result of the attempt the
+      // worker ran before (posted before this start) is then handled first, even when the
+      // host was too busy to run this timer on time; so one worker's starts and ends are
+      // told in order.
+      if (started > 0 && now - started >= this.everyMs && !p.started)
+        setTimeout(() => markStarted(p, started), 0);
+      this.#checkMemory(batch, index, p, now);
       if (batch.interrupt?.index === index) {
         if (now - batch.interrupt.at > this.graceMs) {
           batch.killed = { index, reason: batch.interrupt.reason };
@@ -117,12 +150,44 @@ export class BatchWatchdog {
         }
         continue;
       }
-      const started = batch.times[CONTROL.START_F64] as number;
       const overdue = started > 0 && now - started > p.task.timeoutMs;
       if (p.cancelled || overdue) {
         interruptStep(batch, index, p.cancelled ? INTERRUPT_REASON.CANCELLED : INTERRUPT_REASON.TIMEOUT, now);
       }
     }
+  }
+
+  /**
+   * Measures the memory of the worker running step `index` now and then; a step that grew
+   * it past its allowance (src/protocol/worker-memory.ts) has its worker killed at once: the
+   * memory is outside anything an interrupt would free.
+   */
+  #checkMemory(batch: Batch, index: number, p: Pending, now: number): void {
+    const measure = batch.sent?.memory;
+    const base = batch.times[CONTROL.BASE_MEMORY_F64] as number;
+    if (!measure || !(base > 0) || batch.memoryCheck?.busy) return;
+    if (batch.memoryCheck && now - batch.memoryCheck.at < this.memoryEveryMs) return;
+    batch.memoryCheck = { at: now, busy: true };
+    measure.call(batch.sent).then(
+      (bytes) => {
+        batch.memoryCheck = { at: now, busy: false };
+        if (bytes === undefined || batch.killed) return;
+        // Still the same step? (It may have ended while the measurement ran.)
+        if (
+          Atomics.load(batch.cells, CONTROL.CURRENT) !== index ||
+          batch.times[CONTROL.BASE_MEMORY_F64] !== base
+        )
+          return;
+        const growth = bytes - base;
+        if (growth > memoryAllowance(p.task.limits)) {
+          batch.killed = { index, reason: INTERRUPT_REASON.MEMORY, growth };
+          batch.sent?.kill();
+        }
+      },
+      () => {
+        batch.memoryCheck = { at: now, busy: false };
+      },
+    );
   }
 
   /** Kills the worker of a batch whose interpreter load has gone on past its limit. */

@@ -18,7 +18,14 @@ import {
 import { isTaskResult } from "../protocol/check-results.js";
 import { CONTROL, createControlBlock, INTERRUPT_REASON } from "../protocol/control-block.js";
 import type { TaskResult, WorkerEvent, WorkerResponse } from "../protocol/messages.js";
-import { type Batch, BatchWatchdog, interruptStep, lostStepResult, type Pending } from "./batch-watchdog.js";
+import {
+  type Batch,
+  BatchWatchdog,
+  interruptStep,
+  lostStepResult,
+  markStarted,
+  type Pending,
+} from "./batch-watchdog.js";
 import type { WorkerTransport } from "./transport.js";
 
 /** Tuning of a {@link BatchingPool}; every field optional. */
@@ -76,6 +83,8 @@ export class BatchingPool implements StepPool {
         task,
         resolve,
         onLog: options.onLog,
+        onStart: options.onStart,
+        started: false,
         signal: options.signal,
         onAbort: () => this.#cancel(pending),
         done: false,
@@ -169,7 +178,7 @@ export class BatchingPool implements StepPool {
       id: this.#nextBatchId++,
       items,
       cells: new Int32Array(control),
-      times: new Float64Array(control, 0, CONTROL.START_F64 + 1),
+      times: new Float64Array(control, 0, CONTROL.F64_LENGTH),
       sent: undefined,
       interrupt: undefined,
       killed: undefined,
@@ -225,8 +234,11 @@ export class BatchingPool implements StepPool {
           p,
           failedAttempt("StepCancelledError", "the step was stopped because the run was cancelled", now),
         );
-      else if (index === current) this.#settle(p, lostStepResult(batch, p, error, now));
-      else requeue.push(p);
+      else if (index === current) {
+        const result = lostStepResult(batch, p, error, now);
+        markStarted(p, result.startedAt);
+        this.#settle(p, result);
+      } else requeue.push(p);
     });
     if (requeue.length > 0) {
       for (const p of requeue) p.batch = undefined;
@@ -251,6 +263,7 @@ export class BatchingPool implements StepPool {
     } else {
       const p = batch.items[event.index];
       if (!p || p.done) return;
+      markStarted(p, (batch.times[CONTROL.START_F64] as number) || Date.now());
       p.onLog?.(event.stream, event.text);
     }
   }
@@ -258,6 +271,7 @@ export class BatchingPool implements StepPool {
   #settleResult(batch: Batch, r: TaskResult): void {
     const p = batch.items[r.index];
     if (!p || p.done) return;
+    markStarted(p, r.startedAt);
     for (const chunk of r.logTail) p.onLog?.(chunk.stream, chunk.text);
     const ms = r.finishedAt - r.startedAt;
     const old = this.#durations.get(p.task.codeHash);

@@ -15,6 +15,7 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from "../protocol/messages.js";
+import { wholeMemoryBytes } from "../protocol/worker-memory.js";
 import type { SentRequest, WorkerTransport } from "./transport.js";
 
 /** Options of {@link PiscinaTransport}. */
@@ -58,6 +59,8 @@ interface Session {
   /** Requests sent and not yet taken, with when they could have been taken. */
   readonly unacked: Map<number, number>;
   alive: boolean;
+  /** The worker thread serving the session, once it said hello. */
+  threadId: number | undefined;
   lastHeard: number;
   ping: { id: number; sentAt: number } | undefined;
 }
@@ -119,6 +122,7 @@ export class PiscinaTransport implements WorkerTransport {
       pending: new Map(),
       unacked: new Map(),
       alive: true,
+      threadId: undefined,
       lastHeard: Date.now(),
       ping: undefined,
     };
@@ -151,6 +155,10 @@ export class PiscinaTransport implements WorkerTransport {
     session.lastHeard = Date.now();
     if (message.kind === "ack") {
       session.unacked.delete(message.id);
+      return;
+    }
+    if (message.kind === "hello") {
+      session.threadId = message.threadId;
       return;
     }
     if (message.kind === "pong") {
@@ -201,7 +209,19 @@ export class PiscinaTransport implements WorkerTransport {
         if (p.session?.alive) p.session.abort.abort();
         else p.reject(new Error("killed before a worker took it"));
       },
+      memory: () => this.#memoryOf(p.session),
     };
+  }
+
+  async #memoryOf(session: Session | undefined): Promise<number | undefined> {
+    if (!session?.alive || session.threadId === undefined) return undefined;
+    const worker = this.#pool.threads.find((w) => w.threadId === session.threadId);
+    if (!worker) return undefined;
+    try {
+      return wholeMemoryBytes(await worker.getHeapStatistics());
+    } catch {
+      return undefined; // The worker is gone.
+    }
   }
 
   broadcast(message: WorkerBroadcast): void {

@@ -10,6 +10,12 @@ export interface SentRequest {
   readonly response: Promise<WorkerResponse>;
   /** Terminates the worker running this request (the transport replaces it). */
   kill(): void;
+  /**
+   * Measures the whole memory (see src/protocol/worker-memory.ts) of the worker running
+   * this request, even while it is busy; undefined when it cannot be told (not started,
+   * gone). Absent when the platform cannot measure a worker from outside.
+   */
+  memory?(): Promise<number | undefined>;
 }
 
 /** Workers that run requests. */

@@ -20,12 +20,28 @@ export const CONTROL = {
   START_F64: 2,
   /** Index of the step whose interpreter is being made, -1 when none (the host times it). */
   LOADING: 6,
+  /**
+   * Float64 index: the worker's whole memory (JavaScript heap plus array buffers and wasm
+   * memories) just before the current step started, in bytes; 0 when the platform cannot
+   * tell. The host's watchdog measures the step's growth from it.
+   */
+  BASE_MEMORY_F64: 4,
+  /** Length of the Float64Array view over the control block. */
+  F64_LENGTH: 5,
   /** Int32 cell where per-task cancel flags begin (one per task). */
-  CANCEL_BASE: 8,
+  CANCEL_BASE: 10,
 } as const;
 
 /** Why a step was interrupted. */
-export const INTERRUPT_REASON = { NONE: 0, TIMEOUT: 1, CANCELLED: 2, OUTPUT: 3, LOAD_TIMEOUT: 4 } as const;
+export const INTERRUPT_REASON = {
+  NONE: 0,
+  TIMEOUT: 1,
+  CANCELLED: 2,
+  OUTPUT: 3,
+  LOAD_TIMEOUT: 4,
+  /** The step grew its worker's whole memory past its allowance (the worker is killed at once). */
+  MEMORY: 5,
+} as const;
 
 /** Value written to {@link CONTROL.FLAG}: SIGINT, which Pyodide turns into KeyboardInterrupt. */
 export const INTERRUPT_SIGNAL = 2;

@@ -111,6 +111,8 @@ export const sessionFromWorkerSchema = z.discriminatedUnion("kind", [
   /** Sent as soon as the worker takes a request: a worker that does not is stuck outside any step. */
   z.object({ kind: z.literal("ack"), id: z.int() }),
   z.object({ kind: z.literal("pong"), id: z.int() }),
+  /** Sent once when the session starts: which worker thread serves it (its memory is watched). */
+  z.object({ kind: z.literal("hello"), threadId: z.int() }),
 ]);
 
 export type WorkerBroadcast = z.infer<typeof workerBroadcastSchema>;

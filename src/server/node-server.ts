@@ -113,7 +113,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_BODY_BYTES,
     readStepFiles: workflowsDir
       ? async (workflow) => {
-          const read = await readStepFiles(workflow, workflowsDir);
+          const read = await readStepFiles(workflow, workflowsDir, undefined, undefined, false);
           if (!read.ok) throw read.error;
           return read.value;
         }

@@ -33,6 +33,12 @@ export function replayEvents(run: StoredRun, now: number): RunEvent[] {
       time: createdAt,
     },
   ];
+  // Durations run from the start of a step's first attempt (as the live events' do).
+  const firstStart = new Map<string, number>();
+  const since = (stepId: string, startedAt: number, finishedAt: number) => {
+    if (!firstStart.has(stepId)) firstStart.set(stepId, startedAt);
+    return finishedAt - (firstStart.get(stepId) as number);
+  };
   for (const e of run.entries) {
     switch (e.type) {
       case "run-resumed":
@@ -48,7 +54,7 @@ export function replayEvents(run: StoredRun, now: number): RunEvent[] {
           stepId: e.stepId,
           time: e.time,
           attempt: e.attempt,
-          durationMs: e.finishedAt - e.startedAt,
+          durationMs: since(e.stepId, e.startedAt, e.finishedAt),
         });
         break;
       case "step-failed":
@@ -60,9 +66,11 @@ export function replayEvents(run: StoredRun, now: number): RunEvent[] {
           time: e.time,
           attempt: e.attempt,
           error: e.error,
+          durationMs: since(e.stepId, e.startedAt, e.finishedAt),
         });
         break;
       case "step-retrying":
+        since(e.stepId, e.startedAt, e.finishedAt);
         events.push(...logs(runId, e.stepId, e.attempt, e.time, e.stdout, e.stderr));
         events.push({
           type: "step-retrying",

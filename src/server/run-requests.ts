@@ -49,33 +49,32 @@ export async function readRunRequest(body: unknown, ctx: RunContext): Promise<Wo
     if (!result.ok) throw result.error;
     workflow = result.value;
   }
-  if (!workflow.steps.some((s) => s.file !== undefined)) return workflow;
+  // A `file` step, or a wasm step whose `module` is a path (an inline data: module has its code).
+  const onDisk = workflow.steps.filter(
+    (s) => s.file !== undefined || (s.language === "wasm" && s.code === undefined),
+  );
+  if (onDisk.length === 0) return workflow;
   if (!ctx.readStepFiles)
     throw new WorkflowValidationError(
-      workflow.steps
-        .filter((s) => s.file !== undefined)
-        .map((s) => ({
-          path: `steps.${s.id}.file`,
-          message: `${JSON.stringify(s.file)}: a workflow sent to the server may not read files on its disk; put the code inline (sandflow run --server does), or start the server with --workflows DIR`,
-        })),
+      onDisk.map((s) => {
+        const field = s.file !== undefined ? "file" : "module";
+        return {
+          path: `steps.${s.id}.${field}`,
+          message: `${JSON.stringify(s.file ?? s.module)}: a workflow sent to the server may not read files on its disk; put the code inline (sandflow run --server does), or start the server with --workflows DIR`,
+        };
+      }),
     );
   return ctx.readStepFiles(workflow);
 }
 
 /**
  * Follows `handle` in the server's logs and resolves with its id once it is recorded in the
- * store (its first event), so a `GET` right after the answer finds it.
+ * store, so a `GET` right after the answer finds it.
  * `before` is the stored run a resumed run continues: its events so far start the log.
  */
 export async function startTracked(ctx: RunContext, handle: RunHandle, before?: StoredRun): Promise<string> {
   const seed = before ? replayEvents(before, Date.now()).filter((e) => e.type !== "run-finished") : [];
-  const log = ctx.logs.track(handle, seed);
-  const started = new Promise<void>((resolve) => {
-    const stop = log.subscribe(seed.length, () => {
-      resolve();
-      queueMicrotask(() => stop());
-    });
-  });
-  await Promise.race([started, handle.report]);
+  ctx.logs.track(handle, seed);
+  await handle.recorded;
   return handle.runId;
 }

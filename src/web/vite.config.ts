@@ -19,6 +19,7 @@ const INTERPRETER_FILES: Record<string, string> = {
   "pyodide/pyodide-lock.json": "node_modules/pyodide/pyodide-lock.json",
   "wasm/glue.wasm": "node_modules/wasmoon/dist/glue.wasm",
   "wasm/busybox.wasm": "runtimes/shell/wasm/busybox.wasm",
+  "wasm/quickjs.wasm": "node_modules/@jitl/quickjs-wasmfile-release-sync/dist/emscripten-module.wasm",
 };
 
 const TYPES: Record<string, string> = {

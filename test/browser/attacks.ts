@@ -2,7 +2,8 @@
  * Steps that try to get out of a browser worker, each in its own step: Python through
  * Pyodide's JavaScript bridges (js, pyodide_js, pyfetch, run_js, the Function constructor
  * behind any proxy, a gc walk to stray proxies, sockets, urllib), Lua through its stdlib,
- * shell through busybox's network applets. Each step reports `blocked` and why, and a
+ * shell through busybox's network applets, JavaScript through the web APIs QuickJS does
+ * not have. Each step reports `blocked` and why, and a
  * last step depends on all of them to show the workers survive.
  */
 
@@ -98,6 +99,26 @@ export function attackWorkflow(target: string): string {
   try("js", function() return js.global end)
   return { blocked = #open == 0, detail = table.concat(open, ",") }
 end`,
+    },
+    js_escapes: {
+      language: "javascript",
+      code: `async function run() {
+  const open = [];
+  const tries = {
+    fetch: () => fetch("${target}"),
+    xhr: () => new XMLHttpRequest(),
+    websocket: () => new WebSocket("${ws}"),
+    importScripts: () => importScripts("${target}/x.js"),
+    functionCtor: () => (function () {}).constructor("return fetch")()("${target}"),
+    postMessage: () => postMessage("x"),
+    self: () => self.location.href,
+  };
+  for (const [name, f] of Object.entries(tries)) {
+    try { f(); open.push(name); } catch (e) {}
+  }
+  try { await import("${target}/x.js"); open.push("import"); } catch (e) {}
+  return { blocked: open.length === 0, detail: open.join(",") };
+}`,
     },
     sh_network: {
       language: "shell",

@@ -33,6 +33,7 @@ const ASSETS = {
   pyodideIndexURL: "http://x/pyodide/",
   luaWasmURL: "http://x/g.wasm",
   busyboxWasmURL: "http://x/b.wasm",
+  quickjsWasmURL: "http://x/q.wasm",
 };
 const PREPARE: WorkerRequest = { type: "prepare", languages: ["lua"], memoryBytes: 1 };
 const DONE: WorkerResponse = { type: "prepared", languages: ["lua"], loadMs: 1 };

@@ -64,6 +64,76 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
     expect(r.steps.sh_exit?.error?.message).toBe("shell step exited with status 3: oops");
     expect(r.steps.after_after?.error?.name).toBe("UpstreamFailedError");
   },
+  "javascript.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.js_run?.output).toEqual({
+      sorted: [1, 2, 3],
+      text: "é ✓!",
+      facts: [1, "js_run", r.runId, "blue"],
+      same: true,
+    });
+    expect(r.steps.js_run?.stdout).toBe("sorting 3 numbers\n");
+    expect(r.steps.js_run?.stderr).toBe('to stderr {"ok":true}\n');
+    expect(r.steps.js_script?.output).toEqual({
+      lines: ["1", "2", "3"],
+      files: ["/workspace/data", "/workspace/data/sorted.txt"],
+    });
+    expect(r.steps.js_async?.output).toEqual({ doubled: [2, 4, 6], left: ["/workspace/data"] });
+    expect(r.steps.lua_reads?.output).toEqual({ text: "1\n2\n3" });
+    expect(r.steps.js_arrow?.output).toEqual({
+      arrow: true,
+      missing: true,
+      date: "1970-01-01T00:00:00.000Z",
+    });
+    expect(r.steps.js_clean?.output).toEqual({ proto_clean: true, push: 1, leftover: "undefined" });
+    expect(r.steps.js_no_host?.output).toEqual(Array(6).fill("undefined"));
+    expect(r.steps.js_recursion?.output).toEqual([
+      "InternalError: stack overflow",
+      "InternalError: stack overflow",
+    ]);
+    const error = (id: string) => r.steps[id]?.error;
+    expect(error("js_undefined")).toMatchObject({
+      name: "InvalidResultError",
+      message: expect.stringContaining("result.list[1].deep is undefined"),
+    });
+    expect(error("js_cycle")?.message).toContain("result.a.back is an object that contains itself");
+    expect(error("js_nan")?.message).toContain("result.ratio is NaN");
+    expect(error("js_function")?.message).toContain("result.f is a function");
+    expect(error("js_throw")).toMatchObject({ name: "StepRuntimeError" });
+    expect(error("js_throw")?.message).toMatch(/^RangeError: out of range\n\s+at run \(step:js_throw\.js:1/);
+    expect(error("js_reject")?.message).toMatch(/^Error: rejected later/);
+    expect(error("js_syntax")?.message).toMatch(/^SyntaxError: /);
+    expect(error("js_escape")?.message).toContain("only files under /tmp and /workspace can be used");
+  },
+  "lua-io.yaml": (r) => {
+    expect(r.status).toBe("succeeded");
+    expect(r.steps.w?.output).toEqual({
+      tmp: "/tmp/lua_000001",
+      missing: "missing.txt: no such file",
+      env: "hi",
+      execute: true,
+      popen: true,
+      time: "number",
+      clock: "number",
+      date: "string",
+    });
+    expect(r.steps.w?.stdout).toBe("to stdout 1\n");
+    expect(r.steps.w?.stderr).toBe("to stderr\n");
+    expect(r.steps.r?.output).toEqual({
+      lines: ["alpha", "42", "gamma", "more"],
+      first: "alpha",
+      n: 42,
+      rest: "\ngamma\nmore",
+      size: 19,
+      two: "pha",
+      closed: true,
+      renamed: "tmp",
+      again: "/tmp/renamed.txt: no such file",
+      type: "closed file",
+      after: "ALPHA\n42\ngamma\nmore",
+      outside: "/etc/passwd: only files under /tmp and /workspace can be used",
+    });
+  },
   "limits.yaml": (r) => {
     expect(r.status).toBe("failed");
     expect(r.steps.py_memory?.error?.name).toBe("MemoryLimitError");
@@ -110,6 +180,28 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
       real: 3.5,
     });
     expect(r.steps.lua_values?.stderr).toBe("lua stderr\t42\n");
+  },
+  "wasm.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.ret0?.output).toEqual({
+      wasm_execution: {
+        module: "inline.wasm",
+        function: "run",
+        return_code: 0,
+        status: "success",
+        input_count: 1,
+      },
+      input_summary: { source: "object[3]" },
+    });
+    expect(r.steps.fib?.status).toBe("failed");
+    expect(r.steps.fib?.error?.message).toBe("the wasm function 'fib' failed with return code 55");
+    expect(r.steps.ret42?.error?.message).toBe("the wasm function 'run' failed with return code 42");
+    expect(r.steps.host_import?.error?.message).toBe(
+      "the wasm module inline.wasm imports function env.f; a wasm step may import only wasi_snapshot_preview1 functions",
+    );
+    expect(r.steps.wasi?.output).toEqual(["wasi", 1]);
+    expect(r.steps.wasi?.stdout).toBe('["wasi",1]\n');
+    expect(r.steps.after_wasi?.output).toEqual({ got: ["wasi", 1], file: "written by wasm\n" });
   },
   "wide.json": (r) => {
     expect(r.status).toBe("succeeded");

@@ -98,6 +98,26 @@ describe.each([
 });
 
 describe("store commands", () => {
+  it("two CLI runs at once on one store both land, whole", async () => {
+    const home = tempHome();
+    const run = () =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ["bin/sandflow.js", "run", "workflows/diamond.lua", "--progress", "none", "--threads", "1"],
+          { cwd: root, env: { ...process.env, SANDFLOW_HOME: home }, stdio: "ignore" },
+        );
+        child.on("exit", resolve);
+      });
+    expect(await Promise.all([run(), run()])).toEqual([0, 0]);
+    const runs = JSON.parse(sandflow(home, "runs", "--json").stdout).runs;
+    expect(runs.map((r: { status: string }) => r.status)).toEqual(["succeeded", "succeeded"]);
+    for (const r of runs) {
+      const report = JSON.parse(sandflow(home, "show", r.runId, "--json").stdout);
+      expect(report.steps.report.output).toEqual({ summary: "8 numbers, sum 31, max 9", median: 3.5 });
+    }
+  });
+
   it("a corrupt store file or one from a newer sandflow: exit 2, a clear message, no stack trace", () => {
     const home = tempHome();
     const bad = join(home, "bad.db");
@@ -136,7 +156,7 @@ describe("store commands", () => {
     );
 
     const shown = sandflow(home, "show", runId.slice(0, 6));
-    expect(shown.code).toBe(0);
+    expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/diamond: succeeded/);
     expect(sandflow(home, "show", "zzz").stderr).toMatch(/no run 'zzz' in /);
 

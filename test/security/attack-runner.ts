@@ -38,7 +38,7 @@ export function securityEngine(isolation: Isolation, threads: number = SECURITY_
   return createEngine({ ...SECURITY_LIMITS, threads, ...(isolation ? { isolation } : {}) });
 }
 
-export type AttackLanguage = "python" | "lua" | "shell";
+export type AttackLanguage = "python" | "lua" | "shell" | "javascript" | "wasm";
 
 export type Category =
   | "host-files"
@@ -78,6 +78,8 @@ export interface Attack {
     readonly timeout?: number;
     readonly memory?: number;
     readonly env?: Record<string, string>;
+    /** wasm steps: the export to call (the module is the attack's `code`). */
+    readonly func?: string;
   };
   /** Extra checks of the attack step's report. */
   readonly check?: (step: StepReport) => void;
@@ -96,11 +98,14 @@ export interface AttackResult {
   readonly peakGrowth: number;
 }
 
-const ALIVE: Record<AttackLanguage, string> = {
+const ALIVE: Record<Exclude<AttackLanguage, "wasm">, string> = {
   python: "def run():\n    return 'alive'",
   lua: "function run() return 'alive' end",
   shell: "echo '\"alive\"'",
+  javascript: "function run() { return 'alive'; }",
 };
+/** The harmless steps after an attack (wasm outputs are not 'alive': JavaScript stands in). */
+const aliveLanguage = (l: AttackLanguage) => (l === "wasm" ? "javascript" : l);
 
 /** A file-name-safe form of an attack's name. */
 export function slug(name: string): string {
@@ -118,7 +123,13 @@ export async function runAttack(engine: Engine, env: SecurityEnv, attack: Attack
   const onEvent = (e: RunEvent) => events.push(e);
   const workflow = defineWorkflow({
     name: `attack-${slug(attack.name)}`,
-    steps: { attack: { language: attack.language, code: attack.code(ctx), ...attack.step } },
+    steps: {
+      attack: {
+        language: attack.language,
+        ...(attack.language === "wasm" ? { module: attack.code(ctx) } : { code: attack.code(ctx) }),
+        ...attack.step,
+      },
+    },
   });
   const { value: report, peak, before } = await withPeakRss(() => engine.run(workflow, { onEvent }));
   const after = await engine.run(
@@ -126,8 +137,8 @@ export async function runAttack(engine: Engine, env: SecurityEnv, attack: Attack
       name: "after",
       concurrency: 2,
       steps: {
-        after1: { language: attack.language, code: ALIVE[attack.language] },
-        after2: { language: attack.language, code: ALIVE[attack.language] },
+        after1: { language: aliveLanguage(attack.language), code: ALIVE[aliveLanguage(attack.language)] },
+        after2: { language: aliveLanguage(attack.language), code: ALIVE[aliveLanguage(attack.language)] },
       },
     }),
     { onEvent },

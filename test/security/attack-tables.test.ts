@@ -1,5 +1,5 @@
 /**
- * The attack tables against the real engine: every Python, Lua and shell attack with the
+ * The attack tables against the real engine: every Python, Lua, shell, JavaScript and WebAssembly attack with the
  * default isolation (a fenced child process), and the representative subset (attacks
  * flagged `thread: true`) with `isolation: "thread"`, where only the in-worker hardening
  * and the interpreters' own sandboxes hold them. One engine per suite; known holes are
@@ -16,12 +16,16 @@ import {
   SHOW_HOLES,
   securityEngine,
 } from "./attack-runner.js";
+import { jsAttacks } from "./js-attacks.js";
 import { luaEscapeAttacks } from "./lua-escape-attacks.js";
 import { luaLimitAttacks } from "./lua-limit-attacks.js";
+import { memoryPathAttacks } from "./memory-path-attacks.js";
 import { pythonEscapeAttacks } from "./python-escape-attacks.js";
 import { pythonLimitAttacks } from "./python-limit-attacks.js";
 import { createSecurityEnv, type SecurityEnv } from "./security-env.js";
 import { shellAttacks } from "./shell-attacks.js";
+import { wasmAttacks } from "./wasm-attacks.js";
+import { workspaceLinkAttacks } from "./workspace-link-attacks.js";
 
 /**
  * Declares one vitest suite running `attacks` against one shared engine. Known holes are
@@ -58,11 +62,30 @@ function attackSuite(title: string, attacks: readonly Attack[], isolation: Isola
 
 const python = [...pythonEscapeAttacks, ...pythonLimitAttacks];
 const lua = [...luaEscapeAttacks, ...luaLimitAttacks];
-const all: Attack[] = [...python, ...lua, ...shellAttacks];
+const all: Attack[] = [
+  ...python,
+  ...lua,
+  ...shellAttacks,
+  ...memoryPathAttacks,
+  ...jsAttacks,
+  ...wasmAttacks,
+];
 
 attackSuite(`Python steps stay inside (${python.length})`, python, undefined);
 attackSuite(`Lua steps stay inside (${lua.length})`, lua, undefined);
 attackSuite(`shell steps stay inside (${shellAttacks.length})`, shellAttacks, undefined);
+attackSuite(`JavaScript steps stay inside (${jsAttacks.length})`, jsAttacks, undefined);
+attackSuite(`WebAssembly steps stay inside (${wasmAttacks.length})`, wasmAttacks, undefined);
+attackSuite(
+  `memory outside the wasm memory is watched (${memoryPathAttacks.length})`,
+  memoryPathAttacks,
+  undefined,
+);
+attackSuite(
+  `links stay out of workspace snapshots (${workspaceLinkAttacks.length})`,
+  workspaceLinkAttacks,
+  undefined,
+);
 attackSuite(
   `representative attacks with isolation: "thread" (${all.filter((a) => a.thread).length})`,
   all.filter((a) => a.thread),

@@ -246,6 +246,7 @@ return ("ESCAPED Object.prototype.sfPolluted=" + str(seen)) if seen else "not wr
   },
   {
     name: "a symlink loop in /workspace",
+    mayPass: true,
     category: "workspace",
     language: "python",
     code: () => py("import os\nos.symlink('/workspace', '/workspace/loop')\nreturn 1"),

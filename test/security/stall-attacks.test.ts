@@ -62,7 +62,22 @@ interface StallAttack {
   readonly notOnStderr?: string;
   /** What the probe's answer must say (e.g. that the file was refused). */
   readonly detail?: RegExp;
+  /** Nothing of the host (a JavaScript stack trace, host paths) may reach the host's stderr. */
+  readonly hostSilent?: boolean;
 }
+
+/** What a Pyodide fatal error would show of the host. */
+const HOST_TRACES = [
+  "Pyodide has suffered",
+  "fatal error",
+  "RangeError",
+  "wasm-function",
+  "    at ",
+  "file://",
+  process.cwd(),
+];
+const fatal =
+  /^StepRuntimeError: the python interpreter failed: Pyodide failed fatally \(C code overflowed the stack, say\); the interpreter is replaced; victim succeeded$/;
 
 const refused = /^WorkflowLoadError/;
 
@@ -110,9 +125,26 @@ const STALLS: readonly StallAttack[] = [
   {
     probe: "python-fatal-to-host-stderr",
     title:
-      "a Python step that makes Pyodide fail fatally (wasm stack overflow): the engine survives, and the step's own text never reaches the host's stderr",
+      "a Python step that makes Pyodide fail fatally (wasm stack overflow): the step fails with the fixed message, the engine survives, nothing of the step or the host reaches the host's stderr",
     deadlineMs: 40_000,
     notOnStderr: "SANDFLOW_STDERR_MARKER_7f3a",
+    detail: fatal,
+    hostSilent: true,
+  },
+  {
+    probe: "python-fatal-thread",
+    title: 'the same fatal error with isolation: "thread" (the workers in the engine\'s own process)',
+    deadlineMs: 40_000,
+    notOnStderr: "SANDFLOW_STDERR_MARKER_7f3a",
+    detail: fatal,
+    hostSilent: true,
+  },
+  {
+    probe: "python-fatal-repr",
+    title: "a fatal error through C code between Python frames (a __repr__ that calls repr on itself)",
+    deadlineMs: 40_000,
+    detail: fatal,
+    hostSilent: true,
   },
   {
     probe: "lua-workflow-budget-control",
@@ -148,6 +180,8 @@ describe("attacks that try to stall the engine for good (each in a child process
       if (attack.detail) expect(r.detail).toMatch(attack.detail);
       if (attack.notOnStderr)
         expect(r.stderr, "step text reached the host's stderr").not.toContain(attack.notOnStderr);
+      if (attack.hostSilent)
+        for (const trace of HOST_TRACES) expect(r.stderr, "the host's stderr").not.toContain(trace);
     };
     const timeout = 180_000;
     if (attack.hole && !SHOW_HOLES) it.fails(`${attack.title} (HOLE: ${attack.hole})`, body, timeout);

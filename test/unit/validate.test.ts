@@ -66,13 +66,13 @@ describe("parseWorkflow", () => {
   it("rejects an unknown language and lists the known ones", () => {
     const [msg] = issues({ steps: { a: { language: "ruby", code: "x" } } });
     expect(msg).toMatch(
-      /^steps\.a\.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash$/,
+      /^steps\.a\.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash, javascript, js, wasm$/,
     );
   });
 
   it("names a language that is not a string, whatever it is", () => {
     expect(issues({ steps: { a: { language: { toString: "" }, code: "x" } } })).toEqual([
-      "steps.a.language: expected a language name (one of python, lua, shell, sh, bash), got a table/object",
+      "steps.a.language: expected a language name (one of python, lua, shell, sh, bash, javascript, js, wasm), got a table/object",
     ]);
   });
 
@@ -130,6 +130,43 @@ describe("parseWorkflow", () => {
     );
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error.message).toMatch(/^wf\.yaml: invalid workflow \(1 problem\):/);
+    expect(result.error.message).toMatch(/^wf\.yaml: invalid workflow \(2 problems\):/);
+  });
+
+  it("reports every problem at once: schema errors and the checks after them", () => {
+    expect(
+      issues({
+        steps: {
+          a: { language: "ruby", code: "x" },
+          b: { code: "x", file: "b.lua", depends_on: ["a", "c", 3] },
+          c: { retries: -1, file: 7 },
+          d: { code: "x", depends_on: ["e"], env: { "BAD-NAME": "x" } },
+          e: { code: "x", depends_on: ["d", "f"] },
+          f: 42,
+        },
+      }),
+    ).toEqual([
+      'steps.a.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash, javascript, js, wasm',
+      "steps.b.depends_on[2]: expected string, got number 3",
+      "steps.c.retries: Too small: expected number to be >=0",
+      "steps.c.file: expected string, got number 7",
+      "steps.f: expected object, got number 42",
+      "steps.b: has both 'code' and 'file'; give one",
+      'steps.d.env.BAD-NAME: environment variable name "BAD-NAME" must match [A-Za-z_][A-Za-z0-9_]*',
+      "steps.d.depends_on: dependency cycle: d -> e -> d",
+    ]);
+  });
+
+  it("suggests a name only when it is close", () => {
+    expect(issues({ steps: { a: { language: "wasm", code: "x" } } })[0]).not.toContain("did you mean");
+    expect(issues({ steps: { a: { language: "pyhton", code: "x" } } })[0]).toContain(
+      "(did you mean 'python'?)",
+    );
+    expect(issues({ steps: { a: { lang: "lua", code: "x" } } })).toEqual([
+      "steps.a.lang: unknown field 'lang' (did you mean 'language'?)",
+    ]);
+    expect(
+      issues({ steps: { a: { code: "x", depends_on: ["zzz"] }, fetch: { code: "x" } } })[0],
+    ).not.toContain("did you mean");
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { SerializedError } from "../errors.js";
 import type { FileChanges } from "../file-tree.js";
+import type { StepState } from "../step-state.js";
 import type { JournalEntry } from "./journal.js";
 
 /** Where a step is according to its journal. */
@@ -103,4 +104,17 @@ export function foldSteps(entries: readonly JournalEntry[]): Map<string, Recorde
   }
   for (const [id, time] of inFlight) (steps.get(id) as RecordedStep).startedAt ??= time;
   return steps;
+}
+
+/** Copies what a step's journal says it did into its scheduler state (not its phase). */
+export function applyRecorded(s: StepState, r: RecordedStep): void {
+  s.attempts = r.attempts;
+  s.outputJson = r.outputJson;
+  s.stdout = r.stdout;
+  s.stderr = r.stderr;
+  s.error = r.error;
+  s.startedAt = r.startedAt;
+  s.finishedAt = r.finishedAt;
+  s.cached = r.cached;
+  s.reusedFrom = r.reusedFrom;
 }

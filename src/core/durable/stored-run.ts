@@ -6,7 +6,7 @@ import { descendantsOf } from "../dag.js";
 import type { RunReport } from "../report.js";
 import { buildReport, createStepStates, type Phase } from "../step-state.js";
 import type { JournalEntry } from "./journal.js";
-import { foldSteps, type RecordedStatus, type RecordedStep } from "./run-state.js";
+import { applyRecorded, foldSteps, type RecordedStatus, type RecordedStep } from "./run-state.js";
 import { RunNotFoundError, RunStateError, type Store, type StoredRun } from "./store.js";
 
 const PHASE_OF: Readonly<Record<RecordedStatus, Phase>> = {
@@ -50,15 +50,7 @@ export function storedReport(run: StoredRun, now: number): RunReport {
     const r = recorded.get(s.def.id);
     if (!r) continue;
     s.phase = PHASE_OF[r.status];
-    s.attempts = r.attempts;
-    s.outputJson = r.outputJson;
-    s.stdout = r.stdout;
-    s.stderr = r.stderr;
-    s.error = r.error;
-    s.startedAt = r.startedAt;
-    s.finishedAt = r.finishedAt;
-    s.cached = r.cached;
-    s.reusedFrom = r.reusedFrom;
+    applyRecorded(s, r);
   }
   const { record } = run;
   return buildReport(record.workflow, record.runId, states, false, record.createdAt, run.finishedAt ?? now, {

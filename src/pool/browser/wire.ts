@@ -16,6 +16,8 @@ export interface BrowserAssetUrls {
   readonly luaWasmURL: string;
   /** sandflow's busybox.wasm. */
   readonly busyboxWasmURL: string;
+  /** QuickJS's emscripten-module.wasm, for JavaScript steps. */
+  readonly quickjsWasmURL: string;
 }
 
 /** What a worker is for: serving steps, or making the Pyodide snapshot once and stopping. */

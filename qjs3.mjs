@@ -1,0 +1,12 @@
+import { readFileSync } from "node:fs";
+import { newQuickJSWASMModuleFromVariant, newVariant } from "quickjs-emscripten-core";
+import variant from "@jitl/quickjs-wasmfile-release-sync";
+const path = new URL(import.meta.resolve("@jitl/quickjs-wasmfile-release-sync/wasm"));
+const mod = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmModule: new WebAssembly.Module(readFileSync(path)) }));
+const rt = mod.newRuntime();
+rt.setMemoryLimit(64<<20);
+const ctx = rt.newContext();
+console.log(mod.module.HEAPU8.byteLength);
+let r = ctx.evalCode(process.argv[2]);
+console.log(r.error ? ctx.dump(r.error) : ctx.dump(r.value), mod.module.HEAPU8.byteLength);
+console.log(rt.dumpMemoryUsage().split("\n").slice(0,4).join("\n"));

@@ -51,6 +51,20 @@ describe("sandflow serve security options", () => {
     );
   });
 
+  it("refuses wasm modules named by path over HTTP (an inline data: module runs)", async () => {
+    const server = await testServer({ engine: { threads: 1 } });
+    try {
+      const res = await api(server, "POST", "/api/runs", {
+        workflow: { steps: { w: { language: "wasm", module: "workflows/wasi/wordcount.wasm" } } },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.issues[0].path).toBe("steps.w.module");
+      expect(res.body.error.issues[0].message).toContain("--workflows DIR");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("reads file steps from the --workflows folder only", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sandflow-wf-"));
     mkdirSync(join(dir, "steps"));

@@ -74,6 +74,16 @@ describe("sandflow serve --background, run --server, stop", () => {
     expect(failing.stdout).toContain("failed");
   });
 
+  it("sends a wasm step's module and a JavaScript step with the workflow", () => {
+    const file = "workflows/wasi/wordcount.yaml";
+    const remote = sandflow(home, ["run", file, "--server", url, "--json"]);
+    expect(remote.code, remote.stderr).toBe(0);
+    const local = sandflow(home, ["run", file, "--json", "--no-store"]);
+    expect(local.code, local.stderr).toBe(0);
+    const report = JSON.parse(remote.stdout);
+    expect(report.steps.report.output).toEqual(JSON.parse(local.stdout).steps.report.output);
+  });
+
   it("says what is wrong with an invalid workflow (exit 2) and when no server answers", () => {
     const invalid = sandflow(home, ["run", "test/fixtures/workflows/invalid-cycle.lua", "--server", url]);
     expect(invalid.code).toBe(2);

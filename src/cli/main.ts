@@ -95,7 +95,6 @@ export function buildProgram(): Command {
         ? await (await import("./remote-run.js")).remoteRunCommand(file, server, opts)
         : await runCommand(file, opts);
     });
-  addServerCommands(program);
   program
     .command("runs")
     .description("list recent runs in the store, newest first")
@@ -152,6 +151,7 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       process.exitCode = await cacheClearCommand(opts);
     });
+  addServerCommands(program);
   program
     .command("validate")
     .description("check a workflow file without running it")

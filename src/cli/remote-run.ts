@@ -80,9 +80,9 @@ interface ApiError {
   error?: { name?: string; message?: string; issues?: { path: string; message: string }[] };
 }
 
-/** Runs `workflow` on the server at `url`; returns the exit code. */
+/** Runs a workflow on the server at `url` (a definition, or file text the server parses); returns the exit code. */
 export async function remoteRun(
-  workflow: WorkflowDefinition,
+  workflow: WorkflowDefinition | { readonly text: string; readonly format: "lua" | "yaml" | "json" },
   url: string,
   options: RemoteRunOptions,
 ): Promise<number> {
@@ -97,7 +97,11 @@ export async function remoteRun(
     response = await fetch(`${base}/api/runs`, {
       method: "POST",
       headers,
-      body: JSON.stringify({ workflow: workflowSpecOf(workflow) }),
+      body: JSON.stringify(
+        "text" in workflow
+          ? { workflow: workflow.text, format: workflow.format }
+          : { workflow: workflowSpecOf(workflow) },
+      ),
     });
   } catch (e) {
     process.stderr.write(
@@ -135,6 +139,36 @@ export async function remoteRun(
   }, options);
 }
 
+const FORMATS: Record<string, "lua" | "yaml" | "json"> = {
+  lua: "lua",
+  yaml: "yaml",
+  yml: "yaml",
+  json: "json",
+};
+
+/**
+ * The text of a workflow file the server can take as it is: one that names no files
+ * (`file`, `module`) and has its own `name`. Reading it here without parsing keeps zod and
+ * the YAML parser out of the CLI's start; the server parses and validates it. Anything else
+ * (or anything unreadable) is left to the full loader, which reads the files and words errors.
+ */
+async function plainText(
+  file: string,
+): Promise<{ text: string; format: "lua" | "yaml" | "json" } | undefined> {
+  const format = FORMATS[file.toLowerCase().split(".").pop() ?? ""];
+  if (!format) return undefined;
+  try {
+    const { readFile, stat } = await import("node:fs/promises");
+    if ((await stat(file)).size > 1024 * 1024) return undefined;
+    const text = await readFile(file, "utf8");
+    if (/\b(file|module)\b/.test(text)) return undefined;
+    const named = format === "lua" ? /\bname\s*=/ : format === "json" ? /"name"\s*:/ : /^name\s*:/m;
+    return named.test(text) ? { text, format } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `sandflow run FILE --server URL`: the workflow file and its step files are read here. */
 export async function remoteRunCommand(
   file: string,
@@ -148,6 +182,8 @@ export async function remoteRunCommand(
     );
     return EXIT.INVALID;
   }
+  const text = await plainText(file);
+  if (text) return remoteRun(text, url, options);
   const { loadWorkflowFile } = await import("../node/workflow-file.js");
   const loaded = await loadWorkflowFile(file);
   if (!loaded.ok) {

@@ -20,6 +20,7 @@ import { benchMemory, type MemoryConfig } from "./memory.js";
 import { Recorder, section } from "./recorder.js";
 import { type BenchResults, markdown, summaryJson, writeResults } from "./report.js";
 import { benchScale, type ScaleConfig } from "./scale.js";
+import { benchServer, type ServerConfig } from "./server.js";
 import { evaluateTargets } from "./targets.js";
 import { log, machineInfo, now } from "./util.js";
 import { benchIsolation, benchWarm, type WarmConfig } from "./warm.js";
@@ -37,6 +38,7 @@ interface Config {
   readonly scale: ScaleConfig;
   readonly memory: MemoryConfig & { readonly languagesAll: boolean };
   readonly durable: DurableConfig;
+  readonly server: ServerConfig;
 }
 
 const FULL: Config = {
@@ -56,6 +58,7 @@ const FULL: Config = {
   scale: { sizes: [1000, 10000, 100000], reps: 3 },
   memory: { reps: 3, processPool: true, languagesAll: true },
   durable: { steps: 20000, reps: 3, concurrency: 256, resumeSteps: 1000 },
+  server: { reps: 5, requests: 5000, concurrency: 16 },
 };
 
 const QUICK: Config = {
@@ -75,6 +78,7 @@ const QUICK: Config = {
   scale: { sizes: [1000, 10000], reps: 1 },
   memory: { reps: 1, processPool: false, languagesAll: false },
   durable: { steps: 2000, reps: 1, concurrency: 256, resumeSteps: 100 },
+  server: { reps: 2, requests: 1000, concurrency: 16 },
 };
 
 const SECTIONS = [
@@ -88,6 +92,7 @@ const SECTIONS = [
   "scale",
   "memory",
   "durable",
+  "server",
 ];
 
 function parseArgs(argv: readonly string[]): {
@@ -142,6 +147,7 @@ async function main(): Promise<void> {
     await section("memory", () => benchMemory(rec, cfg.memory, processWorks, languages), errors);
   }
   if (on("durable")) await section("durable runs", () => benchDurable(rec, cfg.durable), errors);
+  if (on("server")) await section("warm daemon", () => benchServer(rec, cfg.server), errors);
   const largest = cfg.warm.sizes[cfg.warm.sizes.length - 1] as number;
   const results: BenchResults = {
     machine,

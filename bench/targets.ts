@@ -85,6 +85,14 @@ export function evaluateTargets(rec: Recorder, largest: number, cores: number): 
       "durable.sqlite_ratio",
     ),
     check(
+      "sandflow run --server: 3 Python steps end to end",
+      rec.get("server.run_ms"),
+      "ms",
+      "<= 150",
+      (v) => v <= 150,
+      "server.run_ms",
+    ),
+    check(
       "scheduling overhead linear in steps (growth exponent)",
       rec.get("scale.schedule_exponent"),
       "",

@@ -9,5 +9,9 @@ if (major < 24) {
 }
 // Cache compiled JavaScript between runs (Node's compile cache in the OS temp folder).
 (await import("node:module")).enableCompileCache?.();
-const { main } = await import("../dist/src/cli/main.js");
+// A run on a server needs no local engine: a light entry skips loading it.
+const { isRemoteRun } = await import("../dist/src/cli/remote-main.js");
+const { main } = await import(
+  isRemoteRun(process.argv) ? "../dist/src/cli/remote-main.js" : "../dist/src/cli/main.js"
+);
 await main(process.argv);

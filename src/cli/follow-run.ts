@@ -48,7 +48,7 @@ async function reporter(mode: RunDisplayOptions["progress"]): Promise<ProgressRe
 
 /** Starts a run with `start`, follows it to the end and returns the exit code. */
 export async function followRun(
-  start: (options: RunOptions) => RunHandle | Promise<RunHandle>,
+  start: (options: RunOptions) => Pick<RunHandle, "report"> | Promise<Pick<RunHandle, "report">>,
   options: RunDisplayOptions,
 ): Promise<number> {
   const progress = await reporter(options.progress ?? "auto");

@@ -11,6 +11,7 @@ import { workflowJsonSchema } from "../core/schema.js";
 import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
+import { addServerCommands, serverOf } from "./server-options.js";
 import { cacheClearCommand, continueCommand, runsCommand, showCommand } from "./store-commands.js";
 
 function packageVersion(): string {
@@ -87,8 +88,12 @@ export function buildProgram(): Command {
     )
     .option("--store <path>", STORE_HELP)
     .option("--no-store", "run in memory only: nothing is recorded, the run cannot be resumed")
+    .option("--server <url>", "run on a running `sandflow serve` (default: $SANDFLOW_SERVER, else locally)")
     .action(async (file: string, opts) => {
-      process.exitCode = await runCommand(file, opts);
+      const server = serverOf(opts);
+      process.exitCode = server
+        ? await (await import("./remote-run.js")).remoteRunCommand(file, server, opts)
+        : await runCommand(file, opts);
     });
   program
     .command("runs")
@@ -146,6 +151,7 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       process.exitCode = await cacheClearCommand(opts);
     });
+  addServerCommands(program);
   program
     .command("validate")
     .description("check a workflow file without running it")

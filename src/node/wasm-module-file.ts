@@ -30,11 +30,13 @@ async function inside(folder: string, path: string): Promise<string | undefined>
 export async function wasmModuleCode(
   folder: string,
   step: StepDefinition,
+  options: { cwdFallback?: boolean } = {},
 ): Promise<Result<string, ValidationIssue>> {
   const path = `steps.${step.id}.module`;
   const module = step.module as string;
   const cwd = await realpath(process.cwd());
-  const found = (await inside(folder, module)) ?? (await inside(cwd, module));
+  const found =
+    (await inside(folder, module)) ?? (options.cwdFallback === false ? undefined : await inside(cwd, module));
   if (!found) {
     return err({
       path,

@@ -112,22 +112,42 @@ export async function loadWorkflowFile(
   });
   if (!parsed.ok) return parsed;
   const workflow = parsed.value;
-  const unread = (s: StepDefinition) =>
-    s.file !== undefined || (s.language === "wasm" && s.code === undefined);
-  if (!workflow.steps.some(unread)) return parsed;
-  const folder = await realpath(dirname(resolve(path)));
+  if (!workflow.steps.some(readsFiles)) return parsed;
+  return readStepFiles(workflow, dirname(resolve(path)), maxBytes, path);
+}
+
+/** Whether a step's code is in a file still to be read (a `file` step, a wasm `module`). */
+export function readsFiles(step: StepDefinition): boolean {
+  return step.file !== undefined || (step.language === "wasm" && step.code === undefined);
+}
+
+/**
+ * Reads the code of a workflow's `file` steps and wasm modules from `folder` (never outside
+ * it, also not through a symlink).
+ */
+export async function readStepFiles(
+  workflow: WorkflowDefinition,
+  folder: string,
+  maxBytes: number = DEFAULT_MAX_SOURCE_BYTES,
+  source?: string,
+  /** Modules may also be found in the current directory (as workflow files allow); false for the server. */
+  cwdFallback = true,
+): Promise<Result<WorkflowDefinition, WorkflowValidationError>> {
+  const real = await realpath(folder);
   const issues: ValidationIssue[] = [];
   const steps: StepDefinition[] = [];
   for (const step of workflow.steps) {
-    if (!unread(step)) {
+    if (!readsFiles(step)) {
       steps.push(step);
       continue;
     }
     const code =
-      step.language === "wasm" ? await wasmModuleCode(folder, step) : await stepCode(folder, step, maxBytes);
+      step.language === "wasm"
+        ? await wasmModuleCode(real, step, { cwdFallback })
+        : await stepCode(real, step, maxBytes);
     if (code.ok) steps.push({ ...step, code: code.value });
     else issues.push(code.error);
   }
-  if (issues.length > 0) return err(new WorkflowValidationError(issues, path));
+  if (issues.length > 0) return err(new WorkflowValidationError(issues, source));
   return ok({ ...workflow, steps });
 }

@@ -3,6 +3,7 @@
  * and its state as the run goes (pending, running, retrying, succeeded, failed, skipped,
  * cancelled); edges light up as data flows. Clicking a node selects its step.
  */
+import type { RunEvent } from "../core/events.js";
 import { layoutDag, NODE } from "./dag-layout.js";
 import { formatMs, s } from "./dom.js";
 
@@ -146,6 +147,30 @@ export class DagView {
   /** Shows a finished step's state with its duration. */
   finish(id: string, state: NodeState, durationMs: number | null): void {
     this.setState(id, state, durationMs === null ? undefined : formatMs(durationMs));
+  }
+
+  /** Shows what a run event tells of a step's state. */
+  onEvent(event: RunEvent): void {
+    switch (event.type) {
+      case "step-started":
+        this.setState(event.stepId, "running", event.attempt > 1 ? `attempt ${event.attempt}` : undefined);
+        break;
+      case "step-retrying":
+        this.setState(event.stepId, "retrying", `attempt ${event.attempt} failed`);
+        break;
+      case "step-succeeded":
+        this.finish(event.stepId, "succeeded", event.durationMs);
+        break;
+      case "step-failed":
+        this.setState(event.stepId, "failed", event.error.name);
+        break;
+      case "step-skipped":
+      case "step-cancelled":
+        this.setState(event.stepId, event.type === "step-skipped" ? "skipped" : "cancelled");
+        break;
+      default:
+        break;
+    }
   }
 
   /** Highlights the selected step. */

@@ -1,6 +1,6 @@
 /**
  * The playground page: builds the engine (module Workers, warm between runs), the editor,
- * the live DAG and the run panel, and exposes `window.sandflow = { run, version }` for
+ * the live DAG and the run panel, and exposes `window.sandflow = { run, source, edit, version }` for
  * scripts and tests: `await sandflow.run(text)` resolves with the run report.
  */
 import "./style.css";
@@ -14,6 +14,10 @@ declare const __SANDFLOW_VERSION__: string;
 export interface SandflowPageApi {
   /** Runs the text of a workflow file (Lua, YAML or JSON, detected); rejects when it is invalid. */
   run(source: string, options?: PlaygroundRunOptions): Promise<RunReport>;
+  /** The text in the editor. */
+  source(): string;
+  /** Puts text in the editor as if typed (validated, drawn, problems marked). */
+  edit(text: string): void;
   readonly version: string;
 }
 
@@ -36,6 +40,8 @@ function start(): void {
   }
   window.sandflow = Object.freeze({
     run: (source: string, options?: PlaygroundRunOptions) => playground.run(source, options),
+    source: () => playground.source,
+    edit: (text: string) => playground.edit(text),
     version: __SANDFLOW_VERSION__,
   });
   setTimeout(() => void playground.warmUp(), 0);

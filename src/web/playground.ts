@@ -36,7 +36,7 @@ export class Playground {
     this.#engine = engine;
     this.#dag = new DagView(byId("dag"), (id) => this.#select(id));
     this.#runs = new RunView(byId("steps"), byId("report"));
-    this.#editor = new WorkflowEditor(byId<HTMLTextAreaElement>("editor"), byId("format"), {
+    this.#editor = new WorkflowEditor(byId("editor"), byId("format"), {
       onChange: (text) => void this.#preview(text),
       onRun: () => void this.#runFromEditor(),
     });
@@ -52,6 +52,17 @@ export class Playground {
     this.#cancelButton.addEventListener("click", () => this.#cancel?.());
     const first = EXAMPLES[0];
     if (first) this.load(`${first.group}/${first.name}`);
+  }
+
+  /** The text in the editor. */
+  get source(): string {
+    return this.#editor.text;
+  }
+
+  /** Puts `text` in the editor as if typed: it is validated and drawn. */
+  edit(text: string): void {
+    this.#editor.text = text;
+    void this.#preview(text);
   }
 
   /** Puts a bundled workflow in the editor and draws it. */
@@ -86,7 +97,7 @@ export class Playground {
     }
     const mine = () => token === this.#latest;
     this.#show(workflow, source);
-    this.#problems.hidden = true;
+    this.#clearProblems();
     this.#setStatus(`running ${workflow.name}…`, "running");
     this.#runButton.disabled = true;
     this.#cancelButton.disabled = false;
@@ -131,7 +142,7 @@ export class Playground {
     try {
       const workflow = await this.#engine.parse(text);
       if (token !== this.#latest || this.#cancel) return;
-      this.#problems.hidden = true;
+      this.#clearProblems();
       this.#show(workflow, text);
       this.#setStatus(`${workflow.steps.length} steps · ready to run`, "idle");
     } catch (e) {
@@ -149,32 +160,7 @@ export class Playground {
 
   #onEvent(event: RunEvent): void {
     this.#runs.onEvent(event);
-    switch (event.type) {
-      case "step-started":
-        this.#dag.setState(
-          event.stepId,
-          "running",
-          event.attempt > 1 ? `attempt ${event.attempt}` : undefined,
-        );
-        break;
-      case "step-retrying":
-        this.#dag.setState(event.stepId, "retrying", `attempt ${event.attempt} failed`);
-        break;
-      case "step-succeeded":
-        this.#dag.finish(event.stepId, "succeeded", event.durationMs);
-        break;
-      case "step-failed":
-        this.#dag.setState(event.stepId, "failed", event.error.name);
-        break;
-      case "step-skipped":
-        this.#dag.setState(event.stepId, "skipped");
-        break;
-      case "step-cancelled":
-        this.#dag.setState(event.stepId, "cancelled");
-        break;
-      default:
-        break;
-    }
+    this.#dag.onEvent(event);
   }
 
   #select(id: string): void {
@@ -182,9 +168,17 @@ export class Playground {
     this.#runs.select(id);
   }
 
+  #clearProblems(): void {
+    this.#problems.hidden = true;
+    this.#editor.showProblems([]);
+  }
+
   #showProblem(e: unknown): void {
     this.#problems.hidden = false;
     this.#problems.textContent = e instanceof Error ? e.message : String(e);
+    const issues = (e as { issues?: readonly { path: string; message: string }[] }).issues;
+    const message = e instanceof Error ? e.message : String(e);
+    this.#editor.showProblems(issues && issues.length > 0 ? issues : [{ message }]);
     if (this.#shownSource !== this.#editor.text) this.#setStatus("the workflow has problems", "failed");
   }
 

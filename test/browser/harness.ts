@@ -19,6 +19,10 @@ declare global {
         source: string,
         options?: { runId?: string; timeout?: number; failFast?: boolean },
       ): Promise<RunReport>;
+      /** The text in the editor. */
+      source(): string;
+      /** Puts text in the editor as if typed. */
+      edit(text: string): void;
       readonly version: string;
     };
   }
@@ -78,10 +82,11 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** Launches Chromium with a fresh profile and opens `url` once `window.sandflow` is there. */
+/** Launches Chromium with a fresh profile and opens `url` (waiting for `window.sandflow`, unless told not to). */
 export async function openPage(
   url: string,
   viewport = { width: 1400, height: 1000 },
+  options: { waitForApi?: boolean } = {},
 ): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set SANDFLOW_CHROMIUM)`);
@@ -101,7 +106,8 @@ export async function openPage(
   });
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(url);
-  await page.waitForFunction(() => typeof window.sandflow?.run === "function");
+  if (options.waitForApi !== false)
+    await page.waitForFunction(() => typeof window.sandflow?.run === "function");
   return {
     context,
     page,

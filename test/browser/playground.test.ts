@@ -22,7 +22,7 @@ const timings: Record<string, number> = {};
 /** Runs the editor's text in the page and times it: total, and until the first step ended. */
 function timedRun(session: BrowserSession): Promise<{ total: number; firstStep: number; status: string }> {
   return session.page.evaluate(async () => {
-    const source = (document.getElementById("editor") as HTMLTextAreaElement).value;
+    const source = window.sandflow.source();
     const t0 = performance.now();
     let firstStep = -1;
     const report = await window.sandflow.run(source, {

@@ -1,0 +1,55 @@
+/**
+ * A light entry of the CLI for `sandflow run FILE --server URL` (or with `SANDFLOW_SERVER`):
+ * the run happens on the server, so the local engine, its worker pool and the store are
+ * never loaded, which keeps the CLI's own start-up short. bin/sandflow.js picks it.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { remoteRunCommand } from "./remote-run.js";
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number");
+  return n;
+}
+
+/** Whether `argv` (as in `process.argv`) asks for a run on a server. */
+export function isRemoteRun(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  if (argv[2] !== "run" || argv.includes("--help") || argv.includes("-h")) return false;
+  return Boolean(env.SANDFLOW_SERVER) || argv.some((a) => a === "--server" || a.startsWith("--server="));
+}
+
+/** Runs `sandflow run FILE --server URL` with `argv`. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command("sandflow").exitOverride().showHelpAfterError();
+  program
+    .command("run")
+    .argument("<file>", "workflow file")
+    .option("--server <url>", "the server (default: $SANDFLOW_SERVER)")
+    .option("--json", "print only the run report as JSON on stdout")
+    .addOption(
+      new Option("--progress <mode>", "progress display")
+        .choices(["auto", "live", "plain", "none"])
+        .default("auto"),
+    )
+    // Options of a local run: refused with a message rather than unknown.
+    .option("--concurrency <n>", "", positiveNumber)
+    .option("--threads <n>", "", positiveNumber)
+    .option("--fail-fast")
+    .option("--timeout <seconds>", "", positiveNumber)
+    .option("--memory <mb>", "", positiveNumber)
+    .option("--store <path>")
+    .option("--no-store")
+    .action(async (file: string, opts) => {
+      const server = (opts.server as string | undefined) || process.env.SANDFLOW_SERVER || "";
+      process.exitCode = await remoteRunCommand(file, server, opts);
+    });
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw e;
+  }
+}

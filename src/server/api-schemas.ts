@@ -1,0 +1,90 @@
+/**
+ * The HTTP API's request and response bodies as zod schemas: requests are checked with
+ * them, and `GET /api/openapi.json` is generated from them and from the run report's schema.
+ */
+import { z } from "zod";
+import { RUN_STATUSES, runReportSchema } from "../core/report.js";
+import { workflowSpecSchema } from "../core/schema.js";
+
+/** Statuses a stored run can be in (the `status` filter of `GET /api/runs`). */
+export const STORED_STATUSES = ["running", "interrupted", "succeeded", "failed", "cancelled"] as const;
+
+/** `POST /api/runs`. */
+export const submitRunSchema = z.strictObject({
+  workflow: z.union([z.string(), workflowSpecSchema]).meta({
+    description:
+      "The workflow: the text of a workflow file (Lua, YAML or JSON), or the workflow as an object.",
+  }),
+  format: z
+    .enum(["lua", "yaml", "json"])
+    .optional()
+    .meta({ description: "The format of workflow text; default: detected." }),
+  params: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: "Run parameters; workflows take none yet, so only {} is accepted." }),
+});
+
+/** `POST /api/runs/{id}/rerun`. */
+export const rerunSchema = z.strictObject({
+  from: z.string().optional().meta({ description: "Run this step and everything downstream of it again." }),
+});
+
+/** `GET /api/runs` query. */
+export const runsQuerySchema = z.strictObject({
+  status: z.enum(STORED_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+/** A run id, as the answer of the requests that start or touch a run. */
+export const runIdSchema = z.object({ runId: z.string() });
+
+/** `POST /api/runs/{id}/cancel`. */
+export const cancelledSchema = z.object({ runId: z.string(), status: z.literal("cancelling") });
+
+/** One run in `GET /api/runs` (as `sandflow runs --json`). */
+export const runSummarySchema = z.object({
+  runId: z.string(),
+  workflow: z.string(),
+  status: z.enum(RUN_STATUSES),
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+});
+
+/** `GET /api/runs`. */
+export const runsListSchema = z.object({ runs: z.array(runSummarySchema) });
+
+/** `GET /api/runs/{id}/workflow`: the run's steps and how they depend on each other (for drawing the DAG). */
+export const runWorkflowSchema = z.object({
+  name: z.string(),
+  steps: z.array(
+    z.object({
+      id: z.string(),
+      language: z.string(),
+      dependsOn: z.array(z.string()),
+      code: z.string().nullable(),
+    }),
+  ),
+});
+
+/** Every error answer. */
+export const errorSchema = z.object({
+  error: z.object({
+    name: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+/** The API's request and response schemas, by name (components of the OpenAPI document). */
+export const API_SCHEMAS = {
+  SubmitRun: submitRunSchema,
+  Rerun: rerunSchema,
+  RunId: runIdSchema,
+  Cancelled: cancelledSchema,
+  RunSummary: runSummarySchema,
+  RunsList: runsListSchema,
+  RunReport: runReportSchema,
+  RunWorkflow: runWorkflowSchema,
+  Error: errorSchema,
+} as const;

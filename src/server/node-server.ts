@@ -1,0 +1,156 @@
+/**
+ * `sandflow serve` in Node: one warm engine on the SQLite store behind the API app,
+ * listening with @hono/node-server; the dashboard's built files served from dist-dashboard/.
+ */
+import { readFile, stat } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { homedir } from "node:os";
+import { extname, join, normalize, resolve, sep } from "node:path";
+import { serve } from "@hono/node-server";
+import type { Engine } from "../core/engine.js";
+import { createEngine, type NodeEngineOptions } from "../node/create-engine.js";
+import { PACKAGE_ROOT } from "../node/package-paths.js";
+import { SqliteStore } from "../node/sqlite-store.js";
+import { readStepFiles } from "../node/workflow-file.js";
+import { createApi } from "./app.js";
+
+/** Options of {@link startServer}; all optional. */
+export interface ServeOptions {
+  /** Default: 8080; 0 picks a free port. */
+  readonly port?: number;
+  /** Default: 127.0.0.1. Any other than a loopback address needs a token. */
+  readonly host?: string;
+  /** The SQLite store file. Default: `$SANDFLOW_HOME/sandflow.db`. */
+  readonly store?: string;
+  /** Bearer token every API request must carry. Default: none (loopback only). */
+  readonly token?: string;
+  /** A folder whose files submitted workflows may name in `file`. Default: none may. */
+  readonly workflows?: string;
+  /** Largest request body in bytes. Default: 2 MiB. */
+  readonly maxBodyBytes?: number;
+  /** The dashboard's files. Default: dist-dashboard/ in the package. */
+  readonly dashboardDir?: string;
+  /** Options of the engine (threads, limits, isolation). */
+  readonly engine?: NodeEngineOptions;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port` */
+  readonly url: string;
+  readonly engine: Engine;
+  /** Cancels the runs in progress, stops listening and closes the engine. */
+  close(): Promise<void>;
+}
+
+/** The default folder of the dashboard's built files. */
+export const DASHBOARD_DIR = join(PACKAGE_ROOT, "dist-dashboard");
+const DEFAULT_BODY_BYTES = 2 * 1024 * 1024;
+const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"];
+
+/** Whether `host` is a loopback address or name. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".json": "application/json",
+};
+
+/** The dashboard's headers: nothing from another origin, no framing. */
+const PAGE_HEADERS = {
+  "Content-Security-Policy":
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+};
+
+function dashboardAssets(dir: string): (path: string) => Promise<Response | undefined> {
+  const root = resolve(dir);
+  return async (path) => {
+    const rel = path === "/" || path === "" ? "index.html" : decodeURIComponent(path).replace(/^\/+/, "");
+    const file = normalize(join(root, rel));
+    if (!file.startsWith(root + sep)) return undefined;
+    try {
+      if (!(await stat(file)).isFile()) return undefined;
+    } catch {
+      if (path !== "/") return undefined;
+      return new Response(
+        `sandflow serve: the dashboard is not built (no ${join(root, "index.html")}); run 'npm run build:dashboard'. The API is at /api.\n`,
+        { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", ...PAGE_HEADERS } },
+      );
+    }
+    const type = CONTENT_TYPES[extname(file)] ?? "application/octet-stream";
+    return new Response(await readFile(file), { headers: { "Content-Type": type, ...PAGE_HEADERS } });
+  };
+}
+
+/**
+ * Starts the server; resolves once it listens.
+ * @throws Error when asked to listen beyond loopback without a token, or the store cannot be opened.
+ */
+export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TypeError(`options.port must be an integer from 0 to 65535, got ${port}`);
+  const token = options.token || undefined;
+  if (!isLoopback(host) && !token)
+    throw new Error(
+      `refusing to listen on ${host} without a token: anyone who can reach it could run code on this machine. Give --token (or SANDFLOW_TOKEN), or listen on 127.0.0.1`,
+    );
+  const store = new SqliteStore(options.store ?? defaultStore());
+  const engine = createEngine({ ...options.engine, store });
+  const workflowsDir = options.workflows ? resolve(options.workflows) : undefined;
+  const { app, logs } = createApi({
+    engine,
+    token,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_BODY_BYTES,
+    readStepFiles: workflowsDir
+      ? async (workflow) => {
+          const read = await readStepFiles(workflow, workflowsDir, undefined, undefined, false);
+          if (!read.ok) throw read.error;
+          return read.value;
+        }
+      : undefined,
+    assets: dashboardAssets(options.dashboardDir ?? DASHBOARD_DIR),
+    // Behind loopback, only loopback names: a web page cannot reach it by DNS rebinding.
+    allowHost: isLoopback(host) ? (name) => isLoopback(name) : undefined,
+    version: "0.1.0",
+    now: () => Date.now(),
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolveListen, reject) => {
+    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolveListen(s));
+    s.once("error", reject);
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    engine,
+    close() {
+      closing ??= (async () => {
+        const running = logs.running();
+        for (const handle of running) handle.cancel();
+        await Promise.allSettled(running.map((h) => h.report));
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        });
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function defaultStore(): string {
+  const home = process.env.SANDFLOW_HOME || join(homedir(), ".sandflow");
+  return join(home, "sandflow.db");
+}

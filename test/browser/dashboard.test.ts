@@ -1,0 +1,240 @@
+/**
+ * The dashboard of `sandflow serve` in headless Chromium: a run submitted through the API
+ * appears in the list, its DAG changes colour live, its logs show; cancel, rerun, and a
+ * token asked once per session. Nothing is requested from another origin.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../../src/server/node-server.js";
+import { type BrowserSession, foreignRequests, openPage } from "./harness.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const DASHBOARD = join(ROOT, "dist-dashboard");
+
+const SLOW = `
+name: ticker
+steps:
+  tick:
+    language: shell
+    code: |
+      for i in 1 2 3 4 5 6 7 8; do echo "tick $i"; sleep 0.4; done
+      echo '"ticked"'
+  shout:
+    language: lua
+    depends_on: [tick]
+    code: |
+      function run(inputs)
+        print("shouting")
+        return "LOUD"
+      end
+  broken:
+    language: lua
+    depends_on: [tick]
+    code: "function run() error('no luck') end"
+`;
+
+const SLEEPY = "name: sleepy\nsteps:\n  nap:\n    language: shell\n    code: sleep 60\n";
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, name.name);
+    t = Math.max(t, name.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds dist-dashboard/ when it is missing or older than the page's sources. */
+function buildDashboard(): void {
+  const index = join(DASHBOARD, "index.html");
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, "src", "web"))) return;
+  const r = spawnSync(
+    join(ROOT, "node_modules", ".bin", "vite"),
+    ["build", "--config", "src/web/dashboard/vite.config.ts"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  );
+  if (r.status !== 0) throw new Error(`building the dashboard failed: ${r.stderr}`);
+}
+
+async function post(
+  server: RunningServer,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<{ runId: string }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as { runId: string };
+}
+
+/** The dashboard in Chromium. */
+function openDashboard(url: string): Promise<BrowserSession> {
+  return openPage(url, { width: 1400, height: 900 }, { waitForApi: false });
+}
+
+/** Console errors besides the refused requests the tests make on purpose (400, 401), which Chromium logs. */
+const unexpected = (errors: readonly string[]) => errors.filter((e) => !/status of 40[01]/.test(e));
+
+const nodeClass = (page: Page, step: string) =>
+  page.locator(`svg.dag g.node[data-step="${step}"]`).getAttribute("class");
+
+describe("the dashboard of sandflow serve", () => {
+  let server: RunningServer;
+  let browser: BrowserSession;
+  beforeAll(async () => {
+    buildDashboard();
+    const dir = mkdtempSync(join(tmpdir(), "sandflow-dash-"));
+    server = await startServer({ port: 0, store: join(dir, "store.db"), engine: { threads: 2 } });
+    browser = await openDashboard(`${server.url}/`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("shows a run submitted through the API, its DAG colours changing live, and its logs", async () => {
+    const { page } = browser;
+    const { runId } = await post(server, "/api/runs", { workflow: SLOW });
+    const row = page.locator(`tr[data-run="${runId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.click();
+    // Seen live: the shell step running while its log grows, then green; its dependents after it.
+    await page.waitForFunction(
+      () => document.querySelector('g.node[data-step="tick"]')?.classList.contains("running"),
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(await nodeClass(page, "shout")).toContain("pending");
+    const log = page.locator('.step-card[data-step="tick"] .log');
+    await expect.poll(async () => (await log.textContent()) ?? "", { timeout: 30_000 }).toContain("tick 2");
+    expect(await nodeClass(page, "tick")).toContain("running");
+    await page.waitForFunction(
+      () => document.querySelector('g.node[data-step="shout"]')?.classList.contains("succeeded"),
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(await nodeClass(page, "tick")).toContain("succeeded");
+    expect(await nodeClass(page, "broken")).toContain("failed");
+    expect(await log.textContent()).toContain("tick 8");
+    expect(await page.locator('.step-card[data-step="shout"] .output').textContent()).toBe('"LOUD"');
+    expect(await page.locator('.step-card[data-step="broken"] .error').textContent()).toContain("no luck");
+    await expect.poll(() => page.locator("#run-status").textContent()).toContain("failed");
+    await expect.poll(() => row.locator(".run-status").textContent()).toBe("failed");
+    mkdirSync(join(ROOT, "test-output"), { recursive: true });
+    await page.screenshot({ path: join(ROOT, "test-output", "dashboard.png") });
+  });
+
+  it("reruns the shown run from a step with its button", async () => {
+    const { page } = browser;
+    const before = page.url();
+    await page.locator('svg.dag g.node[data-step="broken"]').click();
+    await page.locator("#rerun-from").click();
+    await page.waitForFunction((old) => location.href !== old, before);
+    const rerunId = new URL(page.url()).hash.slice(1);
+    await page.locator(`tr[data-run="${rerunId}"]`).waitFor();
+    await expect
+      .poll(() => page.locator("#run-status").textContent(), { timeout: 30_000 })
+      .toContain("failed");
+    const report = await (await fetch(`${server.url}/api/runs/${rerunId}`)).json();
+    expect(report.rerunOf).toBeTruthy();
+    expect(report.steps.tick.reusedFrom).toBeTruthy();
+  });
+
+  it("cancels a running run with its button", async () => {
+    const { page } = browser;
+    const { runId } = await post(server, "/api/runs", { workflow: SLEEPY });
+    await page.locator(`tr[data-run="${runId}"]`).click();
+    await page.waitForFunction(
+      () => document.querySelector('g.node[data-step="nap"]')?.classList.contains("running"),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.locator("#cancel").click();
+    await page.waitForFunction(
+      () => document.querySelector('g.node[data-step="nap"]')?.classList.contains("cancelled"),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await expect.poll(() => page.locator("#run-status").textContent()).toContain("cancelled");
+  });
+
+  it("starts a run from its code editor, and marks the problems of a bad workflow in it", async () => {
+    const { page } = browser;
+    await page.locator("#new-run summary").click();
+    const content = page.locator("#editor .cm-content");
+    await content.click();
+    await page.keyboard.press("ControlOrMeta+Home");
+    await page.keyboard.press("End");
+    await page.keyboard.type("-typed");
+    await page.locator("#submit").click();
+    const row = page.locator("tr.run-row", { hasText: "hello-typed" });
+    await row.first().waitFor({ timeout: 20_000 });
+    await page.waitForFunction(() => location.hash.length > 1);
+    // A step that is not a table: marked as it is typed (checked in the page), and refused by the server.
+    await content.click();
+    await page.keyboard.press("ControlOrMeta+End");
+    await page.keyboard.type("  oops: 1");
+    const mark = page.locator("#editor .cm-lintRange-error");
+    await mark.first().waitFor({ timeout: 15_000 });
+    expect(await mark.first().textContent()).toBe("1");
+    const runs = await page.locator("tr.run-row").count();
+    await page.locator("#submit").click();
+    await expect.poll(() => page.locator("#problems").textContent()).toContain("steps.oops");
+    expect(await page.locator("tr.run-row").count()).toBe(runs);
+  });
+
+  it("makes no request to another origin and throws no errors", () => {
+    expect(foreignRequests(browser.requests, server.url)).toEqual([]);
+    expect(unexpected(browser.errors), browser.errors.join("\n")).toEqual([]);
+  });
+});
+
+describe("the dashboard of a server with a token", () => {
+  it("asks for the token once and keeps it for the session", async () => {
+    buildDashboard();
+    const dir = mkdtempSync(join(tmpdir(), "sandflow-dash-"));
+    const server = await startServer({
+      port: 0,
+      store: join(dir, "store.db"),
+      token: "tok-123",
+      engine: { threads: 1 },
+    });
+    const browser = await openDashboard(`${server.url}/`);
+    try {
+      const { page } = browser;
+      await page.locator("#token-form").waitFor({ state: "visible" });
+      const { runId } = await post(
+        server,
+        "/api/runs",
+        { workflow: SLEEPY.replace("sleep 60", "echo hi") },
+        "tok-123",
+      );
+      await page.fill("#token", "tok-123");
+      await page.locator('#token-form button[type="submit"]').click();
+      await page.locator(`tr[data-run="${runId}"]`).waitFor();
+      await page.reload();
+      await page.locator(`tr[data-run="${runId}"]`).waitFor();
+      expect(await page.locator("#token-form").isHidden()).toBe(true);
+      await page.locator(`tr[data-run="${runId}"]`).click();
+      await page.waitForFunction(
+        () => document.querySelector('g.node[data-step="nap"]')?.classList.contains("succeeded"),
+        undefined,
+        { timeout: 30_000 },
+      );
+      expect(await page.locator('.step-card[data-step="nap"] .log').textContent()).toContain("hi");
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});

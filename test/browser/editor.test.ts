@@ -59,7 +59,7 @@ describe("the playground's code editor", () => {
     await expect.poll(() => tokenColours(page), { timeout: 10_000 }).toBeGreaterThan(1);
     await setText(
       page,
-      'workflow = {\n  steps = {\n    a = { language = "lua", code = [[function run() return 1 end]] },\n  },\n}\n',
+      'local retries = 2\nworkflow = {\n  steps = {\n    a = { language = "lua", code = [[function run() return 1 end]], retries = retries },\n  },\n}\n',
     );
     await expect.poll(() => page.locator("#format").textContent()).toBe("LUA");
     await expect.poll(() => tokenColours(page), { timeout: 10_000 }).toBeGreaterThan(1);

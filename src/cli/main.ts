@@ -64,7 +64,9 @@ function positiveNumber(value: string): number {
 /** Builds the command-line program. */
 export function buildProgram(): Command {
   const program = new Command("sandflow")
-    .description("Run workflows of Python, Lua, shell, JavaScript and WebAssembly steps, each sandboxed in WebAssembly.")
+    .description(
+      "Run workflows of Python, Lua, shell, JavaScript and WebAssembly steps, each sandboxed in WebAssembly.",
+    )
     .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .helpCommand("help [command]", "show help for a command")

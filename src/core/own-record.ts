@@ -17,16 +17,21 @@ export function nullProtoRecord<T>(
   return out;
 }
 
+/** Problems found in entries zod lost (it never validated them). */
+export type LostIssues = z.core.$ZodIssue[];
+
 /**
  * The record `parsed` (zod's output for `raw`) with every own key of `raw`: when zod lost
- * an entry (a `__proto__` key), a prototype-free copy with that entry parsed again from
- * `raw` with `valueSchema` (it already passed as part of the whole, so this cannot fail);
- * otherwise `parsed` itself (all its entries are own keys, and lookups go by own keys).
+ * an entry (a `__proto__` key), a prototype-free copy with that entry validated now from
+ * `raw` with `valueSchema` (zod dropped it unchecked: what is wrong with it goes to
+ * `issues`, at `path`); otherwise `parsed` itself (all its entries are own keys).
  */
 export function ownRecord<T>(
   raw: unknown,
   parsed: Readonly<Record<string, T>>,
   valueSchema: z.ZodType<T>,
+  path: readonly PropertyKey[],
+  issues: LostIssues,
 ): Record<string, T> {
   if (typeof raw !== "object" || raw === null) return nullProtoRecord(parsed);
   const source = raw as Record<string, unknown>;
@@ -35,7 +40,13 @@ export function ownRecord<T>(
   if (keys.length === Object.keys(parsed).length) return parsed as Record<string, T>;
   const out = Object.create(null) as Record<string, T>;
   for (const key of keys) {
-    out[key] = Object.hasOwn(parsed, key) ? (parsed[key] as T) : valueSchema.parse(source[key]);
+    if (Object.hasOwn(parsed, key)) {
+      out[key] = parsed[key] as T;
+      continue;
+    }
+    const checked = valueSchema.safeParse(source[key], { reportInput: true });
+    if (checked.success) out[key] = checked.data;
+    else issues.push(...checked.error.issues.map((i) => ({ ...i, path: [...path, key, ...i.path] })));
   }
   return out;
 }
@@ -51,20 +62,30 @@ function rawField(raw: unknown, key: string): unknown {
     : undefined;
 }
 
-function withOwnEnv<S extends { env?: Record<string, string> | undefined }>(raw: unknown, parsed: S): S {
+function withOwnEnv<S extends { env?: Record<string, string> | undefined }>(
+  raw: unknown,
+  parsed: S,
+  path: readonly PropertyKey[],
+  issues: LostIssues,
+): S {
   return parsed.env === undefined
     ? parsed
-    : { ...parsed, env: ownRecord(rawField(raw, "env"), parsed.env, envValue) };
+    : { ...parsed, env: ownRecord(rawField(raw, "env"), parsed.env, envValue, [...path, "env"], issues) };
 }
 
-/** A parsed workflow spec whose `steps` and every `env` hold all the keys of the raw value (see {@link ownRecord}). */
-export function withOwnRecords(raw: unknown, spec: ParsedSpec): ParsedSpec {
+/**
+ * A parsed workflow spec whose `steps` and every `env` hold all the keys of the raw value
+ * (see {@link ownRecord}), with what is wrong with the entries zod had lost.
+ */
+export function withOwnRecords(raw: unknown, spec: ParsedSpec): { spec: ParsedSpec; issues: LostIssues } {
+  const issues: LostIssues = [];
   const rawSteps = rawField(raw, "steps");
-  const steps = ownRecord<ParsedStep>(rawSteps, spec.steps, stepSpecSchema);
+  const steps = ownRecord<ParsedStep>(rawSteps, spec.steps, stepSpecSchema, ["steps"], issues);
   for (const id of Object.keys(steps)) {
     const step = steps[id] as ParsedStep;
-    if (step.env !== undefined) steps[id] = withOwnEnv(rawField(rawSteps, id), step);
+    if (step.env !== undefined) steps[id] = withOwnEnv(rawField(rawSteps, id), step, ["steps", id], issues);
   }
-  const defaults = spec.defaults && withOwnEnv(rawField(raw, "defaults"), spec.defaults);
-  return { ...spec, steps, ...(defaults ? { defaults } : {}) };
+  const defaults =
+    spec.defaults && withOwnEnv(rawField(raw, "defaults"), spec.defaults, ["defaults"], issues);
+  return { spec: { ...spec, steps, ...(defaults ? { defaults } : {}) }, issues };
 }

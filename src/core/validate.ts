@@ -3,7 +3,7 @@
  * {@link WorkflowDefinition}, or a {@link WorkflowValidationError} that lists every
  * problem with its place. Nothing runs before this succeeds.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
@@ -289,7 +289,12 @@ export function parseWorkflow(
     const { spec, hasSteps } = looseSpec(raw);
     return fail([...zodIssues(parsed.error), ...semanticIssues(spec, hasSteps)]);
   }
-  const spec = withOwnRecords(raw, parsed.data);
+  const own = withOwnRecords(raw, parsed.data);
+  if (own.issues.length > 0) {
+    const { spec, hasSteps } = looseSpec(raw);
+    return fail([...zodIssues(new z.ZodError(own.issues)), ...semanticIssues(spec, hasSteps)]);
+  }
+  const spec = own.spec;
   const issues = semanticIssues(spec, true);
   if (issues.length > 0) return fail(issues);
   const ids = Object.keys(spec.steps);

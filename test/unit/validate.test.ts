@@ -170,3 +170,20 @@ describe("parseWorkflow", () => {
     ).not.toContain("did you mean");
   });
 });
+
+describe("entries zod drops unchecked (__proto__ keys)", () => {
+  it("reports what is wrong with them instead of throwing", () => {
+    const step = parseWorkflow({ steps: { ["__proto__"]: { unknown_field: 0 } } });
+    expect(step.ok).toBe(false);
+    if (!step.ok)
+      expect(step.error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+        "steps.__proto__.unknown_field: unknown field 'unknown_field'",
+        "steps.__proto__: needs 'code' or 'file'",
+      ]);
+    const env = parseWorkflow({ steps: { a: { code: "x", env: { ["__proto__"]: 5 } } } });
+    expect(env.ok).toBe(false);
+    if (!env.ok) expect(env.error.issues[0]?.message).toMatch(/expected string, got number 5/);
+    const fine = parseWorkflow({ steps: { ["__proto__"]: { code: "x" } } });
+    expect(fine.ok && fine.value.steps.map((s) => s.id)).toEqual(["__proto__"]);
+  });
+});

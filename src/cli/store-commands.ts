@@ -30,7 +30,7 @@ export function openStore(option: StoreOption): SqliteStore {
 
 /** Prints a sandflow error for the user and returns exit code 2; anything else is rethrown. */
 export function usageFailure(e: unknown): number {
-  if (e instanceof SandflowError || (e instanceof Error && e.name === "StoreError")) {
+  if (e instanceof SandflowError) {
     process.stderr.write(`sandflow: ${terminalSafe(e.message)}\n`);
     return EXIT.INVALID;
   }

@@ -86,7 +86,7 @@ export class MemoryStore implements Store {
   }
 
   async listRuns(query: ListRunsQuery): Promise<RunSummary[]> {
-    const all = [...this.#runs.values()].reverse().map(
+    const all = [...this.#runs.values()].map(
       (run): RunSummary => ({
         runId: run.record.runId,
         workflow: run.record.workflow.name,

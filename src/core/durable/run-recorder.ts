@@ -12,7 +12,7 @@ import type { JournalEntry } from "./journal.js";
 import type { RunJournal } from "./run-journal.js";
 import { applyRecorded, type RecordedStep } from "./run-state.js";
 import type { StepCache } from "./step-cache.js";
-import type { CachedStep } from "./store.js";
+import { type CachedStep, StoreError } from "./store.js";
 
 /** What makes a run durable: its journal, where it starts from, and the step cache. */
 export interface RunDurability {
@@ -168,7 +168,7 @@ export class RunRecorder {
   #failed(e: unknown): string {
     const message = `the run's store (${this.durability.journal.store.label}) could not be written: ${(e as Error)?.message ?? String(e)}`;
     if (!this.#error) {
-      this.#error = Object.assign(new Error(message), { name: "StoreError" });
+      this.#error = new StoreError(message);
       this.#onFailure(message);
     }
     return message;

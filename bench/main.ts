@@ -17,6 +17,7 @@ import { CORES, incidents, processIsolationWorks } from "./engines.js";
 import { benchFanout, type FanoutConfig } from "./fanout.js";
 import { benchFloors, type FloorConfig } from "./floors.js";
 import { benchMemory, type MemoryConfig } from "./memory.js";
+import { benchNative, type NativeConfig } from "./native.js";
 import { Recorder, section } from "./recorder.js";
 import { type BenchResults, markdown, summaryJson, writeResults } from "./report.js";
 import { benchScale, type ScaleConfig } from "./scale.js";
@@ -39,6 +40,7 @@ interface Config {
   readonly memory: MemoryConfig & { readonly languagesAll: boolean };
   readonly durable: DurableConfig;
   readonly server: ServerConfig;
+  readonly native: NativeConfig;
 }
 
 const FULL: Config = {
@@ -59,6 +61,7 @@ const FULL: Config = {
   memory: { reps: 3, processPool: true, languagesAll: true },
   durable: { steps: 20000, reps: 3, concurrency: 256, resumeSteps: 1000 },
   server: { reps: 5, requests: 5000, concurrency: 16 },
+  native: { steps: 20000, reps: 3 },
 };
 
 const QUICK: Config = {
@@ -79,6 +82,7 @@ const QUICK: Config = {
   memory: { reps: 1, processPool: false, languagesAll: false },
   durable: { steps: 2000, reps: 1, concurrency: 256, resumeSteps: 100 },
   server: { reps: 2, requests: 1000, concurrency: 16 },
+  native: { steps: 20000, reps: 1 },
 };
 
 const SECTIONS = [
@@ -86,6 +90,7 @@ const SECTIONS = [
   "isolation",
   "floors",
   "baselines",
+  "native",
   "fanout",
   "cold",
   "windmill",
@@ -138,6 +143,7 @@ async function main(): Promise<void> {
     await section("process isolation", () => benchIsolation(rec, cfg.warm), errors);
   if (on("floors")) await section("floors", () => benchFloors(rec, cfg.floors), errors);
   if (on("baselines")) await section("baselines", () => benchBaselines(rec, cfg.baselines), errors);
+  if (on("native")) await section("native anchor", () => benchNative(rec, cfg.native), errors);
   if (on("fanout")) await section("fan-out", () => benchFanout(rec, cfg.fanout), errors);
   if (on("cold")) await section("cold start", () => benchColdStart(rec, cfg.cold), errors);
   if (on("windmill")) await section("windmill", () => benchWindmill(rec, cfg.windmill), errors);

@@ -35,6 +35,7 @@ export function summaryJson(rec: Recorder, largest: number): Record<string, unkn
       shell: rec.get(`warm.shell.${largest}`),
     },
     baseline_steps_per_s: { python: rec.get("baseline.python"), shell: rec.get("baseline.shell") },
+    native_steps_per_s: { python: rec.get("native.python"), lua: rec.get("native.lua") },
     fanout_speedup: rec.get("fanout.speedup"),
     cold_first_python_ms: rec.get("cold.python.cached"),
     rss_per_python_worker_mb: rec.get("memory.per_worker.python"),

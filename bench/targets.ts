@@ -35,6 +35,7 @@ function check(
 export function evaluateTargets(rec: Recorder, largest: number, cores: number): TargetResult[] {
   const shell = rec.get(`warm.shell.${largest}`);
   const bash = rec.get("baseline.shell");
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
   return [
     check(
       `warm trivial mixed steps per second (${cores} cores)`,
@@ -51,6 +52,16 @@ export function evaluateTargets(rec: Recorder, largest: number, cores: number): 
       ">= 10",
       (v) => v >= 10,
       `warm.shell.${largest} / baseline.shell`,
+    ),
+    ...(["python", "lua"] as const).map((language) =>
+      check(
+        `warm ${language} steps vs one in-process native ${language === "python" ? "python3" : "lua5.4"}`,
+        ratio(rec.get(`warm.${language}.${largest}`), rec.get(`native.${language}`)),
+        "x",
+        ">= 2",
+        (v) => v >= 2,
+        `warm.${language}.${largest} / native.${language}`,
+      ),
     ),
     check(
       "CPU-bound fan-out speedup at concurrency 2",

@@ -76,7 +76,9 @@ function lua(): string | undefined {
 }
 
 function measure(file: string, args: readonly string[]): { rate: number; extra: string } {
-  const out = execFileSync(file, [...args], { encoding: "utf8", env: {} }).trim().split("\n");
+  const out = execFileSync(file, [...args], { encoding: "utf8", env: {} })
+    .trim()
+    .split("\n");
   return { rate: Number(out[0]), extra: out[1] ?? "" };
 }
 
@@ -84,7 +86,10 @@ function measure(file: string, args: readonly string[]): { rate: number; extra: 
 export async function benchNative(rec: Recorder, cfg: NativeConfig): Promise<void> {
   const python = pythonExecutable();
   if (python) {
-    const samples = await repeat(cfg.reps, async () => measure(python, ["-c", PYTHON, String(cfg.steps)]).rate);
+    const samples = await repeat(
+      cfg.reps,
+      async () => measure(python, ["-c", PYTHON, String(cfg.steps)]).rate,
+    );
     rec.add(
       "native.python",
       SECTION,

@@ -20,6 +20,7 @@ import { benchMemory, type MemoryConfig } from "./memory.js";
 import { benchNative, type NativeConfig } from "./native.js";
 import { Recorder, section } from "./recorder.js";
 import { type BenchResults, markdown, summaryJson, writeResults } from "./report.js";
+import { benchRuns, type RunsConfig } from "./runs.js";
 import { benchScale, type ScaleConfig } from "./scale.js";
 import { benchServer, type ServerConfig } from "./server.js";
 import { evaluateTargets } from "./targets.js";
@@ -41,6 +42,7 @@ interface Config {
   readonly durable: DurableConfig;
   readonly server: ServerConfig;
   readonly native: NativeConfig;
+  readonly runs: RunsConfig;
 }
 
 const FULL: Config = {
@@ -62,6 +64,14 @@ const FULL: Config = {
   durable: { steps: 20000, reps: 3, concurrency: 256, resumeSteps: 1000 },
   server: { reps: 5, requests: 5000, concurrency: 16 },
   native: { steps: 20000, reps: 3 },
+  runs: {
+    reps: 3,
+    sequential: 100,
+    concurrentSteps: 500,
+    soakSteps: 1_000_000,
+    soakRunSteps: 2_000,
+    concurrency: 256,
+  },
 };
 
 const QUICK: Config = {
@@ -83,6 +93,14 @@ const QUICK: Config = {
   durable: { steps: 2000, reps: 1, concurrency: 256, resumeSteps: 100 },
   server: { reps: 2, requests: 1000, concurrency: 16 },
   native: { steps: 20000, reps: 1 },
+  runs: {
+    reps: 1,
+    sequential: 100,
+    concurrentSteps: 500,
+    soakSteps: 100_000,
+    soakRunSteps: 2_000,
+    concurrency: 256,
+  },
 };
 
 const SECTIONS = [
@@ -91,6 +109,7 @@ const SECTIONS = [
   "floors",
   "baselines",
   "native",
+  "runs",
   "fanout",
   "cold",
   "windmill",
@@ -144,6 +163,7 @@ async function main(): Promise<void> {
   if (on("floors")) await section("floors", () => benchFloors(rec, cfg.floors), errors);
   if (on("baselines")) await section("baselines", () => benchBaselines(rec, cfg.baselines), errors);
   if (on("native")) await section("native anchor", () => benchNative(rec, cfg.native), errors);
+  if (on("runs")) await section("runs on one engine", () => benchRuns(rec, cfg.runs), errors);
   if (on("fanout")) await section("fan-out", () => benchFanout(rec, cfg.fanout), errors);
   if (on("cold")) await section("cold start", () => benchColdStart(rec, cfg.cold), errors);
   if (on("windmill")) await section("windmill", () => benchWindmill(rec, cfg.windmill), errors);

@@ -19,6 +19,11 @@ interface MemoryRun {
 export interface MemoryStoreOptions {
   /** Finished runs kept; the oldest are dropped past it. Default: 100. */
   readonly maxFinishedRuns?: number;
+  /**
+   * Journal entries of finished runs kept (about two per step); the oldest finished runs are
+   * dropped past it, though the latest one is always kept. Default: 20,000.
+   */
+  readonly maxFinishedEntries?: number;
   /** Step results kept in the cache; the oldest are dropped past it. Default: 1000. */
   readonly maxCached?: number;
   /** The clock leases are judged by. Default: `Date.now`. */
@@ -33,15 +38,19 @@ export class MemoryStore implements Store {
   readonly #cache = new Map<string, { step: CachedStep; expiresAt: number | null }>();
   readonly #now: () => number;
   readonly #maxFinished: number;
+  readonly #maxFinishedEntries: number;
+  #finishedEntries = 0;
   readonly #maxCached: number;
 
   /** @throws TypeError naming a bad option. */
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? (() => Date.now());
     this.#maxFinished = options.maxFinishedRuns ?? 100;
+    this.#maxFinishedEntries = options.maxFinishedEntries ?? 20_000;
     this.#maxCached = options.maxCached ?? 1000;
     for (const [name, value] of [
       ["maxFinishedRuns", this.#maxFinished],
+      ["maxFinishedEntries", this.#maxFinishedEntries],
       ["maxCached", this.#maxCached],
     ] as const)
       if (!Number.isInteger(value) || value < 0)
@@ -62,8 +71,20 @@ export class MemoryStore implements Store {
         run.finishedAt = entry.time;
         run.lease = null;
         this.#finished.push(runId);
-        while (this.#finished.length > this.#maxFinished) this.#runs.delete(this.#finished.shift() as string);
+        this.#finishedEntries += run.entries.length;
+        this.#dropOldFinished();
       }
+    }
+  }
+
+  #dropOldFinished(): void {
+    while (
+      this.#finished.length > this.#maxFinished ||
+      (this.#finished.length > 1 && this.#finishedEntries > this.#maxFinishedEntries)
+    ) {
+      const id = this.#finished.shift() as string;
+      this.#finishedEntries -= this.#runs.get(id)?.entries.length ?? 0;
+      this.#runs.delete(id);
     }
   }
 

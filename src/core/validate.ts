@@ -10,6 +10,7 @@ import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
 import { nullProtoRecord, withOwnRecords } from "./own-record.js";
 import { err, ok, type Result } from "./result.js";
+import { checkSchedule, type Schedule } from "./schedule.js";
 import {
   STEP_ID_PATTERN,
   type StepSpec,
@@ -295,7 +296,8 @@ export function parseWorkflow(
     return fail([...zodIssues(new z.ZodError(own.issues)), ...semanticIssues(spec, hasSteps)]);
   }
   const spec = own.spec;
-  const issues = semanticIssues(spec, true);
+  const triggers = triggersOf(spec);
+  const issues = [...semanticIssues(spec, true), ...triggers.issues];
   if (issues.length > 0) return fail(issues);
   const ids = Object.keys(spec.steps);
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
@@ -329,8 +331,36 @@ export function parseWorkflow(
     description: spec.description,
     concurrency: spec.concurrency,
     steps,
+    ...(triggers.events.length > 0 ? { events: triggers.events } : {}),
+    ...(triggers.schedule ? { schedule: triggers.schedule } : {}),
     source: options.source,
   });
+}
+
+/** The `on`, `schedule` and `timezone` fields, checked. */
+function triggersOf(spec: z.output<typeof workflowSpecSchema>): {
+  events: string[];
+  schedule: Schedule | undefined;
+  issues: ValidationIssue[];
+} {
+  const on = spec.on === undefined ? [] : Array.isArray(spec.on) ? spec.on : [spec.on];
+  const events = [...new Set(on.map((t) => t.event))];
+  const issues: ValidationIssue[] = [];
+  let schedule: Schedule | undefined;
+  if (spec.schedule !== undefined) {
+    const checked = checkSchedule(spec.schedule, spec.timezone);
+    if (checked.ok) schedule = checked.value;
+    else
+      issues.push({
+        path: spec.timezone && /time zone/.test(checked.error) ? "timezone" : "schedule",
+        message: checked.error,
+      });
+  } else if (spec.timezone !== undefined)
+    issues.push({
+      path: "timezone",
+      message: "a timezone applies to a schedule; add a 'schedule' field or remove it",
+    });
+  return { events, schedule, issues };
 }
 
 /** Like {@link parseWorkflow} but throws the {@link WorkflowValidationError}. */

@@ -3,6 +3,7 @@
  * definition the scheduler runs.
  */
 import type { Language } from "./languages.js";
+import type { Schedule } from "./schedule.js";
 
 /** One step after validation: aliases resolved, defaults applied. Times in seconds, memory in MB. */
 export interface StepDefinition {
@@ -40,6 +41,10 @@ export interface WorkflowDefinition {
   readonly description: string | undefined;
   readonly concurrency: number | undefined;
   readonly steps: readonly StepDefinition[];
+  /** Names of the events that start a run of it on a server (the `on` field); absent when none. */
+  readonly events?: readonly string[];
+  /** When a server starts a run of it (the `schedule` and `timezone` fields); absent when none. */
+  readonly schedule?: Schedule;
   /** Where it came from (a file path or a label), for messages. */
   readonly source: string | undefined;
 }

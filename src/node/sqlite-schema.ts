@@ -10,7 +10,7 @@ import { StoreError } from "../core/durable/store.js";
 const APPLICATION_ID = 0x53464c57;
 
 /** The schema version this build writes; a file from a newer one is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
@@ -38,6 +38,12 @@ const MIGRATIONS: readonly string[] = [
      body TEXT NOT NULL,
      created_at INTEGER NOT NULL,
      expires_at INTEGER
+   ) WITHOUT ROWID;`,
+  // 2: trigger marks (schedules' last fires, events' runs).
+  `CREATE TABLE marks (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
 ];
 

@@ -246,6 +246,32 @@ export class SqliteStore implements Store {
     return this.#write(() => Number(this.#sql("DELETE FROM step_cache").run().changes));
   }
 
+  async getMark(key: string): Promise<string | undefined> {
+    const row = this.#sql("SELECT value FROM marks WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  async setMark(key: string, value: string): Promise<void> {
+    this.#write(() => {
+      this.#sql("INSERT OR REPLACE INTO marks (key, value, updated_at) VALUES (?, ?, ?)").run(
+        key,
+        value,
+        Date.now(),
+      );
+    });
+  }
+
+  async claimMark(key: string, value: string): Promise<string | undefined> {
+    return this.#write(() => {
+      const row = this.#sql("SELECT value FROM marks WHERE key = ?").get(key) as
+        | { value: string }
+        | undefined;
+      if (row) return row.value;
+      this.#sql("INSERT INTO marks (key, value, updated_at) VALUES (?, ?, ?)").run(key, value, Date.now());
+      return undefined;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }

@@ -116,6 +116,17 @@ describe.each(stores)("%s", (_name, make) => {
     expect(await store.clearCache()).toBeGreaterThanOrEqual(1);
     expect(await store.getCached("k2", 0)).toBeUndefined();
   });
+
+  it("keeps trigger marks: claim once, then the first value wins until set", async () => {
+    store = make();
+    expect(await store.getMark("event:a:1")).toBeUndefined();
+    expect(await store.claimMark("event:a:1", "first")).toBeUndefined();
+    expect(await store.claimMark("event:a:1", "second")).toBe("first");
+    await store.setMark("event:a:1", "third");
+    expect(await store.getMark("event:a:1")).toBe("third");
+    await store.setMark("schedule:x", "1");
+    expect(await store.getMark("schedule:x")).toBe("1");
+  });
 });
 
 describe("durable helpers", () => {

@@ -26,6 +26,8 @@ export interface MemoryStoreOptions {
   readonly maxFinishedEntries?: number;
   /** Step results kept in the cache; the oldest are dropped past it. Default: 1000. */
   readonly maxCached?: number;
+  /** Trigger marks kept; the oldest are dropped past it. Default: 10,000. */
+  readonly maxMarks?: number;
   /** The clock leases are judged by. Default: `Date.now`. */
   readonly now?: () => number;
 }
@@ -41,6 +43,8 @@ export class MemoryStore implements Store {
   readonly #maxFinishedEntries: number;
   #finishedEntries = 0;
   readonly #maxCached: number;
+  readonly #marks = new Map<string, string>();
+  readonly #maxMarks: number;
 
   /** @throws TypeError naming a bad option. */
   constructor(options: MemoryStoreOptions = {}) {
@@ -48,10 +52,12 @@ export class MemoryStore implements Store {
     this.#maxFinished = options.maxFinishedRuns ?? 100;
     this.#maxFinishedEntries = options.maxFinishedEntries ?? 20_000;
     this.#maxCached = options.maxCached ?? 1000;
+    this.#maxMarks = options.maxMarks ?? 10_000;
     for (const [name, value] of [
       ["maxFinishedRuns", this.#maxFinished],
       ["maxFinishedEntries", this.#maxFinishedEntries],
       ["maxCached", this.#maxCached],
+      ["maxMarks", this.#maxMarks],
     ] as const)
       if (!Number.isInteger(value) || value < 0)
         throw new TypeError(`options.${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
@@ -155,6 +161,26 @@ export class MemoryStore implements Store {
     const n = this.#cache.size;
     this.#cache.clear();
     return n;
+  }
+
+  async getMark(key: string): Promise<string | undefined> {
+    return this.#marks.get(key);
+  }
+
+  async setMark(key: string, value: string): Promise<void> {
+    this.#marks.delete(key);
+    this.#marks.set(key, value);
+    for (const oldest of this.#marks.keys()) {
+      if (this.#marks.size <= this.#maxMarks) break;
+      this.#marks.delete(oldest);
+    }
+  }
+
+  async claimMark(key: string, value: string): Promise<string | undefined> {
+    const there = this.#marks.get(key);
+    if (there !== undefined) return there;
+    await this.setMark(key, value);
+    return undefined;
   }
 
   async close(): Promise<void> {}

@@ -70,6 +70,18 @@ export interface Store {
   putCached(key: string, step: CachedStep, expiresAt: number | null): Promise<void>;
   /** Empties the step cache; resolves with the number of results removed. */
   clearCache(): Promise<number>;
+  /**
+   * A trigger mark: small state a server keeps for its triggers (a schedule's last fire
+   * time, the runs an event started), or `undefined`.
+   */
+  getMark(key: string): Promise<string | undefined>;
+  /** Sets a mark. */
+  setMark(key: string, value: string): Promise<void>;
+  /**
+   * Sets a mark unless one is there, atomically; resolves with the value that was there
+   * (then nothing changed), or `undefined` when this call set it.
+   */
+  claimMark(key: string, value: string): Promise<string | undefined>;
   /** Releases the store's resources. */
   close(): Promise<void>;
 }

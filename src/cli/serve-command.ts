@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../server/node-server.js";
 import { EXIT } from "./exit-codes.js";
+import { terminalSafe } from "./terminal-safe.js";
 
 /** Options of `sandflow serve`. */
 export interface ServeCommandOptions {
@@ -63,6 +64,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       ...(options.store ? { store: options.store } : {}),
       ...(options.workflows ? { workflows: options.workflows } : {}),
       token: options.token ?? process.env.SANDFLOW_TOKEN ?? "",
+      onNotice: (message) => process.stderr.write(`sandflow serve: ${terminalSafe(message)}\n`),
       engine: {
         ...(options.threads ? { threads: options.threads } : {}),
         onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),

@@ -13,6 +13,7 @@ import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { readStepFiles } from "../node/workflow-file.js";
 import { createApi } from "./app.js";
+import { WorkflowRegistry } from "./workflow-registry.js";
 
 /** Options of {@link startServer}; all optional. */
 export interface ServeOptions {
@@ -24,8 +25,14 @@ export interface ServeOptions {
   readonly store?: string;
   /** Bearer token every API request must carry. Default: none (loopback only). */
   readonly token?: string;
-  /** A folder whose files submitted workflows may name in `file`. Default: none may. */
+  /**
+   * A folder of workflows: each workflow file at its top is registered (its `on` events
+   * and `schedule` start runs; re-read when the folder changes), and submitted workflows
+   * may name its files in `file`. Default: none.
+   */
   readonly workflows?: string;
+  /** Says what the server did on its own (schedules fired, events, files skipped). Default: nothing. */
+  readonly onNotice?: (message: string) => void;
   /** Largest request body in bytes. Default: 2 MiB. */
   readonly maxBodyBytes?: number;
   /** The dashboard's files. Default: dist-dashboard/ in the package. */
@@ -107,7 +114,13 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const store = new SqliteStore(options.store ?? defaultStore());
   const engine = createEngine({ ...options.engine, store });
   const workflowsDir = options.workflows ? resolve(options.workflows) : undefined;
-  const { app, logs } = createApi({
+  const notice = options.onNotice ?? (() => {});
+  const registry = workflowsDir ? new WorkflowRegistry(workflowsDir, notice) : undefined;
+  if (registry) {
+    await registry.load();
+    registry.watch();
+  }
+  const api = createApi({
     engine,
     token,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_BODY_BYTES,
@@ -121,12 +134,20 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     assets: dashboardAssets(options.dashboardDir ?? DASHBOARD_DIR),
     // Behind loopback, only loopback names: a web page cannot reach it by DNS rebinding.
     allowHost: isLoopback(host) ? (name) => isLoopback(name) : undefined,
+    workflows: registry && workflowsDir ? { folder: workflowsDir, source: registry } : undefined,
+    notice,
     version: "0.1.0",
     now: () => Date.now(),
   });
+  const { app, logs } = api;
   const server = await new Promise<ReturnType<typeof serve>>((resolveListen, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolveListen(s));
     s.once("error", reject);
+  }).catch(async (e: unknown) => {
+    registry?.close();
+    api.close();
+    await engine.close();
+    throw e;
   });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -136,6 +157,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     engine,
     close() {
       closing ??= (async () => {
+        registry?.close();
+        api.close();
         const running = logs.running();
         for (const handle of running) handle.cancel();
         await Promise.allSettled(running.map((h) => h.report));

@@ -69,7 +69,9 @@ export class WorkflowRegistry implements WorkflowSource {
 
   /** Reloads after each change to the folder, until {@link close}. */
   watch(): void {
-    this.#watcher = watch(this.#dir, { persistent: false }, () => {
+    this.#watcher = watch(this.#dir, { persistent: false }, (_event, name) => {
+      // A store kept in the folder is written all the time: only workflow files count.
+      if (name && !WORKFLOW_EXTENSIONS.has(extname(name).toLowerCase())) return;
       clearTimeout(this.#timer);
       this.#timer = setTimeout(() => void this.load(), RELOAD_DELAY_MS);
     });

@@ -1,5 +1,5 @@
-import { LuaFactory } from "wasmoon";
 import { describe, expect, it } from "vitest";
+import { LuaFactory } from "wasmoon";
 import { createLuaWorkflowEvaluator } from "../../runtimes/lua/workflow-evaluator.js";
 import { workflow } from "../../src/core/builder.js";
 import { parseWorkflowSource } from "../../src/core/loaders/parse-source.js";

@@ -6,8 +6,8 @@ import { parseWorkflowSource } from "../../src/core/loaders/parse-source.js";
 import { checkSchedule, lastFireAtOrBefore, nextFires } from "../../src/core/schedule.js";
 
 const luaEvaluator = createLuaWorkflowEvaluator(() => new LuaFactory(), {
-  timeoutMs: 5000,
-  memoryBytes: 64 * 1024 * 1024,
+  instructionBudget: 1_000_000,
+  memoryBudget: 8 * 1048576,
 });
 
 describe("workflow triggers: on, schedule, timezone", () => {

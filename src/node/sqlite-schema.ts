@@ -39,12 +39,21 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      expires_at INTEGER
    ) WITHOUT ROWID;`,
-  // 2: trigger marks (schedules' last fires, events' runs).
+  // 2: trigger marks (schedules' last fires, events' runs) and signals sent to runs.
   `CREATE TABLE marks (
      key TEXT PRIMARY KEY,
      value TEXT NOT NULL,
      updated_at INTEGER NOT NULL
-   ) WITHOUT ROWID;`,
+   ) WITHOUT ROWID;
+   CREATE TABLE signals (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     signal_id TEXT NOT NULL,
+     data TEXT NOT NULL,
+     sent_at INTEGER NOT NULL,
+     UNIQUE (run_id, name, signal_id)
+   );`,
 ];
 
 function pragma(db: DatabaseSync, name: string): number {

@@ -5,6 +5,7 @@
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { sendSignal } from "../core/durable/signals.js";
 import { loadRun, resolveRunId } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
 import { EVENT_NAME_PATTERN } from "../core/schema.js";
@@ -262,6 +263,23 @@ export function createApi(host: ApiHost): Api {
     const from = parsed.data.from;
     const handle = await engine.rerun(c.req.param("id"), from !== undefined ? { from } : {});
     return c.json({ runId: await startTracked(ctx, handle) }, 201);
+  });
+
+  app.post("/api/runs/:id/signals/:name", async (c) => {
+    const text = await c.req.text();
+    let data: unknown = null;
+    try {
+      if (text.trim() !== "") data = JSON.parse(text);
+    } catch (e) {
+      throw new HttpError(
+        400,
+        "InvalidRequest",
+        `the body (the signal's data) is not valid JSON: ${(e as Error).message}`,
+      );
+    }
+    const signalId = c.req.query("id") ?? c.req.header("idempotency-key") ?? crypto.randomUUID();
+    const sent = await sendSignal(store, c.req.param("id"), c.req.param("name"), data, signalId, host.now());
+    return c.json(sent, sent.delivered ? 202 : 200);
   });
 
   app.post("/api/runs/:id/resume", async (c) => {

@@ -46,11 +46,11 @@ describe("SqliteStore files", () => {
     );
   });
 
-  it("brings a store of schema 1 (before trigger marks) up to date, keeping its runs", async () => {
+  it("brings a store of schema 1 (before trigger marks and signals) up to date, keeping its runs", async () => {
     const file = join(dir(), "v1.db");
     await new SqliteStore(file).close();
     const db = new DatabaseSync(file);
-    db.exec("DROP TABLE marks; PRAGMA user_version = 1");
+    db.exec("DROP TABLE marks; DROP TABLE signals; PRAGMA user_version = 1");
     db.close();
     const store = new SqliteStore(file);
     expect(await store.claimMark("k", "v")).toBeUndefined();

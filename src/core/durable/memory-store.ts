@@ -5,7 +5,16 @@
  * its lease passes (the owner is this process, which cannot die without the store).
  */
 import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "./journal.js";
-import type { CachedStep, Lease, ListRunsQuery, Store, StoredRun } from "./store.js";
+import {
+  type CachedStep,
+  type Lease,
+  type ListRunsQuery,
+  RunNotFoundError,
+  RunStateError,
+  type Store,
+  type StoredRun,
+  type StoredSignal,
+} from "./store.js";
 
 interface MemoryRun {
   readonly record: RunRecord;
@@ -13,6 +22,7 @@ interface MemoryRun {
   finishedAt: number | null;
   lease: Lease | null;
   readonly entries: JournalEntry[];
+  readonly signals: StoredSignal[];
 }
 
 /** Options of {@link MemoryStore}. */
@@ -65,7 +75,14 @@ export class MemoryStore implements Store {
 
   async createRun(record: RunRecord, lease: Lease): Promise<void> {
     if (this.#runs.has(record.runId)) throw new Error(`run ${record.runId} already exists`);
-    this.#runs.set(record.runId, { record, status: "running", finishedAt: null, lease, entries: [] });
+    this.#runs.set(record.runId, {
+      record,
+      status: "running",
+      finishedAt: null,
+      lease,
+      entries: [],
+      signals: [],
+    });
   }
 
   async append(runId: string, entries: readonly JournalEntry[]): Promise<void> {
@@ -161,6 +178,21 @@ export class MemoryStore implements Store {
     const n = this.#cache.size;
     this.#cache.clear();
     return n;
+  }
+
+  async sendSignal(runId: string, signal: StoredSignal): Promise<boolean> {
+    const run = this.#runs.get(runId);
+    if (!run) throw new RunNotFoundError(`no run ${runId}`);
+    if (run.status !== "running")
+      throw new RunStateError(`run ${runId} has finished (${run.status}): it takes no signals`);
+    if (run.signals.some((x) => x.name === signal.name && x.signalId === signal.signalId)) return false;
+    run.signals.push(signal);
+    return true;
+  }
+
+  async listSignals(runId: string, name?: string): Promise<StoredSignal[]> {
+    const signals = this.#runs.get(runId)?.signals ?? [];
+    return signals.filter((x) => name === undefined || x.name === name);
   }
 
   async getMark(key: string): Promise<string | undefined> {

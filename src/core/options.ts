@@ -30,6 +30,10 @@ export interface EngineOptions {
   readonly processLimit?: number;
   /** Bytes under /tmp and /workspace a run may hold (WorkspaceLimitError). Default: 64 MiB. */
   readonly workspaceLimit?: number;
+  /** Bytes of one response body a step's network request may receive (NetworkLimitError). Default: 10 MiB. */
+  readonly netResponseLimit?: number;
+  /** Seconds one network request of a step may take, redirects included (NetworkLimitError). Default: 30. */
+  readonly netTimeout?: number;
   /**
    * Secret values by name: a step that names one in `secrets` gets it as an environment
    * variable, and it is masked as `***` in everything steps send back. Workflow files
@@ -50,6 +54,8 @@ export interface ResolvedEngineOptions {
   readonly resultLimit: number;
   readonly processLimit: number;
   readonly workspaceLimit: number;
+  readonly netResponseLimit: number;
+  readonly netTimeout: number;
   readonly secrets: Readonly<Record<string, string>>;
 }
 
@@ -85,6 +91,7 @@ const INTEGER_FIELDS = [
   "resultLimit",
   "processLimit",
   "workspaceLimit",
+  "netResponseLimit",
 ];
 
 /**
@@ -96,7 +103,16 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (
-      !["threads", "concurrency", "timeout", "memory", "maxTimeout", "maxMemory", ...INTEGER_FIELDS].includes(
+      ![
+        "threads",
+        "concurrency",
+        "timeout",
+        "memory",
+        "maxTimeout",
+        "maxMemory",
+        "netTimeout",
+        ...INTEGER_FIELDS,
+      ].includes(
         key,
       )
     )
@@ -125,6 +141,8 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     resultLimit: options.resultLimit ?? 16 * 1024 * 1024,
     processLimit: options.processLimit ?? 64,
     workspaceLimit: options.workspaceLimit ?? 64 * 1024 * 1024,
+    netResponseLimit: options.netResponseLimit ?? 10 * 1024 * 1024,
+    netTimeout: options.netTimeout ?? 30,
     secrets: checkSecrets(options.secrets),
   };
 }

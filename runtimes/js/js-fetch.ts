@@ -30,7 +30,9 @@ export function installFetch(ctx: QuickJSContext, inv: StepInvocation): QuickJSH
       url: ctx.getString(url),
       method: ctx.getString(method),
       headers: JSON.parse(ctx.getString(headersJson)) as [string, string][],
-      ...(body && ctx.typeof(body) === "string" ? { body: new TextEncoder().encode(ctx.getString(body)) } : {}),
+      ...(body && ctx.typeof(body) === "string"
+        ? { body: new TextEncoder().encode(ctx.getString(body)) }
+        : {}),
     };
     const result = net
       ? net(request)

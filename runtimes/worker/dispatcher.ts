@@ -187,8 +187,12 @@ export class Dispatcher {
       interruptBuffer: cells.subarray(CONTROL.FLAG, CONTROL.FLAG + 1),
       interrupted: () =>
         Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
-      net: netClient(task, this.#post, batchId, index, () =>
-        Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
+      net: netClient(
+        task,
+        this.#post,
+        batchId,
+        index,
+        () => Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
       ),
       emit: (stream, text) => {
         if (!output.add(stream, text)) requestInterrupt(cells, index, INTERRUPT_REASON.OUTPUT);

@@ -46,20 +46,41 @@ export function netClient(
     if (!access) return { ok: false, error: { name: "NetworkDeniedError", message: "no network grant" } };
     const reply = createReplyBuffer(access.maxBytes);
     const cells = new Int32Array(reply, 0, 4);
-    post({ type: "net-request", batchId, index, request: { ...request, url: check.href, headers: [...request.headers].map(([k, v]) => [k, v]) }, reply });
+    post({
+      type: "net-request",
+      batchId,
+      index,
+      request: { ...request, url: check.href, headers: [...request.headers].map(([k, v]) => [k, v]) },
+      reply,
+    });
     const deadline = Date.now() + access.timeoutMs + HOST_SLACK_MS;
     while (Atomics.load(cells, NET_REPLY.STATE) === 0) {
       if (interrupted())
-        return { ok: false, error: { name: "StepTimeoutError", message: `interrupted while fetching ${check.href}` } };
+        return {
+          ok: false,
+          error: { name: "StepTimeoutError", message: `interrupted while fetching ${check.href}` },
+        };
       if (Date.now() > deadline)
-        return { ok: false, error: { name: "NetworkLimitError", message: `the host did not answer the request to ${check.href}` } };
+        return {
+          ok: false,
+          error: {
+            name: "NetworkLimitError",
+            message: `the host did not answer the request to ${check.href}`,
+          },
+        };
       Atomics.wait(cells, NET_REPLY.STATE, 0, SLICE_MS);
     }
     const { meta, body } = readReply(reply);
     if (!meta.ok) return { ok: false, error: { name: meta.name, message: meta.message } };
     return {
       ok: true,
-      response: { status: meta.status, statusText: meta.statusText, url: meta.url, headers: meta.headers, body },
+      response: {
+        status: meta.status,
+        statusText: meta.statusText,
+        url: meta.url,
+        headers: meta.headers,
+        body,
+      },
     };
   };
 }

@@ -47,7 +47,9 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
  * Parses a grant entry `host[:port]`; the error says what is wrong with it. The result's
  * `text` is the normalised entry (lower case).
  */
-export function parseNetGrant(entry: string): { ok: true; grant: NetGrant; text: string } | { ok: false; error: string } {
+export function parseNetGrant(
+  entry: string,
+): { ok: true; grant: NetGrant; text: string } | { ok: false; error: string } {
   const fail = (error: string) => ({ ok: false as const, error });
   const shown = JSON.stringify(entry);
   if (entry.length === 0) return fail("a network grant must name a host, got an empty string");
@@ -81,7 +83,11 @@ export function parseNetGrant(entry: string): { ok: true; grant: NetGrant; text:
       return fail(`${shown}: a host name holds only letters, digits, '-' and '.'`);
   }
   const port = portText === undefined ? undefined : Number(portText);
-  return { ok: true, grant: { host: hostText, port }, text: port === undefined ? hostText : `${hostText}:${port}` };
+  return {
+    ok: true,
+    grant: { host: hostText, port },
+    text: port === undefined ? hostText : `${hostText}:${port}`,
+  };
 }
 
 /** Why a request is refused, or the URL to fetch. */

@@ -112,9 +112,7 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
         "maxMemory",
         "netTimeout",
         ...INTEGER_FIELDS,
-      ].includes(
-        key,
-      )
+      ].includes(key)
     )
       continue;
     positive(key, value, INTEGER_FIELDS.includes(key));

@@ -18,7 +18,8 @@ export interface HostFetchReply {
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 /** Headers a step may not set: they would let it speak for another host or frame its own requests. */
-const DROPPED_HEADERS = /^(host|connection|content-length|transfer-encoding|keep-alive|upgrade|te|trailer|expect|proxy-.*|cookie2?)$/i;
+const DROPPED_HEADERS =
+  /^(host|connection|content-length|transfer-encoding|keep-alive|upgrade|te|trailer|expect|proxy-.*|cookie2?)$/i;
 
 class NetFailure extends Error {
   constructor(
@@ -88,7 +89,13 @@ export async function hostFetch(
 ): Promise<HostFetchReply> {
   const method = request.method.toUpperCase();
   if (!METHODS.has(method))
-    return { meta: { ok: false, name: "NetworkError", message: `the method ${JSON.stringify(request.method.slice(0, 40))} is not supported` } };
+    return {
+      meta: {
+        ok: false,
+        name: "NetworkError",
+        message: `the method ${JSON.stringify(request.method.slice(0, 40))} is not supported`,
+      },
+    };
   if ((request.body?.byteLength ?? 0) > access.maxBytes)
     return {
       meta: {
@@ -126,7 +133,8 @@ export async function hostFetch(
       const location = response.headers.get("location");
       if ([301, 302, 303, 307, 308].includes(response.status) && location !== null) {
         await response.body?.cancel().catch(() => {});
-        if (hop >= MAX_REDIRECTS) throw new NetFailure("NetworkError", `more than ${MAX_REDIRECTS} redirects from ${first.href}`);
+        if (hop >= MAX_REDIRECTS)
+          throw new NetFailure("NetworkError", `more than ${MAX_REDIRECTS} redirects from ${first.href}`);
         let next: string;
         try {
           next = new URL(location, url).href;
@@ -134,15 +142,25 @@ export async function hostFetch(
           throw new NetFailure("NetworkError", `${url} redirects to an invalid URL`);
         }
         const checked = checkNetUrl(next, access.hosts, stepId);
-        if (!checked.ok) throw new NetFailure(checked.name, `redirect from ${url} refused: ${checked.message}`);
+        if (!checked.ok)
+          throw new NetFailure(checked.name, `redirect from ${url} refused: ${checked.message}`);
         url = checked.href;
-        if (response.status === 303 || ((response.status === 301 || response.status === 302) && current.method === "POST"))
+        if (
+          response.status === 303 ||
+          ((response.status === 301 || response.status === 302) && current.method === "POST")
+        )
           current = { method: "GET", body: undefined };
         continue;
       }
       const body = await readBounded(response, access.maxBytes, url);
       return {
-        meta: { ok: true, status: response.status, statusText: response.statusText, url, headers: [...response.headers] },
+        meta: {
+          ok: true,
+          status: response.status,
+          statusText: response.statusText,
+          url,
+          headers: [...response.headers],
+        },
         body,
       };
     }

@@ -32,7 +32,8 @@ export class NetHandler {
     const event = parsed.data;
     const p = batch.items[event.index];
     if (!p) return;
-    const deny = (message: string) => writeReply(event.reply, { ok: false, name: "NetworkDeniedError", message });
+    const deny = (message: string) =>
+      writeReply(event.reply, { ok: false, name: "NetworkDeniedError", message });
     // Only the step running now may ask, and only with its own grant.
     if (p.done || Atomics.load(batch.cells, CONTROL.CURRENT) !== event.index) {
       deny("only a running step may make network requests");

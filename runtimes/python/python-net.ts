@@ -6,7 +6,7 @@
  * `asyncio.run(...)` or an `async def run` both work), and the errors in `sandflow`.
  * `__sf_install_net` runs after the hardening has removed Pyodide's own `pyodide.http`.
  */
-export const PYTHON_NET = String.raw`
+export const PYTHON_NET = `
 import urllib.request as _ur, urllib.error as _ue, urllib.response as _uresp, http.client as _hc
 
 class _SfNetError(_ue.URLError):

@@ -3,8 +3,9 @@
  * with timestamps and permission bits, and byte accounting against the step's
  * workspace limit. Built on browser_wasi_shim's Inode and Filestat types.
  */
-import type { NetFetch } from "../worker/net-client.js";
+
 import { Inode, wasi } from "@bjorn3/browser_wasi_shim";
+import type { NetFetch } from "../worker/net-client.js";
 import { copy, view } from "./arrays.js";
 
 /** Thrown (and turned into a step failure) when the files outgrow the workspace limit. */

@@ -23,8 +23,8 @@ import type {
   WorkerResponse,
 } from "../../src/protocol/messages.js";
 import { type FactoryMaker, InterpreterSlots } from "./interpreter-slots.js";
-import { netClient } from "./net-client.js";
 import type { LanguageRuntime, StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
+import { netClient } from "./net-client.js";
 import { StepOutput } from "./step-output.js";
 import { verdict } from "./step-verdict.js";
 

@@ -252,7 +252,10 @@ export class BatchingPool implements StepPool {
   #onEvent(raw: WorkerEvent): void {
     const event = raw as Partial<Record<string, unknown>> & WorkerEvent;
     if (typeof event !== "object" || event === null || typeof event.batchId !== "number") return;
-    if (this.#net.handles(event)) return this.#net.handle(event, this.#batches.get(event.batchId));
+    if (this.#net.handles(event)) {
+      this.#net.handle(event, this.#batches.get(event.batchId));
+      return;
+    }
     if (
       event.type === "log" &&
       (typeof event.text !== "string" || (event.stream !== "stdout" && event.stream !== "stderr"))

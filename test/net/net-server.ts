@@ -15,7 +15,7 @@ export interface NetTestServer {
 /**
  * Routes: `/hello` (text), `/json` (a JSON object), `/echo` (the method, headers and body
  * as JSON), `/big?n=` (n bytes), `/slow?ms=` (answers after ms), `/redirect?to=` (302 to
- * `to`), `/status?code=`.
+ * `to`), `/loop` (302 to itself), `/status?code=`.
  */
 export function startNetServer(): Promise<NetTestServer> {
   const seen: string[] = [];
@@ -68,6 +68,11 @@ export function startNetServer(): Promise<NetTestServer> {
         case "/redirect":
           res.statusCode = 302;
           res.setHeader("location", url.searchParams.get("to") ?? "/hello");
+          res.end();
+          return;
+        case "/loop":
+          res.statusCode = 302;
+          res.setHeader("location", "/loop");
           res.end();
           return;
         case "/status":

@@ -1,8 +1,9 @@
 /**
  * `fetch` for JavaScript steps: a small Fetch API (fetch, Response, Headers) over the
  * host's checked fetch (StepInvocation.net). The request is made when `fetch` is called
- * (the worker blocks until the host answers) and the promise settles at once. Compiled
- * only for a step whose code mentions `fetch` (QuickJS compiles a context's code per step).
+ * (the worker blocks until the host answers) and the promise settles at once. Installed
+ * only for a step with a grant whose code mentions `fetch` (QuickJS compiles a context's
+ * code per step); without a grant `fetch` is not defined, as in every other step.
  */
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import type { StepInvocation } from "../worker/language-runtime.js";
@@ -23,7 +24,7 @@ const FETCH_JS =
 
 /** Installs fetch in a step's context when its code mentions it. */
 export function installFetch(ctx: QuickJSContext, inv: StepInvocation): QuickJSHandle | undefined {
-  if (!inv.code.includes("fetch")) return undefined;
+  if (!inv.net?.granted || !inv.code.includes("fetch")) return undefined;
   const raw = ctx.newFunction("sandflowFetch", (url, method, headersJson, body) => {
     const net = inv.net;
     const request = {

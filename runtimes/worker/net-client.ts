@@ -24,7 +24,11 @@ export type NetResult =
   | { readonly ok: false; readonly error: { readonly name: string; readonly message: string } };
 
 /** Performs one request for the running step, blocking until the host answers. */
-export type NetFetch = (request: NetRequest) => NetResult;
+export interface NetFetch {
+  (request: NetRequest): NetResult;
+  /** Whether the step has a grant at all (without one, every request is denied). */
+  readonly granted: boolean;
+}
 
 /** How long (ms) the worker waits past the request's own time limit before giving up on the host. */
 const HOST_SLACK_MS = 5000;
@@ -39,7 +43,7 @@ export function netClient(
   index: number,
   interrupted: () => boolean,
 ): NetFetch {
-  return (request) => {
+  const fetch = (request: NetRequest): NetResult => {
     const access = task.net;
     const check = checkNetUrl(request.url, access?.hosts ?? [], task.stepId);
     if (!check.ok) return { ok: false, error: { name: check.name, message: check.message } };
@@ -83,4 +87,5 @@ export function netClient(
       },
     };
   };
+  return Object.assign(fetch, { granted: task.net !== undefined });
 }

@@ -178,6 +178,7 @@ def run():
         )
         .js("js_slow", `async function run() { return (await fetch("${o}/slow?ms=5000")).status; }`, grant)
         .shell("sh_other_port", `wget -q -O- ${other.origin}/hello`, grant)
+        .js("js_no_grant", "function run() { return typeof fetch; }")
         .shell("sh_no_grant", `wget -q -O- ${o}/hello`)
         .python("py_too_big", pyGet(`${o}/big?n=200000`), grant)
         .build(),
@@ -214,6 +215,8 @@ def run():
     expect(failure(report.steps.sh_other_port)).toBe(
       `StepRuntimeError: shell step exited with status 1: wget: NetworkDeniedError: host 127.0.0.1:${q} not granted to step sh_other_port`,
     );
+    // As in every step without a grant: JavaScript has no fetch at all.
+    expect(report.steps.js_no_grant?.output).toBe("undefined");
     expect(failure(report.steps.sh_no_grant)).toBe(
       "StepRuntimeError: shell step exited with status 1: wget: NetworkDeniedError: step sh_no_grant has no network grant (allow.net)",
     );

@@ -2,7 +2,9 @@
  * Engine and run options: public `*Options` with every field optional and a documented
  * default, resolved once into a complete form; bad values fail with `options.x must be ...`.
  */
+
 import type { RunEvent } from "./events.js";
+import { checkNetHosts } from "./net-ceiling.js";
 import type { CancelSignal } from "./platform.js";
 
 /** Limits and defaults every step gets unless its workflow or the step sets its own. */
@@ -35,6 +37,12 @@ export interface EngineOptions {
   /** Seconds one network request of a step may take, redirects included (NetworkLimitError). Default: 30. */
   readonly netTimeout?: number;
   /**
+   * The hosts (`host[:port]`) any step's `allow.net` may name; a step granted another fails
+   * without running. An engine that runs other people's workflows (a server) should list
+   * them. Default: `"any"` (workflow files' grants are taken as written).
+   */
+  readonly netHosts?: "any" | readonly string[];
+  /**
    * Secret values by name: a step that names one in `secrets` gets it as an environment
    * variable, and it is masked as `***` in everything steps send back. Workflow files
    * read nothing else of the host. Default: none.
@@ -56,6 +64,7 @@ export interface ResolvedEngineOptions {
   readonly workspaceLimit: number;
   readonly netResponseLimit: number;
   readonly netTimeout: number;
+  readonly netHosts: "any" | readonly string[];
   readonly secrets: Readonly<Record<string, string>>;
 }
 
@@ -141,6 +150,7 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     workspaceLimit: options.workspaceLimit ?? 64 * 1024 * 1024,
     netResponseLimit: options.netResponseLimit ?? 10 * 1024 * 1024,
     netTimeout: options.netTimeout ?? 30,
+    netHosts: checkNetHosts(options.netHosts),
     secrets: checkSecrets(options.secrets),
   };
 }

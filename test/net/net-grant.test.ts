@@ -245,3 +245,33 @@ def run():
     expect(report.steps.py?.error?.name).toBe("StepTimeoutError");
   });
 });
+
+describe("the engine's ceiling (netHosts)", () => {
+  it("fails a step granted a host the engine does not allow, without running it; bad entries fail at construction", async () => {
+    const ceiling = createEngine({ threads: 1, netHosts: [`127.0.0.1:${server.port}`] });
+    try {
+      const report = await ceiling.run(
+        workflow("ceiling")
+          .js(
+            "inside",
+            `async function run() { return (await fetch("${server.origin}/hello")).status; }`,
+            grant,
+          )
+          .js("outside", "function run() { return 'ran'; }", {
+            allow: { net: [`127.0.0.1:${server.port}`, `127.0.0.1:${other.port}`] },
+          })
+          .build(),
+        { failFast: false },
+      );
+      expect(report.steps.inside?.output).toBe(200);
+      expect(failure(report.steps.outside)).toBe(
+        `StepRuntimeError: step 'outside' is granted '127.0.0.1:${other.port}', which the engine does not allow (engine option netHosts)`,
+      );
+    } finally {
+      await ceiling.close();
+    }
+    expect(() => createEngine({ netHosts: ["https://x.test"] })).toThrow(
+      'options.netHosts[0] must be "host" or "host:port": "https://x.test" must be host[:port] without a scheme',
+    );
+  });
+});

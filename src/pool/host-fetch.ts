@@ -106,7 +106,7 @@ export async function hostFetch(
     };
   const first = checkNetUrl(request.url, access.hosts, stepId);
   if (!first.ok) return { meta: { ok: false, name: first.name, message: first.message } };
-  const headers = request.headers.filter(([name]) => !DROPPED_HEADERS.test(name));
+  let headers = request.headers.filter(([name]) => !DROPPED_HEADERS.test(name));
   const abort = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -144,6 +144,9 @@ export async function hostFetch(
         const checked = checkNetUrl(next, access.hosts, stepId);
         if (!checked.ok)
           throw new NetFailure(checked.name, `redirect from ${url} refused: ${checked.message}`);
+        // As browsers do: credentials meant for one origin do not follow a redirect to another.
+        if (new URL(checked.href).origin !== new URL(url).origin)
+          headers = headers.filter(([name]) => name.toLowerCase() !== "authorization");
         url = checked.href;
         if (
           response.status === 303 ||

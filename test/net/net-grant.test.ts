@@ -84,7 +84,7 @@ def run():
     expect(out("py_urllib")).toEqual({
       status: 200,
       type: "application/json",
-      echo: { method: "PUT", host: `127.0.0.1:${server.port}`, custom: "u", body: "from urllib" },
+      echo: { method: "PUT", host: `127.0.0.1:${server.port}`, custom: "u", auth: null, body: "from urllib" },
     });
     expect(out("py_pyfetch")).toEqual({ ok: true, status: 200, json: { answer: 42, list: [1, 2, 3] } });
     expect(out("py_asyncio")).toBe("hello from the host");
@@ -92,7 +92,7 @@ def run():
       ok: true,
       status: 200,
       type: "application/json",
-      echo: { method: "POST", host: `127.0.0.1:${server.port}`, custom: "j", body: "from js" },
+      echo: { method: "POST", host: `127.0.0.1:${server.port}`, custom: "j", auth: null, body: "from js" },
       hello: "hello from the host",
     });
     expect(out("sh_wget")).toEqual({ answer: 42, list: [1, 2, 3] });

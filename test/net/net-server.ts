@@ -42,6 +42,7 @@ export function startNetServer(): Promise<NetTestServer> {
               method: req.method,
               host: req.headers.host,
               custom: req.headers["x-custom"] ?? null,
+              auth: req.headers.authorization ?? null,
               body: Buffer.concat(chunks).toString("utf8"),
             }),
           );

@@ -116,8 +116,13 @@ describe("URL tricks against a grant of localhost and 127.0.0.1 on one port", ()
     expect(canary.seen).toEqual([]);
   });
 
-  it("headers cannot name another host, and a granted name in another case still works", async () => {
+  it("headers cannot name another host, Authorization stays within its origin, a granted name in another case still works", async () => {
     const g = granted.port;
+    // Both origins are granted; Authorization follows a redirect only within one origin.
+    const authVia = (to: string) => `async function run() {
+  const r = await fetch("http://localhost:${g}/redirect?to=" + encodeURIComponent(${JSON.stringify(to)}), { headers: { Authorization: "Bearer t" } });
+  return (await r.json()).auth;
+}`;
     const report = await engine.run(
       workflow("headers")
         .js(
@@ -128,12 +133,17 @@ describe("URL tricks against a grant of localhost and 127.0.0.1 on one port", ()
 }`,
           grant,
         )
+        .js("auth_same_origin", authVia(`http://localhost:${g}/echo`), grant)
+        .js("auth_cross_origin", authVia(`http://127.0.0.1:${g}/echo`), grant)
         .build(),
     );
+    expect(report.steps.auth_same_origin?.output).toBe("Bearer t");
+    expect(report.steps.auth_cross_origin?.output).toBeNull();
     expect(report.steps.host_header?.output).toEqual({
       method: "GET",
       host: `localhost:${g}`,
       custom: "kept",
+      auth: null,
       body: "",
     });
     expect(canary.seen).toEqual([]);

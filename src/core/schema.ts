@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
+import { parseNetGrant } from "./net-grant.js";
 import { MAX_DELAY_SECONDS, MAX_RETRY_BACKOFF } from "./timer-range.js";
 
 const atMostDelay = {
@@ -56,6 +57,23 @@ const stepSettings = {
       description:
         'Reuse a cached success of the same code, inputs, env and files: true (until `sandflow cache clear`) or for a duration ("10m", "1h", "7d").',
     })
+    .optional(),
+  allow: z
+    .strictObject({
+      net: z
+        .array(
+          z.string().superRefine((entry, ctx) => {
+            const parsed = parseNetGrant(entry);
+            if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.error });
+          }),
+        )
+        .meta({
+          description:
+            'Hosts the step may make HTTP(S) requests to, as "host" (ports 80 and 443 by scheme) or "host:port"; the host performs the requests. No entry: no network.',
+        })
+        .optional(),
+    })
+    .meta({ description: "What the step may reach outside its sandbox (deny by default)." })
     .optional(),
   secrets: z
     .array(z.string())

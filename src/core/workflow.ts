@@ -23,6 +23,8 @@ export interface StepDefinition {
   /** Names of the secrets the step gets as environment variables (masked in what it returns). */
   readonly secrets: readonly string[];
   readonly description: string | undefined;
+  /** Hosts (`host[:port]`, normalised) the step may make HTTP(S) requests to; empty: no network. */
+  readonly allowNet?: readonly string[];
   /** Seconds a cached success may be reused: `undefined` the step is not cached, `null` until the cache is cleared. */
   readonly cacheTtl?: number | null | undefined;
   /** wasm steps: the module as the workflow names it. */

@@ -19,6 +19,8 @@ export interface ServeCommandOptions {
   readonly token?: string;
   readonly workflows?: string;
   readonly threads?: number;
+  /** `--net-host`: the ceiling of network grants. */
+  readonly netHost?: readonly string[];
   readonly background?: boolean;
 }
 
@@ -67,6 +69,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       onNotice: (message) => process.stderr.write(`sandflow serve: ${terminalSafe(message)}\n`),
       engine: {
         ...(options.threads ? { threads: options.threads } : {}),
+        ...(options.netHost ? { netHosts: options.netHost } : {}),
         onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
       },
     });

@@ -47,6 +47,11 @@ export function addServerCommands(program: Command): void {
       "register the workflow files of this folder (their 'on' events and 'schedule' start runs; re-read on change), and let submitted workflows name `file` steps in it (default: none)",
     )
     .option("--threads <n>", "worker threads in the pool (default: one per core)", threads)
+    .option(
+      "--net-host <host[:port]>",
+      "the only hosts a workflow's 'allow: {net}' may grant (repeatable; default: any it names)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--background", "start the server as a background process ('sandflow stop' stops it)")
     .action(async (opts) => {
       const { serveCommand } = await import("./serve-command.js");

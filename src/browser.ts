@@ -17,8 +17,8 @@ import {
   type SnapshotStore,
 } from "./pool/browser/pyodide-snapshot.js";
 import { WebWorkerTransport } from "./pool/browser/web-worker-transport.js";
-import type { BrowserAssetUrls } from "./pool/browser/wire.js";
 import { transportLuaEvaluator } from "./pool/transport-lua-evaluator.js";
+import type { BrowserAssetUrls } from "./protocol/browser-wire.js";
 
 export * from "./index.js";
 export type { SnapshotStore } from "./pool/browser/pyodide-snapshot.js";

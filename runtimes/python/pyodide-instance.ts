@@ -85,7 +85,7 @@ export async function loadPyodideInstance(
     py = await load(undefined);
     cold = true;
   }
-  if (cold) py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
+  if (cold) py.runPython((await import("../../src/protocol/python-prelude.js")).PYTHON_PRELUDE);
   harden(py);
   const sink = (write: (bytes: Uint8Array) => void) => ({
     write: (buf: Uint8Array) => {
@@ -193,6 +193,6 @@ export async function makePyodideSnapshot(source: Omit<PyodideSource, "snapshot"
     stdout: () => {},
     stderr: () => {},
   });
-  py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
+  py.runPython((await import("../../src/protocol/python-prelude.js")).PYTHON_PRELUDE);
   return (py as unknown as { makeMemorySnapshot(): Uint8Array }).makeMemorySnapshot();
 }

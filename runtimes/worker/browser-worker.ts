@@ -8,10 +8,10 @@
  */
 import { loadPyodide, version as pyodideVersion } from "pyodide";
 import { LuaFactory } from "wasmoon";
-import { hashString } from "../../src/core/hash.js";
 import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
-import type { BrowserAssetUrls, PageMessage, WorkerMessage } from "../../src/pool/browser/wire.js";
+import type { BrowserAssetUrls, PageMessage, WorkerMessage } from "../../src/protocol/browser-wire.js";
 import type { WorkerRequest } from "../../src/protocol/messages.js";
+import { pyodideSnapshotKey } from "../../src/protocol/pyodide-snapshot.js";
 import { loadBrowserQuickJsModule } from "../js/browser-quickjs.js";
 import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
@@ -39,8 +39,7 @@ const hostFetch: typeof fetch = fetch.bind(globalThis);
 
 /** The snapshot's cache key: the pyodide version and the prelude the snapshot holds. */
 async function snapshotKey(): Promise<string> {
-  const { PYTHON_PRELUDE } = await import("../python/python-prelude.js");
-  return `pyodide-${pyodideVersion}-${hashString(PYTHON_PRELUDE)}`;
+  return pyodideSnapshotKey(pyodideVersion);
 }
 
 /**

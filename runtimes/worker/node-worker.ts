@@ -10,6 +10,8 @@ import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
 import { serializeError } from "../../src/core/errors.js";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
+import { type SnapshotAllocator, sharedSnapshot } from "../../src/protocol/pyodide-snapshot.js";
+import type { NodeWorkerData } from "../../src/protocol/worker-data.js";
 import { wholeMemoryBytes } from "../../src/protocol/worker-memory.js";
 import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { loadQuickJsModule } from "../js/node-quickjs.js";
@@ -27,17 +29,6 @@ import {
   withHostGlobals,
 } from "./harden-worker.js";
 import type { LanguageRuntimeFactory } from "./language-runtime.js";
-import { type SnapshotAllocator, type SnapshotShare, sharedSnapshot } from "./shared-snapshot.js";
-
-/** What the pool passes to each worker. */
-export interface NodeWorkerData {
-  /** Path of the cached Pyodide memory snapshot, if one exists. */
-  readonly pyodideSnapshotPath?: string;
-  /** Shared buffers holding one copy of the snapshot for every worker of the process. */
-  readonly snapshotShare?: SnapshotShare;
-  /** Path of busybox.wasm for shell steps. */
-  readonly busyboxWasmPath?: string;
-}
 
 const data = (workerData ?? {}) as NodeWorkerData;
 

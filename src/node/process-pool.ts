@@ -14,7 +14,7 @@ import {
   type StepTask,
   type StepTaskResult,
 } from "../core/step-pool.js";
-import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "./pool-ipc.js";
+import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "../protocol/pool-process.js";
 
 /** Where the pool process may read, and how to start it. */
 export interface ProcessPoolOptions {

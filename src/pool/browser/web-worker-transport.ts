@@ -7,16 +7,17 @@
  * worker that misses its pings, or one that does not acknowledge a request it was sent)
  * has its event loop blocked by something a step left behind: it is replaced too.
  */
-import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../../protocol/messages.js";
-import type { SentRequest, WorkerTransport } from "../transport.js";
+
 import {
   type BrowserAssetUrls,
   isWorkerMessage,
   type PageMessage,
-  SNAPSHOT_KEY,
   type SnapshotSource,
   type WorkerMessage,
-} from "./wire.js";
+} from "../../protocol/browser-wire.js";
+import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../../protocol/messages.js";
+import { SNAPSHOT_KEY } from "../../protocol/pyodide-snapshot.js";
+import type { SentRequest, WorkerTransport } from "../transport.js";
 
 /** Options of {@link WebWorkerTransport}. */
 export interface WebWorkerTransportOptions {

@@ -6,7 +6,7 @@
  * snapshot by key. No zod here: the worker imports it,
  * and the pool validates what a response or event carries.
  */
-import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../../protocol/messages.js";
+import type { WorkerEvent, WorkerRequest, WorkerResponse } from "./messages.js";
 
 /** Where a worker loads the interpreters from (absolute URLs on the page's origin). */
 export interface BrowserAssetUrls {
@@ -58,9 +58,6 @@ export interface SnapshotSource {
   /** Forgets a snapshot that did not load, so the next page load makes a new one. */
   discard(key: string): void;
 }
-
-/** Keys of Pyodide snapshots: the pyodide version and a hash of the prelude. */
-export const SNAPSHOT_KEY = /^pyodide-[0-9A-Za-z.+-]{1,40}-[0-9a-f]{14}$/;
 
 /** True when `data` has the shape of a {@link WorkerMessage} kind (fields checked by the receiver). */
 export function isWorkerMessage(data: unknown): data is WorkerMessage {

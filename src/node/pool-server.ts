@@ -7,10 +7,10 @@
 
 import { CancelSource } from "../core/cancel.js";
 import { BatchingPool } from "../pool/batching-pool.js";
-import { PiscinaTransport } from "../pool/piscina-transport.js";
 import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "../protocol/pool-process.js";
 import { createSnapshotShare } from "../protocol/pyodide-snapshot.js";
 import { workerEntry } from "./package-paths.js";
+import { PiscinaTransport } from "./piscina-transport.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
 // Once the host is gone (killed, even with SIGKILL) there is nobody to answer: sending

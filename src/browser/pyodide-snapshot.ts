@@ -9,8 +9,8 @@ import {
   isWorkerMessage,
   type PageMessage,
   type SnapshotSource,
-} from "../../protocol/browser-wire.js";
-import { SNAPSHOT_KEY } from "../../protocol/pyodide-snapshot.js";
+} from "../protocol/browser-wire.js";
+import { SNAPSHOT_KEY } from "../protocol/pyodide-snapshot.js";
 
 /** Where snapshots are kept between page loads. */
 export interface SnapshotStore {

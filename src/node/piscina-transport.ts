@@ -7,6 +7,7 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
+import type { SentRequest, WorkerTransport } from "../pool/transport.js";
 import type {
   SessionFromWorker,
   SessionToWorker,
@@ -16,7 +17,6 @@ import type {
   WorkerResponse,
 } from "../protocol/messages.js";
 import { wholeMemoryBytes } from "../protocol/worker-memory.js";
-import type { SentRequest, WorkerTransport } from "./transport.js";
 
 /** Options of {@link PiscinaTransport}. */
 export interface PiscinaTransportOptions {

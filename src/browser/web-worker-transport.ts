@@ -8,16 +8,16 @@
  * has its event loop blocked by something a step left behind: it is replaced too.
  */
 
+import type { SentRequest, WorkerTransport } from "../pool/transport.js";
 import {
   type BrowserAssetUrls,
   isWorkerMessage,
   type PageMessage,
   type SnapshotSource,
   type WorkerMessage,
-} from "../../protocol/browser-wire.js";
-import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../../protocol/messages.js";
-import { SNAPSHOT_KEY } from "../../protocol/pyodide-snapshot.js";
-import type { SentRequest, WorkerTransport } from "../transport.js";
+} from "../protocol/browser-wire.js";
+import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../protocol/messages.js";
+import { SNAPSHOT_KEY } from "../protocol/pyodide-snapshot.js";
 
 /** Options of {@link WebWorkerTransport}. */
 export interface WebWorkerTransportOptions {

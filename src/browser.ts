@@ -14,7 +14,7 @@ import { Engine } from "./core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "./core/options.js";
 import { timerClock } from "./core/system-clock.js";
 import { BatchingPool, type BatchingPoolOptions } from "./pool/batching-pool.js";
-import { transportLuaEvaluator } from "./pool/transport-lua-evaluator.js";
+import { workerLuaEvaluator } from "./pool/lua-file-evaluator.js";
 import type { BrowserAssetUrls } from "./protocol/browser-wire.js";
 
 export type { SnapshotStore } from "./browser/pyodide-snapshot.js";
@@ -125,7 +125,7 @@ export function createEngine(options: BrowserEngineOptions = {}): Engine {
       newId: () => globalThis.crypto.randomUUID(),
       ...(store ? { store, owner: `browser-${globalThis.crypto.randomUUID()}` } : {}),
       // Workflow files are code: they run in a worker, under a time limit, never on the page.
-      luaEvaluator: transportLuaEvaluator(transport),
+      luaEvaluator: workerLuaEvaluator((request) => transport.send(request)),
     },
     resolved,
   );

@@ -22,6 +22,7 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from "../../src/protocol/messages.js";
+import { evaluateWorkflowRequest } from "../lua/workflow-evaluator.js";
 import { type FactoryMaker, InterpreterSlots } from "./interpreter-slots.js";
 import type { LanguageRuntime, StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
 import { StepOutput } from "./step-output.js";
@@ -100,13 +101,7 @@ export class Dispatcher {
   async #handle(request: WorkerRequest): Promise<WorkerResponse> {
     if (request.type === "evaluate-workflow") {
       if (!this.#luaEvaluator) throw new Error("this worker does not evaluate workflow files");
-      const result = await this.#luaEvaluator.evaluate(request.source, request.label);
-      return {
-        type: "evaluated",
-        result: result.ok
-          ? { ok: true, value: result.value }
-          : { ok: false, error: { name: result.error.name, message: result.error.message } },
-      };
+      return evaluateWorkflowRequest(this.#luaEvaluator, request);
     }
     if (request.type === "prepare") {
       const t0 = this.#now();

@@ -11,7 +11,7 @@
 
 import { view } from "./arrays.js";
 import type { Slot } from "./instance-pool.js";
-import { ASYNCIFY_BYTES, type BusyboxExports } from "./process.js";
+import { ASYNCIFY_BYTES, type BusyboxExports } from "./wasm-api.js";
 
 /** Bytes below the stack limit that LLVM may still write (its red zone is 128 bytes). */
 const RED_ZONE = 256;

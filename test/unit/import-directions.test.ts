@@ -66,7 +66,9 @@ function flagged(files: Record<string, string>): string[] {
     const failed = e as { stdout?: string; stderr?: string };
     out = `${failed.stdout ?? ""}${failed.stderr ?? ""}`;
   }
-  const paths = [...out.matchAll(/^(\S+\.ts):\d+:\d+ lint\/style\/noRestrictedImports/gm)].map((m) => m[1]);
+  const paths = [...out.matchAll(/^(\S+\.ts):\d+:\d+ lint\/style\/noRestrictedImports/gm)].map(
+    (m) => m[1] ?? "",
+  );
   return [...new Set(paths)].sort();
 }
 

@@ -19,6 +19,7 @@ import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
 import { busyboxWasmPath } from "../shell/node-assets.js";
+import type { WasmModule } from "../shell/wasm-api.js";
 import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import {
@@ -61,7 +62,9 @@ function readSnapshot(path: string, allocate: SnapshotAllocator): Uint8Array | u
 
 function shellFactory(): LanguageRuntimeFactory {
   return createShellRuntimeFactory({
-    loadWasm: async () => readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
+    loadWasm: async () =>
+      (data.busyboxModule as WasmModule | undefined) ??
+      readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
   });
 }
 

@@ -12,15 +12,14 @@ import { Engine } from "../core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "../core/options.js";
 import type { StepPool } from "../core/step-pool.js";
 import { timerClock } from "../core/system-clock.js";
-import { BatchingPool, type BatchingPoolOptions } from "../pool/batching-pool.js";
-import { createSnapshotShare } from "../protocol/pyodide-snapshot.js";
+import type { BatchingPoolOptions } from "../pool/batching-pool.js";
 import type { NodeWorkerData } from "../protocol/worker-data.js";
-import { BUSYBOX_WASM, PACKAGE_ROOT, workerEntry } from "./package-paths.js";
-import { PiscinaTransport } from "./piscina-transport.js";
+import { BUSYBOX_WASM, PACKAGE_ROOT } from "./package-paths.js";
 import { ProcessPool } from "./process-pool.js";
 import { ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
 import { runtimeVersions } from "./runtime-versions.js";
 import { processOwner } from "./sqlite-store.js";
+import { createThreadPool } from "./thread-pool.js";
 import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
 
 /** Options of the Node engine: the engine's limits plus where caches live. */
@@ -102,14 +101,7 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
   const poolOptions = { prepareMemoryBytes: resolved.memory * 1048576, ...options.pool };
   const pool: StepPool =
     isolation === "thread"
-      ? new BatchingPool(
-          new PiscinaTransport({
-            filename: workerEntry("node-worker"),
-            threads: resolved.threads,
-            workerData: { ...workerData, snapshotShare: createSnapshotShare() },
-          }),
-          poolOptions,
-        )
+      ? createThreadPool({ threads: resolved.threads, workerData, pool: poolOptions })
       : new ProcessPool({
           serverEntry: serverEntry(),
           readablePaths: readablePaths(cacheDir),

@@ -6,11 +6,8 @@
  */
 
 import { CancelSource } from "../core/cancel.js";
-import { BatchingPool } from "../pool/batching-pool.js";
 import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "../protocol/pool-process.js";
-import { createSnapshotShare } from "../protocol/pyodide-snapshot.js";
-import { workerEntry } from "./package-paths.js";
-import { PiscinaTransport } from "./piscina-transport.js";
+import { createThreadPool } from "./thread-pool.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
 // Once the host is gone (killed, even with SIGKILL) there is nobody to answer: sending
@@ -18,14 +15,7 @@ const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
 const send = (message: FromPoolServer) => {
   if (process.connected) process.send?.(message);
 };
-const pool = new BatchingPool(
-  new PiscinaTransport({
-    filename: workerEntry("node-worker"),
-    threads: config.threads,
-    workerData: { ...config.workerData, snapshotShare: createSnapshotShare() },
-  }),
-  config.pool,
-);
+const pool = createThreadPool(config);
 const cancels = new Map<number, CancelSource>();
 let starts: { id: number; at: number }[] = [];
 let logs: { id: number; stream: "stdout" | "stderr"; text: string }[] = [];

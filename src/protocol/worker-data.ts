@@ -13,4 +13,6 @@ export interface NodeWorkerData {
   readonly snapshotShare?: SnapshotShare;
   /** Path of busybox.wasm for shell steps. */
   readonly busyboxWasmPath?: string;
+  /** busybox.wasm compiled once by the process starting the workers (else each reads the file). */
+  readonly busyboxModule?: WebAssembly.Module;
 }

@@ -26,47 +26,57 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
-/** Creates an evaluator backed by one reusable worker thread (started on first use). */
-export function createWorkerLuaEvaluator(options: WorkerLuaEvaluatorOptions = {}): LuaWorkflowEvaluator {
-  let worker: Worker | undefined;
+type Send = (request: EvaluateWorkflowRequest) => SentRequest;
+
+/** Starts one evaluator thread; `onEnd` is called once it stops or is killed. */
+function evaluatorThread(options: WorkerLuaEvaluatorOptions, onEnd: () => void): Send {
+  const worker = new Worker(workerEntry("node-evaluator-worker"), {
+    workerData: { instructionBudget: options.instructionBudget, memoryBudget: options.memoryBudget },
+    resourceLimits: { maxOldGenerationSizeMb: 256 },
+    env: {},
+  });
+  worker.unref();
+  const waiting = new Map<number, Waiter>();
   let nextId = 1;
-  const start = (waiting: Map<number, Waiter>): Worker => {
-    const w = new Worker(workerEntry("node-evaluator-worker"), {
-      workerData: { instructionBudget: options.instructionBudget, memoryBudget: options.memoryBudget },
-      resourceLimits: { maxOldGenerationSizeMb: 256 },
-      env: {},
-    });
-    w.unref();
-    w.on("message", (message: FromEvaluator) => {
-      waiting.get(message.id)?.resolve(message.response);
-      waiting.delete(message.id);
-    });
-    // An uncaught error is followed by "exit", which answers the waiting files.
-    w.on("error", () => {});
-    w.once("exit", () => {
-      if (worker === w) worker = undefined;
-      for (const waiter of waiting.values()) waiter.reject(new Error("its thread stopped (out of memory?)"));
-      waiting.clear();
-    });
-    return w;
+  // Listened to only while a file is waiting: a message listener keeps the process alive.
+  const onMessage = (message: FromEvaluator) => {
+    waiting.get(message.id)?.resolve(message.response);
+    waiting.delete(message.id);
+    if (waiting.size === 0) worker.off("message", onMessage);
   };
-  let waiting = new Map<number, Waiter>();
-  const send = (request: EvaluateWorkflowRequest): SentRequest => {
-    if (!worker) {
-      waiting = new Map();
-      worker = start(waiting);
-    }
-    const w = worker;
+  // An uncaught error is followed by "exit", which answers the waiting files.
+  worker.on("error", () => {});
+  worker.once("exit", () => {
+    onEnd();
+    for (const waiter of waiting.values()) waiter.reject(new Error("its thread stopped (out of memory?)"));
+    waiting.clear();
+  });
+  return (request) => {
+    if (waiting.size === 0) worker.on("message", onMessage);
     const id = nextId++;
     const response = new Promise<WorkerResponse>((resolve, reject) => waiting.set(id, { resolve, reject }));
-    w.postMessage({ id, request } satisfies ToEvaluator);
+    worker.postMessage({ id, request } satisfies ToEvaluator);
     return {
       response,
       kill: () => {
-        if (worker === w) worker = undefined;
-        void w.terminate();
+        onEnd();
+        void worker.terminate();
       },
     };
+  };
+}
+
+/** Creates an evaluator backed by one reusable worker thread (started on first use). */
+export function createWorkerLuaEvaluator(options: WorkerLuaEvaluatorOptions = {}): LuaWorkflowEvaluator {
+  let thread: Send | undefined;
+  const send: Send = (request) => {
+    if (!thread) {
+      const started = evaluatorThread(options, () => {
+        if (thread === started) thread = undefined;
+      });
+      thread = started;
+    }
+    return thread(request);
   };
   return workerLuaEvaluator(send, options.timeoutMs ?? 5000);
 }

@@ -15,9 +15,9 @@ import { timerClock } from "../core/system-clock.js";
 import type { BatchingPoolOptions } from "../pool/batching-pool.js";
 import type { NodeWorkerData } from "../protocol/worker-data.js";
 import { BUSYBOX_WASM, PACKAGE_ROOT } from "./package-paths.js";
-import { ProcessPool } from "./process-pool.js";
 import { ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
 import { runtimeVersions } from "./runtime-versions.js";
+import { SandboxedPoolProcess } from "./sandboxed-pool-process.js";
 import { processOwner } from "./sqlite-store.js";
 import { createThreadPool } from "./thread-pool.js";
 import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
@@ -102,7 +102,7 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
   const pool: StepPool =
     isolation === "thread"
       ? createThreadPool({ threads: resolved.threads, workerData, pool: poolOptions })
-      : new ProcessPool({
+      : new SandboxedPoolProcess({
           serverEntry: serverEntry(),
           readablePaths: readablePaths(cacheDir),
           config: { threads: resolved.threads, workerData, pool: { ...poolOptions } },

@@ -1,5 +1,5 @@
 /**
- * Entry of the isolated pool process (started by path by {@link ProcessPool}; never
+ * Entry of the isolated pool process (started by path by {@link SandboxedPoolProcess}; never
  * imported). It runs under Node's permission model: it may read only the package's files
  * and the snapshot cache, start worker threads, and nothing else (no writes, no child
  * processes, no code generation from strings, an empty environment).

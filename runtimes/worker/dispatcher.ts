@@ -236,9 +236,15 @@ export class Dispatcher {
     return this.#memory.bytes;
   }
 
-  /** Handles a message sent to every worker: an ended run's interpreters are replaced. */
+  /**
+   * Handles a message sent to every worker: an ended run's interpreters are replaced, in
+   * turn with the requests, because loading an interpreter puts host globals back for a
+   * moment (withHostGlobals) and no step may run then.
+   */
   onBroadcast(message: WorkerBroadcast): void {
-    if (message.type === "run-ended") this.#slots.endRun(message.runId);
+    if (message.type !== "run-ended") return;
+    const next = this.#tail.then(() => this.#slots.endRun(message.runId));
+    this.#tail = next.catch(() => undefined);
   }
 
   /** Frees every interpreter. */

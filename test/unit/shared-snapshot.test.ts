@@ -48,7 +48,8 @@ describe("the snapshot shared by a process's workers", () => {
 
   it("is read by one worker thread and seen by another", async () => {
     const share = createSnapshotShare();
-    const moduleUrl = new URL("../../src/protocol/pyodide-snapshot.ts", import.meta.url).href;
+    // The built module (`npm test` builds first): a raw worker cannot import .ts files that import others.
+    const moduleUrl = new URL("../../dist/src/protocol/pyodide-snapshot.js", import.meta.url).href;
     const source = `
       const { workerData, parentPort } = require("node:worker_threads");
       import(${JSON.stringify(moduleUrl)}).then(async ({ sharedSnapshot }) => {

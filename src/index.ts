@@ -29,6 +29,7 @@ export {
   type RunsQuery,
 } from "./core/engine.js";
 export {
+  InvalidParamsError,
   InvalidResultError,
   MemoryLimitError,
   OutputLimitError,
@@ -58,6 +59,7 @@ export {
   type WorkflowFormat,
 } from "./core/loaders/parse-source.js";
 export type { EngineOptions, ResolvedEngineOptions, RunOptions } from "./core/options.js";
+export { parseParamArguments, resolveParams } from "./core/params.js";
 export {
   type InvalidReport,
   invalidReportSchema,
@@ -71,6 +73,7 @@ export {
 } from "./core/report.js";
 export type { Result } from "./core/result.js";
 export {
+  type ParamSpec,
   type StepDefaults,
   type StepSpec,
   type WorkflowSpec,
@@ -78,4 +81,4 @@ export {
   workflowSpecSchema,
 } from "./core/schema.js";
 export { parseWorkflow } from "./core/validate.js";
-export type { StepDefinition, WorkflowDefinition } from "./core/workflow.js";
+export type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./core/workflow.js";

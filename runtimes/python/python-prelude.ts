@@ -23,6 +23,9 @@ _sf = _types.ModuleType("sandflow", "What a sandflow step can know about itself:
 _sf.attempt = 0
 _sf.step_id = ""
 _sf.run_id = ""
+_sf.params = {}
+_sf.item = None
+_sf.index = None
 sys.modules["sandflow"] = _sf
 
 def _sf_takes_inputs(fn):
@@ -96,9 +99,11 @@ def __sf_set_env(env_json):
     os.environ.update(_sf_base_env)
     os.environ.update(_json.loads(env_json))
 
-def __sf_call(key, inputs_json, attempt, step_id, run_id):
+def __sf_call(key, inputs_json, attempt, step_id, run_id, context_json):
     fn, takes_inputs, filename = __sf_steps[key]
     _sf.attempt, _sf.step_id, _sf.run_id = attempt, step_id, run_id
+    _ctx = _json.loads(context_json) if context_json else {}
+    _sf.params, _sf.item, _sf.index = _ctx.get("params", {}), _ctx.get("item"), _ctx.get("index")
     try:
         try:
             result = fn(_json.loads(inputs_json)) if takes_inputs else fn()

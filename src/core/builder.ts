@@ -2,7 +2,7 @@
  * The TypeScript ways to define a workflow: {@link defineWorkflow} for an object in the
  * file format, and {@link workflow} for a fluent builder. Both validate like the loaders.
  */
-import type { StepDefaults, StepSpec, WorkflowSpec } from "./schema.js";
+import type { ParamSpec, StepDefaults, StepSpec, WorkflowSpec } from "./schema.js";
 import { parseWorkflowOrThrow } from "./validate.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
@@ -19,7 +19,13 @@ export type BuilderStepOptions = Omit<StepSpec, "language" | "code" | "file" | "
 
 /** A fluent workflow builder; {@link WorkflowBuilder.build} validates. */
 export class WorkflowBuilder {
-  readonly #spec: { name: string; description?: string; defaults?: StepDefaults; concurrency?: number };
+  readonly #spec: {
+    name: string;
+    description?: string;
+    defaults?: StepDefaults;
+    concurrency?: number;
+    params?: Record<string, ParamSpec>;
+  };
   readonly #steps: Record<string, StepSpec> = Object.create(null);
 
   constructor(name: string) {
@@ -41,6 +47,19 @@ export class WorkflowBuilder {
   /** Sets the most steps running at once. */
   concurrency(n: number): this {
     this.#spec.concurrency = n;
+    return this;
+  }
+
+  /**
+   * Declares a run param (`{ type, default?, description? }`); steps see its value as
+   * `sandflow.params.<name>` (`param <name>` in shell).
+   * @throws Error when the param was already declared.
+   */
+  param(name: string, spec: ParamSpec): this {
+    this.#spec.params ??= Object.create(null) as Record<string, ParamSpec>;
+    if (Object.hasOwn(this.#spec.params, name))
+      throw new Error(`workflow builder: param '${name}' was declared twice; param names must be unique`);
+    this.#spec.params[name] = spec;
     return this;
   }
 

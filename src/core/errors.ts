@@ -37,6 +37,19 @@ export class WorkflowLoadError extends SandflowError {
   override name = "WorkflowLoadError";
 }
 
+/** Run params that do not fit the workflow's `params`: unknown, missing or of the wrong type. */
+export class InvalidParamsError extends SandflowError {
+  override name = "InvalidParamsError";
+  readonly issues: readonly ValidationIssue[];
+  constructor(issues: readonly ValidationIssue[]) {
+    const lines = issues.map((i) => `  - ${i.path}: ${i.message}`);
+    super(
+      `invalid run params (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
+    );
+    this.issues = issues;
+  }
+}
+
 /** Base class of the failures of one step attempt. */
 export class StepError extends SandflowError {
   override name = "StepError";

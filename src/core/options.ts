@@ -67,6 +67,12 @@ export interface RunOptions {
   readonly timeout?: number;
   /** The run's id. Default: a new random id. */
   readonly runId?: string;
+  /**
+   * Values of the workflow's `params` by name; params not given take their defaults.
+   * Unknown, missing or mistyped params throw InvalidParamsError before the run starts.
+   * Default: none.
+   */
+  readonly params?: Readonly<Record<string, unknown>>;
 }
 
 function positive(name: string, value: unknown, integer: boolean): void {
@@ -146,4 +152,7 @@ function checkSecrets(secrets: EngineOptions["secrets"]): Readonly<Record<string
 export function checkRunOptions(options: RunOptions): void {
   if (options.concurrency !== undefined) positive("concurrency", options.concurrency, true);
   if (options.timeout !== undefined) positive("timeout", options.timeout, false);
+  const params = options.params;
+  if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params)))
+    throw new TypeError("options.params must be an object of param names to values");
 }

@@ -48,6 +48,10 @@ export const runReportSchema = z.object({
   startedAt: z.int(),
   finishedAt: z.int(),
   durationMs: z.int().min(0),
+  params: z
+    .record(z.string(), z.unknown())
+    .meta({ description: "The run's params (defaults applied)." })
+    .optional(),
   steps: z.record(z.string(), stepReportSchema),
   rerunOf: z.string().optional().meta({ description: "The run this run reruns." }),
 });

@@ -109,7 +109,7 @@ export class RunExecution {
       this.#cancelledBySignal,
       startedAt,
       finishedAt,
-      { rerunOf: this.#recorder?.durability.rerunOf },
+      { rerunOf: this.#recorder?.durability.rerunOf, params: this.#options.params },
     );
     await this.#recorder?.finished(report.status as "succeeded" | "failed" | "cancelled", finishedAt);
     this.#emit({ type: "run-finished", runId: this.#runId, status: report.status, time: finishedAt, report });

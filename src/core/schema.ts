@@ -105,6 +105,22 @@ export const stepSpecSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+/** The types a run param may have. */
+export const PARAM_TYPES = ["string", "number", "integer", "boolean", "object", "array"] as const;
+
+/** Param names: a letter or `_` first, then letters, digits or `_` (a shell variable and a CEL name). */
+export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** One run param as declared in a workflow file. */
+export const paramSpecSchema = z.strictObject({
+  type: z.enum(PARAM_TYPES).meta({ description: "string, number, integer, boolean, object or array." }),
+  default: z
+    .unknown()
+    .meta({ description: "The value when the run gives none; without one, the run must give it." })
+    .optional(),
+  description: z.string().optional(),
+});
+
 /** Workflow-wide defaults for step settings. */
 export const stepDefaultsSchema = z.strictObject(stepSettings);
 
@@ -115,6 +131,13 @@ export const workflowSpecSchema = z
     description: z.string().optional(),
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
+    params: z
+      .record(z.string(), paramSpecSchema)
+      .meta({
+        description:
+          "Run params by name: `sandflow run --param name=value`; steps see them as sandflow.params (Python, Lua, JavaScript) or $SANDFLOW_PARAMS and `param NAME` (shell).",
+      })
+      .optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
   })
   .meta({
@@ -126,6 +149,8 @@ export const workflowSpecSchema = z
 export type StepSpec = z.input<typeof stepSpecSchema>;
 /** Workflow-wide step defaults as written in a workflow file. */
 export type StepDefaults = z.input<typeof stepDefaultsSchema>;
+/** A run param as declared in a workflow file. */
+export type ParamSpec = z.input<typeof paramSpecSchema>;
 /** A workflow as written in a file or passed to `defineWorkflow`. */
 export type WorkflowSpec = z.input<typeof workflowSpecSchema>;
 

@@ -94,6 +94,8 @@ export function createStepStates(workflow: WorkflowDefinition): {
 /** Builds the tasks of a run's step attempts. */
 export class TaskBuilder {
   readonly #limitsByMemory = new Map<number, StepTaskLimits>();
+  /** `{"params":...}` when the run has params (shared by all its tasks), else undefined. */
+  readonly #contextJson: string | undefined;
 
   constructor(
     private readonly runId: string,
@@ -101,7 +103,10 @@ export class TaskBuilder {
     private readonly workspace: RunWorkspace,
     private readonly engine: ResolvedEngineOptions,
     private readonly options: RunOptions,
-  ) {}
+  ) {
+    const params = options.params ?? {};
+    this.#contextJson = Object.keys(params).length > 0 ? `{"params":${JSON.stringify(params)}}` : undefined;
+  }
 
   /** The task for the step's current attempt: inputs from its direct dependencies, files from its ancestors. */
   build(s: StepState): StepTask {
@@ -125,6 +130,7 @@ export class TaskBuilder {
       code: def.code as string,
       codeHash: s.codeHash,
       inputsJson,
+      ...(this.#contextJson !== undefined ? { contextJson: this.#contextJson } : {}),
       env: def.env,
       files: this.workspace.viewFor(def.id),
       limits: this.#limits(Math.min(def.memory ?? this.engine.memory, this.engine.maxMemory)),
@@ -193,6 +199,8 @@ export interface ReportExtras {
   /** The status of an unfinished run (`running`, `interrupted`); default: from the steps. */
   readonly status?: RunReport["status"];
   readonly rerunOf?: string | undefined;
+  /** The run's params. Default: none (`{}`). */
+  readonly params?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The run report from the steps' states (final ones, or those of an unfinished run). */
@@ -236,6 +244,7 @@ export function buildReport(
     startedAt: Math.round(startedAt),
     finishedAt: Math.round(finishedAt),
     durationMs: Math.max(0, Math.round(finishedAt) - Math.round(startedAt)),
+    params: { ...extras.params },
     steps,
     ...(extras.rerunOf !== undefined ? { rerunOf: extras.rerunOf } : {}),
   };

@@ -9,8 +9,12 @@ import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
 import { nullProtoRecord, withOwnRecords } from "./own-record.js";
+import { paramTypeProblem } from "./params.js";
 import { err, ok, type Result } from "./result.js";
 import {
+  PARAM_NAME_PATTERN,
+  PARAM_TYPES,
+  type ParamSpec,
   STEP_ID_PATTERN,
   type StepSpec,
   stepDefaultsSchema,
@@ -19,7 +23,7 @@ import {
 } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
-import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./workflow.js";
 
 /** Options of {@link parseWorkflow}. */
 export interface ParseWorkflowOptions {
@@ -122,6 +126,7 @@ interface LooseStep {
 /** What the checks after the schema look at in a workflow. */
 interface LooseSpec {
   readonly steps: Record<string, LooseStep>;
+  readonly params?: Readonly<Record<string, unknown>>;
   readonly defaults?: {
     readonly env?: Record<string, string>;
     readonly secrets?: readonly string[];
@@ -242,7 +247,14 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
         ...(picked.language ? { language: picked.language } : {}),
       }
     : undefined;
-  return { spec: { steps, ...(defaults ? { defaults } : {}) }, hasSteps: isObject(raw.steps) };
+  return {
+    spec: {
+      steps,
+      ...(defaults ? { defaults } : {}),
+      ...(isObject(raw.params) ? { params: raw.params } : {}),
+    },
+    hasSteps: isObject(raw.steps),
+  };
 }
 
 /** A step's language with aliases resolved (the default where it names none or an unknown one). */
@@ -250,8 +262,27 @@ function languageOf(step: { language?: string }, defaults: { language?: string }
   return LANGUAGE_ALIASES[step.language ?? defaults?.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
 }
 
-function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
+/** Param names and defaults (a default must have its param's type). */
+function paramIssues(params: Readonly<Record<string, unknown>> | undefined): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  for (const [name, def] of Object.entries(params ?? {})) {
+    if (name === "__proto__")
+      issues.push({ path: formatPath(["params", name]), message: "'__proto__' cannot be a param name" });
+    else if (!PARAM_NAME_PATTERN.test(name))
+      issues.push({
+        path: formatPath(["params", name]),
+        message: `param name ${JSON.stringify(name)} must start with a letter or '_' and hold only letters, digits or '_' (at most 64)`,
+      });
+    if (!isObject(def) || def.default === undefined || typeof def.type !== "string") continue;
+    if (!(PARAM_TYPES as readonly string[]).includes(def.type)) continue;
+    const problem = paramTypeProblem(def.type as ParamDefinition["type"], def.default);
+    if (problem) issues.push({ path: formatPath(["params", name, "default"]), message: problem });
+  }
+  return issues;
+}
+
+function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
+  const issues: ValidationIssue[] = paramIssues(spec.params);
   const ids = Object.keys(spec.steps);
   if (ids.length === 0 && hasSteps) issues.push({ path: "steps", message: "the workflow has no steps" });
   for (const id of ids) {
@@ -271,6 +302,17 @@ function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
     issues.push({ path: `steps.${cycle[0]}.depends_on`, message: `dependency cycle: ${cycle.join(" -> ")}` });
   }
   return issues;
+}
+
+function paramDefinitions(params: Readonly<Record<string, ParamSpec>>): Record<string, ParamDefinition> {
+  const out = Object.create(null) as Record<string, ParamDefinition>;
+  for (const [name, p] of Object.entries(params))
+    out[name] = {
+      type: p.type,
+      ...(p.default !== undefined ? { default: p.default } : {}),
+      ...(p.description !== undefined ? { description: p.description } : {}),
+    };
+  return out;
 }
 
 /** Validates and normalises a raw workflow value; every problem is reported at once. */
@@ -295,7 +337,7 @@ export function parseWorkflow(
     return fail([...zodIssues(new z.ZodError(own.issues)), ...semanticIssues(spec, hasSteps)]);
   }
   const spec = own.spec;
-  const issues = semanticIssues(spec, true);
+  const issues = semanticIssues({ ...spec, params: isObject(raw.params) ? raw.params : undefined }, true);
   if (issues.length > 0) return fail(issues);
   const ids = Object.keys(spec.steps);
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
@@ -328,6 +370,7 @@ export function parseWorkflow(
     name: spec.name ?? options.fallbackName ?? "workflow",
     description: spec.description,
     concurrency: spec.concurrency,
+    ...(spec.params ? { params: paramDefinitions(spec.params) } : {}),
     steps,
     source: options.source,
   });

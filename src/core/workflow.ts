@@ -34,12 +34,22 @@ export interface StepDefinition {
   readonly input?: number;
 }
 
+/** A run param a workflow declares. */
+export interface ParamDefinition {
+  readonly type: "string" | "number" | "integer" | "boolean" | "object" | "array";
+  /** The value when the run gives none; `undefined`: the run must give one. */
+  readonly default?: unknown;
+  readonly description?: string | undefined;
+}
+
 /** A workflow ready to run: its steps in a topological order (ties broken by id). */
 export interface WorkflowDefinition {
   readonly name: string;
   readonly description: string | undefined;
   readonly concurrency: number | undefined;
   readonly steps: readonly StepDefinition[];
+  /** Run params by name (absent in workflows recorded before params existed). */
+  readonly params?: Readonly<Record<string, ParamDefinition>>;
   /** Where it came from (a file path or a label), for messages. */
   readonly source: string | undefined;
 }

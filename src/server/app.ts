@@ -123,8 +123,8 @@ export function createApi(host: ApiHost): Api {
   app.get("/api/openapi.json", (c) => c.json(openApiDocument(host.version)));
 
   app.post("/api/runs", async (c) => {
-    const workflow = await readRunRequest(await jsonBody(c, false), ctx);
-    const runId = await startTracked(ctx, engine.start(workflow));
+    const { workflow, params } = await readRunRequest(await jsonBody(c, false), ctx);
+    const runId = await startTracked(ctx, engine.start(workflow, { params }));
     return c.json({ runId }, 201);
   });
 

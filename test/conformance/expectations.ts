@@ -13,6 +13,15 @@ function statuses(report: RunReport): Record<string, string> {
 
 /** Checks by workflow file name. */
 export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "params.yaml": (r) => {
+    expect(r.status).toBe("succeeded");
+    const params = { word: "héllo", count: 3, flags: { on: true, list: [1, 2] } };
+    expect(r.params).toEqual(params);
+    expect(r.steps.py?.output).toEqual({ word: "héllo", count: 3, item: null });
+    expect(r.steps.lua?.output).toEqual({ repeated: "ababab", on: true });
+    expect(r.steps.js?.output).toEqual({ list: [1, 2], keys: ["word", "count", "flags"] });
+    expect(r.steps.sh?.output).toEqual({ word: "héllo", params });
+  },
   "fan-out-join.lua": (r) => {
     expect(r.status).toBe("succeeded");
     expect(r.steps.join?.output).toEqual({

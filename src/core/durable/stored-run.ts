@@ -56,6 +56,7 @@ export function storedReport(run: StoredRun, now: number): RunReport {
   return buildReport(record.workflow, record.runId, states, false, record.createdAt, run.finishedAt ?? now, {
     status: run.status,
     rerunOf: record.rerunOf,
+    params: record.params,
   });
 }
 

@@ -29,6 +29,8 @@ export {
   type RunsQuery,
 } from "./core/engine.js";
 export {
+  ConditionFalseError,
+  ExpressionError,
   InvalidParamsError,
   InvalidResultError,
   MemoryLimitError,
@@ -80,5 +82,6 @@ export {
   workflowJsonSchema,
   workflowSpecSchema,
 } from "./core/schema.js";
+export { TRIGGER_RULES, type TriggerRule } from "./core/trigger-rules.js";
 export { parseWorkflow } from "./core/validate.js";
 export type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./core/workflow.js";

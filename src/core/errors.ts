@@ -94,9 +94,17 @@ export class WorkerCrashedError extends StepError {
 export class StepCancelledError extends StepError {
   override name = "StepCancelledError";
 }
-/** The step did not run because a dependency failed. */
+/** The step did not run because a dependency failed (or its trigger rule cannot be met). */
 export class UpstreamFailedError extends StepError {
   override name = "UpstreamFailedError";
+}
+/** The step did not run because its `when` condition was false. */
+export class ConditionFalseError extends StepError {
+  override name = "ConditionFalseError";
+}
+/** A CEL expression of the step could not be evaluated (a missing key, a wrong type, a limit). */
+export class ExpressionError extends StepError {
+  override name = "ExpressionError";
 }
 
 const STEP_ERRORS = {
@@ -112,6 +120,8 @@ const STEP_ERRORS = {
   WorkerCrashedError,
   StepCancelledError,
   UpstreamFailedError,
+  ConditionFalseError,
+  ExpressionError,
 } as const;
 
 /** The error names a step failure may carry in the run report. */

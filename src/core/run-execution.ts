@@ -12,9 +12,11 @@ import type { FileChanges } from "./file-tree.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { RunReport } from "./report.js";
+import { StepConditions } from "./step-conditions.js";
 import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
 import { buildReport, createStepStates, type StepState, stepTimes, TaskBuilder } from "./step-state.js";
 import { retryDelayMs } from "./timer-range.js";
+import { ruleVerdict, unmetReason } from "./trigger-rules.js";
 import type { WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
@@ -37,6 +39,10 @@ export class RunExecution {
   readonly #concurrency: number;
   readonly #ready = new Fifo<StepState>();
   #running = 0;
+  /** Steps whose dependents are still to be told how they ended (see #settle). */
+  readonly #settling: StepState[] = [];
+  #draining = false;
+  readonly #conditions: StepConditions;
   #waitingRetry = 0;
   #stopped = false;
   #cancelledBySignal = false;
@@ -74,6 +80,7 @@ export class RunExecution {
       new Map(workflow.steps.map((s, i) => [s.id, i])),
     );
     this.#tasks = new TaskBuilder(runId, byId, this.#workspace, engine, options);
+    this.#conditions = new StepConditions(byId, options.params ?? {});
   }
 
   /** Runs the workflow to the end and returns its report. */
@@ -95,7 +102,10 @@ export class RunExecution {
     });
     for (const { s, delayMs } of this.#recorder?.seed(this.#states, this.#workspace) ?? [])
       this.#waitThenReady(s, delayMs);
-    for (const s of this.#states) if (s.waitingOn === 0 && s.phase === "pending") this.#makeReady(s);
+    // Steps a resumed run or a rerun starts with: their dependents learn how they ended.
+    for (const s of this.#states)
+      if (s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped") this.#settle(s);
+    for (const s of this.#states) if (s.def.dependsOn.length === 0 && s.phase === "pending") this.#allowed(s);
     this.#pump();
     this.#checkDone();
     await finished;
@@ -251,8 +261,7 @@ export class RunExecution {
           durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
-      for (const child of s.dependents)
-        if (--child.waitingOn === 0 && child.phase === "pending") this.#makeReady(child);
+      this.#settle(s);
     } else {
       s.error = { name: r.outcome.error.name, message: r.outcome.error.message };
       if (this.#cancelledBySignal) {
@@ -278,7 +287,7 @@ export class RunExecution {
           durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
-        this.#skipDependents(s);
+        this.#settle(s);
         if (this.#options.failFast)
           this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
       }
@@ -312,7 +321,7 @@ export class RunExecution {
         s.phase = this.#cancelledBySignal ? "cancelled" : "failed";
         const error = s.error ?? { name: "StepCancelledError", message: this.#stopReason };
         this.#recorder?.closed(s, s.phase, error);
-        if (s.phase === "failed") this.#skipDependents(s);
+        if (s.phase === "failed") this.#settle(s);
       } else {
         s.phase = "ready";
         this.#ready.push(s);
@@ -322,24 +331,91 @@ export class RunExecution {
     });
   }
 
-  #skipDependents(failed: StepState): void {
-    const todo: [StepState, StepState][] = failed.dependents.map((c) => [c, failed]);
-    while (todo.length > 0) {
-      const [s, cause] = todo.pop() as [StepState, StepState];
-      if (s.phase !== "pending") continue;
-      s.phase = "skipped";
-      const reason = `not run: dependency '${cause.def.id}' ${cause.phase === "failed" ? "failed" : "was skipped"}`;
-      s.error = { name: "UpstreamFailedError", message: reason };
-      this.#recorder?.closed(s, "skipped", s.error);
-      this.#emit({
-        type: "step-skipped",
-        runId: this.#runId,
-        stepId: s.def.id,
-        reason,
-        time: this.#clock.now(),
-      });
-      for (const c of s.dependents) todo.push([c, s]);
+  /**
+   * Tells the dependents of `ended` (succeeded, failed or skipped) how it ended: each whose
+   * trigger rule is now met is allowed to run, each whose rule cannot be met any more is
+   * skipped, and so on down (a worklist, not recursion: chains may be long).
+   */
+  #settle(ended: StepState): void {
+    this.#settling.push(ended);
+    if (this.#draining) return;
+    this.#draining = true;
+    while (this.#settling.length > 0) {
+      const s = this.#settling.pop() as StepState;
+      const failed = s.phase === "failed" || (s.phase === "skipped" && s.skipKind === "upstream");
+      for (const child of s.dependents) {
+        if (child.phase !== "pending") continue;
+        if (s.phase === "succeeded") child.deps.succeeded++;
+        else if (failed) child.deps.failed++;
+        else child.deps.skipped++;
+        const rule = child.def.triggerRule ?? "all_success";
+        const verdict = ruleVerdict(rule, child.deps);
+        if (verdict === "run") this.#allowed(child);
+        else if (verdict === "skip")
+          this.#skip(
+            child,
+            "UpstreamFailedError",
+            unmetReason(rule, s.def.id, s.phase === "failed"),
+            child.deps.failed > 0 ? "upstream" : "condition",
+          );
+      }
     }
+    this.#draining = false;
+  }
+
+  /** A step whose trigger rule is met: ready, unless its `when` says otherwise. */
+  #allowed(s: StepState): void {
+    const when = s.def.when;
+    if (when === undefined) {
+      this.#makeReady(s);
+      return;
+    }
+    const value = this.#conditions.evaluate(s, when);
+    if (!value.ok) this.#failUnrun(s, "ExpressionError", `steps.${s.def.id}.when: ${value.error}`);
+    else if (value.value === true) this.#makeReady(s);
+    else if (value.value === false)
+      this.#skip(s, "ConditionFalseError", `not run: its condition is false: ${when}`, "condition");
+    else
+      this.#failUnrun(
+        s,
+        "ExpressionError",
+        `steps.${s.def.id}.when: the condition must be true or false, got ${JSON.stringify(value.value)}`,
+      );
+  }
+
+  #skip(s: StepState, name: string, reason: string, kind: "condition" | "upstream"): void {
+    s.phase = "skipped";
+    s.skipKind = kind;
+    s.error = { name, message: reason };
+    this.#recorder?.closed(s, "skipped", s.error);
+    this.#emit({
+      type: "step-skipped",
+      runId: this.#runId,
+      stepId: s.def.id,
+      reason,
+      time: this.#clock.now(),
+    });
+    this.#settle(s);
+  }
+
+  /** A step that fails before any attempt (its condition could not be evaluated). */
+  #failUnrun(s: StepState, name: string, message: string): void {
+    const time = this.#clock.now();
+    s.phase = "failed";
+    s.error = { name, message };
+    this.#recorder?.closed(s, "failed", s.error);
+    this.#emit({
+      type: "step-failed",
+      runId: this.#runId,
+      stepId: s.def.id,
+      attempt: s.attempts,
+      error: s.error,
+      durationMs: 0,
+      time,
+    });
+    this.#settle(s);
+    if (this.#options.failFast)
+      this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
   }
 
   #stop(reason: string, bySignal: boolean): void {

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { DURATION_PATTERN } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
 import { MAX_DELAY_SECONDS, MAX_RETRY_BACKOFF } from "./timer-range.js";
+import { TRIGGER_RULES } from "./trigger-rules.js";
 
 const atMostDelay = {
   message: `must be at most ${MAX_DELAY_SECONDS} seconds (about 24.8 days, the range of timers)`,
@@ -101,6 +102,20 @@ export const stepSpecSchema = z.strictObject({
   depends_on: z
     .array(z.string())
     .meta({ description: "Ids of the steps whose outputs this step takes as inputs." })
+    .optional(),
+  when: z
+    .string()
+    .meta({
+      description:
+        "A CEL condition over `params` and `inputs`: when false, the step is skipped (ConditionFalseError).",
+    })
+    .optional(),
+  trigger_rule: z
+    .enum(TRIGGER_RULES)
+    .meta({
+      description:
+        "When the step runs, given how its dependencies ended: all_success (default), all_done, all_failed, one_failed, one_success or none_failed.",
+    })
     .optional(),
   description: z.string().optional(),
 });

@@ -7,6 +7,7 @@ import { hashString } from "./hash.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { RunReport, StepReport } from "./report.js";
 import type { StepTask, StepTaskLimits } from "./step-pool.js";
+import { type DependencyCounts, dependencyCounts } from "./trigger-rules.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 import type { RunWorkspace } from "./workspace.js";
 
@@ -29,7 +30,10 @@ export interface StepState {
   readonly codeHash: string;
   readonly dependents: StepState[];
   phase: Phase;
-  waitingOn: number;
+  /** How the step's dependencies have ended so far (its trigger rule looks at them). */
+  readonly deps: DependencyCounts;
+  /** A skipped step: by its condition (or only skipped steps upstream), or because one upstream failed. */
+  skipKind: "condition" | "upstream" | undefined;
   attempts: number;
   outputJson: string | undefined;
   stdout: string;
@@ -73,7 +77,8 @@ export function createStepStates(workflow: WorkflowDefinition): {
       codeHash,
       dependents: [],
       phase: "pending",
-      waitingOn: def.dependsOn.length,
+      deps: dependencyCounts(def.dependsOn.length),
+      skipKind: undefined,
       attempts: 0,
       outputJson: undefined,
       stdout: "",
@@ -222,7 +227,9 @@ export function buildReport(
         ? s.phase
         : "cancelled"
       : REPORTED_PHASE[s.phase];
-    if (status === "failed" || status === "skipped") failed = true;
+    // Skipped steps alone do not fail a run (a false condition is not a failure): a step
+    // skipped because one upstream failed comes with that failed step.
+    if (status === "failed") failed = true;
     steps[s.def.id] = {
       status,
       language: s.def.language,

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
+import { compileExpression } from "./expressions.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
 import { nullProtoRecord, withOwnRecords } from "./own-record.js";
 import { paramTypeProblem } from "./params.js";
@@ -121,6 +122,7 @@ interface LooseStep {
   readonly func?: string;
   readonly args?: unknown;
   readonly input?: unknown;
+  readonly when?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
@@ -144,6 +146,10 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
   }
   if (spec.malformed) return issues;
   const at = (field: string) => formatPath(["steps", id, field]);
+  if (typeof spec.when === "string") {
+    const compiled = compileExpression(spec.when, "step");
+    if (!compiled.ok) issues.push({ path: at("when"), message: compiled.error });
+  }
   const wasm = wasmStepIssues(
     (field) => formatPath(field ? ["steps", id, field] : ["steps", id]),
     spec,
@@ -229,6 +235,7 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
       ...(typeof step.func === "string" ? { func: step.func } : {}),
       args: step.args,
       input: step.input,
+      when: step.when,
     };
   };
   const steps = isObject(raw.steps)
@@ -361,6 +368,8 @@ export function parseWorkflow(
       secrets: [...new Set([...(d.secrets ?? []), ...(s.secrets ?? [])])],
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
+      ...(s.when !== undefined ? { when: s.when } : {}),
+      ...(s.trigger_rule !== undefined ? { triggerRule: s.trigger_rule } : {}),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),

@@ -3,6 +3,7 @@
  * definition the scheduler runs.
  */
 import type { Language } from "./languages.js";
+import type { TriggerRule } from "./trigger-rules.js";
 
 /** One step after validation: aliases resolved, defaults applied. Times in seconds, memory in MB. */
 export interface StepDefinition {
@@ -32,6 +33,10 @@ export interface StepDefinition {
   readonly args?: readonly string[];
   /** wasm steps: the i32 passed to a `func` that takes one argument. */
   readonly input?: number;
+  /** A CEL condition: false skips the step (ConditionFalseError). */
+  readonly when?: string;
+  /** When the step runs given how its dependencies ended; absent: `all_success`. */
+  readonly triggerRule?: TriggerRule;
 }
 
 /** A run param a workflow declares. */

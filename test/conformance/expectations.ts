@@ -13,6 +13,23 @@ function statuses(report: RunReport): Record<string, string> {
 
 /** Checks by workflow file name. */
 export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "conditions.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(statuses(r)).toEqual({
+      probe: "succeeded",
+      full: "succeeded",
+      quick: "skipped",
+      after_quick: "skipped",
+      report: "succeeded",
+      broken: "failed",
+      cleanup: "succeeded",
+      on_failure: "succeeded",
+    });
+    expect(r.steps.quick?.error?.name).toBe("ConditionFalseError");
+    expect(r.steps.after_quick?.error?.name).toBe("UpstreamFailedError");
+    expect(r.steps.report?.output).toEqual({ quick: null, full: "full" });
+    expect(r.steps.cleanup?.output).toEqual({ cleaned: true });
+  },
   "params.yaml": (r) => {
     expect(r.status).toBe("succeeded");
     const params = { word: "héllo", count: 3, flags: { on: true, list: [1, 2] } };

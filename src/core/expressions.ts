@@ -43,8 +43,11 @@ let meter: Meter | undefined;
 
 type EvalNode = { op: string; evaluate: (ev: unknown, node: EvalNode, ctx: unknown) => unknown };
 
-/** Ops that only read a value that exists already: they build nothing. */
-const READS = new Set(["id", ".", ".?", "[]", "[?]", "value", "accuValue"]);
+/**
+ * Ops that build nothing: reads of a value that exists already, and a comprehension's
+ * push onto its accumulator (the list grows in place; the element was charged when built).
+ */
+const READS = new Set(["id", ".", ".?", "[]", "[?]", "value", "accuValue", "accuPush"]);
 
 function charge(node: EvalNode, value: unknown): void {
   const m = meter as Meter;
@@ -147,6 +150,33 @@ function fromCel(value: unknown, where = "the value"): unknown {
 }
 
 /**
+ * Functions an expression may not call: `matches` runs the pattern with JavaScript's
+ * backtracking RegExp (CEL means RE2), so `"aaaa…c".matches("(a+)+b")` would take minutes.
+ */
+const REFUSED_FUNCTIONS: Readonly<Record<string, string>> = {
+  matches:
+    "matches() is not available (JavaScript regular expressions can take exponential time); use contains, startsWith, endsWith or split",
+};
+
+/** The first refused function the syntax tree calls, if any. */
+function refusedCall(node: unknown, seen = 0): string | undefined {
+  if (node === null || typeof node !== "object" || seen > 10_000) return undefined;
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      const found = refusedCall(child, seen + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const { op, args } = node as { op?: unknown; args?: unknown };
+  if ((op === "call" || op === "rcall") && Array.isArray(args) && typeof args[0] === "string") {
+    const why = Object.hasOwn(REFUSED_FUNCTIONS, args[0]) ? REFUSED_FUNCTIONS[args[0]] : undefined;
+    if (why) return why;
+  }
+  return typeof op === "string" ? refusedCall(args, seen + 1) : undefined;
+}
+
+/**
  * Parses and type-checks a CEL expression for `scope`.
  * @returns the expression, or a message saying what is wrong with it (for a validation issue).
  */
@@ -164,6 +194,8 @@ export function compileExpression(
   } catch (e) {
     return err(`not a valid CEL expression: ${firstLine(e)}`);
   }
+  const refused = refusedCall(parsed.ast);
+  if (refused) return err(refused);
   const checked = parsed.check();
   if (!checked.valid) {
     const why = firstLine(checked.error);

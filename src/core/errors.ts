@@ -107,6 +107,11 @@ export class ExpressionError extends StepError {
   override name = "ExpressionError";
 }
 
+/** A `for_each` list longer than the engine's `maxForEachItems`. */
+export class ForEachLimitError extends StepError {
+  override name = "ForEachLimitError";
+}
+
 const STEP_ERRORS = {
   StepError,
   StepRuntimeError,
@@ -122,6 +127,7 @@ const STEP_ERRORS = {
   UpstreamFailedError,
   ConditionFalseError,
   ExpressionError,
+  ForEachLimitError,
 } as const;
 
 /** The error names a step failure may carry in the run report. */

@@ -144,6 +144,14 @@ function fromCel(value: unknown, where = "the value"): unknown {
     }
     return out;
   }
+  const proto = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    // A map literal ({'a': 1}) is a plain object.
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const k of Object.keys(value as object))
+      out[k] = fromCel((value as Record<string, unknown>)[k], `${where}.${k}`);
+    return out;
+  }
   throw new BudgetExceeded(
     `${where} is a CEL ${value?.constructor?.name ?? typeof value}, which is not JSON`,
   );

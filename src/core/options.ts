@@ -36,6 +36,8 @@ export interface EngineOptions {
    * read nothing else of the host. Default: none.
    */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Most items a `for_each` step may run; a longer list fails the step (ForEachLimitError). Default: 10,000. */
+  readonly maxForEachItems?: number;
 }
 
 /** {@link EngineOptions} with every default applied. */
@@ -51,6 +53,7 @@ export interface ResolvedEngineOptions {
   readonly processLimit: number;
   readonly workspaceLimit: number;
   readonly secrets: Readonly<Record<string, string>>;
+  readonly maxForEachItems: number;
 }
 
 /** Options of one run. */
@@ -85,6 +88,7 @@ function positive(name: string, value: unknown, integer: boolean): void {
 }
 
 const INTEGER_FIELDS = [
+  "maxForEachItems",
   "threads",
   "concurrency",
   "outputLimit",
@@ -132,6 +136,7 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     processLimit: options.processLimit ?? 64,
     workspaceLimit: options.workspaceLimit ?? 64 * 1024 * 1024,
     secrets: checkSecrets(options.secrets),
+    maxForEachItems: options.maxForEachItems ?? 10_000,
   };
 }
 

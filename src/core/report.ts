@@ -38,6 +38,17 @@ export const stepReportSchema = z.object({
     .string()
     .optional()
     .meta({ description: "A rerun kept this step's result from the run with this id." }),
+  items: z
+    .array(
+      z.object({
+        status: z.enum(["pending", "succeeded", "failed", "cancelled"]),
+        output: z.unknown(),
+        error: errorInfoSchema.nullable(),
+        attempts: z.int().min(0),
+      }),
+    )
+    .optional()
+    .meta({ description: "for_each steps: each item, in item order." }),
 });
 
 /** The report of a run that started. Times are whole epoch milliseconds. */

@@ -5,10 +5,12 @@
  */
 import { CancelSource } from "./cancel.js";
 import { type RunDurability, RunRecorder } from "./durable/run-recorder.js";
+import { applyRecorded } from "./durable/run-state.js";
 import type { SerializedError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import { Fifo } from "./fifo.js";
 import type { FileChanges } from "./file-tree.js";
+import { FanOut, forEachList, itemState } from "./for-each.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { RunReport } from "./report.js";
@@ -43,6 +45,7 @@ export class RunExecution {
   readonly #settling: StepState[] = [];
   #draining = false;
   readonly #conditions: StepConditions;
+  readonly #engine: ResolvedEngineOptions;
   #waitingRetry = 0;
   #stopped = false;
   #cancelledBySignal = false;
@@ -81,6 +84,7 @@ export class RunExecution {
     );
     this.#tasks = new TaskBuilder(runId, byId, this.#workspace, engine, options);
     this.#conditions = new StepConditions(byId, options.params ?? {});
+    this.#engine = engine;
   }
 
   /** Runs the workflow to the end and returns its report. */
@@ -144,14 +148,16 @@ export class RunExecution {
     s.attempts++;
     this.#running++;
     const attempt = s.attempts;
-    const stepId = s.def.id;
+    // A for_each item's logs are its step's; its starts and ends are told by its step.
+    const stepId = s.item ? s.item.parent.def.id : s.def.id;
+    const quiet = s.item !== undefined;
     // Told when a worker takes the attempt: the pool may queue it behind busy workers.
     // Asked of the pool only when someone listens (telling it costs a message per step).
     let started = false;
     const onStart = (time: number) => {
       if (started) return;
       started = true;
-      if (this.#listening())
+      if (!quiet && this.#listening())
         this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: Math.round(time) });
     };
     const onLog = (stream: "stdout" | "stderr", text: string) =>
@@ -250,9 +256,10 @@ export class RunExecution {
       s.phase = "succeeded";
       s.outputJson = r.outcome.outputJson;
       s.error = null;
-      this.#workspace.record(s.def.id, r.changes as FileChanges);
+      if (s.item) s.item.changes = r.changes as FileChanges;
+      else this.#workspace.record(s.def.id, r.changes as FileChanges);
       this.#recorder?.ended(s, r);
-      if (this.#listening())
+      if (!s.item && this.#listening())
         this.#emit({
           type: "step-succeeded",
           runId: this.#runId,
@@ -267,26 +274,28 @@ export class RunExecution {
       if (this.#cancelledBySignal) {
         s.phase = "cancelled";
         this.#recorder?.closed(s, "cancelled", { name: s.error.name, message: this.#stopReason });
-        this.#emit({
-          type: "step-cancelled",
-          runId: this.#runId,
-          stepId: s.def.id,
-          reason: this.#stopReason,
-          time,
-        });
+        if (!s.item)
+          this.#emit({
+            type: "step-cancelled",
+            runId: this.#runId,
+            stepId: s.def.id,
+            reason: this.#stopReason,
+            time,
+          });
       } else if (s.attempts <= s.def.retries) this.#retry(s, r, r.outcome.error, time);
       else {
         s.phase = "failed";
         this.#recorder?.ended(s, r);
-        this.#emit({
-          type: "step-failed",
-          runId: this.#runId,
-          stepId: s.def.id,
-          attempt: s.attempts,
-          error: s.error,
-          durationMs: stepTimes(s).durationMs ?? 0,
-          time,
-        });
+        if (!s.item)
+          this.#emit({
+            type: "step-failed",
+            runId: this.#runId,
+            stepId: s.def.id,
+            attempt: s.attempts,
+            error: s.error,
+            durationMs: stepTimes(s).durationMs ?? 0,
+            time,
+          });
         this.#settle(s);
         if (this.#options.failFast)
           this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
@@ -301,15 +310,16 @@ export class RunExecution {
     s.phase = "retry-wait";
     this.#recorder?.ended(s, r, time + delayMs);
     this.#waitThenReady(s, delayMs);
-    this.#emit({
-      type: "step-retrying",
-      runId: this.#runId,
-      stepId: s.def.id,
-      attempt: s.attempts,
-      error,
-      delayMs,
-      time,
-    });
+    if (!s.item)
+      this.#emit({
+        type: "step-retrying",
+        runId: this.#runId,
+        stepId: s.def.id,
+        attempt: s.attempts,
+        error,
+        delayMs,
+        time,
+      });
   }
 
   /** A step waiting to retry: ready after `delayMs` (the wake time is in the journal). */
@@ -337,6 +347,10 @@ export class RunExecution {
    * skipped, and so on down (a worklist, not recursion: chains may be long).
    */
   #settle(ended: StepState): void {
+    if (ended.item) {
+      this.#itemEnded(ended);
+      return;
+    }
     this.#settling.push(ended);
     if (this.#draining) return;
     this.#draining = true;
@@ -367,12 +381,12 @@ export class RunExecution {
   #allowed(s: StepState): void {
     const when = s.def.when;
     if (when === undefined) {
-      this.#makeReady(s);
+      this.#go(s);
       return;
     }
     const value = this.#conditions.evaluate(s, when);
     if (!value.ok) this.#failUnrun(s, "ExpressionError", `steps.${s.def.id}.when: ${value.error}`);
-    else if (value.value === true) this.#makeReady(s);
+    else if (value.value === true) this.#go(s);
     else if (value.value === false)
       this.#skip(s, "ConditionFalseError", `not run: its condition is false: ${when}`, "condition");
     else
@@ -381,6 +395,116 @@ export class RunExecution {
         "ExpressionError",
         `steps.${s.def.id}.when: the condition must be true or false, got ${JSON.stringify(value.value)}`,
       );
+  }
+
+  /** A step allowed to run: ready, or a for_each step's items. */
+  #go(s: StepState): void {
+    if (s.def.forEach === undefined) this.#makeReady(s);
+    else this.#expand(s, s.def.forEach);
+  }
+
+  /** Evaluates a for_each step's list and starts its first items. */
+  #expand(s: StepState, source: string): void {
+    const listed = forEachList(
+      this.#conditions.evaluate(s, source),
+      `steps.${s.def.id}.for_each`,
+      this.#engine.maxForEachItems,
+    );
+    if (!listed.ok) {
+      this.#failUnrun(s, listed.error.name, listed.error.message);
+      return;
+    }
+    const items = listed.value;
+    const time = this.#clock.now();
+    s.phase = "running";
+    s.startedAt = time;
+    const window = Math.min(s.def.maxParallel ?? this.#concurrency, this.#concurrency);
+    s.fanout = new FanOut(
+      items.map((v) => JSON.stringify(v)),
+      window,
+      this.#engine.outputLimit,
+    );
+    if (this.#listening())
+      this.#emit({ type: "step-started", runId: this.#runId, stepId: s.def.id, attempt: 1, time });
+    this.#fillItems(s);
+  }
+
+  /** Starts items of `s` while its window has room; ends the step once all items ended. */
+  #fillItems(s: StepState): void {
+    const f = s.fanout as FanOut;
+    const prior = this.#recorder?.durability.prior;
+    while (!this.#stopped && f.inFlight < f.window && f.next < f.records.length) {
+      const index = f.next++;
+      const item = itemState(s, index, f.itemsJson[index] as string);
+      const recorded = prior?.get(item.def.id);
+      if (recorded?.status === "succeeded") {
+        // A resumed run keeps the items that succeeded.
+        applyRecorded(item, recorded);
+        item.phase = "succeeded";
+        s.attempts += item.attempts;
+        f.end(index, item, recorded.files);
+        continue;
+      }
+      f.inFlight++;
+      this.#makeReady(item);
+    }
+    if (f.done) this.#endFanOut(s);
+  }
+
+  #itemEnded(item: StepState): void {
+    const { parent, index, changes } = item.item as NonNullable<StepState["item"]>;
+    const f = parent.fanout as FanOut;
+    f.inFlight--;
+    parent.attempts += item.attempts;
+    f.end(index, item, changes);
+    this.#fillItems(parent);
+  }
+
+  /** A for_each step whose items all ended: succeeded with their outputs, or failed. */
+  #endFanOut(s: StepState): void {
+    const f = s.fanout as FanOut;
+    const time = this.#clock.now();
+    s.finishedAt = time;
+    s.stdout = f.stdout;
+    s.stderr = f.stderr;
+    const changes = f.changes();
+    const base = {
+      changes,
+      stdout: f.stdout,
+      stderr: f.stderr,
+      startedAt: s.startedAt ?? time,
+      finishedAt: time,
+    };
+    const durationMs = stepTimes(s).durationMs ?? 0;
+    if (f.failed === 0) {
+      s.phase = "succeeded";
+      s.outputJson = f.outputJson();
+      this.#workspace.record(s.def.id, changes);
+      this.#recorder?.ended(s, { ...base, outcome: { ok: true, outputJson: s.outputJson } });
+      if (this.#listening())
+        this.#emit({
+          type: "step-succeeded",
+          runId: this.#runId,
+          stepId: s.def.id,
+          attempt: 1,
+          durationMs,
+          time,
+        });
+    } else {
+      s.phase = "failed";
+      s.error = f.error();
+      this.#recorder?.ended(s, { ...base, outcome: { ok: false, error: s.error } });
+      this.#emit({
+        type: "step-failed",
+        runId: this.#runId,
+        stepId: s.def.id,
+        attempt: 1,
+        error: s.error,
+        durationMs,
+        time,
+      });
+    }
+    this.#settle(s);
   }
 
   #skip(s: StepState, name: string, reason: string, kind: "condition" | "upstream"): void {

@@ -110,6 +110,19 @@ export const stepSpecSchema = z.strictObject({
         "A CEL condition over `params` and `inputs`: when false, the step is skipped (ConditionFalseError).",
     })
     .optional(),
+  for_each: z
+    .string()
+    .meta({
+      description:
+        "A CEL list over `params` and `inputs`: the step runs once per item (sandflow.item and sandflow.index; $SANDFLOW_ITEM and $SANDFLOW_INDEX in shell); its output is the list of the item outputs.",
+    })
+    .optional(),
+  max_parallel: z
+    .int()
+    .min(1)
+    .max(10_000)
+    .meta({ description: "for_each steps: most items running at once (default: the run's concurrency)." })
+    .optional(),
   trigger_rule: z
     .enum(TRIGGER_RULES)
     .meta({

@@ -3,6 +3,8 @@
  * a {@link StepTask}, and how the states become the run report.
  */
 import type { SerializedError } from "./errors.js";
+import type { FileChanges } from "./file-tree.js";
+import type { FanOut } from "./for-each.js";
 import { hashString } from "./hash.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { RunReport, StepReport } from "./report.js";
@@ -45,6 +47,10 @@ export interface StepState {
   cached: boolean;
   /** A rerun kept the result recorded by this run. */
   reusedFrom: string | undefined;
+  /** An item of a for_each step: its step, its index, the item as JSON, the files it changed. */
+  item?: { readonly parent: StepState; readonly index: number; readonly json: string; changes?: FileChanges };
+  /** A for_each step once its list is known: its items. */
+  fanout?: FanOut;
 }
 
 const MB = 1024 * 1024;
@@ -101,6 +107,7 @@ export class TaskBuilder {
   readonly #limitsByMemory = new Map<number, StepTaskLimits>();
   /** `{"params":...}` when the run has params (shared by all its tasks), else undefined. */
   readonly #contextJson: string | undefined;
+  readonly #paramsJson: string;
 
   constructor(
     private readonly runId: string,
@@ -110,7 +117,8 @@ export class TaskBuilder {
     private readonly options: RunOptions,
   ) {
     const params = options.params ?? {};
-    this.#contextJson = Object.keys(params).length > 0 ? `{"params":${JSON.stringify(params)}}` : undefined;
+    this.#paramsJson = JSON.stringify(params);
+    this.#contextJson = Object.keys(params).length > 0 ? `{"params":${this.#paramsJson}}` : undefined;
   }
 
   /** The task for the step's current attempt: inputs from its direct dependencies, files from its ancestors. */
@@ -127,17 +135,23 @@ export class TaskBuilder {
       def.timeout ?? this.options.timeout ?? this.engine.timeout,
       this.engine.maxTimeout,
     );
+    const item = s.item;
+    const contextJson = item
+      ? `{"params":${this.#paramsJson},"item":${item.json},"index":${item.index}}`
+      : this.#contextJson;
+    // An item runs as its step (its id, secrets, files); only the journal tells items apart.
+    const stepId = item ? item.parent.def.id : def.id;
     return {
       runId: this.runId,
-      stepId: def.id,
+      stepId,
       attempt: s.attempts,
       language: def.language,
       code: def.code as string,
       codeHash: s.codeHash,
       inputsJson,
-      ...(this.#contextJson !== undefined ? { contextJson: this.#contextJson } : {}),
+      ...(contextJson !== undefined ? { contextJson } : {}),
       env: def.env,
-      files: this.workspace.viewFor(def.id),
+      files: this.workspace.viewFor(stepId),
       limits: this.#limits(Math.min(def.memory ?? this.engine.memory, this.engine.maxMemory)),
       timeoutMs: Math.round(timeout * 1000),
     };
@@ -241,6 +255,7 @@ export function buildReport(
       ...stepTimes(s),
       ...(s.cached ? { cached: true } : {}),
       ...(s.reusedFrom !== undefined ? { reusedFrom: s.reusedFrom } : {}),
+      ...(s.fanout ? { items: s.fanout.report() } : {}),
     };
   }
   const status = extras.status ?? (cancelled ? "cancelled" : failed ? "failed" : "succeeded");

@@ -123,6 +123,8 @@ interface LooseStep {
   readonly args?: unknown;
   readonly input?: unknown;
   readonly when?: unknown;
+  readonly for_each?: unknown;
+  readonly max_parallel?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
@@ -146,10 +148,17 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
   }
   if (spec.malformed) return issues;
   const at = (field: string) => formatPath(["steps", id, field]);
-  if (typeof spec.when === "string") {
-    const compiled = compileExpression(spec.when, "step");
-    if (!compiled.ok) issues.push({ path: at("when"), message: compiled.error });
+  for (const field of ["when", "for_each"] as const) {
+    const source = spec[field];
+    if (typeof source !== "string") continue;
+    const compiled = compileExpression(source, "step");
+    if (!compiled.ok) issues.push({ path: at(field), message: compiled.error });
   }
+  if (spec.max_parallel !== undefined && spec.for_each === undefined)
+    issues.push({
+      path: at("max_parallel"),
+      message: "applies to for_each steps only; add for_each or remove it",
+    });
   const wasm = wasmStepIssues(
     (field) => formatPath(field ? ["steps", id, field] : ["steps", id]),
     spec,
@@ -236,6 +245,8 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
       args: step.args,
       input: step.input,
       when: step.when,
+      for_each: step.for_each,
+      max_parallel: step.max_parallel,
     };
   };
   const steps = isObject(raw.steps)
@@ -370,6 +381,8 @@ export function parseWorkflow(
       cacheTtl: cacheTtl(s.cache ?? d.cache),
       ...(s.when !== undefined ? { when: s.when } : {}),
       ...(s.trigger_rule !== undefined ? { triggerRule: s.trigger_rule } : {}),
+      ...(s.for_each !== undefined ? { forEach: s.for_each } : {}),
+      ...(s.max_parallel !== undefined ? { maxParallel: s.max_parallel } : {}),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),

@@ -35,6 +35,10 @@ export interface StepDefinition {
   readonly input?: number;
   /** A CEL condition: false skips the step (ConditionFalseError). */
   readonly when?: string;
+  /** A CEL list: the step runs once per item. */
+  readonly forEach?: string;
+  /** for_each steps: most items running at once. */
+  readonly maxParallel?: number;
   /** When the step runs given how its dependencies ended; absent: `all_success`. */
   readonly triggerRule?: TriggerRule;
 }

@@ -16,6 +16,7 @@ import { benchDurable, type DurableConfig } from "./durable.js";
 import { CORES, incidents, processIsolationWorks } from "./engines.js";
 import { benchFanout, type FanoutConfig } from "./fanout.js";
 import { benchFloors, type FloorConfig } from "./floors.js";
+import { benchForEach, type ForEachConfig } from "./for-each.js";
 import { benchMemory, type MemoryConfig } from "./memory.js";
 import { Recorder, section } from "./recorder.js";
 import { type BenchResults, markdown, summaryJson, writeResults } from "./report.js";
@@ -39,6 +40,7 @@ interface Config {
   readonly memory: MemoryConfig & { readonly languagesAll: boolean };
   readonly durable: DurableConfig;
   readonly server: ServerConfig;
+  readonly forEach: ForEachConfig;
 }
 
 const FULL: Config = {
@@ -59,6 +61,7 @@ const FULL: Config = {
   memory: { reps: 3, processPool: true, languagesAll: true },
   durable: { steps: 20000, reps: 3, concurrency: 256, resumeSteps: 1000 },
   server: { reps: 5, requests: 5000, concurrency: 16 },
+  forEach: { items: 10000, reps: 3, concurrency: 256 },
 };
 
 const QUICK: Config = {
@@ -79,6 +82,7 @@ const QUICK: Config = {
   memory: { reps: 1, processPool: false, languagesAll: false },
   durable: { steps: 2000, reps: 1, concurrency: 256, resumeSteps: 100 },
   server: { reps: 2, requests: 1000, concurrency: 16 },
+  forEach: { items: 2000, reps: 1, concurrency: 256 },
 };
 
 const SECTIONS = [
@@ -93,6 +97,7 @@ const SECTIONS = [
   "memory",
   "durable",
   "server",
+  "foreach",
 ];
 
 function parseArgs(argv: readonly string[]): {
@@ -148,6 +153,7 @@ async function main(): Promise<void> {
   }
   if (on("durable")) await section("durable runs", () => benchDurable(rec, cfg.durable), errors);
   if (on("server")) await section("warm daemon", () => benchServer(rec, cfg.server), errors);
+  if (on("foreach")) await section("for_each", () => benchForEach(rec, cfg.forEach), errors);
   const largest = cfg.warm.sizes[cfg.warm.sizes.length - 1] as number;
   const results: BenchResults = {
     machine,

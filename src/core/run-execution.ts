@@ -418,6 +418,8 @@ export class RunExecution {
     const time = this.#clock.now();
     s.phase = "running";
     s.startedAt = time;
+    // A for_each step's attempts: its items' most (1 when no item was retried).
+    s.attempts = 1;
     const window = Math.min(s.def.maxParallel ?? this.#concurrency, this.#concurrency);
     s.fanout = new FanOut(
       items.map((v) => JSON.stringify(v)),
@@ -441,7 +443,7 @@ export class RunExecution {
         // A resumed run keeps the items that succeeded.
         applyRecorded(item, recorded);
         item.phase = "succeeded";
-        s.attempts += item.attempts;
+        s.attempts = Math.max(s.attempts, item.attempts);
         f.end(index, item, recorded.files);
         continue;
       }
@@ -455,7 +457,7 @@ export class RunExecution {
     const { parent, index, changes } = item.item as NonNullable<StepState["item"]>;
     const f = parent.fanout as FanOut;
     f.inFlight--;
-    parent.attempts += item.attempts;
+    parent.attempts = Math.max(parent.attempts, item.attempts);
     f.end(index, item, changes);
     this.#fillItems(parent);
   }

@@ -125,7 +125,10 @@ export class TaskBuilder {
   build(s: StepState): StepTask {
     const def = s.def;
     let inputsJson = "{";
-    def.dependsOn.forEach((dep, i) => {
+    // A for_each item gets its item, not the step's inputs (they would cross to the worker
+    // once per item: a list of n items from a dependency would cost n times its size).
+    // What an item needs of them its for_each expression puts in the item.
+    (s.item ? [] : def.dependsOn).forEach((dep, i) => {
       const d = this.byId.get(dep) as StepState;
       inputsJson += `${i === 0 ? "" : ","}${d.idJson}:${d.outputJson ?? "null"}`;
     });

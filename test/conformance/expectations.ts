@@ -13,6 +13,24 @@ function statuses(report: RunReport): Record<string, string> {
 
 /** Checks by workflow file name. */
 export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "for-each.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.py?.output).toEqual([
+      { index: 0, square: 9, of: 3, inputs: {} },
+      { index: 1, square: 1, of: 3, inputs: {} },
+      { index: 2, square: 4, of: 3, inputs: {} },
+    ]);
+    expect(r.steps.lua?.output).toEqual(["ALPHA", "BETA", "GAMMA"]);
+    expect(r.steps.lua?.items?.map((i) => i.attempts)).toEqual([1, 2, 1]);
+    expect(r.steps.js?.output).toEqual(["alpha/5/0", "beta/4/1", "gamma/5/2"]);
+    expect(r.steps.sh?.status).toBe("failed");
+    expect(r.steps.sh?.items?.map((i) => i.status)).toEqual(["succeeded", "failed", "succeeded"]);
+    expect(r.steps.sh?.items?.[2]?.output).toEqual({ twice: 6 });
+    expect(r.steps.sh?.error?.message).toMatch(
+      /^item 1 of 3 failed: shell step exited with status 3: item 2 fails/,
+    );
+    expect(r.steps.total?.output).toEqual({ sum: 14, words: "ALPHA,BETA,GAMMA" });
+  },
   "conditions.yaml": (r) => {
     expect(r.status).toBe("failed");
     expect(statuses(r)).toEqual({

@@ -153,6 +153,9 @@ export function createApi(host: ApiHost): Api {
         language: s.language,
         dependsOn: [...s.dependsOn],
         code: s.code ?? null,
+        ...(s.when !== undefined ? { when: s.when } : {}),
+        ...(s.forEach !== undefined ? { forEach: s.forEach } : {}),
+        ...(s.triggerRule !== undefined ? { triggerRule: s.triggerRule } : {}),
       })),
     });
   });

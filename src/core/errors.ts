@@ -112,6 +112,11 @@ export class ForEachLimitError extends StepError {
   override name = "ForEachLimitError";
 }
 
+/** A `repeat` step whose `until` was still false after `max` iterations. */
+export class LoopLimitError extends StepError {
+  override name = "LoopLimitError";
+}
+
 const STEP_ERRORS = {
   StepError,
   StepRuntimeError,
@@ -128,6 +133,7 @@ const STEP_ERRORS = {
   ConditionFalseError,
   ExpressionError,
   ForEachLimitError,
+  LoopLimitError,
 } as const;
 
 /** The error names a step failure may carry in the run report. */

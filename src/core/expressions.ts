@@ -23,12 +23,13 @@ const LIMITS = {
   maxCallArguments: 16,
 };
 
-/** The names an expression may use: `item` and `index` only in a for-each step's per-item fields. */
-export type ExpressionScope = "step" | "item";
+/** The names an expression may use: `item` and `index` in per-item fields, `output` in `repeat.until`. */
+export type ExpressionScope = "step" | "item" | "repeat";
 
 const VARIABLES: Readonly<Record<ExpressionScope, readonly string[]>> = {
   step: ["params", "inputs"],
   item: ["params", "inputs", "item", "index"],
+  repeat: ["params", "inputs", "output"],
 };
 
 /** An expression that evaluation stopped (a budget, a bad value); its message says which. */

@@ -31,6 +31,7 @@ export function controlFlowLines(s: StepDefinition): string[] {
   if (s.forEach !== undefined)
     lines.push(`for each: ${shorten(s.forEach)}${s.maxParallel ? ` (max ${s.maxParallel})` : ""}`);
   if (s.when !== undefined) lines.push(`when: ${shorten(s.when)}`);
+  if (s.repeat !== undefined) lines.push(`repeat until: ${shorten(s.repeat.until)} (max ${s.repeat.max})`);
   if (s.triggerRule !== undefined && s.triggerRule !== "all_success") lines.push(`trigger: ${s.triggerRule}`);
   return lines;
 }

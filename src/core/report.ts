@@ -49,6 +49,11 @@ export const stepReportSchema = z.object({
     )
     .optional()
     .meta({ description: "for_each steps: each item, in item order." }),
+  iterations: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: "repeat steps: the iterations that ran (the last one's output is the step's)." }),
 });
 
 /** The report of a run that started. Times are whole epoch milliseconds. */

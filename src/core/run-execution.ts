@@ -252,6 +252,11 @@ export class RunExecution {
     s.startedAt ??= r.startedAt;
     s.finishedAt = r.finishedAt;
     const time = this.#clock.now();
+    if (r.outcome.ok && s.def.repeat && this.#repeated(s, r, r.outcome.outputJson, s.def.repeat)) {
+      this.#pump();
+      this.#checkDone();
+      return;
+    }
     if (r.outcome.ok) {
       s.phase = "succeeded";
       s.outputJson = r.outcome.outputJson;
@@ -282,7 +287,8 @@ export class RunExecution {
             reason: this.#stopReason,
             time,
           });
-      } else if (s.attempts <= s.def.retries) this.#retry(s, r, r.outcome.error, time);
+      } else if (s.attempts - (s.loop?.attemptBase ?? 0) <= s.def.retries)
+        this.#retry(s, r, r.outcome.error, time);
       else {
         s.phase = "failed";
         this.#recorder?.ended(s, r);
@@ -303,6 +309,63 @@ export class RunExecution {
     }
     this.#pump();
     this.#checkDone();
+  }
+
+  /**
+   * An iteration of a repeat step succeeded: true when the step runs again (its `until` is
+   * false) or failed (`until` could not be evaluated, or `max` iterations ran); false when
+   * `until` holds and the step succeeds with this output.
+   */
+  #repeated(
+    s: StepState,
+    r: StepTaskResult,
+    outputJson: string,
+    repeat: { until: string; max: number },
+  ): boolean {
+    const iteration = s.loop?.iteration ?? 1;
+    const field = `steps.${s.def.id}.repeat.until`;
+    const inputs = this.#conditions.inputsOf(s);
+    if (s.loop) inputs.previous = JSON.parse(s.loop.previousJson);
+    const value = this.#conditions.evaluate(s, repeat.until, "repeat", {
+      output: JSON.parse(outputJson),
+      inputs,
+    });
+    if (value.ok && value.value === true) return false;
+    let failure: SerializedError | undefined;
+    if (!value.ok) failure = { name: "ExpressionError", message: `${field}: ${value.error}` };
+    else if (typeof value.value !== "boolean")
+      failure = {
+        name: "ExpressionError",
+        message: `${field}: the condition must be true or false, got ${JSON.stringify(value.value)}`,
+      };
+    else if (iteration >= repeat.max)
+      failure = {
+        name: "LoopLimitError",
+        message: `${field} was still false after ${iteration} iteration${iteration === 1 ? "" : "s"} (repeat.max is ${repeat.max})`,
+      };
+    if (!failure) {
+      s.loop = { iteration: iteration + 1, previousJson: outputJson, attemptBase: s.attempts };
+      this.#makeReady(s);
+      return true;
+    }
+    s.phase = "failed";
+    s.error = failure;
+    s.outputJson = undefined;
+    this.#recorder?.ended(s, { ...r, outcome: { ok: false, error: failure } });
+    if (!s.item)
+      this.#emit({
+        type: "step-failed",
+        runId: this.#runId,
+        stepId: s.def.id,
+        attempt: s.attempts,
+        error: failure,
+        durationMs: stepTimes(s).durationMs ?? 0,
+        time: this.#clock.now(),
+      });
+    this.#settle(s);
+    if (this.#options.failFast)
+      this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
+    return true;
   }
 
   #retry(s: StepState, r: StepTaskResult, error: SerializedError, time: number): void {

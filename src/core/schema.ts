@@ -123,6 +123,23 @@ export const stepSpecSchema = z.strictObject({
     .max(10_000)
     .meta({ description: "for_each steps: most items running at once (default: the run's concurrency)." })
     .optional(),
+  repeat: z
+    .strictObject({
+      until: z.string().meta({
+        description:
+          "A CEL condition over `output` (this iteration's), `inputs` and `params`: true ends the loop.",
+      }),
+      max: z
+        .int()
+        .min(1)
+        .max(10_000)
+        .meta({ description: "Most iterations; then the step fails (LoopLimitError)." }),
+    })
+    .meta({
+      description:
+        "Run the step again, seeing its last output as inputs.previous, until `until` is true or `max` iterations ran.",
+    })
+    .optional(),
   trigger_rule: z
     .enum(TRIGGER_RULES)
     .meta({

@@ -51,6 +51,8 @@ export interface StepState {
   item?: { readonly parent: StepState; readonly index: number; readonly json: string; changes?: FileChanges };
   /** A for_each step once its list is known: its items. */
   fanout?: FanOut;
+  /** A repeat step past its first iteration: which, the last output, the attempts before it. */
+  loop?: { readonly iteration: number; readonly previousJson: string; readonly attemptBase: number };
 }
 
 const MB = 1024 * 1024;
@@ -132,6 +134,7 @@ export class TaskBuilder {
       const d = this.byId.get(dep) as StepState;
       inputsJson += `${i === 0 ? "" : ","}${d.idJson}:${d.outputJson ?? "null"}`;
     });
+    if (s.loop) inputsJson += `${inputsJson === "{" ? "" : ","}"previous":${s.loop.previousJson}`;
     inputsJson += "}";
     // Workflow files are untrusted: what they ask for is cut to the engine's ceilings.
     const timeout = Math.min(
@@ -259,6 +262,7 @@ export function buildReport(
       ...(s.cached ? { cached: true } : {}),
       ...(s.reusedFrom !== undefined ? { reusedFrom: s.reusedFrom } : {}),
       ...(s.fanout ? { items: s.fanout.report() } : {}),
+      ...(s.def.repeat ? { iterations: s.loop?.iteration ?? (s.attempts > 0 ? 1 : 0) } : {}),
     };
   }
   const status = extras.status ?? (cancelled ? "cancelled" : failed ? "failed" : "succeeded");

@@ -125,6 +125,7 @@ interface LooseStep {
   readonly when?: unknown;
   readonly for_each?: unknown;
   readonly max_parallel?: unknown;
+  readonly repeat?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
@@ -153,6 +154,12 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
     if (typeof source !== "string") continue;
     const compiled = compileExpression(source, "step");
     if (!compiled.ok) issues.push({ path: at(field), message: compiled.error });
+  }
+  const until = isObject(spec.repeat) ? spec.repeat.until : undefined;
+  if (typeof until === "string") {
+    const compiled = compileExpression(until, "repeat");
+    if (!compiled.ok)
+      issues.push({ path: formatPath(["steps", id, "repeat", "until"]), message: compiled.error });
   }
   if (spec.max_parallel !== undefined && spec.for_each === undefined)
     issues.push({
@@ -247,6 +254,7 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
       when: step.when,
       for_each: step.for_each,
       max_parallel: step.max_parallel,
+      repeat: step.repeat,
     };
   };
   const steps = isObject(raw.steps)
@@ -383,6 +391,7 @@ export function parseWorkflow(
       ...(s.trigger_rule !== undefined ? { triggerRule: s.trigger_rule } : {}),
       ...(s.for_each !== undefined ? { forEach: s.for_each } : {}),
       ...(s.max_parallel !== undefined ? { maxParallel: s.max_parallel } : {}),
+      ...(s.repeat !== undefined ? { repeat: { until: s.repeat.until, max: s.repeat.max } } : {}),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),

@@ -39,6 +39,8 @@ export interface StepDefinition {
   readonly forEach?: string;
   /** for_each steps: most items running at once. */
   readonly maxParallel?: number;
+  /** Runs again (seeing `inputs.previous`) until `until` holds, at most `max` times. */
+  readonly repeat?: { readonly until: string; readonly max: number };
   /** When the step runs given how its dependencies ended; absent: `all_success`. */
   readonly triggerRule?: TriggerRule;
 }

@@ -13,6 +13,16 @@ function statuses(report: RunReport): Record<string, string> {
 
 /** Checks by workflow file name. */
 export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "repeat.lua": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.double?.output).toEqual({ value: 64 });
+    expect(r.steps.double?.iterations).toBe(7);
+    expect(r.steps.poll?.output).toEqual({ tries: 3 });
+    expect(r.steps.words?.output).toEqual(["w1", "w2", "w3"]);
+    expect(r.steps.endless?.error?.name).toBe("LoopLimitError");
+    expect(r.steps.endless?.iterations).toBe(3);
+    expect(r.steps.report?.output).toEqual({ value: 64, tries: 3 });
+  },
   "for-each.yaml": (r) => {
     expect(r.status).toBe("failed");
     expect(r.steps.py?.output).toEqual([

@@ -26,6 +26,12 @@ describe("graph of control flow", () => {
     expect(text).toContain('s_cleanup["cleanup (lua)<br>trigger: all_done"]');
     expect(text).toContain("s_each -.-> s_cleanup");
     expect(text).toContain("s_list --> s_each");
+    const loop = workflow("l")
+      .lua("poll", "x", { repeat: { until: "output.done", max: 5 } })
+      .build();
+    expect(renderGraph(loop, "mermaid")).toContain(
+      's_poll["poll (lua)<br>repeat until: output.done (max 5)"]',
+    );
   });
 
   it("DOT: for_each with a double border, dashed edges into a rule", () => {

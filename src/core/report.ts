@@ -49,6 +49,14 @@ export const stepReportSchema = z.object({
     )
     .optional()
     .meta({ description: "for_each steps: each item, in item order." }),
+  compensation: z
+    .object({
+      status: z.enum(["succeeded", "failed", "cancelled"]),
+      output: z.unknown(),
+      error: errorInfoSchema.nullable(),
+    })
+    .optional()
+    .meta({ description: "The step's compensation, when the run failed after the step succeeded." }),
   iterations: z
     .int()
     .min(0)

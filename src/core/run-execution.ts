@@ -4,6 +4,7 @@
  * steps; stops scheduling on fail-fast or cancellation; builds the run report.
  */
 import { CancelSource } from "./cancel.js";
+import { compensate, needsCompensation } from "./compensation.js";
 import { type RunDurability, RunRecorder } from "./durable/run-recorder.js";
 import { applyRecorded } from "./durable/run-state.js";
 import type { SerializedError } from "./errors.js";
@@ -44,6 +45,8 @@ export class RunExecution {
   /** Steps whose dependents are still to be told how they ended (see #settle). */
   readonly #settling: StepState[] = [];
   #draining = false;
+  #compensating = false;
+  #compensated = false;
   readonly #conditions: StepConditions;
   readonly #engine: ResolvedEngineOptions;
   #waitingRetry = 0;
@@ -619,7 +622,7 @@ export class RunExecution {
   }
 
   #checkDone(): void {
-    if (!this.#done || this.#running > 0 || this.#waitingRetry > 0) return;
+    if (!this.#done || this.#running > 0 || this.#waitingRetry > 0 || this.#compensating) return;
     if (!this.#stopped && this.#ready.size > 0) return;
     for (const s of this.#states) {
       if (s.phase === "pending" || s.phase === "ready") {
@@ -634,6 +637,22 @@ export class RunExecution {
           time: this.#clock.now(),
         });
       }
+    }
+    // A failed run (not a cancelled one) undoes what its steps did: see compensation.ts.
+    if (!this.#cancelledBySignal && !this.#compensated && needsCompensation(this.#states)) {
+      this.#compensated = true;
+      this.#compensating = true;
+      compensate(this.#states, {
+        pool: this.#pool,
+        tasks: this.#tasks,
+        recorder: this.#recorder,
+        signal: this.#cancel.signal,
+        failure: (name, message) => ({ name, message }),
+      }).finally(() => {
+        this.#compensating = false;
+        this.#checkDone();
+      });
+      return;
     }
     const done = this.#done;
     this.#done = undefined;

@@ -140,6 +140,19 @@ export const stepSpecSchema = z.strictObject({
         "Run the step again, seeing its last output as inputs.previous, until `until` is true or `max` iterations ran.",
     })
     .optional(),
+  compensate: z
+    .union([
+      z.string(),
+      z.strictObject({
+        language: languageName,
+        code: z.string().meta({ description: "The compensation's code." }),
+      }),
+    ])
+    .meta({
+      description:
+        "Saga compensation: code (in the step's language, or { language, code }) run when the run fails and this step had succeeded, in reverse order of finish, seeing the step's output as inputs.output.",
+    })
+    .optional(),
   trigger_rule: z
     .enum(TRIGGER_RULES)
     .meta({

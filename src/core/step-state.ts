@@ -2,6 +2,7 @@
  * The state the scheduler keeps for each step of a run, how a step's next attempt becomes
  * a {@link StepTask}, and how the states become the run report.
  */
+import type { CompensationRecord } from "./compensation.js";
 import type { SerializedError } from "./errors.js";
 import type { FileChanges } from "./file-tree.js";
 import type { FanOut } from "./for-each.js";
@@ -51,6 +52,8 @@ export interface StepState {
   item?: { readonly parent: StepState; readonly index: number; readonly json: string; changes?: FileChanges };
   /** A for_each step once its list is known: its items. */
   fanout?: FanOut;
+  /** What became of the step's compensation (a failed run's saga), once it ran. */
+  compensation?: CompensationRecord;
   /** A repeat step past its first iteration: which, the last output, the attempts before it. */
   loop?: { readonly iteration: number; readonly previousJson: string; readonly attemptBase: number };
 }
@@ -262,6 +265,15 @@ export function buildReport(
       ...(s.cached ? { cached: true } : {}),
       ...(s.reusedFrom !== undefined ? { reusedFrom: s.reusedFrom } : {}),
       ...(s.fanout ? { items: s.fanout.report() } : {}),
+      ...(s.compensation
+        ? {
+            compensation: {
+              status: s.compensation.status,
+              output: s.compensation.status === "succeeded" ? parseOutput(s.compensation.outputJson) : null,
+              error: s.compensation.error,
+            },
+          }
+        : {}),
       ...(s.def.repeat ? { iterations: s.loop?.iteration ?? (s.attempts > 0 ? 1 : 0) } : {}),
     };
   }

@@ -126,6 +126,7 @@ interface LooseStep {
   readonly for_each?: unknown;
   readonly max_parallel?: unknown;
   readonly repeat?: unknown;
+  readonly compensate?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
@@ -155,6 +156,16 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
     const compiled = compileExpression(source, "step");
     if (!compiled.ok) issues.push({ path: at(field), message: compiled.error });
   }
+  const compensation = isObject(spec.compensate) ? spec.compensate.language : spec.compensate;
+  const compensationLanguage =
+    typeof compensation === "string" && isObject(spec.compensate) ? LANGUAGE_ALIASES[compensation] : language;
+  if (spec.compensate !== undefined && compensationLanguage === "wasm")
+    issues.push({
+      path: at("compensate"),
+      message: isObject(spec.compensate)
+        ? "a compensation cannot be a wasm module; give python, lua, shell or javascript code"
+        : "a wasm step's compensation needs its own language: { language, code }",
+    });
   const until = isObject(spec.repeat) ? spec.repeat.until : undefined;
   if (typeof until === "string") {
     const compiled = compileExpression(until, "repeat");
@@ -255,6 +266,7 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
       for_each: step.for_each,
       max_parallel: step.max_parallel,
       repeat: step.repeat,
+      compensate: step.compensate,
     };
   };
   const steps = isObject(raw.steps)
@@ -392,6 +404,14 @@ export function parseWorkflow(
       ...(s.for_each !== undefined ? { forEach: s.for_each } : {}),
       ...(s.max_parallel !== undefined ? { maxParallel: s.max_parallel } : {}),
       ...(s.repeat !== undefined ? { repeat: { until: s.repeat.until, max: s.repeat.max } } : {}),
+      ...(s.compensate !== undefined
+        ? {
+            compensate:
+              typeof s.compensate === "string"
+                ? { language, code: s.compensate }
+                : { language: LANGUAGE_ALIASES[s.compensate.language] ?? language, code: s.compensate.code },
+          }
+        : {}),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),

@@ -41,6 +41,8 @@ export interface StepDefinition {
   readonly maxParallel?: number;
   /** Runs again (seeing `inputs.previous`) until `until` holds, at most `max` times. */
   readonly repeat?: { readonly until: string; readonly max: number };
+  /** Saga compensation: run when the run fails and this step had succeeded. */
+  readonly compensate?: { readonly language: Language; readonly code: string };
   /** When the step runs given how its dependencies ended; absent: `all_success`. */
   readonly triggerRule?: TriggerRule;
 }
@@ -72,5 +74,7 @@ export function stepsById(workflow: WorkflowDefinition): Map<string, StepDefinit
 
 /** The languages a workflow uses (Pyodide is loaded only when Python is among them). */
 export function languagesOf(workflow: WorkflowDefinition): Set<Language> {
-  return new Set(workflow.steps.map((s) => s.language));
+  const languages = new Set(workflow.steps.map((s) => s.language));
+  for (const s of workflow.steps) if (s.compensate) languages.add(s.compensate.language);
+  return languages;
 }

@@ -13,6 +13,26 @@ function statuses(report: RunReport): Record<string, string> {
 
 /** Checks by workflow file name. */
 export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "saga.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.ship?.status).toBe("failed");
+    expect(r.steps.ship?.compensation).toBeUndefined();
+    expect(r.steps.notify?.compensation).toEqual({
+      status: "succeeded",
+      output: { unsent: { sent: true } },
+      error: null,
+    });
+    expect(r.steps.charge?.compensation).toEqual({
+      status: "succeeded",
+      output: { refunded: 30 },
+      error: null,
+    });
+    expect(r.steps.reserve?.compensation).toEqual({
+      status: "succeeded",
+      output: { released: "12A" },
+      error: null,
+    });
+  },
   "repeat.lua": (r) => {
     expect(r.status).toBe("failed");
     expect(r.steps.double?.output).toEqual({ value: 64 });

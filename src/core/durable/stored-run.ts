@@ -2,6 +2,8 @@
  * Reading stored runs: run ids by unique prefix (as git does), the report of a stored run
  * (finished or not), and which steps a rerun runs again.
  */
+
+import { compensationId } from "../compensation.js";
 import { descendantsOf } from "../dag.js";
 import { FanOut, itemId } from "../for-each.js";
 import type { RunReport } from "../report.js";
@@ -73,6 +75,9 @@ export function storedReport(run: StoredRun, now: number): RunReport {
   const recorded = foldSteps(run.entries);
   for (const s of states) {
     if (s.def.forEach !== undefined) s.fanout = recordedItems(s.def.id, recorded);
+    const c = s.def.compensate ? recorded.get(compensationId(s.def.id)) : undefined;
+    if (c && (c.status === "succeeded" || c.status === "failed"))
+      s.compensation = { status: c.status, outputJson: c.outputJson, error: c.error };
     const r = recorded.get(s.def.id);
     if (!r) continue;
     s.phase = PHASE_OF[r.status];

@@ -6,20 +6,18 @@
 import { CancelSource } from "./cancel.js";
 import { compensate, needsCompensation } from "./compensation.js";
 import { type RunDurability, RunRecorder } from "./durable/run-recorder.js";
-import { applyRecorded } from "./durable/run-state.js";
 import type { SerializedError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import { Fifo } from "./fifo.js";
 import type { FileChanges } from "./file-tree.js";
-import { FanOut, forEachList, itemState } from "./for-each.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { StepConditions } from "./step-conditions.js";
+import { StepFlow } from "./step-flow.js";
 import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
 import { buildReport, createStepStates, type StepState, stepTimes, TaskBuilder } from "./step-state.js";
 import { retryDelayMs } from "./timer-range.js";
-import { ruleVerdict, unmetReason } from "./trigger-rules.js";
 import type { WorkflowDefinition } from "./workflow.js";
 import { RunWorkspace } from "./workspace.js";
 
@@ -42,13 +40,9 @@ export class RunExecution {
   readonly #concurrency: number;
   readonly #ready = new Fifo<StepState>();
   #running = 0;
-  /** Steps whose dependents are still to be told how they ended (see #settle). */
-  readonly #settling: StepState[] = [];
-  #draining = false;
   #compensating = false;
   #compensated = false;
-  readonly #conditions: StepConditions;
-  readonly #engine: ResolvedEngineOptions;
+  readonly #flow: StepFlow;
   #waitingRetry = 0;
   #stopped = false;
   #cancelledBySignal = false;
@@ -86,8 +80,25 @@ export class RunExecution {
       new Map(workflow.steps.map((s, i) => [s.id, i])),
     );
     this.#tasks = new TaskBuilder(runId, byId, this.#workspace, engine, options);
-    this.#conditions = new StepConditions(byId, options.params ?? {});
-    this.#engine = engine;
+    this.#flow = new StepFlow(
+      {
+        runId,
+        concurrency: this.#concurrency,
+        engine,
+        recorder: this.#recorder,
+        workspace: this.#workspace,
+        clock,
+        emit: (event) => this.#emit(event),
+        listening: () => this.#listening(),
+        makeReady: (s) => this.#makeReady(s),
+        stopped: () => this.#stopped,
+        failed: (s) => {
+          if (this.#options.failFast)
+            this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
+        },
+      },
+      new StepConditions(byId, options.params ?? {}),
+    );
   }
 
   /** Runs the workflow to the end and returns its report. */
@@ -111,8 +122,9 @@ export class RunExecution {
       this.#waitThenReady(s, delayMs);
     // Steps a resumed run or a rerun starts with: their dependents learn how they ended.
     for (const s of this.#states)
-      if (s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped") this.#settle(s);
-    for (const s of this.#states) if (s.def.dependsOn.length === 0 && s.phase === "pending") this.#allowed(s);
+      if (s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped") this.#flow.settle(s);
+    for (const s of this.#states)
+      if (s.def.dependsOn.length === 0 && s.phase === "pending") this.#flow.allowed(s);
     this.#pump();
     this.#checkDone();
     await finished;
@@ -255,7 +267,7 @@ export class RunExecution {
     s.startedAt ??= r.startedAt;
     s.finishedAt = r.finishedAt;
     const time = this.#clock.now();
-    if (r.outcome.ok && s.def.repeat && this.#repeated(s, r, r.outcome.outputJson, s.def.repeat)) {
+    if (r.outcome.ok && s.def.repeat && this.#flow.repeated(s, r, r.outcome.outputJson, s.def.repeat)) {
       this.#pump();
       this.#checkDone();
       return;
@@ -276,7 +288,7 @@ export class RunExecution {
           durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
-      this.#settle(s);
+      this.#flow.settle(s);
     } else {
       s.error = { name: r.outcome.error.name, message: r.outcome.error.message };
       if (this.#cancelledBySignal) {
@@ -305,70 +317,13 @@ export class RunExecution {
             durationMs: stepTimes(s).durationMs ?? 0,
             time,
           });
-        this.#settle(s);
+        this.#flow.settle(s);
         if (this.#options.failFast)
           this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
       }
     }
     this.#pump();
     this.#checkDone();
-  }
-
-  /**
-   * An iteration of a repeat step succeeded: true when the step runs again (its `until` is
-   * false) or failed (`until` could not be evaluated, or `max` iterations ran); false when
-   * `until` holds and the step succeeds with this output.
-   */
-  #repeated(
-    s: StepState,
-    r: StepTaskResult,
-    outputJson: string,
-    repeat: { until: string; max: number },
-  ): boolean {
-    const iteration = s.loop?.iteration ?? 1;
-    const field = `steps.${s.def.id}.repeat.until`;
-    const inputs = this.#conditions.inputsOf(s);
-    if (s.loop) inputs.previous = JSON.parse(s.loop.previousJson);
-    const value = this.#conditions.evaluate(s, repeat.until, "repeat", {
-      output: JSON.parse(outputJson),
-      inputs,
-    });
-    if (value.ok && value.value === true) return false;
-    let failure: SerializedError | undefined;
-    if (!value.ok) failure = { name: "ExpressionError", message: `${field}: ${value.error}` };
-    else if (typeof value.value !== "boolean")
-      failure = {
-        name: "ExpressionError",
-        message: `${field}: the condition must be true or false, got ${JSON.stringify(value.value)}`,
-      };
-    else if (iteration >= repeat.max)
-      failure = {
-        name: "LoopLimitError",
-        message: `${field} was still false after ${iteration} iteration${iteration === 1 ? "" : "s"} (repeat.max is ${repeat.max})`,
-      };
-    if (!failure) {
-      s.loop = { iteration: iteration + 1, previousJson: outputJson, attemptBase: s.attempts };
-      this.#makeReady(s);
-      return true;
-    }
-    s.phase = "failed";
-    s.error = failure;
-    s.outputJson = undefined;
-    this.#recorder?.ended(s, { ...r, outcome: { ok: false, error: failure } });
-    if (!s.item)
-      this.#emit({
-        type: "step-failed",
-        runId: this.#runId,
-        stepId: s.def.id,
-        attempt: s.attempts,
-        error: failure,
-        durationMs: stepTimes(s).durationMs ?? 0,
-        time: this.#clock.now(),
-      });
-    this.#settle(s);
-    if (this.#options.failFast)
-      this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
-    return true;
   }
 
   #retry(s: StepState, r: StepTaskResult, error: SerializedError, time: number): void {
@@ -397,7 +352,7 @@ export class RunExecution {
         s.phase = this.#cancelledBySignal ? "cancelled" : "failed";
         const error = s.error ?? { name: "StepCancelledError", message: this.#stopReason };
         this.#recorder?.closed(s, s.phase, error);
-        if (s.phase === "failed") this.#settle(s);
+        if (s.phase === "failed") this.#flow.settle(s);
       } else {
         s.phase = "ready";
         this.#ready.push(s);
@@ -405,209 +360,6 @@ export class RunExecution {
       this.#pump();
       this.#checkDone();
     });
-  }
-
-  /**
-   * Tells the dependents of `ended` (succeeded, failed or skipped) how it ended: each whose
-   * trigger rule is now met is allowed to run, each whose rule cannot be met any more is
-   * skipped, and so on down (a worklist, not recursion: chains may be long).
-   */
-  #settle(ended: StepState): void {
-    if (ended.item) {
-      this.#itemEnded(ended);
-      return;
-    }
-    this.#settling.push(ended);
-    if (this.#draining) return;
-    this.#draining = true;
-    while (this.#settling.length > 0) {
-      const s = this.#settling.pop() as StepState;
-      const failed = s.phase === "failed" || (s.phase === "skipped" && s.skipKind === "upstream");
-      for (const child of s.dependents) {
-        if (child.phase !== "pending") continue;
-        if (s.phase === "succeeded") child.deps.succeeded++;
-        else if (failed) child.deps.failed++;
-        else child.deps.skipped++;
-        const rule = child.def.triggerRule ?? "all_success";
-        const verdict = ruleVerdict(rule, child.deps);
-        if (verdict === "run") this.#allowed(child);
-        else if (verdict === "skip")
-          this.#skip(
-            child,
-            "UpstreamFailedError",
-            unmetReason(rule, s.def.id, s.phase === "failed"),
-            child.deps.failed > 0 ? "upstream" : "condition",
-          );
-      }
-    }
-    this.#draining = false;
-  }
-
-  /** A step whose trigger rule is met: ready, unless its `when` says otherwise. */
-  #allowed(s: StepState): void {
-    const when = s.def.when;
-    if (when === undefined) {
-      this.#go(s);
-      return;
-    }
-    const value = this.#conditions.evaluate(s, when);
-    if (!value.ok) this.#failUnrun(s, "ExpressionError", `steps.${s.def.id}.when: ${value.error}`);
-    else if (value.value === true) this.#go(s);
-    else if (value.value === false)
-      this.#skip(s, "ConditionFalseError", `not run: its condition is false: ${when}`, "condition");
-    else
-      this.#failUnrun(
-        s,
-        "ExpressionError",
-        `steps.${s.def.id}.when: the condition must be true or false, got ${JSON.stringify(value.value)}`,
-      );
-  }
-
-  /** A step allowed to run: ready, or a for_each step's items. */
-  #go(s: StepState): void {
-    if (s.def.forEach === undefined) this.#makeReady(s);
-    else this.#expand(s, s.def.forEach);
-  }
-
-  /** Evaluates a for_each step's list and starts its first items. */
-  #expand(s: StepState, source: string): void {
-    const listed = forEachList(
-      this.#conditions.evaluate(s, source),
-      `steps.${s.def.id}.for_each`,
-      this.#engine.maxForEachItems,
-    );
-    if (!listed.ok) {
-      this.#failUnrun(s, listed.error.name, listed.error.message);
-      return;
-    }
-    const items = listed.value;
-    const time = this.#clock.now();
-    s.phase = "running";
-    s.startedAt = time;
-    // A for_each step's attempts: its items' most (1 when no item was retried).
-    s.attempts = 1;
-    const window = Math.min(s.def.maxParallel ?? this.#concurrency, this.#concurrency);
-    s.fanout = new FanOut(
-      items.map((v) => JSON.stringify(v)),
-      window,
-      this.#engine.outputLimit,
-    );
-    if (this.#listening())
-      this.#emit({ type: "step-started", runId: this.#runId, stepId: s.def.id, attempt: 1, time });
-    this.#fillItems(s);
-  }
-
-  /** Starts items of `s` while its window has room; ends the step once all items ended. */
-  #fillItems(s: StepState): void {
-    const f = s.fanout as FanOut;
-    const prior = this.#recorder?.durability.prior;
-    while (!this.#stopped && f.inFlight < f.window && f.next < f.records.length) {
-      const index = f.next++;
-      const item = itemState(s, index, f.itemsJson[index] as string);
-      const recorded = prior?.get(item.def.id);
-      if (recorded?.status === "succeeded") {
-        // A resumed run keeps the items that succeeded.
-        applyRecorded(item, recorded);
-        item.phase = "succeeded";
-        s.attempts = Math.max(s.attempts, item.attempts);
-        f.end(index, item, recorded.files);
-        continue;
-      }
-      f.inFlight++;
-      this.#makeReady(item);
-    }
-    if (f.done) this.#endFanOut(s);
-  }
-
-  #itemEnded(item: StepState): void {
-    const { parent, index, changes } = item.item as NonNullable<StepState["item"]>;
-    const f = parent.fanout as FanOut;
-    f.inFlight--;
-    parent.attempts = Math.max(parent.attempts, item.attempts);
-    f.end(index, item, changes);
-    this.#fillItems(parent);
-  }
-
-  /** A for_each step whose items all ended: succeeded with their outputs, or failed. */
-  #endFanOut(s: StepState): void {
-    const f = s.fanout as FanOut;
-    const time = this.#clock.now();
-    s.finishedAt = time;
-    s.stdout = f.stdout;
-    s.stderr = f.stderr;
-    const changes = f.changes();
-    const base = {
-      changes,
-      stdout: f.stdout,
-      stderr: f.stderr,
-      startedAt: s.startedAt ?? time,
-      finishedAt: time,
-    };
-    const durationMs = stepTimes(s).durationMs ?? 0;
-    if (f.failed === 0) {
-      s.phase = "succeeded";
-      s.outputJson = f.outputJson();
-      this.#workspace.record(s.def.id, changes);
-      this.#recorder?.ended(s, { ...base, outcome: { ok: true, outputJson: s.outputJson } });
-      if (this.#listening())
-        this.#emit({
-          type: "step-succeeded",
-          runId: this.#runId,
-          stepId: s.def.id,
-          attempt: 1,
-          durationMs,
-          time,
-        });
-    } else {
-      s.phase = "failed";
-      s.error = f.error();
-      this.#recorder?.ended(s, { ...base, outcome: { ok: false, error: s.error } });
-      this.#emit({
-        type: "step-failed",
-        runId: this.#runId,
-        stepId: s.def.id,
-        attempt: 1,
-        error: s.error,
-        durationMs,
-        time,
-      });
-    }
-    this.#settle(s);
-  }
-
-  #skip(s: StepState, name: string, reason: string, kind: "condition" | "upstream"): void {
-    s.phase = "skipped";
-    s.skipKind = kind;
-    s.error = { name, message: reason };
-    this.#recorder?.closed(s, "skipped", s.error);
-    this.#emit({
-      type: "step-skipped",
-      runId: this.#runId,
-      stepId: s.def.id,
-      reason,
-      time: this.#clock.now(),
-    });
-    this.#settle(s);
-  }
-
-  /** A step that fails before any attempt (its condition could not be evaluated). */
-  #failUnrun(s: StepState, name: string, message: string): void {
-    const time = this.#clock.now();
-    s.phase = "failed";
-    s.error = { name, message };
-    this.#recorder?.closed(s, "failed", s.error);
-    this.#emit({
-      type: "step-failed",
-      runId: this.#runId,
-      stepId: s.def.id,
-      attempt: s.attempts,
-      error: s.error,
-      durationMs: 0,
-      time,
-    });
-    this.#settle(s);
-    if (this.#options.failFast)
-      this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
   }
 
   #stop(reason: string, bySignal: boolean): void {

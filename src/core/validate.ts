@@ -4,18 +4,20 @@
  * problem with its place. Nothing runs before this succeeds.
  */
 import { z } from "zod";
+import {
+  controlFlowFields,
+  controlFlowIssues,
+  paramDefinitions,
+  paramIssues,
+} from "./control-flow-checks.js";
 import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
-import { compileExpression } from "./expressions.js";
+import { formatPath } from "./format-path.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
 import { nullProtoRecord, withOwnRecords } from "./own-record.js";
-import { paramTypeProblem } from "./params.js";
 import { err, ok, type Result } from "./result.js";
 import {
-  PARAM_NAME_PATTERN,
-  PARAM_TYPES,
-  type ParamSpec,
   STEP_ID_PATTERN,
   type StepSpec,
   stepDefaultsSchema,
@@ -24,7 +26,9 @@ import {
 } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
-import type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+
+export { formatPath } from "./format-path.js";
 
 /** Options of {@link parseWorkflow}. */
 export interface ParseWorkflowOptions {
@@ -37,17 +41,6 @@ export interface ParseWorkflowOptions {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Shared by steps without env (one object, sent once per batch). */
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
-
-/** Formats a zod path as `steps.fetch.depends_on[0]` (odd keys quoted). */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(String(key))) out += out ? `.${String(key)}` : String(key);
-    else out += `[${JSON.stringify(String(key))}]`;
-  }
-  return out;
-}
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -150,33 +143,7 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
   }
   if (spec.malformed) return issues;
   const at = (field: string) => formatPath(["steps", id, field]);
-  for (const field of ["when", "for_each"] as const) {
-    const source = spec[field];
-    if (typeof source !== "string") continue;
-    const compiled = compileExpression(source, "step");
-    if (!compiled.ok) issues.push({ path: at(field), message: compiled.error });
-  }
-  const compensation = isObject(spec.compensate) ? spec.compensate.language : spec.compensate;
-  const compensationLanguage =
-    typeof compensation === "string" && isObject(spec.compensate) ? LANGUAGE_ALIASES[compensation] : language;
-  if (spec.compensate !== undefined && compensationLanguage === "wasm")
-    issues.push({
-      path: at("compensate"),
-      message: isObject(spec.compensate)
-        ? "a compensation cannot be a wasm module; give python, lua, shell or javascript code"
-        : "a wasm step's compensation needs its own language: { language, code }",
-    });
-  const until = isObject(spec.repeat) ? spec.repeat.until : undefined;
-  if (typeof until === "string") {
-    const compiled = compileExpression(until, "repeat");
-    if (!compiled.ok)
-      issues.push({ path: formatPath(["steps", id, "repeat", "until"]), message: compiled.error });
-  }
-  if (spec.max_parallel !== undefined && spec.for_each === undefined)
-    issues.push({
-      path: at("max_parallel"),
-      message: "applies to for_each steps only; add for_each or remove it",
-    });
+  issues.push(...controlFlowIssues(id, spec, language));
   const wasm = wasmStepIssues(
     (field) => formatPath(field ? ["steps", id, field] : ["steps", id]),
     spec,
@@ -300,25 +267,6 @@ function languageOf(step: { language?: string }, defaults: { language?: string }
   return LANGUAGE_ALIASES[step.language ?? defaults?.language ?? DEFAULT_LANGUAGE] ?? DEFAULT_LANGUAGE;
 }
 
-/** Param names and defaults (a default must have its param's type). */
-function paramIssues(params: Readonly<Record<string, unknown>> | undefined): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  for (const [name, def] of Object.entries(params ?? {})) {
-    if (name === "__proto__")
-      issues.push({ path: formatPath(["params", name]), message: "'__proto__' cannot be a param name" });
-    else if (!PARAM_NAME_PATTERN.test(name))
-      issues.push({
-        path: formatPath(["params", name]),
-        message: `param name ${JSON.stringify(name)} must start with a letter or '_' and hold only letters, digits or '_' (at most 64)`,
-      });
-    if (!isObject(def) || def.default === undefined || typeof def.type !== "string") continue;
-    if (!(PARAM_TYPES as readonly string[]).includes(def.type)) continue;
-    const problem = paramTypeProblem(def.type as ParamDefinition["type"], def.default);
-    if (problem) issues.push({ path: formatPath(["params", name, "default"]), message: problem });
-  }
-  return issues;
-}
-
 function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
   const issues: ValidationIssue[] = paramIssues(spec.params);
   const ids = Object.keys(spec.steps);
@@ -340,17 +288,6 @@ function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
     issues.push({ path: `steps.${cycle[0]}.depends_on`, message: `dependency cycle: ${cycle.join(" -> ")}` });
   }
   return issues;
-}
-
-function paramDefinitions(params: Readonly<Record<string, ParamSpec>>): Record<string, ParamDefinition> {
-  const out = Object.create(null) as Record<string, ParamDefinition>;
-  for (const [name, p] of Object.entries(params))
-    out[name] = {
-      type: p.type,
-      ...(p.default !== undefined ? { default: p.default } : {}),
-      ...(p.description !== undefined ? { description: p.description } : {}),
-    };
-  return out;
 }
 
 /** Validates and normalises a raw workflow value; every problem is reported at once. */
@@ -399,19 +336,7 @@ export function parseWorkflow(
       secrets: [...new Set([...(d.secrets ?? []), ...(s.secrets ?? [])])],
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
-      ...(s.when !== undefined ? { when: s.when } : {}),
-      ...(s.trigger_rule !== undefined ? { triggerRule: s.trigger_rule } : {}),
-      ...(s.for_each !== undefined ? { forEach: s.for_each } : {}),
-      ...(s.max_parallel !== undefined ? { maxParallel: s.max_parallel } : {}),
-      ...(s.repeat !== undefined ? { repeat: { until: s.repeat.until, max: s.repeat.max } } : {}),
-      ...(s.compensate !== undefined
-        ? {
-            compensate:
-              typeof s.compensate === "string"
-                ? { language, code: s.compensate }
-                : { language: LANGUAGE_ALIASES[s.compensate.language] ?? language, code: s.compensate.code },
-          }
-        : {}),
+      ...controlFlowFields(s, language),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),

@@ -93,15 +93,28 @@ local function compile(id, code, name)
   return "1"
 end
 
-local function invoke(id, inputs_json, attempt, step_id, run_id, env_json, context_json)
+-- sandflow.params is decoded when a step first reads it (a for_each item seldom does, and
+-- decoding JSON in Lua costs more than running a trivial step).
+local params_json = ""
+setmetatable(sandflow, { __index = function(t, k)
+  if k ~= "params" then return nil end
+  local p = params_json ~= "" and json.decode(params_json) or {}
+  rawset(t, "params", p)
+  return p
+end })
+local function item_value(s)
+  if s == "null" then return nil end
+  if s:match("^-?%d+$") then return math.tointeger(tonumber(s)) or json.decode(s) end
+  return json.decode(s)
+end
+
+local function invoke(id, inputs_json, attempt, step_id, run_id, env_json, p_json, item_json, index)
   local run = compiled[id]
   sandflow.attempt, sandflow.step_id, sandflow.run_id = attempt, step_id, run_id
-  if context_json == "" then
-    sandflow.params, sandflow.item, sandflow.index = {}, nil, nil
-  else
-    local context = json.decode(context_json)
-    sandflow.params, sandflow.item, sandflow.index = context.params or {}, context.item, context.index
-  end
+  params_json = p_json
+  rawset(sandflow, "params", nil)
+  if index >= 0 then sandflow.item, sandflow.index = item_value(item_json), index
+  else sandflow.item, sandflow.index = nil, nil end
   if env_json ~= "" then step_env = json.decode(env_json) end
   sandflow.env = step_env
   local inputs = json.decode(inputs_json)
@@ -156,7 +169,8 @@ export interface LuaSandbox {
   /**
    * Calls a compiled step with its inputs JSON; `"1<json>"`, `"0<error>"` or `"2<not JSON>"`.
    * `envJson` is the step's environment as JSON, or `""` when unchanged since the last call;
-   * `contextJson` is `{ params, item?, index? }` as JSON, or `""` for none.
+   * `paramsJson` is the run's params as JSON (`""`: none), `itemJson` and `index` a for_each
+   * item and its index (`index` -1: not an item).
    */
   invoke(
     id: number,
@@ -165,7 +179,9 @@ export interface LuaSandbox {
     stepId: string,
     runId: string,
     envJson: string,
-    contextJson: string,
+    paramsJson: string,
+    itemJson: string,
+    index: number,
   ): string;
   /** Runs a workflow file and encodes its `workflow` table; tagged like {@link invoke}. */
   evaluate(code: string, name: string): string;
@@ -266,8 +282,8 @@ export async function createLuaSandbox(
   return {
     engine,
     compile: (id, code, name) => call(ref("compile"), [id, code, name]),
-    invoke: (id, inputsJson, attempt, stepId, runId, envJson, contextJson) =>
-      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId, envJson, contextJson]),
+    invoke: (id, inputsJson, attempt, stepId, runId, envJson, paramsJson, itemJson, index) =>
+      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId, envJson, paramsJson, itemJson, index]),
     evaluate: (code, name) => call(ref("evaluate"), [code, name]),
     memoryUsed: () => g.getMemoryUsed(),
     setMemoryMax: (bytes) => g.setMemoryMax(bytes),

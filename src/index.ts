@@ -29,6 +29,9 @@ export {
   type RunsQuery,
 } from "./core/engine.js";
 export {
+  ConditionFalseError,
+  ExpressionError,
+  InvalidParamsError,
   InvalidResultError,
   MemoryLimitError,
   OutputLimitError,
@@ -58,6 +61,7 @@ export {
   type WorkflowFormat,
 } from "./core/loaders/parse-source.js";
 export type { EngineOptions, ResolvedEngineOptions, RunOptions } from "./core/options.js";
+export { parseParamArguments, resolveParams } from "./core/params.js";
 export {
   type InvalidReport,
   invalidReportSchema,
@@ -71,11 +75,13 @@ export {
 } from "./core/report.js";
 export type { Result } from "./core/result.js";
 export {
+  type ParamSpec,
   type StepDefaults,
   type StepSpec,
   type WorkflowSpec,
   workflowJsonSchema,
   workflowSpecSchema,
 } from "./core/schema.js";
+export { TRIGGER_RULES, type TriggerRule } from "./core/trigger-rules.js";
 export { parseWorkflow } from "./core/validate.js";
-export type { StepDefinition, WorkflowDefinition } from "./core/workflow.js";
+export type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./core/workflow.js";

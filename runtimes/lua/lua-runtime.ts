@@ -70,6 +70,7 @@ class LuaRuntime implements LanguageRuntime {
         inv.stepId,
         inv.runId,
         env === this.#lastEnv ? "" : env,
+        inv.contextJson ?? "",
       );
       this.#lastEnv = env;
       const tag = result.charCodeAt(0);

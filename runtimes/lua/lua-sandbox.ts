@@ -93,9 +93,15 @@ local function compile(id, code, name)
   return "1"
 end
 
-local function invoke(id, inputs_json, attempt, step_id, run_id, env_json)
+local function invoke(id, inputs_json, attempt, step_id, run_id, env_json, context_json)
   local run = compiled[id]
   sandflow.attempt, sandflow.step_id, sandflow.run_id = attempt, step_id, run_id
+  if context_json == "" then
+    sandflow.params, sandflow.item, sandflow.index = {}, nil, nil
+  else
+    local context = json.decode(context_json)
+    sandflow.params, sandflow.item, sandflow.index = context.params or {}, context.item, context.index
+  end
   if env_json ~= "" then step_env = json.decode(env_json) end
   sandflow.env = step_env
   local inputs = json.decode(inputs_json)
@@ -149,7 +155,8 @@ export interface LuaSandbox {
   compile(id: number, code: string, name: string): string;
   /**
    * Calls a compiled step with its inputs JSON; `"1<json>"`, `"0<error>"` or `"2<not JSON>"`.
-   * `envJson` is the step's environment as JSON, or `""` when unchanged since the last call.
+   * `envJson` is the step's environment as JSON, or `""` when unchanged since the last call;
+   * `contextJson` is `{ params, item?, index? }` as JSON, or `""` for none.
    */
   invoke(
     id: number,
@@ -158,6 +165,7 @@ export interface LuaSandbox {
     stepId: string,
     runId: string,
     envJson: string,
+    contextJson: string,
   ): string;
   /** Runs a workflow file and encodes its `workflow` table; tagged like {@link invoke}. */
   evaluate(code: string, name: string): string;
@@ -258,8 +266,8 @@ export async function createLuaSandbox(
   return {
     engine,
     compile: (id, code, name) => call(ref("compile"), [id, code, name]),
-    invoke: (id, inputsJson, attempt, stepId, runId, envJson) =>
-      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId, envJson]),
+    invoke: (id, inputsJson, attempt, stepId, runId, envJson, contextJson) =>
+      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId, envJson, contextJson]),
     evaluate: (code, name) => call(ref("evaluate"), [code, name]),
     memoryUsed: () => g.getMemoryUsed(),
     setMemoryMax: (bytes) => g.setMemoryMax(bytes),

@@ -94,6 +94,12 @@ export function buildProgram(): Command {
       "memory limit of steps that set none, and the most any step may ask for (default: 512)",
       positiveNumber,
     )
+    .option(
+      "--param <name=value>",
+      "give the run param NAME (the value is read as JSON when it parses, else as a string); repeatable",
+      (pair: string, pairs: string[] = []) => [...pairs, pair],
+    )
+    .option("--params <json>", "give the run params as a JSON object (--param entries win)")
     .option("--store <path>", STORE_HELP)
     .option("--no-store", "run in memory only: nothing is recorded, the run cannot be resumed")
     .option("--server <url>", "run on a running `sandflow serve` (default: $SANDFLOW_SERVER, else locally)")

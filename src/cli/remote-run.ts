@@ -4,6 +4,7 @@
  * the same progress display and report as a local run. Ctrl-C cancels the run on the server.
  */
 import type { RunHandle } from "../core/engine.js";
+import { parseParamArguments } from "../core/params.js";
 import type { RunReport } from "../core/report.js";
 import type { StepSpec, WorkflowSpec } from "../core/schema.js";
 import { parseWasmStepCode, WASM_DATA_URL } from "../core/wasm-step.js";
@@ -21,6 +22,9 @@ export interface RemoteRunOptions extends RunDisplayOptions {
   readonly timeout?: number;
   readonly memory?: number;
   readonly store?: string | boolean;
+  /** `--param name=value` and `--params '<json>'`: sent with the run, checked by the server. */
+  readonly param?: readonly string[];
+  readonly params?: string;
 }
 
 /** The local-run options given that do not apply to a run on a server. */
@@ -76,6 +80,7 @@ export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
     ...(workflow.events !== undefined ? { on: workflow.events.map((event) => ({ event })) } : {}),
     ...(workflow.schedule !== undefined ? { schedule: workflow.schedule.cron } : {}),
     ...(workflow.schedule?.timezone !== undefined ? { timezone: workflow.schedule.timezone } : {}),
+    ...(workflow.params ? { params: { ...workflow.params } } : {}),
     steps,
   };
 }
@@ -91,6 +96,11 @@ export async function remoteRun(
   options: RemoteRunOptions,
 ): Promise<number> {
   const base = url.replace(/\/+$/, "");
+  const params = parseParamArguments(options.param, options.params);
+  if (!params.ok) {
+    process.stderr.write(`sandflow: ${params.error}\n`);
+    return EXIT.INVALID;
+  }
   const token = options.token ?? process.env.SANDFLOW_TOKEN;
   const headers = {
     "Content-Type": "application/json",
@@ -103,8 +113,8 @@ export async function remoteRun(
       headers,
       body: JSON.stringify(
         "text" in workflow
-          ? { workflow: workflow.text, format: workflow.format }
-          : { workflow: workflowSpecOf(workflow) },
+          ? { workflow: workflow.text, format: workflow.format, params: params.value }
+          : { workflow: workflowSpecOf(workflow), params: params.value },
       ),
     });
   } catch (e) {

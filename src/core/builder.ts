@@ -2,7 +2,7 @@
  * The TypeScript ways to define a workflow: {@link defineWorkflow} for an object in the
  * file format, and {@link workflow} for a fluent builder. Both validate like the loaders.
  */
-import type { StepDefaults, StepSpec, WorkflowSpec } from "./schema.js";
+import type { ParamSpec, StepDefaults, StepSpec, WorkflowSpec } from "./schema.js";
 import { parseWorkflowOrThrow } from "./validate.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
@@ -27,6 +27,7 @@ export class WorkflowBuilder {
     on?: { event: string }[];
     schedule?: string;
     timezone?: string;
+    params?: Record<string, ParamSpec>;
   };
   readonly #steps: Record<string, StepSpec> = Object.create(null);
 
@@ -62,6 +63,19 @@ export class WorkflowBuilder {
   schedule(cron: string, timezone?: string): this {
     this.#spec.schedule = cron;
     if (timezone !== undefined) this.#spec.timezone = timezone;
+    return this;
+  }
+
+  /**
+   * Declares a run param (`{ type, default?, description? }`); steps see its value as
+   * `sandflow.params.<name>` (`param <name>` in shell).
+   * @throws Error when the param was already declared.
+   */
+  param(name: string, spec: ParamSpec): this {
+    this.#spec.params ??= Object.create(null) as Record<string, ParamSpec>;
+    if (Object.hasOwn(this.#spec.params, name))
+      throw new Error(`workflow builder: param '${name}' was declared twice; param names must be unique`);
+    this.#spec.params[name] = spec;
     return this;
   }
 

@@ -17,6 +17,7 @@ import {
 } from "./loaders/parse-source.js";
 import { withNetCeiling } from "./net-ceiling.js";
 import { checkRunOptions, type ResolvedEngineOptions, type RunOptions } from "./options.js";
+import { resolveParams } from "./params.js";
 import type { Clock, IdFactory } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
@@ -70,6 +71,8 @@ interface DurableStart {
   readonly seed?: readonly JournalEntry[];
   /** The run exists in the store and this engine holds its lease. */
   readonly resumed?: boolean;
+  /** The params recorded with the run resumed or rerun (checked when it first ran). */
+  readonly params?: Readonly<Record<string, unknown>>;
 }
 
 /** Runs workflows. Create it with `createEngine()` from `sandflow` or `sandflow/browser`. */
@@ -123,7 +126,10 @@ export class Engine {
     await this.#host.pool.prepare(languagesOf(workflow));
   }
 
-  /** Starts a run and returns at once; see {@link RunHandle}. With a store, the run is recorded. */
+  /**
+   * Starts a run and returns at once; see {@link RunHandle}. With a store, the run is recorded.
+   * @throws InvalidParamsError when `options.params` do not fit the workflow's `params`.
+   */
   start(workflow: WorkflowDefinition, options: RunOptions = {}): RunHandle {
     return this.#start(workflow, options, {});
   }
@@ -151,6 +157,7 @@ export class Engine {
         startedAt: run.record.createdAt,
         rerunOf: run.record.rerunOf,
         resumed: true,
+        params: run.record.params,
       },
     );
   }
@@ -169,6 +176,7 @@ export class Engine {
       prior: plan.prior,
       seed: plan.kept,
       rerunOf: run.record.runId,
+      params: run.record.params,
     });
   }
 
@@ -196,6 +204,7 @@ export class Engine {
     runId: string,
     workflow: WorkflowDefinition,
     durable: DurableStart,
+    params: Readonly<Record<string, unknown>>,
   ): Promise<{ journal: RunJournal; startedAt: number } | undefined> {
     const store = this.#host.store;
     const leases = this.#leases;
@@ -206,7 +215,7 @@ export class Engine {
       await leases.create({
         runId,
         workflow,
-        params: {},
+        params,
         createdAt: now,
         ...(durable.rerunOf ? { rerunOf: durable.rerunOf } : {}),
       });
@@ -225,6 +234,13 @@ export class Engine {
   #start(workflow: WorkflowDefinition, options: RunOptions, durable: DurableStart): RunHandle {
     this.#assertOpen();
     checkRunOptions(options);
+    let params = durable.params;
+    if (params === undefined) {
+      const resolved = resolveParams(workflow, options.params);
+      if (!resolved.ok) throw resolved.error;
+      params = resolved.value;
+    }
+    const runParams = params;
     const runId = options.runId ?? this.#host.newId();
     const cancel = new CancelSource();
     const outer = options.signal;
@@ -240,7 +256,7 @@ export class Engine {
       // Recorded first: the run is in the store (listed, shown) from the moment it starts.
       let opened: { journal: RunJournal; startedAt: number } | undefined;
       try {
-        opened = await this.#openJournal(runId, workflow, durable);
+        opened = await this.#openJournal(runId, workflow, durable, runParams);
         recorded();
         await this.#host.beforeRun?.(workflow);
       } catch (e) {
@@ -260,7 +276,7 @@ export class Engine {
         ),
         this.#host.clock,
         this.#options,
-        { ...options, signal: cancel.signal },
+        { ...options, signal: cancel.signal, params: runParams },
         (event) => {
           emit(event);
           onEvent?.(event);

@@ -48,6 +48,8 @@ export interface EngineOptions {
    * read nothing else of the host. Default: none.
    */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Most items a `for_each` step may run; a longer list fails the step (ForEachLimitError). Default: 10,000. */
+  readonly maxForEachItems?: number;
 }
 
 /** {@link EngineOptions} with every default applied. */
@@ -66,6 +68,7 @@ export interface ResolvedEngineOptions {
   readonly netTimeout: number;
   readonly netHosts: "any" | readonly string[];
   readonly secrets: Readonly<Record<string, string>>;
+  readonly maxForEachItems: number;
 }
 
 /** Options of one run. */
@@ -82,6 +85,12 @@ export interface RunOptions {
   readonly timeout?: number;
   /** The run's id. Default: a new random id. */
   readonly runId?: string;
+  /**
+   * Values of the workflow's `params` by name; params not given take their defaults.
+   * Unknown, missing or mistyped params throw InvalidParamsError before the run starts.
+   * Default: none.
+   */
+  readonly params?: Readonly<Record<string, unknown>>;
 }
 
 function positive(name: string, value: unknown, integer: boolean): void {
@@ -94,6 +103,7 @@ function positive(name: string, value: unknown, integer: boolean): void {
 }
 
 const INTEGER_FIELDS = [
+  "maxForEachItems",
   "threads",
   "concurrency",
   "outputLimit",
@@ -152,6 +162,7 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     netTimeout: options.netTimeout ?? 30,
     netHosts: checkNetHosts(options.netHosts),
     secrets: checkSecrets(options.secrets),
+    maxForEachItems: options.maxForEachItems ?? 10_000,
   };
 }
 
@@ -172,4 +183,7 @@ function checkSecrets(secrets: EngineOptions["secrets"]): Readonly<Record<string
 export function checkRunOptions(options: RunOptions): void {
   if (options.concurrency !== undefined) positive("concurrency", options.concurrency, true);
   if (options.timeout !== undefined) positive("timeout", options.timeout, false);
+  const params = options.params;
+  if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params)))
+    throw new TypeError("options.params must be an object of param names to values");
 }

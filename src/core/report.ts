@@ -38,6 +38,30 @@ export const stepReportSchema = z.object({
     .string()
     .optional()
     .meta({ description: "A rerun kept this step's result from the run with this id." }),
+  items: z
+    .array(
+      z.object({
+        status: z.enum(["pending", "succeeded", "failed", "cancelled"]),
+        output: z.unknown(),
+        error: errorInfoSchema.nullable(),
+        attempts: z.int().min(0),
+      }),
+    )
+    .optional()
+    .meta({ description: "for_each steps: each item, in item order." }),
+  compensation: z
+    .object({
+      status: z.enum(["succeeded", "failed", "cancelled"]),
+      output: z.unknown(),
+      error: errorInfoSchema.nullable(),
+    })
+    .optional()
+    .meta({ description: "The step's compensation, when the run failed after the step succeeded." }),
+  iterations: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: "repeat steps: the iterations that ran (the last one's output is the step's)." }),
 });
 
 /** The report of a run that started. Times are whole epoch milliseconds. */
@@ -48,6 +72,10 @@ export const runReportSchema = z.object({
   startedAt: z.int(),
   finishedAt: z.int(),
   durationMs: z.int().min(0),
+  params: z
+    .record(z.string(), z.unknown())
+    .meta({ description: "The run's params (defaults applied)." })
+    .optional(),
   steps: z.record(z.string(), stepReportSchema),
   rerunOf: z.string().optional().meta({ description: "The run this run reruns." }),
 });

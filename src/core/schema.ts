@@ -8,6 +8,7 @@ import { DURATION_PATTERN } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
 import { parseNetGrant } from "./net-grant.js";
 import { MAX_DELAY_SECONDS, MAX_RETRY_BACKOFF } from "./timer-range.js";
+import { TRIGGER_RULES } from "./trigger-rules.js";
 
 const atMostDelay = {
   message: `must be at most ${MAX_DELAY_SECONDS} seconds (about 24.8 days, the range of timers)`,
@@ -120,6 +121,79 @@ export const stepSpecSchema = z.strictObject({
     .array(z.string())
     .meta({ description: "Ids of the steps whose outputs this step takes as inputs." })
     .optional(),
+  when: z
+    .string()
+    .meta({
+      description:
+        "A CEL condition over `params` and `inputs`: when false, the step is skipped (ConditionFalseError).",
+    })
+    .optional(),
+  for_each: z
+    .string()
+    .meta({
+      description:
+        "A CEL list over `params` and `inputs`: the step runs once per item (sandflow.item and sandflow.index; $SANDFLOW_ITEM and $SANDFLOW_INDEX in shell); its output is the list of the item outputs.",
+    })
+    .optional(),
+  max_parallel: z
+    .int()
+    .min(1)
+    .max(10_000)
+    .meta({ description: "for_each steps: most items running at once (default: the run's concurrency)." })
+    .optional(),
+  repeat: z
+    .strictObject({
+      until: z.string().meta({
+        description:
+          "A CEL condition over `output` (this iteration's), `inputs` and `params`: true ends the loop.",
+      }),
+      max: z
+        .int()
+        .min(1)
+        .max(10_000)
+        .meta({ description: "Most iterations; then the step fails (LoopLimitError)." }),
+    })
+    .meta({
+      description:
+        "Run the step again, seeing its last output as inputs.previous, until `until` is true or `max` iterations ran.",
+    })
+    .optional(),
+  compensate: z
+    .union([
+      z.string(),
+      z.strictObject({
+        language: languageName,
+        code: z.string().meta({ description: "The compensation's code." }),
+      }),
+    ])
+    .meta({
+      description:
+        "Saga compensation: code (in the step's language, or { language, code }) run when the run fails and this step had succeeded, in reverse order of finish, seeing the step's output as inputs.output.",
+    })
+    .optional(),
+  trigger_rule: z
+    .enum(TRIGGER_RULES)
+    .meta({
+      description:
+        "When the step runs, given how its dependencies ended: all_success (default), all_done, all_failed, one_failed, one_success or none_failed.",
+    })
+    .optional(),
+  description: z.string().optional(),
+});
+
+/** The types a run param may have. */
+export const PARAM_TYPES = ["string", "number", "integer", "boolean", "object", "array"] as const;
+
+/** Param names: a letter or `_` first, then letters, digits or `_` (a shell variable and a CEL name). */
+export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** One run param as declared in a workflow file. */
+export const paramSpecSchema = z.strictObject({
+  type: z.enum(PARAM_TYPES).meta({ description: "string, number, integer, boolean, object or array." }),
+  default: z
+    .unknown()
+    .meta({ description: "The value when the run gives none; without one, the run must give it." })
+    .optional(),
   description: z.string().optional(),
 });
 
@@ -143,6 +217,13 @@ export const workflowSpecSchema = z
     description: z.string().optional(),
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
+    params: z
+      .record(z.string(), paramSpecSchema)
+      .meta({
+        description:
+          "Run params by name: `sandflow run --param name=value`; steps see them as sandflow.params (Python, Lua, JavaScript) or $SANDFLOW_PARAMS and `param NAME` (shell).",
+      })
+      .optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
     on: z
       .union([eventTriggerSchema, z.array(eventTriggerSchema).min(1)])
@@ -174,6 +255,8 @@ export const workflowSpecSchema = z
 export type StepSpec = z.input<typeof stepSpecSchema>;
 /** Workflow-wide step defaults as written in a workflow file. */
 export type StepDefaults = z.input<typeof stepDefaultsSchema>;
+/** A run param as declared in a workflow file. */
+export type ParamSpec = z.input<typeof paramSpecSchema>;
 /** A workflow as written in a file or passed to `defineWorkflow`. */
 export type WorkflowSpec = z.input<typeof workflowSpecSchema>;
 

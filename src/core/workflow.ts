@@ -4,6 +4,7 @@
  */
 import type { Language } from "./languages.js";
 import type { Schedule } from "./schedule.js";
+import type { TriggerRule } from "./trigger-rules.js";
 
 /** One step after validation: aliases resolved, defaults applied. Times in seconds, memory in MB. */
 export interface StepDefinition {
@@ -35,6 +36,26 @@ export interface StepDefinition {
   readonly args?: readonly string[];
   /** wasm steps: the i32 passed to a `func` that takes one argument. */
   readonly input?: number;
+  /** A CEL condition: false skips the step (ConditionFalseError). */
+  readonly when?: string;
+  /** A CEL list: the step runs once per item. */
+  readonly forEach?: string;
+  /** for_each steps: most items running at once. */
+  readonly maxParallel?: number;
+  /** Runs again (seeing `inputs.previous`) until `until` holds, at most `max` times. */
+  readonly repeat?: { readonly until: string; readonly max: number };
+  /** Saga compensation: run when the run fails and this step had succeeded. */
+  readonly compensate?: { readonly language: Language; readonly code: string };
+  /** When the step runs given how its dependencies ended; absent: `all_success`. */
+  readonly triggerRule?: TriggerRule;
+}
+
+/** A run param a workflow declares. */
+export interface ParamDefinition {
+  readonly type: "string" | "number" | "integer" | "boolean" | "object" | "array";
+  /** The value when the run gives none; `undefined`: the run must give one. */
+  readonly default?: unknown;
+  readonly description?: string | undefined;
 }
 
 /** A workflow ready to run: its steps in a topological order (ties broken by id). */
@@ -47,6 +68,8 @@ export interface WorkflowDefinition {
   readonly events?: readonly string[];
   /** When a server starts a run of it (the `schedule` and `timezone` fields); absent when none. */
   readonly schedule?: Schedule;
+  /** Run params by name (absent in workflows recorded before params existed). */
+  readonly params?: Readonly<Record<string, ParamDefinition>>;
   /** Where it came from (a file path or a label), for messages. */
   readonly source: string | undefined;
 }
@@ -58,5 +81,7 @@ export function stepsById(workflow: WorkflowDefinition): Map<string, StepDefinit
 
 /** The languages a workflow uses (Pyodide is loaded only when Python is among them). */
 export function languagesOf(workflow: WorkflowDefinition): Set<Language> {
-  return new Set(workflow.steps.map((s) => s.language));
+  const languages = new Set(workflow.steps.map((s) => s.language));
+  for (const s of workflow.steps) if (s.compensate) languages.add(s.compensate.language);
+  return languages;
 }

@@ -19,10 +19,10 @@ export const submitRunSchema = z.strictObject({
     .enum(["lua", "yaml", "json"])
     .optional()
     .meta({ description: "The format of workflow text; default: detected." }),
-  params: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .meta({ description: "Run parameters; workflows take none yet, so only {} is accepted." }),
+  params: z.record(z.string(), z.unknown()).optional().meta({
+    description:
+      "Run params by name (the workflow's `params`; defaults apply to those not given). Unknown, missing or mistyped params answer 400 naming the param.",
+  }),
 });
 
 /** `POST /api/runs/{id}/rerun`. */

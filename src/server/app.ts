@@ -205,8 +205,8 @@ export function createApi(host: ApiHost): Api {
   });
 
   app.post("/api/runs", async (c) => {
-    const workflow = await readRunRequest(await jsonBody(c, false), ctx);
-    const runId = await startTracked(ctx, engine.start(workflow));
+    const { workflow, params } = await readRunRequest(await jsonBody(c, false), ctx);
+    const runId = await startTracked(ctx, engine.start(workflow, { params }));
     return c.json({ runId }, 201);
   });
 
@@ -229,6 +229,9 @@ export function createApi(host: ApiHost): Api {
         language: s.language,
         dependsOn: [...s.dependsOn],
         code: s.code ?? null,
+        ...(s.when !== undefined ? { when: s.when } : {}),
+        ...(s.forEach !== undefined ? { forEach: s.forEach } : {}),
+        ...(s.triggerRule !== undefined ? { triggerRule: s.triggerRule } : {}),
       })),
     });
   });

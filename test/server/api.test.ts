@@ -222,6 +222,8 @@ describe("sandflow serve API", () => {
     expect(badFormat.status).toBe(400);
     const params = await api(server, "POST", "/api/runs", { workflow: QUICK, params: { x: 1 } });
     expect(params.status).toBe(400);
+    expect(params.body.error.name).toBe("InvalidParamsError");
+    expect(params.body.error.issues[0].path).toBe("params.x");
     const badQuery = await api(server, "GET", "/api/runs?limit=0");
     expect(badQuery.status).toBe(400);
     expect((await api(server, "GET", "/api/runs?status=bogus")).status).toBe(400);

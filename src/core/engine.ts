@@ -7,6 +7,7 @@ import type { JournalEntry, RunSummary, StoredRunStatus } from "./durable/journa
 import { LeaseKeeper } from "./durable/lease-keeper.js";
 import { RunJournal } from "./durable/run-journal.js";
 import { foldSteps, type RecordedStep } from "./durable/run-state.js";
+import { type SignalSent, sendSignal } from "./durable/signals.js";
 import { StepCache } from "./durable/step-cache.js";
 import { RunStateError, type Store } from "./durable/store.js";
 import { loadRun, planRerun, storedReport } from "./durable/stored-run.js";
@@ -23,6 +24,7 @@ import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
 import { withSecrets } from "./secrets.js";
+import { SignalWakers, withWaitSteps } from "./wait-steps.js";
 
 export { RunHandle } from "./run-handle.js";
 
@@ -81,6 +83,7 @@ export class Engine {
   readonly #options: ResolvedEngineOptions;
   readonly #leases: LeaseKeeper | undefined;
   readonly #cache: StepCache | undefined;
+  readonly #wakers = new SignalWakers();
   #closed = false;
 
   /** @internal Use `createEngine()`. */
@@ -117,6 +120,33 @@ export class Engine {
     });
     if (!result.ok) throw result.error;
     return result.value;
+  }
+
+  /**
+   * Sends a signal to a run (by id or unique prefix) that has not finished: a `wait_for`
+   * step waiting for `name` (or the next one to wait) takes it, in whichever process runs
+   * it; a step of this engine waiting for it wakes at once. `id` makes a repeated send
+   * idempotent (default: a new id).
+   * @throws InvalidSignalError, RunNotFoundError or RunStateError (finished run), and
+   * TypeError without a store.
+   */
+  async signal(
+    run: string,
+    name: string,
+    data?: unknown,
+    options: { id?: string } = {},
+  ): Promise<SignalSent> {
+    const store = this.#requireStore("signal");
+    const sent = await sendSignal(
+      store,
+      run,
+      name,
+      data ?? null,
+      options.id ?? this.#host.newId(),
+      this.#host.clock.now(),
+    );
+    this.#wakers.wake(sent.runId);
+    return sent;
   }
 
   /** Loads the interpreters a workflow needs in every worker, ahead of running it. */
@@ -270,7 +300,11 @@ export class Engine {
         workflow,
         runId,
         withSecrets(
-          withNetCeiling(this.#host.pool, workflow, this.#options.netHosts),
+          withWaitSteps(withNetCeiling(this.#host.pool, workflow, this.#options.netHosts), workflow, {
+            store: this.#host.store,
+            clock: this.#host.clock,
+            wakers: this.#wakers,
+          }),
           workflow,
           this.#options.secrets,
         ),

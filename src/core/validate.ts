@@ -27,6 +27,8 @@ import {
   workflowSpecSchema,
 } from "./schema.js";
 import { didYouMean } from "./suggest.js";
+import { isWaitStep, waitIssues, waitSpecOf } from "./wait-checks.js";
+import type { WaitSpec } from "./wait-steps.js";
 import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 
@@ -123,6 +125,10 @@ interface LooseStep {
   readonly max_parallel?: unknown;
   readonly repeat?: unknown;
   readonly compensate?: unknown;
+  readonly sleep?: unknown;
+  readonly until?: unknown;
+  readonly wait_for?: unknown;
+  readonly approval?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
@@ -145,6 +151,12 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
     });
   }
   if (spec.malformed) return issues;
+  if (isWaitStep(spec))
+    return [
+      ...issues,
+      ...waitIssues(id, spec as LooseStep & Record<string, unknown>),
+      ...controlFlowIssues(id, spec, language),
+    ];
   const at = (field: string) => formatPath(["steps", id, field]);
   issues.push(...controlFlowIssues(id, spec, language));
   const wasm = wasmStepIssues(
@@ -317,6 +329,12 @@ function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
   return issues;
 }
 
+/** A waiting step's wait (it has no code: the empty text stands for it). */
+function waitFieldsOf(s: StepSpec): { wait?: WaitSpec; code?: string } {
+  const wait = waitSpecOf(s);
+  return wait ? { wait, code: "" } : {};
+}
+
 /** Validates and normalises a raw workflow value; every problem is reported at once. */
 export function parseWorkflow(
   raw: unknown,
@@ -369,6 +387,7 @@ export function parseWorkflow(
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
       ...controlFlowFields(s, language),
+      ...waitFieldsOf(s),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),

@@ -5,6 +5,7 @@
 import type { Language } from "./languages.js";
 import type { Schedule } from "./schedule.js";
 import type { TriggerRule } from "./trigger-rules.js";
+import type { WaitSpec } from "./wait-steps.js";
 
 /** One step after validation: aliases resolved, defaults applied. Times in seconds, memory in MB. */
 export interface StepDefinition {
@@ -46,6 +47,8 @@ export interface StepDefinition {
   readonly repeat?: { readonly until: string; readonly max: number };
   /** Saga compensation: run when the run fails and this step had succeeded. */
   readonly compensate?: { readonly language: Language; readonly code: string };
+  /** A step that waits (sleep, a signal, an approval) instead of running code. */
+  readonly wait?: WaitSpec;
   /** When the step runs given how its dependencies ended; absent: `all_success`. */
   readonly triggerRule?: TriggerRule;
 }
@@ -81,7 +84,7 @@ export function stepsById(workflow: WorkflowDefinition): Map<string, StepDefinit
 
 /** The languages a workflow uses (Pyodide is loaded only when Python is among them). */
 export function languagesOf(workflow: WorkflowDefinition): Set<Language> {
-  const languages = new Set(workflow.steps.map((s) => s.language));
+  const languages = new Set(workflow.steps.flatMap((s) => (s.wait ? [] : [s.language])));
   for (const s of workflow.steps) if (s.compensate) languages.add(s.compensate.language);
   return languages;
 }

@@ -5,7 +5,6 @@
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { sendSignal } from "../core/durable/signals.js";
 import { loadRun, resolveRunId } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
 import { EVENT_NAME_PATTERN } from "../core/schema.js";
@@ -281,7 +280,7 @@ export function createApi(host: ApiHost): Api {
       );
     }
     const signalId = c.req.query("id") ?? c.req.header("idempotency-key") ?? crypto.randomUUID();
-    const sent = await sendSignal(store, c.req.param("id"), c.req.param("name"), data, signalId, host.now());
+    const sent = await engine.signal(c.req.param("id"), c.req.param("name"), data, { id: signalId });
     return c.json(sent, sent.delivered ? 202 : 200);
   });
 

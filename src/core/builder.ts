@@ -17,6 +17,12 @@ export function defineWorkflow(spec: WorkflowSpec): WorkflowDefinition {
 /** Step settings for the builder's language shortcuts (everything but `language`, `code` and `module`). */
 export type BuilderStepOptions = Omit<StepSpec, "language" | "code" | "file" | "module">;
 
+/** Options of the builder's waiting steps: where they sit in the graph and when they run. */
+export type WaitStepOptions = Pick<
+  StepSpec,
+  "depends_on" | "when" | "trigger_rule" | "description" | "timeout"
+>;
+
 /** A fluent workflow builder; {@link WorkflowBuilder.build} validates. */
 export class WorkflowBuilder {
   readonly #spec: {
@@ -117,6 +123,23 @@ export class WorkflowBuilder {
   /** Adds a JavaScript step (`function run(inputs) { ... }`, or a script whose last console.log line is JSON). */
   js(id: string, code: string, options: BuilderStepOptions = {}): this {
     return this.step(id, { ...options, language: "javascript", code });
+  }
+
+  /** Adds a step that runs no code and waits `duration` ("30s", "5m") or until `{ until: <RFC 3339 time> }`. */
+  sleep(id: string, duration: string | { until: string }, options: WaitStepOptions = {}): this {
+    return this.step(id, { ...options, sleep: duration });
+  }
+
+  /** Adds a step that waits for the signal `signal`; its output is the signal's data. */
+  waitFor(id: string, signal: string, options: WaitStepOptions & { timeout?: string } = {}): this {
+    const { timeout, ...rest } = options;
+    return this.step(id, { ...rest, wait_for: { signal, ...(timeout !== undefined ? { timeout } : {}) } });
+  }
+
+  /** Adds a step that waits for an approval (the signal `approval`, data `{approved, by?, comment?}`). */
+  approval(id: string, options: WaitStepOptions & { timeout?: string } = {}): this {
+    const { timeout, ...rest } = options;
+    return this.step(id, { ...rest, approval: timeout !== undefined ? { timeout } : true });
   }
 
   /**

@@ -33,8 +33,8 @@ export class SignalWakers {
 
   /** Registers `wake` for `runId`; returns the function that removes it. */
   add(runId: string, wake: () => void): () => void {
-    let set = this.#wakers.get(runId);
-    if (!set) this.#wakers.set(runId, (set = new Set()));
+    const set = this.#wakers.get(runId) ?? new Set<() => void>();
+    this.#wakers.set(runId, set);
     set.add(wake);
     return () => {
       set.delete(wake);

@@ -107,7 +107,10 @@ export async function validateCommand(file: string, options: { json?: boolean })
   const workflow = await load(file, options.json === true);
   if (!workflow) return EXIT.INVALID;
   const languages = new Map<string, number>();
-  for (const s of workflow.steps) languages.set(s.language, (languages.get(s.language) ?? 0) + 1);
+  for (const s of workflow.steps) {
+    const kind = s.wait ? "waiting" : s.language;
+    languages.set(kind, (languages.get(kind) ?? 0) + 1);
+  }
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify({ status: "valid", workflow: workflow.name, steps: workflow.steps.map((s) => s.id) }, null, 2)}\n`,

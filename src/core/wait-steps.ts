@@ -100,10 +100,7 @@ async function sleepStep(
     await pause(ctx.clock, Math.min(wakeAt - ctx.clock.now(), 2 ** 31 - 1), options.signal, never);
   if (options.signal?.aborted)
     return ended(ctx.clock.now(), now, failure("CancelledError", "cancelled while sleeping"));
-  return ended(ctx.clock.now(), now, {
-    ok: true,
-    outputJson: JSON.stringify({ woke_at: new Date(wakeAt).toISOString() }),
-  });
+  return ended(ctx.clock.now(), now, { ok: true, outputJson: "null" });
 }
 
 /** The first signal of `name` no other step of the run has taken (a step keeps the one it took before a resume). */

@@ -30,7 +30,7 @@ import { didYouMean } from "./suggest.js";
 import { isWaitStep, waitIssues, waitSpecOf } from "./wait-checks.js";
 import type { WaitSpec } from "./wait-steps.js";
 import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
-import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./workflow.js";
 
 export { formatPath } from "./format-path.js";
 
@@ -397,12 +397,29 @@ export function parseWorkflow(
     name: spec.name ?? options.fallbackName ?? "workflow",
     description: spec.description,
     concurrency: spec.concurrency,
-    ...(spec.params ? { params: paramDefinitions(spec.params) } : {}),
+    ...withEventParam(spec.params ? paramDefinitions(spec.params) : undefined, triggers.events.length > 0),
     steps,
     ...(triggers.events.length > 0 ? { events: triggers.events } : {}),
     ...(triggers.schedule ? { schedule: triggers.schedule } : {}),
     source: options.source,
   });
+}
+
+/**
+ * The params of a workflow that events start: those it declares, and `event` (the event's
+ * data, an object) unless it declares that one itself.
+ */
+function withEventParam(
+  params: Record<string, ParamDefinition> | undefined,
+  onEvents: boolean,
+): { params?: Record<string, ParamDefinition> } {
+  if (!onEvents || (params && Object.hasOwn(params, "event"))) return params ? { params } : {};
+  const event: ParamDefinition = {
+    type: "object",
+    default: {},
+    description: "The data of the event that started the run ({} when it was started otherwise).",
+  };
+  return { params: Object.assign(Object.create(null) as Record<string, ParamDefinition>, params, { event }) };
 }
 
 /** The `on`, `schedule` and `timezone` fields, checked. */

@@ -146,8 +146,12 @@ export function createApi(host: ApiHost): Api {
 
   const notice = host.notice ?? (() => {});
   const registered = host.workflows;
-  const startFor = async (workflow: WorkflowDefinition, why: string): Promise<string> => {
-    const runId = await startTracked(ctx, engine.start(workflow));
+  const startFor = async (
+    workflow: WorkflowDefinition,
+    why: string,
+    params?: Record<string, unknown>,
+  ): Promise<string> => {
+    const runId = await startTracked(ctx, engine.start(workflow, params ? { params } : {}));
     notice(`started run ${runId} of ${workflow.name}: ${why}`);
     return runId;
   };
@@ -157,7 +161,7 @@ export function createApi(host: ApiHost): Api {
   const events = registered
     ? new EventTriggers(registered.source, {
         store,
-        start: (workflow, _event, why) => startFor(workflow, why),
+        start: (workflow, event, why) => startFor(workflow, why, { event: event ?? {} }),
         now: host.now,
         newId: () => crypto.randomUUID(),
       })

@@ -31,6 +31,8 @@ export class WorkflowBuilder {
     defaults?: StepDefaults;
     concurrency?: number;
     on?: { event: string }[];
+    concurrency_key?: string;
+    max_runs?: number;
     schedule?: string;
     timezone?: string;
     params?: Record<string, ParamSpec>;
@@ -56,6 +58,13 @@ export class WorkflowBuilder {
   /** Sets the most steps running at once. */
   concurrency(n: number): this {
     this.#spec.concurrency = n;
+    return this;
+  }
+
+  /** At most `maxRuns` runs with `key` at once on an engine; the others queue (`concurrency_key`, `max_runs`). */
+  concurrencyKey(key: string, maxRuns = 1): this {
+    this.#spec.concurrency_key = key;
+    this.#spec.max_runs = maxRuns;
     return this;
   }
 

@@ -23,6 +23,7 @@ import type { Clock, IdFactory } from "./platform.js";
 import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
+import { RateLimiter, RunAdmission, withRateLimits } from "./run-limits.js";
 import { withSecrets } from "./secrets.js";
 import { SignalWakers, withWaitSteps } from "./wait-steps.js";
 
@@ -84,12 +85,15 @@ export class Engine {
   readonly #leases: LeaseKeeper | undefined;
   readonly #cache: StepCache | undefined;
   readonly #wakers = new SignalWakers();
+  readonly #admission = new RunAdmission();
+  readonly #limiter: RateLimiter;
   #closed = false;
 
   /** @internal Use `createEngine()`. */
   constructor(host: EngineHost, options: ResolvedEngineOptions) {
     this.#host = host;
     this.#options = options;
+    this.#limiter = new RateLimiter(options.rateLimits, host.clock);
     if (host.store) {
       this.#leases = new LeaseKeeper(host.store, host.owner ?? `engine-${host.newId()}`, host.clock);
       this.#cache = new StepCache(host.store, host.runtimeVersion ?? (() => "unversioned"));
@@ -255,6 +259,17 @@ export class Engine {
     return { journal, startedAt: durable.startedAt ?? now };
   }
 
+  /** The pool a run of `workflow` uses: the engine's, with the run's ceilings, waits, rate limits and secrets. */
+  #runPool(workflow: WorkflowDefinition): StepPool {
+    const ceiled = withNetCeiling(this.#host.pool, workflow, this.#options.netHosts);
+    const waits = withWaitSteps(ceiled, workflow, {
+      store: this.#host.store,
+      clock: this.#host.clock,
+      wakers: this.#wakers,
+    });
+    return withSecrets(withRateLimits(waits, workflow, this.#limiter), workflow, this.#options.secrets);
+  }
+
   #requireStore(what: string): Store {
     const store = this.#host.store;
     if (!store) throw new TypeError(`engine.${what}() needs a store: create the engine with { store }`);
@@ -296,18 +311,14 @@ export class Engine {
       }
       const journal = opened?.journal;
       const onEvent = options.onEvent;
+      // Queued behind the runs with its concurrency key (cancelling it while queued ends it).
+      const admitted = workflow.concurrencyKey
+        ? await this.#admission.acquire(workflow.concurrencyKey, workflow.maxRuns ?? 1, cancel.signal)
+        : () => {};
       const execution = new RunExecution(
         workflow,
         runId,
-        withSecrets(
-          withWaitSteps(withNetCeiling(this.#host.pool, workflow, this.#options.netHosts), workflow, {
-            store: this.#host.store,
-            clock: this.#host.clock,
-            wakers: this.#wakers,
-          }),
-          workflow,
-          this.#options.secrets,
-        ),
+        this.#runPool(workflow),
         this.#host.clock,
         this.#options,
         { ...options, signal: cancel.signal, params: runParams },
@@ -329,6 +340,7 @@ export class Engine {
       try {
         return await execution.execute();
       } finally {
+        admitted();
         this.#leases?.release(runId);
         outer?.removeEventListener("abort", onAbort);
       }

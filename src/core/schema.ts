@@ -230,6 +230,15 @@ export const stepSpecSchema = z.strictObject({
         'A step that waits for the signal "approval" with data {approved, by?, comment?}; not approved fails it (ApprovalDeniedError).',
     })
     .optional(),
+  rate_limit_key: z
+    .string()
+    .min(1)
+    .max(128)
+    .meta({
+      description:
+        "Starts of this step's attempts count against the engine's rate limit of this key (engine option rateLimits, such as { api: \"10/s\" }); they wait, holding no worker.",
+    })
+    .optional(),
   trigger_rule: z
     .enum(TRIGGER_RULES)
     .meta({
@@ -273,6 +282,21 @@ export const workflowSpecSchema = z
     description: z.string().optional(),
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
+    concurrency_key: z
+      .string()
+      .min(1)
+      .max(128)
+      .meta({
+        description:
+          "Runs with the same key are limited to max_runs at once on an engine (a server); the others queue, first come first served.",
+      })
+      .optional(),
+    max_runs: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .meta({ description: "With concurrency_key: most runs with that key at once (default 1)." })
+      .optional(),
     params: z
       .record(z.string(), paramSpecSchema)
       .meta({

@@ -388,6 +388,7 @@ export function parseWorkflow(
       cacheTtl: cacheTtl(s.cache ?? d.cache),
       ...controlFlowFields(s, language),
       ...waitFieldsOf(s),
+      ...(s.rate_limit_key !== undefined ? { rateLimitKey: s.rate_limit_key } : {}),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),
@@ -397,6 +398,9 @@ export function parseWorkflow(
     name: spec.name ?? options.fallbackName ?? "workflow",
     description: spec.description,
     concurrency: spec.concurrency,
+    ...(spec.concurrency_key !== undefined
+      ? { concurrencyKey: spec.concurrency_key, maxRuns: spec.max_runs ?? 1 }
+      : {}),
     ...withEventParam(spec.params ? paramDefinitions(spec.params) : undefined, triggers.events.length > 0),
     steps,
     ...(triggers.events.length > 0 ? { events: triggers.events } : {}),
@@ -440,7 +444,13 @@ function triggersOf(spec: z.output<typeof workflowSpecSchema>): {
         path: spec.timezone && /time zone/.test(checked.error) ? "timezone" : "schedule",
         message: checked.error,
       });
-  } else if (spec.timezone !== undefined)
+  }
+  if (spec.max_runs !== undefined && spec.concurrency_key === undefined)
+    issues.push({
+      path: "max_runs",
+      message: "max_runs applies to runs with a concurrency_key; add one or remove it",
+    });
+  if (spec.schedule === undefined && spec.timezone !== undefined)
     issues.push({
       path: "timezone",
       message: "a timezone applies to a schedule; add a 'schedule' field or remove it",

@@ -41,6 +41,7 @@ function flowOf(s: StepDefinition): StepSpec {
     ...(s.repeat !== undefined ? { repeat: { ...s.repeat } } : {}),
     ...(s.compensate !== undefined ? { compensate: { ...s.compensate } } : {}),
     ...(s.triggerRule !== undefined ? { trigger_rule: s.triggerRule } : {}),
+    ...(s.rateLimitKey !== undefined ? { rate_limit_key: s.rateLimitKey } : {}),
   };
 }
 
@@ -69,6 +70,9 @@ export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
     name: workflow.name,
     ...(workflow.description !== undefined ? { description: workflow.description } : {}),
     ...(workflow.concurrency !== undefined ? { concurrency: workflow.concurrency } : {}),
+    ...(workflow.concurrencyKey !== undefined
+      ? { concurrency_key: workflow.concurrencyKey, max_runs: workflow.maxRuns ?? 1 }
+      : {}),
     ...(workflow.events !== undefined ? { on: workflow.events.map((event) => ({ event })) } : {}),
     ...(workflow.schedule !== undefined ? { schedule: workflow.schedule.cron } : {}),
     ...(workflow.schedule?.timezone !== undefined ? { timezone: workflow.schedule.timezone } : {}),

@@ -47,6 +47,8 @@ export interface StepDefinition {
   readonly repeat?: { readonly until: string; readonly max: number };
   /** Saga compensation: run when the run fails and this step had succeeded. */
   readonly compensate?: { readonly language: Language; readonly code: string };
+  /** The engine rate limit its attempts' starts count against (engine option rateLimits). */
+  readonly rateLimitKey?: string;
   /** A step that waits (sleep, a signal, an approval) instead of running code. */
   readonly wait?: WaitSpec;
   /** When the step runs given how its dependencies ended; absent: `all_success`. */
@@ -66,6 +68,10 @@ export interface WorkflowDefinition {
   readonly name: string;
   readonly description: string | undefined;
   readonly concurrency: number | undefined;
+  /** Runs with this key: at most {@link WorkflowDefinition.maxRuns} at once on an engine. */
+  readonly concurrencyKey?: string;
+  /** Most runs with {@link WorkflowDefinition.concurrencyKey} at once (1 when a key is given). */
+  readonly maxRuns?: number;
   readonly steps: readonly StepDefinition[];
   /** Names of the events that start a run of it on a server (the `on` field); absent when none. */
   readonly events?: readonly string[];

@@ -32,6 +32,7 @@ export class WorkflowBuilder {
     concurrency?: number;
     on?: { event: string }[];
     concurrency_key?: string;
+    priority?: number;
     max_runs?: number;
     schedule?: string;
     timezone?: string;
@@ -58,6 +59,12 @@ export class WorkflowBuilder {
   /** Sets the most steps running at once. */
   concurrency(n: number): this {
     this.#spec.concurrency = n;
+    return this;
+  }
+
+  /** The run's priority: its steps go first when several runs compete for the workers. */
+  priority(n: number): this {
+    this.#spec.priority = n;
     return this;
   }
 

@@ -20,6 +20,7 @@ import { withNetCeiling } from "./net-ceiling.js";
 import { checkRunOptions, type ResolvedEngineOptions, type RunOptions } from "./options.js";
 import { resolveParams } from "./params.js";
 import type { Clock, IdFactory } from "./platform.js";
+import { PriorityGate, usesPriority, withPriority } from "./priority-gate.js";
 import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
@@ -86,6 +87,7 @@ export class Engine {
   readonly #cache: StepCache | undefined;
   readonly #wakers = new SignalWakers();
   readonly #admission = new RunAdmission();
+  readonly #gate: PriorityGate;
   readonly #limiter: RateLimiter;
   #closed = false;
 
@@ -94,6 +96,7 @@ export class Engine {
     this.#host = host;
     this.#options = options;
     this.#limiter = new RateLimiter(options.rateLimits, host.clock);
+    this.#gate = new PriorityGate(host.pool.threads * 2);
     if (host.store) {
       this.#leases = new LeaseKeeper(host.store, host.owner ?? `engine-${host.newId()}`, host.clock);
       this.#cache = new StepCache(host.store, host.runtimeVersion ?? (() => "unversioned"));
@@ -261,7 +264,8 @@ export class Engine {
 
   /** The pool a run of `workflow` uses: the engine's, with the run's ceilings, waits, rate limits and secrets. */
   #runPool(workflow: WorkflowDefinition): StepPool {
-    const ceiled = withNetCeiling(this.#host.pool, workflow, this.#options.netHosts);
+    const gated = withPriority(this.#host.pool, workflow, this.#gate);
+    const ceiled = withNetCeiling(gated, workflow, this.#options.netHosts);
     const waits = withWaitSteps(ceiled, workflow, {
       store: this.#host.store,
       clock: this.#host.clock,
@@ -315,6 +319,7 @@ export class Engine {
       const admitted = workflow.concurrencyKey
         ? await this.#admission.acquire(workflow.concurrencyKey, workflow.maxRuns ?? 1, cancel.signal)
         : () => {};
+      const left = usesPriority(workflow) ? this.#gate.enter() : () => {};
       const execution = new RunExecution(
         workflow,
         runId,
@@ -340,6 +345,7 @@ export class Engine {
       try {
         return await execution.execute();
       } finally {
+        left();
         admitted();
         this.#leases?.release(runId);
         outer?.removeEventListener("abort", onAbort);

@@ -230,6 +230,15 @@ export const stepSpecSchema = z.strictObject({
         'A step that waits for the signal "approval" with data {approved, by?, comment?}; not approved fails it (ApprovalDeniedError).',
     })
     .optional(),
+  priority: z
+    .int()
+    .min(-1000)
+    .max(1000)
+    .meta({
+      description:
+        "Higher first when steps compete for the run's concurrency slots or the engine's workers (default 0).",
+    })
+    .optional(),
   rate_limit_key: z
     .string()
     .min(1)
@@ -282,6 +291,15 @@ export const workflowSpecSchema = z
     description: z.string().optional(),
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
+    priority: z
+      .int()
+      .min(-1000)
+      .max(1000)
+      .meta({
+        description:
+          "The run's priority: its steps go first when the steps of several runs compete for the engine's workers (default 0).",
+      })
+      .optional(),
     concurrency_key: z
       .string()
       .min(1)

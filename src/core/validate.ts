@@ -389,6 +389,7 @@ export function parseWorkflow(
       ...controlFlowFields(s, language),
       ...waitFieldsOf(s),
       ...(s.rate_limit_key !== undefined ? { rateLimitKey: s.rate_limit_key } : {}),
+      ...(s.priority ? { priority: s.priority } : {}),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),
@@ -398,6 +399,7 @@ export function parseWorkflow(
     name: spec.name ?? options.fallbackName ?? "workflow",
     description: spec.description,
     concurrency: spec.concurrency,
+    ...(spec.priority ? { priority: spec.priority } : {}),
     ...(spec.concurrency_key !== undefined
       ? { concurrencyKey: spec.concurrency_key, maxRuns: spec.max_runs ?? 1 }
       : {}),

@@ -42,6 +42,7 @@ function flowOf(s: StepDefinition): StepSpec {
     ...(s.compensate !== undefined ? { compensate: { ...s.compensate } } : {}),
     ...(s.triggerRule !== undefined ? { trigger_rule: s.triggerRule } : {}),
     ...(s.rateLimitKey !== undefined ? { rate_limit_key: s.rateLimitKey } : {}),
+    ...(s.priority !== undefined ? { priority: s.priority } : {}),
   };
 }
 
@@ -70,6 +71,7 @@ export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
     name: workflow.name,
     ...(workflow.description !== undefined ? { description: workflow.description } : {}),
     ...(workflow.concurrency !== undefined ? { concurrency: workflow.concurrency } : {}),
+    ...(workflow.priority !== undefined ? { priority: workflow.priority } : {}),
     ...(workflow.concurrencyKey !== undefined
       ? { concurrency_key: workflow.concurrencyKey, max_runs: workflow.maxRuns ?? 1 }
       : {}),

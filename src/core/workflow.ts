@@ -47,6 +47,8 @@ export interface StepDefinition {
   readonly repeat?: { readonly until: string; readonly max: number };
   /** Saga compensation: run when the run fails and this step had succeeded. */
   readonly compensate?: { readonly language: Language; readonly code: string };
+  /** Higher first when steps compete for the run's concurrency or the engine's workers (default 0). */
+  readonly priority?: number;
   /** The engine rate limit its attempts' starts count against (engine option rateLimits). */
   readonly rateLimitKey?: string;
   /** A step that waits (sleep, a signal, an approval) instead of running code. */
@@ -68,6 +70,8 @@ export interface WorkflowDefinition {
   readonly name: string;
   readonly description: string | undefined;
   readonly concurrency: number | undefined;
+  /** Higher first when the steps of several runs compete for the engine's workers (default 0). */
+  readonly priority?: number;
   /** Runs with this key: at most {@link WorkflowDefinition.maxRuns} at once on an engine. */
   readonly concurrencyKey?: string;
   /** Most runs with {@link WorkflowDefinition.concurrencyKey} at once (1 when a key is given). */

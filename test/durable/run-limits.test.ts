@@ -76,3 +76,50 @@ describe("rate limits", () => {
     expect(() => createEngine({ rateLimits: { api: "fast" } })).toThrow(/options.rateLimits.api must be/);
   });
 });
+
+describe("priorities", () => {
+  const busy = {
+    language: "lua",
+    code: "function run() local x = 0 for i = 1, 2e6 do x = x + i end return x end",
+  };
+
+  it("steps of a higher-priority run go first when runs compete for the workers", async () => {
+    const one = createEngine({ threads: 1, isolation: "thread" });
+    try {
+      const steps = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, busy]));
+      const first = parseWorkflowOrThrow({ name: "first", priority: 10, steps: steps(3) });
+      const low = parseWorkflowOrThrow({ name: "low", steps: steps(8) });
+      const high = parseWorkflowOrThrow({ name: "high", priority: 10, steps: steps(2) });
+      await one.prepare(low);
+      // While a run with a priority runs, attempts queue at the gate: the later high run's go first.
+      const runs = [one.run(first, { concurrency: 8 })];
+      await new Promise((r) => setTimeout(r, 20));
+      runs.push(one.run(low, { concurrency: 8 }));
+      await new Promise((r) => setTimeout(r, 20));
+      runs.push(one.run(high, { concurrency: 8 }));
+      const [, lowReport, highReport] = await Promise.all(runs);
+      const lowStarts = Object.values(lowReport?.steps ?? {})
+        .map((s) => s.startedAt ?? 0)
+        .sort((a, b) => a - b);
+      const highLast = Math.max(...Object.values(highReport?.steps ?? {}).map((s) => s.startedAt ?? 0));
+      expect(lowStarts).toHaveLength(8);
+      expect(highLast).toBeLessThan(lowStarts[2] as number);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it("within a run, a step with a higher priority takes a concurrency slot first", async () => {
+    const report = await engine.run(
+      parseWorkflowOrThrow({
+        name: "slots",
+        steps: { a: busy, b: busy, c: busy, urgent: { ...busy, priority: 5 } },
+      }),
+      { concurrency: 1 },
+    );
+    const order = Object.entries(report.steps)
+      .sort(([, x], [, y]) => (x.startedAt ?? 0) - (y.startedAt ?? 0))
+      .map(([id]) => id);
+    expect(order[0]).toBe("urgent");
+  });
+});

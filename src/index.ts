@@ -3,7 +3,13 @@
  * types, errors and schemas. `createEngine` comes from the platform entry (`sandflow` in
  * Node, `sandflow/browser` in a browser), which re-exports everything here.
  */
-export { type BuilderStepOptions, defineWorkflow, WorkflowBuilder, workflow } from "./core/builder.js";
+export {
+  type BuilderStepOptions,
+  defineWorkflow,
+  type WaitStepOptions,
+  WorkflowBuilder,
+  workflow,
+} from "./core/builder.js";
 export type {
   JournalEntry,
   RunRecord,
@@ -11,6 +17,7 @@ export type {
   StoredRunStatus,
 } from "./core/durable/journal.js";
 export { MemoryStore, type MemoryStoreOptions } from "./core/durable/memory-store.js";
+export { InvalidSignalError, type SignalSent } from "./core/durable/signals.js";
 export {
   type CachedStep,
   type Lease,
@@ -19,6 +26,7 @@ export {
   RunStateError,
   type Store,
   type StoredRun,
+  type StoredSignal,
   StoreError,
 } from "./core/durable/store.js";
 export {

@@ -50,6 +50,8 @@ export interface RunCommandOptions {
   readonly store?: StoreOption;
   /** Names of host environment variables given to the engine as secrets (`--secret NAME`). */
   readonly secret?: readonly string[];
+  /** `--rate-limit key=n/unit`: the engine's rate limits. */
+  readonly rateLimit?: Readonly<Record<string, string>>;
   /** `--param name=value`, repeatable. */
   readonly param?: readonly string[];
   /** `--params '<json object>'`. */
@@ -82,6 +84,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     ...(options.timeout ? { timeout: options.timeout } : {}),
     ...(options.memory ? { memory: options.memory } : {}),
     secrets: secrets.value,
+    ...(options.rateLimit ? { rateLimits: options.rateLimit } : {}),
     onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
   });
   const workflow = await load(file, options.json === true);
@@ -107,7 +110,10 @@ export async function validateCommand(file: string, options: { json?: boolean })
   const workflow = await load(file, options.json === true);
   if (!workflow) return EXIT.INVALID;
   const languages = new Map<string, number>();
-  for (const s of workflow.steps) languages.set(s.language, (languages.get(s.language) ?? 0) + 1);
+  for (const s of workflow.steps) {
+    const kind = s.wait ? "waiting" : s.language;
+    languages.set(kind, (languages.get(kind) ?? 0) + 1);
+  }
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify({ status: "valid", workflow: workflow.name, steps: workflow.steps.map((s) => s.id) }, null, 2)}\n`,

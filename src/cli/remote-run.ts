@@ -6,9 +6,8 @@
 import type { RunHandle } from "../core/engine.js";
 import { parseParamArguments } from "../core/params.js";
 import type { RunReport } from "../core/report.js";
-import type { StepSpec, WorkflowSpec } from "../core/schema.js";
-import { parseWasmStepCode, WASM_DATA_URL } from "../core/wasm-step.js";
-import type { StepDefinition, WorkflowDefinition } from "../core/workflow.js";
+import type { WorkflowDefinition } from "../core/workflow.js";
+import { workflowSpecOf } from "../core/workflow-spec.js";
 import { followRunEvents } from "../server/sse-client.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions } from "./follow-run.js";
@@ -38,51 +37,6 @@ function localOnly(options: RemoteRunOptions): string[] {
     ["--store/--no-store", options.store !== undefined && options.store !== true],
   ];
   return given.filter(([, on]) => on).map(([name]) => name);
-}
-
-/** A step's code as a file writes it inline: the source, or a wasm module as a data: URL. */
-function codeOf(s: StepDefinition): StepSpec {
-  if (s.language !== "wasm") return { code: s.code ?? "" };
-  const wasm = parseWasmStepCode(s.code ?? "");
-  return {
-    module: `${WASM_DATA_URL}${wasm.base64}`,
-    ...(wasm.func !== undefined ? { func: wasm.func } : {}),
-    ...(wasm.args.length > 0 ? { args: [...wasm.args] } : {}),
-    ...(wasm.input !== 0 ? { input: wasm.input } : {}),
-  };
-}
-
-/** The workflow as a file would write it, with every step's code inline. */
-export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
-  const steps: WorkflowSpec["steps"] = {};
-  for (const s of workflow.steps) {
-    const cache = s.cacheTtl === undefined ? undefined : s.cacheTtl === null ? true : `${s.cacheTtl}s`;
-    steps[s.id] = {
-      language: s.language,
-      ...codeOf(s),
-      depends_on: [...s.dependsOn],
-      retries: s.retries,
-      retry_delay: s.retryDelay,
-      retry_backoff: s.retryBackoff,
-      env: { ...s.env },
-      ...(s.secrets.length > 0 ? { secrets: [...s.secrets] } : {}),
-      ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
-      ...(s.memory !== undefined ? { memory: s.memory } : {}),
-      ...(s.description !== undefined ? { description: s.description } : {}),
-      ...(cache !== undefined ? { cache } : {}),
-      ...(s.allowNet !== undefined ? { allow: { net: [...s.allowNet] } } : {}),
-    };
-  }
-  return {
-    name: workflow.name,
-    ...(workflow.description !== undefined ? { description: workflow.description } : {}),
-    ...(workflow.concurrency !== undefined ? { concurrency: workflow.concurrency } : {}),
-    ...(workflow.events !== undefined ? { on: workflow.events.map((event) => ({ event })) } : {}),
-    ...(workflow.schedule !== undefined ? { schedule: workflow.schedule.cron } : {}),
-    ...(workflow.schedule?.timezone !== undefined ? { timezone: workflow.schedule.timezone } : {}),
-    ...(workflow.params ? { params: { ...workflow.params } } : {}),
-    steps,
-  };
 }
 
 interface ApiError {

@@ -6,6 +6,7 @@
 import type { RunEvent } from "./events.js";
 import { checkNetHosts } from "./net-ceiling.js";
 import type { CancelSignal } from "./platform.js";
+import { checkRateLimits, type Rate } from "./run-limits.js";
 
 /** Limits and defaults every step gets unless its workflow or the step sets its own. */
 export interface EngineOptions {
@@ -43,6 +44,15 @@ export interface EngineOptions {
    */
   readonly netHosts?: "any" | readonly string[];
   /**
+   * Rate limits by key, `"<n>/<s|m|h>"` (such as `"10/s"`): at most n attempts of the steps
+   * whose `rate_limit_key` is that key start per second, minute or hour across the engine's
+   * runs; the others wait (holding no worker). A key no limit names is not limited.
+   * Default: none.
+   */
+  readonly rateLimits?: Readonly<Record<string, string>>;
+  /** The same as {@link EngineOptions.rateLimits} (the workflow format's spelling). */
+  readonly rate_limits?: Readonly<Record<string, string>>;
+  /**
    * Secret values by name: a step that names one in `secrets` gets it as an environment
    * variable, and it is masked as `***` in everything steps send back. Workflow files
    * read nothing else of the host. Default: none.
@@ -69,6 +79,7 @@ export interface ResolvedEngineOptions {
   readonly netHosts: "any" | readonly string[];
   readonly secrets: Readonly<Record<string, string>>;
   readonly maxForEachItems: number;
+  readonly rateLimits: ReadonlyMap<string, Rate>;
 }
 
 /** Options of one run. */
@@ -163,6 +174,7 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     netHosts: checkNetHosts(options.netHosts),
     secrets: checkSecrets(options.secrets),
     maxForEachItems: options.maxForEachItems ?? 10_000,
+    rateLimits: checkRateLimits(options.rateLimits ?? options.rate_limits),
   };
 }
 

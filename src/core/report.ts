@@ -16,7 +16,14 @@ export const STEP_STATUSES = ["succeeded", "failed", "skipped", "cancelled", "pe
  * State of a run: a finished run's, or (in `sandflow show` of a stored run) `running`, or
  * `interrupted` when the process that ran it died before it finished.
  */
-export const RUN_STATUSES = ["succeeded", "failed", "cancelled", "running", "interrupted"] as const;
+export const RUN_STATUSES = [
+  "succeeded",
+  "failed",
+  "cancelled",
+  "running",
+  "interrupted",
+  "waiting",
+] as const;
 
 /** One step in the run report. */
 export const stepReportSchema = z.object({
@@ -78,6 +85,23 @@ export const runReportSchema = z.object({
     .optional(),
   steps: z.record(z.string(), stepReportSchema),
   rerunOf: z.string().optional().meta({ description: "The run this run reruns." }),
+  waiting: z
+    .array(
+      z.object({
+        step: z.string(),
+        for: z.enum(["time", "signal", "approval"]),
+        signal: z.string().optional(),
+        until: z
+          .int()
+          .optional()
+          .meta({ description: "Epoch ms: the wake time of a sleep, or a wait's timeout." }),
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        "With status waiting: the steps that wait and what for (a run waits when every step still running waits).",
+    }),
 });
 
 /** What `--json` prints for a workflow that failed validation. */

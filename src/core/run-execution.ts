@@ -12,6 +12,7 @@ import { Fifo } from "./fifo.js";
 import type { FileChanges } from "./file-tree.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
+import { PriorityQueue } from "./priority-queue.js";
 import type { RunReport } from "./report.js";
 import { StepConditions } from "./step-conditions.js";
 import { StepFlow } from "./step-flow.js";
@@ -38,7 +39,8 @@ export class RunExecution {
   readonly #workspace: RunWorkspace;
   readonly #cancel = new CancelSource();
   readonly #concurrency: number;
-  readonly #ready = new Fifo<StepState>();
+  /** Steps ready for a concurrency slot: by `priority` when the workflow sets any, else in order. */
+  readonly #ready: Pick<Fifo<StepState>, "push" | "shift" | "size">;
   #running = 0;
   #compensating = false;
   #compensated = false;
@@ -66,6 +68,9 @@ export class RunExecution {
       ? new RunRecorder(durable, clock, (message) => this.#stop(message, true))
       : undefined;
     this.#listening = listening;
+    this.#ready = workflow.steps.some((s) => s.priority)
+      ? new PriorityQueue<StepState>((s) => s.def.priority ?? 0)
+      : new Fifo<StepState>();
     this.#workflow = workflow;
     this.#runId = runId;
     this.#pool = pool;

@@ -86,6 +86,9 @@ const stepSettings = {
 };
 
 /** One step as written in a workflow file. */
+/** Event names: what `sandflow emit NAME` and `POST /api/events/{name}` send. */
+export const EVENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 export const stepSpecSchema = z.strictObject({
   ...stepSettings,
   code: z.string().meta({ description: "The step's source code." }).optional(),
@@ -171,6 +174,80 @@ export const stepSpecSchema = z.strictObject({
         "Saga compensation: code (in the step's language, or { language, code }) run when the run fails and this step had succeeded, in reverse order of finish, seeing the step's output as inputs.output.",
     })
     .optional(),
+  sleep: z
+    .union([
+      z.string().regex(DURATION_PATTERN, 'a duration such as "30s", "5m", "2h" or "1h30m"'),
+      z.strictObject({ until: z.string().meta({ description: "An RFC 3339 time." }) }),
+    ])
+    .meta({
+      description:
+        'A step that runs no code and waits: a duration ("30s", "5m", "2h") counted from its first start, or { until: <RFC 3339 time> }. No worker is held; the wake time survives an interrupt and resume.',
+    })
+    .optional(),
+  until: z
+    .string()
+    .meta({
+      description: "A step that runs no code and waits until this RFC 3339 time (as sleep: { until }).",
+    })
+    .optional(),
+  wait_for: z
+    .strictObject({
+      signal: z
+        .string()
+        .regex(EVENT_NAME_PATTERN, "a signal name is 1-128 letters, digits, '.', '_', ':' or '-'")
+        .meta({
+          description: "The signal's name (sandflow signal RUN NAME, POST /api/runs/{id}/signals/{name}).",
+        }),
+      timeout: z
+        .string()
+        .regex(DURATION_PATTERN, 'a duration such as "30s", "5m" or "2h"')
+        .meta({
+          description: "Fail with SignalTimeoutError when no signal came this long after the step started.",
+        })
+        .optional(),
+    })
+    .meta({
+      description:
+        "A step that runs no code and waits for a signal sent to the run; its output is the signal's data. A signal sent before the step waits is kept for it.",
+    })
+    .optional(),
+  approval: z
+    .union([
+      z.literal(true),
+      z.strictObject({
+        timeout: z
+          .string()
+          .regex(DURATION_PATTERN, 'a duration such as "30s", "5m" or "2h"')
+          .meta({
+            description:
+              "Fail with SignalTimeoutError when no decision came this long after the step started.",
+          })
+          .optional(),
+      }),
+    ])
+    .meta({
+      description:
+        'A step that waits for the signal "approval" with data {approved, by?, comment?}; not approved fails it (ApprovalDeniedError).',
+    })
+    .optional(),
+  priority: z
+    .int()
+    .min(-1000)
+    .max(1000)
+    .meta({
+      description:
+        "Higher first when steps compete for the run's concurrency slots or the engine's workers (default 0).",
+    })
+    .optional(),
+  rate_limit_key: z
+    .string()
+    .min(1)
+    .max(128)
+    .meta({
+      description:
+        "Starts of this step's attempts count against the engine's rate limit of this key (engine option rateLimits, such as { api: \"10/s\" }); they wait, holding no worker.",
+    })
+    .optional(),
   trigger_rule: z
     .enum(TRIGGER_RULES)
     .meta({
@@ -200,9 +277,6 @@ export const paramSpecSchema = z.strictObject({
 /** Workflow-wide defaults for step settings. */
 export const stepDefaultsSchema = z.strictObject(stepSettings);
 
-/** Event names: what `sandflow emit NAME` and `POST /api/events/{name}` send. */
-export const EVENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
 const eventTriggerSchema = z.strictObject({
   event: z
     .string()
@@ -217,6 +291,30 @@ export const workflowSpecSchema = z
     description: z.string().optional(),
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
+    priority: z
+      .int()
+      .min(-1000)
+      .max(1000)
+      .meta({
+        description:
+          "The run's priority: its steps go first when the steps of several runs compete for the engine's workers (default 0).",
+      })
+      .optional(),
+    concurrency_key: z
+      .string()
+      .min(1)
+      .max(128)
+      .meta({
+        description:
+          "Runs with the same key are limited to max_runs at once on an engine (a server); the others queue, first come first served.",
+      })
+      .optional(),
+    max_runs: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .meta({ description: "With concurrency_key: most runs with that key at once (default 1)." })
+      .optional(),
     params: z
       .record(z.string(), paramSpecSchema)
       .meta({

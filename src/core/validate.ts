@@ -27,8 +27,10 @@ import {
   workflowSpecSchema,
 } from "./schema.js";
 import { didYouMean } from "./suggest.js";
+import { isWaitStep, waitIssues, waitSpecOf } from "./wait-checks.js";
+import type { WaitSpec } from "./wait-steps.js";
 import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
-import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./workflow.js";
 
 export { formatPath } from "./format-path.js";
 
@@ -123,6 +125,10 @@ interface LooseStep {
   readonly max_parallel?: unknown;
   readonly repeat?: unknown;
   readonly compensate?: unknown;
+  readonly sleep?: unknown;
+  readonly until?: unknown;
+  readonly wait_for?: unknown;
+  readonly approval?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
@@ -145,6 +151,12 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
     });
   }
   if (spec.malformed) return issues;
+  if (isWaitStep(spec))
+    return [
+      ...issues,
+      ...waitIssues(id, spec as LooseStep & Record<string, unknown>),
+      ...controlFlowIssues(id, spec, language),
+    ];
   const at = (field: string) => formatPath(["steps", id, field]);
   issues.push(...controlFlowIssues(id, spec, language));
   const wasm = wasmStepIssues(
@@ -317,6 +329,12 @@ function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
   return issues;
 }
 
+/** A waiting step's wait (it has no code: the empty text stands for it). */
+function waitFieldsOf(s: StepSpec): { wait?: WaitSpec; code?: string } {
+  const wait = waitSpecOf(s);
+  return wait ? { wait, code: "" } : {};
+}
+
 /** Validates and normalises a raw workflow value; every problem is reported at once. */
 export function parseWorkflow(
   raw: unknown,
@@ -369,6 +387,9 @@ export function parseWorkflow(
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
       ...controlFlowFields(s, language),
+      ...waitFieldsOf(s),
+      ...(s.rate_limit_key !== undefined ? { rateLimitKey: s.rate_limit_key } : {}),
+      ...(s.priority ? { priority: s.priority } : {}),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),
@@ -378,12 +399,33 @@ export function parseWorkflow(
     name: spec.name ?? options.fallbackName ?? "workflow",
     description: spec.description,
     concurrency: spec.concurrency,
-    ...(spec.params ? { params: paramDefinitions(spec.params) } : {}),
+    ...(spec.priority ? { priority: spec.priority } : {}),
+    ...(spec.concurrency_key !== undefined
+      ? { concurrencyKey: spec.concurrency_key, maxRuns: spec.max_runs ?? 1 }
+      : {}),
+    ...withEventParam(spec.params ? paramDefinitions(spec.params) : undefined, triggers.events.length > 0),
     steps,
     ...(triggers.events.length > 0 ? { events: triggers.events } : {}),
     ...(triggers.schedule ? { schedule: triggers.schedule } : {}),
     source: options.source,
   });
+}
+
+/**
+ * The params of a workflow that events start: those it declares, and `event` (the event's
+ * data, an object) unless it declares that one itself.
+ */
+function withEventParam(
+  params: Record<string, ParamDefinition> | undefined,
+  onEvents: boolean,
+): { params?: Record<string, ParamDefinition> } {
+  if (!onEvents || (params && Object.hasOwn(params, "event"))) return params ? { params } : {};
+  const event: ParamDefinition = {
+    type: "object",
+    default: {},
+    description: "The data of the event that started the run ({} when it was started otherwise).",
+  };
+  return { params: Object.assign(Object.create(null) as Record<string, ParamDefinition>, params, { event }) };
 }
 
 /** The `on`, `schedule` and `timezone` fields, checked. */
@@ -404,7 +446,13 @@ function triggersOf(spec: z.output<typeof workflowSpecSchema>): {
         path: spec.timezone && /time zone/.test(checked.error) ? "timezone" : "schedule",
         message: checked.error,
       });
-  } else if (spec.timezone !== undefined)
+  }
+  if (spec.max_runs !== undefined && spec.concurrency_key === undefined)
+    issues.push({
+      path: "max_runs",
+      message: "max_runs applies to runs with a concurrency_key; add one or remove it",
+    });
+  if (spec.schedule === undefined && spec.timezone !== undefined)
     issues.push({
       path: "timezone",
       message: "a timezone applies to a schedule; add a 'schedule' field or remove it",

@@ -67,6 +67,16 @@ export const runWorkflowSchema = z.object({
   ),
 });
 
+/** The answer to `POST /api/runs/{id}/signals/{name}`. */
+export const signalSentSchema = z.object({
+  runId: z.string(),
+  name: z.string(),
+  signalId: z.string(),
+  delivered: z
+    .boolean()
+    .meta({ description: "False when this signal id was sent before (nothing changed)." }),
+});
+
 /** `POST /api/events/{name}`. */
 export const emitEventSchema = z.strictObject({
   id: z.string().min(1).max(200).optional().meta({
@@ -135,6 +145,7 @@ export const API_SCHEMAS = {
   RunsList: runsListSchema,
   RunReport: runReportSchema,
   RunWorkflow: runWorkflowSchema,
+  SignalSent: signalSentSchema,
   EmitEvent: emitEventSchema,
   EventAnswer: eventAnswerSchema,
   WorkflowsList: workflowsListSchema,

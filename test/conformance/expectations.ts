@@ -13,6 +13,18 @@ function statuses(report: RunReport): Record<string, string> {
 
 /** Checks by workflow file name. */
 export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "waits.yaml": (r) => {
+    expect(statuses(r)).toEqual({
+      nap: "succeeded",
+      past: "succeeded",
+      nobody: "failed",
+      after: "succeeded",
+    });
+    expect(r.steps.nobody?.error?.name).toBe("SignalTimeoutError");
+    expect(r.steps.nap?.output).toBeNull();
+    expect(r.steps.nap?.durationMs).toBeGreaterThanOrEqual(150);
+    expect(r.steps.after?.output).toBe("woke");
+  },
   "saga.yaml": (r) => {
     expect(r.status).toBe("failed");
     expect(r.steps.ship?.status).toBe("failed");

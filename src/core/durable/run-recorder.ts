@@ -137,7 +137,8 @@ export class RunRecorder {
    */
   cacheKey(s: StepState, task: StepTask): string | undefined {
     const cache = this.durability.cache;
-    if (!cache || s.def.cacheTtl === undefined || (s.def.secrets?.length ?? 0) > 0) return undefined;
+    if (!cache || s.def.cacheTtl === undefined || s.def.wait || (s.def.secrets?.length ?? 0) > 0)
+      return undefined;
     return cache.key(task);
   }
 

@@ -8,6 +8,7 @@ import { descendantsOf } from "../dag.js";
 import { FanOut, itemId } from "../for-each.js";
 import type { RunReport } from "../report.js";
 import { buildReport, createStepStates, type Phase } from "../step-state.js";
+import { withWaitingStatus } from "../waiting-status.js";
 import type { JournalEntry } from "./journal.js";
 import { applyRecorded, foldSteps, type RecordedStatus, type RecordedStep } from "./run-state.js";
 import { RunNotFoundError, RunStateError, type Store, type StoredRun } from "./store.js";
@@ -84,11 +85,20 @@ export function storedReport(run: StoredRun, now: number): RunReport {
     applyRecorded(s, r);
   }
   const { record } = run;
-  return buildReport(record.workflow, record.runId, states, false, record.createdAt, run.finishedAt ?? now, {
-    status: run.status,
-    rerunOf: record.rerunOf,
-    params: record.params,
-  });
+  const report = buildReport(
+    record.workflow,
+    record.runId,
+    states,
+    false,
+    record.createdAt,
+    run.finishedAt ?? now,
+    {
+      status: run.status,
+      rerunOf: record.rerunOf,
+      params: record.params,
+    },
+  );
+  return withWaitingStatus(report, record.workflow, run.entries);
 }
 
 /** What a rerun starts from: the kept results (as journal entries of the new run) and the steps that run again. */

@@ -192,3 +192,42 @@ describe("a sleep survives its process killed with SIGKILL", () => {
     expect(wokeAt - startedAt).toBeLessThan(3500);
   });
 });
+
+describe("signals between processes", () => {
+  it("a plain 'sandflow run' takes a signal sent by 'sandflow signal' from another process", async () => {
+    const home = mkdtempSync(join(tmpdir(), "sf-signal-cli-"));
+    const file = join(home, "gate.yaml");
+    writeFileSync(
+      file,
+      'name: gate\nsteps:\n  go:\n    wait_for: {signal: go, timeout: "60s"}\n  after:\n    language: lua\n    depends_on: [go]\n    code: "function run(inputs) return inputs.go.n * 2 end"\n',
+    );
+    const env = { ...process.env, NO_COLOR: "1", SANDFLOW_HOME: home };
+    const child = spawn(process.execPath, ["bin/sandflow.js", "run", file, "--json", "--progress", "none"], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout?.on("data", (c) => (out += c));
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    let runId = "";
+    for (let i = 0; i < 300 && !runId; i++) {
+      await sleep(100);
+      const listed = spawnSync(process.execPath, ["bin/sandflow.js", "runs", "--json"], {
+        cwd: root,
+        env,
+        encoding: "utf8",
+      });
+      runId = listed.status === 0 ? (JSON.parse(listed.stdout).runs[0]?.runId ?? "") : "";
+    }
+    const sent = spawnSync(
+      process.execPath,
+      ["bin/sandflow.js", "signal", runId.slice(0, 8), "go", "--data", '{"n": 21}', "--id", "first"],
+      { cwd: root, env, encoding: "utf8" },
+    );
+    expect(sent.status, sent.stderr).toBe(0);
+    expect(sent.stdout).toContain(`sent signal go (first) to run ${runId}`);
+    expect(await exited).toBe(0);
+    expect(JSON.parse(out).steps.after.output).toBe(42);
+  });
+});

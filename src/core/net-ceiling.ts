@@ -5,7 +5,7 @@
  * anything else fails without running.
  */
 import { parseNetGrant } from "./net-grant.js";
-import { failedAttempt, type StepPool, type StepRunOptions, type StepTask } from "./step-pool.js";
+import { failedAttempt, type StepPool, type StepRunOptions, type StepTask, withRun } from "./step-pool.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** Checks and normalises the option: `"any"` or a list of `host[:port]` entries. */
@@ -48,11 +48,5 @@ export function withNetCeiling(
       ),
     );
   };
-  return new Proxy(pool, {
-    get: (target, key) => {
-      if (key === "run") return run;
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return withRun(pool, run);
 }

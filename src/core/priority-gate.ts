@@ -5,7 +5,13 @@
  * priority first. With no priorities in play attempts go straight through, at no cost.
  */
 import { PriorityQueue } from "./priority-queue.js";
-import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "./step-pool.js";
+import {
+  type StepPool,
+  type StepRunOptions,
+  type StepTask,
+  type StepTaskResult,
+  withRun,
+} from "./step-pool.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 interface Waiter {
@@ -67,11 +73,5 @@ export function withPriority(pool: StepPool, workflow: WorkflowDefinition, gate:
   const priorityOf = (stepId: string) => runPriority * 2001 + (stepPriority.get(stepId) ?? 0);
   const run = (task: StepTask, options?: StepRunOptions): Promise<StepTaskResult> =>
     gate.through(priorityOf(task.stepId), () => pool.run(task, options));
-  return new Proxy(pool, {
-    get: (target, key) => {
-      if (key === "run") return run;
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return withRun(pool, run);
 }

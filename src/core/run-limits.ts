@@ -5,7 +5,13 @@
  * attempts with that key start per second, minute or hour; the others wait without a worker).
  */
 import type { CancelSignal, Clock } from "./platform.js";
-import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "./step-pool.js";
+import {
+  type StepPool,
+  type StepRunOptions,
+  type StepTask,
+  type StepTaskResult,
+  withRun,
+} from "./step-pool.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** `"<n>/<s|m|h>"`: n per second, minute or hour. */
@@ -132,11 +138,5 @@ export function withRateLimits(pool: StepPool, workflow: WorkflowDefinition, lim
     if (key) await limiter.take(key, options.signal);
     return pool.run(task, options);
   };
-  return new Proxy(pool, {
-    get: (target, k) => {
-      if (k === "run") return run;
-      const value = Reflect.get(target, k, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return withRun(pool, run);
 }

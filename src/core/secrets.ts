@@ -6,7 +6,7 @@
  * hold them. A workflow file reads only secrets the engine was given and it names.
  */
 import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "./step-pool.js";
-import { failedAttempt } from "./step-pool.js";
+import { failedAttempt, withRun } from "./step-pool.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** What a secret's value is replaced with. */
@@ -127,11 +127,5 @@ export function withSecrets(
     live?.flush();
     return mask.result(result);
   };
-  return new Proxy(pool, {
-    get: (target, key) => {
-      if (key === "run") return run;
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return withRun(pool, run);
 }

@@ -100,3 +100,14 @@ export interface StepPool {
   /** Stops the workers; pending and later calls reject. */
   close(): Promise<void>;
 }
+
+/** `pool` with its `run` replaced: how a run's pool adds its checks (every other member is the pool's own). */
+export function withRun(pool: StepPool, run: StepPool["run"]): StepPool {
+  return new Proxy(pool, {
+    get: (target, key) => {
+      if (key === "run") return run;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

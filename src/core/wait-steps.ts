@@ -10,7 +10,13 @@ import { approvalDataSchema } from "./durable/signals.js";
 import type { Store, StoredSignal } from "./durable/store.js";
 import type { SerializedError } from "./errors.js";
 import type { CancelSignal, Clock } from "./platform.js";
-import type { StepPool, StepRunOptions, StepTask, StepTaskResult } from "./step-pool.js";
+import {
+  type StepPool,
+  type StepRunOptions,
+  type StepTask,
+  type StepTaskResult,
+  withRun,
+} from "./step-pool.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** What a waiting step waits for. */
@@ -184,11 +190,5 @@ export function withWaitSteps(pool: StepPool, workflow: WorkflowDefinition, ctx:
     options.onStart?.(ctx.clock.now());
     return spec.kind === "sleep" ? sleepStep(ctx, spec, task, options) : signalStep(ctx, spec, task, options);
   };
-  return new Proxy(pool, {
-    get: (target, key) => {
-      if (key === "run") return run;
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return withRun(pool, run);
 }

@@ -19,6 +19,8 @@ export interface ServeCommandOptions {
   readonly workflows?: string;
   readonly threads?: number;
   readonly background?: boolean;
+  readonly queue?: string;
+  readonly heartbeat?: number;
 }
 
 interface ServerState {
@@ -62,6 +64,15 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       ...(options.host ? { host: options.host } : {}),
       ...(options.store ? { store: options.store } : {}),
       ...(options.workflows ? { workflows: options.workflows } : {}),
+      ...(options.queue || options.heartbeat
+        ? {
+            queue: {
+              ...(options.queue ? { queue: options.queue } : {}),
+              ...(options.heartbeat ? { heartbeatSeconds: options.heartbeat } : {}),
+            },
+          }
+        : {}),
+      onNotice: (message) => process.stderr.write(`sandflow serve: ${message}\n`),
       token: options.token ?? process.env.SANDFLOW_TOKEN ?? "",
       engine: {
         ...(options.threads ? { threads: options.threads } : {}),

@@ -8,6 +8,9 @@ import pc from "picocolors";
 import type { StoredRunStatus } from "../core/durable/journal.js";
 import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
+import type { Store } from "../core/durable/store.js";
+import { isPostgresUrl } from "../node/postgres-connection.js";
+import { PostgresStore } from "../node/postgres-store.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions, secretsFromEnv } from "./follow-run.js";
@@ -23,8 +26,12 @@ export function defaultStorePath(): string {
   return join(process.env.SANDFLOW_HOME || join(homedir(), ".sandflow"), "sandflow.db");
 }
 
-/** Opens the store a command names. @throws StoreError with a message for the user. */
-export function openStore(option: StoreOption): SqliteStore {
+/**
+ * Opens the store a command names: a SQLite file, or Postgres for a `postgres://` or
+ * `postgresql://` URL. @throws StoreError with a message for the user.
+ */
+export function openStore(option: StoreOption): Store {
+  if (typeof option === "string" && isPostgresUrl(option)) return new PostgresStore(option);
   return new SqliteStore(typeof option === "string" ? option : defaultStorePath());
 }
 
@@ -52,7 +59,7 @@ export async function runsCommand(options: {
     );
     return EXIT.INVALID;
   }
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
     store = openStore(options.store);
     const runs = await store.listRuns({
@@ -84,7 +91,7 @@ export async function showCommand(
   runId: string,
   options: { json?: boolean; store?: StoreOption },
 ): Promise<number> {
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
     store = openStore(options.store);
     const { loadRun, storedReport } = await import("../core/durable/stored-run.js");
@@ -145,7 +152,7 @@ export async function continueCommand(
 
 /** `sandflow cache clear`. */
 export async function cacheClearCommand(options: { store?: StoreOption }): Promise<number> {
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
     store = openStore(options.store);
     const removed = await store.clearCache();

@@ -10,7 +10,7 @@ import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
 import type { Store } from "../core/durable/store.js";
 import { isPostgresUrl } from "../node/postgres-connection.js";
-import { PostgresStore } from "../node/postgres-store.js";
+import { openPostgresStore } from "../node/scale-out.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions, secretsFromEnv } from "./follow-run.js";
@@ -31,7 +31,7 @@ export function defaultStorePath(): string {
  * `postgresql://` URL. @throws StoreError with a message for the user.
  */
 export function openStore(option: StoreOption): Store {
-  if (typeof option === "string" && isPostgresUrl(option)) return new PostgresStore(option);
+  if (typeof option === "string" && isPostgresUrl(option)) return openPostgresStore(option);
   return new SqliteStore(typeof option === "string" ? option : defaultStorePath());
 }
 

@@ -6,7 +6,7 @@
 import { availableParallelism, hostname } from "node:os";
 import { createLocalStepPool } from "../node/create-engine.js";
 import { isPostgresUrl } from "../node/postgres-connection.js";
-import { PostgresStore } from "../node/postgres-store.js";
+import { openPostgresStore } from "../node/scale-out.js";
 import { StepWorker } from "../node/step-worker.js";
 import { EXIT } from "./exit-codes.js";
 import { usageFailure } from "./store-commands.js";
@@ -28,7 +28,13 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     return EXIT.INVALID;
   }
   const threads = options.threads ?? Math.max(1, availableParallelism());
-  const store = new PostgresStore(options.store);
+  let store: ReturnType<typeof openPostgresStore>;
+  try {
+    store = openPostgresStore(options.store);
+  } catch (e) {
+    say((e as Error).message);
+    return EXIT.INVALID;
+  }
   const local = createLocalStepPool({ onNotice: say }, threads, 512);
   let worker: StepWorker;
   try {

@@ -95,9 +95,7 @@ export class RemoteStepPool implements StepPool {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       await insertTask(this.#store, taskId, task);
-      const jobId = await this.#boss.send(this.#queue, { taskId } satisfies StepJobData, {
-        heartbeatSeconds: this.#heartbeatSeconds,
-      });
+      const jobId = await this.#send(taskId);
       if (jobId) await setTaskJob(this.#store, taskId, jobId);
       if (options.signal?.aborted) void this.#cancel(taskId);
     } catch (e) {
@@ -127,6 +125,21 @@ export class RemoteStepPool implements StepPool {
       );
     await this.#listener?.end().catch(() => undefined);
     await this.#boss.stop({ graceful: false, timeout: 1000 }).catch(() => undefined);
+  }
+
+  /** Sends a task's job, retrying while the database is away (a restart). */
+  async #send(taskId: string): Promise<string | null> {
+    const start = Date.now();
+    for (let round = 0; ; round++) {
+      try {
+        return await this.#boss.send(this.#queue, { taskId } satisfies StepJobData, {
+          heartbeatSeconds: this.#heartbeatSeconds,
+        });
+      } catch (e) {
+        if (!isTransient(e) || Date.now() - start > 60_000 || this.#closed) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** round, 2000)));
+      }
+    }
   }
 
   async #cancel(taskId: string): Promise<void> {

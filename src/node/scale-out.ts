@@ -8,6 +8,15 @@ import { createEngine, type NodeEngineOptions } from "./create-engine.js";
 import { PostgresStore } from "./postgres-store.js";
 import { RemoteStepPool, type RemoteStepPoolOptions } from "./remote-step-pool.js";
 
+/**
+ * The Postgres store of a CLI command: the schema is `$SANDFLOW_PG_SCHEMA`, else `sandflow`
+ * (separate schemas keep separate deployments, or test runs, apart in one database).
+ */
+export function openPostgresStore(url: string): PostgresStore {
+  const schema = process.env.SANDFLOW_PG_SCHEMA;
+  return new PostgresStore(url, schema ? { schema } : {});
+}
+
 /** Steps queued at once per run when neither the run nor the workflow says: the workers bound the rest. */
 const REMOTE_CONCURRENCY = 64;
 
@@ -21,7 +30,7 @@ export async function createRemoteEngine(
   options: NodeEngineOptions & { readonly queue?: RemoteStepPoolOptions } = {},
 ): Promise<Engine> {
   const { queue, ...engineOptions } = options;
-  const store = new PostgresStore(url);
+  const store = openPostgresStore(url);
   try {
     await store.ready();
     const stepPool = await RemoteStepPool.open(store, queue);

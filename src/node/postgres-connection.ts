@@ -51,6 +51,8 @@ export function isPostgresUrl(value: string): boolean {
 const types = new pg.TypeOverrides();
 types.setTypeParser(20, (text: string) => Number(text));
 
+function ignore(): void {}
+
 /** A pool of connections to one database, retried across restarts. */
 export class PgConnection {
   readonly pool: pg.Pool;
@@ -80,14 +82,18 @@ export class PgConnection {
       let client: pg.PoolClient | undefined;
       try {
         client = await this.pool.connect();
+        // A connection the server ends while checked out (a restart) errors here, not in the process.
+        client.on("error", ignore);
         if (transaction) await client.query("BEGIN");
         const result = await body(client);
         if (transaction) await client.query("COMMIT");
+        client.off("error", ignore);
         client.release();
         return result;
       } catch (e) {
         if (client) {
           if (transaction) await client.query("ROLLBACK").catch(() => undefined);
+          client.off("error", ignore);
           client.release(isTransient(e) ? (e as Error) : undefined);
         }
         if (e instanceof StoreError) throw e;

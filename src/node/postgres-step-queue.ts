@@ -5,8 +5,9 @@
  * the claim number that fences results: a worker writes its result only while its claim is
  * the task's latest, so a worker presumed dead cannot overwrite the attempt that replaced it.
  */
-import { PgBoss } from "pg-boss";
+
 import type { PoolClient } from "pg";
+import { PgBoss } from "pg-boss";
 import type { StepTask, StepTaskResult } from "../core/step-pool.js";
 import type { PostgresStore, StoredFiles } from "./postgres-store.js";
 

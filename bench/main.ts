@@ -17,6 +17,7 @@ import { CORES, incidents, processIsolationWorks } from "./engines.js";
 import { benchFanout, type FanoutConfig } from "./fanout.js";
 import { benchFloors, type FloorConfig } from "./floors.js";
 import { benchMemory, type MemoryConfig } from "./memory.js";
+import { benchPostgres, type PostgresConfig } from "./postgres.js";
 import { Recorder, section } from "./recorder.js";
 import { type BenchResults, markdown, summaryJson, writeResults } from "./report.js";
 import { benchScale, type ScaleConfig } from "./scale.js";
@@ -39,6 +40,7 @@ interface Config {
   readonly memory: MemoryConfig & { readonly languagesAll: boolean };
   readonly durable: DurableConfig;
   readonly server: ServerConfig;
+  readonly postgres: PostgresConfig;
 }
 
 const FULL: Config = {
@@ -59,6 +61,7 @@ const FULL: Config = {
   memory: { reps: 3, processPool: true, languagesAll: true },
   durable: { steps: 20000, reps: 3, concurrency: 256, resumeSteps: 1000 },
   server: { reps: 5, requests: 5000, concurrency: 16 },
+  postgres: { steps: 500, workers: [1, 2, 4], reps: 3, latencyReps: 10 },
 };
 
 const QUICK: Config = {
@@ -79,6 +82,7 @@ const QUICK: Config = {
   memory: { reps: 1, processPool: false, languagesAll: false },
   durable: { steps: 2000, reps: 1, concurrency: 256, resumeSteps: 100 },
   server: { reps: 2, requests: 1000, concurrency: 16 },
+  postgres: { steps: 200, workers: [1, 2, 4], reps: 1, latencyReps: 3 },
 };
 
 const SECTIONS = [
@@ -93,6 +97,7 @@ const SECTIONS = [
   "memory",
   "durable",
   "server",
+  "postgres",
 ];
 
 function parseArgs(argv: readonly string[]): {
@@ -148,6 +153,7 @@ async function main(): Promise<void> {
   }
   if (on("durable")) await section("durable runs", () => benchDurable(rec, cfg.durable), errors);
   if (on("server")) await section("warm daemon", () => benchServer(rec, cfg.server), errors);
+  if (on("postgres")) await section("postgres", () => benchPostgres(rec, cfg.postgres), errors);
   const largest = cfg.warm.sizes[cfg.warm.sizes.length - 1] as number;
   const results: BenchResults = {
     machine,

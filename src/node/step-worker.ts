@@ -4,7 +4,7 @@
  * fenced by its claim. pg-boss heartbeats the jobs it holds; a worker killed mid-step stops
  * heartbeating and its job is delivered again to another worker.
  */
-import type { PgBoss } from "pg-boss";
+import type { Job, PgBoss } from "pg-boss";
 import type { StepPool } from "../core/step-pool.js";
 import {
   claimTask,
@@ -69,53 +69,64 @@ export class StepWorker {
     const say = options.onEvent ?? (() => undefined);
     const prepared = new Set<string>();
     let warned = false;
-    await boss.work<StepJobData>(
-      resolved.queue,
-      {
-        localConcurrency: threads,
-        batchSize: 1,
-        pollingIntervalSeconds: 0.5,
-        notifyPollingIntervalSeconds: 2,
-      },
-      async (jobs) => {
-        for (const job of jobs) {
-          const taskId = job.data.taskId;
-          const every = options.heartbeatEverySeconds;
-          if (every && job.heartbeatSeconds && every >= job.heartbeatSeconds && !warned) {
-            warned = true;
-            say(
-              `warning: this worker heartbeats every ${every} s but steps are presumed dead after ${job.heartbeatSeconds} s: lower --heartbeat`,
-            );
-          }
-          const task = await claimTask(store, taskId, job.retryCount, name);
-          if (!task) continue;
+    const handle = async (jobs: Job<StepJobData>[]) => {
+      for (const job of jobs) {
+        const taskId = job.data.taskId;
+        const every = options.heartbeatEverySeconds;
+        if (every && job.heartbeatSeconds && every >= job.heartbeatSeconds && !warned) {
+          warned = true;
           say(
-            `claimed ${task.runId.slice(0, 8)}/${task.stepId} attempt ${task.attempt} (delivery ${job.retryCount})`,
+            `warning: this worker heartbeats every ${every} s but steps are presumed dead after ${job.heartbeatSeconds} s: lower --heartbeat`,
           );
-          if (!prepared.has(task.language)) {
-            prepared.add(task.language);
-            await options.beforeLanguage?.(task.language);
-          }
-          const abort = new AbortController();
-          worker.#running.set(taskId, abort);
-          const onStop = () => abort.abort();
-          job.signal.addEventListener("abort", onStop, { once: true });
-          try {
-            const result = await pool.run(task, { signal: abort.signal });
-            const written = await finishTask(store, taskId, job.retryCount, result);
-            if (written) worker.completed++;
-            say(
-              written
-                ? `finished ${task.runId.slice(0, 8)}/${task.stepId} (${result.outcome.ok ? "ok" : result.outcome.error.name})`
-                : `dropped the result of ${task.runId.slice(0, 8)}/${task.stepId}: a later delivery replaced it`,
-            );
-          } finally {
-            job.signal.removeEventListener("abort", onStop);
-            worker.#running.delete(taskId);
-          }
         }
-      },
-    );
+        const task = await claimTask(store, taskId, job.retryCount, name);
+        if (!task) continue;
+        say(
+          `claimed ${task.runId.slice(0, 8)}/${task.stepId} attempt ${task.attempt} (delivery ${job.retryCount})`,
+        );
+        if (!prepared.has(task.language)) {
+          prepared.add(task.language);
+          await options.beforeLanguage?.(task.language);
+        }
+        const abort = new AbortController();
+        worker.#running.set(taskId, abort);
+        const onStop = () => abort.abort();
+        job.signal.addEventListener("abort", onStop, { once: true });
+        try {
+          const result = await pool.run(task, { signal: abort.signal });
+          const written = await finishTask(store, taskId, job.retryCount, result);
+          if (written) worker.completed++;
+          say(
+            written
+              ? `finished ${task.runId.slice(0, 8)}/${task.stepId} (${result.outcome.ok ? "ok" : result.outcome.error.name})`
+              : `dropped the result of ${task.runId.slice(0, 8)}/${task.stepId}: a later delivery replaced it`,
+          );
+        } finally {
+          job.signal.removeEventListener("abort", onStop);
+          worker.#running.delete(taskId);
+        }
+      }
+    };
+    // One pg-boss worker per thread, each fetching again as soon as its step ends (with
+    // batchSize 1, pg-boss would otherwise wait out its poll interval after every job).
+    for (let i = 0; i < threads; i++) {
+      let id: string | undefined;
+      id = await boss.work<StepJobData>(
+        resolved.queue,
+        {
+          batchSize: 1,
+          pollingIntervalSeconds: 0.5,
+          notifyPollingIntervalSeconds: 2,
+          ...(options.heartbeatEverySeconds
+            ? { heartbeatRefreshSeconds: options.heartbeatEverySeconds }
+            : {}),
+        },
+        async (jobs) => {
+          await handle(jobs);
+          if (id) boss.notifyWorker(id);
+        },
+      );
+    }
     return worker;
   }
 

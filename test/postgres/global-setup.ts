@@ -1,6 +1,7 @@
 /**
- * Gives the Postgres suite a database: $PGURL when set, else a throw-away cluster started
- * with scripts/pg-test-cluster.sh (stopped at the end). Without either, the suite is
+ * Gives the Postgres suite a database: $PGURL when set (with $SANDFLOW_PG_RESTART, the
+ * command that restarts it, for the restart test), else a throw-away cluster started with
+ * scripts/pg-test-cluster.sh (stopped at the end). Without either, the suite is
  * skipped with a message saying why.
  */
 import { execFileSync } from "node:child_process";
@@ -37,7 +38,7 @@ export default function setup(project: TestProject): (() => void) | undefined {
   const given = process.env.PGURL;
   if (given) {
     project.provide("pgUrl", given);
-    project.provide("pgRestart", "");
+    project.provide("pgRestart", process.env.SANDFLOW_PG_RESTART ?? "");
     return undefined;
   }
   if (!hasBinaries()) {

@@ -179,6 +179,27 @@ export async function cancelTask(store: PostgresStore, taskId: string): Promise<
   return row?.job_id ?? null;
 }
 
+/**
+ * Cancels the queued tasks of a run except `keep`: those a previous orchestrator of the run
+ * queued before it died (the run's new orchestrator queues its own). Their job ids, to cancel.
+ */
+export async function cancelOrphans(
+  store: PostgresStore,
+  runId: string,
+  keep: readonly string[],
+): Promise<string[]> {
+  const rows = await store.use("cancelling the steps of a previous orchestrator", async (c) => {
+    const r = await c.query(
+      `UPDATE ${store.table("step_tasks")} SET state = 'cancelled'
+       WHERE run_id = $1 AND state = 'queued' AND NOT (task_id = ANY($2::text[])) RETURNING task_id, job_id`,
+      [runId, [...keep]],
+    );
+    for (const row of r.rows) await notify(c, store, row.task_id);
+    return r.rows as { job_id: string | null }[];
+  });
+  return rows.flatMap((r) => (r.job_id ? [r.job_id] : []));
+}
+
 /** The state of tasks: started (epoch ms or null), and the result of those done. */
 export interface TaskState {
   readonly taskId: string;

@@ -15,6 +15,7 @@ import {
 } from "../core/step-pool.js";
 import { isTransient } from "./postgres-connection.js";
 import {
+  cancelOrphans,
   cancelTask,
   insertTask,
   resolveQueueOptions,
@@ -40,6 +41,7 @@ interface Waiter {
   readonly onStart: ((startedAt: number) => void) | undefined;
   started: boolean;
   settling: boolean;
+  jobId?: string;
 }
 
 /** Runs steps on remote workers. Create it with {@link RemoteStepPool.open}. */
@@ -52,6 +54,9 @@ export class RemoteStepPool implements StepPool {
   readonly #heartbeatSeconds: number;
   readonly #waiting = new Map<string, Waiter>();
   readonly #dirty = new Set<string>();
+  /** Runs this pool has queued steps of (their orphans are cancelled on the first). */
+  readonly #runs = new Set<string>();
+  #polls = 0;
   #listener: pg.Client | undefined;
   #poll: ReturnType<typeof setInterval>;
   #checking = false;
@@ -62,7 +67,11 @@ export class RemoteStepPool implements StepPool {
     this.#heartbeatSeconds = queue.heartbeatSeconds;
     this.#boss = boss;
     this.#queue = queue.queue;
-    this.#poll = setInterval(() => this.#check([...this.#waiting.keys()]), pollMs);
+    this.#poll = setInterval(() => {
+      this.#check([...this.#waiting.keys()]);
+      // Rarely: the jobs themselves (a query per waiting step).
+      if (++this.#polls % 10 === 0) void this.#checkJobs().catch(() => undefined);
+    }, pollMs);
     this.#poll.unref();
   }
 
@@ -94,9 +103,17 @@ export class RemoteStepPool implements StepPool {
     const onAbort = () => void this.#cancel(taskId);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      if (!this.#runs.has(task.runId)) {
+        this.#runs.add(task.runId);
+        await this.#cancelOrphans(task.runId);
+      }
       await insertTask(this.#store, taskId, task);
       const jobId = await this.#send(taskId);
-      if (jobId) await setTaskJob(this.#store, taskId, jobId);
+      if (jobId) {
+        await setTaskJob(this.#store, taskId, jobId);
+        const waiter = this.#waiting.get(taskId);
+        if (waiter) waiter.jobId = jobId;
+      }
       if (options.signal?.aborted) void this.#cancel(taskId);
     } catch (e) {
       this.#settle(
@@ -125,6 +142,33 @@ export class RemoteStepPool implements StepPool {
       );
     await this.#listener?.end().catch(() => undefined);
     await this.#boss.stop({ graceful: false, timeout: 1000 }).catch(() => undefined);
+  }
+
+  /** A run taken over: the steps its dead orchestrator queued are not waited for by anyone. */
+  async #cancelOrphans(runId: string): Promise<void> {
+    const mine = [...this.#waiting.keys()];
+    const jobs = await cancelOrphans(this.#store, runId, mine);
+    if (jobs.length > 0) await this.#boss.cancel(this.#queue, jobs).catch(() => undefined);
+  }
+
+  /**
+   * Steps whose job pg-boss gave up on (its workers died on every delivery, or it was
+   * cancelled from outside) end as failed attempts instead of being waited for forever.
+   */
+  async #checkJobs(): Promise<void> {
+    for (const [taskId, waiter] of this.#waiting) {
+      if (waiter.settling || !waiter.jobId) continue;
+      const [job] = await this.#boss.findJobs(this.#queue, { id: waiter.jobId });
+      if (job?.state === "failed" || job?.state === "cancelled")
+        this.#settle(
+          taskId,
+          failedAttempt(
+            "StepWorkerLostError",
+            `the step's queue job was ${job.state} after ${job.retryCount + 1} deliveries (its workers stopped heartbeating each time, or it was cancelled outside sandflow)`,
+            Date.now(),
+          ),
+        );
+    }
   }
 
   /** Sends a task's job, retrying while the database is away (a restart). */

@@ -52,6 +52,22 @@ export class Proc {
   }
 }
 
+/** The exit code of `proc`; fails after `ms` with what every process printed. */
+export async function exitOf(proc: Proc, all: readonly Proc[], ms = 150_000): Promise<number | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const logs = all.map((p, i) => `--- process ${i} (pid ${p.pid}):\n${p.stderr.slice(-3000)}`).join("\n");
+      reject(new Error(`the process did not exit within ${ms} ms:\n${logs}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([proc.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Waits until `check` holds, polling; fails naming `what` after `ms`. */
 export async function until(
   what: string,

@@ -2,7 +2,7 @@ import { execSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunReport } from "../../src/core/report.js";
 import type { PostgresStore } from "../../src/node/postgres-store.js";
-import { layeredWorkflow, Proc, successes, taskRows, until } from "./cluster-procs.js";
+import { exitOf, layeredWorkflow, Proc, successes, taskRows, until } from "./cluster-procs.js";
 import { freshSchema, freshStore, PG_RESTART, PG_URL } from "./pg-env.js";
 
 const BUSY = 1_500_000;
@@ -23,7 +23,7 @@ async function workers(n: number, schema: string): Promise<Proc[]> {
 
 function remoteRun(file: string, schema: string): Proc {
   return start(
-    ["run", file, "--store", PG_URL, "--remote", "--heartbeat", "10", "--json", "--progress", "none"],
+    ["run", file, "--store", PG_URL, "--remote", "--heartbeat", "10", "--json", "--progress", "plain"],
     schema,
   );
 }
@@ -52,7 +52,7 @@ describe.skipIf(!PG_URL)("scale-out on Postgres", () => {
     );
     const held = victim.inHand().map((s) => s.split("/")[1] as string);
     victim.kill("SIGKILL");
-    expect(await run.exited, run.stderr).toBe(0);
+    expect(await exitOf(run, procs), run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as RunReport & { runId: string };
     expect(report.status).toBe("succeeded");
     const stored = await store.getRun(report.runId);
@@ -101,6 +101,9 @@ describe.skipIf(!PG_URL)("scale-out on Postgres", () => {
     expect(doneBefore.size).toBeGreaterThanOrEqual(20);
     const startedAfter = entries.slice(resumedAt).filter((e) => e.type === "step-started");
     expect(startedAfter.filter((e) => doneBefore.has((e as { stepId: string }).stepId))).toEqual([]);
+    // What the dead orchestrator had queued ran, or was cancelled by the one that took over.
+    const rows = await taskRows(store, runId);
+    expect(rows.filter((r) => r.state === "queued")).toEqual([]);
   });
 
   it.skipIf(!PG_RESTART)(
@@ -113,7 +116,7 @@ describe.skipIf(!PG_URL)("scale-out on Postgres", () => {
       const run = remoteRun(layeredWorkflow(100, 10, BUSY), schema);
       await until("30 steps to finish", () => finished(ws) >= 30);
       execSync(PG_RESTART, { stdio: "ignore" });
-      expect(await run.exited, run.stderr).toBe(0);
+      expect(await exitOf(run, procs), run.stderr).toBe(0);
       const report = JSON.parse(run.stdout) as RunReport & { runId: string };
       expect(report.status).toBe("succeeded");
       const counts = successes((await store.getRun(report.runId))?.entries ?? []);

@@ -109,23 +109,6 @@ export function buildProgram(): Command {
         : await runCommand(file, opts);
     });
   program
-    .command("worker")
-    .description(
-      "run steps for `sandflow run --remote` and `sandflow serve` on a Postgres store, until Ctrl-C",
-    )
-    .requiredOption("--store <url>", "the Postgres database (postgres://user:password@host:port/db)")
-    .option("--threads <n>", "steps run at once (default: one per core)", positiveInt("--threads"))
-    .option("--queue <name>", "the step queue (default: sandflow-steps)")
-    .option(
-      "--heartbeat <seconds>",
-      "seconds between heartbeats of the steps in hand (default: half the orchestrators' --heartbeat)",
-      positiveInt("--heartbeat"),
-    )
-    .option("--quiet", "say nothing per step")
-    .action(async (opts) => {
-      process.exitCode = await (await import("./worker-command.js")).workerCommand(opts);
-    });
-  program
     .command("runs")
     .description("list recent runs in the store, newest first")
     .option(
@@ -182,6 +165,23 @@ export function buildProgram(): Command {
       process.exitCode = await cacheClearCommand(opts);
     });
   addServerCommands(program);
+  program
+    .command("worker")
+    .description(
+      "run steps for `sandflow run --remote` and `sandflow serve` on a Postgres store, until Ctrl-C",
+    )
+    .requiredOption("--store <url>", "the Postgres database (postgres://user:password@host:port/db)")
+    .option("--threads <n>", "steps run at once (default: one per core)", positiveInt("--threads"))
+    .option("--queue <name>", "the step queue (default: sandflow-steps)")
+    .option(
+      "--heartbeat <seconds>",
+      "seconds between heartbeats of the steps in hand (default: half the orchestrators' --heartbeat)",
+      positiveInt("--heartbeat"),
+    )
+    .option("--quiet", "say nothing per step")
+    .action(async (opts) => {
+      process.exitCode = await (await import("./worker-command.js")).workerCommand(opts);
+    });
   program
     .command("validate")
     .description("check a workflow file without running it")

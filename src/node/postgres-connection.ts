@@ -68,6 +68,8 @@ export class PgConnection {
       max: options.maxConnections,
       types,
       connectionTimeoutMillis: 10_000,
+      // No call waits forever on a connection the network lost without a word.
+      query_timeout: 30_000,
       idleTimeoutMillis: 30_000,
     });
     // An idle connection the server dropped (a restart) is discarded; the next call reconnects.

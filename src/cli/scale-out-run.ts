@@ -29,6 +29,8 @@ export async function scaleOutRunCommand(file: string, options: RemoteStoreRunOp
     return fail("--remote needs --store postgres://... (the database the workers claim steps from)");
   if ((options.secret ?? []).length > 0)
     return fail("--secret is not available with --remote: the steps' inputs pass through the database");
+  if (options.heartbeat !== undefined && options.heartbeat < 10)
+    return fail(`--heartbeat must be at least 10 seconds (pg-boss's least), got ${options.heartbeat}`);
   if (options.threads !== undefined)
     return fail(
       "--threads has no effect with --remote: give it to the workers (sandflow worker --threads N)",

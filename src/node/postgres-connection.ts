@@ -77,7 +77,12 @@ export class PgConnection {
   }
 
   /** Runs `body` on one connection (in a transaction when `transaction`), retrying while the database is away. */
-  async run<T>(what: string, body: (client: pg.PoolClient) => Promise<T>, transaction = false): Promise<T> {
+  async run<T>(
+    what: string,
+    body: (client: pg.PoolClient) => Promise<T>,
+    transaction = false,
+    reconnectMs = this.#reconnectMs,
+  ): Promise<T> {
     const start = Date.now();
     for (let round = 0; ; round++) {
       if (this.#closed) throw new StoreError(`${this.label}: ${what}: the store is closed`);
@@ -99,7 +104,7 @@ export class PgConnection {
           client.release(isTransient(e) ? (e as Error) : undefined);
         }
         if (e instanceof StoreError) throw e;
-        if (isTransient(e) && !this.#closed && Date.now() - start < this.#reconnectMs) {
+        if (isTransient(e) && !this.#closed && Date.now() - start < reconnectMs) {
           await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** round, 2000)));
           continue;
         }

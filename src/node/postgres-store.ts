@@ -69,6 +69,7 @@ export class PostgresStore implements Store {
   /** The Postgres schema of the tables. */
   readonly schema: string;
   readonly #db: PgConnection;
+  readonly #reconnectMs: number;
   #ready: Promise<void> | undefined;
 
   /** Connects lazily: the first call connects and migrates. @throws TypeError naming a bad option. */
@@ -77,12 +78,19 @@ export class PostgresStore implements Store {
     this.url = url;
     this.schema = resolved.schema;
     this.#db = new PgConnection(url, resolved);
+    this.#reconnectMs = resolved.reconnectMs;
     this.label = this.#db.label;
   }
 
   /** Connects and migrates the schema; resolves once the store can be used. @throws StoreError */
   ready(): Promise<void> {
-    this.#ready ??= this.#db.run("migrating the schema", (c) => migratePostgres(c, this.schema, this.label));
+    // The first connection fails fast (a wrong URL is more likely than a restart); later calls ride restarts out.
+    this.#ready ??= this.#db.run(
+      "connecting and migrating the schema",
+      (c) => migratePostgres(c, this.schema, this.label),
+      false,
+      Math.min(5000, this.#reconnectMs),
+    );
     return this.#ready;
   }
 

@@ -43,7 +43,7 @@ describe.skipIf(!PG_URL)("PostgresStore", () => {
     const nowhere = new PostgresStore("postgres://u:secret@127.0.0.1:1/db", { reconnectMs: 0 });
     const error = await nowhere.ready().catch((e: Error) => e);
     expect(String(error)).toMatch(
-      /StoreError: postgres:\/\/u@127\.0\.0\.1:1\/db: migrating the schema failed/,
+      /StoreError: postgres:\/\/u@127\.0\.0\.1:1\/db: connecting and migrating the schema failed/,
     );
     expect(String(error)).not.toMatch(/secret/);
     await nowhere.close();

@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import type { TestProject } from "vitest/node";
 
 const SCRIPT = join(import.meta.dirname, "..", "..", "scripts", "pg-test-cluster.sh");
@@ -34,12 +35,26 @@ declare module "vitest" {
   }
 }
 
-export default function setup(project: TestProject): (() => void) | undefined {
+/** Drops the schemas the tests made (`t_<16 hex>`, and pg-boss's `t_<16 hex>_queue`). */
+async function dropTestSchemas(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const rows = await client.query(
+      "SELECT nspname FROM pg_namespace WHERE nspname ~ '^t_[0-9a-f]{16}(_queue)?$'",
+    );
+    for (const { nspname } of rows.rows) await client.query(`DROP SCHEMA ${nspname} CASCADE`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export default function setup(project: TestProject): (() => Promise<void>) | undefined {
   const given = process.env.PGURL;
   if (given) {
     project.provide("pgUrl", given);
     project.provide("pgRestart", process.env.SANDFLOW_PG_RESTART ?? "");
-    return undefined;
+    return () => dropTestSchemas(given);
   }
   if (!hasBinaries()) {
     process.stderr.write(
@@ -52,7 +67,8 @@ export default function setup(project: TestProject): (() => void) | undefined {
   const url = execFileSync("bash", [SCRIPT, "start", DIR, PORT], { encoding: "utf8" }).trim();
   project.provide("pgUrl", url);
   project.provide("pgRestart", `bash ${SCRIPT} restart ${DIR} ${PORT}`);
-  return () => {
+  return async () => {
+    await dropTestSchemas(url).catch(() => undefined);
     execFileSync("bash", [SCRIPT, "stop", DIR, PORT], { stdio: "ignore" });
   };
 }

@@ -49,7 +49,6 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
      state TEXT NOT NULL,
      claim INTEGER,
      worker TEXT,
-     job_id TEXT,
      started_at BIGINT,
      result TEXT,
      created_at BIGINT NOT NULL

@@ -88,8 +88,10 @@ export async function startBoss(
   return boss;
 }
 
-/** Records a task (files as blobs) before its job is sent. */
+/** Records a task (files as blobs) before its job (whose id is the task's) is sent. */
 export async function insertTask(store: PostgresStore, taskId: string, task: StepTask): Promise<void> {
+  let hasFiles = false;
+  for (const path in task.files) if (task.files[path] !== null) hasFiles = true;
   await store.use(
     `queueing step ${task.stepId}`,
     async (c) => {
@@ -101,14 +103,7 @@ export async function insertTask(store: PostgresStore, taskId: string, task: Ste
         [taskId, task.runId, task.stepId, task.attempt, JSON.stringify(body), Date.now()],
       );
     },
-    true,
-  );
-}
-
-/** Notes the job that carries a task (to cancel it). */
-export async function setTaskJob(store: PostgresStore, taskId: string, jobId: string): Promise<void> {
-  await store.use("noting a step job", (c) =>
-    c.query(`UPDATE ${store.table("step_tasks")} SET job_id = $1 WHERE task_id = $2`, [jobId, taskId]),
+    hasFiles,
   );
 }
 
@@ -166,22 +161,21 @@ export async function finishTask(
   );
 }
 
-/** Marks a task cancelled unless it finished; its job id, to cancel the job too. */
-export async function cancelTask(store: PostgresStore, taskId: string): Promise<string | null> {
-  const row = await store.use("cancelling a step", async (c) => {
+/** Marks a task cancelled unless it finished; true when it was cancelled (cancel its job too). */
+export async function cancelTask(store: PostgresStore, taskId: string): Promise<boolean> {
+  return store.use("cancelling a step", async (c) => {
     const r = await c.query(
-      `UPDATE ${store.table("step_tasks")} SET state = 'cancelled' WHERE task_id = $1 AND state = 'queued' RETURNING job_id`,
+      `UPDATE ${store.table("step_tasks")} SET state = 'cancelled' WHERE task_id = $1 AND state = 'queued'`,
       [taskId],
     );
     await notify(c, store, taskId);
-    return r.rows[0] as { job_id: string | null } | undefined;
+    return r.rowCount === 1;
   });
-  return row?.job_id ?? null;
 }
 
 /**
  * Cancels the queued tasks of a run except `keep`: those a previous orchestrator of the run
- * queued before it died (the run's new orchestrator queues its own). Their job ids, to cancel.
+ * queued before it died (the run's new orchestrator queues its own). Their ids (= job ids), to cancel.
  */
 export async function cancelOrphans(
   store: PostgresStore,
@@ -191,13 +185,13 @@ export async function cancelOrphans(
   const rows = await store.use("cancelling the steps of a previous orchestrator", async (c) => {
     const r = await c.query(
       `UPDATE ${store.table("step_tasks")} SET state = 'cancelled'
-       WHERE run_id = $1 AND state = 'queued' AND NOT (task_id = ANY($2::text[])) RETURNING task_id, job_id`,
+       WHERE run_id = $1 AND state = 'queued' AND NOT (task_id = ANY($2::text[])) RETURNING task_id`,
       [runId, [...keep]],
     );
     for (const row of r.rows) await notify(c, store, row.task_id);
-    return r.rows as { job_id: string | null }[];
+    return r.rows as { task_id: string }[];
   });
-  return rows.flatMap((r) => (r.job_id ? [r.job_id] : []));
+  return rows.map((r) => r.task_id);
 }
 
 /** The state of tasks: started (epoch ms or null), and the result of those done. */
@@ -205,14 +199,13 @@ export interface TaskState {
   readonly taskId: string;
   readonly state: "queued" | "done" | "cancelled";
   readonly startedAt: number | null;
-  readonly jobId: string | null;
 }
 
 /** The states of these tasks. */
 export async function taskStates(store: PostgresStore, taskIds: readonly string[]): Promise<TaskState[]> {
   const rows = await store.use("reading step states", (c) =>
     c.query(
-      `SELECT task_id, state, started_at, job_id FROM ${store.table("step_tasks")} WHERE task_id = ANY($1::text[])`,
+      `SELECT task_id, state, started_at FROM ${store.table("step_tasks")} WHERE task_id = ANY($1::text[])`,
       [[...taskIds]],
     ),
   );
@@ -220,7 +213,6 @@ export async function taskStates(store: PostgresStore, taskIds: readonly string[
     taskId: r.task_id,
     state: r.state,
     startedAt: r.started_at,
-    jobId: r.job_id,
   }));
 }
 

@@ -21,7 +21,6 @@ import {
   resolveQueueOptions,
   type StepJobData,
   type StepQueueOptions,
-  setTaskJob,
   startBoss,
   taskChannel,
   taskResult,
@@ -41,7 +40,8 @@ interface Waiter {
   readonly onStart: ((startedAt: number) => void) | undefined;
   started: boolean;
   settling: boolean;
-  jobId?: string;
+  /** Its job was sent (the job's id is the task's). */
+  sent?: boolean;
 }
 
 /** Runs steps on remote workers. Create it with {@link RemoteStepPool.open}. */
@@ -108,12 +108,9 @@ export class RemoteStepPool implements StepPool {
         await this.#cancelOrphans(task.runId);
       }
       await insertTask(this.#store, taskId, task);
-      const jobId = await this.#send(taskId);
-      if (jobId) {
-        await setTaskJob(this.#store, taskId, jobId);
-        const waiter = this.#waiting.get(taskId);
-        if (waiter) waiter.jobId = jobId;
-      }
+      await this.#send(taskId);
+      const waiter = this.#waiting.get(taskId);
+      if (waiter) waiter.sent = true;
       if (options.signal?.aborted) void this.#cancel(taskId);
     } catch (e) {
       this.#settle(
@@ -157,8 +154,8 @@ export class RemoteStepPool implements StepPool {
    */
   async #checkJobs(): Promise<void> {
     for (const [taskId, waiter] of this.#waiting) {
-      if (waiter.settling || !waiter.jobId) continue;
-      const [job] = await this.#boss.findJobs(this.#queue, { id: waiter.jobId });
+      if (waiter.settling || !waiter.sent) continue;
+      const [job] = await this.#boss.findJobs(this.#queue, { id: taskId });
       if (job?.state === "failed" || job?.state === "cancelled")
         this.#settle(
           taskId,
@@ -177,6 +174,7 @@ export class RemoteStepPool implements StepPool {
     for (let round = 0; ; round++) {
       try {
         return await this.#boss.send(this.#queue, { taskId } satisfies StepJobData, {
+          id: taskId,
           heartbeatSeconds: this.#heartbeatSeconds,
         });
       } catch (e) {
@@ -190,8 +188,8 @@ export class RemoteStepPool implements StepPool {
     const waiter = this.#waiting.get(taskId);
     if (!waiter || waiter.settling) return;
     try {
-      const jobId = await cancelTask(this.#store, taskId);
-      if (jobId) await this.#boss.cancel(this.#queue, jobId).catch(() => undefined);
+      if (await cancelTask(this.#store, taskId))
+        await this.#boss.cancel(this.#queue, taskId).catch(() => undefined);
     } catch {
       // The task is settled below whatever the store says: the run is being cancelled.
     }

@@ -17,9 +17,11 @@ import { CORES, incidents, processIsolationWorks } from "./engines.js";
 import { benchFanout, type FanoutConfig } from "./fanout.js";
 import { benchFloors, type FloorConfig } from "./floors.js";
 import { benchMemory, type MemoryConfig } from "./memory.js";
+import { benchNative, type NativeConfig } from "./native.js";
 import { benchPostgres, type PostgresConfig } from "./postgres.js";
 import { Recorder, section } from "./recorder.js";
 import { type BenchResults, markdown, summaryJson, writeResults } from "./report.js";
+import { benchRuns, type RunsConfig } from "./runs.js";
 import { benchScale, type ScaleConfig } from "./scale.js";
 import { benchServer, type ServerConfig } from "./server.js";
 import { evaluateTargets } from "./targets.js";
@@ -41,6 +43,8 @@ interface Config {
   readonly durable: DurableConfig;
   readonly server: ServerConfig;
   readonly postgres: PostgresConfig;
+  readonly native: NativeConfig;
+  readonly runs: RunsConfig;
 }
 
 const FULL: Config = {
@@ -62,6 +66,15 @@ const FULL: Config = {
   durable: { steps: 20000, reps: 3, concurrency: 256, resumeSteps: 1000 },
   server: { reps: 5, requests: 5000, concurrency: 16 },
   postgres: { steps: 500, workers: [1, 2, 4], reps: 3, latencyReps: 10 },
+  native: { steps: 20000, reps: 3 },
+  runs: {
+    reps: 3,
+    sequential: 100,
+    concurrentSteps: 500,
+    soakSteps: 1_000_000,
+    soakRunSteps: 2_000,
+    concurrency: 256,
+  },
 };
 
 const QUICK: Config = {
@@ -83,6 +96,15 @@ const QUICK: Config = {
   durable: { steps: 2000, reps: 1, concurrency: 256, resumeSteps: 100 },
   server: { reps: 2, requests: 1000, concurrency: 16 },
   postgres: { steps: 200, workers: [1, 2, 4], reps: 1, latencyReps: 3 },
+  native: { steps: 20000, reps: 1 },
+  runs: {
+    reps: 1,
+    sequential: 100,
+    concurrentSteps: 500,
+    soakSteps: 100_000,
+    soakRunSteps: 2_000,
+    concurrency: 256,
+  },
 };
 
 const SECTIONS = [
@@ -90,6 +112,8 @@ const SECTIONS = [
   "isolation",
   "floors",
   "baselines",
+  "native",
+  "runs",
   "fanout",
   "cold",
   "windmill",
@@ -143,6 +167,8 @@ async function main(): Promise<void> {
     await section("process isolation", () => benchIsolation(rec, cfg.warm), errors);
   if (on("floors")) await section("floors", () => benchFloors(rec, cfg.floors), errors);
   if (on("baselines")) await section("baselines", () => benchBaselines(rec, cfg.baselines), errors);
+  if (on("native")) await section("native anchor", () => benchNative(rec, cfg.native), errors);
+  if (on("runs")) await section("runs on one engine", () => benchRuns(rec, cfg.runs), errors);
   if (on("fanout")) await section("fan-out", () => benchFanout(rec, cfg.fanout), errors);
   if (on("cold")) await section("cold start", () => benchColdStart(rec, cfg.cold), errors);
   if (on("windmill")) await section("windmill", () => benchWindmill(rec, cfg.windmill), errors);

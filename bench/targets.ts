@@ -35,6 +35,7 @@ function check(
 export function evaluateTargets(rec: Recorder, largest: number, cores: number): TargetResult[] {
   const shell = rec.get(`warm.shell.${largest}`);
   const bash = rec.get("baseline.shell");
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
   return [
     check(
       `warm trivial mixed steps per second (${cores} cores)`,
@@ -51,6 +52,48 @@ export function evaluateTargets(rec: Recorder, largest: number, cores: number): 
       ">= 10",
       (v) => v >= 10,
       `warm.shell.${largest} / baseline.shell`,
+    ),
+    ...(["python", "lua"] as const).map((language) =>
+      check(
+        `warm ${language} steps vs one in-process native ${language === "python" ? "python3" : "lua5.4"}`,
+        ratio(rec.get(`warm.${language}.${largest}`), rec.get(`native.${language}`)),
+        "x",
+        ">= 2",
+        (v) => v >= 2,
+        `warm.${language}.${largest} / native.${language}`,
+      ),
+    ),
+    check(
+      "a run of one Python step on a warm engine (fresh interpreter per run)",
+      rec.get("runs.fresh_run_ms"),
+      "ms",
+      "<= 20",
+      (v) => v <= 20,
+      "runs.fresh_run_ms",
+    ),
+    check(
+      "100 sequential runs of a 3-step Python workflow on one engine",
+      rec.get("runs.sequential_per_s"),
+      "runs/s",
+      ">= 30",
+      (v) => v >= 30,
+      "runs.sequential_per_s",
+    ),
+    check(
+      "4 concurrent runs of 500 mixed steps vs one run",
+      rec.get("runs.concurrent_ratio"),
+      "x",
+      ">= 0.5",
+      (v) => v >= 0.5,
+      "runs.concurrent_ratio",
+    ),
+    check(
+      "soak of trivial mixed steps: RSS growth after warm-up",
+      rec.get("runs.soak_rss_growth"),
+      "x",
+      "<= 0.1",
+      (v) => v <= 0.1,
+      "runs.soak_rss_growth",
     ),
     check(
       "CPU-bound fan-out speedup at concurrency 2",

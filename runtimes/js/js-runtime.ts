@@ -18,6 +18,7 @@ import type {
   StepOutcome,
 } from "../worker/language-runtime.js";
 import { StepFiles } from "../worker/step-files.js";
+import { installFetch } from "./js-fetch.js";
 import { installGlobals, plainScriptOutput } from "./js-globals.js";
 import { JS_EXPLAIN, JS_FINISH } from "./js-prelude.js";
 
@@ -134,6 +135,8 @@ class JsRuntime implements LanguageRuntime {
     };
     try {
       const lastLog = installGlobals(ctx, inv, this.#files as StepFiles);
+      const fetchFailed = installFetch(ctx, inv);
+      if (fetchFailed) return this.#thrown(ctx, fetchFailed, inv);
       const made = ctx.evalCode(JS_FINISH, "sandflow-finish.js");
       if (made.error) return this.#thrown(ctx, made.error, inv);
       const json = keep(ctx.newString(inv.inputsJson));

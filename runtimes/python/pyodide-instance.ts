@@ -162,6 +162,8 @@ for _n in list(sys.modules):
 del _n
 `);
   py.runPython(REMOVE_CONVERTERS);
+  // After the removal: pyodide.http is sandflow's own (pyfetch through the host).
+  py.runPython("__sf_install_net()");
   const api = py as unknown as Record<string, unknown>;
   const fs = py.FS as unknown as { filesystems?: Record<string, unknown> };
   if (fs.filesystems) {

@@ -5,6 +5,8 @@
  * (`os.system`, `posix.system`, ctypes). It lives in the snapshot, so its hash is part
  * of the snapshot's cache key.
  */
+import { PYTHON_NET } from "./python-net.js";
+
 export const PYTHON_PRELUDE = String.raw`
 import sys, os, posix, json as _json, types as _types, inspect as _inspect, linecache as _linecache
 import traceback as _traceback
@@ -96,12 +98,25 @@ def __sf_set_env(env_json):
     os.environ.update(_sf_base_env)
     os.environ.update(_json.loads(env_json))
 
+_sf_suspended = object()
+
+def _sf_complete(coro):
+    "Runs a coroutine that never suspends (one that awaits only pyfetch) to its value."
+    try:
+        coro.send(None)
+    except StopIteration as e:
+        return e.value
+    coro.close()
+    return _sf_suspended
+
 def __sf_call(key, inputs_json, attempt, step_id, run_id):
     fn, takes_inputs, filename = __sf_steps[key]
     _sf.attempt, _sf.step_id, _sf.run_id = attempt, step_id, run_id
     try:
         try:
             result = fn(_json.loads(inputs_json)) if takes_inputs else fn()
+            if _inspect.iscoroutine(result):
+                result = _sf_complete(result)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -113,9 +128,8 @@ def __sf_call(key, inputs_json, attempt, step_id, run_id):
         return "0" + _sf_format(e, filename)
     except BaseException as e:
         return "0" + _sf_format(e, filename)
-    if _inspect.iscoroutine(result):
-        result.close()
-        return "0TypeError: run() is a coroutine (async def); sandflow calls run() synchronously, so define it with def"
+    if result is _sf_suspended:
+        return "0TypeError: run() is a coroutine (async def) that waited for something; sandflow calls run() synchronously, so an async run may await only what completes at once (pyfetch), else define it with def"
     try:
         return "1" + _json.dumps(result, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError, RecursionError) as e:
@@ -125,4 +139,4 @@ def __sf_call(key, inputs_json, attempt, step_id, run_id):
 
 def __sf_forget(key):
     __sf_steps.pop(key, None)
-`;
+${PYTHON_NET}`;

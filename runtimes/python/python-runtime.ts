@@ -21,6 +21,7 @@ import {
   writeWorkspace,
 } from "./emscripten-workspace.js";
 import { FatalGuard } from "./fatal-guard.js";
+import { installNetDevice } from "./net-device.js";
 import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
 
 const BETWEEN_STEPS = new Int32Array(new SharedArrayBuffer(4));
@@ -51,6 +52,7 @@ class PythonRuntime implements LanguageRuntime {
       stderr: sink("stderr"),
     });
     this.#guard = new FatalGuard(this.#py);
+    installNetDevice(this.#py.FS as never, () => this.#current?.net);
     this.#compile = this.#py.globals.get("__sf_compile") as PyCall;
     this.#call = this.#py.globals.get("__sf_call") as PyCall;
     this.#setEnv = this.#py.globals.get("__sf_set_env") as PyCall;

@@ -7,6 +7,7 @@ import { wasi } from "@bjorn3/browser_wasi_shim";
 import { OpenDevice, OpenFile, setTimes } from "./fs-handles.js";
 import { fdstat, Handle } from "./handle.js";
 import { DevNode, type FsNode, MemDir, MemFile, MemSymlink } from "./mem-fs.js";
+import { NetDeviceHandle } from "./net-device.js";
 import { utf8Length } from "./wasm-strings.js";
 
 const E = wasi;
@@ -153,6 +154,7 @@ export class OpenDir extends Handle {
     if (node instanceof MemDir) return writable ? none(E.ERRNO_ISDIR) : { ret: 0, fd_obj: new OpenDir(node) };
     if (node instanceof DevNode) {
       if (node.kind === "tty") return none(E.ERRNO_NXIO);
+      if (node.kind === "net") return { ret: 0, fd_obj: new NetDeviceHandle(() => node.fs.net()) };
       if (node.kind !== "proc") return { ret: 0, fd_obj: new OpenDevice(node) };
       if (writable) return none(E.ERRNO_ACCES);
       const snapshot = new MemFile(node.fs, new TextEncoder().encode(node.fs.proc(node.procName)), 0o444);

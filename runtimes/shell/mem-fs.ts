@@ -3,7 +3,9 @@
  * with timestamps and permission bits, and byte accounting against the step's
  * workspace limit. Built on browser_wasi_shim's Inode and Filestat types.
  */
+
 import { Inode, wasi } from "@bjorn3/browser_wasi_shim";
+import type { NetFetch } from "../worker/net-client.js";
 import { copy, view } from "./arrays.js";
 
 /** Thrown (and turned into a step failure) when the files outgrow the workspace limit. */
@@ -52,6 +54,8 @@ export class FsContext {
   baseline = 0;
   /** Contents of the generated /proc files, by name. */
   proc: (name: string) => string = () => "";
+  /** The running step's network access, for /dev/sandflow-net (see net-device.ts). */
+  net: () => NetFetch | undefined = () => undefined;
   /** Set when a step changed a node of the layout shared between steps (see FsNode.shared). */
   sharedChanged = false;
   constructor(public limitBytes: number) {}
@@ -264,7 +268,7 @@ export class MemSymlink extends FsNode {
   }
 }
 
-export type DeviceKind = "null" | "zero" | "full" | "random" | "tty" | "proc";
+export type DeviceKind = "null" | "zero" | "full" | "random" | "tty" | "proc" | "net";
 
 /**
  * Character devices: /dev/null, /dev/zero, /dev/random, /dev/urandom, /dev/tty, and

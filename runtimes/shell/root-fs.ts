@@ -87,6 +87,7 @@ export class RootLayout {
     dev.link("random", new DevNode(ctx, "random"));
     dev.link("urandom", new DevNode(ctx, "random"));
     dev.link("tty", new DevNode(ctx, "tty"));
+    dev.link("sandflow-net", new DevNode(ctx, "net"));
     ["stdin", "stdout", "stderr"].forEach((name, fd) => {
       dev.link(name, new DevNode(ctx, "null", fd));
     });

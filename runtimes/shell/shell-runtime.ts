@@ -4,6 +4,7 @@
  */
 import type { FileTree } from "../fs/file-tree.js";
 import type { LanguageRuntime, StepInvocation, StepOutcome } from "../worker/language-runtime.js";
+import type { NetFetch } from "../worker/net-client.js";
 import { OpenDevice } from "./fs-handles.js";
 import { OutputSink } from "./handle.js";
 import type { WasmModule } from "./instance-pool.js";
@@ -39,6 +40,8 @@ export interface RunOptions {
   readonly interrupted: () => boolean;
   readonly waitCell: Int32Array;
   readonly emit?: (stream: "stdout" | "stderr", text: string) => void;
+  /** The step's network access (the wget function's device). */
+  readonly net?: NetFetch;
   /** Instances to reuse across runs (of the same module). */
   readonly pool?: InstancePool;
 }
@@ -70,6 +73,7 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
       return true;
     },
   });
+  o.fs.ctx.net = () => o.net;
   o.fs.ctx.proc = (name) => (name === "meminfo" ? meminfo(o.memoryBytes, kernel.memoryInUse()) : "");
   const stdin = new OpenDevice(o.fs.devNull);
   const root = kernel.spawn(o.args, o.env, [stdin, stdout, stderr, new RootDir(o.fs.root)]);
@@ -141,6 +145,7 @@ export class ShellRuntime implements LanguageRuntime {
         interrupted: inv.interrupted,
         waitCell: waitCellFor(inv),
         emit: inv.emit,
+        ...(inv.net ? { net: inv.net } : {}),
         pool: this.pool,
       });
       const files = exportTree(

@@ -4,6 +4,7 @@
  * stdout, the exit status and $SANDFLOW_OUTPUT become the step's result.
  */
 import type { StepFailure, StepInvocation } from "../worker/language-runtime.js";
+import { WGET_FUNCTION } from "./net-device.js";
 import { RUN_DIR } from "./root-fs.js";
 
 export const STEP_SCRIPT = `${RUN_DIR}/step.sh`;
@@ -71,15 +72,15 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
 
   return {
     env: Array.from(env, ([k, v]) => `${k}=${v}`),
-    args: ["sh", "-c", bootstrap(cases), STEP_SCRIPT, inv.inputsJson],
+    args: ["sh", "-c", bootstrap(cases, inv.code.includes("wget")), STEP_SCRIPT, inv.inputsJson],
   };
 }
 
 const bootstraps = new Map<string, string>();
 
 /** The script of the step's root shell; kept short, since the shell parses it for every step. */
-function bootstrap(cases: readonly string[]): string {
-  const key = cases.join("\n");
+function bootstrap(cases: readonly string[], wget: boolean): string {
+  const key = `${wget ? "w" : ""}${cases.join("\n")}`;
   let script = bootstraps.get(key);
   if (script === undefined) {
     const unknown = `echo "parse_input: no input from a step named '$1'" >&2; return 1`;
@@ -90,6 +91,7 @@ function bootstrap(cases: readonly string[]): string {
     script = [
       "__sandflow_inputs=$1; shift",
       parseInput,
+      ...(wget ? [WGET_FUNCTION] : []),
       "cd /workspace || exit 1",
       `. ${STEP_SCRIPT}`,
       "__sandflow_status=$?",

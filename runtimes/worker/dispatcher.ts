@@ -24,6 +24,7 @@ import type {
 } from "../../src/protocol/messages.js";
 import { type FactoryMaker, InterpreterSlots } from "./interpreter-slots.js";
 import type { LanguageRuntime, StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
+import { netClient } from "./net-client.js";
 import { StepOutput } from "./step-output.js";
 import { verdict } from "./step-verdict.js";
 
@@ -186,6 +187,13 @@ export class Dispatcher {
       interruptBuffer: cells.subarray(CONTROL.FLAG, CONTROL.FLAG + 1),
       interrupted: () =>
         Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
+      net: netClient(
+        task,
+        this.#post,
+        batchId,
+        index,
+        () => Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
+      ),
       emit: (stream, text) => {
         if (!output.add(stream, text)) requestInterrupt(cells, index, INTERRUPT_REASON.OUTPUT);
         const now = this.#now();

@@ -8,6 +8,7 @@
  */
 import type { Language } from "../../src/core/languages.js";
 import type { FileTree } from "../fs/file-tree.js";
+import type { NetFetch } from "./net-client.js";
 
 /** Bounds a runtime enforces while a step runs. All sizes in bytes. */
 export interface StepLimits {
@@ -49,6 +50,12 @@ export interface StepInvocation {
   readonly interrupted: () => boolean;
   /** The shared interrupt flag behind {@link interrupted}, for runtimes that read it natively. */
   readonly interruptBuffer: Int32Array;
+  /**
+   * HTTP(S) requests the host performs for the step, checked against its grant
+   * (`allow.net`); without a grant every request fails with NetworkDeniedError. Absent
+   * where a caller gives no network at all (tests).
+   */
+  readonly net?: NetFetch;
 }
 
 /** A failure that crosses the worker boundary. `name` is one of the report's error names. */

@@ -12,7 +12,13 @@ import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { addServerCommands, serverOf } from "./server-options.js";
-import { cacheClearCommand, continueCommand, runsCommand, showCommand } from "./store-commands.js";
+import {
+  cacheClearCommand,
+  continueCommand,
+  runsCommand,
+  showCommand,
+  signalCommand,
+} from "./store-commands.js";
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
@@ -129,6 +135,23 @@ export function buildProgram(): Command {
     .option("--store <path>", STORE_HELP)
     .action(async (run: string, opts) => {
       process.exitCode = await showCommand(run, opts);
+    });
+  program
+    .command("signal")
+    .description(
+      "send a signal to a run (a wait_for or approval step takes it), through the store: the run may run in any process",
+    )
+    .argument("<run>", "run id, or a unique prefix of one")
+    .argument("<name>", "the signal's name (approval for an approval step)")
+    .option("--data <json>", 'the data (JSON; an approval\'s is {"approved": true|false, "by"?, "comment"?})')
+    .option(
+      "--id <id>",
+      "the signal's id: sending it again with the same id changes nothing (default: a new id)",
+    )
+    .option("--json", 'print { "runId", "name", "signalId", "delivered" } as JSON')
+    .option("--store <path>", STORE_HELP)
+    .action(async (run: string, name: string, opts) => {
+      process.exitCode = await signalCommand(run, name, opts);
     });
   runDisplayOptions(
     program

@@ -66,12 +66,16 @@ export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
       ...(s.memory !== undefined ? { memory: s.memory } : {}),
       ...(s.description !== undefined ? { description: s.description } : {}),
       ...(cache !== undefined ? { cache } : {}),
+      ...(s.allowNet !== undefined ? { allow: { net: [...s.allowNet] } } : {}),
     };
   }
   return {
     name: workflow.name,
     ...(workflow.description !== undefined ? { description: workflow.description } : {}),
     ...(workflow.concurrency !== undefined ? { concurrency: workflow.concurrency } : {}),
+    ...(workflow.events !== undefined ? { on: workflow.events.map((event) => ({ event })) } : {}),
+    ...(workflow.schedule !== undefined ? { schedule: workflow.schedule.cron } : {}),
+    ...(workflow.schedule?.timezone !== undefined ? { timezone: workflow.schedule.timezone } : {}),
     steps,
   };
 }

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../server/node-server.js";
 import { EXIT } from "./exit-codes.js";
+import { terminalSafe } from "./terminal-safe.js";
 
 /** Options of `sandflow serve`. */
 export interface ServeCommandOptions {
@@ -18,6 +19,8 @@ export interface ServeCommandOptions {
   readonly token?: string;
   readonly workflows?: string;
   readonly threads?: number;
+  /** `--net-host`: the ceiling of network grants. */
+  readonly netHost?: readonly string[];
   readonly background?: boolean;
   readonly queue?: string;
   readonly heartbeat?: number;
@@ -72,10 +75,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
             },
           }
         : {}),
-      onNotice: (message) => process.stderr.write(`sandflow serve: ${message}\n`),
       token: options.token ?? process.env.SANDFLOW_TOKEN ?? "",
+      onNotice: (message) => process.stderr.write(`sandflow serve: ${terminalSafe(message)}\n`),
       engine: {
         ...(options.threads ? { threads: options.threads } : {}),
+        ...(options.netHost ? { netHosts: options.netHost } : {}),
         onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
       },
     });

@@ -18,7 +18,17 @@ export function serverOf(opts: { server?: string }): string | undefined {
   return opts.server || process.env.SANDFLOW_SERVER || undefined;
 }
 
-/** Adds `serve` and `stop` to the program. */
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError("--count must be 1 to 100");
+  return n;
+}
+
+const SERVER_HELP =
+  "the server (default: $SANDFLOW_SERVER, else the one 'sandflow serve --background' started)";
+const TOKEN_HELP = "the server's bearer token (default: $SANDFLOW_TOKEN)";
+
+/** Adds `serve`, `stop`, `emit` and `schedules` to the program. */
 export function addServerCommands(program: Command): void {
   program
     .command("serve")
@@ -43,9 +53,14 @@ export function addServerCommands(program: Command): void {
     )
     .option(
       "--workflows <dir>",
-      "let submitted workflows name `file` steps in this folder (default: none may)",
+      "register the workflow files of this folder (their 'on' events and 'schedule' start runs; re-read on change), and let submitted workflows name `file` steps in it (default: none)",
     )
     .option("--threads <n>", "worker threads in the pool (default: one per core)", threads)
+    .option(
+      "--net-host <host[:port]>",
+      "the only hosts a workflow's 'allow: {net}' may grant (repeatable; default: any it names)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--background", "start the server as a background process ('sandflow stop' stops it)")
     .action(async (opts) => {
       const { serveCommand } = await import("./serve-command.js");
@@ -57,5 +72,29 @@ export function addServerCommands(program: Command): void {
     .action(async () => {
       const { stopCommand } = await import("./serve-command.js");
       process.exitCode = await stopCommand();
+    });
+  program
+    .command("emit")
+    .description("emit an event: the server starts one run of each registered workflow whose 'on' names it")
+    .argument("<name>", "the event's name")
+    .option("--data <json>", "the event's data (JSON; text that is not JSON is sent as a string)")
+    .option("--id <id>", "the event's id: emitting it again with the same id starts nothing new")
+    .option("--server <url>", SERVER_HELP)
+    .option("--token <token>", TOKEN_HELP)
+    .option("--json", 'print { "eventId", "runIds" } as JSON')
+    .action(async (name: string, opts) => {
+      const { emitCommand } = await import("./trigger-commands.js");
+      process.exitCode = await emitCommand(name, opts);
+    });
+  program
+    .command("schedules")
+    .description("list the schedules of the server's registered workflows and their next fire times")
+    .option("--count <n>", "next fire times per schedule (default: 3)", count)
+    .option("--server <url>", SERVER_HELP)
+    .option("--token <token>", TOKEN_HELP)
+    .option("--json", 'print { "schedules": [...] } as JSON')
+    .action(async (opts) => {
+      const { schedulesCommand } = await import("./trigger-commands.js");
+      process.exitCode = await schedulesCommand(opts);
     });
 }

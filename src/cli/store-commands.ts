@@ -1,11 +1,13 @@
 /**
- * The CLI's durable-run commands: `runs`, `show`, `resume`, `rerun` and `cache clear`,
+ * The CLI's durable-run commands: `runs`, `show`, `resume`, `rerun`, `signal` and `cache clear`,
  * on the default store (`$SANDFLOW_HOME/sandflow.db`) or the one `--store` names.
  */
+import { randomUUID } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import pc from "picocolors";
 import type { StoredRunStatus } from "../core/durable/journal.js";
+import { sendSignal } from "../core/durable/signals.js";
 import type { Store } from "../core/durable/store.js";
 import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
@@ -17,6 +19,7 @@ import { followRun, type RunDisplayOptions, secretsFromEnv } from "./follow-run.
 import { formatDuration } from "./format.js";
 import { renderSummary } from "./summary.js";
 import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
+import { parseData } from "./trigger-commands.js";
 
 /** `--store PATH`, or `--no-store` (false); undefined means the default store. */
 export type StoreOption = string | boolean | undefined;
@@ -159,6 +162,38 @@ export async function cacheClearCommand(options: { store?: StoreOption }): Promi
     process.stdout.write(
       `removed ${removed} cached step result${removed === 1 ? "" : "s"} from ${store.label}\n`,
     );
+    return EXIT.OK;
+  } catch (e) {
+    return usageFailure(e);
+  } finally {
+    await store?.close();
+  }
+}
+
+/** `sandflow signal RUN NAME [--data JSON] [--id ID]`: keeps a signal for the run in the store. */
+export async function signalCommand(
+  run: string,
+  name: string,
+  options: { data?: string; id?: string; json?: boolean; store?: StoreOption },
+): Promise<number> {
+  let store: Store | undefined;
+  try {
+    store = openStore(options.store);
+    const sent = await sendSignal(
+      store,
+      run,
+      name,
+      parseData(options.data) ?? null,
+      options.id ?? randomUUID(),
+      Date.now(),
+    );
+    if (options.json) process.stdout.write(`${JSON.stringify(sent, null, 2)}\n`);
+    else
+      process.stdout.write(
+        sent.delivered
+          ? `sent signal ${name} (${sent.signalId}) to run ${sent.runId}\n`
+          : `signal ${name} (${sent.signalId}) was already sent to run ${sent.runId}; nothing changed\n`,
+      );
     return EXIT.OK;
   } catch (e) {
     return usageFailure(e);

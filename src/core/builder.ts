@@ -19,7 +19,15 @@ export type BuilderStepOptions = Omit<StepSpec, "language" | "code" | "file" | "
 
 /** A fluent workflow builder; {@link WorkflowBuilder.build} validates. */
 export class WorkflowBuilder {
-  readonly #spec: { name: string; description?: string; defaults?: StepDefaults; concurrency?: number };
+  readonly #spec: {
+    name: string;
+    description?: string;
+    defaults?: StepDefaults;
+    concurrency?: number;
+    on?: { event: string }[];
+    schedule?: string;
+    timezone?: string;
+  };
   readonly #steps: Record<string, StepSpec> = Object.create(null);
 
   constructor(name: string) {
@@ -41,6 +49,19 @@ export class WorkflowBuilder {
   /** Sets the most steps running at once. */
   concurrency(n: number): this {
     this.#spec.concurrency = n;
+    return this;
+  }
+
+  /** Starts a run of the workflow when a server that registered it gets this event (the `on` field). */
+  on(event: string): this {
+    this.#spec.on = [...(this.#spec.on ?? []), { event }];
+    return this;
+  }
+
+  /** Starts a run at each fire time of a cron expression, in a time zone (default UTC), on a server that registered it. */
+  schedule(cron: string, timezone?: string): this {
+    this.#spec.schedule = cron;
+    if (timezone !== undefined) this.#spec.timezone = timezone;
     return this;
   }
 

@@ -15,6 +15,7 @@ import {
   type ParseSourceOptions,
   parseWorkflowSource,
 } from "./loaders/parse-source.js";
+import { withNetCeiling } from "./net-ceiling.js";
 import { checkRunOptions, type ResolvedEngineOptions, type RunOptions } from "./options.js";
 import type { Clock, IdFactory } from "./platform.js";
 import type { RunReport } from "./report.js";
@@ -252,7 +253,11 @@ export class Engine {
       const execution = new RunExecution(
         workflow,
         runId,
-        withSecrets(this.#host.pool, workflow, this.#options.secrets),
+        withSecrets(
+          withNetCeiling(this.#host.pool, workflow, this.#options.netHosts),
+          workflow,
+          this.#options.secrets,
+        ),
         this.#host.clock,
         this.#options,
         { ...options, signal: cancel.signal },

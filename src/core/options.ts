@@ -2,7 +2,9 @@
  * Engine and run options: public `*Options` with every field optional and a documented
  * default, resolved once into a complete form; bad values fail with `options.x must be ...`.
  */
+
 import type { RunEvent } from "./events.js";
+import { checkNetHosts } from "./net-ceiling.js";
 import type { CancelSignal } from "./platform.js";
 
 /** Limits and defaults every step gets unless its workflow or the step sets its own. */
@@ -30,6 +32,16 @@ export interface EngineOptions {
   readonly processLimit?: number;
   /** Bytes under /tmp and /workspace a run may hold (WorkspaceLimitError). Default: 64 MiB. */
   readonly workspaceLimit?: number;
+  /** Bytes of one response body a step's network request may receive (NetworkLimitError). Default: 10 MiB. */
+  readonly netResponseLimit?: number;
+  /** Seconds one network request of a step may take, redirects included (NetworkLimitError). Default: 30. */
+  readonly netTimeout?: number;
+  /**
+   * The hosts (`host[:port]`) any step's `allow.net` may name; a step granted another fails
+   * without running. An engine that runs other people's workflows (a server) should list
+   * them. Default: `"any"` (workflow files' grants are taken as written).
+   */
+  readonly netHosts?: "any" | readonly string[];
   /**
    * Secret values by name: a step that names one in `secrets` gets it as an environment
    * variable, and it is masked as `***` in everything steps send back. Workflow files
@@ -50,6 +62,9 @@ export interface ResolvedEngineOptions {
   readonly resultLimit: number;
   readonly processLimit: number;
   readonly workspaceLimit: number;
+  readonly netResponseLimit: number;
+  readonly netTimeout: number;
+  readonly netHosts: "any" | readonly string[];
   readonly secrets: Readonly<Record<string, string>>;
 }
 
@@ -85,6 +100,7 @@ const INTEGER_FIELDS = [
   "resultLimit",
   "processLimit",
   "workspaceLimit",
+  "netResponseLimit",
 ];
 
 /**
@@ -96,9 +112,16 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (
-      !["threads", "concurrency", "timeout", "memory", "maxTimeout", "maxMemory", ...INTEGER_FIELDS].includes(
-        key,
-      )
+      ![
+        "threads",
+        "concurrency",
+        "timeout",
+        "memory",
+        "maxTimeout",
+        "maxMemory",
+        "netTimeout",
+        ...INTEGER_FIELDS,
+      ].includes(key)
     )
       continue;
     positive(key, value, INTEGER_FIELDS.includes(key));
@@ -125,6 +148,9 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     resultLimit: options.resultLimit ?? 16 * 1024 * 1024,
     processLimit: options.processLimit ?? 64,
     workspaceLimit: options.workspaceLimit ?? 64 * 1024 * 1024,
+    netResponseLimit: options.netResponseLimit ?? 10 * 1024 * 1024,
+    netTimeout: options.netTimeout ?? 30,
+    netHosts: checkNetHosts(options.netHosts),
     secrets: checkSecrets(options.secrets),
   };
 }

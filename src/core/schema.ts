@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
+import { parseNetGrant } from "./net-grant.js";
 import { MAX_DELAY_SECONDS, MAX_RETRY_BACKOFF } from "./timer-range.js";
 
 const atMostDelay = {
@@ -56,6 +57,23 @@ const stepSettings = {
       description:
         'Reuse a cached success of the same code, inputs, env and files: true (until `sandflow cache clear`) or for a duration ("10m", "1h", "7d").',
     })
+    .optional(),
+  allow: z
+    .strictObject({
+      net: z
+        .array(
+          z.string().superRefine((entry, ctx) => {
+            const parsed = parseNetGrant(entry);
+            if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.error });
+          }),
+        )
+        .meta({
+          description:
+            'Hosts the step may make HTTP(S) requests to, as "host" (ports 80 and 443 by scheme) or "host:port"; the host performs the requests. No entry: no network.',
+        })
+        .optional(),
+    })
+    .meta({ description: "What the step may reach outside its sandbox (deny by default)." })
     .optional(),
   secrets: z
     .array(z.string())
@@ -108,6 +126,16 @@ export const stepSpecSchema = z.strictObject({
 /** Workflow-wide defaults for step settings. */
 export const stepDefaultsSchema = z.strictObject(stepSettings);
 
+/** Event names: what `sandflow emit NAME` and `POST /api/events/{name}` send. */
+export const EVENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+const eventTriggerSchema = z.strictObject({
+  event: z
+    .string()
+    .regex(EVENT_NAME_PATTERN, "an event name is 1-128 letters, digits, '.', '_', ':' or '-'")
+    .meta({ description: "Start a run when this event is emitted; its data is the run's `event` param." }),
+});
+
 /** A workflow as written in a file (before normalisation). */
 export const workflowSpecSchema = z
   .strictObject({
@@ -116,6 +144,26 @@ export const workflowSpecSchema = z
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
+    on: z
+      .union([eventTriggerSchema, z.array(eventTriggerSchema).min(1)])
+      .meta({
+        description:
+          "Events that start a run of this workflow on a server that registered it (--workflows DIR).",
+      })
+      .optional(),
+    schedule: z
+      .string()
+      .min(1)
+      .meta({
+        description:
+          'A cron expression: 5 fields ("min hour day month weekday") or 6 (seconds first); a server that registered the workflow (--workflows DIR) starts a run at each fire time.',
+      })
+      .optional(),
+    timezone: z
+      .string()
+      .min(1)
+      .meta({ description: 'The IANA time zone of `schedule` (e.g. "Europe/Paris"). Default: UTC.' })
+      .optional(),
   })
   .meta({
     title: "sandflow workflow",

@@ -5,6 +5,7 @@
 import type { SerializedError } from "./errors.js";
 import type { FileChanges, FileTree } from "./file-tree.js";
 import type { Language } from "./languages.js";
+import type { NetAccess } from "./net-grant.js";
 import type { CancelSignal } from "./platform.js";
 
 /** Bounds for one step attempt; sizes in bytes. */
@@ -31,6 +32,8 @@ export interface StepTask {
   readonly limits: StepTaskLimits;
   /** Milliseconds the attempt may run, counted from when a worker starts it. */
   readonly timeoutMs: number;
+  /** The hosts the step may reach through the host's fetch, with its bounds; absent: no network. */
+  readonly net?: NetAccess;
 }
 
 /** What came of one step attempt. Step failures are values here, never rejections. */

@@ -129,6 +129,15 @@ export class TaskBuilder {
       files: this.workspace.viewFor(def.id),
       limits: this.#limits(Math.min(def.memory ?? this.engine.memory, this.engine.maxMemory)),
       timeoutMs: Math.round(timeout * 1000),
+      ...(def.allowNet
+        ? {
+            net: {
+              hosts: def.allowNet,
+              maxBytes: this.engine.netResponseLimit,
+              timeoutMs: Math.round(this.engine.netTimeout * 1000),
+            },
+          }
+        : {}),
     };
   }
 

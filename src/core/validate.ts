@@ -8,8 +8,10 @@ import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
+import { parseNetGrant } from "./net-grant.js";
 import { nullProtoRecord, withOwnRecords } from "./own-record.js";
 import { err, ok, type Result } from "./result.js";
+import { checkSchedule, type Schedule } from "./schedule.js";
 import {
   STEP_ID_PATTERN,
   type StepSpec,
@@ -112,6 +114,7 @@ interface LooseStep {
   readonly depends_on?: readonly string[];
   readonly env?: Record<string, string>;
   readonly secrets?: readonly string[];
+  readonly allow?: unknown;
   readonly language?: string;
   readonly module?: string;
   readonly func?: string;
@@ -145,6 +148,12 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
     language === "wasm",
     relativePathProblem,
   );
+  const net = isObject(spec.allow) ? spec.allow.net : undefined;
+  if (Array.isArray(net) && net.length > 0 && !NET_LANGUAGES.includes(language))
+    issues.push({
+      path: formatPath(["steps", id, "allow", "net"]),
+      message: `${language} steps cannot make network requests (${NET_LANGUAGES.join(", ")} steps can)`,
+    });
   if (language === "wasm") return [...issues, ...wasm];
   issues.push(...wasm);
   if (spec.code === undefined && spec.file === undefined)
@@ -191,6 +200,23 @@ function secretIssues(
   );
 }
 
+/** Languages whose steps have a fetch the host performs (see src/core/net-grant.ts). */
+const NET_LANGUAGES: readonly Language[] = ["python", "javascript", "shell"];
+
+/** The step's normalised grant entries (defaults' and its own), when it has any. */
+function netGrantOf(
+  defaults: readonly string[] | undefined,
+  own: readonly string[] | undefined,
+  language: Language,
+): { allowNet?: readonly string[] } {
+  if (!NET_LANGUAGES.includes(language)) return {};
+  const hosts = [...(defaults ?? []), ...(own ?? [])].flatMap((e) => {
+    const parsed = parseNetGrant(e);
+    return parsed.ok ? [parsed.text] : [];
+  });
+  return hosts.length > 0 ? { allowNet: [...new Set(hosts)] } : {};
+}
+
 /** Seconds a cached result lasts: `undefined` no cache, `null` until cleared. */
 function cacheTtl(cache: boolean | string | undefined): number | null | undefined {
   if (cache === undefined || cache === false) return undefined;
@@ -219,6 +245,7 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
       ...(Array.isArray(step.secrets)
         ? { secrets: step.secrets.filter((n): n is string => typeof n === "string") }
         : {}),
+      allow: step.allow,
       ...(typeof step.language === "string" ? { language: step.language } : {}),
       ...(typeof step.module === "string" ? { module: step.module } : {}),
       ...(typeof step.func === "string" ? { func: step.func } : {}),
@@ -295,7 +322,8 @@ export function parseWorkflow(
     return fail([...zodIssues(new z.ZodError(own.issues)), ...semanticIssues(spec, hasSteps)]);
   }
   const spec = own.spec;
-  const issues = semanticIssues(spec, true);
+  const triggers = triggersOf(spec);
+  const issues = [...semanticIssues(spec, true), ...triggers.issues];
   if (issues.length > 0) return fail(issues);
   const ids = Object.keys(spec.steps);
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
@@ -317,6 +345,7 @@ export function parseWorkflow(
       memory: s.memory ?? d.memory,
       env: d.env || s.env ? nullProtoRecord(d.env, s.env) : NO_ENV,
       secrets: [...new Set([...(d.secrets ?? []), ...(s.secrets ?? [])])],
+      ...netGrantOf(d.allow?.net, s.allow?.net, language),
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
       ...(language === "wasm"
@@ -329,8 +358,36 @@ export function parseWorkflow(
     description: spec.description,
     concurrency: spec.concurrency,
     steps,
+    ...(triggers.events.length > 0 ? { events: triggers.events } : {}),
+    ...(triggers.schedule ? { schedule: triggers.schedule } : {}),
     source: options.source,
   });
+}
+
+/** The `on`, `schedule` and `timezone` fields, checked. */
+function triggersOf(spec: z.output<typeof workflowSpecSchema>): {
+  events: string[];
+  schedule: Schedule | undefined;
+  issues: ValidationIssue[];
+} {
+  const on = spec.on === undefined ? [] : Array.isArray(spec.on) ? spec.on : [spec.on];
+  const events = [...new Set(on.map((t) => t.event))];
+  const issues: ValidationIssue[] = [];
+  let schedule: Schedule | undefined;
+  if (spec.schedule !== undefined) {
+    const checked = checkSchedule(spec.schedule, spec.timezone);
+    if (checked.ok) schedule = checked.value;
+    else
+      issues.push({
+        path: spec.timezone && /time zone/.test(checked.error) ? "timezone" : "schedule",
+        message: checked.error,
+      });
+  } else if (spec.timezone !== undefined)
+    issues.push({
+      path: "timezone",
+      message: "a timezone applies to a schedule; add a 'schedule' field or remove it",
+    });
+  return { events, schedule, issues };
 }
 
 /** Like {@link parseWorkflow} but throws the {@link WorkflowValidationError}. */

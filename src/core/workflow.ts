@@ -3,6 +3,7 @@
  * definition the scheduler runs.
  */
 import type { Language } from "./languages.js";
+import type { Schedule } from "./schedule.js";
 
 /** One step after validation: aliases resolved, defaults applied. Times in seconds, memory in MB. */
 export interface StepDefinition {
@@ -22,6 +23,8 @@ export interface StepDefinition {
   /** Names of the secrets the step gets as environment variables (masked in what it returns). */
   readonly secrets: readonly string[];
   readonly description: string | undefined;
+  /** Hosts (`host[:port]`, normalised) the step may make HTTP(S) requests to; empty: no network. */
+  readonly allowNet?: readonly string[];
   /** Seconds a cached success may be reused: `undefined` the step is not cached, `null` until the cache is cleared. */
   readonly cacheTtl?: number | null | undefined;
   /** wasm steps: the module as the workflow names it. */
@@ -40,6 +43,10 @@ export interface WorkflowDefinition {
   readonly description: string | undefined;
   readonly concurrency: number | undefined;
   readonly steps: readonly StepDefinition[];
+  /** Names of the events that start a run of it on a server (the `on` field); absent when none. */
+  readonly events?: readonly string[];
+  /** When a server starts a run of it (the `schedule` and `timezone` fields); absent when none. */
+  readonly schedule?: Schedule;
   /** Where it came from (a file path or a label), for messages. */
   readonly source: string | undefined;
 }

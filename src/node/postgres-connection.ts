@@ -4,7 +4,7 @@
  * `reconnectMs`. A call whose transaction failed is retried whole, so it commits once or not at all.
  */
 import pg from "pg";
-import { StoreError } from "../core/durable/store.js";
+import { RunNotFoundError, RunStateError, StoreError } from "../core/durable/store.js";
 
 /** Error codes of a database that is restarting or cannot be reached. */
 const TRANSIENT = new Set([
@@ -103,7 +103,7 @@ export class PgConnection {
           client.off("error", ignore);
           client.release(isTransient(e) ? (e as Error) : undefined);
         }
-        if (e instanceof StoreError) throw e;
+        if (e instanceof StoreError || e instanceof RunNotFoundError || e instanceof RunStateError) throw e;
         if (isTransient(e) && !this.#closed && Date.now() - start < reconnectMs) {
           await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** round, 2000)));
           continue;

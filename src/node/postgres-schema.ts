@@ -53,7 +53,17 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
      result TEXT,
      created_at BIGINT NOT NULL
    );
-   CREATE INDEX step_tasks_by_run ON ${s}.step_tasks (run_id, step_id);`,
+   CREATE INDEX step_tasks_by_run ON ${s}.step_tasks (run_id, step_id);
+   CREATE TABLE ${s}.marks (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at BIGINT NOT NULL);
+   CREATE TABLE ${s}.signals (
+     seq BIGSERIAL PRIMARY KEY,
+     run_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     signal_id TEXT NOT NULL,
+     data TEXT NOT NULL,
+     sent_at BIGINT NOT NULL,
+     UNIQUE (run_id, name, signal_id)
+   );`,
 ];
 
 /** A Postgres identifier: letters, digits and underscores, not starting with a digit. */

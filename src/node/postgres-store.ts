@@ -11,8 +11,11 @@ import {
   type CachedStep,
   type Lease,
   type ListRunsQuery,
+  RunNotFoundError,
+  RunStateError,
   type Store,
   type StoredRun,
+  type StoredSignal,
   StoreError,
 } from "../core/durable/store.js";
 import type { FileChanges, FileTree } from "../core/file-tree.js";
@@ -312,6 +315,76 @@ export class PostgresStore implements Store {
       c.query(`DELETE FROM ${this.table("step_cache")}`),
     );
     return result.rowCount ?? 0;
+  }
+
+  async sendSignal(runId: string, signal: StoredSignal): Promise<boolean> {
+    return this.use(
+      `sending a signal to run ${runId}`,
+      async (c) => {
+        const run = (
+          await c.query(`SELECT status FROM ${this.table("runs")} WHERE run_id = $1 FOR UPDATE`, [runId])
+        ).rows[0] as { status: string } | undefined;
+        if (!run) throw new RunNotFoundError(`no run ${runId}`);
+        if (run.status !== "running")
+          throw new RunStateError(`run ${runId} has finished (${run.status}): it takes no signals`);
+        const inserted = await c.query(
+          `INSERT INTO ${this.table("signals")} (run_id, name, signal_id, data, sent_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (run_id, name, signal_id) DO NOTHING`,
+          [runId, signal.name, signal.signalId, signal.dataJson, signal.sentAt],
+        );
+        return inserted.rowCount === 1;
+      },
+      true,
+    );
+  }
+
+  async listSignals(runId: string, name?: string): Promise<StoredSignal[]> {
+    const rows = await this.use(`reading the signals of run ${runId}`, (c) =>
+      name === undefined
+        ? c.query(
+            `SELECT name, signal_id, data, sent_at FROM ${this.table("signals")} WHERE run_id = $1 ORDER BY seq`,
+            [runId],
+          )
+        : c.query(
+            `SELECT name, signal_id, data, sent_at FROM ${this.table("signals")} WHERE run_id = $1 AND name = $2 ORDER BY seq`,
+            [runId, name],
+          ),
+    );
+    return (rows.rows as { name: string; signal_id: string; data: string; sent_at: number }[]).map((r) => ({
+      name: r.name,
+      signalId: r.signal_id,
+      dataJson: r.data,
+      sentAt: r.sent_at,
+    }));
+  }
+
+  async getMark(key: string): Promise<string | undefined> {
+    const rows = await this.use("reading a trigger mark", (c) =>
+      c.query(`SELECT value FROM ${this.table("marks")} WHERE key = $1`, [key]),
+    );
+    return (rows.rows[0] as { value: string } | undefined)?.value;
+  }
+
+  async setMark(key: string, value: string): Promise<void> {
+    await this.use("writing a trigger mark", (c) =>
+      c.query(
+        `INSERT INTO ${this.table("marks")} (key, value, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+        [key, value, Date.now()],
+      ),
+    );
+  }
+
+  async claimMark(key: string, value: string): Promise<string | undefined> {
+    return this.use("claiming a trigger mark", async (c) => {
+      const inserted = await c.query(
+        `INSERT INTO ${this.table("marks")} (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+        [key, value, Date.now()],
+      );
+      if (inserted.rowCount === 1) return undefined;
+      const row = await c.query(`SELECT value FROM ${this.table("marks")} WHERE key = $1`, [key]);
+      return (row.rows[0] as { value: string } | undefined)?.value;
+    });
   }
 
   async close(): Promise<void> {

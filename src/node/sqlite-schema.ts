@@ -10,7 +10,7 @@ import { StoreError } from "../core/durable/store.js";
 const APPLICATION_ID = 0x53464c57;
 
 /** The schema version this build writes; a file from a newer one is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
@@ -39,6 +39,21 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      expires_at INTEGER
    ) WITHOUT ROWID;`,
+  // 2: trigger marks (schedules' last fires, events' runs) and signals sent to runs.
+  `CREATE TABLE marks (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE signals (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     signal_id TEXT NOT NULL,
+     data TEXT NOT NULL,
+     sent_at INTEGER NOT NULL,
+     UNIQUE (run_id, name, signal_id)
+   );`,
 ];
 
 function pragma(db: DatabaseSync, name: string): number {

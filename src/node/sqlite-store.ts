@@ -14,8 +14,11 @@ import {
   type CachedStep,
   type Lease,
   type ListRunsQuery,
+  RunNotFoundError,
+  RunStateError,
   type Store,
   type StoredRun,
+  type StoredSignal,
   StoreError,
 } from "../core/durable/store.js";
 import type { FileChanges } from "../core/file-tree.js";
@@ -246,6 +249,60 @@ export class SqliteStore implements Store {
     return this.#write(() => Number(this.#sql("DELETE FROM step_cache").run().changes));
   }
 
+  async sendSignal(runId: string, signal: StoredSignal): Promise<boolean> {
+    return this.#write(() => {
+      const run = this.#sql("SELECT status FROM runs WHERE run_id = ?").get(runId) as
+        | { status: string }
+        | undefined;
+      if (!run) throw new RunNotFoundError(`no run ${runId}`);
+      if (run.status !== "running")
+        throw new RunStateError(`run ${runId} has finished (${run.status}): it takes no signals`);
+      const inserted = this.#sql(
+        "INSERT OR IGNORE INTO signals (run_id, name, signal_id, data, sent_at) VALUES (?, ?, ?, ?, ?)",
+      ).run(runId, signal.name, signal.signalId, signal.dataJson, signal.sentAt);
+      return Number(inserted.changes) === 1;
+    });
+  }
+
+  async listSignals(runId: string, name?: string): Promise<StoredSignal[]> {
+    const rows = (
+      name === undefined
+        ? this.#sql("SELECT name, signal_id, data, sent_at FROM signals WHERE run_id = ? ORDER BY seq").all(
+            runId,
+          )
+        : this.#sql(
+            "SELECT name, signal_id, data, sent_at FROM signals WHERE run_id = ? AND name = ? ORDER BY seq",
+          ).all(runId, name)
+    ) as { name: string; signal_id: string; data: string; sent_at: number }[];
+    return rows.map((r) => ({ name: r.name, signalId: r.signal_id, dataJson: r.data, sentAt: r.sent_at }));
+  }
+
+  async getMark(key: string): Promise<string | undefined> {
+    const row = this.#sql("SELECT value FROM marks WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  async setMark(key: string, value: string): Promise<void> {
+    this.#write(() => {
+      this.#sql("INSERT OR REPLACE INTO marks (key, value, updated_at) VALUES (?, ?, ?)").run(
+        key,
+        value,
+        Date.now(),
+      );
+    });
+  }
+
+  async claimMark(key: string, value: string): Promise<string | undefined> {
+    return this.#write(() => {
+      const row = this.#sql("SELECT value FROM marks WHERE key = ?").get(key) as
+        | { value: string }
+        | undefined;
+      if (row) return row.value;
+      this.#sql("INSERT INTO marks (key, value, updated_at) VALUES (?, ?, ?)").run(key, value, Date.now());
+      return undefined;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }
@@ -271,7 +328,7 @@ export class SqliteStore implements Store {
       return result;
     } catch (e) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw e instanceof StoreError
+      throw e instanceof StoreError || e instanceof RunNotFoundError || e instanceof RunStateError
         ? e
         : new StoreError(`${this.label}: write failed: ${(e as Error).message}`);
     }

@@ -26,6 +26,7 @@ import {
   markStarted,
   type Pending,
 } from "./batch-watchdog.js";
+import { NetHandler } from "./net-handler.js";
 import type { WorkerTransport } from "./transport.js";
 
 /** Tuning of a {@link BatchingPool}; every field optional. */
@@ -63,6 +64,7 @@ export class BatchingPool implements StepPool {
   readonly #watchdog: BatchWatchdog;
   #closed = false;
   #dispatchScheduled = false;
+  readonly #net = new NetHandler();
 
   constructor(transport: WorkerTransport, options: BatchingPoolOptions = {}) {
     this.#transport = transport;
@@ -250,6 +252,10 @@ export class BatchingPool implements StepPool {
   #onEvent(raw: WorkerEvent): void {
     const event = raw as Partial<Record<string, unknown>> & WorkerEvent;
     if (typeof event !== "object" || event === null || typeof event.batchId !== "number") return;
+    if (this.#net.handles(event)) {
+      this.#net.handle(event, this.#batches.get(event.batchId));
+      return;
+    }
     if (
       event.type === "log" &&
       (typeof event.text !== "string" || (event.stream !== "stdout" && event.stream !== "stderr"))

@@ -33,6 +33,9 @@ export const stepTaskSchema = z.object({
     workspaceBytes: z.number(),
   }),
   timeoutMs: z.number(),
+  net: z
+    .object({ hosts: z.array(z.string()).readonly(), maxBytes: z.number(), timeoutMs: z.number() })
+    .optional(),
 });
 
 /** Host to worker: the task payload of one pool call. */
@@ -90,6 +93,19 @@ export const workerEventSchema = z.discriminatedUnion("type", [
     text: z.string(),
   }),
   z.object({ type: z.literal("partial"), batchId: z.int(), results: z.array(taskResultSchema) }),
+  /** A step asks the host to fetch a URL for it (see net-reply.ts); the host checks its grant. */
+  z.object({
+    type: z.literal("net-request"),
+    batchId: z.int(),
+    index: z.int().min(0),
+    request: z.object({
+      url: z.string(),
+      method: z.string(),
+      headers: z.array(z.tuple([z.string(), z.string()])),
+      body: bytes.optional(),
+    }),
+    reply: z.custom<SharedArrayBuffer>((v) => v instanceof SharedArrayBuffer),
+  }),
 ]);
 
 /** Host to every worker at once (not a request; no response). */

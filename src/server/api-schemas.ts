@@ -67,6 +67,55 @@ export const runWorkflowSchema = z.object({
   ),
 });
 
+/** `POST /api/events/{name}`. */
+export const emitEventSchema = z.strictObject({
+  id: z.string().min(1).max(200).optional().meta({
+    description: "The event's id: a delivery again with the same id starts nothing new. Default: a new id.",
+  }),
+  data: z
+    .unknown()
+    .optional()
+    .meta({ description: "The event's data: each run gets it as its `event` param." }),
+});
+
+/** The answer to an event. */
+export const eventAnswerSchema = z.object({ eventId: z.string(), runIds: z.array(z.string()) });
+
+/** `GET /api/workflows`: what the server registered from its --workflows folder. */
+export const workflowsListSchema = z.object({
+  folder: z.string().nullable(),
+  workflows: z.array(
+    z.object({
+      file: z.string(),
+      name: z.string(),
+      description: z.string().nullable(),
+      steps: z.number(),
+      events: z.array(z.string()),
+      schedule: z.object({ cron: z.string(), timezone: z.string() }).nullable(),
+    }),
+  ),
+  problems: z.array(z.object({ file: z.string(), message: z.string() })),
+});
+
+/** `GET /api/schedules`. */
+export const schedulesListSchema = z.object({
+  schedules: z.array(
+    z.object({
+      file: z.string(),
+      workflow: z.string(),
+      cron: z.string(),
+      timezone: z.string(),
+      next: z.array(z.string()),
+      last: z.string().nullable(),
+    }),
+  ),
+});
+
+/** `GET /api/schedules` query. */
+export const schedulesQuerySchema = z.strictObject({
+  count: z.coerce.number().int().min(1).max(100).optional(),
+});
+
 /** Every error answer. */
 export const errorSchema = z.object({
   error: z.object({
@@ -86,5 +135,9 @@ export const API_SCHEMAS = {
   RunsList: runsListSchema,
   RunReport: runReportSchema,
   RunWorkflow: runWorkflowSchema,
+  EmitEvent: emitEventSchema,
+  EventAnswer: eventAnswerSchema,
+  WorkflowsList: workflowsListSchema,
+  SchedulesList: schedulesListSchema,
   Error: errorSchema,
 } as const;

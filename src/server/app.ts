@@ -5,16 +5,21 @@
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { sendSignal } from "../core/durable/signals.js";
 import { loadRun, resolveRunId } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
+import { EVENT_NAME_PATTERN } from "../core/schema.js";
 import { formatPath } from "../core/validate.js";
 import type { WorkflowDefinition } from "../core/workflow.js";
-import { rerunSchema, runsQuerySchema } from "./api-schemas.js";
+import { emitEventSchema, rerunSchema, runsQuerySchema, schedulesQuerySchema } from "./api-schemas.js";
 import { constantTimeEqual, errorAnswer, HttpError } from "./errors.js";
 import { EventLogs } from "./event-log.js";
 import { followStoredRun, lastEventId, streamLog } from "./event-stream.js";
+import { EventTriggers } from "./event-triggers.js";
 import { openApiDocument } from "./openapi.js";
 import { readRunRequest, startTracked } from "./run-requests.js";
+import { ScheduleRunner } from "./schedule-runner.js";
+import type { WorkflowSource } from "./workflow-registry.js";
 
 /** What the app is built on. */
 export interface ApiHost {
@@ -32,6 +37,10 @@ export interface ApiHost {
   readonly assets?: ((path: string) => Promise<Response | undefined>) | undefined;
   /** Whether the server answers to a `Host` name (DNS-rebinding guard); undefined accepts any. */
   readonly allowHost?: ((name: string) => boolean) | undefined;
+  /** The workflows registered from a folder (their events and schedules start runs); default: none. */
+  readonly workflows?: { readonly folder: string; readonly source: WorkflowSource } | undefined;
+  /** Says what the server did on its own (a schedule fired, an event started runs). */
+  readonly notice?: ((message: string) => void) | undefined;
   readonly version: string;
   readonly now: () => number;
 }
@@ -40,6 +49,20 @@ export interface ApiHost {
 export interface Api {
   readonly app: Hono;
   readonly logs: EventLogs;
+  /** Stops the schedules. */
+  close(): void;
+}
+
+function badQuery(
+  error: { issues: readonly { path: PropertyKey[]; message: string }[] },
+  what: string,
+): HttpError {
+  return new HttpError(
+    400,
+    "InvalidRequest",
+    what,
+    error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+  );
 }
 
 function fail(c: Context, e: unknown): Response {
@@ -122,6 +145,65 @@ export function createApi(host: ApiHost): Api {
 
   app.get("/api/openapi.json", (c) => c.json(openApiDocument(host.version)));
 
+  const notice = host.notice ?? (() => {});
+  const registered = host.workflows;
+  const startFor = async (workflow: WorkflowDefinition, why: string): Promise<string> => {
+    const runId = await startTracked(ctx, engine.start(workflow));
+    notice(`started run ${runId} of ${workflow.name}: ${why}`);
+    return runId;
+  };
+  const schedules = registered
+    ? new ScheduleRunner(registered.source, { store, start: startFor, now: host.now, notice })
+    : undefined;
+  const events = registered
+    ? new EventTriggers(registered.source, {
+        store,
+        start: (workflow, _event, why) => startFor(workflow, why),
+        now: host.now,
+        newId: () => crypto.randomUUID(),
+      })
+    : undefined;
+
+  app.get("/api/workflows", (c) =>
+    c.json({
+      folder: registered?.folder ?? null,
+      workflows: (registered?.source.list() ?? []).map(({ file, workflow }) => ({
+        file,
+        name: workflow.name,
+        description: workflow.description ?? null,
+        steps: workflow.steps.length,
+        events: [...(workflow.events ?? [])],
+        schedule: workflow.schedule
+          ? { cron: workflow.schedule.cron, timezone: workflow.schedule.timezone ?? "UTC" }
+          : null,
+      })),
+      problems: [...(registered?.source.problems() ?? [])],
+    }),
+  );
+
+  app.get("/api/schedules", (c) => {
+    const parsed = schedulesQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) throw badQuery(parsed.error, "bad query");
+    return c.json({ schedules: schedules?.list(parsed.data.count ?? 3) ?? [] });
+  });
+
+  app.post("/api/events/:name", async (c) => {
+    const name = c.req.param("name");
+    if (!EVENT_NAME_PATTERN.test(name))
+      throw new HttpError(400, "InvalidRequest", `bad event name ${JSON.stringify(name)}`, [
+        { path: "name", message: "an event name is 1-128 letters, digits, '.', '_', ':' or '-'" },
+      ]);
+    const parsed = emitEventSchema.safeParse(await jsonBody(c, true));
+    if (!parsed.success) throw badQuery(parsed.error, "the request must be { id?: string, data?: any }");
+    if (!events)
+      throw new HttpError(
+        400,
+        "NoWorkflows",
+        "this server registered no workflows, so no workflow listens to events: start it with --workflows DIR",
+      );
+    return c.json(await events.emit(name, parsed.data.id, parsed.data.data));
+  });
+
   app.post("/api/runs", async (c) => {
     const workflow = await readRunRequest(await jsonBody(c, false), ctx);
     const runId = await startTracked(ctx, engine.start(workflow));
@@ -130,13 +212,7 @@ export function createApi(host: ApiHost): Api {
 
   app.get("/api/runs", async (c) => {
     const parsed = runsQuerySchema.safeParse(c.req.query());
-    if (!parsed.success)
-      throw new HttpError(
-        400,
-        "InvalidRequest",
-        "bad query",
-        parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
-      );
+    if (!parsed.success) throw badQuery(parsed.error, "bad query");
     const { status, limit } = parsed.data;
     return c.json({ runs: await engine.runs({ limit: limit ?? 20, ...(status ? { status } : {}) }) });
   });
@@ -183,16 +259,27 @@ export function createApi(host: ApiHost): Api {
 
   app.post("/api/runs/:id/rerun", async (c) => {
     const parsed = rerunSchema.safeParse(await jsonBody(c, true));
-    if (!parsed.success)
-      throw new HttpError(
-        400,
-        "InvalidRequest",
-        "bad rerun request",
-        parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
-      );
+    if (!parsed.success) throw badQuery(parsed.error, "bad rerun request");
     const from = parsed.data.from;
     const handle = await engine.rerun(c.req.param("id"), from !== undefined ? { from } : {});
     return c.json({ runId: await startTracked(ctx, handle) }, 201);
+  });
+
+  app.post("/api/runs/:id/signals/:name", async (c) => {
+    const text = await c.req.text();
+    let data: unknown = null;
+    try {
+      if (text.trim() !== "") data = JSON.parse(text);
+    } catch (e) {
+      throw new HttpError(
+        400,
+        "InvalidRequest",
+        `the body (the signal's data) is not valid JSON: ${(e as Error).message}`,
+      );
+    }
+    const signalId = c.req.query("id") ?? c.req.header("idempotency-key") ?? crypto.randomUUID();
+    const sent = await sendSignal(store, c.req.param("id"), c.req.param("name"), data, signalId, host.now());
+    return c.json(sent, sent.delivered ? 202 : 200);
   });
 
   app.post("/api/runs/:id/resume", async (c) => {
@@ -210,5 +297,5 @@ export function createApi(host: ApiHost): Api {
     const answer = await host.assets?.(c.req.path);
     return answer ?? c.text("not found", 404);
   });
-  return { app, logs };
+  return { app, logs, close: () => schedules?.close() };
 }

@@ -1,4 +1,5 @@
 /** Turning failures into the API's error answers: `{ error: { name, message, issues? } }` with a status code. */
+import { InvalidSignalError } from "../core/durable/signals.js";
 import { RunNotFoundError, RunStateError } from "../core/durable/store.js";
 import { type ValidationIssue, WorkflowLoadError, WorkflowValidationError } from "../core/errors.js";
 
@@ -33,6 +34,7 @@ export function errorAnswer(e: unknown): { status: HttpError["status"]; body: Er
   if (e instanceof HttpError) return { status: e.status, body: body(e.name, e.message, e.issues) };
   if (e instanceof WorkflowValidationError) return { status: 400, body: body(e.name, e.message, e.issues) };
   if (e instanceof WorkflowLoadError) return { status: 400, body: body(e.name, e.message) };
+  if (e instanceof InvalidSignalError) return { status: 400, body: body(e.name, e.message) };
   if (e instanceof RunNotFoundError) return { status: 404, body: body(e.name, e.message) };
   if (e instanceof RunStateError) return { status: 409, body: body(e.name, e.message) };
   const err = e instanceof Error ? e : new Error(String(e));

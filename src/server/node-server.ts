@@ -16,6 +16,7 @@ import { createRemoteEngine, RunAdopter } from "../node/scale-out.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { readStepFiles } from "../node/workflow-file.js";
 import { createApi } from "./app.js";
+import { WorkflowRegistry } from "./workflow-registry.js";
 
 /** Options of {@link startServer}; all optional. */
 export interface ServeOptions {
@@ -31,12 +32,16 @@ export interface ServeOptions {
   readonly store?: string;
   /** With a Postgres store: the step queue and the heartbeat limit. Default: see {@link RemoteStepPoolOptions}. */
   readonly queue?: RemoteStepPoolOptions;
-  /** Told of runs taken over (Postgres store). Default: nothing is said. */
-  readonly onNotice?: (message: string) => void;
   /** Bearer token every API request must carry. Default: none (loopback only). */
   readonly token?: string;
-  /** A folder whose files submitted workflows may name in `file`. Default: none may. */
+  /**
+   * A folder of workflows: each workflow file at its top is registered (its `on` events
+   * and `schedule` start runs; re-read when the folder changes), and submitted workflows
+   * may name its files in `file`. Default: none.
+   */
   readonly workflows?: string;
+  /** Says what the server did on its own (schedules fired, events, files skipped). Default: nothing. */
+  readonly onNotice?: (message: string) => void;
   /** Largest request body in bytes. Default: 2 MiB. */
   readonly maxBodyBytes?: number;
   /** The dashboard's files. Default: dist-dashboard/ in the package. */
@@ -124,7 +129,13 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     : createEngine({ ...options.engine, store: new SqliteStore(options.store ?? defaultStore()) });
   const adopter = scaleOut ? new RunAdopter(engine, 1000, options.onNotice) : undefined;
   const workflowsDir = options.workflows ? resolve(options.workflows) : undefined;
-  const { app, logs } = createApi({
+  const notice = options.onNotice ?? (() => {});
+  const registry = workflowsDir ? new WorkflowRegistry(workflowsDir, notice) : undefined;
+  if (registry) {
+    await registry.load();
+    registry.watch();
+  }
+  const api = createApi({
     engine,
     token,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_BODY_BYTES,
@@ -138,12 +149,20 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     assets: dashboardAssets(options.dashboardDir ?? DASHBOARD_DIR),
     // Behind loopback, only loopback names: a web page cannot reach it by DNS rebinding.
     allowHost: isLoopback(host) ? (name) => isLoopback(name) : undefined,
+    workflows: registry && workflowsDir ? { folder: workflowsDir, source: registry } : undefined,
+    notice,
     version: "0.1.0",
     now: () => Date.now(),
   });
+  const { app, logs } = api;
   const server = await new Promise<ReturnType<typeof serve>>((resolveListen, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolveListen(s));
     s.once("error", reject);
+  }).catch(async (e: unknown) => {
+    registry?.close();
+    api.close();
+    await engine.close();
+    throw e;
   });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -154,6 +173,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     close() {
       closing ??= (async () => {
         adopter?.stop();
+        registry?.close();
+        api.close();
         const running = logs.running();
         for (const handle of running) handle.cancel();
         await Promise.allSettled(running.map((h) => h.report));

@@ -141,6 +141,49 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      "/api/events/{name}": {
+        post: {
+          summary: "Emit an event: start one run of each registered workflow whose `on` names it",
+          parameters: [
+            {
+              name: "name",
+              in: "path",
+              required: true,
+              description: "The event's name",
+              schema: { type: "string" },
+            },
+          ],
+          requestBody: { required: false, content: { "application/json": { schema: ref("EmitEvent") } } },
+          responses: {
+            "200": json(
+              "EventAnswer",
+              "The runs it started (or, for an id delivered before, the runs of that delivery)",
+            ),
+            "400": json("Error", "Invalid request, or the server registered no workflows folder"),
+            "401": ERRORS["401"],
+          },
+        },
+      },
+      "/api/workflows": {
+        get: {
+          summary: "The workflows registered from the server's --workflows folder, and the files skipped",
+          responses: { "200": json("WorkflowsList", "The registered workflows"), "401": ERRORS["401"] },
+        },
+      },
+      "/api/schedules": {
+        get: {
+          summary: "The cron schedules of the registered workflows and their next fire times",
+          parameters: [
+            {
+              name: "count",
+              in: "query",
+              description: "Next fire times per schedule (1-100, default 3)",
+              schema: { type: "integer" },
+            },
+          ],
+          responses: { "200": json("SchedulesList", "The schedules"), "401": ERRORS["401"] },
+        },
+      },
       "/api/openapi.json": {
         get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } },
       },

@@ -55,4 +55,22 @@ describe("MemoryStore bounds", () => {
       /options.maxCached must be a non-negative integer/,
     );
   });
+
+  it("drops the oldest finished runs past a total of journal entries, but never the latest", async () => {
+    const store = new MemoryStore({ maxFinishedEntries: 5 });
+    const started = (i: number) => ({ type: "step-started", stepId: `s${i}`, attempt: 1, time: 1 }) as const;
+    for (const [id, steps] of [
+      ["big1", 3],
+      ["big2", 3],
+      ["huge", 9],
+    ] as const) {
+      await store.createRun(record(id), lease());
+      await store.append(id, [
+        ...Array.from({ length: steps }, (_, i) => started(i)),
+        { type: "run-finished", status: "succeeded", time: 1 },
+      ]);
+      if (id === "big2") expect((await store.listRuns({ limit: 10 })).map((r) => r.runId)).toEqual(["big2"]);
+    }
+    expect((await store.listRuns({ limit: 10 })).map((r) => r.runId)).toEqual(["huge"]);
+  });
 });

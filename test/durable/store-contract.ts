@@ -1,7 +1,7 @@
 /** The contract every Store implements; run by the store tests of each platform. */
 import { afterEach, describe, expect, it } from "vitest";
 import type { JournalEntry, RunRecord } from "../../src/core/durable/journal.js";
-import type { Store } from "../../src/core/durable/store.js";
+import { RunNotFoundError, RunStateError, type Store } from "../../src/core/durable/store.js";
 import { parseWorkflowOrThrow } from "../../src/core/validate.js";
 
 const workflow = parseWorkflowOrThrow({ name: "w", steps: { a: { code: "function run() return 1 end" } } });
@@ -105,6 +105,39 @@ export function storeContract(name: string, make: () => Store): void {
       expect(await store.getCached("k2", Number.MAX_SAFE_INTEGER)).toBeDefined();
       expect(await store.clearCache()).toBeGreaterThanOrEqual(1);
       expect(await store.getCached("k2", 0)).toBeUndefined();
+    });
+    it("keeps the signals of a run in order, once per id, and refuses them for unknown or finished runs", async () => {
+      store = make();
+      await store.createRun(record("r"), lease());
+      const signal = (name: string, signalId: string, data: unknown) => ({
+        name,
+        signalId,
+        dataJson: JSON.stringify(data),
+        sentAt: 5,
+      });
+      expect(await store.sendSignal("r", signal("approval", "a1", { approved: true }))).toBe(true);
+      expect(await store.sendSignal("r", signal("go", "g1", null))).toBe(true);
+      expect(await store.sendSignal("r", signal("approval", "a1", { approved: false }))).toBe(false);
+      expect(await store.sendSignal("r", signal("approval", "a2", 2))).toBe(true);
+      expect((await store.listSignals("r", "approval")).map((x) => [x.signalId, x.dataJson])).toEqual([
+        ["a1", '{"approved":true}'],
+        ["a2", "2"],
+      ]);
+      expect((await store.listSignals("r")).map((x) => x.name)).toEqual(["approval", "go", "approval"]);
+      await expect(store.sendSignal("nope", signal("go", "x", 1))).rejects.toBeInstanceOf(RunNotFoundError);
+      await store.append("r", [{ type: "run-finished", status: "succeeded", time: 9 }]);
+      await expect(store.sendSignal("r", signal("go", "y", 1))).rejects.toBeInstanceOf(RunStateError);
+    });
+
+    it("keeps trigger marks: claim once, then the first value wins until set", async () => {
+      store = make();
+      expect(await store.getMark("event:a:1")).toBeUndefined();
+      expect(await store.claimMark("event:a:1", "first")).toBeUndefined();
+      expect(await store.claimMark("event:a:1", "second")).toBe("first");
+      await store.setMark("event:a:1", "third");
+      expect(await store.getMark("event:a:1")).toBe("third");
+      await store.setMark("schedule:x", "1");
+      expect(await store.getMark("schedule:x")).toBe("1");
     });
   });
 }

@@ -31,8 +31,10 @@ export const memoryPathAttacks: readonly Attack[] = [
 found = []
 for m in ("pyodide.ffi", "_pyodide_core", "pyodide.http", "pyodide.webloop", "_pyodide.jsbind"):
     try:
-        importlib.import_module(m)
-        found.append("import " + m)
+        mod = importlib.import_module(m)
+        # pyodide.http is sandflow's own (pyfetch through the host's checked fetch), not Pyodide's.
+        if m != "pyodide.http" or getattr(getattr(mod, "pyfetch", None), "__module__", "") != "__main__":
+            found.append("import " + m)
     except ImportError:
         pass
 wanted = {"to_js", "create_proxy", "create_once_callable", "destroy_proxies", "raw_call", "py2js_deep", "trigger_fatal_error"}

@@ -5,7 +5,16 @@
  * its lease passes (the owner is this process, which cannot die without the store).
  */
 import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "./journal.js";
-import type { CachedStep, Lease, ListRunsQuery, Store, StoredRun } from "./store.js";
+import {
+  type CachedStep,
+  type Lease,
+  type ListRunsQuery,
+  RunNotFoundError,
+  RunStateError,
+  type Store,
+  type StoredRun,
+  type StoredSignal,
+} from "./store.js";
 
 interface MemoryRun {
   readonly record: RunRecord;
@@ -13,14 +22,22 @@ interface MemoryRun {
   finishedAt: number | null;
   lease: Lease | null;
   readonly entries: JournalEntry[];
+  readonly signals: StoredSignal[];
 }
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /** Finished runs kept; the oldest are dropped past it. Default: 100. */
   readonly maxFinishedRuns?: number;
+  /**
+   * Journal entries of finished runs kept (about two per step); the oldest finished runs are
+   * dropped past it, though the latest one is always kept. Default: 20,000.
+   */
+  readonly maxFinishedEntries?: number;
   /** Step results kept in the cache; the oldest are dropped past it. Default: 1000. */
   readonly maxCached?: number;
+  /** Trigger marks kept; the oldest are dropped past it. Default: 10,000. */
+  readonly maxMarks?: number;
   /** The clock leases are judged by. Default: `Date.now`. */
   readonly now?: () => number;
 }
@@ -33,16 +50,24 @@ export class MemoryStore implements Store {
   readonly #cache = new Map<string, { step: CachedStep; expiresAt: number | null }>();
   readonly #now: () => number;
   readonly #maxFinished: number;
+  readonly #maxFinishedEntries: number;
+  #finishedEntries = 0;
   readonly #maxCached: number;
+  readonly #marks = new Map<string, string>();
+  readonly #maxMarks: number;
 
   /** @throws TypeError naming a bad option. */
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? (() => Date.now());
     this.#maxFinished = options.maxFinishedRuns ?? 100;
+    this.#maxFinishedEntries = options.maxFinishedEntries ?? 20_000;
     this.#maxCached = options.maxCached ?? 1000;
+    this.#maxMarks = options.maxMarks ?? 10_000;
     for (const [name, value] of [
       ["maxFinishedRuns", this.#maxFinished],
+      ["maxFinishedEntries", this.#maxFinishedEntries],
       ["maxCached", this.#maxCached],
+      ["maxMarks", this.#maxMarks],
     ] as const)
       if (!Number.isInteger(value) || value < 0)
         throw new TypeError(`options.${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
@@ -50,7 +75,14 @@ export class MemoryStore implements Store {
 
   async createRun(record: RunRecord, lease: Lease): Promise<void> {
     if (this.#runs.has(record.runId)) throw new Error(`run ${record.runId} already exists`);
-    this.#runs.set(record.runId, { record, status: "running", finishedAt: null, lease, entries: [] });
+    this.#runs.set(record.runId, {
+      record,
+      status: "running",
+      finishedAt: null,
+      lease,
+      entries: [],
+      signals: [],
+    });
   }
 
   async append(runId: string, entries: readonly JournalEntry[]): Promise<void> {
@@ -62,8 +94,20 @@ export class MemoryStore implements Store {
         run.finishedAt = entry.time;
         run.lease = null;
         this.#finished.push(runId);
-        while (this.#finished.length > this.#maxFinished) this.#runs.delete(this.#finished.shift() as string);
+        this.#finishedEntries += run.entries.length;
+        this.#dropOldFinished();
       }
+    }
+  }
+
+  #dropOldFinished(): void {
+    while (
+      this.#finished.length > this.#maxFinished ||
+      (this.#finished.length > 1 && this.#finishedEntries > this.#maxFinishedEntries)
+    ) {
+      const id = this.#finished.shift() as string;
+      this.#finishedEntries -= this.#runs.get(id)?.entries.length ?? 0;
+      this.#runs.delete(id);
     }
   }
 
@@ -134,6 +178,41 @@ export class MemoryStore implements Store {
     const n = this.#cache.size;
     this.#cache.clear();
     return n;
+  }
+
+  async sendSignal(runId: string, signal: StoredSignal): Promise<boolean> {
+    const run = this.#runs.get(runId);
+    if (!run) throw new RunNotFoundError(`no run ${runId}`);
+    if (run.status !== "running")
+      throw new RunStateError(`run ${runId} has finished (${run.status}): it takes no signals`);
+    if (run.signals.some((x) => x.name === signal.name && x.signalId === signal.signalId)) return false;
+    run.signals.push(signal);
+    return true;
+  }
+
+  async listSignals(runId: string, name?: string): Promise<StoredSignal[]> {
+    const signals = this.#runs.get(runId)?.signals ?? [];
+    return signals.filter((x) => name === undefined || x.name === name);
+  }
+
+  async getMark(key: string): Promise<string | undefined> {
+    return this.#marks.get(key);
+  }
+
+  async setMark(key: string, value: string): Promise<void> {
+    this.#marks.delete(key);
+    this.#marks.set(key, value);
+    for (const oldest of this.#marks.keys()) {
+      if (this.#marks.size <= this.#maxMarks) break;
+      this.#marks.delete(oldest);
+    }
+  }
+
+  async claimMark(key: string, value: string): Promise<string | undefined> {
+    const there = this.#marks.get(key);
+    if (there !== undefined) return there;
+    await this.setMark(key, value);
+    return undefined;
   }
 
   async close(): Promise<void> {}

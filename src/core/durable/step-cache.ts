@@ -30,6 +30,7 @@ export class StepCache {
       field(name);
       field(task.env[name] as string);
     }
+    for (const host of task.net?.hosts ?? []) field(`net:${host}`);
     for (const path of Object.keys(task.files).sort()) {
       field(path);
       const data = task.files[path];

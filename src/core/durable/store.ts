@@ -27,6 +27,17 @@ export interface CachedStep {
   readonly createdAt: number;
 }
 
+/** A signal sent to a run (`sandflow signal`, `POST /api/runs/{id}/signals/{name}`). */
+export interface StoredSignal {
+  readonly name: string;
+  /** Unique per run and name: sending the same id again changes nothing. */
+  readonly signalId: string;
+  /** The data as JSON text (`null` when none was sent). */
+  readonly dataJson: string;
+  /** Epoch milliseconds when it was stored. */
+  readonly sentAt: number;
+}
+
 /** Filters of {@link Store.listRuns}. */
 export interface ListRunsQuery {
   readonly status?: StoredRunStatus;
@@ -70,6 +81,26 @@ export interface Store {
   putCached(key: string, step: CachedStep, expiresAt: number | null): Promise<void>;
   /** Empties the step cache; resolves with the number of results removed. */
   clearCache(): Promise<number>;
+  /**
+   * Keeps a signal for a run that has not finished, in order of arrival. Resolves `false`
+   * when a signal with this name and id was already kept (nothing changes).
+   * @throws RunNotFoundError for an unknown run, RunStateError for a finished one.
+   */
+  sendSignal(runId: string, signal: StoredSignal): Promise<boolean>;
+  /** The signals a run was sent, oldest first (of one name when given). */
+  listSignals(runId: string, name?: string): Promise<StoredSignal[]>;
+  /**
+   * A trigger mark: small state a server keeps for its triggers (a schedule's last fire
+   * time, the runs an event started), or `undefined`.
+   */
+  getMark(key: string): Promise<string | undefined>;
+  /** Sets a mark. */
+  setMark(key: string, value: string): Promise<void>;
+  /**
+   * Sets a mark unless one is there, atomically; resolves with the value that was there
+   * (then nothing changed), or `undefined` when this call set it.
+   */
+  claimMark(key: string, value: string): Promise<string | undefined>;
   /** Releases the store's resources. */
   close(): Promise<void>;
 }

@@ -1,0 +1,157 @@
+/**
+ * Many runs on one engine, as a server with many small runs sees them: the cost of a run's
+ * fresh interpreters (each run gets interpreters of its own), four runs at once against one,
+ * sequential small runs, and a soak of many steps with the process tree's RSS watched.
+ */
+import type { Engine, WorkflowDefinition } from "../src/node.js";
+import { childPids, failureText, makeEngine, rssOfPidMb } from "./engines.js";
+import type { Recorder } from "./recorder.js";
+import { now, repeat } from "./util.js";
+import { chain, independentSteps } from "./workloads.js";
+
+const SECTION = "Runs on one engine";
+
+/** Settings of the many-runs workloads. */
+export interface RunsConfig {
+  readonly reps: number;
+  /** Sequential runs of a 3-step Python chain. */
+  readonly sequential: number;
+  /** Steps of each of the concurrent runs. */
+  readonly concurrentSteps: number;
+  /** Trivial mixed steps of the soak, in runs of `soakRunSteps`. */
+  readonly soakSteps: number;
+  readonly soakRunSteps: number;
+  readonly concurrency: number;
+}
+
+async function onEngine<T>(workflow: WorkflowDefinition, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = makeEngine();
+  try {
+    await engine.prepare(workflow);
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function mustSucceed(engine: Engine, workflow: WorkflowDefinition, concurrency: number): Promise<void> {
+  const report = await engine.run(workflow, { concurrency });
+  if (report.status !== "succeeded") throw new Error(failureText(report));
+}
+
+/** RSS of this process and its children (the sandboxed pool process), in MB. */
+function treeRssMb(): number {
+  return [process.pid, ...childPids()].reduce((sum, pid) => sum + (rssOfPidMb(pid) || 0), 0);
+}
+
+/** Records `runs.fresh_run_ms`, `runs.sequential_per_s`, `runs.concurrent_ratio` and the soak figures. */
+export async function benchRuns(rec: Recorder, cfg: RunsConfig): Promise<void> {
+  const one = chain(1, "python");
+  const fresh = await onEngine(one, async (engine) => {
+    await mustSucceed(engine, one, cfg.concurrency);
+    const ms: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = now();
+      await mustSucceed(engine, one, cfg.concurrency);
+      ms.push(now() - t0);
+    }
+    return ms;
+  });
+  rec.add(
+    "runs.fresh_run_ms",
+    SECTION,
+    "a run of one trivial Python step on a warm engine (fresh interpreter per run)",
+    fresh,
+    "ms",
+    "each run gets interpreters of its own: an interpreter serves one run only",
+  );
+
+  const three = chain(3, "python");
+  const sequential = await repeat(cfg.reps, () =>
+    onEngine(three, async (engine) => {
+      await mustSucceed(engine, three, cfg.concurrency);
+      const t0 = now();
+      for (let i = 0; i < cfg.sequential; i++) await mustSucceed(engine, three, cfg.concurrency);
+      return (cfg.sequential / (now() - t0)) * 1000;
+    }),
+  );
+  rec.add(
+    "runs.sequential_per_s",
+    SECTION,
+    `${cfg.sequential} sequential runs of a 3-step Python chain on one engine`,
+    sequential,
+    "runs/s",
+  );
+
+  const n = cfg.concurrentSteps;
+  const mixed = independentSteps(n, "mixed");
+  const pairs = await repeat(cfg.reps, () =>
+    onEngine(mixed, async (engine) => {
+      await mustSucceed(engine, mixed, cfg.concurrency);
+      let t0 = now();
+      await mustSucceed(engine, mixed, cfg.concurrency);
+      const single = (n / (now() - t0)) * 1000;
+      t0 = now();
+      await Promise.all([0, 1, 2, 3].map(() => mustSucceed(engine, mixed, cfg.concurrency)));
+      const four = ((4 * n) / (now() - t0)) * 1000;
+      return { single, four };
+    }),
+  );
+  const single = rec.add(
+    "runs.single",
+    SECTION,
+    `one run of ${n} trivial mixed steps (after a first run)`,
+    pairs.map((p) => p.single),
+    "steps/s",
+  );
+  const four = rec.add(
+    "runs.concurrent4",
+    SECTION,
+    `4 concurrent runs of ${n} trivial mixed steps, all steps`,
+    pairs.map((p) => p.four),
+    "steps/s",
+  );
+  rec.add("runs.concurrent_ratio", SECTION, "4 concurrent runs / one run", four / single, "x");
+
+  await soak(rec, cfg);
+}
+
+async function soak(rec: Recorder, cfg: RunsConfig): Promise<void> {
+  const workflow = independentSteps(cfg.soakRunSteps, "mixed");
+  const runs = Math.max(10, Math.round(cfg.soakSteps / cfg.soakRunSteps));
+  const warmup = Math.max(1, Math.round(runs / 10));
+  const rates: number[] = [];
+  let rssAfterWarmup = 0;
+  let rssMax = 0;
+  await onEngine(workflow, async (engine) => {
+    for (let i = 0; i < runs; i++) {
+      const t0 = now();
+      await mustSucceed(engine, workflow, cfg.concurrency);
+      rates.push((cfg.soakRunSteps / (now() - t0)) * 1000);
+      const rss = treeRssMb();
+      if (i === warmup - 1) rssAfterWarmup = rss;
+      if (i >= warmup) rssMax = Math.max(rssMax, rss);
+    }
+  });
+  const tenth = Math.max(1, Math.floor(runs / 10));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const early = mean(rates.slice(warmup, warmup + tenth));
+  const late = mean(rates.slice(-tenth));
+  const total = runs * cfg.soakRunSteps;
+  rec.add(
+    "runs.soak_rss_growth",
+    SECTION,
+    `soak of ${total.toLocaleString("en-US")} trivial mixed steps: RSS growth after warm-up (peak / after warm-up - 1)`,
+    rssMax / rssAfterWarmup - 1,
+    "x",
+    `process tree RSS ${Math.round(rssAfterWarmup)} MB after ${warmup} runs, peak ${Math.round(rssMax)} MB after; ${runs} runs of ${cfg.soakRunSteps}`,
+  );
+  rec.add(
+    "runs.soak_throughput_ratio",
+    SECTION,
+    "soak: throughput of the last tenth of runs / the first tenth after warm-up",
+    late / early,
+    "x",
+    `${Math.round(early)} then ${Math.round(late)} steps/s`,
+  );
+}

@@ -50,8 +50,18 @@ describe.skipIf(!PG_URL)("scale-out on Postgres", () => {
       "the first worker to hold a step after 40 steps",
       () => finished(ws) >= 40 && victim.inHand().length > 0,
     );
-    const held = victim.inHand().map((s) => s.split("/")[1] as string);
+    const inHand = victim.inHand();
+    const held = inHand.map((s) => s.split("/")[1] as string);
     victim.kill("SIGKILL");
+    const killedAt = Date.now();
+    // Another worker claims the dead one's step after the heartbeat (10 s) and a monitor pass (2 s), with room for a loaded machine.
+    const others = ws.filter((w) => w !== victim);
+    await until(
+      "another worker to claim the killed worker's step",
+      () => others.some((w) => inHand.some((s) => w.stderr.includes(`claimed ${s} attempt`))),
+      30_000,
+    );
+    expect(Date.now() - killedAt).toBeLessThan(20_000);
     expect(await exitOf(run, procs), run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as RunReport & { runId: string };
     expect(report.status).toBe("succeeded");

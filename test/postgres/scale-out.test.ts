@@ -116,6 +116,29 @@ describe.skipIf(!PG_URL)("scale-out on Postgres", () => {
     expect(rows.filter((r) => r.state === "queued")).toEqual([]);
   });
 
+  it("serve on Postgres runs what is submitted to it on the workers; a worker stops gracefully on SIGTERM", async () => {
+    const schema = freshSchema();
+    store = freshStore(schema);
+    await store.ready();
+    const [worker] = await workers(1, schema);
+    const server = start(["serve", "--store", PG_URL, "--port", "0"], schema);
+    await until("the server to listen", () => server.stdout.includes("listening on"), 60_000);
+    const url = /listening on (http:\/\/\S+)/.exec(server.stdout)?.[1] as string;
+    const run = start(
+      ["run", layeredWorkflow(6, 3, 1000), "--server", url, "--json", "--progress", "none"],
+      schema,
+    );
+    expect(await exitOf(run, procs), run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as RunReport & { runId: string };
+    expect(report.status).toBe("succeeded");
+    const rows = await taskRows(store, report.runId);
+    expect(rows.length).toBe(6);
+    expect(rows.every((r) => r.state === "done" && r.worker?.endsWith(`:${worker?.pid}`))).toBe(true);
+    worker?.kill("SIGTERM");
+    expect(await exitOf(worker as Proc, procs, 60_000)).toBe(0);
+    expect(worker?.stderr).toMatch(/stopped after 6 steps/);
+  });
+
   it.skipIf(!PG_RESTART)(
     "Postgres restarted mid-run: workers and the orchestrator reconnect, the run succeeds",
     async () => {

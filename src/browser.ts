@@ -5,23 +5,20 @@
  * require-corp`) for the shared control blocks, and serve the interpreters' files itself
  * (see {@link BrowserAssets}); nothing is fetched from another origin.
  */
+
+import { cacheStorageStore, createSnapshotProvider, type SnapshotStore } from "./browser/pyodide-snapshot.js";
+import { WebWorkerTransport } from "./browser/web-worker-transport.js";
 import { MemoryStore } from "./core/durable/memory-store.js";
 import type { Store } from "./core/durable/store.js";
 import { Engine } from "./core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "./core/options.js";
 import { timerClock } from "./core/system-clock.js";
 import { BatchingPool, type BatchingPoolOptions } from "./pool/batching-pool.js";
-import {
-  cacheStorageStore,
-  createSnapshotProvider,
-  type SnapshotStore,
-} from "./pool/browser/pyodide-snapshot.js";
-import { WebWorkerTransport } from "./pool/browser/web-worker-transport.js";
-import type { BrowserAssetUrls } from "./pool/browser/wire.js";
-import { transportLuaEvaluator } from "./pool/transport-lua-evaluator.js";
+import { workerLuaEvaluator } from "./pool/lua-file-evaluator.js";
+import type { BrowserAssetUrls } from "./protocol/browser-wire.js";
 
+export type { SnapshotStore } from "./browser/pyodide-snapshot.js";
 export * from "./index.js";
-export type { SnapshotStore } from "./pool/browser/pyodide-snapshot.js";
 
 /** Where the interpreters' files are served; relative URLs resolve against the page. */
 export interface BrowserAssets {
@@ -128,7 +125,7 @@ export function createEngine(options: BrowserEngineOptions = {}): Engine {
       newId: () => globalThis.crypto.randomUUID(),
       ...(store ? { store, owner: `browser-${globalThis.crypto.randomUUID()}` } : {}),
       // Workflow files are code: they run in a worker, under a time limit, never on the page.
-      luaEvaluator: transportLuaEvaluator(transport),
+      luaEvaluator: workerLuaEvaluator((request) => transport.send(request)),
     },
     resolved,
   );

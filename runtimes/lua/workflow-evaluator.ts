@@ -6,6 +6,7 @@ import type { LuaFactory } from "wasmoon";
 import { WorkflowLoadError } from "../../src/core/errors.js";
 import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
 import { err, ok, type Result } from "../../src/core/result.js";
+import type { EvaluatedResponse, EvaluateWorkflowRequest } from "../../src/protocol/lua-evaluator.js";
 import { createLuaSandbox, HOOK_INTERVAL } from "./lua-sandbox.js";
 
 /** Budgets of {@link createLuaWorkflowEvaluator}; every field optional. */
@@ -54,5 +55,19 @@ export function createLuaWorkflowEvaluator(
         sandbox.close();
       }
     },
+  };
+}
+
+/** Evaluates the file `request` names, as the pool's `evaluated` response. */
+export async function evaluateWorkflowRequest(
+  evaluator: LuaWorkflowEvaluator,
+  request: EvaluateWorkflowRequest,
+): Promise<EvaluatedResponse> {
+  const result = await evaluator.evaluate(request.source, request.label);
+  return {
+    type: "evaluated",
+    result: result.ok
+      ? { ok: true, value: result.value }
+      : { ok: false, error: { name: result.error.name, message: result.error.message } },
   };
 }

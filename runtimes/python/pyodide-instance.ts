@@ -4,7 +4,9 @@
  * ENOSYS instead of spawning a host shell, and the JS bridges (`js`, `pyodide_js`, NODEFS)
  * removed before any step runs.
  */
+
 import type { PyodideAPI } from "pyodide";
+import { PYTHON_PRELUDE } from "../../src/protocol/python-prelude.js";
 import { type InstantiateOverride, withInstantiateOverride, withMemoryMax } from "./wasm-memory-limit.js";
 
 /** How a platform loads Pyodide. */
@@ -85,7 +87,7 @@ export async function loadPyodideInstance(
     py = await load(undefined);
     cold = true;
   }
-  if (cold) py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
+  if (cold) py.runPython(PYTHON_PRELUDE);
   harden(py);
   const sink = (write: (bytes: Uint8Array) => void) => ({
     write: (buf: Uint8Array) => {
@@ -195,6 +197,6 @@ export async function makePyodideSnapshot(source: Omit<PyodideSource, "snapshot"
     stdout: () => {},
     stderr: () => {},
   });
-  py.runPython((await import("./python-prelude.js")).PYTHON_PRELUDE);
+  py.runPython(PYTHON_PRELUDE);
   return (py as unknown as { makeMemorySnapshot(): Uint8Array }).makeMemorySnapshot();
 }

@@ -7,16 +7,16 @@
  *   const outcome = await runtime.run(invocation);
  */
 import type { LanguageRuntime, LanguageRuntimeFactory } from "../worker/language-runtime.js";
-import { isWasmModule, Wasm, type WasmModule } from "./instance-pool.js";
 import { exitCode, sharedCell } from "./kernel-api.js";
 import { buildRootFs, RootLayouts } from "./root-fs.js";
 import { runBusybox, ShellRuntime } from "./shell-runtime.js";
+import { isWasmModule, Wasm, type WasmModule } from "./wasm-api.js";
 
-export type { WasmModule } from "./instance-pool.js";
 export { exitCode, StepAbort } from "./kernel-api.js";
 export { buildRootFs, type RootFs, RootLayout, RootLayouts, readFile, writeFile } from "./root-fs.js";
 export { type RunOptions, runBusybox, type ShellRun, ShellRuntime } from "./shell-runtime.js";
 export { inputVarName } from "./step-contract.js";
+export type { WasmModule } from "./wasm-api.js";
 
 export interface ShellRuntimeFactoryOptions {
   /** The busybox.wasm bytes or its compiled module (compiled once per factory). */

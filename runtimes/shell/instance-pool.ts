@@ -9,53 +9,14 @@
 
 import { removeAt } from "./arrays.js";
 import { MemoryLayout, resetMemory, startStackWatch } from "./memory-image.js";
-import type { BusyboxExports, Process } from "./process.js";
-
-/*
- * The WebAssembly JS API, typed locally: a global declaration here would clash with
- * builds whose tsconfig has a DOM or WebWorker lib (where TypeScript declares it).
- */
-export interface WasmModule {
-  readonly __wasmModule?: never;
-}
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-export interface WasmGlobal {
-  value: unknown;
-}
-export interface WasmTable {
-  get(index: number): unknown;
-}
-export interface WasmInstance {
-  readonly exports: Record<string, unknown>;
-}
-export interface WasmImportDescriptor {
-  readonly module: string;
-  readonly name: string;
-  readonly kind: string;
-}
-export type WasmImports = Record<string, Record<string, unknown>>;
-
-interface WebAssemblyApi {
-  Module: {
-    new (bytes: Uint8Array): WasmModule;
-    imports(m: WasmModule): WasmImportDescriptor[];
-    exports(m: WasmModule): { name: string; kind: string }[];
-    customSections(m: WasmModule, name: string): ArrayBuffer[];
-  };
-  Instance: new (m: WasmModule, imports: WasmImports) => WasmInstance;
-  Table: new (d: { element: string; initial: number; maximum?: number }) => WasmTable;
-  RuntimeError: new (...args: never[]) => Error;
-  compile(bytes: Uint8Array | ArrayBuffer): Promise<WasmModule>;
-}
-
-export const Wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-
-export function isWasmModule(x: unknown): x is WasmModule {
-  return x instanceof (Wasm.Module as unknown as new () => object);
-}
+import type { Process } from "./process.js";
+import {
+  type BusyboxExports,
+  Wasm,
+  type WasmImports,
+  type WasmInstance,
+  type WasmModule,
+} from "./wasm-api.js";
 
 /** Makes the imports of a new instance; they act for `slot.proc`. */
 export type ImportBinder = (slot: Slot, module: WasmModule) => WasmImports;

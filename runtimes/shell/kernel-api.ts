@@ -4,8 +4,9 @@
  * errors become step failures, the signal numbers the host acts on, and wait statuses.
  */
 import type { StepFailure } from "../worker/language-runtime.js";
-import type { InstancePool, WasmModule } from "./instance-pool.js";
+import type { InstancePool } from "./instance-pool.js";
 import { WorkspaceLimitExceeded } from "./mem-fs.js";
+import type { WasmModule } from "./wasm-api.js";
 
 export const SIGKILL = 9;
 export const SIGPIPE = 13;

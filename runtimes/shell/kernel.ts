@@ -7,7 +7,7 @@
 
 import { removeAt } from "./arrays.js";
 import type { Handle } from "./handle.js";
-import { InstancePool, Wasm } from "./instance-pool.js";
+import { InstancePool } from "./instance-pool.js";
 import {
   abort,
   DEFAULT_IGNORED,
@@ -23,6 +23,7 @@ import {
 } from "./kernel-api.js";
 import { ProcExit, Process, ProcKilled, type WaitCondition } from "./process.js";
 import { bindImports } from "./slot-imports.js";
+import { Wasm } from "./wasm-api.js";
 
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 

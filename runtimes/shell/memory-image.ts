@@ -10,8 +10,18 @@
  */
 
 import { view } from "./arrays.js";
-import type { Slot } from "./instance-pool.js";
-import { ASYNCIFY_BYTES, type BusyboxExports } from "./process.js";
+import { ASYNCIFY_BYTES, type BusyboxExports } from "./wasm-api.js";
+
+/** What this file reads and writes of an instance (a Slot of instance-pool.ts). */
+interface Slot {
+  readonly exports: BusyboxExports;
+  readonly layout: MemoryLayout;
+  /** Lowest stack address that may be nonzero. */
+  stackFloor: number;
+  /** End of the Asyncify save data ever written (0: none). */
+  asyncifyEnd: number;
+  bytes(): Uint8Array;
+}
 
 /** Bytes below the stack limit that LLVM may still write (its red zone is 128 bytes). */
 const RED_ZONE = 256;

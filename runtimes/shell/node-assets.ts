@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LanguageRuntimeFactory } from "../worker/language-runtime.js";
 import { createShellRuntimeFactory } from "./index.js";
-import { Wasm, type WasmModule } from "./instance-pool.js";
+import { Wasm, type WasmModule } from "./wasm-api.js";
 
 /** Absolute path of the committed busybox.wasm. */
 export function busyboxWasmPath(): string {

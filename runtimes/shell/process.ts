@@ -5,28 +5,13 @@
  * rewind into the same call.
  */
 import type { Handle } from "./handle.js";
-import type { Slot, WasmGlobal, WasmMemory, WasmTable } from "./instance-pool.js";
+import type { Slot } from "./instance-pool.js";
 import type { Kernel } from "./kernel.js";
 import { copyMemory } from "./memory-image.js";
+import { ASYNCIFY_BYTES, type BusyboxExports } from "./wasm-api.js";
 
-/** Bytes of the Asyncify save area (SANDFLOW_ASYNCIFY_BUF in build/build.sh). */
-export const ASYNCIFY_BYTES = 131072;
 /** Largest fd number + 1. */
 export const MAX_FDS = 1024;
-
-export interface BusyboxExports {
-  readonly memory: WasmMemory;
-  readonly __stack_pointer: WasmGlobal;
-  readonly __indirect_function_table: WasmTable;
-  readonly sandflow_asyncify_area: WasmGlobal;
-  /** Stack depth reporting (build/stack-watch.mjs); absent in older builds. */
-  readonly sandflow_stack_limit?: WasmGlobal;
-  _start(): void;
-  asyncify_start_unwind(addr: number): void;
-  asyncify_stop_unwind(): void;
-  asyncify_start_rewind(addr: number): void;
-  asyncify_stop_rewind(): void;
-}
 
 /** Why a blocked process waits: it runs again once `ready()` holds (or `deadline` passes). */
 export interface WaitCondition {

@@ -7,7 +7,6 @@ import type { LanguageRuntime, StepInvocation, StepOutcome } from "../worker/lan
 import type { NetFetch } from "../worker/net-client.js";
 import { OpenDevice } from "./fs-handles.js";
 import { OutputSink } from "./handle.js";
-import type { WasmModule } from "./instance-pool.js";
 import { InstancePool } from "./instance-pool.js";
 import { Kernel } from "./kernel.js";
 import { exitCode, isShared, sharedCell, stepFailure } from "./kernel-api.js";
@@ -16,6 +15,7 @@ import { OutputCapture } from "./output-capture.js";
 import { exportTree, RootDir, type RootFs, RootLayouts, readFile, writeFile } from "./root-fs.js";
 import { bindImports } from "./slot-imports.js";
 import { OUTPUT_FILE, prepareStep, STEP_SCRIPT, stepResult } from "./step-contract.js";
+import type { WasmModule } from "./wasm-api.js";
 import { decodeUtf8, utf8Length } from "./wasm-strings.js";
 
 /** What one run of busybox produced. */

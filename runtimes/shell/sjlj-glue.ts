@@ -13,7 +13,7 @@
  * size and those entries in the custom section "sandflow"): the host makes the table per
  * instance and gives it to both modules.
  */
-import { Wasm, type WasmImports, type WasmModule, type WasmTable } from "./instance-pool.js";
+import { Wasm, type WasmImports, type WasmModule, type WasmTable } from "./wasm-api.js";
 
 /** What host-interface.mjs records in the custom section "sandflow". */
 interface Recorded {

@@ -4,10 +4,11 @@
  * owns it), and the stack pointer, table and setjmp/longjmp glue (sjlj-glue.ts).
  */
 import { hostImports } from "./host-imports.js";
-import type { Slot, WasmImports, WasmModule } from "./instance-pool.js";
+import type { Slot } from "./instance-pool.js";
 import { glueFor, glueImports } from "./sjlj-glue.js";
 import { wasiFsImports } from "./wasi-fs-imports.js";
 import { wasiImports } from "./wasi-imports.js";
+import type { WasmImports, WasmModule } from "./wasm-api.js";
 
 /** The imports of a new instance in `slot`. */
 export function bindImports(slot: Slot, module: WasmModule): WasmImports {

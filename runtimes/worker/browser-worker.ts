@@ -1,17 +1,16 @@
 /**
  * Entry of a pool worker in a browser: a dedicated module Worker started by URL (host
- * code never imports it). The page posts `init` (role and asset URLs); a pool worker then
- * hardens its globals and serves requests through the dispatcher, a snapshot worker makes
- * the Pyodide memory snapshot and posts it back. Steps never see the page: the worker's
- * own ways out (postMessage, fetch, storage, nested workers) are captured for sandflow's
- * use and deleted from the global scope before any step runs.
+ * code never imports it). The page posts `init` (role and asset URLs); a pool worker is
+ * then assembled as in Node (worker-assembly.ts: dispatcher, hardening, session loop), a
+ * snapshot worker makes the Pyodide memory snapshot and posts it back. Steps never see the
+ * page: the worker's own ways out (postMessage, fetch, storage, nested workers) are
+ * captured for sandflow's use and deleted from the global scope before any step runs.
  */
 import { loadPyodide, version as pyodideVersion } from "pyodide";
 import { LuaFactory } from "wasmoon";
-import { hashString } from "../../src/core/hash.js";
 import type { LuaWorkflowEvaluator } from "../../src/core/loaders/parse-source.js";
-import type { BrowserAssetUrls, PageMessage, WorkerMessage } from "../../src/pool/browser/wire.js";
-import type { WorkerRequest } from "../../src/protocol/messages.js";
+import type { BrowserAssetUrls, PageMessage, WorkerMessage } from "../../src/protocol/browser-wire.js";
+import { pyodideSnapshotKey } from "../../src/protocol/pyodide-snapshot.js";
 import { loadBrowserQuickJsModule } from "../js/browser-quickjs.js";
 import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
@@ -19,14 +18,9 @@ import { createLuaWorkflowEvaluator } from "../lua/workflow-evaluator.js";
 import { makePyodideSnapshot } from "../python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
-import { Dispatcher } from "./dispatcher.js";
-import {
-  hardenWorkerGlobals,
-  resetStackTraceLimit,
-  tameFunctionConstructors,
-  withHostGlobals,
-} from "./harden-worker.js";
-import type { LanguageRuntime, LanguageRuntimeFactory, RuntimeCreateOptions } from "./language-runtime.js";
+import { withHostGlobals } from "./harden-worker.js";
+import type { LanguageRuntimeFactory } from "./language-runtime.js";
+import { type AssembledWorker, assembleWorker } from "./worker-assembly.js";
 
 interface WorkerScope {
   postMessage(message: unknown): void;
@@ -39,8 +33,7 @@ const hostFetch: typeof fetch = fetch.bind(globalThis);
 
 /** The snapshot's cache key: the pyodide version and the prelude the snapshot holds. */
 async function snapshotKey(): Promise<string> {
-  const { PYTHON_PRELUDE } = await import("../python/python-prelude.js");
-  return `pyodide-${pyodideVersion}-${hashString(PYTHON_PRELUDE)}`;
+  return pyodideSnapshotKey(pyodideVersion);
 }
 
 /**
@@ -120,82 +113,6 @@ function shellFactory(assets: BrowserAssetUrls): LanguageRuntimeFactory {
   };
 }
 
-/** Milliseconds a worker waits idle before making the next Python interpreter. */
-const IDLE_MS = 500;
-
-/**
- * A factory that keeps one interpreter made ahead. Runs never share an interpreter, so
- * each run's first step on a worker needs a fresh one (about half a second from the
- * snapshot); made while the worker is idle, the next run finds it ready.
- */
-class SpareFactory implements LanguageRuntimeFactory {
-  readonly language: LanguageRuntimeFactory["language"];
-  readonly memoryFixedAtCreate: boolean;
-  readonly #inner: LanguageRuntimeFactory;
-  #spare: { readonly memoryBytes: number; readonly runtime: Promise<LanguageRuntime> } | undefined;
-  #lastMemoryBytes: number | undefined;
-
-  constructor(inner: LanguageRuntimeFactory) {
-    this.#inner = inner;
-    this.language = inner.language;
-    this.memoryFixedAtCreate = inner.memoryFixedAtCreate === true;
-  }
-
-  async create(options?: RuntimeCreateOptions): Promise<LanguageRuntime> {
-    const memoryBytes = options?.memoryBytes ?? 512 * 1048576;
-    this.#lastMemoryBytes = memoryBytes;
-    const spare = this.#spare;
-    this.#spare = undefined;
-    if (spare?.memoryBytes === memoryBytes) {
-      const runtime = await spare.runtime.catch(() => undefined);
-      if (runtime) return runtime;
-    } else if (spare)
-      void spare.runtime.then(
-        (r) => r.dispose(),
-        () => {},
-      );
-    return this.#inner.create(options);
-  }
-
-  /** Makes the next interpreter, if this factory was used and none is waiting. */
-  async warm(): Promise<void> {
-    const memoryBytes = this.#lastMemoryBytes;
-    if (this.#spare || memoryBytes === undefined) return;
-    const runtime = this.#inner.create({ memoryBytes });
-    this.#spare = { memoryBytes, runtime };
-    await runtime.catch(() => {
-      if (this.#spare?.runtime === runtime) this.#spare = undefined;
-    });
-  }
-}
-
-function createDispatcher(assets: BrowserAssetUrls, python: SpareFactory): Dispatcher {
-  return new Dispatcher({
-    factories: {
-      python: () => python,
-      lua: () =>
-        createLuaRuntimeFactory({
-          createLuaFactory: () =>
-            withHostGlobals(async () => {
-              const factory = new LuaFactory(assets.luaWasmURL);
-              await factory.getLuaModule();
-              return factory;
-            }),
-        }),
-      shell: () => shellFactory(assets),
-      javascript: () =>
-        createJsRuntimeFactory({
-          loadModule: () => withHostGlobals(() => loadBrowserQuickJsModule(assets.quickjsWasmURL)),
-        }),
-      wasm: createWasmRuntimeFactory,
-    },
-    post: (event) => post({ kind: "event", event }),
-    now: () => performance.timeOrigin + performance.now(),
-    beforeStep: resetStackTraceLimit,
-    luaEvaluator: workflowEvaluator(assets),
-  });
-}
-
 /** Evaluates Lua workflow files here, in this worker, with wasmoon loaded while the host globals are back. */
 function workflowEvaluator(assets: BrowserAssetUrls): LuaWorkflowEvaluator {
   let factory: Promise<LuaFactory> | undefined;
@@ -210,15 +127,6 @@ function workflowEvaluator(assets: BrowserAssetUrls): LuaWorkflowEvaluator {
       return createLuaWorkflowEvaluator(() => loaded).evaluate(source, label);
     },
   };
-}
-
-async function serve(dispatcher: Dispatcher, id: number, request: WorkerRequest): Promise<void> {
-  try {
-    post({ kind: "response", id, response: await dispatcher.handle(request) });
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    post({ kind: "response", id, response: { type: "failed", error: { name: "WorkerError", message } } });
-  }
 }
 
 async function makeSnapshot(assets: BrowserAssetUrls): Promise<void> {
@@ -236,55 +144,51 @@ async function makeSnapshot(assets: BrowserAssetUrls): Promise<void> {
   }
 }
 
-let pool: { readonly dispatcher: Dispatcher; readonly python: SpareFactory } | undefined;
-// One job at a time: interpreter loads swap globals (withHostGlobals, WebAssembly), so a
-// step must never run while one is in progress.
-let jobs: Promise<void> = Promise.resolve();
-let pending = 0;
-let idleTimer: ReturnType<typeof setTimeout> | undefined;
-
-/** Runs `job` after the jobs before it; a served request arms the idle timer that warms Python. */
-function enqueue(job: () => Promise<void>, isRequest: boolean): void {
-  pending++;
-  clearTimeout(idleTimer);
-  jobs = jobs.then(job).finally(() => {
-    if (--pending === 0 && isRequest && pool) {
-      const python = pool.python;
-      idleTimer = setTimeout(() => enqueue(() => python.warm(), false), IDLE_MS);
-    }
-  });
-}
+let worker: AssembledWorker | undefined;
 
 function start(assets: BrowserAssetUrls, useSnapshot: boolean): void {
-  const python = new SpareFactory(
-    createPythonRuntimeFactory({
-      loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
-      indexURL: assets.pyodideIndexURL,
-      ...(useSnapshot ? { snapshot: requestSnapshot, snapshotFailed } : {}),
-    }),
-  );
-  pool = { dispatcher: createDispatcher(assets, python), python };
-  hardenWorkerGlobals();
-  removeBrowserGlobals();
-  tameFunctionConstructors();
+  worker = assembleWorker({
+    factories: {
+      python: () =>
+        createPythonRuntimeFactory({
+          loadPyodide: (options) => withHostGlobals(() => loadPyodide(options)),
+          indexURL: assets.pyodideIndexURL,
+          ...(useSnapshot ? { snapshot: requestSnapshot, snapshotFailed } : {}),
+        }),
+      lua: () =>
+        createLuaRuntimeFactory({
+          createLuaFactory: () =>
+            withHostGlobals(async () => {
+              const factory = new LuaFactory(assets.luaWasmURL);
+              await factory.getLuaModule();
+              return factory;
+            }),
+        }),
+      shell: () => shellFactory(assets),
+      javascript: () =>
+        createJsRuntimeFactory({
+          loadModule: () => withHostGlobals(() => loadBrowserQuickJsModule(assets.quickjsWasmURL)),
+        }),
+      wasm: createWasmRuntimeFactory,
+    },
+    post,
+    luaEvaluator: workflowEvaluator(assets),
+    removePlatformGlobals: removeBrowserGlobals,
+  });
   post({ kind: "ready" });
 }
 
 scope.addEventListener("message", (event: MessageEvent) => {
   const message = event.data as PageMessage;
-  if (message.kind === "request") {
-    const dispatcher = pool?.dispatcher;
-    if (dispatcher) {
-      post({ kind: "ack", id: message.id });
-      enqueue(() => serve(dispatcher, message.id, message.request), true);
-    }
-  } else if (message.kind === "ping") {
-    post({ kind: "pong", id: message.id });
-  } else if (message.kind === "snapshot") {
+  if (message.kind === "snapshot") {
     answerSnapshot?.(message.bytes instanceof Uint8Array ? message.bytes : undefined);
     answerSnapshot = undefined;
-  } else if (message.kind === "init" && !pool) {
+  } else if (message.kind === "init") {
+    if (worker) return;
     if (message.role === "snapshot") void makeSnapshot(message.assets);
     else start(message.assets, message.useSnapshot);
-  }
+  } else if (message.kind === "ping") {
+    // Answered before the worker is ready too: its event loop runs.
+    post({ kind: "pong", id: message.id });
+  } else worker?.receive(message);
 });

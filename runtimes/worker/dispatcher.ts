@@ -22,6 +22,7 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from "../../src/protocol/messages.js";
+import { evaluateWorkflowRequest } from "../lua/workflow-evaluator.js";
 import { type FactoryMaker, InterpreterSlots } from "./interpreter-slots.js";
 import type { LanguageRuntime, StepFailure, StepInvocation, StepOutcome } from "./language-runtime.js";
 import { netClient } from "./net-client.js";
@@ -101,13 +102,7 @@ export class Dispatcher {
   async #handle(request: WorkerRequest): Promise<WorkerResponse> {
     if (request.type === "evaluate-workflow") {
       if (!this.#luaEvaluator) throw new Error("this worker does not evaluate workflow files");
-      const result = await this.#luaEvaluator.evaluate(request.source, request.label);
-      return {
-        type: "evaluated",
-        result: result.ok
-          ? { ok: true, value: result.value }
-          : { ok: false, error: { name: result.error.name, message: result.error.message } },
-      };
+      return evaluateWorkflowRequest(this.#luaEvaluator, request);
     }
     if (request.type === "prepare") {
       const t0 = this.#now();
@@ -249,9 +244,15 @@ export class Dispatcher {
     return this.#memory.bytes;
   }
 
-  /** Handles a message sent to every worker: an ended run's interpreters are replaced. */
+  /**
+   * Handles a message sent to every worker: an ended run's interpreters are replaced, in
+   * turn with the requests, because loading an interpreter puts host globals back for a
+   * moment (withHostGlobals) and no step may run then.
+   */
   onBroadcast(message: WorkerBroadcast): void {
-    if (message.type === "run-ended") this.#slots.endRun(message.runId);
+    if (message.type !== "run-ended") return;
+    const next = this.#tail.then(() => this.#slots.endRun(message.runId));
+    this.#tail = next.catch(() => undefined);
   }
 
   /** Frees every interpreter. */

@@ -140,19 +140,20 @@ export class InterpreterSlots {
   }
 
   /**
-   * A run ended: interpreters it used are thrown away, and a fresh spare is made in the
-   * background where none is waiting, so the next run finds a clean, loaded interpreter.
+   * A run ended: interpreters it used are thrown away, and a fresh spare is made where
+   * none is waiting, so the next run finds a clean, loaded interpreter. Resolves once the
+   * spares are made (a failed load is retried by the next acquire).
    */
-  endRun(runId: string): void {
+  endRun(runId: string): Promise<void> {
+    const making: Promise<unknown>[] = [];
     for (const [language, slot] of this.#slots) {
       const held = slot.held.find((h) => h.runId === runId);
       if (!held) continue;
       this.#drop(slot, held);
       if (slot.creating || slot.held.some((h) => h.runId === undefined)) continue;
-      this.#create(slot, language, held.memoryBytes).catch(() => {
-        // A failed background load is retried by the next acquire.
-      });
+      making.push(this.#create(slot, language, held.memoryBytes).catch(() => undefined));
     }
+    return Promise.all(making).then(() => undefined);
   }
 
   /** Frees every interpreter. */

@@ -1,6 +1,7 @@
 /**
  * Entry of a pool worker thread in Node. Loaded by path by piscina; host code never
- * imports it. Hardens the thread, then serves requests through the dispatcher.
+ * imports it. Says how Node loads the interpreters and reads the Pyodide snapshot; the
+ * assembly (worker-assembly.ts) hardens the thread and serves its session.
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { constants as osConstants } from "node:os";
@@ -8,8 +9,9 @@ import { getHeapStatistics } from "node:v8";
 import { type MessagePort, threadId, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
-import { serializeError } from "../../src/core/errors.js";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
+import { type SnapshotAllocator, sharedSnapshot } from "../../src/protocol/pyodide-snapshot.js";
+import type { NodeWorkerData } from "../../src/protocol/worker-data.js";
 import { wholeMemoryBytes } from "../../src/protocol/worker-memory.js";
 import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { loadQuickJsModule } from "../js/node-quickjs.js";
@@ -17,27 +19,11 @@ import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
 import { busyboxWasmPath } from "../shell/node-assets.js";
+import type { WasmModule } from "../shell/wasm-api.js";
 import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
-import { Dispatcher } from "./dispatcher.js";
-import {
-  freezeIntrinsics,
-  hardenWorkerGlobals,
-  resetStackTraceLimit,
-  tameFunctionConstructors,
-  withHostGlobals,
-} from "./harden-worker.js";
+import { withHostGlobals } from "./harden-worker.js";
 import type { LanguageRuntimeFactory } from "./language-runtime.js";
-import { type SnapshotAllocator, type SnapshotShare, sharedSnapshot } from "./shared-snapshot.js";
-
-/** What the pool passes to each worker. */
-export interface NodeWorkerData {
-  /** Path of the cached Pyodide memory snapshot, if one exists. */
-  readonly pyodideSnapshotPath?: string;
-  /** Shared buffers holding one copy of the snapshot for every worker of the process. */
-  readonly snapshotShare?: SnapshotShare;
-  /** Path of busybox.wasm for shell steps. */
-  readonly busyboxWasmPath?: string;
-}
+import { assembleWorker } from "./worker-assembly.js";
 
 const data = (workerData ?? {}) as NodeWorkerData;
 
@@ -70,11 +56,16 @@ function readSnapshot(path: string, allocate: SnapshotAllocator): Uint8Array | u
 
 function shellFactory(): LanguageRuntimeFactory {
   return createShellRuntimeFactory({
-    loadWasm: async () => readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
+    loadWasm: async () =>
+      (data.busyboxModule as WasmModule | undefined) ??
+      readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
   });
 }
 
-const dispatcher = new Dispatcher({
+/** The port of this worker's session: requests in; responses and events out, in order. */
+let session: MessagePort | undefined;
+
+const worker = assembleWorker({
   factories: {
     python: () =>
       createPythonRuntimeFactory({
@@ -109,50 +100,21 @@ const dispatcher = new Dispatcher({
     javascript: () => createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) }),
     wasm: createWasmRuntimeFactory,
   },
-  post: (event) => session?.postMessage({ kind: "event", event } satisfies SessionFromWorker),
-  now: () => performance.timeOrigin + performance.now(),
-  beforeStep: resetStackTraceLimit,
+  post: (message) => session?.postMessage(message),
   memoryBytes: () => wholeMemoryBytes(getHeapStatistics()),
 });
-
-/** The port of this worker's session: requests in; responses and events out, in order. */
-let session: MessagePort | undefined;
 
 function serve(port: MessagePort): Promise<void> {
   session = port;
   port.postMessage({ kind: "hello", threadId } satisfies SessionFromWorker);
-  port.on("message", (message: SessionToWorker) => {
-    if (message.kind === "broadcast") {
-      dispatcher.onBroadcast(message.message);
-      return;
-    }
-    if (message.kind === "ping") {
-      port.postMessage({ kind: "pong", id: message.id } satisfies SessionFromWorker);
-      return;
-    }
-    port.postMessage({ kind: "ack", id: message.id } satisfies SessionFromWorker);
-    dispatcher.handle(message.request).then(
-      (response) =>
-        port.postMessage({ kind: "response", id: message.id, response } satisfies SessionFromWorker),
-      (e: unknown) =>
-        port.postMessage({
-          kind: "failure",
-          id: message.id,
-          error: serializeError(e),
-        } satisfies SessionFromWorker),
-    );
-  });
+  port.on("message", (message: SessionToWorker) => worker.receive(message));
   return new Promise((resolve) => port.once("close", () => resolve()));
 }
-
-hardenWorkerGlobals();
-tameFunctionConstructors();
-freezeIntrinsics();
 
 /** piscina calls this once per worker: the session lasts as long as the worker. */
 export default function handle(
   request: { type: "session"; port: MessagePort } | WorkerRequest,
 ): Promise<unknown> {
   if (request.type === "session") return serve(request.port);
-  return dispatcher.handle(request);
+  return worker.handle(request);
 }

@@ -6,21 +6,20 @@ import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NodeWorkerData } from "../../runtimes/worker/node-worker.js";
-import { createSnapshotShare } from "../../runtimes/worker/shared-snapshot.js";
 import { MemoryStore } from "../core/durable/memory-store.js";
 import type { Store } from "../core/durable/store.js";
 import { Engine } from "../core/engine.js";
 import { type EngineOptions, resolveEngineOptions } from "../core/options.js";
 import type { StepPool } from "../core/step-pool.js";
 import { timerClock } from "../core/system-clock.js";
-import { BatchingPool, type BatchingPoolOptions } from "../pool/batching-pool.js";
-import { PiscinaTransport } from "../pool/piscina-transport.js";
-import { BUSYBOX_WASM, PACKAGE_ROOT, workerEntry } from "./package-paths.js";
-import { ProcessPool } from "./process-pool.js";
+import type { BatchingPoolOptions } from "../pool/batching-pool.js";
+import type { NodeWorkerData } from "../protocol/worker-data.js";
+import { BUSYBOX_WASM, PACKAGE_ROOT } from "./package-paths.js";
 import { ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
 import { runtimeVersions } from "./runtime-versions.js";
+import { SandboxedPoolProcess } from "./sandboxed-pool-process.js";
 import { processOwner } from "./sqlite-store.js";
+import { createThreadPool } from "./thread-pool.js";
 import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
 
 /** Options of the Node engine: the engine's limits plus where caches live. */
@@ -118,15 +117,8 @@ export function createLocalStepPool(
   const poolOptions = { prepareMemoryBytes: memoryMb * 1048576, ...options.pool };
   const pool: StepPool =
     isolation === "thread"
-      ? new BatchingPool(
-          new PiscinaTransport({
-            filename: workerEntry("node-worker"),
-            threads,
-            workerData: { ...workerData, snapshotShare: createSnapshotShare() },
-          }),
-          poolOptions,
-        )
-      : new ProcessPool({
+      ? createThreadPool({ threads, workerData, pool: poolOptions })
+      : new SandboxedPoolProcess({
           serverEntry: serverEntry(),
           readablePaths: readablePaths(cacheDir),
           config: { threads, workerData, pool: { ...poolOptions } },

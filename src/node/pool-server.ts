@@ -1,16 +1,13 @@
 /**
- * Entry of the isolated pool process (started by path by {@link ProcessPool}; never
+ * Entry of the isolated pool process (started by path by {@link SandboxedPoolProcess}; never
  * imported). It runs under Node's permission model: it may read only the package's files
  * and the snapshot cache, start worker threads, and nothing else (no writes, no child
  * processes, no code generation from strings, an empty environment).
  */
 
-import { createSnapshotShare } from "../../runtimes/worker/shared-snapshot.js";
 import { CancelSource } from "../core/cancel.js";
-import { BatchingPool } from "../pool/batching-pool.js";
-import { PiscinaTransport } from "../pool/piscina-transport.js";
-import { workerEntry } from "./package-paths.js";
-import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "./pool-ipc.js";
+import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "../protocol/pool-process.js";
+import { createThreadPool } from "./thread-pool.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
 // Once the host is gone (killed, even with SIGKILL) there is nobody to answer: sending
@@ -18,14 +15,7 @@ const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
 const send = (message: FromPoolServer) => {
   if (process.connected) process.send?.(message);
 };
-const pool = new BatchingPool(
-  new PiscinaTransport({
-    filename: workerEntry("node-worker"),
-    threads: config.threads,
-    workerData: { ...config.workerData, snapshotShare: createSnapshotShare() },
-  }),
-  config.pool,
-);
+const pool = createThreadPool(config);
 const cancels = new Map<number, CancelSource>();
 let starts: { id: number; at: number }[] = [];
 let logs: { id: number; stream: "stdout" | "stderr"; text: string }[] = [];

@@ -6,13 +6,12 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { version as pyodideVersion } from "pyodide";
-import { PYTHON_PRELUDE } from "../../runtimes/python/python-prelude.js";
-import { hashString } from "../core/hash.js";
+import { pyodideSnapshotKey } from "../protocol/pyodide-snapshot.js";
 import { workerEntry } from "./package-paths.js";
 
 /** The snapshot's file name: changes when the pyodide version or the prelude changes. */
 export function snapshotFileName(): string {
-  return `pyodide-${pyodideVersion}-${hashString(PYTHON_PRELUDE)}.snap`;
+  return `${pyodideSnapshotKey(pyodideVersion)}.snap`;
 }
 
 const building = new Map<string, Promise<string>>();

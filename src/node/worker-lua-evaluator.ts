@@ -1,14 +1,14 @@
 /**
- * The Node evaluator of Lua workflow files: a worker thread with a wall-clock limit on
- * top of the Lua state's instruction and memory budgets. A file that runs too long (C-level
- * work the instruction hook cannot see) gets a WorkflowLoadError and the thread is
- * replaced; the host's main thread never runs workflow-file code.
+ * The Node evaluator of Lua workflow files: {@link workerLuaEvaluator} over a worker thread
+ * of its own (runtimes/worker/node-evaluator-worker.ts), started on first use and replaced
+ * when a file is stopped, so the host's main thread never runs workflow-file code.
  */
 import { Worker } from "node:worker_threads";
-import type { EvaluateRequest, EvaluateResponse } from "../../runtimes/worker/node-evaluator-worker.js";
-import { WorkflowLoadError } from "../core/errors.js";
 import type { LuaWorkflowEvaluator } from "../core/loaders/parse-source.js";
-import { err, ok } from "../core/result.js";
+import { workerLuaEvaluator } from "../pool/lua-file-evaluator.js";
+import type { SentRequest } from "../pool/transport.js";
+import type { EvaluateWorkflowRequest, FromEvaluator, ToEvaluator } from "../protocol/lua-evaluator.js";
+import type { WorkerResponse } from "../protocol/messages.js";
 import { workerEntry } from "./package-paths.js";
 
 /** Limits of {@link createWorkerLuaEvaluator}; every field optional. */
@@ -21,68 +21,62 @@ export interface WorkerLuaEvaluatorOptions {
   readonly memoryBudget?: number;
 }
 
+interface Waiter {
+  readonly resolve: (response: WorkerResponse) => void;
+  readonly reject: (error: Error) => void;
+}
+
+type Send = (request: EvaluateWorkflowRequest) => SentRequest;
+
+/** Starts one evaluator thread; `onEnd` is called once it stops or is killed. */
+function evaluatorThread(options: WorkerLuaEvaluatorOptions, onEnd: () => void): Send {
+  const worker = new Worker(workerEntry("node-evaluator-worker"), {
+    workerData: { instructionBudget: options.instructionBudget, memoryBudget: options.memoryBudget },
+    resourceLimits: { maxOldGenerationSizeMb: 256 },
+    env: {},
+  });
+  worker.unref();
+  const waiting = new Map<number, Waiter>();
+  let nextId = 1;
+  // Listened to only while a file is waiting: a message listener keeps the process alive.
+  const onMessage = (message: FromEvaluator) => {
+    waiting.get(message.id)?.resolve(message.response);
+    waiting.delete(message.id);
+    if (waiting.size === 0) worker.off("message", onMessage);
+  };
+  // An uncaught error is followed by "exit", which answers the waiting files.
+  worker.on("error", () => {});
+  worker.once("exit", () => {
+    onEnd();
+    for (const waiter of waiting.values()) waiter.reject(new Error("its thread stopped (out of memory?)"));
+    waiting.clear();
+  });
+  return (request) => {
+    if (waiting.size === 0) worker.on("message", onMessage);
+    const id = nextId++;
+    const response = new Promise<WorkerResponse>((resolve, reject) => waiting.set(id, { resolve, reject }));
+    worker.postMessage({ id, request } satisfies ToEvaluator);
+    return {
+      response,
+      kill: () => {
+        onEnd();
+        void worker.terminate();
+      },
+    };
+  };
+}
+
 /** Creates an evaluator backed by one reusable worker thread (started on first use). */
 export function createWorkerLuaEvaluator(options: WorkerLuaEvaluatorOptions = {}): LuaWorkflowEvaluator {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  if (!(timeoutMs > 0)) throw new TypeError(`options.timeoutMs must be a positive number, got ${timeoutMs}`);
-  let worker: Worker | undefined;
-  let nextId = 1;
-  const start = (): Worker => {
-    const w = new Worker(workerEntry("node-evaluator-worker"), {
-      workerData: { instructionBudget: options.instructionBudget, memoryBudget: options.memoryBudget },
-      resourceLimits: { maxOldGenerationSizeMb: 256 },
-      env: {},
-    });
-    w.unref();
-    w.once("exit", () => {
-      if (worker === w) worker = undefined;
-    });
-    return w;
+  let thread: Send | undefined;
+  const send: Send = (request) => {
+    if (!thread) {
+      const started = evaluatorThread(options, () => {
+        if (thread === started) thread = undefined;
+      });
+      thread = started;
+    }
+    return thread(request);
   };
-  // One file at a time: a file stopped at the time limit takes down only its own evaluation.
-  let queue: Promise<unknown> = Promise.resolve();
-  const evaluateOne = (source: string, label: string): ReturnType<LuaWorkflowEvaluator["evaluate"]> => {
-    worker ??= start();
-    const w = worker;
-    const id = nextId++;
-    return new Promise((resolve) => {
-      const done = (result: Parameters<typeof resolve>[0]) => {
-        clearTimeout(timer);
-        w.off("message", onMessage);
-        w.off("exit", onExit);
-        resolve(result);
-      };
-      const onMessage = (response: EvaluateResponse) => {
-        if (response.id !== id) return;
-        done(response.ok ? ok(response.value) : err(new WorkflowLoadError(response.error.message)));
-      };
-      const onExit = () =>
-        done(
-          err(
-            new WorkflowLoadError(`${label}: the Lua workflow file stopped its evaluator (out of memory?)`),
-          ),
-        );
-      const timer = setTimeout(() => {
-        if (worker === w) worker = undefined;
-        void w.terminate();
-        done(
-          err(
-            new WorkflowLoadError(
-              `${label}: the Lua workflow file ran longer than ${timeoutMs / 1000} s and was stopped`,
-            ),
-          ),
-        );
-      }, timeoutMs);
-      w.on("message", onMessage);
-      w.once("exit", onExit);
-      w.postMessage({ id, source, label } satisfies EvaluateRequest);
-    });
-  };
-  return {
-    evaluate(source, label) {
-      const result = queue.then(() => evaluateOne(source, label));
-      queue = result.catch(() => undefined);
-      return result;
-    },
-  };
+  return workerLuaEvaluator(send, options.timeoutMs ?? 5000);
 }

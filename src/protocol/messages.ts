@@ -112,7 +112,8 @@ export const workerEventSchema = z.discriminatedUnion("type", [
 export const workerBroadcastSchema = z.object({ type: z.literal("run-ended"), runId: z.string() });
 
 /**
- * The envelope on a Node worker's session port (see src/pool/piscina-transport.ts):
+ * The envelope of every worker's session (src/pool/session-transport.ts; a browser worker
+ * adds its own kinds, see browser-wire.ts):
  * requests with ids one way; responses, failures and events the other, in order.
  */
 export const sessionToWorkerSchema = z.discriminatedUnion("kind", [

@@ -5,8 +5,8 @@
  * answering outside a step.
  */
 import { describe, expect, it } from "vitest";
-import { WebWorkerTransport } from "../../src/pool/browser/web-worker-transport.js";
-import type { PageMessage, SnapshotSource } from "../../src/pool/browser/wire.js";
+import { WebWorkerTransport } from "../../src/browser/web-worker-transport.js";
+import type { PageMessage, SnapshotSource } from "../../src/protocol/browser-wire.js";
 import type { WorkerRequest, WorkerResponse } from "../../src/protocol/messages.js";
 
 class FakeWorker extends EventTarget {

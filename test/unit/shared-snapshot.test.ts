@@ -4,7 +4,7 @@ import {
   createSnapshotShare,
   type SnapshotAllocator,
   sharedSnapshot,
-} from "../../runtimes/worker/shared-snapshot.js";
+} from "../../src/protocol/pyodide-snapshot.js";
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) % 251);
 /** A reader as the worker's: fills the room it is given. */
@@ -48,7 +48,8 @@ describe("the snapshot shared by a process's workers", () => {
 
   it("is read by one worker thread and seen by another", async () => {
     const share = createSnapshotShare();
-    const moduleUrl = new URL("../../runtimes/worker/shared-snapshot.ts", import.meta.url).href;
+    // The built module (`npm test` builds first): a raw worker cannot import .ts files that import others.
+    const moduleUrl = new URL("../../dist/src/protocol/pyodide-snapshot.js", import.meta.url).href;
     const source = `
       const { workerData, parentPort } = require("node:worker_threads");
       import(${JSON.stringify(moduleUrl)}).then(async ({ sharedSnapshot }) => {

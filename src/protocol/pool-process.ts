@@ -2,9 +2,10 @@
  * The messages between the engine's process and the isolated pool process (over Node's
  * IPC channel with structured-clone serialisation). Attempts are batched per tick both ways.
  */
-import type { NodeWorkerData } from "../../runtimes/worker/node-worker.js";
+
 import type { Language } from "../core/languages.js";
 import type { StepTask, StepTaskResult } from "../core/step-pool.js";
+import type { NodeWorkerData } from "./worker-data.js";
 
 /** Settings the pool process needs to build its pool. */
 export interface PoolServerConfig {

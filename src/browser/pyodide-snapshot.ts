@@ -8,9 +8,9 @@ import {
   type BrowserAssetUrls,
   isWorkerMessage,
   type PageMessage,
-  SNAPSHOT_KEY,
   type SnapshotSource,
-} from "./wire.js";
+} from "../protocol/browser-wire.js";
+import { SNAPSHOT_KEY } from "../protocol/pyodide-snapshot.js";
 
 /** Where snapshots are kept between page loads. */
 export interface SnapshotStore {

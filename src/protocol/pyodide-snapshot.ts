@@ -1,10 +1,28 @@
 /**
- * One copy of the Pyodide memory snapshot for all the workers of a process. The snapshot
- * is 30 MB; kept by every worker (each new interpreter restores from it) it was 30 MB of
- * every worker's memory. Instead the host hands every worker the same two shared buffers;
- * the first worker that needs the snapshot reads the file into them, the others wait for
- * it and read the same bytes.
+ * The Pyodide memory snapshot as host and workers both see it: its key, and one copy of
+ * it for all the workers of a process.
+ *
+ * The key names the pyodide version and a hash of the prelude the snapshot holds; the Node
+ * host names its cache file after it, a browser worker asks its page for it by key.
+ *
+ * The share: the snapshot is 30 MB; kept by every worker (each new interpreter restores
+ * from it) it was 30 MB of every worker's memory. Instead the host hands every worker the
+ * same two shared buffers; the first worker that needs the snapshot reads the file into
+ * them, the others wait for it and read the same bytes.
  */
+import { hashString } from "../core/hash.js";
+import { PYTHON_PRELUDE } from "./python-prelude.js";
+
+/** Keys of Pyodide snapshots: the pyodide version and a hash of the prelude. */
+export const SNAPSHOT_KEY = /^pyodide-[0-9A-Za-z.+-]{1,40}-[0-9a-f]{14}$/;
+
+let preludeHash: string | undefined;
+
+/** The snapshot's key for `pyodideVersion` (the prelude is hashed once per process). */
+export function pyodideSnapshotKey(pyodideVersion: string): string {
+  preludeHash ??= hashString(PYTHON_PRELUDE);
+  return `pyodide-${pyodideVersion}-${preludeHash}`;
+}
 
 /** The shared buffers, made once per pool by the host and passed to every worker. */
 export interface SnapshotShare {

@@ -14,10 +14,10 @@ import {
   type StepTask,
   type StepTaskResult,
 } from "../core/step-pool.js";
-import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "./pool-ipc.js";
+import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "../protocol/pool-process.js";
 
 /** Where the pool process may read, and how to start it. */
-export interface ProcessPoolOptions {
+export interface SandboxedPoolProcessOptions {
   readonly serverEntry: string;
   readonly readablePaths: readonly string[];
   readonly config: PoolServerConfig;
@@ -42,9 +42,9 @@ export function permissionFlags(readablePaths: readonly string[]): string[] {
 }
 
 /** Steps run in worker threads of an isolated child process. */
-export class ProcessPool implements StepPool {
+export class SandboxedPoolProcess implements StepPool {
   readonly threads: number;
-  readonly #options: ProcessPoolOptions;
+  readonly #options: SandboxedPoolProcessOptions;
   readonly #waiting = new Map<number, Waiting>();
   readonly #preparing = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   #child: ChildProcess | undefined;
@@ -56,7 +56,7 @@ export class ProcessPool implements StepPool {
   #closed = false;
 
   /** Starts the pool process at once, so its start overlaps whatever the caller does next. */
-  constructor(options: ProcessPoolOptions) {
+  constructor(options: SandboxedPoolProcessOptions) {
     this.#options = options;
     this.threads = options.config.threads;
     this.#start().catch(() => {

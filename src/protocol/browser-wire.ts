@@ -1,12 +1,12 @@
 /**
- * The envelope around the pool protocol between the page and its module Workers (piscina
- * does this part in Node). The page posts `init` first, then requests; a worker posts
- * `ready` once it can serve, an `ack` as each request arrives, one `response` per request,
- * a `pong` for each `ping`, the protocol's events as they happen, and asks for the Pyodide
+ * The envelope between the page and its module Workers: the session messages of Node's
+ * workers (messages.ts) plus what a browser worker needs besides. The page posts `init`
+ * first, then the session's requests, pings and broadcasts; a worker posts `ready` once it
+ * can serve, then the session's acks, responses, events and pongs, and asks for the Pyodide
  * snapshot by key. No zod here: the worker imports it,
  * and the pool validates what a response or event carries.
  */
-import type { WorkerEvent, WorkerRequest, WorkerResponse } from "../../protocol/messages.js";
+import type { SessionFromWorker, SessionToWorker } from "./messages.js";
 
 /** Where a worker loads the interpreters from (absolute URLs on the page's origin). */
 export interface BrowserAssetUrls {
@@ -32,19 +32,15 @@ export type PageMessage =
       /** Ask the page for a Pyodide memory snapshot before loading Python. */
       readonly useSnapshot: boolean;
     }
-  | { readonly kind: "request"; readonly id: number; readonly request: WorkerRequest }
-  /** Liveness check of an idle worker: answered with `pong` straight from the message handler. */
-  | { readonly kind: "ping"; readonly id: number }
+  /** The session's requests, broadcasts and pings, as in Node. */
+  | SessionToWorker
   | { readonly kind: "snapshot"; readonly key: string; readonly bytes: Uint8Array | undefined };
 
 /** Worker to page. */
 export type WorkerMessage =
   | { readonly kind: "ready" }
-  /** A request arrived (the worker's event loop is running); its response comes later. */
-  | { readonly kind: "ack"; readonly id: number }
-  | { readonly kind: "pong"; readonly id: number }
-  | { readonly kind: "response"; readonly id: number; readonly response: WorkerResponse }
-  | { readonly kind: "event"; readonly event: WorkerEvent }
+  /** The session's acks, responses, failures, events and pongs, as in Node. */
+  | SessionFromWorker
   | { readonly kind: "need-snapshot"; readonly key: string }
   | { readonly kind: "snapshot-made"; readonly key: string; readonly bytes: Uint8Array }
   /** The snapshot it was given did not load (the worker went on without it). */
@@ -59,9 +55,6 @@ export interface SnapshotSource {
   discard(key: string): void;
 }
 
-/** Keys of Pyodide snapshots: the pyodide version and a hash of the prelude. */
-export const SNAPSHOT_KEY = /^pyodide-[0-9A-Za-z.+-]{1,40}-[0-9a-f]{14}$/;
-
 /** True when `data` has the shape of a {@link WorkerMessage} kind (fields checked by the receiver). */
 export function isWorkerMessage(data: unknown): data is WorkerMessage {
   if (typeof data !== "object" || data === null) return false;
@@ -71,6 +64,7 @@ export function isWorkerMessage(data: unknown): data is WorkerMessage {
     kind === "ack" ||
     kind === "pong" ||
     kind === "response" ||
+    kind === "failure" ||
     kind === "event" ||
     kind === "need-snapshot" ||
     kind === "snapshot-made" ||

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import type { StepTask } from "../../src/core/step-pool.js";
-import { ProcessPool } from "../../src/node/process-pool.js";
+import { SandboxedPoolProcess } from "../../src/node/sandboxed-pool-process.js";
 
-const root = new URL("../../", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
 
-describe("ProcessPool", () => {
+describe("SandboxedPoolProcess", () => {
   it("tells starts, logs and results in order when messages arrive together", async () => {
-    const pool = new ProcessPool({
+    const pool = new SandboxedPoolProcess({
       serverEntry: `${root}test/fixtures/pool/burst-server.mjs`,
       readablePaths: [root],
       config: { threads: 1, workerData: {} as never, pool: {} },

@@ -4,7 +4,7 @@
  * worker` processes, and follows it like a local run. If this process dies, a `sandflow
  * serve --store postgres://...` takes the run over.
  */
-import { isPostgresUrl } from "../node/postgres-connection.js";
+import { isPostgresUrl } from "../node/postgres-url.js";
 import { createRemoteEngine } from "../node/scale-out.js";
 import { loadWorkflowFile } from "../node/workflow-file.js";
 import type { RunCommandOptions } from "./commands.js";

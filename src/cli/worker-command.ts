@@ -5,7 +5,7 @@
  */
 import { availableParallelism, hostname } from "node:os";
 import { createLocalStepPool } from "../node/create-engine.js";
-import { isPostgresUrl } from "../node/postgres-connection.js";
+import { isPostgresUrl } from "../node/postgres-url.js";
 import { openPostgresStore } from "../node/scale-out.js";
 import { StepWorker } from "../node/step-worker.js";
 import { EXIT } from "./exit-codes.js";

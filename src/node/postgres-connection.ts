@@ -5,6 +5,7 @@
  */
 import pg from "pg";
 import { RunNotFoundError, RunStateError, StoreError } from "../core/durable/store.js";
+import { redactUrl } from "./postgres-url.js";
 
 /** Error codes of a database that is restarting or cannot be reached. */
 const TRANSIENT = new Set([
@@ -29,22 +30,6 @@ export function isTransient(e: unknown): boolean {
   if (typeof code === "string" && TRANSIENT.has(code)) return true;
   const message = (e as Error)?.message ?? "";
   return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
-}
-
-/** `postgres://user@host:port/db` without the password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = "";
-    return u.toString();
-  } catch {
-    return "postgres (unparsable URL)";
-  }
-}
-
-/** True for a `postgres://` or `postgresql://` URL. */
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(value);
 }
 
 // BIGINT columns hold epoch milliseconds: safe integers, read as numbers.

@@ -10,9 +10,8 @@ import { serve } from "@hono/node-server";
 import type { Engine } from "../core/engine.js";
 import { createEngine, type NodeEngineOptions } from "../node/create-engine.js";
 import { PACKAGE_ROOT } from "../node/package-paths.js";
-import { isPostgresUrl } from "../node/postgres-connection.js";
+import { isPostgresUrl } from "../node/postgres-url.js";
 import type { RemoteStepPoolOptions } from "../node/remote-step-pool.js";
-import { createRemoteEngine, RunAdopter } from "../node/scale-out.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { readStepFiles } from "../node/workflow-file.js";
 import { createApi } from "./app.js";
@@ -120,14 +119,18 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     throw new Error(
       `refusing to listen on ${host} without a token: anyone who can reach it could run code on this machine. Give --token (or SANDFLOW_TOKEN), or listen on 127.0.0.1`,
     );
-  const scaleOut = options.store !== undefined && isPostgresUrl(options.store);
+  // The Postgres client and queue load only for a Postgres store.
+  const scaleOut =
+    options.store !== undefined && isPostgresUrl(options.store)
+      ? await import("../node/scale-out.js")
+      : undefined;
   const engine = scaleOut
-    ? await createRemoteEngine(options.store as string, {
+    ? await scaleOut.createRemoteEngine(options.store as string, {
         ...options.engine,
         ...(options.queue ? { queue: options.queue } : {}),
       })
     : createEngine({ ...options.engine, store: new SqliteStore(options.store ?? defaultStore()) });
-  const adopter = scaleOut ? new RunAdopter(engine, 1000, options.onNotice) : undefined;
+  const adopter = scaleOut ? new scaleOut.RunAdopter(engine, 1000, options.onNotice) : undefined;
   const workflowsDir = options.workflows ? resolve(options.workflows) : undefined;
   const notice = options.onNotice ?? (() => {});
   const registry = workflowsDir ? new WorkflowRegistry(workflowsDir, notice) : undefined;

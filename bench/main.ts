@@ -16,6 +16,7 @@ import { benchDurable, type DurableConfig } from "./durable.js";
 import { CORES, incidents, processIsolationWorks } from "./engines.js";
 import { benchFanout, type FanoutConfig } from "./fanout.js";
 import { benchFloors, type FloorConfig } from "./floors.js";
+import { benchForEach, type ForEachConfig } from "./for-each.js";
 import { benchMemory, type MemoryConfig } from "./memory.js";
 import { benchNative, type NativeConfig } from "./native.js";
 import { benchPostgres, type PostgresConfig } from "./postgres.js";
@@ -45,6 +46,7 @@ interface Config {
   readonly postgres: PostgresConfig;
   readonly native: NativeConfig;
   readonly runs: RunsConfig;
+  readonly forEach: ForEachConfig;
 }
 
 const FULL: Config = {
@@ -75,6 +77,7 @@ const FULL: Config = {
     soakRunSteps: 2_000,
     concurrency: 256,
   },
+  forEach: { items: 10000, reps: 3, concurrency: 256 },
 };
 
 const QUICK: Config = {
@@ -105,6 +108,7 @@ const QUICK: Config = {
     soakRunSteps: 2_000,
     concurrency: 256,
   },
+  forEach: { items: 2000, reps: 1, concurrency: 256 },
 };
 
 const SECTIONS = [
@@ -122,6 +126,7 @@ const SECTIONS = [
   "durable",
   "server",
   "postgres",
+  "foreach",
 ];
 
 function parseArgs(argv: readonly string[]): {
@@ -180,6 +185,7 @@ async function main(): Promise<void> {
   if (on("durable")) await section("durable runs", () => benchDurable(rec, cfg.durable), errors);
   if (on("server")) await section("warm daemon", () => benchServer(rec, cfg.server), errors);
   if (on("postgres")) await section("postgres", () => benchPostgres(rec, cfg.postgres), errors);
+  if (on("foreach")) await section("for_each", () => benchForEach(rec, cfg.forEach), errors);
   const largest = cfg.warm.sizes[cfg.warm.sizes.length - 1] as number;
   const results: BenchResults = {
     machine,

@@ -136,6 +136,14 @@ export function evaluateTargets(rec: Recorder, largest: number, cores: number): 
       "server.run_ms",
     ),
     check(
+      "for_each over 10,000 trivial Lua items vs 10,000 independent steps",
+      rec.get("foreach.ratio"),
+      "x",
+      ">= 0.8",
+      (v) => v >= 0.8,
+      "foreach.ratio",
+    ),
+    check(
       "scheduling overhead linear in steps (growth exponent)",
       rec.get("scale.schedule_exponent"),
       "",

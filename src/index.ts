@@ -3,7 +3,13 @@
  * types, errors and schemas. `createEngine` comes from the platform entry (`sandflow` in
  * Node, `sandflow/browser` in a browser), which re-exports everything here.
  */
-export { type BuilderStepOptions, defineWorkflow, WorkflowBuilder, workflow } from "./core/builder.js";
+export {
+  type BuilderStepOptions,
+  defineWorkflow,
+  type WaitStepOptions,
+  WorkflowBuilder,
+  workflow,
+} from "./core/builder.js";
 export type {
   JournalEntry,
   RunRecord,
@@ -11,6 +17,7 @@ export type {
   StoredRunStatus,
 } from "./core/durable/journal.js";
 export { MemoryStore, type MemoryStoreOptions } from "./core/durable/memory-store.js";
+export { InvalidSignalError, type SignalSent } from "./core/durable/signals.js";
 export {
   type CachedStep,
   type Lease,
@@ -19,6 +26,7 @@ export {
   RunStateError,
   type Store,
   type StoredRun,
+  type StoredSignal,
   StoreError,
 } from "./core/durable/store.js";
 export {
@@ -29,6 +37,9 @@ export {
   type RunsQuery,
 } from "./core/engine.js";
 export {
+  ConditionFalseError,
+  ExpressionError,
+  InvalidParamsError,
   InvalidResultError,
   MemoryLimitError,
   OutputLimitError,
@@ -58,6 +69,7 @@ export {
   type WorkflowFormat,
 } from "./core/loaders/parse-source.js";
 export type { EngineOptions, ResolvedEngineOptions, RunOptions } from "./core/options.js";
+export { parseParamArguments, resolveParams } from "./core/params.js";
 export {
   type InvalidReport,
   invalidReportSchema,
@@ -71,11 +83,13 @@ export {
 } from "./core/report.js";
 export type { Result } from "./core/result.js";
 export {
+  type ParamSpec,
   type StepDefaults,
   type StepSpec,
   type WorkflowSpec,
   workflowJsonSchema,
   workflowSpecSchema,
 } from "./core/schema.js";
+export { TRIGGER_RULES, type TriggerRule } from "./core/trigger-rules.js";
 export { parseWorkflow } from "./core/validate.js";
-export type { StepDefinition, WorkflowDefinition } from "./core/workflow.js";
+export type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./core/workflow.js";

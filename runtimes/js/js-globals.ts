@@ -1,7 +1,7 @@
 /**
  * The globals a JavaScript step sees besides the language's own, made through the QuickJS
  * C API (no source to compile per step): `console` (lines to the step's stdout and
- * stderr) and `sandflow` (attempt, step_id, run_id, env, and readFile/writeFile/
+ * stderr) and `sandflow` (attempt, step_id, run_id, env, params, item, index, and readFile/writeFile/
  * removeFile/listFiles over the step's workspace, as the other languages have them).
  */
 import type { QuickJSContext, QuickJSHandle, VmCallResult } from "quickjs-emscripten-core";
@@ -47,6 +47,25 @@ function setFunction(
   const h = ctx.newFunction(name, fn);
   ctx.setProp(target, name, h);
   h.dispose();
+}
+
+/**
+ * Sets `sandflow.params` (`{}` when the run has none) and, in a for-each step,
+ * `sandflow.item` and `sandflow.index`, parsed by the context's own (still pristine) JSON.
+ */
+function installContext(ctx: QuickJSContext, sandflow: QuickJSHandle, contextJson: string | undefined): void {
+  const text = ctx.newString(contextJson ?? '{"params":{}}');
+  const json = ctx.getProp(ctx.global, "JSON");
+  const parse = ctx.getProp(json, "parse");
+  const parsed = ctx.callFunction(parse, json, text);
+  for (const h of [text, json, parse]) h.dispose();
+  const context = ctx.unwrapResult(parsed);
+  for (const name of ["params", "item", "index"]) {
+    const h = ctx.getProp(context, name);
+    if (ctx.typeof(h) !== "undefined") ctx.setProp(sandflow, name, h);
+    h.dispose();
+  }
+  context.dispose();
 }
 
 /**
@@ -98,6 +117,7 @@ export function installGlobals(
     h.dispose();
   }
   set("env", env);
+  installContext(ctx, sandflow, inv.contextJson);
   setFunction(ctx, sandflow, "readFile", (path) => {
     const r = call("read", path);
     return r.error ? { error: r.error } : ctx.newString(r.text);

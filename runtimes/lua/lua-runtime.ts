@@ -21,6 +21,14 @@ export interface LuaRuntimeFactoryOptions {
   readonly createLuaFactory: () => Promise<LuaFactory>;
 }
 
+/** The step's context split for the Lua side: params JSON, item JSON and index (-1: no item). */
+function contextArgs(contextJson: string | undefined): [string, string, number] {
+  if (contextJson === undefined) return ["", "", -1];
+  const c = JSON.parse(contextJson) as { params?: unknown; item?: unknown; index?: number };
+  const params = c.params === undefined ? "" : JSON.stringify(c.params);
+  return c.index === undefined ? [params, "", -1] : [params, JSON.stringify(c.item ?? null), c.index];
+}
+
 class LuaRuntime implements LanguageRuntime {
   readonly #compiled = new Map<string, number>();
   #sandbox!: LuaSandbox;
@@ -70,6 +78,7 @@ class LuaRuntime implements LanguageRuntime {
         inv.stepId,
         inv.runId,
         env === this.#lastEnv ? "" : env,
+        ...contextArgs(inv.contextJson),
       );
       this.#lastEnv = env;
       const tag = result.charCodeAt(0);

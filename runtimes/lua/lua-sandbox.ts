@@ -93,9 +93,28 @@ local function compile(id, code, name)
   return "1"
 end
 
-local function invoke(id, inputs_json, attempt, step_id, run_id, env_json)
+-- sandflow.params is decoded when a step first reads it (a for_each item seldom does, and
+-- decoding JSON in Lua costs more than running a trivial step).
+local params_json = ""
+setmetatable(sandflow, { __index = function(t, k)
+  if k ~= "params" then return nil end
+  local p = params_json ~= "" and json.decode(params_json) or {}
+  rawset(t, "params", p)
+  return p
+end })
+local function item_value(s)
+  if s == "null" then return nil end
+  if s:match("^-?%d+$") then return math.tointeger(tonumber(s)) or json.decode(s) end
+  return json.decode(s)
+end
+
+local function invoke(id, inputs_json, attempt, step_id, run_id, env_json, p_json, item_json, index)
   local run = compiled[id]
   sandflow.attempt, sandflow.step_id, sandflow.run_id = attempt, step_id, run_id
+  params_json = p_json
+  rawset(sandflow, "params", nil)
+  if index >= 0 then sandflow.item, sandflow.index = item_value(item_json), index
+  else sandflow.item, sandflow.index = nil, nil end
   if env_json ~= "" then step_env = json.decode(env_json) end
   sandflow.env = step_env
   local inputs = json.decode(inputs_json)
@@ -149,7 +168,9 @@ export interface LuaSandbox {
   compile(id: number, code: string, name: string): string;
   /**
    * Calls a compiled step with its inputs JSON; `"1<json>"`, `"0<error>"` or `"2<not JSON>"`.
-   * `envJson` is the step's environment as JSON, or `""` when unchanged since the last call.
+   * `envJson` is the step's environment as JSON, or `""` when unchanged since the last call;
+   * `paramsJson` is the run's params as JSON (`""`: none), `itemJson` and `index` a for_each
+   * item and its index (`index` -1: not an item).
    */
   invoke(
     id: number,
@@ -158,6 +179,9 @@ export interface LuaSandbox {
     stepId: string,
     runId: string,
     envJson: string,
+    paramsJson: string,
+    itemJson: string,
+    index: number,
   ): string;
   /** Runs a workflow file and encodes its `workflow` table; tagged like {@link invoke}. */
   evaluate(code: string, name: string): string;
@@ -258,8 +282,8 @@ export async function createLuaSandbox(
   return {
     engine,
     compile: (id, code, name) => call(ref("compile"), [id, code, name]),
-    invoke: (id, inputsJson, attempt, stepId, runId, envJson) =>
-      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId, envJson]),
+    invoke: (id, inputsJson, attempt, stepId, runId, envJson, paramsJson, itemJson, index) =>
+      call(ref("invoke"), [id, inputsJson, attempt, stepId, runId, envJson, paramsJson, itemJson, index]),
     evaluate: (code, name) => call(ref("evaluate"), [code, name]),
     memoryUsed: () => g.getMemoryUsed(),
     setMemoryMax: (bytes) => g.setMemoryMax(bytes),

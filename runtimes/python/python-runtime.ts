@@ -91,7 +91,7 @@ class PythonRuntime implements LanguageRuntime {
           if (compiled === "1") this.#compiled.set(inv.code, key);
         }
         return compiled === "1"
-          ? this.#call(key, inv.inputsJson, inv.attempt, inv.stepId, inv.runId)
+          ? this.#call(key, inv.inputsJson, inv.attempt, inv.stepId, inv.runId, inv.contextJson ?? "")
           : compiled;
       });
     } finally {

@@ -38,6 +38,19 @@ function parseInputs(inputsJson: string): Record<string, unknown> {
   return inputs as Record<string, unknown>;
 }
 
+/** The step's context (`{ params, item?, index? }`); throws RangeError when it is not an object. */
+function parseContext(contextJson: string | undefined): {
+  params?: Record<string, unknown>;
+  item?: unknown;
+  index?: number;
+} {
+  if (contextJson === undefined) return {};
+  const context: unknown = JSON.parse(contextJson);
+  if (context === null || typeof context !== "object" || Array.isArray(context))
+    throw new RangeError("contextJson must be a JSON object");
+  return context as { params?: Record<string, unknown> };
+}
+
 /** Builds argv and the environment of the step's root shell. */
 export function prepareStep(inv: StepInvocation): PreparedStep {
   const inputs = parseInputs(inv.inputsJson);
@@ -63,6 +76,19 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
     env.set(name, JSON.stringify(value) ?? "null");
     cases.push(`${shQuote(id)}) printf '%s\\n' "$${name}";;`);
   }
+  const context = parseContext(inv.contextJson);
+  const params = context.params ?? {};
+  const paramCases: string[] = [];
+  env.set("SANDFLOW_PARAMS", JSON.stringify(params));
+  for (const [name, value] of Object.entries(params)) {
+    if (!NAME.test(name)) throw new RangeError(`param name ${JSON.stringify(name)} is not valid`);
+    env.set(`SANDFLOW_PARAM_${name}`, JSON.stringify(value));
+    paramCases.push(`${shQuote(name)}) printf '%s\\n' "$SANDFLOW_PARAM_${name}";;`);
+  }
+  if ("item" in context) {
+    env.set("SANDFLOW_ITEM", JSON.stringify(context.item) ?? "null");
+    env.set("SANDFLOW_INDEX", String(context.index));
+  }
   env.set("SANDFLOW_OUTPUT", OUTPUT_FILE);
   env.set("SANDFLOW_ATTEMPT", String(inv.attempt));
   env.set("SANDFLOW_STEP_ID", inv.stepId);
@@ -72,15 +98,15 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
 
   return {
     env: Array.from(env, ([k, v]) => `${k}=${v}`),
-    args: ["sh", "-c", bootstrap(cases, inv.code.includes("wget")), STEP_SCRIPT, inv.inputsJson],
+    args: ["sh", "-c", bootstrap(cases, paramCases, inv.code.includes("wget")), STEP_SCRIPT, inv.inputsJson],
   };
 }
 
 const bootstraps = new Map<string, string>();
 
 /** The script of the step's root shell; kept short, since the shell parses it for every step. */
-function bootstrap(cases: readonly string[], wget: boolean): string {
-  const key = `${wget ? "w" : ""}${cases.join("\n")}`;
+function bootstrap(cases: readonly string[], paramCases: readonly string[], wget: boolean): string {
+  const key = `${wget ? "w" : ""}${cases.join("\n")}\0${paramCases.join("\n")}`;
   let script = bootstraps.get(key);
   if (script === undefined) {
     const unknown = `echo "parse_input: no input from a step named '$1'" >&2; return 1`;
@@ -88,9 +114,12 @@ function bootstrap(cases: readonly string[], wget: boolean): string {
       cases.length === 0
         ? `parse_input() { ${unknown}; }`
         : ["parse_input() {", 'case "$1" in', ...cases, `*) ${unknown};;`, "esac", "}"].join("\n");
+    const noParam = `echo "param: the run has no param named '$1'" >&2; return 1`;
+    const param = ["param() {", 'case "$1" in', ...paramCases, `*) ${noParam};;`, "esac", "}"].join("\n");
     script = [
       "__sandflow_inputs=$1; shift",
       parseInput,
+      param,
       ...(wget ? [WGET_FUNCTION] : []),
       "cd /workspace || exit 1",
       `. ${STEP_SCRIPT}`,

@@ -174,6 +174,7 @@ export class Dispatcher {
       code: task.code,
       codeHash: task.codeHash,
       inputsJson: task.inputsJson,
+      contextJson: task.contextJson,
       env: task.env,
       files: task.files,
       // The runtime may print a little past the limit: the dispatcher's own count cuts at

@@ -36,6 +36,11 @@ export interface StepInvocation {
   readonly codeHash: string;
   /** JSON text of the inputs object: `{ "<dependency id>": <its output>, ... }`. */
   readonly inputsJson: string;
+  /**
+   * JSON object text: `{ params, item?, index? }` (the run's params; a for-each item and its
+   * index). Absent when the run has no params and the step no item: params are then `{}`.
+   */
+  readonly contextJson?: string | undefined;
   /** The step's environment variables (never the host's). */
   readonly env: Readonly<Record<string, string>>;
   /** The files the step's ancestors left under /tmp and /workspace. */

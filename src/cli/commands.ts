@@ -1,6 +1,7 @@
 /** What each CLI command does, returning its exit code. */
-import { WorkflowValidationError } from "../core/errors.js";
+import { InvalidParamsError, WorkflowValidationError } from "../core/errors.js";
 import { type GraphFormat, renderGraph } from "../core/graph-render.js";
+import { parseParamArguments } from "../core/params.js";
 import type { InvalidReport } from "../core/report.js";
 import type { WorkflowDefinition } from "../core/workflow.js";
 import { createEngine } from "../node/create-engine.js";
@@ -12,21 +13,26 @@ import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
 
 export { EXIT } from "./exit-codes.js";
 
+/** Prints the `--json` report of a workflow or params that cannot run. */
+function printInvalid(error: Error): void {
+  const report: InvalidReport = {
+    status: "invalid",
+    error: {
+      name: error.name,
+      message: error.message,
+      ...(error instanceof WorkflowValidationError || error instanceof InvalidParamsError
+        ? { issues: [...error.issues] }
+        : {}),
+    },
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
 async function load(file: string, json: boolean): Promise<WorkflowDefinition | undefined> {
   const result = await loadWorkflowFile(file);
   if (result.ok) return result.value;
   const error = result.error;
-  if (json) {
-    const report: InvalidReport = {
-      status: "invalid",
-      error: {
-        name: error.name,
-        message: error.message,
-        ...(error instanceof WorkflowValidationError ? { issues: [...error.issues] } : {}),
-      },
-    };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  }
+  if (json) printInvalid(error);
   process.stderr.write(`sandflow: ${terminalSafe(error.message)}\n`);
   return undefined;
 }
@@ -44,6 +50,12 @@ export interface RunCommandOptions {
   readonly store?: StoreOption;
   /** Names of host environment variables given to the engine as secrets (`--secret NAME`). */
   readonly secret?: readonly string[];
+  /** `--rate-limit key=n/unit`: the engine's rate limits. */
+  readonly rateLimit?: Readonly<Record<string, string>>;
+  /** `--param name=value`, repeatable. */
+  readonly param?: readonly string[];
+  /** `--params '<json object>'`. */
+  readonly params?: string;
 }
 
 /** `sandflow run FILE`. */
@@ -51,6 +63,11 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   const secrets = secretsFromEnv(options.secret);
   if (!secrets.ok) {
     process.stderr.write(`sandflow: ${secrets.error}\n`);
+    return EXIT.INVALID;
+  }
+  const params = parseParamArguments(options.param, options.params);
+  if (!params.ok) {
+    process.stderr.write(`sandflow: ${params.error}\n`);
     return EXIT.INVALID;
   }
   // The engine first: its pool process starts while the workflow file is read.
@@ -67,6 +84,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     ...(options.timeout ? { timeout: options.timeout } : {}),
     ...(options.memory ? { memory: options.memory } : {}),
     secrets: secrets.value,
+    ...(options.rateLimit ? { rateLimits: options.rateLimit } : {}),
     onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
   });
   const workflow = await load(file, options.json === true);
@@ -75,8 +93,12 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     return EXIT.INVALID;
   }
   try {
-    return await followRun((runOptions) => engine.start(workflow, runOptions), options);
+    return await followRun(
+      (runOptions) => engine.start(workflow, { ...runOptions, params: params.value }),
+      options,
+    );
   } catch (e) {
+    if (e instanceof InvalidParamsError && options.json) printInvalid(e);
     return usageFailure(e);
   } finally {
     await engine.close();
@@ -88,7 +110,10 @@ export async function validateCommand(file: string, options: { json?: boolean })
   const workflow = await load(file, options.json === true);
   if (!workflow) return EXIT.INVALID;
   const languages = new Map<string, number>();
-  for (const s of workflow.steps) languages.set(s.language, (languages.get(s.language) ?? 0) + 1);
+  for (const s of workflow.steps) {
+    const kind = s.wait ? "waiting" : s.language;
+    languages.set(kind, (languages.get(kind) ?? 0) + 1);
+  }
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify({ status: "valid", workflow: workflow.name, steps: workflow.steps.map((s) => s.id) }, null, 2)}\n`,

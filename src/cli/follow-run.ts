@@ -34,6 +34,8 @@ export interface RunDisplayOptions {
   readonly progress?: "auto" | "live" | "plain" | "none";
   /** Host environment variables given to the engine as secrets (`--secret NAME`). */
   readonly secret?: readonly string[];
+  /** `--rate-limit key=n/unit`: the engine's rate limits. */
+  readonly rateLimit?: Readonly<Record<string, string>>;
 }
 
 async function reporter(mode: RunDisplayOptions["progress"]): Promise<ProgressReporter | undefined> {

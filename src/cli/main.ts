@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runReportJsonSchema } from "../core/report.js";
+import { parseRate } from "../core/run-limits.js";
 import { workflowJsonSchema } from "../core/schema.js";
 import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
@@ -19,6 +20,17 @@ import {
   showCommand,
   signalCommand,
 } from "./store-commands.js";
+
+/** Collects `--rate-limit key=n/unit` into an object. */
+export function rateLimitOption(
+  value: string,
+  previous: Record<string, string> = {},
+): Record<string, string> {
+  const m = /^([^=]+)=(.+)$/.exec(value);
+  if (!m || !parseRate(m[2] as string))
+    throw new InvalidArgumentError(`--rate-limit must be KEY=<n>/<s|m|h> such as api=10/s, got '${value}'`);
+  return { ...previous, [m[1] as string]: m[2] as string };
+}
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
@@ -45,6 +57,11 @@ function runDisplayOptions(command: Command): Command {
       "--secret <name>",
       "give the host environment variable NAME to the steps that name it in `secrets` (masked as ***); repeatable",
       (name: string, names: string[] = []) => [...names, name],
+    )
+    .option(
+      "--rate-limit <key=n/unit>",
+      "limit the starts of the steps whose rate_limit_key is KEY to n per s, m or h (e.g. api=10/s); repeatable",
+      rateLimitOption,
     )
     .addOption(
       new Option("--progress <mode>", "progress display")
@@ -94,6 +111,12 @@ export function buildProgram(): Command {
       "memory limit of steps that set none, and the most any step may ask for (default: 512)",
       positiveNumber,
     )
+    .option(
+      "--param <name=value>",
+      "give the run param NAME (the value is read as JSON when it parses, else as a string); repeatable",
+      (pair: string, pairs: string[] = []) => [...pairs, pair],
+    )
+    .option("--params <json>", "give the run params as a JSON object (--param entries win)")
     .option("--store <path>", STORE_HELP)
     .option("--no-store", "run in memory only: nothing is recorded, the run cannot be resumed")
     .option("--server <url>", "run on a running `sandflow serve` (default: $SANDFLOW_SERVER, else locally)")

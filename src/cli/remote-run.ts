@@ -4,10 +4,10 @@
  * the same progress display and report as a local run. Ctrl-C cancels the run on the server.
  */
 import type { RunHandle } from "../core/engine.js";
+import { parseParamArguments } from "../core/params.js";
 import type { RunReport } from "../core/report.js";
-import type { StepSpec, WorkflowSpec } from "../core/schema.js";
-import { parseWasmStepCode, WASM_DATA_URL } from "../core/wasm-step.js";
-import type { StepDefinition, WorkflowDefinition } from "../core/workflow.js";
+import type { WorkflowDefinition } from "../core/workflow.js";
+import { workflowSpecOf } from "../core/workflow-spec.js";
 import { followRunEvents } from "../server/sse-client.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions } from "./follow-run.js";
@@ -21,6 +21,9 @@ export interface RemoteRunOptions extends RunDisplayOptions {
   readonly timeout?: number;
   readonly memory?: number;
   readonly store?: string | boolean;
+  /** `--param name=value` and `--params '<json>'`: sent with the run, checked by the server. */
+  readonly param?: readonly string[];
+  readonly params?: string;
 }
 
 /** The local-run options given that do not apply to a run on a server. */
@@ -36,50 +39,6 @@ function localOnly(options: RemoteRunOptions): string[] {
   return given.filter(([, on]) => on).map(([name]) => name);
 }
 
-/** A step's code as a file writes it inline: the source, or a wasm module as a data: URL. */
-function codeOf(s: StepDefinition): StepSpec {
-  if (s.language !== "wasm") return { code: s.code ?? "" };
-  const wasm = parseWasmStepCode(s.code ?? "");
-  return {
-    module: `${WASM_DATA_URL}${wasm.base64}`,
-    ...(wasm.func !== undefined ? { func: wasm.func } : {}),
-    ...(wasm.args.length > 0 ? { args: [...wasm.args] } : {}),
-    ...(wasm.input !== 0 ? { input: wasm.input } : {}),
-  };
-}
-
-/** The workflow as a file would write it, with every step's code inline. */
-export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
-  const steps: WorkflowSpec["steps"] = {};
-  for (const s of workflow.steps) {
-    const cache = s.cacheTtl === undefined ? undefined : s.cacheTtl === null ? true : `${s.cacheTtl}s`;
-    steps[s.id] = {
-      language: s.language,
-      ...codeOf(s),
-      depends_on: [...s.dependsOn],
-      retries: s.retries,
-      retry_delay: s.retryDelay,
-      retry_backoff: s.retryBackoff,
-      env: { ...s.env },
-      ...(s.secrets.length > 0 ? { secrets: [...s.secrets] } : {}),
-      ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
-      ...(s.memory !== undefined ? { memory: s.memory } : {}),
-      ...(s.description !== undefined ? { description: s.description } : {}),
-      ...(cache !== undefined ? { cache } : {}),
-      ...(s.allowNet !== undefined ? { allow: { net: [...s.allowNet] } } : {}),
-    };
-  }
-  return {
-    name: workflow.name,
-    ...(workflow.description !== undefined ? { description: workflow.description } : {}),
-    ...(workflow.concurrency !== undefined ? { concurrency: workflow.concurrency } : {}),
-    ...(workflow.events !== undefined ? { on: workflow.events.map((event) => ({ event })) } : {}),
-    ...(workflow.schedule !== undefined ? { schedule: workflow.schedule.cron } : {}),
-    ...(workflow.schedule?.timezone !== undefined ? { timezone: workflow.schedule.timezone } : {}),
-    steps,
-  };
-}
-
 interface ApiError {
   error?: { name?: string; message?: string; issues?: { path: string; message: string }[] };
 }
@@ -91,6 +50,11 @@ export async function remoteRun(
   options: RemoteRunOptions,
 ): Promise<number> {
   const base = url.replace(/\/+$/, "");
+  const params = parseParamArguments(options.param, options.params);
+  if (!params.ok) {
+    process.stderr.write(`sandflow: ${params.error}\n`);
+    return EXIT.INVALID;
+  }
   const token = options.token ?? process.env.SANDFLOW_TOKEN;
   const headers = {
     "Content-Type": "application/json",
@@ -103,8 +67,8 @@ export async function remoteRun(
       headers,
       body: JSON.stringify(
         "text" in workflow
-          ? { workflow: workflow.text, format: workflow.format }
-          : { workflow: workflowSpecOf(workflow) },
+          ? { workflow: workflow.text, format: workflow.format, params: params.value }
+          : { workflow: workflowSpecOf(workflow), params: params.value },
       ),
     });
   } catch (e) {

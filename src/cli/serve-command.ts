@@ -21,6 +21,8 @@ export interface ServeCommandOptions {
   readonly threads?: number;
   /** `--net-host`: the ceiling of network grants. */
   readonly netHost?: readonly string[];
+  /** `--rate-limit key=n/unit`. */
+  readonly rateLimit?: Readonly<Record<string, string>>;
   readonly background?: boolean;
   readonly queue?: string;
   readonly heartbeat?: number;
@@ -80,6 +82,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       engine: {
         ...(options.threads ? { threads: options.threads } : {}),
         ...(options.netHost ? { netHosts: options.netHost } : {}),
+        ...(options.rateLimit ? { rateLimits: options.rateLimit } : {}),
         onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
       },
     });

@@ -61,6 +61,18 @@ export function addServerCommands(program: Command): void {
       "the only hosts a workflow's 'allow: {net}' may grant (repeatable; default: any it names)",
       (value: string, previous: string[] = []) => [...previous, value],
     )
+    .option(
+      "--rate-limit <key=n/unit>",
+      "limit the starts of the steps whose rate_limit_key is KEY to n per s, m or h (e.g. api=10/s); repeatable",
+      (value: string, previous: Record<string, string> = {}) => {
+        const m = /^([^=]+)=(\d+\/[smh])$/.exec(value);
+        if (!m)
+          throw new InvalidArgumentError(
+            `--rate-limit must be KEY=<n>/<s|m|h> such as api=10/s, got '${value}'`,
+          );
+        return { ...previous, [m[1] as string]: m[2] as string };
+      },
+    )
     .option("--background", "start the server as a background process ('sandflow stop' stops it)")
     .action(async (opts) => {
       const { serveCommand } = await import("./serve-command.js");

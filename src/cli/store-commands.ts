@@ -133,6 +133,7 @@ export async function continueCommand(
     engine = createEngine({
       store,
       secrets: secrets.value,
+      ...(options.rateLimit ? { rateLimits: options.rateLimit } : {}),
       ...(options.threads ? { threads: options.threads } : {}),
       onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
     });

@@ -2,7 +2,7 @@
  * The TypeScript ways to define a workflow: {@link defineWorkflow} for an object in the
  * file format, and {@link workflow} for a fluent builder. Both validate like the loaders.
  */
-import type { StepDefaults, StepSpec, WorkflowSpec } from "./schema.js";
+import type { ParamSpec, StepDefaults, StepSpec, WorkflowSpec } from "./schema.js";
 import { parseWorkflowOrThrow } from "./validate.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
@@ -17,6 +17,12 @@ export function defineWorkflow(spec: WorkflowSpec): WorkflowDefinition {
 /** Step settings for the builder's language shortcuts (everything but `language`, `code` and `module`). */
 export type BuilderStepOptions = Omit<StepSpec, "language" | "code" | "file" | "module">;
 
+/** Options of the builder's waiting steps: where they sit in the graph and when they run. */
+export type WaitStepOptions = Pick<
+  StepSpec,
+  "depends_on" | "when" | "trigger_rule" | "description" | "timeout"
+>;
+
 /** A fluent workflow builder; {@link WorkflowBuilder.build} validates. */
 export class WorkflowBuilder {
   readonly #spec: {
@@ -25,8 +31,12 @@ export class WorkflowBuilder {
     defaults?: StepDefaults;
     concurrency?: number;
     on?: { event: string }[];
+    concurrency_key?: string;
+    priority?: number;
+    max_runs?: number;
     schedule?: string;
     timezone?: string;
+    params?: Record<string, ParamSpec>;
   };
   readonly #steps: Record<string, StepSpec> = Object.create(null);
 
@@ -52,6 +62,19 @@ export class WorkflowBuilder {
     return this;
   }
 
+  /** The run's priority: its steps go first when several runs compete for the workers. */
+  priority(n: number): this {
+    this.#spec.priority = n;
+    return this;
+  }
+
+  /** At most `maxRuns` runs with `key` at once on an engine; the others queue (`concurrency_key`, `max_runs`). */
+  concurrencyKey(key: string, maxRuns = 1): this {
+    this.#spec.concurrency_key = key;
+    this.#spec.max_runs = maxRuns;
+    return this;
+  }
+
   /** Starts a run of the workflow when a server that registered it gets this event (the `on` field). */
   on(event: string): this {
     this.#spec.on = [...(this.#spec.on ?? []), { event }];
@@ -62,6 +85,19 @@ export class WorkflowBuilder {
   schedule(cron: string, timezone?: string): this {
     this.#spec.schedule = cron;
     if (timezone !== undefined) this.#spec.timezone = timezone;
+    return this;
+  }
+
+  /**
+   * Declares a run param (`{ type, default?, description? }`); steps see its value as
+   * `sandflow.params.<name>` (`param <name>` in shell).
+   * @throws Error when the param was already declared.
+   */
+  param(name: string, spec: ParamSpec): this {
+    this.#spec.params ??= Object.create(null) as Record<string, ParamSpec>;
+    if (Object.hasOwn(this.#spec.params, name))
+      throw new Error(`workflow builder: param '${name}' was declared twice; param names must be unique`);
+    this.#spec.params[name] = spec;
     return this;
   }
 
@@ -103,6 +139,23 @@ export class WorkflowBuilder {
   /** Adds a JavaScript step (`function run(inputs) { ... }`, or a script whose last console.log line is JSON). */
   js(id: string, code: string, options: BuilderStepOptions = {}): this {
     return this.step(id, { ...options, language: "javascript", code });
+  }
+
+  /** Adds a step that runs no code and waits `duration` ("30s", "5m") or until `{ until: <RFC 3339 time> }`. */
+  sleep(id: string, duration: string | { until: string }, options: WaitStepOptions = {}): this {
+    return this.step(id, { ...options, sleep: duration });
+  }
+
+  /** Adds a step that waits for the signal `signal`; its output is the signal's data. */
+  waitFor(id: string, signal: string, options: WaitStepOptions & { timeout?: string } = {}): this {
+    const { timeout, ...rest } = options;
+    return this.step(id, { ...rest, wait_for: { signal, ...(timeout !== undefined ? { timeout } : {}) } });
+  }
+
+  /** Adds a step that waits for an approval (the signal `approval`, data `{approved, by?, comment?}`). */
+  approval(id: string, options: WaitStepOptions & { timeout?: string } = {}): this {
+    const { timeout, ...rest } = options;
+    return this.step(id, { ...rest, approval: timeout !== undefined ? { timeout } : true });
   }
 
   /**

@@ -7,6 +7,7 @@ import type { JournalEntry, RunSummary, StoredRunStatus } from "./durable/journa
 import { LeaseKeeper } from "./durable/lease-keeper.js";
 import { RunJournal } from "./durable/run-journal.js";
 import { foldSteps, type RecordedStep } from "./durable/run-state.js";
+import { type SignalSent, sendSignal } from "./durable/signals.js";
 import { StepCache } from "./durable/step-cache.js";
 import { RunStateError, type Store } from "./durable/store.js";
 import { loadRun, planRerun, storedReport } from "./durable/stored-run.js";
@@ -17,11 +18,15 @@ import {
 } from "./loaders/parse-source.js";
 import { withNetCeiling } from "./net-ceiling.js";
 import { checkRunOptions, type ResolvedEngineOptions, type RunOptions } from "./options.js";
+import { resolveParams } from "./params.js";
 import type { Clock, IdFactory } from "./platform.js";
+import { PriorityGate, usesPriority, withPriority } from "./priority-gate.js";
 import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
+import { RateLimiter, RunAdmission, withRateLimits } from "./run-limits.js";
 import { withSecrets } from "./secrets.js";
+import { SignalWakers, withWaitSteps } from "./wait-steps.js";
 
 export { RunHandle } from "./run-handle.js";
 
@@ -70,6 +75,8 @@ interface DurableStart {
   readonly seed?: readonly JournalEntry[];
   /** The run exists in the store and this engine holds its lease. */
   readonly resumed?: boolean;
+  /** The params recorded with the run resumed or rerun (checked when it first ran). */
+  readonly params?: Readonly<Record<string, unknown>>;
 }
 
 /** Runs workflows. Create it with `createEngine()` from `sandflow` or `sandflow/browser`. */
@@ -78,12 +85,18 @@ export class Engine {
   readonly #options: ResolvedEngineOptions;
   readonly #leases: LeaseKeeper | undefined;
   readonly #cache: StepCache | undefined;
+  readonly #wakers = new SignalWakers();
+  readonly #admission = new RunAdmission();
+  readonly #gate: PriorityGate;
+  readonly #limiter: RateLimiter;
   #closed = false;
 
   /** @internal Use `createEngine()`. */
   constructor(host: EngineHost, options: ResolvedEngineOptions) {
     this.#host = host;
     this.#options = options;
+    this.#limiter = new RateLimiter(options.rateLimits, host.clock);
+    this.#gate = new PriorityGate(host.pool.threads * 2);
     if (host.store) {
       this.#leases = new LeaseKeeper(host.store, host.owner ?? `engine-${host.newId()}`, host.clock);
       this.#cache = new StepCache(host.store, host.runtimeVersion ?? (() => "unversioned"));
@@ -116,6 +129,33 @@ export class Engine {
     return result.value;
   }
 
+  /**
+   * Sends a signal to a run (by id or unique prefix) that has not finished: a `wait_for`
+   * step waiting for `name` (or the next one to wait) takes it, in whichever process runs
+   * it; a step of this engine waiting for it wakes at once. `id` makes a repeated send
+   * idempotent (default: a new id).
+   * @throws InvalidSignalError, RunNotFoundError or RunStateError (finished run), and
+   * TypeError without a store.
+   */
+  async signal(
+    run: string,
+    name: string,
+    data?: unknown,
+    options: { id?: string } = {},
+  ): Promise<SignalSent> {
+    const store = this.#requireStore("signal");
+    const sent = await sendSignal(
+      store,
+      run,
+      name,
+      data ?? null,
+      options.id ?? this.#host.newId(),
+      this.#host.clock.now(),
+    );
+    this.#wakers.wake(sent.runId);
+    return sent;
+  }
+
   /** Loads the interpreters a workflow needs in every worker, ahead of running it. */
   async prepare(workflow: WorkflowDefinition): Promise<void> {
     this.#assertOpen();
@@ -123,7 +163,10 @@ export class Engine {
     await this.#host.pool.prepare(languagesOf(workflow));
   }
 
-  /** Starts a run and returns at once; see {@link RunHandle}. With a store, the run is recorded. */
+  /**
+   * Starts a run and returns at once; see {@link RunHandle}. With a store, the run is recorded.
+   * @throws InvalidParamsError when `options.params` do not fit the workflow's `params`.
+   */
   start(workflow: WorkflowDefinition, options: RunOptions = {}): RunHandle {
     return this.#start(workflow, options, {});
   }
@@ -151,6 +194,7 @@ export class Engine {
         startedAt: run.record.createdAt,
         rerunOf: run.record.rerunOf,
         resumed: true,
+        params: run.record.params,
       },
     );
   }
@@ -169,6 +213,7 @@ export class Engine {
       prior: plan.prior,
       seed: plan.kept,
       rerunOf: run.record.runId,
+      params: run.record.params,
     });
   }
 
@@ -196,6 +241,7 @@ export class Engine {
     runId: string,
     workflow: WorkflowDefinition,
     durable: DurableStart,
+    params: Readonly<Record<string, unknown>>,
   ): Promise<{ journal: RunJournal; startedAt: number } | undefined> {
     const store = this.#host.store;
     const leases = this.#leases;
@@ -206,7 +252,7 @@ export class Engine {
       await leases.create({
         runId,
         workflow,
-        params: {},
+        params,
         createdAt: now,
         ...(durable.rerunOf ? { rerunOf: durable.rerunOf } : {}),
       });
@@ -214,6 +260,18 @@ export class Engine {
     if (durable.resumed) journal.add({ type: "run-resumed", time: now, owner: leases.owner });
     for (const entry of durable.seed ?? []) journal.add(entry);
     return { journal, startedAt: durable.startedAt ?? now };
+  }
+
+  /** The pool a run of `workflow` uses: the engine's, with the run's ceilings, waits, rate limits and secrets. */
+  #runPool(workflow: WorkflowDefinition): StepPool {
+    const gated = withPriority(this.#host.pool, workflow, this.#gate);
+    const ceiled = withNetCeiling(gated, workflow, this.#options.netHosts);
+    const waits = withWaitSteps(ceiled, workflow, {
+      store: this.#host.store,
+      clock: this.#host.clock,
+      wakers: this.#wakers,
+    });
+    return withSecrets(withRateLimits(waits, workflow, this.#limiter), workflow, this.#options.secrets);
   }
 
   #requireStore(what: string): Store {
@@ -225,6 +283,13 @@ export class Engine {
   #start(workflow: WorkflowDefinition, options: RunOptions, durable: DurableStart): RunHandle {
     this.#assertOpen();
     checkRunOptions(options);
+    let params = durable.params;
+    if (params === undefined) {
+      const resolved = resolveParams(workflow, options.params);
+      if (!resolved.ok) throw resolved.error;
+      params = resolved.value;
+    }
+    const runParams = params;
     const runId = options.runId ?? this.#host.newId();
     const cancel = new CancelSource();
     const outer = options.signal;
@@ -240,7 +305,7 @@ export class Engine {
       // Recorded first: the run is in the store (listed, shown) from the moment it starts.
       let opened: { journal: RunJournal; startedAt: number } | undefined;
       try {
-        opened = await this.#openJournal(runId, workflow, durable);
+        opened = await this.#openJournal(runId, workflow, durable, runParams);
         recorded();
         await this.#host.beforeRun?.(workflow);
       } catch (e) {
@@ -250,17 +315,18 @@ export class Engine {
       }
       const journal = opened?.journal;
       const onEvent = options.onEvent;
+      // Queued behind the runs with its concurrency key (cancelling it while queued ends it).
+      const admitted = workflow.concurrencyKey
+        ? await this.#admission.acquire(workflow.concurrencyKey, workflow.maxRuns ?? 1, cancel.signal)
+        : () => {};
+      const left = usesPriority(workflow) ? this.#gate.enter() : () => {};
       const execution = new RunExecution(
         workflow,
         runId,
-        withSecrets(
-          withNetCeiling(this.#host.pool, workflow, this.#options.netHosts),
-          workflow,
-          this.#options.secrets,
-        ),
+        this.#runPool(workflow),
         this.#host.clock,
         this.#options,
-        { ...options, signal: cancel.signal },
+        { ...options, signal: cancel.signal, params: runParams },
         (event) => {
           emit(event);
           onEvent?.(event);
@@ -279,6 +345,8 @@ export class Engine {
       try {
         return await execution.execute();
       } finally {
+        left();
+        admitted();
         this.#leases?.release(runId);
         outer?.removeEventListener("abort", onAbort);
       }

@@ -37,6 +37,19 @@ export class WorkflowLoadError extends SandflowError {
   override name = "WorkflowLoadError";
 }
 
+/** Run params that do not fit the workflow's `params`: unknown, missing or of the wrong type. */
+export class InvalidParamsError extends SandflowError {
+  override name = "InvalidParamsError";
+  readonly issues: readonly ValidationIssue[];
+  constructor(issues: readonly ValidationIssue[]) {
+    const lines = issues.map((i) => `  - ${i.path}: ${i.message}`);
+    super(
+      `invalid run params (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
+    );
+    this.issues = issues;
+  }
+}
+
 /** Base class of the failures of one step attempt. */
 export class StepError extends SandflowError {
   override name = "StepError";
@@ -81,9 +94,27 @@ export class WorkerCrashedError extends StepError {
 export class StepCancelledError extends StepError {
   override name = "StepCancelledError";
 }
-/** The step did not run because a dependency failed. */
+/** The step did not run because a dependency failed (or its trigger rule cannot be met). */
 export class UpstreamFailedError extends StepError {
   override name = "UpstreamFailedError";
+}
+/** The step did not run because its `when` condition was false. */
+export class ConditionFalseError extends StepError {
+  override name = "ConditionFalseError";
+}
+/** A CEL expression of the step could not be evaluated (a missing key, a wrong type, a limit). */
+export class ExpressionError extends StepError {
+  override name = "ExpressionError";
+}
+
+/** A `for_each` list longer than the engine's `maxForEachItems`. */
+export class ForEachLimitError extends StepError {
+  override name = "ForEachLimitError";
+}
+
+/** A `repeat` step whose `until` was still false after `max` iterations. */
+export class LoopLimitError extends StepError {
+  override name = "LoopLimitError";
 }
 
 const STEP_ERRORS = {
@@ -99,6 +130,10 @@ const STEP_ERRORS = {
   WorkerCrashedError,
   StepCancelledError,
   UpstreamFailedError,
+  ConditionFalseError,
+  ExpressionError,
+  ForEachLimitError,
+  LoopLimitError,
 } as const;
 
 /** The error names a step failure may carry in the run report. */

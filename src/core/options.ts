@@ -6,6 +6,7 @@
 import type { RunEvent } from "./events.js";
 import { checkNetHosts } from "./net-ceiling.js";
 import type { CancelSignal } from "./platform.js";
+import { checkRateLimits, type Rate } from "./run-limits.js";
 
 /** Limits and defaults every step gets unless its workflow or the step sets its own. */
 export interface EngineOptions {
@@ -43,11 +44,22 @@ export interface EngineOptions {
    */
   readonly netHosts?: "any" | readonly string[];
   /**
+   * Rate limits by key, `"<n>/<s|m|h>"` (such as `"10/s"`): at most n attempts of the steps
+   * whose `rate_limit_key` is that key start per second, minute or hour across the engine's
+   * runs; the others wait (holding no worker). A key no limit names is not limited.
+   * Default: none.
+   */
+  readonly rateLimits?: Readonly<Record<string, string>>;
+  /** The same as {@link EngineOptions.rateLimits} (the workflow format's spelling). */
+  readonly rate_limits?: Readonly<Record<string, string>>;
+  /**
    * Secret values by name: a step that names one in `secrets` gets it as an environment
    * variable, and it is masked as `***` in everything steps send back. Workflow files
    * read nothing else of the host. Default: none.
    */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Most items a `for_each` step may run; a longer list fails the step (ForEachLimitError). Default: 10,000. */
+  readonly maxForEachItems?: number;
 }
 
 /** {@link EngineOptions} with every default applied. */
@@ -66,6 +78,8 @@ export interface ResolvedEngineOptions {
   readonly netTimeout: number;
   readonly netHosts: "any" | readonly string[];
   readonly secrets: Readonly<Record<string, string>>;
+  readonly maxForEachItems: number;
+  readonly rateLimits: ReadonlyMap<string, Rate>;
 }
 
 /** Options of one run. */
@@ -82,6 +96,12 @@ export interface RunOptions {
   readonly timeout?: number;
   /** The run's id. Default: a new random id. */
   readonly runId?: string;
+  /**
+   * Values of the workflow's `params` by name; params not given take their defaults.
+   * Unknown, missing or mistyped params throw InvalidParamsError before the run starts.
+   * Default: none.
+   */
+  readonly params?: Readonly<Record<string, unknown>>;
 }
 
 function positive(name: string, value: unknown, integer: boolean): void {
@@ -94,6 +114,7 @@ function positive(name: string, value: unknown, integer: boolean): void {
 }
 
 const INTEGER_FIELDS = [
+  "maxForEachItems",
   "threads",
   "concurrency",
   "outputLimit",
@@ -152,6 +173,8 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     netTimeout: options.netTimeout ?? 30,
     netHosts: checkNetHosts(options.netHosts),
     secrets: checkSecrets(options.secrets),
+    maxForEachItems: options.maxForEachItems ?? 10_000,
+    rateLimits: checkRateLimits(options.rateLimits ?? options.rate_limits),
   };
 }
 
@@ -172,4 +195,7 @@ function checkSecrets(secrets: EngineOptions["secrets"]): Readonly<Record<string
 export function checkRunOptions(options: RunOptions): void {
   if (options.concurrency !== undefined) positive("concurrency", options.concurrency, true);
   if (options.timeout !== undefined) positive("timeout", options.timeout, false);
+  const params = options.params;
+  if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params)))
+    throw new TypeError("options.params must be an object of param names to values");
 }

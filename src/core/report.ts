@@ -16,7 +16,14 @@ export const STEP_STATUSES = ["succeeded", "failed", "skipped", "cancelled", "pe
  * State of a run: a finished run's, or (in `sandflow show` of a stored run) `running`, or
  * `interrupted` when the process that ran it died before it finished.
  */
-export const RUN_STATUSES = ["succeeded", "failed", "cancelled", "running", "interrupted"] as const;
+export const RUN_STATUSES = [
+  "succeeded",
+  "failed",
+  "cancelled",
+  "running",
+  "interrupted",
+  "waiting",
+] as const;
 
 /** One step in the run report. */
 export const stepReportSchema = z.object({
@@ -38,6 +45,30 @@ export const stepReportSchema = z.object({
     .string()
     .optional()
     .meta({ description: "A rerun kept this step's result from the run with this id." }),
+  items: z
+    .array(
+      z.object({
+        status: z.enum(["pending", "succeeded", "failed", "cancelled"]),
+        output: z.unknown(),
+        error: errorInfoSchema.nullable(),
+        attempts: z.int().min(0),
+      }),
+    )
+    .optional()
+    .meta({ description: "for_each steps: each item, in item order." }),
+  compensation: z
+    .object({
+      status: z.enum(["succeeded", "failed", "cancelled"]),
+      output: z.unknown(),
+      error: errorInfoSchema.nullable(),
+    })
+    .optional()
+    .meta({ description: "The step's compensation, when the run failed after the step succeeded." }),
+  iterations: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: "repeat steps: the iterations that ran (the last one's output is the step's)." }),
 });
 
 /** The report of a run that started. Times are whole epoch milliseconds. */
@@ -48,8 +79,29 @@ export const runReportSchema = z.object({
   startedAt: z.int(),
   finishedAt: z.int(),
   durationMs: z.int().min(0),
+  params: z
+    .record(z.string(), z.unknown())
+    .meta({ description: "The run's params (defaults applied)." })
+    .optional(),
   steps: z.record(z.string(), stepReportSchema),
   rerunOf: z.string().optional().meta({ description: "The run this run reruns." }),
+  waiting: z
+    .array(
+      z.object({
+        step: z.string(),
+        for: z.enum(["time", "signal", "approval"]),
+        signal: z.string().optional(),
+        until: z
+          .int()
+          .optional()
+          .meta({ description: "Epoch ms: the wake time of a sleep, or a wait's timeout." }),
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        "With status waiting: the steps that wait and what for (a run waits when every step still running waits).",
+    }),
 });
 
 /** What `--json` prints for a workflow that failed validation. */

@@ -4,6 +4,7 @@
  * steps; stops scheduling on fail-fast or cancellation; builds the run report.
  */
 import { CancelSource } from "./cancel.js";
+import { compensate, needsCompensation } from "./compensation.js";
 import { type RunDurability, RunRecorder } from "./durable/run-recorder.js";
 import type { SerializedError } from "./errors.js";
 import type { RunEvent } from "./events.js";
@@ -11,7 +12,10 @@ import { Fifo } from "./fifo.js";
 import type { FileChanges } from "./file-tree.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { Clock } from "./platform.js";
+import { PriorityQueue } from "./priority-queue.js";
 import type { RunReport } from "./report.js";
+import { StepConditions } from "./step-conditions.js";
+import { StepFlow } from "./step-flow.js";
 import { failedAttempt, type StepPool, type StepTask, type StepTaskResult } from "./step-pool.js";
 import { buildReport, createStepStates, type StepState, stepTimes, TaskBuilder } from "./step-state.js";
 import { retryDelayMs } from "./timer-range.js";
@@ -35,8 +39,12 @@ export class RunExecution {
   readonly #workspace: RunWorkspace;
   readonly #cancel = new CancelSource();
   readonly #concurrency: number;
-  readonly #ready = new Fifo<StepState>();
+  /** Steps ready for a concurrency slot: by `priority` when the workflow sets any, else in order. */
+  readonly #ready: Pick<Fifo<StepState>, "push" | "shift" | "size">;
   #running = 0;
+  #compensating = false;
+  #compensated = false;
+  readonly #flow: StepFlow;
   #waitingRetry = 0;
   #stopped = false;
   #cancelledBySignal = false;
@@ -60,6 +68,9 @@ export class RunExecution {
       ? new RunRecorder(durable, clock, (message) => this.#stop(message, true))
       : undefined;
     this.#listening = listening;
+    this.#ready = workflow.steps.some((s) => s.priority)
+      ? new PriorityQueue<StepState>((s) => s.def.priority ?? 0)
+      : new Fifo<StepState>();
     this.#workflow = workflow;
     this.#runId = runId;
     this.#pool = pool;
@@ -74,6 +85,25 @@ export class RunExecution {
       new Map(workflow.steps.map((s, i) => [s.id, i])),
     );
     this.#tasks = new TaskBuilder(runId, byId, this.#workspace, engine, options);
+    this.#flow = new StepFlow(
+      {
+        runId,
+        concurrency: this.#concurrency,
+        engine,
+        recorder: this.#recorder,
+        workspace: this.#workspace,
+        clock,
+        emit: (event) => this.#emit(event),
+        listening: () => this.#listening(),
+        makeReady: (s) => this.#makeReady(s),
+        stopped: () => this.#stopped,
+        failed: (s) => {
+          if (this.#options.failFast)
+            this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
+        },
+      },
+      new StepConditions(byId, options.params ?? {}),
+    );
   }
 
   /** Runs the workflow to the end and returns its report. */
@@ -95,7 +125,11 @@ export class RunExecution {
     });
     for (const { s, delayMs } of this.#recorder?.seed(this.#states, this.#workspace) ?? [])
       this.#waitThenReady(s, delayMs);
-    for (const s of this.#states) if (s.waitingOn === 0 && s.phase === "pending") this.#makeReady(s);
+    // Steps a resumed run or a rerun starts with: their dependents learn how they ended.
+    for (const s of this.#states)
+      if (s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped") this.#flow.settle(s);
+    for (const s of this.#states)
+      if (s.def.dependsOn.length === 0 && s.phase === "pending") this.#flow.allowed(s);
     this.#pump();
     this.#checkDone();
     await finished;
@@ -109,7 +143,7 @@ export class RunExecution {
       this.#cancelledBySignal,
       startedAt,
       finishedAt,
-      { rerunOf: this.#recorder?.durability.rerunOf },
+      { rerunOf: this.#recorder?.durability.rerunOf, params: this.#options.params },
     );
     await this.#recorder?.finished(report.status as "succeeded" | "failed" | "cancelled", finishedAt);
     this.#emit({ type: "run-finished", runId: this.#runId, status: report.status, time: finishedAt, report });
@@ -134,14 +168,16 @@ export class RunExecution {
     s.attempts++;
     this.#running++;
     const attempt = s.attempts;
-    const stepId = s.def.id;
+    // A for_each item's logs are its step's; its starts and ends are told by its step.
+    const stepId = s.item ? s.item.parent.def.id : s.def.id;
+    const quiet = s.item !== undefined;
     // Told when a worker takes the attempt: the pool may queue it behind busy workers.
     // Asked of the pool only when someone listens (telling it costs a message per step).
     let started = false;
     const onStart = (time: number) => {
       if (started) return;
       started = true;
-      if (this.#listening())
+      if (!quiet && this.#listening())
         this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: Math.round(time) });
     };
     const onLog = (stream: "stdout" | "stderr", text: string) =>
@@ -236,13 +272,19 @@ export class RunExecution {
     s.startedAt ??= r.startedAt;
     s.finishedAt = r.finishedAt;
     const time = this.#clock.now();
+    if (r.outcome.ok && s.def.repeat && this.#flow.repeated(s, r, r.outcome.outputJson, s.def.repeat)) {
+      this.#pump();
+      this.#checkDone();
+      return;
+    }
     if (r.outcome.ok) {
       s.phase = "succeeded";
       s.outputJson = r.outcome.outputJson;
       s.error = null;
-      this.#workspace.record(s.def.id, r.changes as FileChanges);
+      if (s.item) s.item.changes = r.changes as FileChanges;
+      else this.#workspace.record(s.def.id, r.changes as FileChanges);
       this.#recorder?.ended(s, r);
-      if (this.#listening())
+      if (!s.item && this.#listening())
         this.#emit({
           type: "step-succeeded",
           runId: this.#runId,
@@ -251,34 +293,36 @@ export class RunExecution {
           durationMs: stepTimes(s).durationMs ?? 0,
           time,
         });
-      for (const child of s.dependents)
-        if (--child.waitingOn === 0 && child.phase === "pending") this.#makeReady(child);
+      this.#flow.settle(s);
     } else {
       s.error = { name: r.outcome.error.name, message: r.outcome.error.message };
       if (this.#cancelledBySignal) {
         s.phase = "cancelled";
         this.#recorder?.closed(s, "cancelled", { name: s.error.name, message: this.#stopReason });
-        this.#emit({
-          type: "step-cancelled",
-          runId: this.#runId,
-          stepId: s.def.id,
-          reason: this.#stopReason,
-          time,
-        });
-      } else if (s.attempts <= s.def.retries) this.#retry(s, r, r.outcome.error, time);
+        if (!s.item)
+          this.#emit({
+            type: "step-cancelled",
+            runId: this.#runId,
+            stepId: s.def.id,
+            reason: this.#stopReason,
+            time,
+          });
+      } else if (s.attempts - (s.loop?.attemptBase ?? 0) <= s.def.retries)
+        this.#retry(s, r, r.outcome.error, time);
       else {
         s.phase = "failed";
         this.#recorder?.ended(s, r);
-        this.#emit({
-          type: "step-failed",
-          runId: this.#runId,
-          stepId: s.def.id,
-          attempt: s.attempts,
-          error: s.error,
-          durationMs: stepTimes(s).durationMs ?? 0,
-          time,
-        });
-        this.#skipDependents(s);
+        if (!s.item)
+          this.#emit({
+            type: "step-failed",
+            runId: this.#runId,
+            stepId: s.def.id,
+            attempt: s.attempts,
+            error: s.error,
+            durationMs: stepTimes(s).durationMs ?? 0,
+            time,
+          });
+        this.#flow.settle(s);
         if (this.#options.failFast)
           this.#stop(`not started: step '${s.def.id}' failed and the run uses fail-fast`, false);
       }
@@ -292,15 +336,16 @@ export class RunExecution {
     s.phase = "retry-wait";
     this.#recorder?.ended(s, r, time + delayMs);
     this.#waitThenReady(s, delayMs);
-    this.#emit({
-      type: "step-retrying",
-      runId: this.#runId,
-      stepId: s.def.id,
-      attempt: s.attempts,
-      error,
-      delayMs,
-      time,
-    });
+    if (!s.item)
+      this.#emit({
+        type: "step-retrying",
+        runId: this.#runId,
+        stepId: s.def.id,
+        attempt: s.attempts,
+        error,
+        delayMs,
+        time,
+      });
   }
 
   /** A step waiting to retry: ready after `delayMs` (the wake time is in the journal). */
@@ -312,7 +357,7 @@ export class RunExecution {
         s.phase = this.#cancelledBySignal ? "cancelled" : "failed";
         const error = s.error ?? { name: "StepCancelledError", message: this.#stopReason };
         this.#recorder?.closed(s, s.phase, error);
-        if (s.phase === "failed") this.#skipDependents(s);
+        if (s.phase === "failed") this.#flow.settle(s);
       } else {
         s.phase = "ready";
         this.#ready.push(s);
@@ -320,26 +365,6 @@ export class RunExecution {
       this.#pump();
       this.#checkDone();
     });
-  }
-
-  #skipDependents(failed: StepState): void {
-    const todo: [StepState, StepState][] = failed.dependents.map((c) => [c, failed]);
-    while (todo.length > 0) {
-      const [s, cause] = todo.pop() as [StepState, StepState];
-      if (s.phase !== "pending") continue;
-      s.phase = "skipped";
-      const reason = `not run: dependency '${cause.def.id}' ${cause.phase === "failed" ? "failed" : "was skipped"}`;
-      s.error = { name: "UpstreamFailedError", message: reason };
-      this.#recorder?.closed(s, "skipped", s.error);
-      this.#emit({
-        type: "step-skipped",
-        runId: this.#runId,
-        stepId: s.def.id,
-        reason,
-        time: this.#clock.now(),
-      });
-      for (const c of s.dependents) todo.push([c, s]);
-    }
   }
 
   #stop(reason: string, bySignal: boolean): void {
@@ -354,7 +379,7 @@ export class RunExecution {
   }
 
   #checkDone(): void {
-    if (!this.#done || this.#running > 0 || this.#waitingRetry > 0) return;
+    if (!this.#done || this.#running > 0 || this.#waitingRetry > 0 || this.#compensating) return;
     if (!this.#stopped && this.#ready.size > 0) return;
     for (const s of this.#states) {
       if (s.phase === "pending" || s.phase === "ready") {
@@ -369,6 +394,22 @@ export class RunExecution {
           time: this.#clock.now(),
         });
       }
+    }
+    // A failed run (not a cancelled one) undoes what its steps did: see compensation.ts.
+    if (!this.#cancelledBySignal && !this.#compensated && needsCompensation(this.#states)) {
+      this.#compensated = true;
+      this.#compensating = true;
+      compensate(this.#states, {
+        pool: this.#pool,
+        tasks: this.#tasks,
+        recorder: this.#recorder,
+        signal: this.#cancel.signal,
+        failure: (name, message) => ({ name, message }),
+      }).finally(() => {
+        this.#compensating = false;
+        this.#checkDone();
+      });
+      return;
     }
     const done = this.#done;
     this.#done = undefined;

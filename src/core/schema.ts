@@ -8,6 +8,7 @@ import { DURATION_PATTERN } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
 import { parseNetGrant } from "./net-grant.js";
 import { MAX_DELAY_SECONDS, MAX_RETRY_BACKOFF } from "./timer-range.js";
+import { TRIGGER_RULES } from "./trigger-rules.js";
 
 const atMostDelay = {
   message: `must be at most ${MAX_DELAY_SECONDS} seconds (about 24.8 days, the range of timers)`,
@@ -85,6 +86,9 @@ const stepSettings = {
 };
 
 /** One step as written in a workflow file. */
+/** Event names: what `sandflow emit NAME` and `POST /api/events/{name}` send. */
+export const EVENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 export const stepSpecSchema = z.strictObject({
   ...stepSettings,
   code: z.string().meta({ description: "The step's source code." }).optional(),
@@ -120,14 +124,158 @@ export const stepSpecSchema = z.strictObject({
     .array(z.string())
     .meta({ description: "Ids of the steps whose outputs this step takes as inputs." })
     .optional(),
+  when: z
+    .string()
+    .meta({
+      description:
+        "A CEL condition over `params` and `inputs`: when false, the step is skipped (ConditionFalseError).",
+    })
+    .optional(),
+  for_each: z
+    .string()
+    .meta({
+      description:
+        "A CEL list over `params` and `inputs`: the step runs once per item (sandflow.item and sandflow.index; $SANDFLOW_ITEM and $SANDFLOW_INDEX in shell); its output is the list of the item outputs.",
+    })
+    .optional(),
+  max_parallel: z
+    .int()
+    .min(1)
+    .max(10_000)
+    .meta({ description: "for_each steps: most items running at once (default: the run's concurrency)." })
+    .optional(),
+  repeat: z
+    .strictObject({
+      until: z.string().meta({
+        description:
+          "A CEL condition over `output` (this iteration's), `inputs` and `params`: true ends the loop.",
+      }),
+      max: z
+        .int()
+        .min(1)
+        .max(10_000)
+        .meta({ description: "Most iterations; then the step fails (LoopLimitError)." }),
+    })
+    .meta({
+      description:
+        "Run the step again, seeing its last output as inputs.previous, until `until` is true or `max` iterations ran.",
+    })
+    .optional(),
+  compensate: z
+    .union([
+      z.string(),
+      z.strictObject({
+        language: languageName,
+        code: z.string().meta({ description: "The compensation's code." }),
+      }),
+    ])
+    .meta({
+      description:
+        "Saga compensation: code (in the step's language, or { language, code }) run when the run fails and this step had succeeded, in reverse order of finish, seeing the step's output as inputs.output.",
+    })
+    .optional(),
+  sleep: z
+    .union([
+      z.string().regex(DURATION_PATTERN, 'a duration such as "30s", "5m", "2h" or "1h30m"'),
+      z.strictObject({ until: z.string().meta({ description: "An RFC 3339 time." }) }),
+    ])
+    .meta({
+      description:
+        'A step that runs no code and waits: a duration ("30s", "5m", "2h") counted from its first start, or { until: <RFC 3339 time> }. No worker is held; the wake time survives an interrupt and resume.',
+    })
+    .optional(),
+  until: z
+    .string()
+    .meta({
+      description: "A step that runs no code and waits until this RFC 3339 time (as sleep: { until }).",
+    })
+    .optional(),
+  wait_for: z
+    .strictObject({
+      signal: z
+        .string()
+        .regex(EVENT_NAME_PATTERN, "a signal name is 1-128 letters, digits, '.', '_', ':' or '-'")
+        .meta({
+          description: "The signal's name (sandflow signal RUN NAME, POST /api/runs/{id}/signals/{name}).",
+        }),
+      timeout: z
+        .string()
+        .regex(DURATION_PATTERN, 'a duration such as "30s", "5m" or "2h"')
+        .meta({
+          description: "Fail with SignalTimeoutError when no signal came this long after the step started.",
+        })
+        .optional(),
+    })
+    .meta({
+      description:
+        "A step that runs no code and waits for a signal sent to the run; its output is the signal's data. A signal sent before the step waits is kept for it.",
+    })
+    .optional(),
+  approval: z
+    .union([
+      z.literal(true),
+      z.strictObject({
+        timeout: z
+          .string()
+          .regex(DURATION_PATTERN, 'a duration such as "30s", "5m" or "2h"')
+          .meta({
+            description:
+              "Fail with SignalTimeoutError when no decision came this long after the step started.",
+          })
+          .optional(),
+      }),
+    ])
+    .meta({
+      description:
+        'A step that waits for the signal "approval" with data {approved, by?, comment?}; not approved fails it (ApprovalDeniedError).',
+    })
+    .optional(),
+  priority: z
+    .int()
+    .min(-1000)
+    .max(1000)
+    .meta({
+      description:
+        "Higher first when steps compete for the run's concurrency slots or the engine's workers (default 0).",
+    })
+    .optional(),
+  rate_limit_key: z
+    .string()
+    .min(1)
+    .max(128)
+    .meta({
+      description:
+        "Starts of this step's attempts count against the engine's rate limit of this key (engine option rateLimits, such as { api: \"10/s\" }); they wait, holding no worker.",
+    })
+    .optional(),
+  trigger_rule: z
+    .enum(TRIGGER_RULES)
+    .meta({
+      description:
+        "When the step runs, given how its dependencies ended: all_success (default), all_done, all_failed, one_failed, one_success or none_failed.",
+    })
+    .optional(),
+  description: z.string().optional(),
+});
+
+/** The types a run param may have. */
+export const PARAM_TYPES = ["string", "number", "integer", "boolean", "object", "array"] as const;
+
+/** Param names: a letter or `_` first, then letters, digits or `_` (a shell variable and a CEL name). */
+export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** One run param as declared in a workflow file. */
+export const paramSpecSchema = z.strictObject({
+  type: z.enum(PARAM_TYPES).meta({ description: "string, number, integer, boolean, object or array." }),
+  default: z
+    .unknown()
+    .meta({ description: "The value when the run gives none; without one, the run must give it." })
+    .optional(),
   description: z.string().optional(),
 });
 
 /** Workflow-wide defaults for step settings. */
 export const stepDefaultsSchema = z.strictObject(stepSettings);
-
-/** Event names: what `sandflow emit NAME` and `POST /api/events/{name}` send. */
-export const EVENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 const eventTriggerSchema = z.strictObject({
   event: z
@@ -143,6 +291,37 @@ export const workflowSpecSchema = z
     description: z.string().optional(),
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
+    priority: z
+      .int()
+      .min(-1000)
+      .max(1000)
+      .meta({
+        description:
+          "The run's priority: its steps go first when the steps of several runs compete for the engine's workers (default 0).",
+      })
+      .optional(),
+    concurrency_key: z
+      .string()
+      .min(1)
+      .max(128)
+      .meta({
+        description:
+          "Runs with the same key are limited to max_runs at once on an engine (a server); the others queue, first come first served.",
+      })
+      .optional(),
+    max_runs: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .meta({ description: "With concurrency_key: most runs with that key at once (default 1)." })
+      .optional(),
+    params: z
+      .record(z.string(), paramSpecSchema)
+      .meta({
+        description:
+          "Run params by name: `sandflow run --param name=value`; steps see them as sandflow.params (Python, Lua, JavaScript) or $SANDFLOW_PARAMS and `param NAME` (shell).",
+      })
+      .optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
     on: z
       .union([eventTriggerSchema, z.array(eventTriggerSchema).min(1)])
@@ -174,6 +353,8 @@ export const workflowSpecSchema = z
 export type StepSpec = z.input<typeof stepSpecSchema>;
 /** Workflow-wide step defaults as written in a workflow file. */
 export type StepDefaults = z.input<typeof stepDefaultsSchema>;
+/** A run param as declared in a workflow file. */
+export type ParamSpec = z.input<typeof paramSpecSchema>;
 /** A workflow as written in a file or passed to `defineWorkflow`. */
 export type WorkflowSpec = z.input<typeof workflowSpecSchema>;
 

@@ -27,6 +27,11 @@ export interface StepTask {
   readonly codeHash: string;
   /** JSON object text: the outputs of the direct dependencies keyed by step id. */
   readonly inputsJson: string;
+  /**
+   * JSON object text of what a step sees besides its inputs: `params` (the run's params)
+   * and, in a for-each step, `item` and `index`. Absent: no params, no item.
+   */
+  readonly contextJson?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly files: FileTree;
   readonly limits: StepTaskLimits;

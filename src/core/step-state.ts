@@ -2,11 +2,15 @@
  * The state the scheduler keeps for each step of a run, how a step's next attempt becomes
  * a {@link StepTask}, and how the states become the run report.
  */
+import type { CompensationRecord } from "./compensation.js";
 import type { SerializedError } from "./errors.js";
+import type { FileChanges } from "./file-tree.js";
+import type { FanOut } from "./for-each.js";
 import { hashString } from "./hash.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { RunReport, StepReport } from "./report.js";
 import type { StepTask, StepTaskLimits } from "./step-pool.js";
+import { type DependencyCounts, dependencyCounts } from "./trigger-rules.js";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 import type { RunWorkspace } from "./workspace.js";
 
@@ -29,7 +33,10 @@ export interface StepState {
   readonly codeHash: string;
   readonly dependents: StepState[];
   phase: Phase;
-  waitingOn: number;
+  /** How the step's dependencies have ended so far (its trigger rule looks at them). */
+  readonly deps: DependencyCounts;
+  /** A skipped step: by its condition (or only skipped steps upstream), or because one upstream failed. */
+  skipKind: "condition" | "upstream" | undefined;
   attempts: number;
   outputJson: string | undefined;
   stdout: string;
@@ -41,6 +48,14 @@ export interface StepState {
   cached: boolean;
   /** A rerun kept the result recorded by this run. */
   reusedFrom: string | undefined;
+  /** An item of a for_each step: its step, its index, the item as JSON, the files it changed. */
+  item?: { readonly parent: StepState; readonly index: number; readonly json: string; changes?: FileChanges };
+  /** A for_each step once its list is known: its items. */
+  fanout?: FanOut;
+  /** What became of the step's compensation (a failed run's saga), once it ran. */
+  compensation?: CompensationRecord;
+  /** A repeat step past its first iteration: which, the last output, the attempts before it. */
+  loop?: { readonly iteration: number; readonly previousJson: string; readonly attemptBase: number };
 }
 
 const MB = 1024 * 1024;
@@ -73,7 +88,8 @@ export function createStepStates(workflow: WorkflowDefinition): {
       codeHash,
       dependents: [],
       phase: "pending",
-      waitingOn: def.dependsOn.length,
+      deps: dependencyCounts(def.dependsOn.length),
+      skipKind: undefined,
       attempts: 0,
       outputJson: undefined,
       stdout: "",
@@ -94,6 +110,9 @@ export function createStepStates(workflow: WorkflowDefinition): {
 /** Builds the tasks of a run's step attempts. */
 export class TaskBuilder {
   readonly #limitsByMemory = new Map<number, StepTaskLimits>();
+  /** `{"params":...}` when the run has params (shared by all its tasks), else undefined. */
+  readonly #contextJson: string | undefined;
+  readonly #paramsJson: string;
 
   constructor(
     private readonly runId: string,
@@ -101,32 +120,47 @@ export class TaskBuilder {
     private readonly workspace: RunWorkspace,
     private readonly engine: ResolvedEngineOptions,
     private readonly options: RunOptions,
-  ) {}
+  ) {
+    const params = options.params ?? {};
+    this.#paramsJson = JSON.stringify(params);
+    this.#contextJson = Object.keys(params).length > 0 ? `{"params":${this.#paramsJson}}` : undefined;
+  }
 
   /** The task for the step's current attempt: inputs from its direct dependencies, files from its ancestors. */
   build(s: StepState): StepTask {
     const def = s.def;
     let inputsJson = "{";
-    def.dependsOn.forEach((dep, i) => {
+    // A for_each item gets its item, not the step's inputs (they would cross to the worker
+    // once per item: a list of n items from a dependency would cost n times its size).
+    // What an item needs of them its for_each expression puts in the item.
+    (s.item ? [] : def.dependsOn).forEach((dep, i) => {
       const d = this.byId.get(dep) as StepState;
       inputsJson += `${i === 0 ? "" : ","}${d.idJson}:${d.outputJson ?? "null"}`;
     });
+    if (s.loop) inputsJson += `${inputsJson === "{" ? "" : ","}"previous":${s.loop.previousJson}`;
     inputsJson += "}";
     // Workflow files are untrusted: what they ask for is cut to the engine's ceilings.
     const timeout = Math.min(
       def.timeout ?? this.options.timeout ?? this.engine.timeout,
       this.engine.maxTimeout,
     );
+    const item = s.item;
+    const contextJson = item
+      ? `{"params":${this.#paramsJson},"item":${item.json},"index":${item.index}}`
+      : this.#contextJson;
+    // An item runs as its step (its id, secrets, files); only the journal tells items apart.
+    const stepId = item ? item.parent.def.id : def.id;
     return {
       runId: this.runId,
-      stepId: def.id,
+      stepId,
       attempt: s.attempts,
       language: def.language,
       code: def.code as string,
       codeHash: s.codeHash,
       inputsJson,
+      ...(contextJson !== undefined ? { contextJson } : {}),
       env: def.env,
-      files: this.workspace.viewFor(def.id),
+      files: this.workspace.viewFor(stepId),
       limits: this.#limits(Math.min(def.memory ?? this.engine.memory, this.engine.maxMemory)),
       timeoutMs: Math.round(timeout * 1000),
       ...(def.allowNet
@@ -202,6 +236,8 @@ export interface ReportExtras {
   /** The status of an unfinished run (`running`, `interrupted`); default: from the steps. */
   readonly status?: RunReport["status"];
   readonly rerunOf?: string | undefined;
+  /** The run's params. Default: none (`{}`). */
+  readonly params?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The run report from the steps' states (final ones, or those of an unfinished run). */
@@ -223,7 +259,9 @@ export function buildReport(
         ? s.phase
         : "cancelled"
       : REPORTED_PHASE[s.phase];
-    if (status === "failed" || status === "skipped") failed = true;
+    // Skipped steps alone do not fail a run (a false condition is not a failure): a step
+    // skipped because one upstream failed comes with that failed step.
+    if (status === "failed") failed = true;
     steps[s.def.id] = {
       status,
       language: s.def.language,
@@ -235,6 +273,17 @@ export function buildReport(
       ...stepTimes(s),
       ...(s.cached ? { cached: true } : {}),
       ...(s.reusedFrom !== undefined ? { reusedFrom: s.reusedFrom } : {}),
+      ...(s.fanout ? { items: s.fanout.report() } : {}),
+      ...(s.compensation
+        ? {
+            compensation: {
+              status: s.compensation.status,
+              output: s.compensation.status === "succeeded" ? parseOutput(s.compensation.outputJson) : null,
+              error: s.compensation.error,
+            },
+          }
+        : {}),
+      ...(s.def.repeat ? { iterations: s.loop?.iteration ?? (s.attempts > 0 ? 1 : 0) } : {}),
     };
   }
   const status = extras.status ?? (cancelled ? "cancelled" : failed ? "failed" : "succeeded");
@@ -245,6 +294,7 @@ export function buildReport(
     startedAt: Math.round(startedAt),
     finishedAt: Math.round(finishedAt),
     durationMs: Math.max(0, Math.round(finishedAt) - Math.round(startedAt)),
+    params: { ...extras.params },
     steps,
     ...(extras.rerunOf !== undefined ? { rerunOf: extras.rerunOf } : {}),
   };

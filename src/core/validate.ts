@@ -4,9 +4,16 @@
  * problem with its place. Nothing runs before this succeeds.
  */
 import { z } from "zod";
+import {
+  controlFlowFields,
+  controlFlowIssues,
+  paramDefinitions,
+  paramIssues,
+} from "./control-flow-checks.js";
 import { dependencyIssues, findCycles, topologicalOrder } from "./dag.js";
 import { parseDuration } from "./durable/duration.js";
 import { type ValidationIssue, WorkflowValidationError } from "./errors.js";
+import { formatPath } from "./format-path.js";
 import { DEFAULT_LANGUAGE, LANGUAGE_ALIASES, type Language } from "./languages.js";
 import { parseNetGrant } from "./net-grant.js";
 import { nullProtoRecord, withOwnRecords } from "./own-record.js";
@@ -20,8 +27,12 @@ import {
   workflowSpecSchema,
 } from "./schema.js";
 import { didYouMean } from "./suggest.js";
+import { isWaitStep, waitIssues, waitSpecOf } from "./wait-checks.js";
+import type { WaitSpec } from "./wait-steps.js";
 import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
-import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./workflow.js";
+
+export { formatPath } from "./format-path.js";
 
 /** Options of {@link parseWorkflow}. */
 export interface ParseWorkflowOptions {
@@ -34,17 +45,6 @@ export interface ParseWorkflowOptions {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Shared by steps without env (one object, sent once per batch). */
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
-
-/** Formats a zod path as `steps.fetch.depends_on[0]` (odd keys quoted). */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(String(key))) out += out ? `.${String(key)}` : String(key);
-    else out += `[${JSON.stringify(String(key))}]`;
-  }
-  return out;
-}
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -120,11 +120,21 @@ interface LooseStep {
   readonly func?: string;
   readonly args?: unknown;
   readonly input?: unknown;
+  readonly when?: unknown;
+  readonly for_each?: unknown;
+  readonly max_parallel?: unknown;
+  readonly repeat?: unknown;
+  readonly compensate?: unknown;
+  readonly sleep?: unknown;
+  readonly until?: unknown;
+  readonly wait_for?: unknown;
+  readonly approval?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
 interface LooseSpec {
   readonly steps: Record<string, LooseStep>;
+  readonly params?: Readonly<Record<string, unknown>>;
   readonly defaults?: {
     readonly env?: Record<string, string>;
     readonly secrets?: readonly string[];
@@ -141,7 +151,14 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
     });
   }
   if (spec.malformed) return issues;
+  if (isWaitStep(spec))
+    return [
+      ...issues,
+      ...waitIssues(id, spec as LooseStep & Record<string, unknown>),
+      ...controlFlowIssues(id, spec, language),
+    ];
   const at = (field: string) => formatPath(["steps", id, field]);
+  issues.push(...controlFlowIssues(id, spec, language));
   const wasm = wasmStepIssues(
     (field) => formatPath(field ? ["steps", id, field] : ["steps", id]),
     spec,
@@ -251,6 +268,11 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
       ...(typeof step.func === "string" ? { func: step.func } : {}),
       args: step.args,
       input: step.input,
+      when: step.when,
+      for_each: step.for_each,
+      max_parallel: step.max_parallel,
+      repeat: step.repeat,
+      compensate: step.compensate,
     };
   };
   const steps = isObject(raw.steps)
@@ -269,7 +291,14 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
         ...(picked.language ? { language: picked.language } : {}),
       }
     : undefined;
-  return { spec: { steps, ...(defaults ? { defaults } : {}) }, hasSteps: isObject(raw.steps) };
+  return {
+    spec: {
+      steps,
+      ...(defaults ? { defaults } : {}),
+      ...(isObject(raw.params) ? { params: raw.params } : {}),
+    },
+    hasSteps: isObject(raw.steps),
+  };
 }
 
 /** A step's language with aliases resolved (the default where it names none or an unknown one). */
@@ -278,7 +307,7 @@ function languageOf(step: { language?: string }, defaults: { language?: string }
 }
 
 function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
+  const issues: ValidationIssue[] = paramIssues(spec.params);
   const ids = Object.keys(spec.steps);
   if (ids.length === 0 && hasSteps) issues.push({ path: "steps", message: "the workflow has no steps" });
   for (const id of ids) {
@@ -298,6 +327,12 @@ function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
     issues.push({ path: `steps.${cycle[0]}.depends_on`, message: `dependency cycle: ${cycle.join(" -> ")}` });
   }
   return issues;
+}
+
+/** A waiting step's wait (it has no code: the empty text stands for it). */
+function waitFieldsOf(s: StepSpec): { wait?: WaitSpec; code?: string } {
+  const wait = waitSpecOf(s);
+  return wait ? { wait, code: "" } : {};
 }
 
 /** Validates and normalises a raw workflow value; every problem is reported at once. */
@@ -323,7 +358,10 @@ export function parseWorkflow(
   }
   const spec = own.spec;
   const triggers = triggersOf(spec);
-  const issues = [...semanticIssues(spec, true), ...triggers.issues];
+  const issues = [
+    ...semanticIssues({ ...spec, params: isObject(raw.params) ? raw.params : undefined }, true),
+    ...triggers.issues,
+  ];
   if (issues.length > 0) return fail(issues);
   const ids = Object.keys(spec.steps);
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
@@ -348,6 +386,10 @@ export function parseWorkflow(
       ...netGrantOf(d.allow?.net, s.allow?.net, language),
       description: s.description,
       cacheTtl: cacheTtl(s.cache ?? d.cache),
+      ...controlFlowFields(s, language),
+      ...waitFieldsOf(s),
+      ...(s.rate_limit_key !== undefined ? { rateLimitKey: s.rate_limit_key } : {}),
+      ...(s.priority ? { priority: s.priority } : {}),
       ...(language === "wasm"
         ? { module: s.module, func: s.func, args: s.args ?? [], input: s.input ?? 0 }
         : {}),
@@ -357,11 +399,33 @@ export function parseWorkflow(
     name: spec.name ?? options.fallbackName ?? "workflow",
     description: spec.description,
     concurrency: spec.concurrency,
+    ...(spec.priority ? { priority: spec.priority } : {}),
+    ...(spec.concurrency_key !== undefined
+      ? { concurrencyKey: spec.concurrency_key, maxRuns: spec.max_runs ?? 1 }
+      : {}),
+    ...withEventParam(spec.params ? paramDefinitions(spec.params) : undefined, triggers.events.length > 0),
     steps,
     ...(triggers.events.length > 0 ? { events: triggers.events } : {}),
     ...(triggers.schedule ? { schedule: triggers.schedule } : {}),
     source: options.source,
   });
+}
+
+/**
+ * The params of a workflow that events start: those it declares, and `event` (the event's
+ * data, an object) unless it declares that one itself.
+ */
+function withEventParam(
+  params: Record<string, ParamDefinition> | undefined,
+  onEvents: boolean,
+): { params?: Record<string, ParamDefinition> } {
+  if (!onEvents || (params && Object.hasOwn(params, "event"))) return params ? { params } : {};
+  const event: ParamDefinition = {
+    type: "object",
+    default: {},
+    description: "The data of the event that started the run ({} when it was started otherwise).",
+  };
+  return { params: Object.assign(Object.create(null) as Record<string, ParamDefinition>, params, { event }) };
 }
 
 /** The `on`, `schedule` and `timezone` fields, checked. */
@@ -382,7 +446,13 @@ function triggersOf(spec: z.output<typeof workflowSpecSchema>): {
         path: spec.timezone && /time zone/.test(checked.error) ? "timezone" : "schedule",
         message: checked.error,
       });
-  } else if (spec.timezone !== undefined)
+  }
+  if (spec.max_runs !== undefined && spec.concurrency_key === undefined)
+    issues.push({
+      path: "max_runs",
+      message: "max_runs applies to runs with a concurrency_key; add one or remove it",
+    });
+  if (spec.schedule === undefined && spec.timezone !== undefined)
     issues.push({
       path: "timezone",
       message: "a timezone applies to a schedule; add a 'schedule' field or remove it",

@@ -4,6 +4,8 @@
  */
 import type { Language } from "./languages.js";
 import type { Schedule } from "./schedule.js";
+import type { TriggerRule } from "./trigger-rules.js";
+import type { WaitSpec } from "./wait-steps.js";
 
 /** One step after validation: aliases resolved, defaults applied. Times in seconds, memory in MB. */
 export interface StepDefinition {
@@ -35,6 +37,32 @@ export interface StepDefinition {
   readonly args?: readonly string[];
   /** wasm steps: the i32 passed to a `func` that takes one argument. */
   readonly input?: number;
+  /** A CEL condition: false skips the step (ConditionFalseError). */
+  readonly when?: string;
+  /** A CEL list: the step runs once per item. */
+  readonly forEach?: string;
+  /** for_each steps: most items running at once. */
+  readonly maxParallel?: number;
+  /** Runs again (seeing `inputs.previous`) until `until` holds, at most `max` times. */
+  readonly repeat?: { readonly until: string; readonly max: number };
+  /** Saga compensation: run when the run fails and this step had succeeded. */
+  readonly compensate?: { readonly language: Language; readonly code: string };
+  /** Higher first when steps compete for the run's concurrency or the engine's workers (default 0). */
+  readonly priority?: number;
+  /** The engine rate limit its attempts' starts count against (engine option rateLimits). */
+  readonly rateLimitKey?: string;
+  /** A step that waits (sleep, a signal, an approval) instead of running code. */
+  readonly wait?: WaitSpec;
+  /** When the step runs given how its dependencies ended; absent: `all_success`. */
+  readonly triggerRule?: TriggerRule;
+}
+
+/** A run param a workflow declares. */
+export interface ParamDefinition {
+  readonly type: "string" | "number" | "integer" | "boolean" | "object" | "array";
+  /** The value when the run gives none; `undefined`: the run must give one. */
+  readonly default?: unknown;
+  readonly description?: string | undefined;
 }
 
 /** A workflow ready to run: its steps in a topological order (ties broken by id). */
@@ -42,11 +70,19 @@ export interface WorkflowDefinition {
   readonly name: string;
   readonly description: string | undefined;
   readonly concurrency: number | undefined;
+  /** Higher first when the steps of several runs compete for the engine's workers (default 0). */
+  readonly priority?: number;
+  /** Runs with this key: at most {@link WorkflowDefinition.maxRuns} at once on an engine. */
+  readonly concurrencyKey?: string;
+  /** Most runs with {@link WorkflowDefinition.concurrencyKey} at once (1 when a key is given). */
+  readonly maxRuns?: number;
   readonly steps: readonly StepDefinition[];
   /** Names of the events that start a run of it on a server (the `on` field); absent when none. */
   readonly events?: readonly string[];
   /** When a server starts a run of it (the `schedule` and `timezone` fields); absent when none. */
   readonly schedule?: Schedule;
+  /** Run params by name (absent in workflows recorded before params existed). */
+  readonly params?: Readonly<Record<string, ParamDefinition>>;
   /** Where it came from (a file path or a label), for messages. */
   readonly source: string | undefined;
 }
@@ -58,5 +94,7 @@ export function stepsById(workflow: WorkflowDefinition): Map<string, StepDefinit
 
 /** The languages a workflow uses (Pyodide is loaded only when Python is among them). */
 export function languagesOf(workflow: WorkflowDefinition): Set<Language> {
-  return new Set(workflow.steps.map((s) => s.language));
+  const languages = new Set(workflow.steps.flatMap((s) => (s.wait ? [] : [s.language])));
+  for (const s of workflow.steps) if (s.compensate) languages.add(s.compensate.language);
+  return languages;
 }

@@ -23,6 +23,7 @@ export const stepTaskSchema = z.object({
   code: z.string(),
   codeHash: z.string(),
   inputsJson: z.string(),
+  contextJson: z.string().optional(),
   env: z.record(z.string(), z.string()),
   files: fileTree,
   limits: z.object({

@@ -25,6 +25,9 @@ _sf = _types.ModuleType("sandflow", "What a sandflow step can know about itself:
 _sf.attempt = 0
 _sf.step_id = ""
 _sf.run_id = ""
+_sf.params = {}
+_sf.item = None
+_sf.index = None
 sys.modules["sandflow"] = _sf
 
 def _sf_takes_inputs(fn):
@@ -109,9 +112,11 @@ def _sf_complete(coro):
     coro.close()
     return _sf_suspended
 
-def __sf_call(key, inputs_json, attempt, step_id, run_id):
+def __sf_call(key, inputs_json, attempt, step_id, run_id, context_json):
     fn, takes_inputs, filename = __sf_steps[key]
     _sf.attempt, _sf.step_id, _sf.run_id = attempt, step_id, run_id
+    _ctx = _json.loads(context_json) if context_json else {}
+    _sf.params, _sf.item, _sf.index = _ctx.get("params", {}), _ctx.get("item"), _ctx.get("index")
     try:
         try:
             result = fn(_json.loads(inputs_json)) if takes_inputs else fn()

@@ -19,10 +19,10 @@ export const submitRunSchema = z.strictObject({
     .enum(["lua", "yaml", "json"])
     .optional()
     .meta({ description: "The format of workflow text; default: detected." }),
-  params: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .meta({ description: "Run parameters; workflows take none yet, so only {} is accepted." }),
+  params: z.record(z.string(), z.unknown()).optional().meta({
+    description:
+      "Run params by name (the workflow's `params`; defaults apply to those not given). Unknown, missing or mistyped params answer 400 naming the param.",
+  }),
 });
 
 /** `POST /api/runs/{id}/rerun`. */
@@ -65,6 +65,16 @@ export const runWorkflowSchema = z.object({
       code: z.string().nullable(),
     }),
   ),
+});
+
+/** The answer to `POST /api/runs/{id}/signals/{name}`. */
+export const signalSentSchema = z.object({
+  runId: z.string(),
+  name: z.string(),
+  signalId: z.string(),
+  delivered: z
+    .boolean()
+    .meta({ description: "False when this signal id was sent before (nothing changed)." }),
 });
 
 /** `POST /api/events/{name}`. */
@@ -135,6 +145,7 @@ export const API_SCHEMAS = {
   RunsList: runsListSchema,
   RunReport: runReportSchema,
   RunWorkflow: runWorkflowSchema,
+  SignalSent: signalSentSchema,
   EmitEvent: emitEventSchema,
   EventAnswer: eventAnswerSchema,
   WorkflowsList: workflowsListSchema,

@@ -5,7 +5,6 @@
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { sendSignal } from "../core/durable/signals.js";
 import { loadRun, resolveRunId } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
 import { EVENT_NAME_PATTERN } from "../core/schema.js";
@@ -147,8 +146,12 @@ export function createApi(host: ApiHost): Api {
 
   const notice = host.notice ?? (() => {});
   const registered = host.workflows;
-  const startFor = async (workflow: WorkflowDefinition, why: string): Promise<string> => {
-    const runId = await startTracked(ctx, engine.start(workflow));
+  const startFor = async (
+    workflow: WorkflowDefinition,
+    why: string,
+    params?: Record<string, unknown>,
+  ): Promise<string> => {
+    const runId = await startTracked(ctx, engine.start(workflow, params ? { params } : {}));
     notice(`started run ${runId} of ${workflow.name}: ${why}`);
     return runId;
   };
@@ -158,7 +161,7 @@ export function createApi(host: ApiHost): Api {
   const events = registered
     ? new EventTriggers(registered.source, {
         store,
-        start: (workflow, _event, why) => startFor(workflow, why),
+        start: (workflow, event, why) => startFor(workflow, why, { event: event ?? {} }),
         now: host.now,
         newId: () => crypto.randomUUID(),
       })
@@ -205,8 +208,8 @@ export function createApi(host: ApiHost): Api {
   });
 
   app.post("/api/runs", async (c) => {
-    const workflow = await readRunRequest(await jsonBody(c, false), ctx);
-    const runId = await startTracked(ctx, engine.start(workflow));
+    const { workflow, params } = await readRunRequest(await jsonBody(c, false), ctx);
+    const runId = await startTracked(ctx, engine.start(workflow, { params }));
     return c.json({ runId }, 201);
   });
 
@@ -229,6 +232,9 @@ export function createApi(host: ApiHost): Api {
         language: s.language,
         dependsOn: [...s.dependsOn],
         code: s.code ?? null,
+        ...(s.when !== undefined ? { when: s.when } : {}),
+        ...(s.forEach !== undefined ? { forEach: s.forEach } : {}),
+        ...(s.triggerRule !== undefined ? { triggerRule: s.triggerRule } : {}),
       })),
     });
   });
@@ -278,7 +284,7 @@ export function createApi(host: ApiHost): Api {
       );
     }
     const signalId = c.req.query("id") ?? c.req.header("idempotency-key") ?? crypto.randomUUID();
-    const sent = await sendSignal(store, c.req.param("id"), c.req.param("name"), data, signalId, host.now());
+    const sent = await engine.signal(c.req.param("id"), c.req.param("name"), data, { id: signalId });
     return c.json(sent, sent.delivered ? 202 : 200);
   });
 

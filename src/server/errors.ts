@@ -1,7 +1,12 @@
 /** Turning failures into the API's error answers: `{ error: { name, message, issues? } }` with a status code. */
 import { InvalidSignalError } from "../core/durable/signals.js";
 import { RunNotFoundError, RunStateError } from "../core/durable/store.js";
-import { type ValidationIssue, WorkflowLoadError, WorkflowValidationError } from "../core/errors.js";
+import {
+  InvalidParamsError,
+  type ValidationIssue,
+  WorkflowLoadError,
+  WorkflowValidationError,
+} from "../core/errors.js";
 
 /** An answer the API gives on purpose, with its status code. */
 export class HttpError extends Error {
@@ -33,6 +38,7 @@ export function errorAnswer(e: unknown): { status: HttpError["status"]; body: Er
   });
   if (e instanceof HttpError) return { status: e.status, body: body(e.name, e.message, e.issues) };
   if (e instanceof WorkflowValidationError) return { status: 400, body: body(e.name, e.message, e.issues) };
+  if (e instanceof InvalidParamsError) return { status: 400, body: body(e.name, e.message, e.issues) };
   if (e instanceof WorkflowLoadError) return { status: 400, body: body(e.name, e.message) };
   if (e instanceof InvalidSignalError) return { status: 400, body: body(e.name, e.message) };
   if (e instanceof RunNotFoundError) return { status: 404, body: body(e.name, e.message) };

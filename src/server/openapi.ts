@@ -141,6 +141,41 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      "/api/runs/{id}/signals/{name}": {
+        post: {
+          summary: "Send a signal to a run that has not finished (a wait_for or approval step takes it)",
+          parameters: [
+            RUN_ID,
+            {
+              name: "name",
+              in: "path",
+              required: true,
+              description: "The signal's name",
+              schema: { type: "string" },
+            },
+            {
+              name: "id",
+              in: "query",
+              description:
+                "The signal's id (or the Idempotency-Key header): the same id again changes nothing",
+              schema: { type: "string" },
+            },
+          ],
+          requestBody: {
+            required: false,
+            description: 'The signal\'s data, any JSON (an approval\'s is {"approved", "by"?, "comment"?})',
+            content: { "application/json": { schema: {} } },
+          },
+          responses: {
+            "202": json("SignalSent", "Kept for the run"),
+            "200": json("SignalSent", "This id was sent before: nothing changed"),
+            "400": json("Error", "A bad name, id or data"),
+            "401": ERRORS["401"],
+            "404": ERRORS["404"],
+            "409": json("Error", "The run has finished"),
+          },
+        },
+      },
       "/api/events/{name}": {
         post: {
           summary: "Emit an event: start one run of each registered workflow whose `on` names it",

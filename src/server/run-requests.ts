@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Store, StoredRun } from "../core/durable/store.js";
 import type { Engine, RunHandle } from "../core/engine.js";
 import { WorkflowValidationError } from "../core/errors.js";
+import { resolveParams } from "../core/params.js";
 import { formatPath, parseWorkflow } from "../core/validate.js";
 import type { WorkflowDefinition } from "../core/workflow.js";
 import { submitRunSchema } from "./api-schemas.js";
@@ -28,20 +29,20 @@ const requestSchema = submitRunSchema.extend({
  * allowed folder (or refused).
  * @throws HttpError (400), WorkflowValidationError or WorkflowLoadError.
  */
-export async function readRunRequest(body: unknown, ctx: RunContext): Promise<WorkflowDefinition> {
+export async function readRunRequest(
+  body: unknown,
+  ctx: RunContext,
+): Promise<{ workflow: WorkflowDefinition; params: Record<string, unknown> }> {
   const parsed = requestSchema.safeParse(body);
   if (!parsed.success)
     throw new HttpError(
       400,
       "InvalidRequest",
-      "the request must be { workflow: <text or object>, format?: lua|yaml|json, params?: {} }",
+      "the request must be { workflow: <text or object>, format?: lua|yaml|json, params?: { name: value } }",
       parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
     );
-  const { workflow: given, format, params } = parsed.data;
-  if (params && Object.keys(params).length > 0)
-    throw new HttpError(400, "InvalidRequest", "workflows take no parameters yet; send params: {} or none", [
-      { path: "params", message: `unexpected parameters: ${Object.keys(params).join(", ")}` },
-    ]);
+  const { workflow: given, format } = parsed.data;
+  const params = parsed.data.params ?? {};
   let workflow: WorkflowDefinition;
   if (typeof given === "string") workflow = await ctx.engine.parse(given, format ? { format } : {});
   else {
@@ -53,7 +54,10 @@ export async function readRunRequest(body: unknown, ctx: RunContext): Promise<Wo
   const onDisk = workflow.steps.filter(
     (s) => s.file !== undefined || (s.language === "wasm" && s.code === undefined),
   );
-  if (onDisk.length === 0) return workflow;
+  // Checked now: bad params are the request's fault (400), found before anything is read or run.
+  const checked = resolveParams(workflow, params);
+  if (!checked.ok) throw checked.error;
+  if (onDisk.length === 0) return { workflow, params };
   if (!ctx.readStepFiles)
     throw new WorkflowValidationError(
       onDisk.map((s) => {
@@ -64,7 +68,7 @@ export async function readRunRequest(body: unknown, ctx: RunContext): Promise<Wo
         };
       }),
     );
-  return ctx.readStepFiles(workflow);
+  return { workflow: await ctx.readStepFiles(workflow), params };
 }
 
 /**

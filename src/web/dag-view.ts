@@ -15,6 +15,30 @@ export interface DagStep {
   readonly id: string;
   readonly language: string;
   readonly dependsOn: readonly string[];
+  /** A CEL condition: the node is marked `if` and its title shows it. */
+  readonly when?: string | undefined;
+  /** A CEL list: the node is drawn stacked, marked `for each`. */
+  readonly forEach?: string | undefined;
+  /** A trigger rule other than all_success: marked on the node. */
+  readonly triggerRule?: string | undefined;
+}
+
+/** The node's badge: for each, if, and a trigger rule other than the default. */
+function badgeOf(step: DagStep): string {
+  const parts: string[] = [];
+  if (step.forEach !== undefined) parts.push("for each");
+  if (step.when !== undefined) parts.push("if");
+  if (step.triggerRule !== undefined && step.triggerRule !== "all_success") parts.push(step.triggerRule);
+  return parts.join(" · ");
+}
+
+/** The node's tooltip head: its id, language and control-flow expressions. */
+function describe(step: DagStep): string {
+  const lines = [`${step.id} (${step.language})`];
+  if (step.forEach !== undefined) lines.push(`for_each: ${step.forEach}`);
+  if (step.when !== undefined) lines.push(`when: ${step.when}`);
+  if (step.triggerRule !== undefined) lines.push(`trigger_rule: ${step.triggerRule}`);
+  return lines.join("\n");
 }
 
 const MARK: Record<NodeState, string> = {
@@ -39,6 +63,8 @@ interface DrawnNode {
   readonly status: SVGTextElement;
   readonly title: SVGTitleElement;
   readonly id: string;
+  /** What the tooltip says before the state. */
+  readonly head: string;
 }
 
 /** The SVG graph of one workflow. */
@@ -96,29 +122,52 @@ export class DagView {
       const place = layout.nodes.get(step.id);
       if (!place) continue;
       const status = s("text", { x: 14, y: 40, class: "node-status" }, `${MARK.pending} pending`);
-      const title = s("title", {}, `${step.id} (${step.language}): pending`);
+      const title = s("title", {}, `${describe(step)}: pending`);
+      const badge = badgeOf(step);
+      const flow = [
+        step.forEach !== undefined ? "for-each" : "",
+        step.when !== undefined ? "conditional" : "",
+      ]
+        .filter(Boolean)
+        .join(" ");
       const group = s(
         "g",
         {
-          class: "node pending",
+          class: `node pending${flow ? ` ${flow}` : ""}`,
           transform: `translate(${place.x},${place.y})`,
           "data-step": step.id,
           tabindex: 0,
           role: "button",
         },
         title,
+        // A for_each step is drawn as a stack: a box behind its own.
+        ...(step.forEach !== undefined
+          ? [
+              s("rect", {
+                x: 4,
+                y: -4,
+                width: NODE.width,
+                height: NODE.height,
+                rx: 8,
+                class: "node-box node-stack",
+              }),
+            ]
+          : []),
         s("rect", { width: NODE.width, height: NODE.height, rx: 8, class: "node-box" }),
         s("rect", { width: 6, height: NODE.height, rx: 3, class: `lang-bar lang-${step.language}` }),
         s("text", { x: 14, y: 20, class: "node-id" }, clip(step.id)),
         s("text", { x: NODE.width - 8, y: 20, class: "node-lang", "text-anchor": "end" }, step.language),
         status,
+        ...(badge
+          ? [s("text", { x: NODE.width - 8, y: 40, class: "node-flow", "text-anchor": "end" }, badge)]
+          : []),
       );
       group.addEventListener("click", () => this.#onSelect(step.id));
       group.addEventListener("keydown", (e) => {
         if (e.key === "Enter" || e.key === " ") this.#onSelect(step.id);
       });
       svg.append(group);
-      this.#nodes.set(step.id, { group, status, title, id: step.id });
+      this.#nodes.set(step.id, { group, status, title, id: step.id, head: describe(step) });
       this.#states.set(step.id, "pending");
     }
     this.#host.replaceChildren(svg);
@@ -134,7 +183,7 @@ export class DagView {
     node.group.classList.add(state);
     const text = `${MARK[state]} ${state}${detail ? ` · ${detail}` : ""}`;
     node.status.textContent = text;
-    node.title.textContent = `${id}: ${text}`;
+    node.title.textContent = `${node.head}: ${text}`;
     for (const edge of this.#edges) {
       const from = this.#states.get(edge.from);
       const to = this.#states.get(edge.to);

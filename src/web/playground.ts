@@ -14,7 +14,14 @@ import { RunView } from "./run-view.js";
 export type PlaygroundRunOptions = RunOptions;
 
 function stepsOf(workflow: WorkflowDefinition): DagStep[] {
-  return workflow.steps.map((s) => ({ id: s.id, language: s.language, dependsOn: s.dependsOn }));
+  return workflow.steps.map((s) => ({
+    id: s.id,
+    language: s.language,
+    dependsOn: s.dependsOn,
+    when: s.when,
+    forEach: s.forEach,
+    triggerRule: s.triggerRule,
+  }));
 }
 
 /** The page's state and wiring. */

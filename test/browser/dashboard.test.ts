@@ -37,6 +37,9 @@ steps:
     code: "function run() error('no luck') end"
 `;
 
+const GATED =
+  'name: gated\nsteps:\n  gate:\n    approval: {timeout: "5m"}\n  after:\n    language: lua\n    depends_on: [gate]\n    code: "function run(inputs) return inputs.gate.by end"\n';
+
 const SLEEPY = "name: sleepy\nsteps:\n  nap:\n    language: shell\n    code: sleep 60\n";
 
 function newest(dir: string): number {
@@ -166,6 +169,22 @@ describe("the dashboard of sandflow serve", () => {
       { timeout: 30_000 },
     );
     await expect.poll(() => page.locator("#run-status").textContent()).toContain("cancelled");
+  });
+
+  it("approves a run that waits for an approval with its button", async () => {
+    const { page } = browser;
+    const { runId } = await post(server, "/api/runs", { workflow: GATED });
+    await page.locator(`tr[data-run="${runId}"]`).click();
+    const approve = page.locator("#approve");
+    await approve.waitFor({ state: "visible", timeout: 30_000 });
+    expect(await page.locator("#deny").isVisible()).toBe(true);
+    await approve.click();
+    await expect
+      .poll(() => page.locator("#run-status").textContent(), { timeout: 30_000 })
+      .toContain("succeeded");
+    expect(await approve.isVisible()).toBe(false);
+    const report = await (await fetch(`${server.url}/api/runs/${runId}`)).json();
+    expect(report.steps.after.output).toBe("dashboard");
   });
 
   it("starts a run from its code editor, and marks the problems of a bad workflow in it", async () => {

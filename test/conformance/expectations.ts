@@ -13,6 +13,92 @@ function statuses(report: RunReport): Record<string, string> {
 
 /** Checks by workflow file name. */
 export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "waits.yaml": (r) => {
+    expect(statuses(r)).toEqual({
+      nap: "succeeded",
+      past: "succeeded",
+      nobody: "failed",
+      after: "succeeded",
+    });
+    expect(r.steps.nobody?.error?.name).toBe("SignalTimeoutError");
+    expect(r.steps.nap?.output).toBeNull();
+    expect(r.steps.nap?.durationMs).toBeGreaterThanOrEqual(150);
+    expect(r.steps.after?.output).toBe("woke");
+  },
+  "saga.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.ship?.status).toBe("failed");
+    expect(r.steps.ship?.compensation).toBeUndefined();
+    expect(r.steps.notify?.compensation).toEqual({
+      status: "succeeded",
+      output: { unsent: { sent: true } },
+      error: null,
+    });
+    expect(r.steps.charge?.compensation).toEqual({
+      status: "succeeded",
+      output: { refunded: 30 },
+      error: null,
+    });
+    expect(r.steps.reserve?.compensation).toEqual({
+      status: "succeeded",
+      output: { released: "12A" },
+      error: null,
+    });
+  },
+  "repeat.lua": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.double?.output).toEqual({ value: 64 });
+    expect(r.steps.double?.iterations).toBe(7);
+    expect(r.steps.poll?.output).toEqual({ tries: 3 });
+    expect(r.steps.words?.output).toEqual(["w1", "w2", "w3"]);
+    expect(r.steps.endless?.error?.name).toBe("LoopLimitError");
+    expect(r.steps.endless?.iterations).toBe(3);
+    expect(r.steps.report?.output).toEqual({ value: 64, tries: 3 });
+  },
+  "for-each.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(r.steps.py?.output).toEqual([
+      { index: 0, square: 9, of: 3, inputs: {} },
+      { index: 1, square: 1, of: 3, inputs: {} },
+      { index: 2, square: 4, of: 3, inputs: {} },
+    ]);
+    expect(r.steps.lua?.output).toEqual(["ALPHA", "BETA", "GAMMA"]);
+    expect(r.steps.lua?.items?.map((i) => i.attempts)).toEqual([1, 2, 1]);
+    expect(r.steps.js?.output).toEqual(["alpha/5/0", "beta/4/1", "gamma/5/2"]);
+    expect(r.steps.sh?.status).toBe("failed");
+    expect(r.steps.sh?.items?.map((i) => i.status)).toEqual(["succeeded", "failed", "succeeded"]);
+    expect(r.steps.sh?.items?.[2]?.output).toEqual({ twice: 6 });
+    expect(r.steps.sh?.error?.message).toMatch(
+      /^item 1 of 3 failed: shell step exited with status 3: item 2 fails/,
+    );
+    expect(r.steps.total?.output).toEqual({ sum: 14, words: "ALPHA,BETA,GAMMA" });
+  },
+  "conditions.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(statuses(r)).toEqual({
+      probe: "succeeded",
+      full: "succeeded",
+      quick: "skipped",
+      after_quick: "skipped",
+      report: "succeeded",
+      broken: "failed",
+      cleanup: "succeeded",
+      on_failure: "succeeded",
+    });
+    expect(r.steps.quick?.error?.name).toBe("ConditionFalseError");
+    expect(r.steps.after_quick?.error?.name).toBe("UpstreamFailedError");
+    expect(r.steps.report?.output).toEqual({ quick: null, full: "full" });
+    expect(r.steps.cleanup?.output).toEqual({ cleaned: true });
+  },
+  "params.yaml": (r) => {
+    expect(r.status).toBe("succeeded");
+    const params = { word: "héllo", count: 3, flags: { on: true, list: [1, 2] } };
+    expect(r.params).toEqual(params);
+    expect(r.steps.py?.output).toEqual({ word: "héllo", count: 3, item: null });
+    expect(r.steps.lua?.output).toEqual({ repeated: "ababab", on: true });
+    expect(r.steps.js?.output).toEqual({ list: [1, 2], keys: ["word", "count", "flags"] });
+    expect(r.steps.sh?.output).toEqual({ word: "héllo", params });
+  },
   "fan-out-join.lua": (r) => {
     expect(r.status).toBe("succeeded");
     expect(r.steps.join?.output).toEqual({

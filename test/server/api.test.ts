@@ -222,6 +222,8 @@ describe("sandflow serve API", () => {
     expect(badFormat.status).toBe(400);
     const params = await api(server, "POST", "/api/runs", { workflow: QUICK, params: { x: 1 } });
     expect(params.status).toBe(400);
+    expect(params.body.error.name).toBe("InvalidParamsError");
+    expect(params.body.error.issues[0].path).toBe("params.x");
     const badQuery = await api(server, "GET", "/api/runs?limit=0");
     expect(badQuery.status).toBe(400);
     expect((await api(server, "GET", "/api/runs?status=bogus")).status).toBe(400);
@@ -270,6 +272,40 @@ describe("sandflow serve API", () => {
       req.end();
     });
     expect(status).toBe(403);
+  });
+
+  it("takes signals for a waiting run: status waiting, idempotent ids, 400 for bad data, 409 once finished", async () => {
+    const runId = await submit(
+      server,
+      "name: waits\nsteps:\n  go:\n    wait_for: {signal: go}\n  gate:\n    approval: true\n    depends_on: [go]\n",
+    );
+    for (let i = 0; i < 200; i++) {
+      if ((await api(server, "GET", `/api/runs/${runId}`)).body.status === "waiting") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const waiting = (await api(server, "GET", `/api/runs/${runId}`)).body;
+    expect(waiting.waiting).toEqual([{ step: "go", for: "signal", signal: "go" }]);
+    const sent = await api(server, "POST", `/api/runs/${runId.slice(0, 8)}/signals/go?id=s1`, { n: 1 });
+    expect(sent.status).toBe(202);
+    expect(sent.body).toMatchObject({ runId, name: "go", signalId: "s1", delivered: true });
+    const again = await api(server, "POST", `/api/runs/${runId}/signals/go?id=s1`, { n: 2 });
+    expect(again.status).toBe(200);
+    expect(again.body.delivered).toBe(false);
+    const bad = await api(server, "POST", `/api/runs/${runId}/signals/approval`, { approved: "maybe" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.name).toBe("InvalidSignalError");
+    expect(
+      (await api(server, "POST", `/api/runs/${runId}/signals/approval`, { approved: true })).status,
+    ).toBe(202);
+    let report = (await api(server, "GET", `/api/runs/${runId}`)).body;
+    for (let i = 0; i < 200 && report.status !== "succeeded"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      report = (await api(server, "GET", `/api/runs/${runId}`)).body;
+    }
+    expect(report.steps.go.output).toEqual({ n: 1 });
+    const late = await api(server, "POST", `/api/runs/${runId}/signals/go`, {});
+    expect(late.status).toBe(409);
+    expect((await api(server, "POST", "/api/runs/nope/signals/go", {})).status).toBe(404);
   });
 
   it("serves an OpenAPI document made from the zod schemas", async () => {

@@ -75,7 +75,7 @@ describe("sandflow serve --workflows: events", () => {
     const dir = mkdtempSync(join(tmpdir(), "sf-events-"));
     writeFileSync(
       join(dir, "on-order.yaml"),
-      'name: on-order\non:\n  event: order.created\nsteps:\n  s:\n    language: lua\n    code: "function run() return 1 end"\n',
+      'name: on-order\non:\n  event: order.created\nsteps:\n  s:\n    language: lua\n    code: "function run() return sandflow.params.event.n end"\n',
     );
     writeFileSync(
       join(dir, "also.lua"),
@@ -87,6 +87,16 @@ describe("sandflow serve --workflows: events", () => {
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.eventId).toBe("e-1");
     expect(first.body.runIds).toHaveLength(2);
+    let outputs: unknown[] = [];
+    for (let i = 0; i < 200 && outputs.length < 2; i++) {
+      const reports = await Promise.all(
+        first.body.runIds.map(async (id: string) => (await api(served, "GET", `/api/runs/${id}`)).body),
+      );
+      outputs = reports.filter((r) => r.status === "succeeded").map((r) => r.steps.s.output);
+      if (outputs.length < 2) await sleep(50);
+    }
+    // The event's data is the run's `event` param; a workflow that does not use it still runs.
+    expect(outputs.sort()).toEqual([1, 2]);
     const again = sandflow(["emit", "order.created", "--id", "e-1", "--server", served.url, "--json"]);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({ eventId: "e-1", runIds: first.body.runIds });

@@ -4,19 +4,23 @@
  * to the schema and not to workflowSpecOf fails here rather than vanishing on the server.
  */
 import { describe, expect, it } from "vitest";
-import { workflowSpecOf } from "../../src/cli/remote-run.js";
 import { stepSpecSchema, type WorkflowSpec, workflowSpecSchema } from "../../src/core/schema.js";
 import { parseWorkflowOrThrow } from "../../src/core/validate.js";
+import { workflowSpecOf } from "../../src/core/workflow-spec.js";
 
 /** A workflow that sets every workflow field and, over its steps, every step field. */
 const EVERY_FIELD: WorkflowSpec = {
   name: "every-field",
   description: "all of them",
   concurrency: 3,
+  concurrency_key: "deploys",
+  priority: 5,
+  max_runs: 2,
   on: [{ event: "a" }, { event: "b" }],
   schedule: "*/5 * * * *",
   timezone: "Europe/Paris",
   defaults: { retries: 1 },
+  params: { n: { type: "integer", default: 2, description: "how many" }, who: { type: "string" } },
   steps: {
     py: {
       language: "python",
@@ -31,7 +35,29 @@ const EVERY_FIELD: WorkflowSpec = {
       cache: "10m",
       allow: { net: ["example.com", "api.example.com:8443"] },
       description: "a python step",
+      when: "params.n > 1",
+      compensate: "def run(inputs):\n    return 0\n",
     },
+    each: {
+      language: "lua",
+      code: "function run() return sandflow.item end",
+      for_each: "[1, 2, 3]",
+      max_parallel: 2,
+      rate_limit_key: "api",
+      priority: 3,
+      depends_on: ["py"],
+      trigger_rule: "all_done",
+    },
+    loop: {
+      language: "lua",
+      code: "function run(inputs) return (inputs.previous or 0) + 1 end",
+      repeat: { until: "output >= 3", max: 5 },
+    },
+    nap: { sleep: "1500ms" },
+    later: { until: "2030-01-01T00:00:00.000Z" },
+    go: { wait_for: { signal: "go", timeout: "5m" }, depends_on: ["nap"] },
+    gate: { approval: { timeout: "1h" } },
+    gate2: { approval: true },
     wasm: {
       language: "wasm",
       module: "data:application/wasm;base64,AGFzbQEAAAABBQFgAAF/AwIBAAcHAQNydW4AAAoGAQQAQQAL",
@@ -61,6 +87,12 @@ describe("workflowSpecOf", () => {
   it("gives back a workflow that validates to the same definition", () => {
     const { file: _unread, ...steps } = EVERY_FIELD.steps;
     const original = parseWorkflowOrThrow({ ...EVERY_FIELD, steps });
+    expect(original.steps.find((x) => x.id === "go")?.wait).toEqual({
+      kind: "signal",
+      name: "go",
+      approval: false,
+      timeoutMs: 300_000,
+    });
     const again = parseWorkflowOrThrow(workflowSpecOf(original));
     expect(again).toEqual(original);
   });

@@ -58,9 +58,11 @@ export class RunRecorder {
       if (r.status === "succeeded") {
         s.phase = "succeeded";
         if (r.files) workspace.record(s.def.id, r.files);
-        for (const child of s.dependents) child.waitingOn--;
-      } else if (r.status === "failed" || r.status === "skipped") s.phase = r.status;
-      else if (r.status === "retrying") {
+      } else if (r.status === "failed" || r.status === "skipped") {
+        s.phase = r.status;
+        if (r.status === "skipped")
+          s.skipKind = s.error?.name === "ConditionFalseError" ? "condition" : "upstream";
+      } else if (r.status === "retrying") {
         s.phase = "retry-wait";
         waiting.push({ s, delayMs: Math.max(0, (r.wakeAt ?? 0) - this.#clock.now()) });
       }
@@ -135,7 +137,8 @@ export class RunRecorder {
    */
   cacheKey(s: StepState, task: StepTask): string | undefined {
     const cache = this.durability.cache;
-    if (!cache || s.def.cacheTtl === undefined || (s.def.secrets?.length ?? 0) > 0) return undefined;
+    if (!cache || s.def.cacheTtl === undefined || s.def.wait || (s.def.secrets?.length ?? 0) > 0)
+      return undefined;
     return cache.key(task);
   }
 

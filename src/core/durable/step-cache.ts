@@ -26,6 +26,7 @@ export class StepCache {
     field(this.#runtimeVersion(task.language));
     field(task.code);
     field(task.inputsJson);
+    if (task.contextJson !== undefined) field(task.contextJson);
     for (const name of Object.keys(task.env).sort()) {
       field(name);
       field(task.env[name] as string);

@@ -2,9 +2,13 @@
  * Reading stored runs: run ids by unique prefix (as git does), the report of a stored run
  * (finished or not), and which steps a rerun runs again.
  */
+
+import { compensationId } from "../compensation.js";
 import { descendantsOf } from "../dag.js";
+import { FanOut, itemId } from "../for-each.js";
 import type { RunReport } from "../report.js";
 import { buildReport, createStepStates, type Phase } from "../step-state.js";
+import { withWaitingStatus } from "../waiting-status.js";
 import type { JournalEntry } from "./journal.js";
 import { applyRecorded, foldSteps, type RecordedStatus, type RecordedStep } from "./run-state.js";
 import { RunNotFoundError, RunStateError, type Store, type StoredRun } from "./store.js";
@@ -42,21 +46,59 @@ export async function loadRun(store: Store, idOrPrefix: string): Promise<StoredR
   return run;
 }
 
+/** The items of a for_each step as its journal recorded them (`undefined` before its list was known). */
+function recordedItems(stepId: string, recorded: ReadonlyMap<string, RecordedStep>): FanOut | undefined {
+  let n = 0;
+  while (recorded.has(itemId(stepId, n))) n++;
+  const step = recorded.get(stepId);
+  // A finished step's output is its item list: its length counts items not recorded (none ran).
+  if (step?.status === "succeeded" && step.outputJson)
+    n = Math.max(n, (JSON.parse(step.outputJson) as unknown[]).length);
+  if (n === 0 && step?.status !== "succeeded") return undefined;
+  const fanout = new FanOut(new Array<string>(n).fill("null"), 1, 0);
+  for (let i = 0; i < n; i++) {
+    const r = recorded.get(itemId(stepId, i));
+    if (!r) continue;
+    const status = r.status === "succeeded" || r.status === "failed" ? r.status : "pending";
+    Object.assign(fanout.records[i] as object, {
+      status,
+      outputJson: r.outputJson,
+      error: r.error,
+      attempts: r.attempts,
+    });
+  }
+  return fanout;
+}
+
 /** The report of a stored run: as `run --json` prints it, also for an unfinished run. */
 export function storedReport(run: StoredRun, now: number): RunReport {
   const { states } = createStepStates(run.record.workflow);
   const recorded = foldSteps(run.entries);
   for (const s of states) {
+    if (s.def.forEach !== undefined) s.fanout = recordedItems(s.def.id, recorded);
+    const c = s.def.compensate ? recorded.get(compensationId(s.def.id)) : undefined;
+    if (c && (c.status === "succeeded" || c.status === "failed"))
+      s.compensation = { status: c.status, outputJson: c.outputJson, error: c.error };
     const r = recorded.get(s.def.id);
     if (!r) continue;
     s.phase = PHASE_OF[r.status];
     applyRecorded(s, r);
   }
   const { record } = run;
-  return buildReport(record.workflow, record.runId, states, false, record.createdAt, run.finishedAt ?? now, {
-    status: run.status,
-    rerunOf: record.rerunOf,
-  });
+  const report = buildReport(
+    record.workflow,
+    record.runId,
+    states,
+    false,
+    record.createdAt,
+    run.finishedAt ?? now,
+    {
+      status: run.status,
+      rerunOf: record.rerunOf,
+      params: record.params,
+    },
+  );
+  return withWaitingStatus(report, record.workflow, run.entries);
 }
 
 /** What a rerun starts from: the kept results (as journal entries of the new run) and the steps that run again. */
@@ -89,14 +131,12 @@ export function planRerun(run: StoredRun, from: string | undefined, now: number)
   for (const id of [...again]) for (const d of descendantsOf(id, deps)) again.add(d);
   const prior = new Map<string, RecordedStep>();
   const kept: JournalEntry[] = [];
-  for (const s of workflow.steps) {
-    const r = recorded.get(s.id);
-    if (again.has(s.id) || !r) continue;
+  const keep = (id: string, r: RecordedStep) => {
     const reusedFrom = r.reusedFrom ?? runId;
-    prior.set(s.id, { ...r, reusedFrom, cached: false });
+    prior.set(id, { ...r, reusedFrom, cached: false });
     kept.push({
       type: "step-succeeded",
-      stepId: s.id,
+      stepId: id,
       attempt: r.attempts,
       stdout: r.stdout,
       stderr: r.stderr,
@@ -107,6 +147,15 @@ export function planRerun(run: StoredRun, from: string | undefined, now: number)
       reusedFrom,
       time: now,
     });
+  };
+  for (const s of workflow.steps) {
+    const r = recorded.get(s.id);
+    if (again.has(s.id) || !r) continue;
+    // A kept for_each step keeps its items too (they are in its report).
+    if (s.forEach !== undefined)
+      for (let i = 0, item = recorded.get(itemId(s.id, i)); item; item = recorded.get(itemId(s.id, ++i)))
+        if (item.status === "succeeded") keep(itemId(s.id, i), item);
+    keep(s.id, r);
   }
   return { prior, kept };
 }

@@ -1,7 +1,7 @@
 /**
  * One run in the dashboard: the live DAG and the step cards of the playground, fed by the
  * run's event stream (from its first event, so a finished run is drawn the same way),
- * with cancel and rerun buttons.
+ * with cancel and rerun buttons, and Approve / Deny while an approval step waits.
  */
 import type { RunEvent, RunReport } from "../../browser.js";
 import { followRunEvents } from "../../server/sse-client.js";
@@ -9,6 +9,7 @@ import { DagView } from "../dag-view.js";
 import { byId, formatMs } from "../dom.js";
 import { RunView } from "../run-view.js";
 import { call, sessionToken } from "./api-client.js";
+import { ApprovalButtons } from "./approval-buttons.js";
 
 interface RunWorkflow {
   readonly name: string;
@@ -25,6 +26,7 @@ export class RunDetail {
   readonly #status = byId("run-status");
   readonly #onError: (e: unknown) => void;
   readonly #onRerun: (runId: string) => void;
+  readonly #approvals: ApprovalButtons;
   #runId: string | undefined;
   #selected: string | undefined;
   #follow: AbortController | undefined;
@@ -32,6 +34,7 @@ export class RunDetail {
   constructor(onError: (e: unknown) => void, onRerun: (runId: string) => void) {
     this.#onError = onError;
     this.#onRerun = onRerun;
+    this.#approvals = new ApprovalButtons(onError);
     this.#dag = new DagView(byId("dag"), (id) => this.#select(id));
     this.#steps = new RunView(byId("steps"), byId("report"));
     this.#cancel.addEventListener("click", () => void this.#act("cancel"));
@@ -59,6 +62,7 @@ export class RunDetail {
     this.#dag.render(workflow.steps);
     this.#steps.reset(workflow.steps);
     this.#setStatus("running");
+    this.#approvals.watch(runId);
     try {
       const finished = await followRunEvents(runId, (event) => this.#onEvent(event), {
         baseUrl: "",
@@ -77,6 +81,7 @@ export class RunDetail {
   }
 
   #finish(report: RunReport): void {
+    this.#approvals.stop();
     for (const [id, step] of Object.entries(report.steps)) {
       if (step.status === "pending") continue;
       this.#dag.finish(id, step.status === "running" ? "running" : step.status, step.durationMs);

@@ -1,0 +1,71 @@
+/**
+ * Approve / Deny for a run that waits for an approval: the selected run's report is read
+ * every second while it runs, and the buttons show while an approval step waits. A click
+ * sends the signal `approval` with `{approved, by: "dashboard"}`.
+ */
+import type { RunReport } from "../../browser.js";
+import { byId } from "../dom.js";
+import { call } from "./api-client.js";
+
+const POLL_MS = 1000;
+
+/** The approval buttons of the detail pane. */
+export class ApprovalButtons {
+  readonly #approve = byId<HTMLButtonElement>("approve");
+  readonly #deny = byId<HTMLButtonElement>("deny");
+  readonly #onError: (e: unknown) => void;
+  #runId: string | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(onError: (e: unknown) => void) {
+    this.#onError = onError;
+    this.#approve.addEventListener("click", () => void this.#decide(true));
+    this.#deny.addEventListener("click", () => void this.#decide(false));
+  }
+
+  /** Watches `runId` until it finishes or another run is watched. */
+  watch(runId: string): void {
+    this.stop();
+    this.#runId = runId;
+    void this.#poll(runId);
+  }
+
+  /** Hides the buttons and stops watching. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#runId = undefined;
+    this.#show(false);
+  }
+
+  #show(on: boolean): void {
+    this.#approve.hidden = !on;
+    this.#deny.hidden = !on;
+    this.#approve.disabled = !on;
+    this.#deny.disabled = !on;
+  }
+
+  async #poll(runId: string): Promise<void> {
+    try {
+      const report = await call<RunReport>("GET", `/api/runs/${runId}`);
+      if (this.#runId !== runId) return;
+      this.#show(report.waiting?.some((w) => w.for === "approval") ?? false);
+      if (report.status !== "running" && report.status !== "waiting") return;
+    } catch (e) {
+      if (this.#runId === runId) this.#onError(e);
+      return;
+    }
+    this.#timer = setTimeout(() => void this.#poll(runId), POLL_MS);
+  }
+
+  async #decide(approved: boolean): Promise<void> {
+    const runId = this.#runId;
+    if (!runId) return;
+    this.#approve.disabled = true;
+    this.#deny.disabled = true;
+    try {
+      await call("POST", `/api/runs/${runId}/signals/approval`, { approved, by: "dashboard" });
+    } catch (e) {
+      this.#onError(e);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Limits across runs: concurrency_key with max_runs queues the runs past the limit, first
+ * come first served; rate limits space the starts of the steps that name their key.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "../../src/core/engine.js";
+import { parseRate } from "../../src/core/run-limits.js";
+import { parseWorkflow, parseWorkflowOrThrow } from "../../src/core/validate.js";
+import { createEngine } from "../../src/node/create-engine.js";
+
+let engine: Engine;
+beforeAll(() => {
+  engine = createEngine({ threads: 2, isolation: "thread", rateLimits: { api: "4/s" } });
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+describe("concurrency_key and max_runs", () => {
+  it("runs at most max_runs runs with one key at once; the others queue in order", async () => {
+    const wf = parseWorkflowOrThrow({
+      name: "deploy",
+      concurrency_key: "prod",
+      max_runs: 2,
+      steps: { hold: { sleep: "400ms" } },
+    });
+    const other = parseWorkflowOrThrow({ name: "free", steps: { hold: { sleep: "400ms" } } });
+    const t0 = Date.now();
+    const reports = await Promise.all([
+      engine.run(wf),
+      engine.run(wf),
+      engine.run(wf),
+      engine.run(wf),
+      engine.run(other),
+    ]);
+    const starts = reports.map((r) => (r.steps.hold?.startedAt ?? 0) - t0);
+    // Two at once, then the next two after them; the run without the key does not wait.
+    expect(starts[0]).toBeLessThan(300);
+    expect(starts[1]).toBeLessThan(300);
+    expect(starts[2]).toBeGreaterThanOrEqual(380);
+    expect(starts[3]).toBeGreaterThanOrEqual(380);
+    expect(starts[4]).toBeLessThan(300);
+    expect(reports.every((r) => r.status === "succeeded")).toBe(true);
+  });
+
+  it("validates the fields", () => {
+    const r = parseWorkflow({ max_runs: 2, steps: { a: { sleep: "1s" } } });
+    expect(r.ok ? [] : r.error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "max_runs: max_runs applies to runs with a concurrency_key; add one or remove it",
+    ]);
+  });
+});
+
+describe("rate limits", () => {
+  it("spaces the starts of the steps with a rate_limit_key; others run at once", async () => {
+    const steps: Record<string, unknown> = {};
+    for (let i = 0; i < 8; i++)
+      steps[`call${i}`] = { language: "lua", code: "function run() return 1 end", rate_limit_key: "api" };
+    steps.free = { language: "lua", code: "function run() return 1 end", rate_limit_key: "unlimited" };
+    const t0 = Date.now();
+    const report = await engine.run(parseWorkflowOrThrow({ name: "calls", steps }), { concurrency: 16 });
+    expect(report.status).toBe("succeeded");
+    const starts = Object.entries(report.steps)
+      .filter(([id]) => id.startsWith("call"))
+      .map(([, s]) => s.startedAt ?? 0)
+      .sort((a, b) => a - b);
+    // 4 per second: the fifth start comes a second or more after the run began, the free step at once.
+    expect((starts[4] as number) - t0).toBeGreaterThanOrEqual(1000);
+    expect((report.steps.free?.startedAt ?? 0) - t0).toBeLessThan(900);
+  });
+
+  it("parses rates and refuses bad engine options", () => {
+    expect(parseRate("10/s")).toEqual({ count: 10, windowMs: 1000 });
+    expect(parseRate("3/h")).toEqual({ count: 3, windowMs: 3_600_000 });
+    expect(parseRate("0/s")).toBeUndefined();
+    expect(() => createEngine({ rateLimits: { api: "fast" } })).toThrow(/options.rateLimits.api must be/);
+  });
+});
+
+describe("priorities", () => {
+  const busy = {
+    language: "lua",
+    code: "function run() local x = 0 for i = 1, 2e6 do x = x + i end return x end",
+  };
+
+  it("steps of a higher-priority run go first when runs compete for the workers", async () => {
+    const one = createEngine({ threads: 1, isolation: "thread" });
+    try {
+      const steps = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, busy]));
+      const first = parseWorkflowOrThrow({ name: "first", priority: 10, steps: steps(3) });
+      const low = parseWorkflowOrThrow({ name: "low", steps: steps(8) });
+      const high = parseWorkflowOrThrow({ name: "high", priority: 10, steps: steps(2) });
+      await one.prepare(low);
+      // While a run with a priority runs, attempts queue at the gate: the later high run's go first.
+      const runs = [one.run(first, { concurrency: 8 })];
+      await new Promise((r) => setTimeout(r, 20));
+      runs.push(one.run(low, { concurrency: 8 }));
+      await new Promise((r) => setTimeout(r, 20));
+      runs.push(one.run(high, { concurrency: 8 }));
+      const [, lowReport, highReport] = await Promise.all(runs);
+      const lowStarts = Object.values(lowReport?.steps ?? {})
+        .map((s) => s.startedAt ?? 0)
+        .sort((a, b) => a - b);
+      const highLast = Math.max(...Object.values(highReport?.steps ?? {}).map((s) => s.startedAt ?? 0));
+      expect(lowStarts).toHaveLength(8);
+      expect(highLast).toBeLessThan(lowStarts[2] as number);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it("within a run, a step with a higher priority takes a concurrency slot first", async () => {
+    const report = await engine.run(
+      parseWorkflowOrThrow({
+        name: "slots",
+        steps: { a: busy, b: busy, c: busy, urgent: { ...busy, priority: 5 } },
+      }),
+      { concurrency: 1 },
+    );
+    const order = Object.entries(report.steps)
+      .sort(([, x], [, y]) => (x.startedAt ?? 0) - (y.startedAt ?? 0))
+      .map(([id]) => id);
+    expect(order[0]).toBe("urgent");
+  });
+});

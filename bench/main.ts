@@ -19,6 +19,7 @@ import { benchFloors, type FloorConfig } from "./floors.js";
 import { benchForEach, type ForEachConfig } from "./for-each.js";
 import { benchMemory, type MemoryConfig } from "./memory.js";
 import { benchNative, type NativeConfig } from "./native.js";
+import { benchPostgres, type PostgresConfig } from "./postgres.js";
 import { Recorder, section } from "./recorder.js";
 import { type BenchResults, markdown, summaryJson, writeResults } from "./report.js";
 import { benchRuns, type RunsConfig } from "./runs.js";
@@ -42,6 +43,7 @@ interface Config {
   readonly memory: MemoryConfig & { readonly languagesAll: boolean };
   readonly durable: DurableConfig;
   readonly server: ServerConfig;
+  readonly postgres: PostgresConfig;
   readonly native: NativeConfig;
   readonly runs: RunsConfig;
   readonly forEach: ForEachConfig;
@@ -65,6 +67,7 @@ const FULL: Config = {
   memory: { reps: 3, processPool: true, languagesAll: true },
   durable: { steps: 20000, reps: 3, concurrency: 256, resumeSteps: 1000 },
   server: { reps: 5, requests: 5000, concurrency: 16 },
+  postgres: { steps: 500, workers: [1, 2, 4], reps: 3, latencyReps: 10 },
   native: { steps: 20000, reps: 3 },
   runs: {
     reps: 3,
@@ -95,6 +98,7 @@ const QUICK: Config = {
   memory: { reps: 1, processPool: false, languagesAll: false },
   durable: { steps: 2000, reps: 1, concurrency: 256, resumeSteps: 100 },
   server: { reps: 2, requests: 1000, concurrency: 16 },
+  postgres: { steps: 200, workers: [1, 2, 4], reps: 1, latencyReps: 3 },
   native: { steps: 20000, reps: 1 },
   runs: {
     reps: 1,
@@ -121,6 +125,7 @@ const SECTIONS = [
   "memory",
   "durable",
   "server",
+  "postgres",
   "foreach",
 ];
 
@@ -179,6 +184,7 @@ async function main(): Promise<void> {
   }
   if (on("durable")) await section("durable runs", () => benchDurable(rec, cfg.durable), errors);
   if (on("server")) await section("warm daemon", () => benchServer(rec, cfg.server), errors);
+  if (on("postgres")) await section("postgres", () => benchPostgres(rec, cfg.postgres), errors);
   if (on("foreach")) await section("for_each", () => benchForEach(rec, cfg.forEach), errors);
   const largest = cfg.warm.sizes[cfg.warm.sizes.length - 1] as number;
   const results: BenchResults = {

@@ -72,9 +72,9 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   }
   // The engine first: its pool process starts while the workflow file is read.
   // --timeout and --memory are the defaults and the ceilings of the run's steps.
-  let store: ReturnType<typeof openStore> | undefined;
+  let store: Awaited<ReturnType<typeof openStore>> | undefined;
   try {
-    if (options.store !== false) store = openStore(options.store);
+    if (options.store !== false) store = await openStore(options.store);
   } catch (e) {
     return usageFailure(e);
   }

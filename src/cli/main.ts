@@ -40,7 +40,7 @@ function packageVersion(): string {
 }
 
 const STORE_HELP =
-  "store file (default: $SANDFLOW_HOME/sandflow.db, SANDFLOW_HOME defaulting to ~/.sandflow)";
+  "store file, or a postgres:// URL (default: $SANDFLOW_HOME/sandflow.db, SANDFLOW_HOME defaulting to ~/.sandflow)";
 
 /** The options `run`, `resume` and `rerun` share: how the run is shown and scheduled. */
 function runDisplayOptions(command: Command): Command {
@@ -120,7 +120,18 @@ export function buildProgram(): Command {
     .option("--store <path>", STORE_HELP)
     .option("--no-store", "run in memory only: nothing is recorded, the run cannot be resumed")
     .option("--server <url>", "run on a running `sandflow serve` (default: $SANDFLOW_SERVER, else locally)")
+    .option("--remote", "run the steps on `sandflow worker` processes (needs --store postgres://...)")
+    .option("--queue <name>", "with --remote: the step queue (default: sandflow-steps)")
+    .option(
+      "--heartbeat <seconds>",
+      "with --remote: a step whose worker is silent this long runs again elsewhere (default: 30, at least 10)",
+      positiveInt("--heartbeat"),
+    )
     .action(async (file: string, opts) => {
+      if (opts.remote) {
+        process.exitCode = await (await import("./scale-out-run.js")).scaleOutRunCommand(file, opts);
+        return;
+      }
       const server = serverOf(opts);
       process.exitCode = server
         ? await (await import("./remote-run.js")).remoteRunCommand(file, server, opts)
@@ -200,6 +211,23 @@ export function buildProgram(): Command {
       process.exitCode = await cacheClearCommand(opts);
     });
   addServerCommands(program);
+  program
+    .command("worker")
+    .description(
+      "run steps for `sandflow run --remote` and `sandflow serve` on a Postgres store, until Ctrl-C",
+    )
+    .requiredOption("--store <url>", "the Postgres database (postgres://user:password@host:port/db)")
+    .option("--threads <n>", "steps run at once (default: one per core)", positiveInt("--threads"))
+    .option("--queue <name>", "the step queue (default: sandflow-steps)")
+    .option(
+      "--heartbeat <seconds>",
+      "seconds between heartbeats of the steps in hand (default: half the orchestrators' --heartbeat)",
+      positiveInt("--heartbeat"),
+    )
+    .option("--quiet", "say nothing per step")
+    .action(async (opts) => {
+      process.exitCode = await (await import("./worker-command.js")).workerCommand(opts);
+    });
   program
     .command("validate")
     .description("check a workflow file without running it")

@@ -24,6 +24,8 @@ export interface ServeCommandOptions {
   /** `--rate-limit key=n/unit`. */
   readonly rateLimit?: Readonly<Record<string, string>>;
   readonly background?: boolean;
+  readonly queue?: string;
+  readonly heartbeat?: number;
 }
 
 interface ServerState {
@@ -67,6 +69,14 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       ...(options.host ? { host: options.host } : {}),
       ...(options.store ? { store: options.store } : {}),
       ...(options.workflows ? { workflows: options.workflows } : {}),
+      ...(options.queue || options.heartbeat
+        ? {
+            queue: {
+              ...(options.queue ? { queue: options.queue } : {}),
+              ...(options.heartbeat ? { heartbeatSeconds: options.heartbeat } : {}),
+            },
+          }
+        : {}),
       token: options.token ?? process.env.SANDFLOW_TOKEN ?? "",
       onNotice: (message) => process.stderr.write(`sandflow serve: ${terminalSafe(message)}\n`),
       engine: {

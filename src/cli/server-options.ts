@@ -37,7 +37,16 @@ export function addServerCommands(program: Command): void {
     )
     .option("--port <n>", "port (default: 8080; 0 picks a free one)", port)
     .option("--host <address>", "address to listen on (default: 127.0.0.1; others need a token)")
-    .option("--store <path>", "store file (default: $SANDFLOW_HOME/sandflow.db)")
+    .option(
+      "--store <path>",
+      "store file (default: $SANDFLOW_HOME/sandflow.db); a postgres:// URL runs steps on `sandflow worker`s and takes over runs whose orchestrator died",
+    )
+    .option("--queue <name>", "with a postgres:// store: the step queue (default: sandflow-steps)")
+    .option(
+      "--heartbeat <seconds>",
+      "with a postgres:// store: a step whose worker is silent this long runs again elsewhere (default: 30)",
+      threads,
+    )
     .option(
       "--token <token>",
       "require 'Authorization: Bearer <token>' on every API request (default: $SANDFLOW_TOKEN)",

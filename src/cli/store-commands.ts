@@ -8,8 +8,10 @@ import { join } from "node:path";
 import pc from "picocolors";
 import type { StoredRunStatus } from "../core/durable/journal.js";
 import { sendSignal } from "../core/durable/signals.js";
+import type { Store } from "../core/durable/store.js";
 import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
+import { isPostgresUrl } from "../node/postgres-url.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions, secretsFromEnv } from "./follow-run.js";
@@ -26,8 +28,14 @@ export function defaultStorePath(): string {
   return join(process.env.SANDFLOW_HOME || join(homedir(), ".sandflow"), "sandflow.db");
 }
 
-/** Opens the store a command names. @throws StoreError with a message for the user. */
-export function openStore(option: StoreOption): SqliteStore {
+/**
+ * Opens the store a command names: a SQLite file, or Postgres for a `postgres://` or
+ * `postgresql://` URL. @throws StoreError with a message for the user.
+ */
+export async function openStore(option: StoreOption): Promise<Store> {
+  // The Postgres client loads only for a Postgres store: most commands never need it.
+  if (typeof option === "string" && isPostgresUrl(option))
+    return (await import("../node/scale-out.js")).openPostgresStore(option);
   return new SqliteStore(typeof option === "string" ? option : defaultStorePath());
 }
 
@@ -55,9 +63,9 @@ export async function runsCommand(options: {
     );
     return EXIT.INVALID;
   }
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
-    store = openStore(options.store);
+    store = await openStore(options.store);
     const runs = await store.listRuns({
       limit: options.limit ?? 20,
       ...(options.status ? { status: options.status as StoredRunStatus } : {}),
@@ -87,9 +95,9 @@ export async function showCommand(
   runId: string,
   options: { json?: boolean; store?: StoreOption },
 ): Promise<number> {
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
-    store = openStore(options.store);
+    store = await openStore(options.store);
     const { loadRun, storedReport } = await import("../core/durable/stored-run.js");
     const report = storedReport(await loadRun(store, runId), Date.now());
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderSummary(report));
@@ -121,7 +129,7 @@ export async function continueCommand(
   }
   let engine: ReturnType<typeof createEngine> | undefined;
   try {
-    const store = openStore(options.store);
+    const store = await openStore(options.store);
     engine = createEngine({
       store,
       secrets: secrets.value,
@@ -149,9 +157,9 @@ export async function continueCommand(
 
 /** `sandflow cache clear`. */
 export async function cacheClearCommand(options: { store?: StoreOption }): Promise<number> {
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
-    store = openStore(options.store);
+    store = await openStore(options.store);
     const removed = await store.clearCache();
     process.stdout.write(
       `removed ${removed} cached step result${removed === 1 ? "" : "s"} from ${store.label}\n`,
@@ -170,9 +178,9 @@ export async function signalCommand(
   name: string,
   options: { data?: string; id?: string; json?: boolean; store?: StoreOption },
 ): Promise<number> {
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
-    store = openStore(options.store);
+    store = await openStore(options.store);
     const sent = await sendSignal(
       store,
       run,

@@ -48,6 +48,11 @@ export interface NodeEngineOptions extends EngineOptions {
    * Default: a {@link MemoryStore} (runs last as long as the engine). `engine.close()` closes it.
    */
   readonly store?: Store | false;
+  /**
+   * Run steps on this pool instead of local workers (e.g. a `RemoteStepPool` of `sandflow
+   * worker` processes). Default: a local pool made from the options above.
+   */
+  readonly stepPool?: StepPool;
 }
 
 function serverEntry(): string {
@@ -78,13 +83,24 @@ export function defaultCacheDir(): string {
   return process.env.SANDFLOW_CACHE_DIR || join(PACKAGE_ROOT, ".cache");
 }
 
+/** A local pool of sandboxed workers and what it needs before a workflow runs. */
+export interface LocalStepPool {
+  readonly pool: StepPool;
+  /** Makes the Pyodide snapshot on first use when the workflow has Python steps. */
+  readonly beforeRun: (workflow: {
+    readonly steps: readonly { readonly language: string }[];
+  }) => Promise<void>;
+}
+
 /**
- * Creates an engine with a pool of worker threads. Workers load interpreters on first
- * use (Pyodide only when a workflow has Python steps); call `engine.close()` when done.
+ * The engine's local pool of sandboxed workers (also what a `sandflow worker` runs steps in).
  * @throws TypeError naming a bad option.
  */
-export function createEngine(options: NodeEngineOptions = {}): Engine {
-  const resolved = resolveEngineOptions(options, availableParallelism());
+export function createLocalStepPool(
+  options: NodeEngineOptions,
+  threads: number,
+  memoryMb: number,
+): LocalStepPool {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   if (typeof cacheDir !== "string" || cacheDir.length === 0)
     throw new TypeError("options.cacheDir must be a non-empty path");
@@ -98,15 +114,47 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
   if (isolation !== "process" && isolation !== "thread") {
     throw new TypeError(`options.isolation must be "process" or "thread", got ${JSON.stringify(isolation)}`);
   }
-  const poolOptions = { prepareMemoryBytes: resolved.memory * 1048576, ...options.pool };
+  const poolOptions = { prepareMemoryBytes: memoryMb * 1048576, ...options.pool };
   const pool: StepPool =
     isolation === "thread"
-      ? createThreadPool({ threads: resolved.threads, workerData, pool: poolOptions })
+      ? createThreadPool({ threads, workerData, pool: poolOptions })
       : new SandboxedPoolProcess({
           serverEntry: serverEntry(),
           readablePaths: readablePaths(cacheDir),
-          config: { threads: resolved.threads, workerData, pool: { ...poolOptions } },
+          config: { threads, workerData, pool: { ...poolOptions } },
         });
+  const beforeRun: LocalStepPool["beforeRun"] = async (workflow) => {
+    if (!useSnapshot || snapshotUnavailable || !workflow.steps.some((s) => s.language === "python")) return;
+    try {
+      await ensurePyodideSnapshot(cacheDir, () =>
+        options.onNotice?.("making the Python interpreter snapshot (first run only, a few seconds)"),
+      );
+    } catch (e) {
+      // Python still works without it (the workers load it cold): say so once, go on.
+      snapshotUnavailable = true;
+      process.emitWarning(
+        `Python steps start without a memory snapshot, about 2 s slower per interpreter: ${(e as Error).message}`,
+        { code: "SANDFLOW_NO_SNAPSHOT" },
+      );
+    }
+  };
+  return { pool, beforeRun };
+}
+
+/**
+ * Creates an engine with a pool of worker threads. Workers load interpreters on first
+ * use (Pyodide only when a workflow has Python steps); call `engine.close()` when done.
+ * @throws TypeError naming a bad option.
+ */
+export function createEngine(options: NodeEngineOptions = {}): Engine {
+  const resolved = resolveEngineOptions(options, availableParallelism());
+  const local =
+    options.stepPool === undefined
+      ? createLocalStepPool(options, resolved.threads, resolved.memory)
+      : undefined;
+  if (options.stepPool !== undefined && typeof options.stepPool?.run !== "function")
+    throw new TypeError("options.stepPool must be a StepPool");
+  const pool = options.stepPool ?? (local as LocalStepPool).pool;
   if (options.store !== undefined && options.store !== false && typeof options.store?.append !== "function")
     throw new TypeError("options.store must be a Store (e.g. new SqliteStore(path)) or false");
   const store = options.store === false ? undefined : (options.store ?? new MemoryStore());
@@ -117,22 +165,7 @@ export function createEngine(options: NodeEngineOptions = {}): Engine {
       clock: timerClock(globalThis, () => Date.now()),
       newId: () => randomUUID(),
       luaEvaluator: createWorkerLuaEvaluator(),
-      beforeRun: async (workflow) => {
-        if (!useSnapshot || snapshotUnavailable || !workflow.steps.some((s) => s.language === "python"))
-          return;
-        try {
-          await ensurePyodideSnapshot(cacheDir, () =>
-            options.onNotice?.("making the Python interpreter snapshot (first run only, a few seconds)"),
-          );
-        } catch (e) {
-          // Python still works without it (the workers load it cold): say so once, go on.
-          snapshotUnavailable = true;
-          process.emitWarning(
-            `Python steps start without a memory snapshot, about 2 s slower per interpreter: ${(e as Error).message}`,
-            { code: "SANDFLOW_NO_SNAPSHOT" },
-          );
-        }
-      },
+      ...(local ? { beforeRun: local.beforeRun } : {}),
     },
     resolved,
   );

@@ -56,7 +56,7 @@ export function processOwner(random: string): string {
 }
 
 /** False only when the owner is a process on this host that no longer exists. */
-function ownerAlive(owner: string): boolean {
+export function ownerAlive(owner: string): boolean {
   const [host, pid] = owner.split(":");
   if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return true;
   try {

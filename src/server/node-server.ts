@@ -10,6 +10,8 @@ import { serve } from "@hono/node-server";
 import type { Engine } from "../core/engine.js";
 import { createEngine, type NodeEngineOptions } from "../node/create-engine.js";
 import { PACKAGE_ROOT } from "../node/package-paths.js";
+import { isPostgresUrl } from "../node/postgres-url.js";
+import type { RemoteStepPoolOptions } from "../node/remote-step-pool.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { readStepFiles } from "../node/workflow-file.js";
 import { createApi } from "./app.js";
@@ -21,8 +23,14 @@ export interface ServeOptions {
   readonly port?: number;
   /** Default: 127.0.0.1. Any other than a loopback address needs a token. */
   readonly host?: string;
-  /** The SQLite store file. Default: `$SANDFLOW_HOME/sandflow.db`. */
+  /**
+   * The SQLite store file, or a `postgres://` URL: steps then run on `sandflow worker`
+   * processes and the server takes over runs whose orchestrator died.
+   * Default: `$SANDFLOW_HOME/sandflow.db`.
+   */
   readonly store?: string;
+  /** With a Postgres store: the step queue and the heartbeat limit. Default: see {@link RemoteStepPoolOptions}. */
+  readonly queue?: RemoteStepPoolOptions;
   /** Bearer token every API request must carry. Default: none (loopback only). */
   readonly token?: string;
   /**
@@ -111,8 +119,18 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     throw new Error(
       `refusing to listen on ${host} without a token: anyone who can reach it could run code on this machine. Give --token (or SANDFLOW_TOKEN), or listen on 127.0.0.1`,
     );
-  const store = new SqliteStore(options.store ?? defaultStore());
-  const engine = createEngine({ ...options.engine, store });
+  // The Postgres client and queue load only for a Postgres store.
+  const scaleOut =
+    options.store !== undefined && isPostgresUrl(options.store)
+      ? await import("../node/scale-out.js")
+      : undefined;
+  const engine = scaleOut
+    ? await scaleOut.createRemoteEngine(options.store as string, {
+        ...options.engine,
+        ...(options.queue ? { queue: options.queue } : {}),
+      })
+    : createEngine({ ...options.engine, store: new SqliteStore(options.store ?? defaultStore()) });
+  const adopter = scaleOut ? new scaleOut.RunAdopter(engine, 1000, options.onNotice) : undefined;
   const workflowsDir = options.workflows ? resolve(options.workflows) : undefined;
   const notice = options.onNotice ?? (() => {});
   const registry = workflowsDir ? new WorkflowRegistry(workflowsDir, notice) : undefined;
@@ -157,6 +175,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     engine,
     close() {
       closing ??= (async () => {
+        adopter?.stop();
         registry?.close();
         api.close();
         const running = logs.running();

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import type { StepTask, StepTaskResult } from "../../src/core/step-pool.js";
+import {
+  claimTask,
+  finishTask,
+  insertTask,
+  resolveQueueOptions,
+  taskResult,
+} from "../../src/node/postgres-step-queue.js";
+import { freshStore, PG_URL } from "./pg-env.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+const task: StepTask = {
+  runId: "run-1",
+  stepId: "a",
+  attempt: 1,
+  language: "lua",
+  code: "function run() return 1 end",
+  codeHash: "h",
+  inputsJson: "{}",
+  env: {},
+  files: { "/workspace": null, "/workspace/in.txt": bytes("input") },
+  limits: { memoryBytes: 1, outputBytes: 1, resultBytes: 1, processes: 1, workspaceBytes: 1 },
+  timeoutMs: 1000,
+};
+
+const result = (text: string): StepTaskResult => ({
+  outcome: { ok: true, outputJson: JSON.stringify(text) },
+  changes: { upserts: { "/workspace/out.txt": bytes(text) }, deletes: [] },
+  stdout: text,
+  stderr: "",
+  startedAt: 1,
+  finishedAt: 2,
+});
+
+describe.skipIf(!PG_URL)("the Postgres step queue", () => {
+  it("fences results by claim: a worker presumed dead cannot overwrite the delivery that replaced it", async () => {
+    const store = freshStore();
+    await insertTask(store, "t1", task);
+    const first = await claimTask(store, "t1", 0, "worker-a");
+    expect(new TextDecoder().decode(first?.files["/workspace/in.txt"] as Uint8Array)).toBe("input");
+    expect(first?.files["/workspace"]).toBeNull();
+    // Worker A stops heartbeating; the job is delivered again (retry count 1) to worker B.
+    expect(await claimTask(store, "t1", 1, "worker-b")).toBeDefined();
+    // A comes back: neither its claim nor its result lands.
+    expect(await claimTask(store, "t1", 0, "worker-a")).toBeUndefined();
+    expect(await finishTask(store, "t1", 0, result("from A"))).toBe(false);
+    expect(await finishTask(store, "t1", 1, result("from B"))).toBe(true);
+    expect(await finishTask(store, "t1", 1, result("again"))).toBe(false);
+    // A later delivery of a finished task finds nothing to run.
+    expect(await claimTask(store, "t1", 2, "worker-c")).toBeUndefined();
+    const stored = await taskResult(store, "t1");
+    expect(stored?.stdout).toBe("from B");
+    expect(new TextDecoder().decode(stored?.changes.upserts["/workspace/out.txt"] as Uint8Array)).toBe(
+      "from B",
+    );
+    await store.close();
+  });
+
+  it("refuses queue options that are wrong, naming them", () => {
+    expect(() => resolveQueueOptions({ heartbeatSeconds: 5 })).toThrow(
+      /options.heartbeatSeconds must be a whole number from 10 to 3600, got 5/,
+    );
+    expect(() => resolveQueueOptions({ queue: "a b" })).toThrow(/options.queue must be/);
+    expect(resolveQueueOptions({})).toEqual({ queue: "sandflow-steps", heartbeatSeconds: 30 });
+  });
+});

@@ -15,10 +15,9 @@ export function withWaitingStatus(
   workflow: WorkflowDefinition,
   entries: readonly JournalEntry[],
 ): RunReport {
-  if (report.status !== "running") return report;
+  if (report.status !== "running" || !onlyWaits(report, workflow)) return report;
   const running = Object.entries(report.steps).filter(([, s]) => s.status === "running");
   const defs = new Map(workflow.steps.map((s) => [s.id, s]));
-  if (running.length === 0 || running.some(([id]) => !defs.get(id)?.wait)) return report;
   const firstStart = (id: string) =>
     entries.find((e) => e.type === "step-started" && e.stepId === id)?.time ?? report.startedAt;
   const waiting = running.map(([id]): Waiting => {
@@ -34,4 +33,11 @@ export function withWaitingStatus(
     };
   });
   return { ...report, status: "waiting", waiting };
+}
+
+/** Whether the steps a report shows running all wait (sleep, a signal): a run stopped then lost no work. */
+export function onlyWaits(report: RunReport, workflow: WorkflowDefinition): boolean {
+  const running = Object.entries(report.steps).filter(([, s]) => s.status === "running");
+  const defs = new Map(workflow.steps.map((s) => [s.id, s]));
+  return running.length > 0 && running.every(([id]) => defs.get(id)?.wait !== undefined);
 }

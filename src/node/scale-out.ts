@@ -1,8 +1,8 @@
 /**
  * Scale-out on Postgres, the orchestrator's side: an engine whose steps run on `sandflow
- * worker` processes, and the standby loop that takes over runs whose orchestrator died.
+ * worker` processes (the standby loop that takes over runs whose orchestrator died is
+ * run-adopter.ts).
  */
-import { RunStateError } from "../core/durable/store.js";
 import type { Engine } from "../core/engine.js";
 import { createEngine, type NodeEngineOptions } from "./create-engine.js";
 import { PostgresStore } from "./postgres-store.js";
@@ -41,62 +41,4 @@ export async function createRemoteEngine(
   }
 }
 
-/**
- * Takes over interrupted runs of the engine's store (their orchestrator died: its lease
- * passed, or its process is gone) and runs them to the end on this engine.
- */
-export class RunAdopter {
-  readonly #engine: Engine;
-  readonly #timer: ReturnType<typeof setInterval>;
-  readonly #say: (message: string) => void;
-  readonly #adopted = new Set<string>();
-  #scanning = false;
-
-  /** Looks for interrupted runs every `intervalMs`. */
-  constructor(engine: Engine, intervalMs: number, say: (message: string) => void = () => undefined) {
-    if (!engine.store) throw new TypeError("RunAdopter needs an engine with a store");
-    this.#engine = engine;
-    this.#say = say;
-    this.#timer = setInterval(() => void this.scan(), intervalMs);
-    this.#timer.unref();
-  }
-
-  /** Runs being continued here. */
-  get adopted(): number {
-    return this.#adopted.size;
-  }
-
-  /** One look: claims and resumes every interrupted run. */
-  async scan(): Promise<void> {
-    if (this.#scanning) return;
-    this.#scanning = true;
-    try {
-      const runs = await this.#engine.runs({ status: "interrupted", limit: 100 });
-      for (const run of runs) {
-        if (this.#adopted.has(run.runId)) continue;
-        let handle: Awaited<ReturnType<Engine["resume"]>>;
-        try {
-          handle = await this.#engine.resume(run.runId);
-        } catch (e) {
-          if (e instanceof RunStateError) continue; // another orchestrator was quicker
-          throw e;
-        }
-        this.#adopted.add(run.runId);
-        this.#say(`took over run ${run.runId} (${run.workflow}): its orchestrator stopped`);
-        handle.report
-          .then((report) => this.#say(`run ${run.runId} ${report.status}`))
-          .catch((e: Error) => this.#say(`run ${run.runId} stopped: ${e.message}`))
-          .finally(() => this.#adopted.delete(run.runId));
-      }
-    } catch (e) {
-      this.#say(`cannot look for interrupted runs: ${(e as Error).message}`);
-    } finally {
-      this.#scanning = false;
-    }
-  }
-
-  /** Stops looking (runs taken over go on until the engine closes). */
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
+export { RunAdopter } from "./run-adopter.js";

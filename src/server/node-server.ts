@@ -7,11 +7,14 @@ import type { AddressInfo } from "node:net";
 import { homedir } from "node:os";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { serve } from "@hono/node-server";
+import { storedReport } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
+import { onlyWaits } from "../core/waiting-status.js";
 import { createEngine, type NodeEngineOptions } from "../node/create-engine.js";
 import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { isPostgresUrl } from "../node/postgres-url.js";
 import type { RemoteStepPoolOptions } from "../node/remote-step-pool.js";
+import { RunAdopter } from "../node/run-adopter.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { readStepFiles } from "../node/workflow-file.js";
 import { createApi } from "./app.js";
@@ -130,9 +133,21 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         ...(options.queue ? { queue: options.queue } : {}),
       })
     : createEngine({ ...options.engine, store: new SqliteStore(options.store ?? defaultStore()) });
-  const adopter = scaleOut ? new scaleOut.RunAdopter(engine, 1000, options.onNotice) : undefined;
+  // On Postgres a standby takes over every run whose orchestrator died; on SQLite, the runs
+  // that were only waiting (sleep, a signal) when their server stopped go on here.
+  const adopter = scaleOut
+    ? new scaleOut.RunAdopter(engine, 1000, options.onNotice)
+    : new RunAdopter(engine, 5000, options.onNotice, async (runId) => {
+        const run = await engine.store?.getRun(runId);
+        return run !== undefined && onlyWaits(storedReport(run, Date.now()), run.record.workflow);
+      });
   const workflowsDir = options.workflows ? resolve(options.workflows) : undefined;
   const notice = options.onNotice ?? (() => {});
+  if (workflowsDir && !(await stat(workflowsDir).catch(() => undefined))?.isDirectory()) {
+    adopter.stop();
+    await engine.close();
+    throw new Error(`--workflows ${workflowsDir}: no such folder`);
+  }
   const registry = workflowsDir ? new WorkflowRegistry(workflowsDir, notice) : undefined;
   if (registry) {
     await registry.load();

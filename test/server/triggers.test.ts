@@ -188,3 +188,43 @@ describe("sandflow serve --workflows: schedules", () => {
     expect(both).toMatch(/on.event/);
   });
 });
+
+describe("sandflow serve continues waiting runs", () => {
+  it("takes over a run whose process was killed while it slept, and finishes it at its wake time", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-adopt-"));
+    const store = join(dir, "store.db");
+    const file = join(dir, "nap.yaml");
+    writeFileSync(
+      file,
+      'name: nap\nsteps:\n  nap:\n    sleep: "3s"\n  after:\n    language: lua\n    depends_on: [nap]\n    code: "function run() return 1 end"\n',
+    );
+    const child = spawn(
+      process.execPath,
+      ["bin/sandflow.js", "run", file, "--store", store, "--progress", "plain"],
+      {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    children.push(child);
+    let err = "";
+    child.stderr?.on("data", (c) => (err += c));
+    for (let i = 0; i < 300 && !err.includes("nap: started"); i++) await sleep(100);
+    expect(err).toContain("nap: started");
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+    const served = await serve(dir, store);
+    let report: { status: string; steps: { after: { status: string } } } | undefined;
+    for (let i = 0; i < 200 && report?.status !== "succeeded"; i++) {
+      await sleep(100);
+      const [run] = (await api(served, "GET", "/api/runs")).body.runs;
+      report = (await api(served, "GET", `/api/runs/${run.runId}`)).body;
+    }
+    expect(report?.status).toBe("succeeded");
+    expect(report?.steps.after.status).toBe("succeeded");
+    expect(served.log()).toMatch(/took over run/);
+    await stop(served);
+  });
+});

@@ -149,12 +149,14 @@ export class InterpreterImage {
     heap.set(this.#memory);
     heap.fill(0, this.#memory.length);
     for (let i = 0; i < this.#hiwire.length; i++) m.__hiwire_set(i, this.#hiwire[i]);
+    // Slots the run added: emptied (setting never fails, reading past the end does).
     for (let i = this.#hiwire.length; ; i++) {
       try {
-        if (m.__hiwire_set(i, null) < 0) break;
+        m.__hiwire_get(i);
       } catch {
-        break; // past the end of the table
+        break;
       }
+      m.__hiwire_set(i, null);
     }
     FS.chdir("/workspace");
     return undefined;

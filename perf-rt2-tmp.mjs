@@ -1,0 +1,10 @@
+import { loadPyodide } from "pyodide";
+import { readFileSync } from "node:fs";
+const snap = new Uint8Array(readFileSync("/tmp/perf/snap.bin"));
+const py = await loadPyodide({ _loadSnapshot: snap });
+const m = py._module;
+let t = performance.now(); const img = m.HEAPU8.slice(); console.log("slice", performance.now() - t);
+t = performance.now(); m.HEAPU8.set(img); console.log("set", performance.now() - t);
+t = performance.now(); m.HEAPU8.fill(0, img.length); console.log("fill", performance.now() - t);
+t = performance.now(); let i = 8; for (; i < 1e6; i++) { try { if (m.__hiwire_set(i, null) < 0) break; } catch (e) { console.log("threw", e.message); break; } } console.log("hiwire", i, performance.now() - t);
+t = performance.now(); let n = 0; const walk = (d) => { for (const x of m.FS.readdir(d)) { if (x === "." || x === "..") continue; n++; const p = d === "/" ? "/" + x : d + "/" + x; if (["/dev","/proc","/tmp"].includes(p)) continue; const nd = m.FS.lookupPath(p, {follow:false}).node; if (m.FS.isDir(nd.mode)) walk(p); } }; walk("/"); console.log("walk", n, performance.now() - t);

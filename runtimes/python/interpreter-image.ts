@@ -138,13 +138,16 @@ export class InterpreterImage {
     const m = this.#module;
     if (m.wasmTable.length !== this.#tableLength) return "code was loaded into the function table";
     const FS = m.FS;
-    for (let fd = 0; fd < this.#streams.length; fd++)
-      if (FS.streams[fd] !== this.#streams[fd]) return `file descriptor ${fd} changed`;
-    if (!sameEntries(fsEntries(FS), this.#files)) return "files outside the workspace changed";
-    for (let fd = this.#streams.length; fd < FS.streams.length; fd++) {
-      const stream = FS.streams[fd];
-      if (stream) FS.close(stream);
+    const extra: object[] = [];
+    for (let fd = 0; fd < Math.max(FS.streams.length, this.#streams.length); fd++) {
+      const was = this.#streams[fd];
+      const is = FS.streams[fd];
+      if (was) {
+        if (is !== was) return `file descriptor ${fd} changed`;
+      } else if (is) extra.push(is);
     }
+    if (!sameEntries(fsEntries(FS), this.#files)) return "files outside the workspace changed";
+    for (const stream of extra) FS.close(stream);
     const heap = m.HEAPU8;
     heap.set(this.#memory);
     heap.fill(0, this.#memory.length);

@@ -109,6 +109,9 @@ def _sf_complete(coro):
     coro.close()
     return _sf_suspended
 
+# json.dumps with options builds an encoder per call: build it once.
+_sf_encode = _json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode
+
 def __sf_call(key, inputs_json, attempt, step_id, run_id):
     fn, takes_inputs, filename = __sf_steps[key]
     _sf.attempt, _sf.step_id, _sf.run_id = attempt, step_id, run_id
@@ -131,7 +134,7 @@ def __sf_call(key, inputs_json, attempt, step_id, run_id):
     if result is _sf_suspended:
         return "0TypeError: run() is a coroutine (async def) that waited for something; sandflow calls run() synchronously, so an async run may await only what completes at once (pyfetch), else define it with def"
     try:
-        return "1" + _json.dumps(result, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        return "1" + _sf_encode(result)
     except (TypeError, ValueError, RecursionError) as e:
         return "2" + (_sf_where(result) or str(e))
     except MemoryError:

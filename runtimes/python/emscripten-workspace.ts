@@ -159,7 +159,8 @@ export function trackWorkspaceChanges(fs: EmscriptenFS, enospc: () => Error): Ch
   Object.assign(api.trackingDelegate, {
     onOpenFile: (path: unknown, flags: number) => {
       if (flags & (O_CREAT | O_TRUNC)) mark(path);
-      else if ((flags & O_ACCMODE) !== 0 && !(typeof path === "string" && path.startsWith("/dev/"))) mark(path);
+      else if ((flags & O_ACCMODE) !== 0 && !(typeof path === "string" && path.startsWith("/dev/")))
+        mark(path);
     },
     onWriteToFile: onWrite,
     onMakeDirectory: mark,

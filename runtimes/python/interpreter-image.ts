@@ -51,7 +51,14 @@ interface EmscriptenFsState {
 const SKIP = new Set(["/tmp", "/workspace", "/dev", "/proc"]);
 
 /** One entry of the file system outside the workspace, as it was. */
-type FsEntry = readonly [node: FsNode, mode: number, stamp: unknown, bytes: unknown, contents: unknown, link: unknown];
+type FsEntry = readonly [
+  node: FsNode,
+  mode: number,
+  stamp: unknown,
+  bytes: unknown,
+  contents: unknown,
+  link: unknown,
+];
 
 function fsEntries(FS: EmscriptenFsState): Map<string, FsEntry> {
   const out = new Map<string, FsEntry>();

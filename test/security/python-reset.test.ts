@@ -21,7 +21,13 @@ function invocation(runId: string, code: string): StepInvocation {
     inputsJson: "{}",
     env: {},
     files: {},
-    limits: { memoryBytes: 256 * MB, outputBytes: MB, resultBytes: MB, processes: 4, workspaceBytes: 16 * MB },
+    limits: {
+      memoryBytes: 256 * MB,
+      outputBytes: MB,
+      resultBytes: MB,
+      processes: 4,
+      workspaceBytes: 16 * MB,
+    },
     emit: () => {},
     interrupted: () => false,
     interruptBuffer: new Int32Array(new SharedArrayBuffer(4)),
@@ -95,7 +101,11 @@ describe("a Python interpreter reset to its memory image", () => {
     expect([a1, a2, fresh[1], b[1]]).not.toContain(c[1]);
 
     // A run that wrote outside the workspace cannot be undone by the image: refused.
-    await value(runtime, "run-d", `def run():\n    open("/lib/sf_mark.py", "w").write("x = 1")\n    return 1`);
+    await value(
+      runtime,
+      "run-d",
+      `def run():\n    open("/lib/sf_mark.py", "w").write("x = 1")\n    return 1`,
+    );
     expect(runtime.reset?.()).toBe(false);
   }, 120_000);
 });

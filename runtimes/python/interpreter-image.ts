@@ -13,6 +13,8 @@
  * the restore refuses and the caller loads a fresh interpreter instead.
  */
 
+import { MemoryPages } from "./memory-pages.js";
+
 /** The parts of Pyodide's Emscripten module used here. */
 interface PyodideModule {
   HEAPU8: Uint8Array;
@@ -92,15 +94,15 @@ export type RestoreRefusal = string | undefined;
 /** The state of one interpreter, taken once it is loaded and hardened. */
 export class InterpreterImage {
   readonly #module: PyodideModule;
-  readonly #memory: Uint8Array;
+  readonly #memory: MemoryPages;
   readonly #hiwire: unknown[];
   readonly #tableLength: number;
   readonly #streams: (object | null | undefined)[];
   readonly #files: Map<string, FsEntry>;
 
-  private constructor(module: PyodideModule) {
+  private constructor(module: PyodideModule, base: Uint8Array | undefined) {
     this.#module = module;
-    this.#memory = module.HEAPU8.slice();
+    this.#memory = new MemoryPages(module.HEAPU8, base);
     const hiwire: unknown[] = [];
     for (;;) {
       try {
@@ -116,14 +118,15 @@ export class InterpreterImage {
   }
 
   /**
-   * Takes the image of an interpreter that is between calls. From then on, Python objects
+   * Takes the image of an interpreter that is between calls. `base`: the memory it was
+   * loaded from (the snapshot's), kept by reference for the pages still equal to it. From then on, Python objects
    * that JavaScript wraps are not freed by the garbage collector: a proxy made after the
    * image would otherwise, once collected, release an object of the restored memory. Their
    * memory is reclaimed by the restore.
    */
-  static take(pyodide: unknown): InterpreterImage {
+  static take(pyodide: unknown, base?: Uint8Array): InterpreterImage {
     const module = (pyodide as { _module: PyodideModule })._module;
-    const image = new InterpreterImage(module);
+    const image = new InterpreterImage(module, base);
     const registry = module.finalizationRegistry;
     module.finalizationRegistry = {
       register: () => {},
@@ -132,9 +135,9 @@ export class InterpreterImage {
     return image;
   }
 
-  /** Bytes the image holds (a copy of the interpreter's memory as it was). */
+  /** Bytes the image holds of its own (the pages that are neither zero nor the base's). */
   get bytes(): number {
-    return this.#memory.byteLength;
+    return this.#memory.ownBytes;
   }
 
   /**
@@ -155,9 +158,7 @@ export class InterpreterImage {
     }
     if (!sameEntries(fsEntries(FS), this.#files)) return "files outside the workspace changed";
     for (const stream of extra) FS.close(stream);
-    const heap = m.HEAPU8;
-    heap.set(this.#memory);
-    heap.fill(0, this.#memory.length);
+    this.#memory.restoreInto(m.HEAPU8);
     for (let i = 0; i < this.#hiwire.length; i++) m.__hiwire_set(i, this.#hiwire[i]);
     // Slots the run added: emptied (setting never fails, reading past the end does).
     for (let i = this.#hiwire.length; ; i++) {

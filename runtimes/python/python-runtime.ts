@@ -23,7 +23,7 @@ import {
 import { FatalGuard } from "./fatal-guard.js";
 import { InterpreterImage } from "./interpreter-image.js";
 import { installNetDevice } from "./net-device.js";
-import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
+import { loadPyodideInstance, type PyodideSource, snapshotMemory } from "./pyodide-instance.js";
 
 const BETWEEN_STEPS = new Int32Array(new SharedArrayBuffer(4));
 /** Never raised: for the interpreter's own calls between runs. */
@@ -70,7 +70,10 @@ class PythonRuntime implements LanguageRuntime {
       () => new api.FS.ErrnoError(api.ERRNO_CODES.ENOSPC),
     );
     this.#reseed = this.#py.runPython("import random\nrandom.seed") as PyCall;
-    if (reusable) this.#image = InterpreterImage.take(this.#py);
+    if (reusable) {
+      const snapshot = await source.snapshot?.();
+      this.#image = InterpreterImage.take(this.#py, snapshot && snapshotMemory(snapshot));
+    }
     return this;
   }
 

@@ -6,6 +6,7 @@
  */
 import { loadPyodide } from "pyodide";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makePyodideSnapshot } from "../../runtimes/python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../../runtimes/python/python-runtime.js";
 import type { LanguageRuntime, StepInvocation, StepOutcome } from "../../runtimes/worker/language-runtime.js";
 
@@ -71,10 +72,15 @@ def run():
     os.remove("/workspace/probe")
     return [found, random.random(), n, os.getcwd()]`;
 
-describe("a Python interpreter reset to its memory image", () => {
+describe.each([
+  ["loaded from the snapshot", true],
+  ["loaded cold", false],
+] as const)("a Python interpreter %s, reset to its memory image", (_name, fromSnapshot) => {
   let runtime: LanguageRuntime;
   beforeAll(async () => {
-    runtime = await createPythonRuntimeFactory({ loadPyodide }).create({ memoryBytes: 256 * MB });
+    const snapshot = fromSnapshot ? await makePyodideSnapshot({ loadPyodide }) : undefined;
+    const source = { loadPyodide, ...(snapshot ? { snapshot: async () => snapshot } : {}) };
+    runtime = await createPythonRuntimeFactory(source).create({ memoryBytes: 256 * MB });
   }, 120_000);
   afterAll(() => runtime?.dispose());
 

@@ -109,8 +109,16 @@ def _sf_complete(coro):
     coro.close()
     return _sf_suspended
 
-# json.dumps with options builds an encoder per call: build it once.
-_sf_encode = _json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode
+# json.dumps with options builds an encoder per call: build it once, and use it while
+# json.dumps and json.JSONEncoder are the originals (a step that patched them gets what
+# its patch does, as before).
+_sf_dumps, _sf_encoder_cls = _json.dumps, _json.JSONEncoder
+_sf_encoder = _json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+def _sf_encode(result):
+    if _json.dumps is _sf_dumps and _json.JSONEncoder is _sf_encoder_cls:
+        return _sf_encoder.encode(result)
+    return _json.dumps(result, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
 
 def __sf_call(key, inputs_json, attempt, step_id, run_id):
     fn, takes_inputs, filename = __sf_steps[key]

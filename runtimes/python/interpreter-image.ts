@@ -49,7 +49,10 @@ interface EmscriptenFsState {
   chdir(path: string): void;
 }
 
-/** Folders whose content is not part of the image: the workspace (emptied) and devices. */
+/**
+ * Folders whose content is not compared: the workspace (emptied after a restore) and the
+ * devices. The folders themselves are (a run that replaced /workspace by a link is refused).
+ */
 const SKIP = new Set(["/tmp", "/workspace", "/dev", "/proc"]);
 
 /** One entry of the file system outside the workspace, as it was. */
@@ -68,8 +71,11 @@ function fsEntries(FS: EmscriptenFsState): Map<string, FsEntry> {
     for (const name of FS.readdir(dir)) {
       if (name === "." || name === "..") continue;
       const path = dir === "/" ? `/${name}` : `${dir}/${name}`;
-      if (SKIP.has(path)) continue;
       const node = FS.lookupPath(path, { follow: false }).node;
+      if (SKIP.has(path)) {
+        out.set(path, [node, node.mode, "", undefined, undefined, node.link]);
+        continue;
+      }
       const stamp = `${String(node.mtime ?? node.timestamp)}|${String(node.ctime)}|${node.uid}|${node.gid}`;
       out.set(path, [node, node.mode, stamp, node.usedBytes, node.contents, node.link]);
       if (FS.isDir(node.mode)) walk(path);

@@ -72,10 +72,19 @@ def run():
     os.remove("/workspace/probe")
     return [found, random.random(), n, os.getcwd()]`;
 
+/** Runs the image cannot undo: each one's reset is refused. */
+const WRITES_OUTSIDE = `def run():\n    open("/lib/sf_mark.py", "w").write("x = 1")\n    return 1`;
+const REPLACES_WORKSPACE = `import os
+def run():
+    os.chdir("/")
+    os.rmdir("/workspace")
+    os.symlink("/lib", "/workspace")
+    return 1`;
+
 describe.each([
-  ["loaded from the snapshot", true],
-  ["loaded cold", false],
-] as const)("a Python interpreter %s, reset to its memory image", (_name, fromSnapshot) => {
+  ["loaded from the snapshot", true, WRITES_OUTSIDE],
+  ["loaded cold", false, REPLACES_WORKSPACE],
+] as const)("a Python interpreter %s, reset to its memory image", (_name, fromSnapshot, refused) => {
   let runtime: LanguageRuntime;
   beforeAll(async () => {
     const snapshot = fromSnapshot ? await makePyodideSnapshot({ loadPyodide }) : undefined;
@@ -106,12 +115,8 @@ describe.each([
     expect(c[0]).toEqual([]);
     expect([a1, a2, fresh[1], b[1]]).not.toContain(c[1]);
 
-    // A run that wrote outside the workspace cannot be undone by the image: refused.
-    await value(
-      runtime,
-      "run-d",
-      `def run():\n    open("/lib/sf_mark.py", "w").write("x = 1")\n    return 1`,
-    );
+    // A run that wrote outside the workspace, or replaced it, cannot be undone: refused.
+    await value(runtime, "run-d", refused);
     expect(runtime.reset?.()).toBe(false);
   }, 120_000);
 });

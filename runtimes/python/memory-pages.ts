@@ -7,11 +7,8 @@
 
 const PAGE = 4096;
 
-const enum Kind {
-  Zero = 0,
-  Base = 1,
-  Own = 2,
-}
+const Kind = { Zero: 0, Base: 1, Own: 2 } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
 
 interface Run {
   readonly kind: Kind;

@@ -90,6 +90,13 @@ export interface ChangeTracker {
   changed(): boolean;
   /** True when a write of this step failed because it would have passed the limit. */
   exceeded(): boolean;
+  /**
+   * True once a step created, wrote, moved or deleted anything outside the workspace roots
+   * since the interpreter was made (or since {@link forgetOutside}).
+   */
+  touchedOutside(): boolean;
+  /** The interpreter was reset to its first state: what was written outside is gone. */
+  forgetOutside(): void;
   /** Starts a step: `baseBytes` is what its files cost (treeSize), `limitBytes` the workspace limit. */
   begin(baseBytes: number, limitBytes: number): void;
 }
@@ -123,8 +130,10 @@ export function trackWorkspaceChanges(fs: EmscriptenFS, enospc: () => Error): Ch
     exceeded = true;
     return enospc();
   };
+  let touchedOutside = false;
   const mark = (path: unknown) => {
     if (typeof path === "string" && isWorkspacePath(path)) dirty = true;
+    else touchedOutside = true;
   };
   const onWrite = (path: unknown, bytes: unknown) => {
     const n = typeof bytes === "number" ? bytes : 0;
@@ -136,6 +145,9 @@ export function trackWorkspaceChanges(fs: EmscriptenFS, enospc: () => Error): Ch
       written = 0;
       if (base > limit) throw refuse();
     } else {
+      // Writing to a device (stdout, the network device) changes no file; making a file
+      // under /dev is marked when it is created.
+      if (typeof path !== "string" || !path.startsWith("/dev/")) touchedOutside = true;
       outside += n;
       if (outside > limit) throw refuse();
     }
@@ -146,7 +158,9 @@ export function trackWorkspaceChanges(fs: EmscriptenFS, enospc: () => Error): Ch
   };
   Object.assign(api.trackingDelegate, {
     onOpenFile: (path: unknown, flags: number) => {
-      if ((flags & O_ACCMODE) !== 0 || flags & (O_CREAT | O_TRUNC)) mark(path);
+      if (flags & (O_CREAT | O_TRUNC)) mark(path);
+      else if ((flags & O_ACCMODE) !== 0 && !(typeof path === "string" && path.startsWith("/dev/")))
+        mark(path);
     },
     onWriteToFile: onWrite,
     onMakeDirectory: mark,
@@ -159,12 +173,18 @@ export function trackWorkspaceChanges(fs: EmscriptenFS, enospc: () => Error): Ch
   });
   const truncate = api.truncate.bind(fs);
   api.truncate = (path, length) => {
+    mark(path);
     dirty = true;
     truncate(path, length);
   };
   return {
     changed: () => dirty,
     exceeded: () => exceeded,
+    touchedOutside: () => touchedOutside,
+    forgetOutside: () => {
+      touchedOutside = false;
+      outside = 0;
+    },
     begin: (baseBytes, limitBytes) => {
       dirty = false;
       exceeded = false;

@@ -187,6 +187,16 @@ del _n
   }
 }
 
+/**
+ * The wasm memory image inside a snapshot made by {@link makePyodideSnapshot}: Pyodide's
+ * header (magic, offset of the memory, ...) in four-byte words, then the memory.
+ */
+export function snapshotMemory(snapshot: Uint8Array): Uint8Array | undefined {
+  if (snapshot.byteOffset % 4 !== 0 || snapshot.length < 16) return undefined;
+  const offset = new Uint32Array(snapshot.buffer, snapshot.byteOffset, 4)[1] as number;
+  return offset > 0 && offset < snapshot.length ? snapshot.subarray(offset) : undefined;
+}
+
 /** Makes the memory snapshot workers start from: Pyodide with the prelude run. */
 export async function makePyodideSnapshot(source: Omit<PyodideSource, "snapshot">): Promise<Uint8Array> {
   const py = await source.loadPyodide({

@@ -21,16 +21,19 @@ import {
   writeWorkspace,
 } from "./emscripten-workspace.js";
 import { FatalGuard } from "./fatal-guard.js";
+import { InterpreterImage } from "./interpreter-image.js";
 import { installNetDevice } from "./net-device.js";
-import { loadPyodideInstance, type PyodideSource } from "./pyodide-instance.js";
+import { loadPyodideInstance, type PyodideSource, snapshotMemory } from "./pyodide-instance.js";
 
 const BETWEEN_STEPS = new Int32Array(new SharedArrayBuffer(4));
+/** Never raised: for the interpreter's own calls between runs. */
+const BETWEEN_STEPS_CLEAR = new Int32Array(new SharedArrayBuffer(4));
 
 type PyCall = ((...args: unknown[]) => string) & { destroy(): void };
 
 class PythonRuntime implements LanguageRuntime {
   readonly #compiled = new Map<string, number>();
-  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   #py!: PyodideAPI;
   #compile!: PyCall;
   #call!: PyCall;
@@ -40,8 +43,10 @@ class PythonRuntime implements LanguageRuntime {
   #guard!: FatalGuard;
   #current: StepInvocation | undefined;
   #lastTreeEmpty = true;
+  #image: InterpreterImage | undefined;
+  #reseed!: PyCall;
 
-  async init(source: PyodideSource, memoryBytes: number): Promise<this> {
+  async init(source: PyodideSource, memoryBytes: number, reusable: boolean): Promise<this> {
     const sink = (stream: "stdout" | "stderr") => (bytes: Uint8Array) => {
       const text = this.#decoders[stream].decode(bytes, { stream: true });
       if (text) this.#current?.emit(stream, text);
@@ -64,6 +69,11 @@ class PythonRuntime implements LanguageRuntime {
       this.#py.FS as unknown as EmscriptenFS,
       () => new api.FS.ErrnoError(api.ERRNO_CODES.ENOSPC),
     );
+    this.#reseed = this.#py.runPython("import random\nrandom.seed") as PyCall;
+    if (reusable) {
+      const snapshot = await source.snapshot?.();
+      this.#image = InterpreterImage.take(this.#py, snapshot && snapshotMemory(snapshot));
+    }
     return this;
   }
 
@@ -150,6 +160,36 @@ class PythonRuntime implements LanguageRuntime {
     }
   }
 
+  /**
+   * Back to the state the interpreter was in when it was loaded: the memory image is
+   * copied back (every global, module and object of the run is gone), the workspace
+   * emptied, and random seeded afresh (the image holds the state it had when taken).
+   */
+  reset(): boolean {
+    if (!this.#image || this.#guard.failed || this.#tracker.touchedOutside()) return false;
+    try {
+      return this.#restore(this.#image);
+    } catch {
+      return false;
+    }
+  }
+
+  #restore(image: InterpreterImage): boolean {
+    if (image.restore() !== undefined) return false;
+    this.#tracker.forgetOutside();
+    this.#compiled.clear();
+    this.#lastEnv = "{}";
+    this.#decoders.stdout = new TextDecoder();
+    this.#decoders.stderr = new TextDecoder();
+    writeWorkspace(this.#py.FS as unknown as EmscriptenFS, {});
+    this.#lastTreeEmpty = true;
+    this.#py.setInterruptBuffer(BETWEEN_STEPS_CLEAR);
+    this.#guard.run(() => this.#reseed());
+    BETWEEN_STEPS[0] = INTERRUPT_SIGNAL;
+    this.#py.setInterruptBuffer(BETWEEN_STEPS);
+    return true;
+  }
+
   memoryBytes(): number {
     return (this.#py as unknown as { _module: { HEAPU8: Uint8Array } })._module.HEAPU8.byteLength;
   }
@@ -159,6 +199,7 @@ class PythonRuntime implements LanguageRuntime {
     this.#compile.destroy();
     this.#call.destroy();
     this.#setEnv.destroy();
+    this.#reseed.destroy();
   }
 }
 
@@ -167,6 +208,6 @@ export function createPythonRuntimeFactory(source: PyodideSource): LanguageRunti
   return {
     language: "python",
     memoryFixedAtCreate: true,
-    create: (options) => new PythonRuntime().init(source, options?.memoryBytes ?? 512 * 1048576),
+    create: (options) => new PythonRuntime().init(source, options?.memoryBytes ?? 512 * 1048576, true),
   };
 }

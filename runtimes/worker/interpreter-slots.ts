@@ -1,8 +1,9 @@
 /**
  * The interpreters one worker holds. An interpreter serves the steps of one run only: a
  * loaded interpreter that no run has used yet (a spare) is bound to the first run that
- * needs one, and when the run ends it is thrown away and a fresh spare made in the
- * background. A worker keeps the interpreters of several runs per language at once, so
+ * needs one, and when the run ends it is reset to the state it had when made (where the
+ * runtime can: Python restores its memory image) or thrown away and a fresh spare made
+ * in the background. A worker keeps the interpreters of several runs per language at once, so
  * concurrent runs whose steps alternate on a worker do not reload an interpreter for every
  * step; past that number the least recently used one is dropped. An interpreter that
  * broke, or whose memory grew past the recycle threshold, is dropped with its factory and
@@ -149,11 +150,24 @@ export class InterpreterSlots {
     for (const [language, slot] of this.#slots) {
       const held = slot.held.find((h) => h.runId === runId);
       if (!held) continue;
+      if (this.#reset(held)) continue;
       this.#drop(slot, held);
       if (slot.creating || slot.held.some((h) => h.runId === undefined)) continue;
       making.push(this.#create(slot, language, held.memoryBytes).catch(() => undefined));
     }
     return Promise.all(making).then(() => undefined);
+  }
+
+  /** Makes a run's interpreter a spare again by resetting it, if it can be and is small enough. */
+  #reset(held: Held): boolean {
+    if (!held.runtime.reset) return false;
+    try {
+      if (held.runtime.memoryBytes() > this.#recycleBytes || !held.runtime.reset()) return false;
+    } catch {
+      return false;
+    }
+    held.runId = undefined;
+    return true;
   }
 
   /** Frees every interpreter. */

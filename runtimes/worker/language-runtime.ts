@@ -79,6 +79,12 @@ export type StepOutcome =
 export interface LanguageRuntime {
   /** Runs one step attempt. Throws only on a bug or a broken interpreter. */
   run(invocation: StepInvocation): Promise<StepOutcome>;
+  /**
+   * Optional: puts the instance back into the state it had when it was made, so it can
+   * serve another run as if it were new. False when it cannot (then it is disposed and a
+   * new one made).
+   */
+  reset?(): boolean;
   /** Bytes of WebAssembly memory the instance holds now (wasm memory never shrinks). */
   memoryBytes(): number;
   /** Frees the instance; it is not used again. */

@@ -112,6 +112,17 @@ def _sf_complete(coro):
     coro.close()
     return _sf_suspended
 
+# json.dumps with options builds an encoder per call: build it once, and use it while
+# json.dumps and json.JSONEncoder are the originals (a step that patched them gets what
+# its patch does, as before).
+_sf_dumps, _sf_encoder_cls = _json.dumps, _json.JSONEncoder
+_sf_encoder = _json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+def _sf_encode(result):
+    if _json.dumps is _sf_dumps and _json.JSONEncoder is _sf_encoder_cls:
+        return _sf_encoder.encode(result)
+    return _json.dumps(result, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
 def __sf_call(key, inputs_json, attempt, step_id, run_id, context_json):
     fn, takes_inputs, filename = __sf_steps[key]
     _sf.attempt, _sf.step_id, _sf.run_id = attempt, step_id, run_id
@@ -136,7 +147,7 @@ def __sf_call(key, inputs_json, attempt, step_id, run_id, context_json):
     if result is _sf_suspended:
         return "0TypeError: run() is a coroutine (async def) that waited for something; sandflow calls run() synchronously, so an async run may await only what completes at once (pyfetch), else define it with def"
     try:
-        return "1" + _json.dumps(result, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        return "1" + _sf_encode(result)
     except (TypeError, ValueError, RecursionError) as e:
         return "2" + (_sf_where(result) or str(e))
     except MemoryError:

@@ -11,7 +11,7 @@ interface FakeRuntime extends LanguageRuntime {
 }
 
 /** Factories whose interpreters are numbered in creation order. */
-function fakes(memoryFixedAtCreate = false) {
+function fakes(memoryFixedAtCreate = false, reset?: (runtime: FakeRuntime) => boolean) {
   const made: FakeRuntime[] = [];
   let factories = 0;
   const maker = (): LanguageRuntimeFactory => {
@@ -31,6 +31,7 @@ function fakes(memoryFixedAtCreate = false) {
             runtime.disposed = true;
           },
         };
+        if (reset) runtime.reset = () => reset(runtime);
         made.push(runtime);
         return runtime;
       },
@@ -74,6 +75,28 @@ describe("the interpreters of one worker", () => {
     expect(await step(slots, "b")).toBe(1);
     slots.endRun("unknown");
     expect(made).toHaveLength(2);
+  });
+
+  it("makes an ended run's interpreter the spare when it resets, and replaces it when it cannot or grew", async () => {
+    let refuse = false;
+    const { made, makers } = fakes(false, () => !refuse);
+    const slots = new InterpreterSlots(makers, 100, 4);
+    expect(await step(slots, "a")).toBe(0);
+    await slots.endRun("a");
+    expect(made[0]?.disposed).toBe(false);
+    expect(made).toHaveLength(1);
+    expect(await step(slots, "b")).toBe(0);
+    // Never shared while in use: a concurrent run gets another interpreter.
+    expect(await step(slots, "c")).toBe(1);
+    refuse = true;
+    await slots.endRun("b");
+    expect(made[0]?.disposed).toBe(true);
+    expect(await step(slots, "d")).toBe(2);
+    refuse = false;
+    const runtime = made[1] as FakeRuntime;
+    runtime.grownTo = 101;
+    await slots.endRun("c");
+    expect(runtime.disposed).toBe(true);
   });
 
   it("keeps the interpreters of up to N runs and drops the least recently used past that", async () => {

@@ -122,7 +122,8 @@ export function withSecrets(
     const live = options.onLog ? mask.stream(options.onLog) : undefined;
     const result = await pool.run(
       { ...task, env },
-      { ...(options.signal ? { signal: options.signal } : {}), ...(live ? { onLog: live.onLog } : {}) },
+      // Every option passes on (onStart too); only the live output is masked on its way.
+      { ...options, ...(live ? { onLog: live.onLog } : {}) },
     );
     live?.flush();
     return mask.result(result);

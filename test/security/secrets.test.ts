@@ -102,6 +102,24 @@ def run():
     expect(step("dependent")?.output).toBe("***");
   }, 60_000);
 
+  it("a step naming a secret is told started when a worker takes it, before its output", async () => {
+    const events: RunEvent[] = [];
+    await engine.run(
+      defineWorkflow({
+        steps: {
+          a: {
+            language: "lua",
+            secrets: ["API_TOKEN"],
+            code: 'function run() print("hi") local x = 0 for i = 1, 1e6 do x = x + i end return 1 end',
+          },
+        },
+      }),
+      { onEvent: (e) => events.push(e) },
+    );
+    const order = events.filter((e) => e.type === "step-started" || e.type === "log").map((e) => e.type);
+    expect(order).toEqual(["step-started", "log"]);
+  });
+
   it("a step naming a secret the engine was not given fails without running", async () => {
     const report = await engine.run(
       defineWorkflow({

@@ -23,10 +23,14 @@ const conformance = import.meta.glob<string>("../../test/conformance/workflows/*
   eager: true,
 });
 
+/** The example the page opens with and runs first: the README's demo. */
+const FIRST = "diamond.lua";
+
 function list(files: Record<string, string>, group: Example["group"]): Example[] {
+  const rank = (e: Example) => (e.name === FIRST ? 0 : 1);
   return Object.entries(files)
     .map(([path, text]) => ({ name: path.split("/").pop() ?? path, group, text }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 }
 
 /** Every bundled workflow, examples first. */

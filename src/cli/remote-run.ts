@@ -104,7 +104,12 @@ export async function remoteRun(
       return finished.report;
     });
     return { runId, report } as Pick<RunHandle, "runId" | "report">;
-  }, options);
+  }, options).catch((e: Error) => {
+    process.stderr.write(
+      `sandflow: ${e.message}; the run goes on if the server comes back, or shows as interrupted there (sandflow show ${runId.slice(0, 8)}, then resume)\n`,
+    );
+    return EXIT.FAILED;
+  });
 }
 
 const FORMATS: Record<string, "lua" | "yaml" | "json"> = {

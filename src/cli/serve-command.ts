@@ -4,9 +4,9 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sandflowHome, serverStateFile } from "../node/sandflow-home.js";
 import { startServer } from "../server/node-server.js";
 import { EXIT } from "./exit-codes.js";
 import { terminalSafe } from "./terminal-safe.js";
@@ -31,15 +31,6 @@ export interface ServeCommandOptions {
 interface ServerState {
   readonly pid: number;
   readonly url: string;
-}
-
-function home(): string {
-  return process.env.SANDFLOW_HOME || join(homedir(), ".sandflow");
-}
-
-/** Where a background server says where it listens. */
-export function serverStateFile(): string {
-  return join(home(), "server.json");
 }
 
 function readState(): ServerState | undefined {
@@ -117,7 +108,7 @@ async function serveInBackground(): Promise<number> {
   const stateFile = serverStateFile();
   mkdirSync(dirname(stateFile), { recursive: true });
   rmSync(stateFile, { force: true });
-  const logFile = join(home(), "server.log");
+  const logFile = join(sandflowHome(), "server.log");
   const log = openSync(logFile, "a");
   const bin = fileURLToPath(new URL("../../../bin/sandflow.js", import.meta.url));
   const args = process.argv.slice(2).filter((a) => a !== "--background");

@@ -3,8 +3,6 @@
  * on the default store (`$SANDFLOW_HOME/sandflow.db`) or the one `--store` names.
  */
 import { randomUUID } from "node:crypto";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import pc from "picocolors";
 import type { StoredRunStatus } from "../core/durable/journal.js";
 import { sendSignal } from "../core/durable/signals.js";
@@ -12,6 +10,7 @@ import type { Store } from "../core/durable/store.js";
 import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
 import { isPostgresUrl } from "../node/postgres-url.js";
+import { defaultStorePath } from "../node/sandflow-home.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions, secretsFromEnv } from "./follow-run.js";
@@ -22,11 +21,6 @@ import { parseData } from "./trigger-commands.js";
 
 /** `--store PATH`, or `--no-store` (false); undefined means the default store. */
 export type StoreOption = string | boolean | undefined;
-
-/** The default store file: `$SANDFLOW_HOME/sandflow.db`, `SANDFLOW_HOME` defaulting to `~/.sandflow`. */
-export function defaultStorePath(): string {
-  return join(process.env.SANDFLOW_HOME || join(homedir(), ".sandflow"), "sandflow.db");
-}
 
 /**
  * Opens the store a command names: a SQLite file, or Postgres for a `postgres://` or

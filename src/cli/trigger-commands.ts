@@ -4,8 +4,7 @@
  * started), which holds the registered workflows, their events and their schedules.
  */
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { serverStateFile } from "../node/sandflow-home.js";
 import { EXIT } from "./exit-codes.js";
 import { terminalSafeLine } from "./terminal-safe.js";
 
@@ -20,8 +19,7 @@ function serverUrl(given: string | undefined): string | undefined {
   const url = given || process.env.SANDFLOW_SERVER;
   if (url) return url.replace(/\/+$/, "");
   try {
-    const home = process.env.SANDFLOW_HOME || join(homedir(), ".sandflow");
-    const state = JSON.parse(readFileSync(join(home, "server.json"), "utf8")) as { url?: unknown };
+    const state = JSON.parse(readFileSync(serverStateFile(), "utf8")) as { url?: unknown };
     return typeof state.url === "string" ? state.url : undefined;
   } catch {
     return undefined;

@@ -4,7 +4,6 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { homedir } from "node:os";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { serve } from "@hono/node-server";
 import { storedReport } from "../core/durable/stored-run.js";
@@ -15,6 +14,7 @@ import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { isPostgresUrl } from "../node/postgres-url.js";
 import type { RemoteStepPoolOptions } from "../node/remote-step-pool.js";
 import { RunAdopter } from "../node/run-adopter.js";
+import { defaultStorePath } from "../node/sandflow-home.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { readStepFiles } from "../node/workflow-file.js";
 import { createApi } from "./app.js";
@@ -132,7 +132,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         ...options.engine,
         ...(options.queue ? { queue: options.queue } : {}),
       })
-    : createEngine({ ...options.engine, store: new SqliteStore(options.store ?? defaultStore()) });
+    : createEngine({ ...options.engine, store: new SqliteStore(options.store ?? defaultStorePath()) });
   // On Postgres a standby takes over every run whose orchestrator died; on SQLite, the runs
   // that were only waiting (sleep, a signal) when their server stopped go on here.
   const adopter = scaleOut
@@ -205,9 +205,4 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       return closing;
     },
   };
-}
-
-function defaultStore(): string {
-  const home = process.env.SANDFLOW_HOME || join(homedir(), ".sandflow");
-  return join(home, "sandflow.db");
 }

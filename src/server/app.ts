@@ -283,8 +283,8 @@ export function createApi(host: ApiHost): Api {
         `the body (the signal's data) is not valid JSON: ${(e as Error).message}`,
       );
     }
-    const signalId = c.req.query("id") ?? c.req.header("idempotency-key") ?? crypto.randomUUID();
-    const sent = await engine.signal(c.req.param("id"), c.req.param("name"), data, { id: signalId });
+    const id = c.req.query("id") ?? c.req.header("idempotency-key");
+    const sent = await engine.signal(c.req.param("id"), c.req.param("name"), data, id ? { id } : {});
     return c.json(sent, sent.delivered ? 202 : 200);
   });
 

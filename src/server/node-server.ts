@@ -109,6 +109,21 @@ function dashboardAssets(dir: string): (path: string) => Promise<Response | unde
 }
 
 /**
+ * The runs the SQLite server continues: those that were only waiting. A run found doing
+ * other work is not read again every scan (its journal can be long); it waits for `resume`.
+ */
+function onlyWaitingRuns(engine: Engine): (runId: string) => Promise<boolean> {
+  const notWaiting = new Set<string>();
+  return async (runId) => {
+    if (notWaiting.has(runId)) return false;
+    const run = await engine.store?.getRun(runId);
+    const waits = run !== undefined && onlyWaits(storedReport(run, Date.now()), run.record.workflow);
+    if (!waits) notWaiting.add(runId);
+    return waits;
+  };
+}
+
+/**
  * Starts the server; resolves once it listens.
  * @throws Error when asked to listen beyond loopback without a token, or the store cannot be opened.
  */
@@ -137,10 +152,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   // that were only waiting (sleep, a signal) when their server stopped go on here.
   const adopter = scaleOut
     ? new scaleOut.RunAdopter(engine, 1000, options.onNotice)
-    : new RunAdopter(engine, 5000, options.onNotice, async (runId) => {
-        const run = await engine.store?.getRun(runId);
-        return run !== undefined && onlyWaits(storedReport(run, Date.now()), run.record.workflow);
-      });
+    : new RunAdopter(engine, 5000, options.onNotice, onlyWaitingRuns(engine));
   const workflowsDir = options.workflows ? resolve(options.workflows) : undefined;
   const notice = options.onNotice ?? (() => {});
   if (workflowsDir && !(await stat(workflowsDir).catch(() => undefined))?.isDirectory()) {

@@ -17,6 +17,7 @@ import {
   type StepTaskResult,
   withRun,
 } from "./step-pool.js";
+import { MAX_TIMER_MS } from "./timer-range.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** What a waiting step waits for. */
@@ -103,7 +104,7 @@ async function sleepStep(
   const wakeAt = spec.until ?? (await firstStart(ctx.store, task, now)) + (spec.ms ?? 0);
   const never = new Promise<void>(() => {});
   while (ctx.clock.now() < wakeAt && !options.signal?.aborted)
-    await pause(ctx.clock, Math.min(wakeAt - ctx.clock.now(), 2 ** 31 - 1), options.signal, never);
+    await pause(ctx.clock, Math.min(wakeAt - ctx.clock.now(), MAX_TIMER_MS), options.signal, never);
   if (options.signal?.aborted)
     return ended(ctx.clock.now(), now, failure("CancelledError", "cancelled while sleeping"));
   return ended(ctx.clock.now(), now, { ok: true, outputJson: "null" });

@@ -36,6 +36,9 @@ export class Playground {
   readonly #cancelButton = byId<HTMLButtonElement>("cancel");
   readonly #failFast = byId<HTMLInputElement>("fail-fast");
   #latest = 0;
+  // Bumped by every edit and run: a slow parse of older text (a Lua file evaluated in a
+  // worker) must not clear or draw over the problems of the text now in the editor.
+  #previews = 0;
   #cancel: (() => void) | undefined;
   #shownSource: string | undefined;
 
@@ -94,6 +97,7 @@ export class Playground {
   /** Parses, draws and runs `source`; resolves with the report. */
   async run(source: string, options: PlaygroundRunOptions = {}): Promise<RunReport> {
     const token = ++this.#latest;
+    this.#previews++;
     if (this.#editor.text !== source) this.#editor.text = source;
     let workflow: WorkflowDefinition;
     try {
@@ -146,14 +150,16 @@ export class Playground {
 
   async #preview(text: string): Promise<void> {
     const token = this.#latest;
+    const preview = ++this.#previews;
+    const current = () => token === this.#latest && preview === this.#previews;
     try {
       const workflow = await this.#engine.parse(text);
-      if (token !== this.#latest || this.#cancel) return;
+      if (!current() || this.#cancel) return;
       this.#clearProblems();
       this.#show(workflow, text);
       this.#setStatus(`${workflow.steps.length} steps · ready to run`, "idle");
     } catch (e) {
-      if (token === this.#latest) this.#showProblem(e);
+      if (current()) this.#showProblem(e);
     }
   }
 

@@ -6,6 +6,7 @@
 export {
   type BuilderStepOptions,
   defineWorkflow,
+  type SubworkflowStepOptions,
   type WaitStepOptions,
   WorkflowBuilder,
   workflow,
@@ -52,6 +53,8 @@ export {
   StepError,
   StepRuntimeError,
   StepTimeoutError,
+  SubworkflowDepthError,
+  SubworkflowFailedError,
   serializeError,
   UpstreamFailedError,
   type ValidationIssue,
@@ -92,4 +95,9 @@ export {
 } from "./core/schema.js";
 export { TRIGGER_RULES, type TriggerRule } from "./core/trigger-rules.js";
 export { parseWorkflow } from "./core/validate.js";
-export type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./core/workflow.js";
+export type {
+  ParamDefinition,
+  StepDefinition,
+  SubworkflowCall,
+  WorkflowDefinition,
+} from "./core/workflow.js";

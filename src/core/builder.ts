@@ -23,6 +23,22 @@ export type WaitStepOptions = Pick<
   "depends_on" | "when" | "trigger_rule" | "description" | "timeout"
 >;
 
+/** Options of the builder's sub-workflow steps: the child's params (CEL), where the step sits, how it repeats. */
+export type SubworkflowStepOptions = Pick<
+  StepSpec,
+  | "params"
+  | "depends_on"
+  | "when"
+  | "trigger_rule"
+  | "description"
+  | "for_each"
+  | "max_parallel"
+  | "retries"
+  | "retry_delay"
+  | "retry_backoff"
+  | "priority"
+>;
+
 /** A fluent workflow builder; {@link WorkflowBuilder.build} validates. */
 export class WorkflowBuilder {
   readonly #spec: {
@@ -37,6 +53,7 @@ export class WorkflowBuilder {
     schedule?: string;
     timezone?: string;
     params?: Record<string, ParamSpec>;
+    workflows?: Record<string, WorkflowSpec>;
   };
   readonly #steps: Record<string, StepSpec> = Object.create(null);
 
@@ -159,11 +176,32 @@ export class WorkflowBuilder {
   }
 
   /**
+   * Adds a step that runs the workflow at `path` as a run of its own: one given with
+   * {@link WorkflowBuilder.workflow}, or a file (read when the workflow is loaded from a
+   * file). Its output is an object of the child's leaf outputs keyed by step id.
+   */
+  subworkflow(id: string, path: string, options: SubworkflowStepOptions = {}): this {
+    return this.step(id, { ...options, workflow: path });
+  }
+
+  /** Holds `spec` as the sub-workflow a step names by `path` (the `workflows` field). */
+  workflow(path: string, spec: WorkflowSpec | WorkflowBuilder): this {
+    const child = spec instanceof WorkflowBuilder ? spec.spec() : spec;
+    this.#spec.workflows = Object.assign(Object.create(null), this.#spec.workflows, { [path]: child });
+    return this;
+  }
+
+  /** The workflow as written, not validated (what {@link WorkflowBuilder.build} validates). */
+  spec(): WorkflowSpec {
+    return { ...this.#spec, steps: { ...this.#steps } };
+  }
+
+  /**
    * Validates and returns the workflow.
    * @throws WorkflowValidationError naming every problem.
    */
   build(): WorkflowDefinition {
-    return defineWorkflow({ ...this.#spec, steps: { ...this.#steps } });
+    return defineWorkflow(this.spec());
   }
 }
 

@@ -9,8 +9,9 @@ import { RunJournal } from "./durable/run-journal.js";
 import { foldSteps, type RecordedStep } from "./durable/run-state.js";
 import { type SignalSent, sendSignal } from "./durable/signals.js";
 import { StepCache } from "./durable/step-cache.js";
-import { RunStateError, type Store } from "./durable/store.js";
+import { RunStateError, type Store, type StoredRun } from "./durable/store.js";
 import { loadRun, planRerun, storedReport } from "./durable/stored-run.js";
+import { WorkflowValidationError } from "./errors.js";
 import {
   type LuaWorkflowEvaluator,
   type ParseSourceOptions,
@@ -26,6 +27,8 @@ import { RunExecution } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
 import { RateLimiter, RunAdmission, withRateLimits } from "./run-limits.js";
 import { withSecrets } from "./secrets.js";
+import { withSubworkflows } from "./subworkflow-steps.js";
+import { subworkflowRefIssues } from "./subworkflows.js";
 import { SignalWakers, withWaitSteps } from "./wait-steps.js";
 
 export { RunHandle } from "./run-handle.js";
@@ -77,6 +80,21 @@ interface DurableStart {
   readonly resumed?: boolean;
   /** The params recorded with the run resumed or rerun (checked when it first ran). */
   readonly params?: Readonly<Record<string, unknown>>;
+  /** The run whose sub-workflow step started this one. */
+  readonly parentRun?: string;
+  /** How many runs this one is nested in (0 for a run nobody started). */
+  readonly depth?: number;
+}
+
+/** How many runs a stored run is nested in, following `parentRun` (bounded: a chain past the limit is as deep as it gets). */
+async function depthOf(store: Store, run: StoredRun): Promise<number> {
+  let depth = 0;
+  let parent = run.record.parentRun;
+  while (parent !== undefined && depth < 16) {
+    depth++;
+    parent = (await store.getRun(parent))?.record.parentRun;
+  }
+  return depth;
 }
 
 /** Runs workflows. Create it with `createEngine()` from `sandflow` or `sandflow/browser`. */
@@ -195,8 +213,33 @@ export class Engine {
         rerunOf: run.record.rerunOf,
         resumed: true,
         params: run.record.params,
+        ...(run.record.parentRun !== undefined
+          ? { parentRun: run.record.parentRun, depth: await depthOf(store, run) }
+          : {}),
       },
     );
+  }
+
+  /** The report of a stored child run, continued first when it was interrupted; `undefined` when not stored. */
+  async #followChild(runId: string, signal: RunOptions["signal"]): Promise<RunReport | undefined> {
+    const store = this.#host.store;
+    const run = await store?.getRun(runId);
+    if (!store || !run) return undefined;
+    if (run.status === "interrupted") {
+      try {
+        return await (await this.resume(runId, signal ? { signal } : {})).report;
+      } catch (e) {
+        if (!(e instanceof RunStateError)) throw e;
+      }
+    }
+    // Held by another live process (it took the child over): wait for it to end.
+    let now = run;
+    while (now.status === "running" || now.status === "interrupted") {
+      if (signal?.aborted) throw new RunStateError(`cancelled while run ${runId} went on elsewhere`);
+      await this.#host.clock.sleep(1000, signal);
+      now = (await store.getRun(runId)) ?? now;
+    }
+    return storedReport(now, this.#host.clock.now());
   }
 
   /**
@@ -255,6 +298,7 @@ export class Engine {
         params,
         createdAt: now,
         ...(durable.rerunOf ? { rerunOf: durable.rerunOf } : {}),
+        ...(durable.parentRun ? { parentRun: durable.parentRun } : {}),
       });
     const journal = new RunJournal(store, runId);
     if (durable.resumed) journal.add({ type: "run-resumed", time: now, owner: leases.owner });
@@ -263,7 +307,7 @@ export class Engine {
   }
 
   /** The pool a run of `workflow` uses: the engine's, with the run's ceilings, waits, rate limits and secrets. */
-  #runPool(workflow: WorkflowDefinition): StepPool {
+  #runPool(workflow: WorkflowDefinition, depth: number): StepPool {
     const gated = withPriority(this.#host.pool, workflow, this.#gate);
     const ceiled = withNetCeiling(gated, workflow, this.#options.netHosts);
     const waits = withWaitSteps(ceiled, workflow, {
@@ -271,7 +315,21 @@ export class Engine {
       clock: this.#host.clock,
       wakers: this.#wakers,
     });
-    return withSecrets(withRateLimits(waits, workflow, this.#limiter), workflow, this.#options.secrets);
+    const children = withSubworkflows(waits, workflow, {
+      store: this.#host.store,
+      clock: this.#host.clock,
+      depth,
+      children: {
+        start: (child, start) =>
+          this.#start(
+            child,
+            { runId: start.runId, params: start.params, ...(start.signal ? { signal: start.signal } : {}) },
+            { parentRun: start.parentRun, depth: depth + 1 },
+          ).report,
+        follow: (runId, signal) => this.#followChild(runId, signal),
+      },
+    });
+    return withSecrets(withRateLimits(children, workflow, this.#limiter), workflow, this.#options.secrets);
   }
 
   #requireStore(what: string): Store {
@@ -283,6 +341,8 @@ export class Engine {
   #start(workflow: WorkflowDefinition, options: RunOptions, durable: DurableStart): RunHandle {
     this.#assertOpen();
     checkRunOptions(options);
+    const unresolved = subworkflowRefIssues(workflow);
+    if (unresolved.length > 0) throw new WorkflowValidationError(unresolved, workflow.source);
     let params = durable.params;
     if (params === undefined) {
       const resolved = resolveParams(workflow, options.params);
@@ -323,10 +383,15 @@ export class Engine {
       const execution = new RunExecution(
         workflow,
         runId,
-        this.#runPool(workflow),
+        this.#runPool(workflow, durable.depth ?? 0),
         this.#host.clock,
         this.#options,
-        { ...options, signal: cancel.signal, params: runParams },
+        {
+          ...options,
+          signal: cancel.signal,
+          params: runParams,
+          ...(durable.parentRun !== undefined ? { parentRun: durable.parentRun } : {}),
+        },
         (event) => {
           emit(event);
           onEvent?.(event);

@@ -117,6 +117,16 @@ export class LoopLimitError extends StepError {
   override name = "LoopLimitError";
 }
 
+/** A sub-workflow step's child run failed (or was cancelled); the message names the child run and its failed step. */
+export class SubworkflowFailedError extends StepError {
+  override name = "SubworkflowFailedError";
+}
+
+/** A sub-workflow step in a run nested as deep as sub-workflows go (8 levels). */
+export class SubworkflowDepthError extends StepError {
+  override name = "SubworkflowDepthError";
+}
+
 const STEP_ERRORS = {
   StepError,
   StepRuntimeError,
@@ -134,6 +144,8 @@ const STEP_ERRORS = {
   ExpressionError,
   ForEachLimitError,
   LoopLimitError,
+  SubworkflowFailedError,
+  SubworkflowDepthError,
 } as const;
 
 /** The error names a step failure may carry in the run report. */

@@ -2,7 +2,8 @@
  * Text renderings of a workflow's DAG: Mermaid (for Markdown) and Graphviz DOT. Control
  * flow shows: a `for_each` step is drawn stacked (Mermaid's subroutine box, DOT's double
  * border) with its list; a step with a `when` shows its condition; a trigger rule other
- * than `all_success` is written on the step and its incoming edges are dashed.
+ * than `all_success` is written on the step and its incoming edges are dashed; a step
+ * that runs a sub-workflow names it.
  */
 import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
 
@@ -28,12 +29,18 @@ function shorten(text: string): string {
 /** The lines under a step's id and language: its for_each, condition and trigger rule. */
 export function controlFlowLines(s: StepDefinition): string[] {
   const lines: string[] = [];
+  if (s.subworkflow !== undefined) lines.push(`workflow: ${shorten(s.subworkflow.path)}`);
   if (s.forEach !== undefined)
     lines.push(`for each: ${shorten(s.forEach)}${s.maxParallel ? ` (max ${s.maxParallel})` : ""}`);
   if (s.when !== undefined) lines.push(`when: ${shorten(s.when)}`);
   if (s.repeat !== undefined) lines.push(`repeat until: ${shorten(s.repeat.until)} (max ${s.repeat.max})`);
   if (s.triggerRule !== undefined && s.triggerRule !== "all_success") lines.push(`trigger: ${s.triggerRule}`);
   return lines;
+}
+
+/** What a node says a step is: its language, or `workflow` for a step that runs one. */
+export function kindOf(s: StepDefinition): string {
+  return s.subworkflow ? "workflow" : s.language;
 }
 
 function dashed(s: StepDefinition): boolean {
@@ -46,7 +53,7 @@ export function renderGraph(workflow: WorkflowDefinition, format: GraphFormat): 
   if (format === "mermaid") {
     lines.push("flowchart TD");
     for (const s of workflow.steps) {
-      const label = [`${s.id} (${s.language})`, ...controlFlowLines(s)].map(escapeLabel).join("<br>");
+      const label = [`${s.id} (${kindOf(s)})`, ...controlFlowLines(s)].map(escapeLabel).join("<br>");
       const [open, close] = s.forEach !== undefined ? ["[[", "]]"] : ["[", "]"];
       lines.push(`  ${mermaidId(s.id)}${open}"${label}"${close}`);
     }
@@ -60,7 +67,7 @@ export function renderGraph(workflow: WorkflowDefinition, format: GraphFormat): 
       "  node [shape=box, style=rounded];",
     );
     for (const s of workflow.steps) {
-      const label = [s.id, s.language, ...controlFlowLines(s)].join("\n");
+      const label = [s.id, kindOf(s), ...controlFlowLines(s)].join("\n");
       const extra = s.forEach !== undefined ? ", peripheries=2" : "";
       lines.push(`  ${JSON.stringify(s.id)} [label=${JSON.stringify(label)}${extra}];`);
     }

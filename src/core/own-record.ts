@@ -74,7 +74,7 @@ function withOwnEnv<S extends { env?: Record<string, string> | undefined }>(
 }
 
 /**
- * A parsed workflow spec whose `steps` and every `env` hold all the keys of the raw value
+ * A parsed workflow spec whose `steps`, every `env` and every step's `params` hold all the keys of the raw value
  * (see {@link ownRecord}), with what is wrong with the entries zod had lost.
  */
 export function withOwnRecords(raw: unknown, spec: ParsedSpec): { spec: ParsedSpec; issues: LostIssues } {
@@ -84,6 +84,18 @@ export function withOwnRecords(raw: unknown, spec: ParsedSpec): { spec: ParsedSp
   for (const id of Object.keys(steps)) {
     const step = steps[id] as ParsedStep;
     if (step.env !== undefined) steps[id] = withOwnEnv(rawField(rawSteps, id), step, ["steps", id], issues);
+    const params = steps[id]?.params;
+    if (params !== undefined)
+      steps[id] = {
+        ...(steps[id] as ParsedStep),
+        params: ownRecord(
+          rawField(rawField(rawSteps, id), "params"),
+          params,
+          envValue,
+          ["steps", id, "params"],
+          issues,
+        ),
+      };
   }
   const defaults =
     spec.defaults && withOwnEnv(rawField(raw, "defaults"), spec.defaults, ["defaults"], issues);

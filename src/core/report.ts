@@ -85,6 +85,10 @@ export const runReportSchema = z.object({
     .optional(),
   steps: z.record(z.string(), stepReportSchema),
   rerunOf: z.string().optional().meta({ description: "The run this run reruns." }),
+  parentRun: z
+    .string()
+    .optional()
+    .meta({ description: "The run whose sub-workflow step started this one (a `workflow` step)." }),
   waiting: z
     .array(
       z.object({

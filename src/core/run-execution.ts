@@ -24,13 +24,19 @@ import { RunWorkspace } from "./workspace.js";
 
 export type { RunDurability } from "./durable/run-recorder.js";
 
+/** A run's options, and what the engine knows of it besides. */
+export interface ExecutionOptions extends RunOptions {
+  /** The run whose sub-workflow step started this one. */
+  readonly parentRun?: string;
+}
+
 /** Executes one run; create one per run and call {@link RunExecution.execute} once. */
 export class RunExecution {
   readonly #workflow: WorkflowDefinition;
   readonly #runId: string;
   readonly #pool: StepPool;
   readonly #clock: Clock;
-  readonly #options: RunOptions;
+  readonly #options: ExecutionOptions;
   readonly #emit: (event: RunEvent) => void;
   /** False when nobody listens: the per-step events are then not even built. */
   readonly #listening: () => boolean;
@@ -59,7 +65,7 @@ export class RunExecution {
     pool: StepPool,
     clock: Clock,
     engine: ResolvedEngineOptions,
-    options: RunOptions,
+    options: ExecutionOptions,
     emit: (event: RunEvent) => void,
     listening: () => boolean = () => true,
     durable?: RunDurability,
@@ -143,7 +149,11 @@ export class RunExecution {
       this.#cancelledBySignal,
       startedAt,
       finishedAt,
-      { rerunOf: this.#recorder?.durability.rerunOf, params: this.#options.params },
+      {
+        rerunOf: this.#recorder?.durability.rerunOf,
+        parentRun: this.#options.parentRun,
+        params: this.#options.params,
+      },
     );
     await this.#recorder?.finished(report.status as "succeeded" | "failed" | "cancelled", finishedAt);
     this.#emit({ type: "run-finished", runId: this.#runId, status: report.status, time: finishedAt, report });

@@ -230,6 +230,21 @@ export const stepSpecSchema = z.strictObject({
         'A step that waits for the signal "approval" with data {approved, by?, comment?}; not approved fails it (ApprovalDeniedError).',
     })
     .optional(),
+  workflow: z
+    .string()
+    .min(1)
+    .meta({
+      description:
+        "A step that runs another workflow file (a path inside this workflow's folder, any format) as a run of its own, linked to this one (parentRun in its report): the step's output is an object of the outputs of the child's leaf steps, keyed by step id; the child's failure fails the step. At most 8 levels deep.",
+    })
+    .optional(),
+  params: z
+    .record(z.string(), z.string())
+    .meta({
+      description:
+        "With workflow: the child's params by name, each a CEL expression evaluated in this run over params and inputs (and item, index in a for_each step).",
+    })
+    .optional(),
   priority: z
     .int()
     .min(-1000)
@@ -323,6 +338,13 @@ export const workflowSpecSchema = z
       })
       .optional(),
     steps: z.record(z.string(), stepSpecSchema).meta({ description: "The steps, keyed by step id." }),
+    workflows: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .meta({
+        description:
+          "Sub-workflows written inline, keyed by the path a step's `workflow` field names (from this workflow's folder): a step's `workflow` is looked up here before any file is read. Each is a workflow with the fields of this format (without `workflows`).",
+      })
+      .optional(),
     on: z
       .union([eventTriggerSchema, z.array(eventTriggerSchema).min(1)])
       .meta({

@@ -236,6 +236,8 @@ export interface ReportExtras {
   /** The status of an unfinished run (`running`, `interrupted`); default: from the steps. */
   readonly status?: RunReport["status"];
   readonly rerunOf?: string | undefined;
+  /** The run whose sub-workflow step started this one. */
+  readonly parentRun?: string | undefined;
   /** The run's params. Default: none (`{}`). */
   readonly params?: Readonly<Record<string, unknown>> | undefined;
 }
@@ -297,5 +299,6 @@ export function buildReport(
     params: { ...extras.params },
     steps,
     ...(extras.rerunOf !== undefined ? { rerunOf: extras.rerunOf } : {}),
+    ...(extras.parentRun !== undefined ? { parentRun: extras.parentRun } : {}),
   };
 }

@@ -26,6 +26,8 @@ import {
   stepSpecSchema,
   workflowSpecSchema,
 } from "./schema.js";
+import { isSubworkflowStep, subworkflowFields, subworkflowIssues } from "./subworkflow-checks.js";
+import { parseInlineWorkflows } from "./subworkflows.js";
 import { didYouMean } from "./suggest.js";
 import { isWaitStep, waitIssues, waitSpecOf } from "./wait-checks.js";
 import type { WaitSpec } from "./wait-steps.js";
@@ -40,6 +42,11 @@ export interface ParseWorkflowOptions {
   readonly source?: string;
   /** Name used when the workflow has none. Default: `"workflow"`. */
   readonly fallbackName?: string;
+  /**
+   * The workflow's key when it is a sub-workflow: its path from the top workflow's folder
+   * (its steps' `workflow` paths are relative to that path's folder). Default: `""`, the top workflow.
+   */
+  readonly at?: string;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -129,6 +136,8 @@ interface LooseStep {
   readonly until?: unknown;
   readonly wait_for?: unknown;
   readonly approval?: unknown;
+  readonly workflow?: unknown;
+  readonly params?: unknown;
 }
 
 /** What the checks after the schema look at in a workflow. */
@@ -151,6 +160,9 @@ function stepIssues(id: string, spec: LooseStep, language: Language): Validation
     });
   }
   if (spec.malformed) return issues;
+  const sub = subworkflowIssues(id, spec as LooseStep & Record<string, unknown>, relativePathProblem);
+  if (isSubworkflowStep(spec)) return [...issues, ...sub, ...controlFlowIssues(id, spec, language)];
+  issues.push(...sub);
   if (isWaitStep(spec))
     return [
       ...issues,
@@ -273,6 +285,8 @@ function looseSpec(raw: Record<string, unknown>): { spec: LooseSpec; hasSteps: b
       max_parallel: step.max_parallel,
       repeat: step.repeat,
       compensate: step.compensate,
+      workflow: step.workflow,
+      params: step.params,
     };
   };
   const steps = isObject(raw.steps)
@@ -329,6 +343,11 @@ function semanticIssues(spec: LooseSpec, hasSteps: boolean): ValidationIssue[] {
   return issues;
 }
 
+/** A path's last part without a workflow file's extension (the name of a workflow that gives none). */
+function baseNameOf(path: string): string {
+  return (path.split("/").pop() ?? path).replace(/\.(lua|ya?ml|json)$/i, "");
+}
+
 /** A waiting step's wait (it has no code: the empty text stands for it). */
 function waitFieldsOf(s: StepSpec): { wait?: WaitSpec; code?: string } {
   const wait = waitSpecOf(s);
@@ -358,17 +377,33 @@ export function parseWorkflow(
   }
   const spec = own.spec;
   const triggers = triggersOf(spec);
+  const inline = parseInlineWorkflows(raw.workflows, options.at ?? "", relativePathProblem, (child, at) =>
+    parseWorkflow(child, {
+      ...(options.source ? { source: options.source } : {}),
+      fallbackName: baseNameOf(at),
+      at,
+    }),
+  );
   const issues = [
     ...semanticIssues({ ...spec, params: isObject(raw.params) ? raw.params : undefined }, true),
     ...triggers.issues,
+    ...inline.issues,
   ];
   if (issues.length > 0) return fail(issues);
   const ids = Object.keys(spec.steps);
   const deps = new Map(ids.map((id) => [id, spec.steps[id]?.depends_on ?? []]));
 
-  const d = spec.defaults ?? {};
+  const all = spec.defaults ?? {};
+  // A step that runs a workflow runs no code: of the defaults, only those of retrying apply.
+  const { retries, retry_delay, retry_backoff } = all;
+  const retrying: typeof all = {
+    ...(retries !== undefined ? { retries } : {}),
+    ...(retry_delay !== undefined ? { retry_delay } : {}),
+    ...(retry_backoff !== undefined ? { retry_backoff } : {}),
+  };
   const steps: StepDefinition[] = topologicalOrder(deps).map((id) => {
     const s = spec.steps[id] as StepSpec;
+    const d = s.workflow === undefined ? all : retrying;
     const language = languageOf(s, d);
     return {
       id,
@@ -388,6 +423,7 @@ export function parseWorkflow(
       cacheTtl: cacheTtl(s.cache ?? d.cache),
       ...controlFlowFields(s, language),
       ...waitFieldsOf(s),
+      ...subworkflowFields(s, options.at ?? ""),
       ...(s.rate_limit_key !== undefined ? { rateLimitKey: s.rate_limit_key } : {}),
       ...(s.priority ? { priority: s.priority } : {}),
       ...(language === "wasm"
@@ -408,6 +444,7 @@ export function parseWorkflow(
     ...(triggers.events.length > 0 ? { events: triggers.events } : {}),
     ...(triggers.schedule ? { schedule: triggers.schedule } : {}),
     source: options.source,
+    ...(Object.keys(inline.workflows).length > 0 ? { subworkflows: inline.workflows } : {}),
   });
 }
 

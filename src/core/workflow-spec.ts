@@ -6,7 +6,7 @@
 import type { StepSpec, WorkflowSpec } from "./schema.js";
 import type { WaitSpec } from "./wait-steps.js";
 import { parseWasmStepCode, WASM_DATA_URL } from "./wasm-step.js";
-import type { StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { StepDefinition, SubworkflowCall, WorkflowDefinition } from "./workflow.js";
 
 /** A step's code as a file writes it inline: the source, or a wasm module as a data: URL. */
 function codeOf(s: StepDefinition): StepSpec {
@@ -46,18 +46,42 @@ function flowOf(s: StepDefinition): StepSpec {
   };
 }
 
-/** The workflow as a file would write it, with every step's code inline. */
+/** A sub-workflow step's fields. */
+function callOf(call: SubworkflowCall): StepSpec {
+  return {
+    workflow: call.path,
+    ...(Object.keys(call.params).length > 0 ? { params: { ...call.params } } : {}),
+  };
+}
+
+/** What a step runs: code, a wait or a workflow. */
+function bodyOf(s: StepDefinition): StepSpec {
+  if (s.subworkflow) return callOf(s.subworkflow);
+  return s.wait ? waitOf(s.wait) : codeOf(s);
+}
+
+/** The sub-workflows of the top workflow, written inline (keyed by path from its folder). */
+function inlineOf(workflow: WorkflowDefinition): Pick<WorkflowSpec, "workflows"> {
+  const children = Object.entries(workflow.subworkflows ?? {});
+  if (children.length === 0) return {};
+  const workflows: Record<string, Record<string, unknown>> = {};
+  for (const [key, child] of children)
+    workflows[key] = workflowSpecOf({ ...child, subworkflows: {} }) as Record<string, unknown>;
+  return { workflows };
+}
+
+/** The workflow as a file would write it, with every step's code inline (sub-workflows under `workflows`). */
 export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
   const steps: WorkflowSpec["steps"] = {};
   for (const s of workflow.steps) {
     const cache = s.cacheTtl === undefined ? undefined : s.cacheTtl === null ? true : `${s.cacheTtl}s`;
     steps[s.id] = {
-      ...(s.wait ? waitOf(s.wait) : codeOf(s)),
+      ...bodyOf(s),
       depends_on: [...s.dependsOn],
       retries: s.retries,
       retry_delay: s.retryDelay,
       retry_backoff: s.retryBackoff,
-      env: { ...s.env },
+      ...(s.subworkflow ? {} : { env: { ...s.env } }),
       ...(s.secrets.length > 0 ? { secrets: [...s.secrets] } : {}),
       ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
       ...(s.memory !== undefined ? { memory: s.memory } : {}),
@@ -80,5 +104,6 @@ export function workflowSpecOf(workflow: WorkflowDefinition): WorkflowSpec {
     ...(workflow.schedule?.timezone !== undefined ? { timezone: workflow.schedule.timezone } : {}),
     ...(workflow.params ? { params: { ...workflow.params } } : {}),
     steps,
+    ...inlineOf(workflow),
   };
 }

@@ -55,6 +55,18 @@ export interface StepDefinition {
   readonly wait?: WaitSpec;
   /** When the step runs given how its dependencies ended; absent: `all_success`. */
   readonly triggerRule?: TriggerRule;
+  /** A step that runs another workflow as a run of its own (the `workflow` field). */
+  readonly subworkflow?: SubworkflowCall;
+}
+
+/** What a sub-workflow step runs: the child workflow and the params it gives it. */
+export interface SubworkflowCall {
+  /** The path as the step names it (relative to the folder of the workflow it is in). */
+  readonly path: string;
+  /** The child's key in {@link WorkflowDefinition.subworkflows}: its path from the top workflow's folder. */
+  readonly key: string;
+  /** The child's params by name, as CEL expressions evaluated in the parent. */
+  readonly params: Readonly<Record<string, string>>;
 }
 
 /** A run param a workflow declares. */
@@ -85,6 +97,12 @@ export interface WorkflowDefinition {
   readonly params?: Readonly<Record<string, ParamDefinition>>;
   /** Where it came from (a file path or a label), for messages. */
   readonly source: string | undefined;
+  /**
+   * The workflows its sub-workflow steps (and theirs) run, keyed by path from the top
+   * workflow's folder: held by the top workflow only, and recorded with the run, so a
+   * resumed run runs the children it started with.
+   */
+  readonly subworkflows?: Readonly<Record<string, WorkflowDefinition>>;
 }
 
 /** The steps of a workflow keyed by id. */
@@ -94,7 +112,11 @@ export function stepsById(workflow: WorkflowDefinition): Map<string, StepDefinit
 
 /** The languages a workflow uses (Pyodide is loaded only when Python is among them). */
 export function languagesOf(workflow: WorkflowDefinition): Set<Language> {
-  const languages = new Set(workflow.steps.flatMap((s) => (s.wait ? [] : [s.language])));
-  for (const s of workflow.steps) if (s.compensate) languages.add(s.compensate.language);
+  const languages = new Set<Language>();
+  for (const w of [workflow, ...Object.values(workflow.subworkflows ?? {})])
+    for (const s of w.steps) {
+      if (!s.wait && !s.subworkflow) languages.add(s.language);
+      if (s.compensate) languages.add(s.compensate.language);
+    }
   return languages;
 }

@@ -7,7 +7,7 @@ import type { PoolClient } from "pg";
 import { StoreError } from "../core/durable/store.js";
 
 /** The schema version this build writes; a database from a newer one is refused. */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** Arbitrary, fixed: the advisory lock key that serialises migrations. */
 const MIGRATION_LOCK = 0x53464c57;
@@ -64,6 +64,8 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
      sent_at BIGINT NOT NULL,
      UNIQUE (run_id, name, signal_id)
    );`,
+  // 2: the run whose sub-workflow step started a run.
+  (s) => `ALTER TABLE ${s}.runs ADD COLUMN parent_run TEXT;`,
 ];
 
 /** A Postgres identifier: letters, digits and underscores, not starting with a digit. */

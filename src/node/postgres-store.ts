@@ -44,6 +44,7 @@ interface RunRow {
   definition: string;
   params: string;
   rerun_of: string | null;
+  parent_run: string | null;
 }
 
 /** File paths to blob hashes (`null`: a directory). */
@@ -114,8 +115,8 @@ export class PostgresStore implements Store {
   async createRun(record: RunRecord, lease: Lease): Promise<void> {
     await this.use("creating a run", (c) =>
       c.query(
-        `INSERT INTO ${this.table("runs")} (run_id, workflow, status, created_at, owner, lease_until, definition, params, rerun_of)
-         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8)`,
+        `INSERT INTO ${this.table("runs")} (run_id, workflow, status, created_at, owner, lease_until, definition, params, rerun_of, parent_run)
+         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9)`,
         [
           record.runId,
           record.workflow.name,
@@ -125,6 +126,7 @@ export class PostgresStore implements Store {
           JSON.stringify(record.workflow),
           JSON.stringify(record.params),
           record.rerunOf ?? null,
+          record.parentRun ?? null,
         ],
       ),
     );
@@ -202,6 +204,7 @@ export class PostgresStore implements Store {
           params,
           createdAt: row.created_at,
           ...(row.rerun_of ? { rerunOf: row.rerun_of } : {}),
+          ...(row.parent_run ? { parentRun: row.parent_run } : {}),
         },
         status: status(row),
         finishedAt: row.finished_at,

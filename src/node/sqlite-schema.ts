@@ -10,7 +10,7 @@ import { StoreError } from "../core/durable/store.js";
 const APPLICATION_ID = 0x53464c57;
 
 /** The schema version this build writes; a file from a newer one is refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
@@ -54,6 +54,8 @@ const MIGRATIONS: readonly string[] = [
      sent_at INTEGER NOT NULL,
      UNIQUE (run_id, name, signal_id)
    );`,
+  // 3: the run whose sub-workflow step started a run.
+  "ALTER TABLE runs ADD COLUMN parent_run TEXT;",
 ];
 
 function pragma(db: DatabaseSync, name: string): number {

@@ -41,6 +41,7 @@ interface RunRow {
   definition: string;
   params: string;
   rerun_of: string | null;
+  parent_run: string | null;
 }
 
 type StoredFiles = { upserts: Record<string, string | null>; deletes: string[] };
@@ -96,7 +97,7 @@ export class SqliteStore implements Store {
   async createRun(record: RunRecord, lease: Lease): Promise<void> {
     this.#write(() => {
       this.#sql(
-        "INSERT INTO runs (run_id, workflow, status, created_at, owner, lease_until, definition, params, rerun_of) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (run_id, workflow, status, created_at, owner, lease_until, definition, params, rerun_of, parent_run) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
       ).run(
         record.runId,
         record.workflow.name,
@@ -106,6 +107,7 @@ export class SqliteStore implements Store {
         JSON.stringify(record.workflow),
         JSON.stringify(record.params),
         record.rerunOf ?? null,
+        record.parentRun ?? null,
       );
     });
     this.#nextSeq.set(record.runId, 1);
@@ -163,6 +165,7 @@ export class SqliteStore implements Store {
         params,
         createdAt: row.created_at,
         ...(row.rerun_of ? { rerunOf: row.rerun_of } : {}),
+        ...(row.parent_run ? { parentRun: row.parent_run } : {}),
       },
       status: this.#status(row),
       finishedAt: row.finished_at,

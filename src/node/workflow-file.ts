@@ -104,16 +104,54 @@ export async function loadWorkflowFile(
       new WorkflowLoadError(code === "ENOENT" ? `${path}: no such file` : `${path}: ${(e as Error).message}`),
     );
   }
+  const folder = dirname(resolve(path));
+  const luaEvaluator = options.luaEvaluator ?? defaultEvaluator();
   const parsed = await parseWorkflowSource(text, {
     source: path,
-    luaEvaluator: options.luaEvaluator ?? defaultEvaluator(),
+    luaEvaluator,
     maxBytes,
     format: format.value,
+    readWorkflow: (key) => readSubworkflow(folder, key, luaEvaluator, maxBytes),
   });
   if (!parsed.ok) return parsed;
-  const workflow = parsed.value;
-  if (!workflow.steps.some(readsFiles)) return parsed;
-  return readStepFiles(workflow, dirname(resolve(path)), maxBytes, path);
+  const top = await readStepFiles(parsed.value, folder, maxBytes, path);
+  if (!top.ok || !top.value.subworkflows) return top;
+  const subworkflows = Object.create(null) as Record<string, WorkflowDefinition>;
+  for (const [key, child] of Object.entries(top.value.subworkflows)) {
+    const read = await readStepFiles(child, dirname(resolve(folder, key)), maxBytes, `${path}: ${key}`);
+    if (!read.ok) return read;
+    subworkflows[key] = read.value;
+  }
+  return ok({ ...top.value, subworkflows });
+}
+
+/**
+ * The sub-workflow at `key` (a path from the top workflow's folder), read from inside that
+ * folder only (not through a symlink either), in the format its extension gives.
+ */
+async function readSubworkflow(
+  folder: string,
+  key: string,
+  luaEvaluator: LuaWorkflowEvaluator,
+  maxBytes: number,
+): Promise<Result<WorkflowDefinition, WorkflowLoadError | WorkflowValidationError>> {
+  const format = formatOf(key);
+  if (!format.ok) return format;
+  let text: string;
+  let real: string;
+  try {
+    const root = await realpath(folder);
+    real = await realpath(resolve(root, key));
+    const rel = relative(root, real);
+    if (rel.startsWith(`..${sep}`) || rel === ".." || resolve(root, rel) !== real)
+      return err(new WorkflowLoadError("it leads outside the workflow's folder (through a symlink)"));
+    text = await readBounded(real, maxBytes, "workflow file");
+  } catch (e) {
+    if (e instanceof WorkflowLoadError) return err(e);
+    const code = (e as NodeJS.ErrnoException).code;
+    return err(new WorkflowLoadError(code === "ENOENT" ? "no such file" : (e as Error).message));
+  }
+  return parseWorkflowSource(text, { source: real, luaEvaluator, maxBytes, format: format.value, at: key });
 }
 
 /** Whether a step's code is in a file still to be read (a `file` step, a wasm `module`). */

@@ -21,11 +21,14 @@ export interface DagStep {
   readonly forEach?: string | undefined;
   /** A trigger rule other than all_success: marked on the node. */
   readonly triggerRule?: string | undefined;
+  /** The sub-workflow the step runs (its path): marked on the node. */
+  readonly workflow?: string | undefined;
 }
 
 /** The node's badge: for each, if, and a trigger rule other than the default. */
 function badgeOf(step: DagStep): string {
   const parts: string[] = [];
+  if (step.workflow !== undefined) parts.push("sub-workflow");
   if (step.forEach !== undefined) parts.push("for each");
   if (step.when !== undefined) parts.push("if");
   if (step.triggerRule !== undefined && step.triggerRule !== "all_success") parts.push(step.triggerRule);
@@ -35,6 +38,7 @@ function badgeOf(step: DagStep): string {
 /** The node's tooltip head: its id, language and control-flow expressions. */
 function describe(step: DagStep): string {
   const lines = [`${step.id} (${step.language})`];
+  if (step.workflow !== undefined) lines.push(`workflow: ${step.workflow}`);
   if (step.forEach !== undefined) lines.push(`for_each: ${step.forEach}`);
   if (step.when !== undefined) lines.push(`when: ${step.when}`);
   if (step.triggerRule !== undefined) lines.push(`trigger_rule: ${step.triggerRule}`);

@@ -23,6 +23,19 @@ const conformance = import.meta.glob<string>("../../test/conformance/workflows/*
   eager: true,
 });
 
+// The sub-workflows the examples run from files (workflows/sub/), keyed as a step names them.
+const children = import.meta.glob<string>("../../workflows/sub/*.{lua,yaml,yml,json}", {
+  query: "?raw",
+  import: "default",
+  eager: true,
+});
+
+/** The text of a bundled sub-workflow file by its path from workflows/ (`sub/order.yaml`), if there is one. */
+export function exampleFile(key: string): string | undefined {
+  const path = `../../workflows/${key}`;
+  return Object.hasOwn(children, path) ? children[path] : undefined;
+}
+
 /** The example the page opens with and runs first: the README's demo. */
 const FIRST = "diamond.lua";
 

@@ -4,10 +4,13 @@
  * of a run that is no longer the latest are ignored by the views.
  */
 import type { Engine, RunEvent, RunOptions, RunReport, WorkflowDefinition } from "../browser.js";
+import { WorkflowLoadError } from "../core/errors.js";
+import { kindOf } from "../core/graph-render.js";
+import { err, ok } from "../core/result.js";
 import { type DagStep, DagView } from "./dag-view.js";
 import { byId, formatMs, h } from "./dom.js";
 import { WorkflowEditor } from "./editor.js";
-import { EXAMPLES } from "./examples.js";
+import { EXAMPLES, exampleFile } from "./examples.js";
 import { RunView } from "./run-view.js";
 
 /** Options of `window.sandflow.run`: the engine's run options. */
@@ -16,8 +19,9 @@ export type PlaygroundRunOptions = RunOptions;
 function stepsOf(workflow: WorkflowDefinition): DagStep[] {
   return workflow.steps.map((s) => ({
     id: s.id,
-    language: s.language,
+    language: kindOf(s),
     dependsOn: s.dependsOn,
+    workflow: s.subworkflow?.path,
     when: s.when,
     forEach: s.forEach,
     triggerRule: s.triggerRule,
@@ -87,7 +91,7 @@ export class Playground {
   async warmUp(): Promise<void> {
     const runs = this.#latest;
     try {
-      await this.#engine.prepare(await this.#engine.parse(this.#editor.text));
+      await this.#engine.prepare(await this.#parse(this.#editor.text));
       if (this.#latest === runs) this.#setStatus("ready", "idle");
     } catch {
       // A parse error is shown by the preview; a load error shows up again when it runs.
@@ -101,7 +105,7 @@ export class Playground {
     if (this.#editor.text !== source) this.#editor.text = source;
     let workflow: WorkflowDefinition;
     try {
-      workflow = await this.#engine.parse(source);
+      workflow = await this.#parse(source);
     } catch (e) {
       if (token === this.#latest) this.#showProblem(e);
       throw e;
@@ -153,7 +157,7 @@ export class Playground {
     const preview = ++this.#previews;
     const current = () => token === this.#latest && preview === this.#previews;
     try {
-      const workflow = await this.#engine.parse(text);
+      const workflow = await this.#parse(text);
       if (!current() || this.#cancel) return;
       this.#clearProblems();
       this.#show(workflow, text);
@@ -161,6 +165,22 @@ export class Playground {
     } catch (e) {
       if (current()) this.#showProblem(e);
     }
+  }
+
+  /** Parses text as if it were a file in workflows/: its sub-workflows are found among the bundled files. */
+  #parse(text: string): Promise<WorkflowDefinition> {
+    return this.#engine.parse(text, {
+      readWorkflow: async (key) => {
+        const child = exampleFile(key);
+        if (child === undefined)
+          return err(new WorkflowLoadError("no such file among the playground's bundled workflows"));
+        try {
+          return ok(await this.#engine.parse(child, { source: key, at: key }));
+        } catch (e) {
+          return err(e as WorkflowLoadError);
+        }
+      },
+    });
   }
 
   #show(workflow: WorkflowDefinition, source: string): void {

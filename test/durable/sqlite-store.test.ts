@@ -46,15 +46,23 @@ describe("SqliteStore files", () => {
     );
   });
 
-  it("brings a store of schema 1 (before trigger marks and signals) up to date, keeping its runs", async () => {
+  it("brings a store of schema 1 (before trigger marks, signals and parent runs) up to date, keeping its runs", async () => {
     const file = join(dir(), "v1.db");
     await new SqliteStore(file).close();
     const db = new DatabaseSync(file);
-    db.exec("DROP TABLE marks; DROP TABLE signals; PRAGMA user_version = 1");
+    db.exec(
+      "DROP TABLE marks; DROP TABLE signals; ALTER TABLE runs DROP COLUMN parent_run; PRAGMA user_version = 1",
+    );
     db.close();
     const store = new SqliteStore(file);
     expect(await store.claimMark("k", "v")).toBeUndefined();
     expect(await store.getMark("k")).toBe("v");
+    const wf = { name: "w", steps: [], description: undefined, concurrency: undefined, source: undefined };
+    await store.createRun(
+      { runId: "child", workflow: wf, params: {}, createdAt: 1, parentRun: "parent" },
+      { owner: "me", until: Date.now() + 60_000 },
+    );
+    expect((await store.getRun("child"))?.record.parentRun).toBe("parent");
     await store.close();
   });
 

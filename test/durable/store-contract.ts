@@ -53,6 +53,16 @@ export function storeContract(name: string, make: () => Store): void {
       expect(await store.getRun("nope")).toBeUndefined();
     });
 
+    it("keeps the links of a run: the run it reruns, the run that started it", async () => {
+      store = make();
+      await store.createRun({ ...record("linked"), rerunOf: "earlier", parentRun: "parent" }, lease());
+      const run = await store.getRun("linked");
+      expect(run?.record.rerunOf).toBe("earlier");
+      expect(run?.record.parentRun).toBe("parent");
+      await store.createRun(record("plain"), lease());
+      expect((await store.getRun("plain"))?.record).not.toHaveProperty("parentRun");
+    });
+
     it("lists runs newest first, filters by status, finds ids by prefix", async () => {
       store = make();
       await store.createRun(record("abc-1", 1000), lease());

@@ -72,6 +72,25 @@ const EVERY_FIELD: WorkflowSpec = {
       depends_on: ["py"],
     },
     file: { language: "lua", file: "never-read.lua" },
+    child: {
+      workflow: "sub/child.yaml",
+      params: { n: "params.n + 1", first: "inputs.py" },
+      depends_on: ["py"],
+      retries: 1,
+    },
+  },
+  workflows: {
+    "sub/child.yaml": {
+      params: { n: { type: "integer" }, first: { type: "integer", default: 0 } },
+      steps: {
+        double: { language: "lua", code: "function run() return sandflow.params.n * 2 end" },
+        grand: { workflow: "grand.json", params: { n: "params.n" } },
+      },
+    },
+    "sub/grand.json": {
+      params: { n: { type: "integer" } },
+      steps: { same: { language: "lua", code: "function run() return sandflow.params.n end" } },
+    },
   },
 };
 
@@ -93,6 +112,10 @@ describe("workflowSpecOf", () => {
       approval: false,
       timeoutMs: 300_000,
     });
+    expect(original.steps.find((x) => x.id === "child")?.subworkflow?.key).toBe("sub/child.yaml");
+    expect(
+      original.subworkflows?.["sub/child.yaml"]?.steps.find((x) => x.id === "grand")?.subworkflow?.key,
+    ).toBe("sub/grand.json");
     const again = parseWorkflowOrThrow(workflowSpecOf(original));
     expect(again).toEqual(original);
   });

@@ -70,6 +70,8 @@ export interface RunRecord {
   readonly createdAt: number;
   /** The run this one reruns. */
   readonly rerunOf?: string;
+  /** The run whose sub-workflow step started this one. */
+  readonly parentRun?: string;
 }
 
 /** Status of a run in the store: a finished run's, or `running`, or `interrupted` when its owner died. */

@@ -95,6 +95,7 @@ export function storedReport(run: StoredRun, now: number): RunReport {
     {
       status: run.status,
       rerunOf: record.rerunOf,
+      parentRun: record.parentRun,
       params: record.params,
     },
   );

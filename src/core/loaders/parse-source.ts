@@ -5,6 +5,7 @@
 import { parseDocument } from "yaml";
 import { type ValidationIssue, WorkflowLoadError, WorkflowValidationError } from "../errors.js";
 import { err, ok, type Result } from "../result.js";
+import { completeSubworkflows, type SubworkflowReader } from "../subworkflows.js";
 import { parseWorkflow } from "../validate.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { duplicateLuaStepIds } from "./lua-duplicate-keys.js";
@@ -29,6 +30,16 @@ export interface ParseSourceOptions {
   readonly maxBytes?: number;
   /** Workflow name when the file gives none. Default: the file's base name. */
   readonly fallbackName?: string;
+  /**
+   * Reads the sub-workflows its steps name that it does not hold under `workflows`
+   * (Node: from the workflow's folder). Default: none, so such a step is a validation issue.
+   */
+  readonly readWorkflow?: SubworkflowReader;
+  /**
+   * The key of a sub-workflow being read (its path from the top workflow's folder): it is
+   * parsed as a child, and its own sub-workflows are left to the top one. Default: the top workflow.
+   */
+  readonly at?: string;
 }
 
 /** Most YAML aliases a workflow file may use (stops "billion laughs" alias bombs). */
@@ -132,8 +143,11 @@ export async function parseWorkflowSource(
   } else loaded = format === "json" ? parseJson(text, label) : parseYamlLike(text, label, false);
   if (!loaded.ok) return loaded;
   const fallbackName = options.fallbackName ?? baseName(options.source);
-  return parseWorkflow(loaded.value, {
+  const parsed = parseWorkflow(loaded.value, {
     ...(options.source ? { source: options.source } : {}),
     ...(fallbackName ? { fallbackName } : {}),
+    ...(options.at !== undefined ? { at: options.at } : {}),
   });
+  if (!parsed.ok || options.at !== undefined) return parsed;
+  return completeSubworkflows(parsed.value, options.readWorkflow);
 }

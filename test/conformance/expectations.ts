@@ -13,6 +13,26 @@ function statuses(report: RunReport): Record<string, string> {
 
 /** Checks by workflow file name. */
 export const EXPECTATIONS: Readonly<Record<string, Check>> = {
+  "subworkflows.yaml": (r) => {
+    expect(r.status).toBe("failed");
+    expect(statuses(r)).toEqual({
+      seed: "succeeded",
+      price: "succeeded",
+      each: "succeeded",
+      broken: "failed",
+      sum: "succeeded",
+    });
+    expect(r.steps.price?.output).toEqual({ count: 2, total: 36 });
+    expect(r.steps.each?.output).toEqual([
+      { count: 1, total: 120 },
+      { count: 1, total: 240 },
+    ]);
+    expect(r.steps.sum?.output).toEqual({ sum: 396 });
+    expect(r.steps.broken?.error?.name).toBe("SubworkflowFailedError");
+    expect(r.steps.broken?.error?.message).toMatch(
+      /^sub-workflow parts\/broken\.yaml \(run [0-9a-f-]{36}\) failed: step 'boom' failed: StepRuntimeError: .*broken on purpose/,
+    );
+  },
   "waits.yaml": (r) => {
     expect(statuses(r)).toEqual({
       nap: "succeeded",

@@ -1,7 +1,8 @@
 /**
  * The playground's DAG shows control flow: a for_each step is drawn as a stack with a
  * "for each" badge, a step with a condition is marked "if" (and skipped when it is false),
- * a trigger rule other than all_success is named; the tooltips show the expressions.
+ * a trigger rule other than all_success is named, a step that runs a sub-workflow names
+ * it; the tooltips show the expressions.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,5 +58,21 @@ describe("the playground's graph of a control-flow workflow", () => {
     expect(py.stacked).toBe(1);
     expect(py.badge).toBe("for each");
     expect(py.title).toContain("for_each: inputs.source.map(");
+  });
+
+  it("runs an example's sub-workflows from the bundled files and inline, and marks them", async () => {
+    const text = readFileSync(new URL("../../workflows/subworkflows.yaml", import.meta.url), "utf8");
+    const report = await browser.page.evaluate((t) => window.sandflow.run(t), text);
+    expect(report.status).toBe("succeeded");
+    expect(report.steps.total?.output).toEqual({ orders: 3, total: 81 });
+    expect(report.steps.notify?.output).toEqual({ send: { sent: true } });
+    const price = await browser.page.$eval('svg.dag g.node[data-step="price"]', (g) => ({
+      badge: g.querySelector(".node-flow")?.textContent,
+      title: g.querySelector("title")?.textContent,
+      lang: g.querySelector(".node-lang")?.textContent,
+    }));
+    expect(price.badge).toBe("sub-workflow · for each");
+    expect(price.title).toContain("workflow: sub/order.yaml");
+    expect(price.lang).toBe("workflow");
   });
 });

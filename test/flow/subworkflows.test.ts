@@ -13,6 +13,7 @@ import { MemoryStore } from "../../src/core/durable/memory-store.js";
 import type { Engine } from "../../src/core/engine.js";
 import { WorkflowValidationError } from "../../src/core/errors.js";
 import { renderGraph } from "../../src/core/graph-render.js";
+import type { WorkflowSpec } from "../../src/core/schema.js";
 import { childRunIdOf } from "../../src/core/subworkflow-steps.js";
 import { parseWorkflow } from "../../src/core/validate.js";
 import { createEngine } from "../../src/node/create-engine.js";
@@ -26,10 +27,10 @@ afterAll(async () => {
   await engine.close();
 });
 
-const lua = (code: string) => ({ language: "lua", code: `function run(inputs) ${code} end` });
+const lua = (code: string) => ({ language: "lua" as const, code: `function run(inputs) ${code} end` });
 
 /** A child that doubles its param `n` and, beside it, echoes `tag`. */
-const CHILD = {
+const CHILD: WorkflowSpec = {
   params: { n: { type: "integer" }, tag: { type: "string", default: "-" } },
   steps: {
     double: lua("return sandflow.params.n * 2"),

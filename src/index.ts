@@ -55,6 +55,7 @@ export {
   StepTimeoutError,
   SubworkflowDepthError,
   SubworkflowFailedError,
+  SubworkflowLimitError,
   serializeError,
   UpstreamFailedError,
   type ValidationIssue,

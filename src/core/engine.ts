@@ -11,7 +11,7 @@ import { type SignalSent, sendSignal } from "./durable/signals.js";
 import { StepCache } from "./durable/step-cache.js";
 import { RunStateError, type Store, type StoredRun } from "./durable/store.js";
 import { loadRun, planRerun, storedReport } from "./durable/stored-run.js";
-import { WorkflowValidationError } from "./errors.js";
+import { SubworkflowLimitError, WorkflowValidationError } from "./errors.js";
 import {
   type LuaWorkflowEvaluator,
   type ParseSourceOptions,
@@ -84,6 +84,8 @@ interface DurableStart {
   readonly parentRun?: string;
   /** How many runs this one is nested in (0 for a run nobody started). */
   readonly depth?: number;
+  /** The child runs started in the tree of runs this one belongs to (shared by all of them). */
+  readonly tree?: { started: number };
 }
 
 /** How many runs a stored run is nested in, following `parentRun` (bounded: a chain past the limit is as deep as it gets). */
@@ -307,7 +309,7 @@ export class Engine {
   }
 
   /** The pool a run of `workflow` uses: the engine's, with the run's ceilings, waits, rate limits and secrets. */
-  #runPool(workflow: WorkflowDefinition, depth: number): StepPool {
+  #runPool(workflow: WorkflowDefinition, depth: number, tree: { started: number }): StepPool {
     const gated = withPriority(this.#host.pool, workflow, this.#gate);
     const ceiled = withNetCeiling(gated, workflow, this.#options.netHosts);
     const waits = withWaitSteps(ceiled, workflow, {
@@ -320,12 +322,19 @@ export class Engine {
       clock: this.#host.clock,
       depth,
       children: {
-        start: (child, start) =>
-          this.#start(
+        start: (child, start) => {
+          const max = this.#options.maxSubworkflowRuns;
+          if (tree.started >= max)
+            throw new SubworkflowLimitError(
+              `this run and its sub-workflows started ${max} child runs; the limit is ${max} (engine option maxSubworkflowRuns)`,
+            );
+          tree.started++;
+          return this.#start(
             child,
             { runId: start.runId, params: start.params, ...(start.signal ? { signal: start.signal } : {}) },
-            { parentRun: start.parentRun, depth: depth + 1 },
-          ).report,
+            { parentRun: start.parentRun, depth: depth + 1, tree },
+          ).report;
+        },
         follow: (runId, signal) => this.#followChild(runId, signal),
       },
     });
@@ -383,7 +392,7 @@ export class Engine {
       const execution = new RunExecution(
         workflow,
         runId,
-        this.#runPool(workflow, durable.depth ?? 0),
+        this.#runPool(workflow, durable.depth ?? 0, durable.tree ?? { started: 0 }),
         this.#host.clock,
         this.#options,
         {

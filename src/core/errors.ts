@@ -127,6 +127,11 @@ export class SubworkflowDepthError extends StepError {
   override name = "SubworkflowDepthError";
 }
 
+/** A sub-workflow step past the child runs one run may start (engine option maxSubworkflowRuns). */
+export class SubworkflowLimitError extends StepError {
+  override name = "SubworkflowLimitError";
+}
+
 const STEP_ERRORS = {
   StepError,
   StepRuntimeError,
@@ -146,6 +151,7 @@ const STEP_ERRORS = {
   LoopLimitError,
   SubworkflowFailedError,
   SubworkflowDepthError,
+  SubworkflowLimitError,
 } as const;
 
 /** The error names a step failure may carry in the run report. */

@@ -60,6 +60,12 @@ export interface EngineOptions {
   readonly secrets?: Readonly<Record<string, string>>;
   /** Most items a `for_each` step may run; a longer list fails the step (ForEachLimitError). Default: 10,000. */
   readonly maxForEachItems?: number;
+  /**
+   * Most child runs the sub-workflow steps of one run and its descendants may start (as
+   * long as this process runs it); past it a step fails (SubworkflowLimitError). Bounds a
+   * for_each of sub-workflows nested in each other. Default: 10,000.
+   */
+  readonly maxSubworkflowRuns?: number;
 }
 
 /** {@link EngineOptions} with every default applied. */
@@ -79,6 +85,7 @@ export interface ResolvedEngineOptions {
   readonly netHosts: "any" | readonly string[];
   readonly secrets: Readonly<Record<string, string>>;
   readonly maxForEachItems: number;
+  readonly maxSubworkflowRuns: number;
   readonly rateLimits: ReadonlyMap<string, Rate>;
 }
 
@@ -115,6 +122,7 @@ function positive(name: string, value: unknown, integer: boolean): void {
 
 const INTEGER_FIELDS = [
   "maxForEachItems",
+  "maxSubworkflowRuns",
   "threads",
   "concurrency",
   "outputLimit",
@@ -174,6 +182,7 @@ export function resolveEngineOptions(options: EngineOptions, cores: number): Res
     netHosts: checkNetHosts(options.netHosts),
     secrets: checkSecrets(options.secrets),
     maxForEachItems: options.maxForEachItems ?? 10_000,
+    maxSubworkflowRuns: options.maxSubworkflowRuns ?? 10_000,
     rateLimits: checkRateLimits(options.rateLimits ?? options.rate_limits),
   };
 }

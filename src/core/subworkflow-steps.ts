@@ -139,10 +139,8 @@ async function runChild(
       }));
   } catch (e) {
     const error = e as Error;
-    return fail(
-      error.name === "InvalidParamsError" ? "InvalidParamsError" : "SubworkflowFailedError",
-      `sub-workflow ${call.path}: ${error.message}`,
-    );
+    const kept = error.name === "InvalidParamsError" || error.name === "SubworkflowLimitError";
+    return fail(kept ? error.name : "SubworkflowFailedError", `sub-workflow ${call.path}: ${error.message}`);
   }
   return {
     outcome: outcomeOf(call, child, report),

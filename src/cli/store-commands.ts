@@ -60,10 +60,12 @@ export async function runsCommand(options: {
   let store: Store | undefined;
   try {
     store = await openStore(options.store);
-    const runs = await store.listRuns({
+    const listed = await store.listRuns({
       limit: options.limit ?? 20,
       ...(options.status ? { status: options.status as StoredRunStatus } : {}),
     });
+    const { withWaitingRuns } = await import("../core/durable/stored-run.js");
+    const runs = await withWaitingRuns(store, listed, Date.now());
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
       return EXIT.OK;

@@ -10,7 +10,7 @@ import { foldSteps, type RecordedStep } from "./durable/run-state.js";
 import { type SignalSent, sendSignal } from "./durable/signals.js";
 import { StepCache } from "./durable/step-cache.js";
 import { RunStateError, type Store, type StoredRun } from "./durable/store.js";
-import { loadRun, planRerun, storedReport } from "./durable/stored-run.js";
+import { loadRun, planRerun, storedReport, withWaitingRuns } from "./durable/stored-run.js";
 import { SubworkflowLimitError, WorkflowValidationError } from "./errors.js";
 import {
   type LuaWorkflowEvaluator,
@@ -267,7 +267,9 @@ export class Engine {
     const limit = query.limit ?? 20;
     if (!Number.isInteger(limit) || limit < 1)
       throw new TypeError(`query.limit must be a positive integer, got ${JSON.stringify(limit)}`);
-    return this.#requireStore("runs").listRuns({ limit, ...(query.status ? { status: query.status } : {}) });
+    const store = this.#requireStore("runs");
+    const runs = await store.listRuns({ limit, ...(query.status ? { status: query.status } : {}) });
+    return withWaitingRuns(store, runs, this.#host.clock.now());
   }
 
   /** The report of a stored run, by id or unique prefix (also of an unfinished one). */

@@ -81,12 +81,15 @@ describe("waiting steps", () => {
       step: "gate",
       for: "approval",
     });
+    // Listed as waiting too (sandflow runs, GET /api/runs), not as running.
+    expect((await engine.runs()).find((r) => r.runId === granted.runId)?.status).toBe("waiting");
     await expect(engine.signal(granted.runId, "approval", { approved: "yes" })).rejects.toThrow(
       /an approval's data must be/,
     );
     await engine.signal(granted.runId, "approval", { approved: true, by: "ann" });
     const ok = await granted.report;
     expect(ok.steps.after?.output).toBe("ann");
+    expect((await engine.runs()).find((r) => r.runId === granted.runId)?.status).toBe("succeeded");
 
     const denied = engine.start(wf);
     await denied.recorded;

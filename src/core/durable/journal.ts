@@ -81,7 +81,11 @@ export type StoredRunStatus = "running" | "interrupted" | "succeeded" | "failed"
 export interface RunSummary {
   readonly runId: string;
   readonly workflow: string;
-  readonly status: StoredRunStatus;
+  /**
+   * As stored; `waiting` (from {@link Engine.runs} and `sandflow runs`, never from a store)
+   * for a running run whose running steps all wait (sleep, a signal, an approval).
+   */
+  readonly status: StoredRunStatus | "waiting";
   readonly startedAt: number;
   readonly finishedAt: number | null;
 }

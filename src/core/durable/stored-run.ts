@@ -9,7 +9,7 @@ import { FanOut, itemId } from "../for-each.js";
 import type { RunReport } from "../report.js";
 import { buildReport, createStepStates, type Phase } from "../step-state.js";
 import { withWaitingStatus } from "../waiting-status.js";
-import type { JournalEntry } from "./journal.js";
+import type { JournalEntry, RunSummary } from "./journal.js";
 import { applyRecorded, foldSteps, type RecordedStatus, type RecordedStep } from "./run-state.js";
 import { RunNotFoundError, RunStateError, type Store, type StoredRun } from "./store.js";
 
@@ -100,6 +100,23 @@ export function storedReport(run: StoredRun, now: number): RunReport {
     },
   );
   return withWaitingStatus(report, record.workflow, run.entries);
+}
+
+/** `runs` with each running run that only waits listed as `waiting` (its journal is read for it). */
+export async function withWaitingRuns(
+  store: Store,
+  runs: readonly RunSummary[],
+  now: number,
+): Promise<RunSummary[]> {
+  return Promise.all(
+    runs.map(async (summary) => {
+      if (summary.status !== "running") return summary;
+      const run = await store.getRun(summary.runId);
+      return run && storedReport(run, now).status === "waiting"
+        ? { ...summary, status: "waiting" as const }
+        : summary;
+    }),
+  );
 }
 
 /** What a rerun starts from: the kept results (as journal entries of the new run) and the steps that run again. */

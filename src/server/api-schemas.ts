@@ -57,12 +57,19 @@ export const runsListSchema = z.object({ runs: z.array(runSummarySchema) });
 /** `GET /api/runs/{id}/workflow`: the run's steps and how they depend on each other (for drawing the DAG). */
 export const runWorkflowSchema = z.object({
   name: z.string(),
+  parentRun: z.string().optional().meta({ description: "The run whose sub-workflow step started this one." }),
   steps: z.array(
     z.object({
       id: z.string(),
-      language: z.string(),
+      language: z
+        .string()
+        .meta({ description: "The step's language, or `workflow` for a step that runs a sub-workflow." }),
       dependsOn: z.array(z.string()),
       code: z.string().nullable(),
+      when: z.string().optional(),
+      forEach: z.string().optional(),
+      triggerRule: z.string().optional(),
+      workflow: z.string().optional().meta({ description: "The sub-workflow the step runs (its path)." }),
     }),
   ),
 });

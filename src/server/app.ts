@@ -7,6 +7,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { loadRun, resolveRunId } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
+import { kindOf } from "../core/graph-render.js";
 import { EVENT_NAME_PATTERN } from "../core/schema.js";
 import { formatPath } from "../core/validate.js";
 import type { WorkflowDefinition } from "../core/workflow.js";
@@ -227,14 +228,16 @@ export function createApi(host: ApiHost): Api {
     const { name, steps } = run.record.workflow;
     return c.json({
       name,
+      ...(run.record.parentRun !== undefined ? { parentRun: run.record.parentRun } : {}),
       steps: steps.map((s) => ({
         id: s.id,
-        language: s.language,
+        language: kindOf(s),
         dependsOn: [...s.dependsOn],
         code: s.code ?? null,
         ...(s.when !== undefined ? { when: s.when } : {}),
         ...(s.forEach !== undefined ? { forEach: s.forEach } : {}),
         ...(s.triggerRule !== undefined ? { triggerRule: s.triggerRule } : {}),
+        ...(s.subworkflow !== undefined ? { workflow: s.subworkflow.path } : {}),
       })),
     });
   });

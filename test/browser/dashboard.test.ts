@@ -40,6 +40,9 @@ steps:
 const GATED =
   'name: gated\nsteps:\n  gate:\n    approval: {timeout: "5m"}\n  after:\n    language: lua\n    depends_on: [gate]\n    code: "function run(inputs) return inputs.gate.by end"\n';
 
+const NESTED =
+  'name: outer\nsteps:\n  call:\n    workflow: inner.yaml\nworkflows:\n  inner.yaml:\n    name: inner\n    steps:\n      one:\n        language: lua\n        code: "function run() return 1 end"\n';
+
 const SLEEPY = "name: sleepy\nsteps:\n  nap:\n    language: shell\n    code: sleep 60\n";
 
 function newest(dir: string): number {
@@ -185,6 +188,30 @@ describe("the dashboard of sandflow serve", () => {
     expect(await approve.isVisible()).toBe(false);
     const report = await (await fetch(`${server.url}/api/runs/${runId}`)).json();
     expect(report.steps.after.output).toBe("dashboard");
+  });
+
+  it("links a sub-workflow's run to the run that started it, and draws the step as a workflow", async () => {
+    const { page } = browser;
+    const { runId } = await post(server, "/api/runs", { workflow: NESTED });
+    await expect
+      .poll(async () => (await (await fetch(`${server.url}/api/runs/${runId}`)).json()).status, {
+        timeout: 30_000,
+      })
+      .toBe("succeeded");
+    const { runs } = (await (await fetch(`${server.url}/api/runs?limit=50`)).json()) as {
+      runs: { runId: string; workflow: string }[];
+    };
+    const child = runs.find((r) => r.workflow === "inner")?.runId as string;
+    await page.locator(`tr[data-run="${child}"]`).click();
+    const parent = page.locator("#parent-run");
+    await parent.waitFor({ state: "visible", timeout: 15_000 });
+    expect(await parent.textContent()).toBe(`started by run ${runId.slice(0, 8)}`);
+    await parent.click();
+    await expect.poll(() => page.locator("#run-title").textContent()).toBe(`outer · ${runId.slice(0, 8)}`);
+    expect(await parent.isVisible()).toBe(false);
+    const node = page.locator('svg.dag g.node[data-step="call"]');
+    expect(await node.locator(".node-lang").textContent()).toBe("workflow");
+    expect(await node.locator(".node-flow").textContent()).toBe("sub-workflow");
   });
 
   it("starts a run from its code editor, and marks the problems of a bad workflow in it", async () => {

@@ -5,7 +5,7 @@
  */
 import type { RunEvent, RunReport } from "../../browser.js";
 import { followRunEvents } from "../../server/sse-client.js";
-import { DagView } from "../dag-view.js";
+import { type DagStep, DagView } from "../dag-view.js";
 import { byId, formatMs } from "../dom.js";
 import { RunView } from "../run-view.js";
 import { call, sessionToken } from "./api-client.js";
@@ -13,7 +13,8 @@ import { ApprovalButtons } from "./approval-buttons.js";
 
 interface RunWorkflow {
   readonly name: string;
-  readonly steps: { id: string; language: string; dependsOn: string[] }[];
+  readonly parentRun?: string;
+  readonly steps: DagStep[];
 }
 
 /** The detail pane. */
@@ -59,6 +60,7 @@ export class RunDetail {
     const workflow = await call<RunWorkflow>("GET", `/api/runs/${runId}/workflow`);
     if (follow.signal.aborted) return;
     byId("run-title").textContent = `${workflow.name} · ${runId.slice(0, 8)}`;
+    this.#showParent(workflow.parentRun);
     this.#dag.render(workflow.steps);
     this.#steps.reset(workflow.steps);
     this.#setStatus("running");
@@ -73,6 +75,15 @@ export class RunDetail {
     } catch (e) {
       if (!follow.signal.aborted) this.#onError(e);
     }
+  }
+
+  /** A link to the run whose sub-workflow step started this one, if any. */
+  #showParent(parentRun: string | undefined): void {
+    const button = byId<HTMLButtonElement>("parent-run");
+    button.hidden = parentRun === undefined;
+    if (parentRun === undefined) return;
+    button.textContent = `started by run ${parentRun.slice(0, 8)}`;
+    button.onclick = () => this.#onRerun(parentRun);
   }
 
   #onEvent(event: RunEvent): void {

@@ -111,7 +111,7 @@ export async function validateCommand(file: string, options: { json?: boolean })
   if (!workflow) return EXIT.INVALID;
   const languages = new Map<string, number>();
   for (const s of workflow.steps) {
-    const kind = s.wait ? "waiting" : s.language;
+    const kind = s.wait ? "waiting" : s.subworkflow ? "sub-workflow" : s.language;
     languages.set(kind, (languages.get(kind) ?? 0) + 1);
   }
   if (options.json) {
@@ -120,8 +120,10 @@ export async function validateCommand(file: string, options: { json?: boolean })
     );
   } else {
     const mix = [...languages].map(([l, n]) => `${n} ${l}`).join(", ");
+    const children = Object.keys(workflow.subworkflows ?? {});
+    const using = children.length > 0 ? `; sub-workflows: ${children.map(terminalSafeLine).join(", ")}` : "";
     process.stdout.write(
-      `${file}: valid workflow '${terminalSafeLine(workflow.name)}' with ${workflow.steps.length} steps (${mix})\n`,
+      `${file}: valid workflow '${terminalSafeLine(workflow.name)}' with ${workflow.steps.length} steps (${mix})${using}\n`,
     );
   }
   return EXIT.OK;

@@ -81,6 +81,12 @@ describe("sandflow CLI", () => {
     const dot = sandflow("graph", "workflows/diamond.lua", "--format", "dot");
     expect(dot.stdout).toContain('"fetch" -> "stats";');
     expect(sandflow("graph", "workflows/diamond.lua").stdout).toContain("s_stats --> s_report");
+    expect(sandflow("validate", "workflows/subworkflows.yaml").stdout).toBe(
+      "workflows/subworkflows.yaml: valid workflow 'subworkflows' with 3 steps (2 sub-workflow, 1 python); sub-workflows: notify.yaml, sub/order.yaml\n",
+    );
+    expect(sandflow("graph", "workflows/subworkflows.yaml").stdout).toContain(
+      's_notify["notify (workflow)<br>workflow: notify.yaml"]',
+    );
   });
 });
 

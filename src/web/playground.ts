@@ -7,6 +7,7 @@ import type { Engine, RunEvent, RunOptions, RunReport, WorkflowDefinition } from
 import { WorkflowLoadError } from "../core/errors.js";
 import { kindOf } from "../core/graph-render.js";
 import { err, ok } from "../core/result.js";
+import { ApprovalButtons } from "./approval-buttons.js";
 import { type DagStep, DagView } from "./dag-view.js";
 import { byId, formatMs, h } from "./dom.js";
 import { WorkflowEditor } from "./editor.js";
@@ -38,6 +39,15 @@ export class Playground {
   readonly #problems = byId("problems");
   readonly #runButton = byId<HTMLButtonElement>("run");
   readonly #cancelButton = byId<HTMLButtonElement>("cancel");
+  // A run that waits for an approval (workflows/release-gate.yaml) is approved or denied here.
+  readonly #approvals = new ApprovalButtons(
+    {
+      report: (runId) => this.#engine.report(runId),
+      signal: (runId, name, data) => this.#engine.signal(runId, name, data),
+    },
+    "playground",
+    (e) => this.#showProblem(e),
+  );
   readonly #failFast = byId<HTMLInputElement>("fail-fast");
   #latest = 0;
   // Bumped by every edit and run: a slow parse of older text (a Lua file evaluated in a
@@ -125,6 +135,11 @@ export class Playground {
       },
     });
     this.#cancel = () => handle.cancel();
+    // Watched once it is in the store (a report of it can be read only then).
+    handle.recorded.then(
+      () => mine() && this.#approvals.watch(handle.runId),
+      () => undefined,
+    );
     try {
       const report = await handle.report;
       if (mine()) {
@@ -136,6 +151,7 @@ export class Playground {
       return report;
     } finally {
       if (mine()) {
+        this.#approvals.stop();
         this.#cancel = undefined;
         this.#runButton.disabled = false;
         this.#cancelButton.disabled = true;

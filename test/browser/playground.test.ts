@@ -112,6 +112,25 @@ describe("the playground page", () => {
     await browser.page.screenshot({ path: new URL("playground.png", OUT).pathname, fullPage: true });
   });
 
+  it("approves a run that waits for an approval with its button", async () => {
+    const { page } = browser;
+    await page.selectOption("#examples", "examples/release-gate.yaml");
+    await page.click("#run");
+    const approve = page.locator("#approve");
+    await approve.waitFor({ state: "visible", timeout: 60_000 });
+    expect(await page.locator("#deny").isVisible()).toBe(true);
+    await approve.click();
+    await page.waitForFunction(
+      () => /^succeeded in /.test(document.getElementById("status")?.textContent ?? ""),
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
+    expect(await approve.isVisible()).toBe(false);
+    expect(await page.textContent("#report")).toContain('"by": "playground"');
+  });
+
   it("made no request outside the page's origin and logged no errors", () => {
     expect(foreignRequests(browser.requests, server.url)).toEqual([]);
     expect(browser.errors).toEqual([]);

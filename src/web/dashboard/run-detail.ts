@@ -5,11 +5,11 @@
  */
 import type { RunEvent, RunReport } from "../../browser.js";
 import { followRunEvents } from "../../server/sse-client.js";
+import { ApprovalButtons } from "../approval-buttons.js";
 import { type DagStep, DagView } from "../dag-view.js";
 import { byId, formatMs } from "../dom.js";
 import { RunView } from "../run-view.js";
 import { call, sessionToken } from "./api-client.js";
-import { ApprovalButtons } from "./approval-buttons.js";
 
 interface RunWorkflow {
   readonly name: string;
@@ -35,7 +35,14 @@ export class RunDetail {
   constructor(onError: (e: unknown) => void, onRerun: (runId: string) => void) {
     this.#onError = onError;
     this.#onRerun = onRerun;
-    this.#approvals = new ApprovalButtons(onError);
+    this.#approvals = new ApprovalButtons(
+      {
+        report: (runId) => call<RunReport>("GET", `/api/runs/${runId}`),
+        signal: (runId, name, data) => call("POST", `/api/runs/${runId}/signals/${name}`, data),
+      },
+      "dashboard",
+      onError,
+    );
     this.#dag = new DagView(byId("dag"), (id) => this.#select(id));
     this.#steps = new RunView(byId("steps"), byId("report"));
     this.#cancel.addEventListener("click", () => void this.#act("cancel"));

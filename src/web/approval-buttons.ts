@@ -1,11 +1,17 @@
 /**
- * Approve / Deny for a run that waits for an approval: the selected run's report is read
- * every second while it runs, and the buttons show while an approval step waits. A click
- * sends the signal `approval` with `{approved, by: "dashboard"}`.
+ * Approve / Deny for a run that waits for an approval, in the dashboard (over the server's
+ * API) and in the playground (on the page's engine): the watched run's report is read every
+ * second while it runs, and the buttons show while an approval step waits. A click sends
+ * the signal `approval` with `{approved, by}`.
  */
-import type { RunReport } from "../../browser.js";
-import { byId } from "../dom.js";
-import { call } from "./api-client.js";
+import type { RunReport } from "../browser.js";
+import { byId } from "./dom.js";
+
+/** Where the buttons read a run's report and send its signals. */
+export interface RunAccess {
+  report(runId: string): Promise<RunReport>;
+  signal(runId: string, name: string, data: unknown): Promise<unknown>;
+}
 
 const POLL_MS = 1000;
 
@@ -14,10 +20,15 @@ export class ApprovalButtons {
   readonly #approve = byId<HTMLButtonElement>("approve");
   readonly #deny = byId<HTMLButtonElement>("deny");
   readonly #onError: (e: unknown) => void;
+  readonly #runs: RunAccess;
+  readonly #by: string;
   #runId: string | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(onError: (e: unknown) => void) {
+  /** `by` names who decides in the approval's data (`dashboard`, `playground`). */
+  constructor(runs: RunAccess, by: string, onError: (e: unknown) => void) {
+    this.#runs = runs;
+    this.#by = by;
     this.#onError = onError;
     this.#approve.addEventListener("click", () => void this.#decide(true));
     this.#deny.addEventListener("click", () => void this.#decide(false));
@@ -46,7 +57,7 @@ export class ApprovalButtons {
 
   async #poll(runId: string): Promise<void> {
     try {
-      const report = await call<RunReport>("GET", `/api/runs/${runId}`);
+      const report = await this.#runs.report(runId);
       if (this.#runId !== runId) return;
       this.#show(report.waiting?.some((w) => w.for === "approval") ?? false);
       if (report.status !== "running" && report.status !== "waiting") return;
@@ -63,7 +74,7 @@ export class ApprovalButtons {
     this.#approve.disabled = true;
     this.#deny.disabled = true;
     try {
-      await call("POST", `/api/runs/${runId}/signals/approval`, { approved, by: "dashboard" });
+      await this.#runs.signal(runId, "approval", { approved, by: this.#by });
     } catch (e) {
       this.#onError(e);
     }

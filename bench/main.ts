@@ -112,7 +112,7 @@ const QUICK: Config = {
     concurrency: 256,
   },
   forEach: { items: 2000, reps: 1, concurrency: 256 },
-  stepCost: { steps: { python: 20000, lua: 20000, shell: 5000 }, reps: 1 },
+  stepCost: { steps: { python: 20000, lua: 20000, shell: 2000 }, reps: 1 },
 };
 
 const SECTIONS = [

@@ -80,6 +80,7 @@ export async function benchStepCost(rec: Recorder, cfg: StepCostConfig): Promise
     const engine = makeEngine({ isolation: "thread" });
     const worker: number[] = [];
     const main: number[] = [];
+    const helpers: number[] = [];
     const rates: number[] = [];
     try {
       await engine.prepare(workflow);
@@ -93,6 +94,7 @@ export async function benchStepCost(rec: Recorder, cfg: StepCostConfig): Promise
         if (report.status !== "succeeded") throw new Error(`${workflow.name}: ${report.status}`);
         worker.push(((sums.workers ?? 0) * 1000) / n);
         main.push(((sums.main ?? 0) * 1000) / n);
+        helpers.push(((sums.helpers ?? 0) * 1000) / n);
         rates.push((n / ms) * 1000);
       }
     } finally {
@@ -101,6 +103,13 @@ export async function benchStepCost(rec: Recorder, cfg: StepCostConfig): Promise
     const note = `${n} steps on 2 worker threads; CPU ticks of ${TICK_MS} ms`;
     rec.add(key, SECTION, label, worker, "us", note);
     rec.add(`${key}.main`, SECTION, `main thread CPU per trivial ${language} step`, main, "us");
+    rec.add(
+      `${key}.helpers`,
+      SECTION,
+      `V8 helper threads' CPU per trivial ${language} step (GC, compilers; the process's)`,
+      helpers,
+      "us",
+    );
     rec.add(`${key}.rate`, SECTION, `${n} trivial ${language} steps (isolation "thread")`, rates, "steps/s");
   }
 }

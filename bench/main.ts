@@ -25,6 +25,7 @@ import { type BenchResults, markdown, summaryJson, writeResults } from "./report
 import { benchRuns, type RunsConfig } from "./runs.js";
 import { benchScale, type ScaleConfig } from "./scale.js";
 import { benchServer, type ServerConfig } from "./server.js";
+import { benchStepCost, type StepCostConfig } from "./step-cost.js";
 import { evaluateTargets } from "./targets.js";
 import { log, machineInfo, now } from "./util.js";
 import { benchIsolation, benchWarm, type WarmConfig } from "./warm.js";
@@ -47,6 +48,7 @@ interface Config {
   readonly native: NativeConfig;
   readonly runs: RunsConfig;
   readonly forEach: ForEachConfig;
+  readonly stepCost: StepCostConfig;
 }
 
 const FULL: Config = {
@@ -78,6 +80,7 @@ const FULL: Config = {
     concurrency: 256,
   },
   forEach: { items: 10000, reps: 3, concurrency: 256 },
+  stepCost: { steps: { python: 20000, lua: 20000, shell: 5000 }, reps: 3 },
 };
 
 const QUICK: Config = {
@@ -109,12 +112,14 @@ const QUICK: Config = {
     concurrency: 256,
   },
   forEach: { items: 2000, reps: 1, concurrency: 256 },
+  stepCost: { steps: { python: 20000, lua: 20000, shell: 2000 }, reps: 1 },
 };
 
 const SECTIONS = [
   "warm",
   "isolation",
   "floors",
+  "stepcost",
   "baselines",
   "native",
   "runs",
@@ -171,6 +176,7 @@ async function main(): Promise<void> {
   if (on("isolation") && cfg.isolation)
     await section("process isolation", () => benchIsolation(rec, cfg.warm), errors);
   if (on("floors")) await section("floors", () => benchFloors(rec, cfg.floors), errors);
+  if (on("stepcost")) await section("per-step worker cost", () => benchStepCost(rec, cfg.stepCost), errors);
   if (on("baselines")) await section("baselines", () => benchBaselines(rec, cfg.baselines), errors);
   if (on("native")) await section("native anchor", () => benchNative(rec, cfg.native), errors);
   if (on("runs")) await section("runs on one engine", () => benchRuns(rec, cfg.runs), errors);

@@ -4,10 +4,12 @@
  * the main thread is profiled through the inspector around the run only. Prints where the
  * time goes in each thread (worker profiles cut to the run's time window).
  *
- *   node dist/bench/profile.js mixed|python|lua|shell|host|fanout N OUTDIR
+ *   node dist/bench/profile.js mixed|python|lua|shell|host|fanout N OUTDIR [WARMUPS]
  *
  * "host" runs the scheduler and the BatchingPool over the instant in-process transport;
- * "fanout" runs 4 CPU-bound Python steps of N loop rounds at concurrency 2.
+ * "fanout" runs 4 CPU-bound Python steps of N loop rounds at concurrency 2. WARMUPS (default
+ * 0) runs the workflow that many times before the profiled run, so the interpreters' wasm
+ * has tiered up: the profile then shows the steady per-step cost.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -27,7 +29,8 @@ import { engineOverInstantTransport } from "./instant-pool.js";
 import { log, now } from "./util.js";
 import { fanout, independentSteps, type LanguageMix } from "./workloads.js";
 
-const [workload = "mixed", count = "20000", outDir = "/tmp/sandflow-profile"] = process.argv.slice(2);
+const [workload = "mixed", count = "20000", outDir = "/tmp/sandflow-profile", warmups = "0"] =
+  process.argv.slice(2);
 const n = Number(count);
 const workerDir = join(outDir, "workers");
 mkdirSync(workerDir, { recursive: true });
@@ -59,6 +62,7 @@ const engine =
     ? engineOverInstantTransport(CORES)
     : profiledEngine(await ensurePyodideSnapshot(defaultCacheDir()));
 await engine.prepare(workflow);
+for (let i = 0; i < Number(warmups); i++) await engine.run(workflow, { concurrency });
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
@@ -83,4 +87,6 @@ for (const file of readdirSync(workerDir).filter((f) => f.endsWith(".cpuprofile"
   if (s.busyMs + s.idleMs > 0) text += `\n${formatSummary(`worker ${file}`, s)}`;
 }
 writeFileSync(join(outDir, "summary.md"), text);
+// The run's window in the profiles' clock, for tools that cut the worker profiles themselves.
+writeFileSync(join(outDir, "window.json"), JSON.stringify({ from, to, steps }));
 process.stdout.write(text);

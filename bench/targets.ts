@@ -63,6 +63,16 @@ export function evaluateTargets(rec: Recorder, largest: number, cores: number): 
         `warm.${language}.${largest} / native.${language}`,
       ),
     ),
+    ...(["python", "lua", "shell"] as const).map((language) =>
+      check(
+        `worker CPU per trivial ${language} step`,
+        rec.get(`stepcost.${language}`),
+        "us",
+        language === "shell" ? "<= 60" : "<= 40",
+        (v) => v <= (language === "shell" ? 60 : 40),
+        `stepcost.${language}`,
+      ),
+    ),
     check(
       "a run of one Python step on a warm engine (fresh interpreter per run)",
       rec.get("runs.fresh_run_ms"),

@@ -116,9 +116,10 @@ export class Dispatcher {
     let lastFlush = this.#now();
     for (let index = 0; index < request.tasks.length; index++) {
       const task = request.tasks[index] as WireStepTask;
-      results.push(await this.#runTask(task, index, request.batchId, cells, times));
+      const result = await this.#runTask(task, index, request.batchId, cells, times);
+      results.push(result);
       Atomics.store(cells, CONTROL.CURRENT, -1);
-      const now = this.#now();
+      const now = result.finishedAt;
       if (now - lastFlush >= FLUSH_MS && index < request.tasks.length - 1) {
         // Early copies, so a long batch reports as it goes; the response repeats every result.
         this.#post({ type: "partial", batchId: request.batchId, results: results.slice(flushed) });
@@ -167,6 +168,9 @@ export class Dispatcher {
     }
     let lastLog = startedAt;
     let logEvents = 0;
+    const interrupted = () =>
+      Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index;
+    const limits = task.limits;
     const invocation: StepInvocation = {
       runId: task.runId,
       stepId: task.stepId,
@@ -179,17 +183,16 @@ export class Dispatcher {
       files: task.files,
       // The runtime may print a little past the limit: the dispatcher's own count cuts at
       // exactly the limit, marks the cut and interrupts the step.
-      limits: { ...task.limits, outputBytes: task.limits.outputBytes + OUTPUT_SLACK },
+      limits: {
+        memoryBytes: limits.memoryBytes,
+        outputBytes: limits.outputBytes + OUTPUT_SLACK,
+        resultBytes: limits.resultBytes,
+        processes: limits.processes,
+        workspaceBytes: limits.workspaceBytes,
+      },
       interruptBuffer: cells.subarray(CONTROL.FLAG, CONTROL.FLAG + 1),
-      interrupted: () =>
-        Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
-      net: netClient(
-        task,
-        this.#post,
-        batchId,
-        index,
-        () => Atomics.load(cells, CONTROL.REASON) !== 0 && Atomics.load(cells, CONTROL.TARGET) === index,
-      ),
+      interrupted,
+      net: netClient(task, this.#post, batchId, index, interrupted),
       emit: (stream, text) => {
         if (!output.add(stream, text)) requestInterrupt(cells, index, INTERRUPT_REASON.OUTPUT);
         const now = this.#now();
@@ -216,10 +219,10 @@ export class Dispatcher {
       // The step starts now, not while its interpreter loaded: that time is not its own, and
       // must not count against its timeout. The start time first: the watchdog reads
       // CURRENT, then the start of that step.
-      times[CONTROL.START_F64] = Date.now();
-      times[CONTROL.BASE_MEMORY_F64] = this.#baseMemory();
-      Atomics.store(cells, CONTROL.CURRENT, index);
       startedAt = this.#now();
+      times[CONTROL.START_F64] = Date.now();
+      times[CONTROL.BASE_MEMORY_F64] = this.#baseMemory(startedAt);
+      Atomics.store(cells, CONTROL.CURRENT, index);
       return finish(await runtime.run(invocation));
     } catch (e) {
       broken = true;
@@ -239,8 +242,7 @@ export class Dispatcher {
    * base can only count more growth against a step (what steps since then kept), and
    * misses at most what the worker freed in those 10 ms.
    */
-  #baseMemory(): number {
-    const now = this.#now();
+  #baseMemory(now: number): number {
     if (now - this.#memory.at > 10) this.#memory = { bytes: this.#memoryBytes(), at: now };
     return this.#memory.bytes;
   }

@@ -32,22 +32,31 @@ function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf("/"));
 }
 
-/** A mutable copy of a step's files. */
+/**
+ * A step's files, copied at the first change: a step that writes nothing hands back the
+ * very tree it was given, so the dispatcher knows without a diff that nothing changed.
+ */
 export class StepFiles {
-  readonly #tree: FileTree;
+  readonly #initial: FileTree;
+  /** The prototype-free copy made at the first change (a path is only ever an own entry). */
+  #copy: FileTree | undefined;
   readonly #limit: number;
-  #size = 0;
+  /** Size as treeSize counts it; computed at the first write. */
+  #size: number | undefined;
 
   constructor(initial: FileTree, limitBytes: number) {
-    // A prototype-free copy: a path is only ever an own entry, never an inherited property.
-    this.#tree = Object.assign(Object.create(null) as FileTree, initial);
+    this.#initial = initial;
     this.#limit = limitBytes;
-    this.#size = treeSize(initial);
   }
 
-  /** The files now. */
+  /** The files now: the initial tree itself while nothing changed. */
   tree(): FileTree {
-    return this.#tree;
+    return this.#copy ?? this.#initial;
+  }
+
+  #writable(): FileTree {
+    this.#copy ??= Object.assign(Object.create(null) as FileTree, this.#initial);
+    return this.#copy;
   }
 
   /** Runs one operation by name: `read`, `write`, `remove` or `list`. */
@@ -56,18 +65,21 @@ export class StepFiles {
     if (!path) return { ok: false, error: `${rawPath}: only files under /tmp and /workspace can be used` };
     switch (op) {
       case "read": {
-        const bytes = Object.hasOwn(this.#tree, path) ? this.#tree[path] : undefined;
+        const tree = this.tree();
+        const bytes = Object.hasOwn(tree, path) ? tree[path] : undefined;
         if (bytes === undefined) return { ok: false, error: `${rawPath}: no such file` };
         if (bytes === null) return { ok: false, error: `${rawPath}: is a directory` };
         return { ok: true, value: decoder.decode(bytes) };
       }
       case "write": {
-        if (this.#tree[path] === null) return { ok: false, error: `${rawPath}: is a directory` };
+        const tree = this.tree();
+        const old = Object.hasOwn(tree, path) ? tree[path] : undefined;
+        if (old === null) return { ok: false, error: `${rawPath}: is a directory` };
         const bytes = encoder.encode(data ?? "");
-        const old = Object.hasOwn(this.#tree, path) ? this.#tree[path] : undefined;
+        this.#size ??= treeSize(this.#initial);
         let size = this.#size - (old === undefined ? 0 : cost(path, old)) + cost(path, bytes);
         for (let dir = parentOf(path); dir.includes("/", 1); dir = parentOf(dir)) {
-          if (!Object.hasOwn(this.#tree, dir)) size += cost(dir, null);
+          if (!Object.hasOwn(tree, dir)) size += cost(dir, null);
         }
         if (size > this.#limit)
           return {
@@ -75,26 +87,30 @@ export class StepFiles {
             error: `WorkspaceLimitError: writing ${rawPath} would take the workspace over its limit of ${this.#limit} bytes`,
           };
         this.#size = size;
-        this.#tree[path] = bytes;
+        const copy = this.#writable();
+        copy[path] = bytes;
         for (let dir = parentOf(path); dir.includes("/", 1); dir = parentOf(dir)) {
-          if (!Object.hasOwn(this.#tree, dir)) this.#tree[dir] = null;
+          if (!Object.hasOwn(copy, dir)) copy[dir] = null;
         }
         return { ok: true, value: undefined };
       }
       case "remove": {
-        const old = Object.hasOwn(this.#tree, path) ? this.#tree[path] : undefined;
+        const tree = this.tree();
+        const old = Object.hasOwn(tree, path) ? tree[path] : undefined;
         if (old === undefined) return { ok: false, error: `${rawPath}: no such file` };
-        for (const p of Object.keys(this.#tree)) {
+        this.#size ??= treeSize(this.#initial);
+        const copy = this.#writable();
+        for (const p of Object.keys(copy)) {
           if (p === path || p.startsWith(`${path}/`)) {
-            this.#size -= cost(p, this.#tree[p] ?? null);
-            delete this.#tree[p];
+            this.#size -= cost(p, copy[p] ?? null);
+            delete copy[p];
           }
         }
         return { ok: true, value: undefined };
       }
       case "list": {
         const prefix = `${path}/`;
-        const names = Object.keys(this.#tree)
+        const names = Object.keys(this.tree())
           .filter((p) => p.startsWith(prefix))
           .sort();
         return { ok: true, value: JSON.stringify(names) };

@@ -17,10 +17,9 @@ import { view } from "./arrays.js";
 import { OpenDir } from "./dir-handle.js";
 import { OpenDevice } from "./fs-handles.js";
 import { type Handle, OutputSink, PipeReader, PipeWriter } from "./handle.js";
-import type { Slot } from "./instance-pool.js";
 import { SIGPIPE } from "./kernel-api.js";
 import { nowNs } from "./mem-fs.js";
-import { ProcExit, type Process } from "./process.js";
+import { ProcExit, type Process, type ProcessSlot } from "./process.js";
 import { pollOneoff } from "./wasi-poll.js";
 import { encodeList, readString, writeList } from "./wasm-strings.js";
 
@@ -76,7 +75,7 @@ const sigpipe = (p: Process): number => {
   return E.ERRNO_PIPE;
 };
 
-export function wasiImports(slot: Slot): Record<string, Fn> {
+export function wasiImports(slot: ProcessSlot): Record<string, Fn> {
   return {
     args_sizes_get(argcPtr: number, sizePtr: number): number {
       const p = slot.owner();

@@ -87,6 +87,9 @@ const stepSettings = {
 
 /** One step as written in a workflow file. */
 /** Event names: what `sandflow emit NAME` and `POST /api/events/{name}` send. */
+/** A step's or a run's priority: -1000..1000. */
+const priority = (description: string) => z.int().min(-1000).max(1000).meta({ description });
+
 export const EVENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export const stepSpecSchema = z.strictObject({
@@ -230,15 +233,9 @@ export const stepSpecSchema = z.strictObject({
         'A step that waits for the signal "approval" with data {approved, by?, comment?}; not approved fails it (ApprovalDeniedError).',
     })
     .optional(),
-  priority: z
-    .int()
-    .min(-1000)
-    .max(1000)
-    .meta({
-      description:
-        "Higher first when steps compete for the run's concurrency slots or the engine's workers (default 0).",
-    })
-    .optional(),
+  priority: priority(
+    "Higher first when steps compete for the run's concurrency slots or the engine's workers (default 0).",
+  ).optional(),
   rate_limit_key: z
     .string()
     .min(1)
@@ -291,15 +288,9 @@ export const workflowSpecSchema = z
     description: z.string().optional(),
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
-    priority: z
-      .int()
-      .min(-1000)
-      .max(1000)
-      .meta({
-        description:
-          "The run's priority: its steps go first when the steps of several runs compete for the engine's workers (default 0).",
-      })
-      .optional(),
+    priority: priority(
+      "The run's priority: its steps go first when the steps of several runs compete for the engine's workers (default 0).",
+    ).optional(),
     concurrency_key: z
       .string()
       .min(1)

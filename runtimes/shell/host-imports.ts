@@ -4,10 +4,9 @@
  * Imports return >= 0 or -errno (Linux errno numbers as wasi-libc defines them).
  */
 import { Pipe, PipeReader, PipeWriter } from "./handle.js";
-import type { Slot } from "./instance-pool.js";
 import { SIGKILL } from "./kernel-api.js";
 import { stackLow } from "./memory-image.js";
-import { type Process, READY } from "./process.js";
+import { type Process, type ProcessSlot, READY } from "./process.js";
 import { readString } from "./wasm-strings.js";
 
 /** wasi-libc errno values (the same numbers as WASI's errno codes). */
@@ -29,7 +28,7 @@ const dupTo = (p: Process, fd: number, to: number): number => {
 const hasHandler = (p: Process): boolean => p.sigPending.length > 0;
 
 /** The bbhost imports of the instance in `slot`, acting for the process owning it. */
-export function hostImports(slot: Slot): Record<string, (...args: never[]) => unknown> {
+export function hostImports(slot: ProcessSlot): Record<string, (...args: never[]) => unknown> {
   return {
     dup_min(fd: number, min: number, cloexec: number): number {
       const p = slot.owner();

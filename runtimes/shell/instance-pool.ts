@@ -9,7 +9,7 @@
 
 import { removeAt } from "./arrays.js";
 import { MemoryLayout, resetMemory, startStackWatch } from "./memory-image.js";
-import type { Process } from "./process.js";
+import type { Process, ProcessSlot } from "./process.js";
 import {
   type BusyboxExports,
   Wasm,
@@ -19,13 +19,13 @@ import {
 } from "./wasm-api.js";
 
 /** Makes the imports of a new instance; they act for `slot.proc`. */
-export type ImportBinder = (slot: Slot, module: WasmModule) => WasmImports;
+export type ImportBinder = (slot: ProcessSlot, module: WasmModule) => WasmImports;
 
 /** Instances whose memory grew past this are not kept. */
 const MAX_KEPT_BYTES = 4 << 20;
 
 /** One instance of the module and the process running in it now. */
-export class Slot {
+export class Slot implements ProcessSlot {
   /** The process using this instance now. */
   proc: Process | undefined;
   /** End of the Asyncify save data ever written in this instance's memory (0: none). */
@@ -79,7 +79,7 @@ export class Slot {
 const layouts = new WeakMap<WasmModule, MemoryLayout>();
 
 export class InstancePool {
-  private readonly free: Slot[] = [];
+  private readonly free: ProcessSlot[] = [];
   constructor(
     readonly module: WasmModule,
     private readonly bind: ImportBinder,
@@ -87,14 +87,14 @@ export class InstancePool {
   ) {}
 
   /** An instance whose memory will be overwritten with `bytes` of a parent's memory. */
-  forFork(bytes: number): Slot {
+  forFork(bytes: number): ProcessSlot {
     const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength <= bytes);
     if (i >= 0) return removeAt(this.free, i);
     return new Slot(this.module, this.bind);
   }
 
   /** An instance in the module's initial state, ready for `_start`. */
-  forSpawn(): Slot {
+  forSpawn(): ProcessSlot {
     const i = this.free.findIndex((s) => s.exports.memory.buffer.byteLength === s.layout.image.byteLength);
     if (i < 0) return new Slot(this.module, this.bind);
     const slot = removeAt(this.free, i);
@@ -108,7 +108,7 @@ export class InstancePool {
   }
 
   /** Takes back the instance of an exited process, if it ended cleanly. */
-  give(slot: Slot, clean: boolean): void {
+  give(slot: ProcessSlot, clean: boolean): void {
     slot.proc = undefined;
     const ex = slot.exports as BusyboxExports & { asyncify_get_state?: () => number };
     if (!clean || this.free.length >= this.capacity || (ex.asyncify_get_state?.() ?? 1) !== 0) return;

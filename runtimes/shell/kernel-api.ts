@@ -4,7 +4,6 @@
  * errors become step failures, the signal numbers the host acts on, and wait statuses.
  */
 import type { StepFailure } from "../worker/language-runtime.js";
-import type { InstancePool } from "./instance-pool.js";
 import { WorkspaceLimitExceeded } from "./mem-fs.js";
 import type { WasmModule } from "./wasm-api.js";
 
@@ -44,8 +43,6 @@ export interface KernelOptions {
   readonly fsInfo: () => [number, number];
   readonly modeOf: (ino: bigint) => number;
   readonly setMode: (ino: bigint, mode: number) => boolean;
-  /** Instances to reuse (default: a pool of this kernel's own). */
-  readonly pool?: InstancePool;
 }
 
 /** True when Atomics.wait works on `cell` (it lives on a SharedArrayBuffer). */

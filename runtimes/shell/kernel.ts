@@ -21,13 +21,13 @@ import {
   SLICE_MS,
   sharedCell,
 } from "./kernel-api.js";
-import { ProcExit, Process, ProcKilled, type WaitCondition } from "./process.js";
+import { ProcExit, Process, type ProcessKernel, ProcKilled, type WaitCondition } from "./process.js";
 import { bindImports } from "./slot-imports.js";
 import { Wasm } from "./wasm-api.js";
 
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-export class Kernel {
+export class Kernel implements ProcessKernel {
   private readonly procs = new Map<number, Process>();
   private readonly live: Process[] = [];
   private nextPid = 1;
@@ -40,11 +40,11 @@ export class Kernel {
   /** Milliseconds spent cloning processes (instantiate + copy memory). */
   forkMs = 0;
   private ownCell: Int32Array | undefined;
-  private readonly pool: InstancePool;
-
-  constructor(readonly opts: KernelOptions) {
-    this.pool = opts.pool ?? new InstancePool(opts.module, bindImports);
-  }
+  /** `pool`: instances to reuse (default: a pool of this kernel's own). */
+  constructor(
+    readonly opts: KernelOptions,
+    private readonly pool = new InstancePool(opts.module, bindImports),
+  ) {}
 
   /** Creates the first process (pid 1). */
   spawn(args: string[], env: string[], fds: (Handle | undefined)[]): Process {

@@ -13,7 +13,7 @@ import { view } from "./arrays.js";
 import { ASYNCIFY_BYTES, type BusyboxExports } from "./wasm-api.js";
 
 /** What this file reads and writes of an instance (a Slot of instance-pool.ts). */
-interface Slot {
+export interface ImageSlot {
   readonly exports: BusyboxExports;
   readonly layout: MemoryLayout;
   /** Lowest stack address that may be nonzero. */
@@ -68,7 +68,7 @@ function isZero(bytes: Uint8Array, from: number, to: number): boolean {
 }
 
 /** Sets the stack limit of a fresh or reset instance (the stack is unused below the top). */
-export function startStackWatch(slot: Slot): void {
+export function startStackWatch(slot: ImageSlot): void {
   const { layout } = slot;
   slot.stackFloor = layout.initialFloor();
   const limit = slot.exports.sandflow_stack_limit;
@@ -76,7 +76,7 @@ export function startStackWatch(slot: Slot): void {
 }
 
 /** The bbhost.stack_low import: the stack pointer is going below the limit, to `sp`. */
-export function stackLow(slot: Slot, sp: number): void {
+export function stackLow(slot: ImageSlot, sp: number): void {
   const limit = slot.exports.sandflow_stack_limit;
   if (!limit || sp < 0) return; // sp < 0: a stack overflow wrapped around; it traps next
   const next = Math.max(0, sp - STACK_STEP);
@@ -85,7 +85,7 @@ export function stackLow(slot: Slot, sp: number): void {
 }
 
 /** Puts `slot`'s memory (of the image's size) and stack pointer back to the initial state. */
-export function resetMemory(slot: Slot): void {
+export function resetMemory(slot: ImageSlot): void {
   const mem = slot.bytes();
   const { image, stackTop, area, areaEnd } = slot.layout;
   let from = 0;
@@ -103,7 +103,7 @@ export function resetMemory(slot: Slot): void {
 }
 
 /** Makes `child`'s memory, stack pointer and stack limit those of `parent` (a fork). */
-export function copyMemory(child: Slot, parent: Slot): void {
+export function copyMemory(child: ImageSlot, parent: ImageSlot): void {
   const src = parent.bytes();
   const grow = (src.byteLength - child.bytes().byteLength) / 65536;
   if (grow > 0) child.exports.memory.grow(grow);

@@ -5,9 +5,8 @@
  * rewind into the same call.
  */
 import type { Handle } from "./handle.js";
-import type { Slot } from "./instance-pool.js";
-import type { Kernel } from "./kernel.js";
-import { copyMemory } from "./memory-image.js";
+import type { KernelOptions } from "./kernel-api.js";
+import { copyMemory, type ImageSlot } from "./memory-image.js";
 import { ASYNCIFY_BYTES, type BusyboxExports } from "./wasm-api.js";
 
 /** Largest fd number + 1. */
@@ -21,6 +20,37 @@ export interface WaitCondition {
 }
 
 export const READY: WaitCondition = { ready: () => true };
+
+/*
+ * A process, the instance it runs in and its kernel refer to each other. The two below are
+ * declared here, next to Process, and implemented by Slot (instance-pool.ts) and Kernel
+ * (kernel.ts), so that no file of the runtime imports one that imports it back.
+ */
+
+/** The instance a process runs in (a Slot of instance-pool.ts), as processes and host imports use it. */
+export interface ProcessSlot extends ImageSlot {
+  /** The process using this instance now. */
+  proc: Process | undefined;
+  /** The process owning this instance; a call from an instance no process owns is a bug. */
+  owner(): Process;
+  view(): DataView;
+}
+
+/** The kernel (kernel.ts) as its processes' host imports call it. */
+export interface ProcessKernel {
+  readonly opts: KernelOptions;
+  block(p: Process, wait: WaitCondition): void;
+  preempt(p: Process): boolean;
+  checkInterrupt(): void;
+  boost(p: Process): void;
+  chargeMemory(p: Process, newBytes: number): void;
+  signal(target: Process, sig: number): void;
+  reap(parent: Process, child: Process): void;
+  find(pid: number): Process | undefined;
+  subtree(p: Process): Process[];
+  memoryInUse(): number;
+  liveProcesses(): readonly Process[];
+}
 
 /** Thrown by proc_exit: ends the running process. */
 export class ProcExit {
@@ -44,7 +74,7 @@ export class Process {
   readonly children = new Set<Process>();
   ex!: BusyboxExports;
   /** The (reusable) instance this process runs in. */
-  slot: Slot | undefined;
+  slot: ProcessSlot | undefined;
   name = "sh";
   state: ProcState = "running";
   /** Set while blocked. */
@@ -67,7 +97,7 @@ export class Process {
   private area = 0;
 
   constructor(
-    readonly kernel: Kernel,
+    readonly kernel: ProcessKernel,
     readonly pid: number,
     public parent: Process | null,
     readonly args: readonly string[],
@@ -80,7 +110,7 @@ export class Process {
     return this.parent && this.parent.state !== "zombie" ? this.parent.pid : 1;
   }
 
-  attach(slot: Slot): void {
+  attach(slot: ProcessSlot): void {
     this.slot = slot;
     slot.proc = this;
     this.ex = slot.exports;
@@ -92,11 +122,11 @@ export class Process {
   }
 
   view(): DataView {
-    return (this.slot as Slot).view();
+    return (this.slot as ProcessSlot).view();
   }
 
   bytes(): Uint8Array {
-    return (this.slot as Slot).bytes();
+    return (this.slot as ProcessSlot).bytes();
   }
 
   /** Starts unwinding the wasm stack from inside a host import; the import then returns a dummy value. */
@@ -128,7 +158,7 @@ export class Process {
 
   /** After `_start` returned because of an unwind. */
   settleUnwind(): void {
-    const slot = this.slot as Slot;
+    const slot = this.slot as ProcessSlot;
     slot.asyncifyEnd = Math.max(slot.asyncifyEnd, this.view().getUint32(this.area, true));
     this.ex.asyncify_stop_unwind();
     this.unwinding = false;
@@ -173,7 +203,7 @@ export class Process {
 
   /** After attach: takes the parent's memory and stack pointer, set to rewind as fork() = 0. */
   copyMemoryOf(parent: Process): void {
-    copyMemory(this.slot as Slot, parent.slot as Slot);
+    copyMemory(this.slot as ProcessSlot, parent.slot as ProcessSlot);
     this.rewinding = true;
     this.forkResult = 0;
   }

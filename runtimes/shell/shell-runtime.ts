@@ -54,25 +54,27 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
   const err = new OutputCapture("stderr", o.outputBytes, o.emit);
   const stdout = new OutputSink((data) => out.write(data));
   const stderr = new OutputSink((data) => err.write(data));
-  const kernel = new Kernel({
-    module,
-    ...(o.pool ? { pool: o.pool } : {}),
-    memoryBytes: o.memoryBytes,
-    processes: o.processes,
-    interrupted: o.interrupted,
-    waitCell: o.waitCell,
-    diagnostic: (text) => stderr.fd_write(enc.encode(text)),
-    fsInfo: () => [o.fs.ctx.limitBytes - o.fs.baseline, o.fs.ctx.used - o.fs.baseline],
-    modeOf: (ino) => o.fs.ctx.inodes.get(ino)?.mode ?? -1,
-    setMode: (ino, mode) => {
-      const node = o.fs.ctx.inodes.get(ino);
-      if (!node) return false;
-      node.changing();
-      node.mode = mode & 0o7777;
-      node.ctim = nowNs();
-      return true;
+  const kernel = new Kernel(
+    {
+      module,
+      memoryBytes: o.memoryBytes,
+      processes: o.processes,
+      interrupted: o.interrupted,
+      waitCell: o.waitCell,
+      diagnostic: (text) => stderr.fd_write(enc.encode(text)),
+      fsInfo: () => [o.fs.ctx.limitBytes - o.fs.baseline, o.fs.ctx.used - o.fs.baseline],
+      modeOf: (ino) => o.fs.ctx.inodes.get(ino)?.mode ?? -1,
+      setMode: (ino, mode) => {
+        const node = o.fs.ctx.inodes.get(ino);
+        if (!node) return false;
+        node.changing();
+        node.mode = mode & 0o7777;
+        node.ctim = nowNs();
+        return true;
+      },
     },
-  });
+    o.pool,
+  );
   o.fs.ctx.net = () => o.net;
   o.fs.ctx.proc = (name) => (name === "meminfo" ? meminfo(o.memoryBytes, kernel.memoryInUse()) : "");
   const stdin = new OpenDevice(o.fs.devNull);

@@ -4,14 +4,14 @@
  * owns it), and the stack pointer, table and setjmp/longjmp glue (sjlj-glue.ts).
  */
 import { hostImports } from "./host-imports.js";
-import type { Slot } from "./instance-pool.js";
+import type { ProcessSlot } from "./process.js";
 import { glueFor, glueImports } from "./sjlj-glue.js";
 import { wasiFsImports } from "./wasi-fs-imports.js";
 import { wasiImports } from "./wasi-imports.js";
 import type { WasmImports, WasmModule } from "./wasm-api.js";
 
 /** The imports of a new instance in `slot`. */
-export function bindImports(slot: Slot, module: WasmModule): WasmImports {
+export function bindImports(slot: ProcessSlot, module: WasmModule): WasmImports {
   const { env, throwLongjmp } = glueImports(glueFor(module));
   return {
     wasi_snapshot_preview1: { ...wasiFsImports(slot), ...wasiImports(slot) },

@@ -6,7 +6,7 @@
  */
 import { wasi } from "@bjorn3/browser_wasi_shim";
 import { view } from "./arrays.js";
-import type { Slot } from "./instance-pool.js";
+import type { ProcessSlot } from "./process.js";
 import { readString } from "./wasm-strings.js";
 
 const E = wasi;
@@ -14,7 +14,7 @@ const enc = new TextEncoder();
 
 type Fn = (...args: never[]) => unknown;
 
-export function wasiFsImports(slot: Slot): Record<string, Fn> {
+export function wasiFsImports(slot: ProcessSlot): Record<string, Fn> {
   const path = (ptr: number, len: number): string => readString(slot.owner().bytes(), ptr, len);
   return {
     fd_fdstat_get(fd: number, ptr: number): number {

@@ -17,10 +17,9 @@ import { view } from "./arrays.js";
 import { OpenDir } from "./dir-handle.js";
 import { OpenDevice } from "./fs-handles.js";
 import { type Handle, OutputSink, PipeReader, PipeWriter } from "./handle.js";
-import type { Slot } from "./instance-pool.js";
 import { SIGPIPE } from "./kernel-api.js";
 import { nowNs } from "./mem-fs.js";
-import { ProcExit, type Process } from "./process.js";
+import { ProcExit, type Process, type ProcessSlot } from "./process.js";
 import { pollOneoff } from "./wasi-poll.js";
 import { encodeList, readString, writeList } from "./wasm-strings.js";
 
@@ -53,6 +52,20 @@ function writeData(p: Process, iovs: number, n: number): Uint8Array {
   return view(gather, 0, total);
 }
 
+/** `*_sizes_get` of the process's arguments or environment: the count and the bytes they take. */
+function listSizes(p: Process, list: "args" | "env", countPtr: number, sizePtr: number): number {
+  const dv = p.view();
+  dv.setUint32(countPtr, p[list].length, true);
+  dv.setUint32(sizePtr, encodeList(p[list]).bytes.byteLength, true);
+  return 0;
+}
+
+/** `args_get` / `environ_get`: the pointers at `ptrs`, the strings at `buf`. */
+function listGet(p: Process, list: "args" | "env", ptrs: number, buf: number): number {
+  writeList(p[list], p.view(), p.bytes(), ptrs, buf);
+  return 0;
+}
+
 /** Scatters `data` over the iovecs at `iovs`. */
 function scatter(p: Process, iovs: number, n: number, data: Uint8Array): void {
   const dv = p.view();
@@ -76,32 +89,14 @@ const sigpipe = (p: Process): number => {
   return E.ERRNO_PIPE;
 };
 
-export function wasiImports(slot: Slot): Record<string, Fn> {
+export function wasiImports(slot: ProcessSlot): Record<string, Fn> {
   return {
-    args_sizes_get(argcPtr: number, sizePtr: number): number {
-      const p = slot.owner();
-      const dv = p.view();
-      dv.setUint32(argcPtr, p.args.length, true);
-      dv.setUint32(sizePtr, encodeList(p.args).bytes.byteLength, true);
-      return 0;
-    },
-    args_get(argv: number, buf: number): number {
-      const p = slot.owner();
-      writeList(p.args, p.view(), p.bytes(), argv, buf);
-      return 0;
-    },
-    environ_sizes_get(countPtr: number, sizePtr: number): number {
-      const p = slot.owner();
-      const dv = p.view();
-      dv.setUint32(countPtr, p.env.length, true);
-      dv.setUint32(sizePtr, encodeList(p.env).bytes.byteLength, true);
-      return 0;
-    },
-    environ_get(environ: number, buf: number): number {
-      const p = slot.owner();
-      writeList(p.env, p.view(), p.bytes(), environ, buf);
-      return 0;
-    },
+    args_sizes_get: (argcPtr: number, sizePtr: number): number =>
+      listSizes(slot.owner(), "args", argcPtr, sizePtr),
+    args_get: (argv: number, buf: number): number => listGet(slot.owner(), "args", argv, buf),
+    environ_sizes_get: (countPtr: number, sizePtr: number): number =>
+      listSizes(slot.owner(), "env", countPtr, sizePtr),
+    environ_get: (environ: number, buf: number): number => listGet(slot.owner(), "env", environ, buf),
     clock_time_get(id: number, _precision: bigint, timePtr: number): number {
       const dv = slot.owner().view();
       if (id === E.CLOCKID_REALTIME) dv.setBigUint64(timePtr, nowNs(), true);

@@ -2,15 +2,17 @@
  * The Pyodide memory snapshot in a page: workers ask for it by key (pyodide version and
  * prelude hash); the page answers from memory, else from the Cache API, else makes it
  * once in a dedicated worker that runs no step and stores it for the next page load.
- * Restoring takes a fraction of a cold Pyodide start.
+ * Restoring takes a fraction of a cold Pyodide start. The rule (the check of a stored
+ * one, make on a miss, drop a damaged one) is src/pool/snapshot-cache.ts.
  */
+
+import { SnapshotCache, type SnapshotStorage } from "../pool/snapshot-cache.js";
 import {
   type BrowserAssetUrls,
   isWorkerMessage,
   type PageMessage,
   type SnapshotSource,
 } from "../protocol/browser-wire.js";
-import { SNAPSHOT_KEY } from "../protocol/pyodide-snapshot.js";
 
 /** Where snapshots are kept between page loads. */
 export interface SnapshotStore {
@@ -101,32 +103,42 @@ function makeInWorker(options: SnapshotProviderOptions, key: string): Promise<Ui
   });
 }
 
+/** `store` as the cache's storage: the bytes are the entry workers get. */
+function pageStorage(store: SnapshotStore): SnapshotStorage<Uint8Array> {
+  return {
+    async get(key) {
+      const bytes = await store.get(key);
+      return bytes && { entry: bytes, head: bytes, size: bytes.length };
+    },
+    async put(key, bytes) {
+      // Workers need not wait for the copy kept for the next page load.
+      void store.put(key, bytes);
+      return bytes;
+    },
+    delete: (key) => store.delete(key),
+  };
+}
+
 /**
  * Answers workers' snapshot requests: from memory, the store, or a snapshot worker (once
  * per key; concurrent requests share it). Resolves undefined when it cannot be made.
  */
 export function createSnapshotProvider(options: SnapshotProviderOptions): SnapshotSource {
+  const cache = new SnapshotCache({
+    storage: pageStorage(options.store),
+    make: (key) => makeInWorker(options, key),
+  });
   const known = new Map<string, Promise<Uint8Array | undefined>>();
   const get = (key: string): Promise<Uint8Array | undefined> => {
-    if (!SNAPSHOT_KEY.test(key)) return Promise.resolve(undefined);
     let pending = known.get(key);
     if (!pending) {
-      pending = (async () => {
-        const stored = await options.store.get(key);
-        if (stored) return stored;
-        try {
-          const made = await makeInWorker(options, key);
-          // Workers need not wait for the copy kept for the next page load.
-          void options.store.put(key, made);
-          return made;
-        } catch (e) {
-          // Kept as undefined: the workers of this page load Python cold rather than retry.
-          options.onWarning?.(
-            `sandflow: could not make the Pyodide snapshot (${e instanceof Error ? e.message : String(e)}); Python loads without it`,
-          );
-          return undefined;
-        }
-      })();
+      pending = cache.ensure(key).catch((e: unknown) => {
+        // Kept as undefined: the workers of this page load Python cold rather than retry.
+        options.onWarning?.(
+          `sandflow: could not make the Pyodide snapshot (${e instanceof Error ? e.message : String(e)}); Python loads without it`,
+        );
+        return undefined;
+      });
       known.set(key, pending);
     }
     return pending;
@@ -136,7 +148,7 @@ export function createSnapshotProvider(options: SnapshotProviderOptions): Snapsh
     discard(key) {
       // This page goes on without one; the next page load makes a new one.
       known.set(key, Promise.resolve(undefined));
-      void options.store.delete(key);
+      void cache.discard(key);
       options.onWarning?.(`sandflow: the cached Pyodide snapshot ${key} did not load; it was discarded`);
     },
   };

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { serverStateFile } from "../node/sandflow-home.js";
+import type { ScheduleInfo } from "../server/schedule-runner.js";
 import { EXIT } from "./exit-codes.js";
 import { terminalSafeLine } from "./terminal-safe.js";
 
@@ -99,20 +100,11 @@ export async function emitCommand(
   return EXIT.OK;
 }
 
-interface ScheduleRow {
-  readonly file: string;
-  readonly workflow: string;
-  readonly cron: string;
-  readonly timezone: string;
-  readonly next: readonly string[];
-  readonly last: string | null;
-}
-
 /** `sandflow schedules`: the schedules of the server's workflows and their next fire times. */
 export async function schedulesCommand(options: ServerCallOptions & { count?: number }): Promise<number> {
   const answer = await call("schedules", `/api/schedules?count=${options.count ?? 3}`, options);
   if (!answer.ok) return answer.code;
-  const { schedules } = answer.value as { schedules: ScheduleRow[] };
+  const { schedules } = answer.value as { schedules: ScheduleInfo[] };
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ schedules }, null, 2)}\n`);
     return EXIT.OK;

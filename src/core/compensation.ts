@@ -11,13 +11,6 @@ import type { CancelSignal } from "./platform.js";
 import type { StepPool, StepTask } from "./step-pool.js";
 import type { StepState, TaskBuilder } from "./step-state.js";
 
-/** What became of a step's compensation. */
-export interface CompensationRecord {
-  status: "succeeded" | "failed" | "cancelled";
-  outputJson: string | undefined;
-  error: SerializedError | null;
-}
-
 /** The journal id of a step's compensation. */
 export function compensationId(stepId: string): string {
   return `${stepId}#compensate`;

@@ -9,8 +9,6 @@ import type { SerializedError } from "./errors.js";
 import type { FileChanges } from "./file-tree.js";
 import type { StepReport } from "./report.js";
 import { err, ok, type Result } from "./result.js";
-import type { StepState } from "./step-state.js";
-import { dependencyCounts } from "./trigger-rules.js";
 
 /** How one item ended (or where it is). */
 export interface ItemRecord {
@@ -19,6 +17,16 @@ export interface ItemRecord {
   error: SerializedError | null;
   attempts: number;
   changes: FileChanges | undefined;
+}
+
+/** What {@link FanOut.end} reads of an item's step state (step-state.ts). */
+export interface ItemEnd {
+  readonly phase: string;
+  readonly outputJson: string | undefined;
+  readonly error: SerializedError | null;
+  readonly attempts: number;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
 /**
@@ -83,11 +91,7 @@ export class FanOut {
   }
 
   /** Notes how item `index` ended. */
-  end(
-    index: number,
-    item: Pick<StepState, "phase" | "outputJson" | "error" | "attempts" | "stdout" | "stderr">,
-    changes?: FileChanges,
-  ): void {
+  end(index: number, item: ItemEnd, changes?: FileChanges): void {
     const r = this.records[index] as ItemRecord;
     r.status = item.phase === "succeeded" ? "succeeded" : item.phase === "failed" ? "failed" : "cancelled";
     r.outputJson = item.outputJson;
@@ -151,28 +155,4 @@ export class FanOut {
       attempts: r.attempts,
     }));
   }
-}
-
-/** The state of item `index` of the for_each step `parent`: its own attempts, same definition otherwise. */
-export function itemState(parent: StepState, index: number, itemJson: string): StepState {
-  return {
-    def: { ...parent.def, id: itemId(parent.def.id, index) },
-    index: parent.index,
-    idJson: parent.idJson,
-    codeHash: parent.codeHash,
-    dependents: [],
-    phase: "pending",
-    deps: dependencyCounts(0),
-    skipKind: undefined,
-    attempts: 0,
-    outputJson: undefined,
-    stdout: "",
-    stderr: "",
-    error: null,
-    startedAt: null,
-    finishedAt: null,
-    cached: false,
-    reusedFrom: undefined,
-    item: { parent, index, json: itemJson },
-  };
 }

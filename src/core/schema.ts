@@ -87,6 +87,9 @@ const stepSettings = {
 
 /** One step as written in a workflow file. */
 /** Event names: what `sandflow emit NAME` and `POST /api/events/{name}` send. */
+/** A step's or a run's priority: -1000..1000. */
+const priority = (description: string) => z.int().min(-1000).max(1000).meta({ description });
+
 export const EVENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export const stepSpecSchema = z.strictObject({
@@ -245,15 +248,9 @@ export const stepSpecSchema = z.strictObject({
         "With workflow: the child's params by name, each a CEL expression evaluated in this run over params and inputs (and item, index in a for_each step).",
     })
     .optional(),
-  priority: z
-    .int()
-    .min(-1000)
-    .max(1000)
-    .meta({
-      description:
-        "Higher first when steps compete for the run's concurrency slots or the engine's workers (default 0).",
-    })
-    .optional(),
+  priority: priority(
+    "Higher first when steps compete for the run's concurrency slots or the engine's workers (default 0).",
+  ).optional(),
   rate_limit_key: z
     .string()
     .min(1)
@@ -306,15 +303,9 @@ export const workflowSpecSchema = z
     description: z.string().optional(),
     defaults: stepDefaultsSchema.optional(),
     concurrency: z.int().min(1).max(10_000).meta({ description: "Most steps running at once." }).optional(),
-    priority: z
-      .int()
-      .min(-1000)
-      .max(1000)
-      .meta({
-        description:
-          "The run's priority: its steps go first when the steps of several runs compete for the engine's workers (default 0).",
-      })
-      .optional(),
+    priority: priority(
+      "The run's priority: its steps go first when the steps of several runs compete for the engine's workers (default 0).",
+    ).optional(),
     concurrency_key: z
       .string()
       .min(1)

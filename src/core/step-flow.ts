@@ -8,12 +8,12 @@ import type { RunRecorder } from "./durable/run-recorder.js";
 import { applyRecorded } from "./durable/run-state.js";
 import type { SerializedError } from "./errors.js";
 import type { RunEvent } from "./events.js";
-import { FanOut, forEachList, itemState } from "./for-each.js";
+import { FanOut, forEachList } from "./for-each.js";
 import type { ResolvedEngineOptions } from "./options.js";
 import type { Clock } from "./platform.js";
 import type { StepConditions } from "./step-conditions.js";
 import type { StepTaskResult } from "./step-pool.js";
-import { type StepState, stepTimes } from "./step-state.js";
+import { itemState, type StepState, stepTimes } from "./step-state.js";
 import { ruleVerdict, unmetReason } from "./trigger-rules.js";
 import type { RunWorkspace } from "./workspace.js";
 

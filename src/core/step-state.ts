@@ -2,10 +2,9 @@
  * The state the scheduler keeps for each step of a run, how a step's next attempt becomes
  * a {@link StepTask}, and how the states become the run report.
  */
-import type { CompensationRecord } from "./compensation.js";
 import type { SerializedError } from "./errors.js";
 import type { FileChanges } from "./file-tree.js";
-import type { FanOut } from "./for-each.js";
+import { type FanOut, itemId } from "./for-each.js";
 import { hashString } from "./hash.js";
 import type { ResolvedEngineOptions, RunOptions } from "./options.js";
 import type { RunReport, StepReport } from "./report.js";
@@ -24,6 +23,13 @@ export type Phase =
   | "failed"
   | "skipped"
   | "cancelled";
+
+/** What became of a step's compensation. */
+export interface CompensationRecord {
+  status: "succeeded" | "failed" | "cancelled";
+  outputJson: string | undefined;
+  error: SerializedError | null;
+}
 
 /** One step's state in a run. */
 export interface StepState {
@@ -60,6 +66,43 @@ export interface StepState {
 
 const MB = 1024 * 1024;
 
+/** A step state before its first attempt. */
+function pendingState(
+  def: StepDefinition,
+  index: number,
+  idJson: string,
+  codeHash: string,
+  dependencies: number,
+): StepState {
+  return {
+    def,
+    index,
+    idJson,
+    codeHash,
+    dependents: [],
+    phase: "pending",
+    deps: dependencyCounts(dependencies),
+    skipKind: undefined,
+    attempts: 0,
+    outputJson: undefined,
+    stdout: "",
+    stderr: "",
+    error: null,
+    startedAt: null,
+    finishedAt: null,
+    cached: false,
+    reusedFrom: undefined,
+  };
+}
+
+/** The state of item `index` of the for_each step `parent`: its own attempts, same definition otherwise. */
+export function itemState(parent: StepState, index: number, itemJson: string): StepState {
+  const def = { ...parent.def, id: itemId(parent.def.id, index) };
+  const state = pendingState(def, parent.index, parent.idJson, parent.codeHash, 0);
+  state.item = { parent, index, json: itemJson };
+  return state;
+}
+
 /**
  * The states of a workflow's steps, with dependents linked.
  * @throws Error when a `file` step's code was not loaded.
@@ -81,25 +124,7 @@ export function createStepStates(workflow: WorkflowDefinition): {
       codeHash = hashString(def.code);
       hashes.set(def.code, codeHash);
     }
-    const state: StepState = {
-      def,
-      index,
-      idJson: JSON.stringify(def.id),
-      codeHash,
-      dependents: [],
-      phase: "pending",
-      deps: dependencyCounts(def.dependsOn.length),
-      skipKind: undefined,
-      attempts: 0,
-      outputJson: undefined,
-      stdout: "",
-      stderr: "",
-      error: null,
-      startedAt: null,
-      finishedAt: null,
-      cached: false,
-      reusedFrom: undefined,
-    };
+    const state = pendingState(def, index, JSON.stringify(def.id), codeHash, def.dependsOn.length);
     byId.set(def.id, state);
     return state;
   });

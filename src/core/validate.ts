@@ -30,9 +30,8 @@ import { isSubworkflowStep, subworkflowFields, subworkflowIssues } from "./subwo
 import { parseInlineWorkflows } from "./subworkflows.js";
 import { didYouMean } from "./suggest.js";
 import { isWaitStep, waitIssues, waitSpecOf } from "./wait-checks.js";
-import type { WaitSpec } from "./wait-steps.js";
 import { inlineWasmStepCode, wasmStepIssues } from "./wasm-step.js";
-import type { ParamDefinition, StepDefinition, WorkflowDefinition } from "./workflow.js";
+import type { ParamDefinition, StepDefinition, WaitSpec, WorkflowDefinition } from "./workflow.js";
 
 export { formatPath } from "./format-path.js";
 

@@ -6,7 +6,7 @@
 import { parseDuration } from "./durable/duration.js";
 import type { ValidationIssue } from "./errors.js";
 import { formatPath } from "./format-path.js";
-import type { WaitSpec } from "./wait-steps.js";
+import type { WaitSpec } from "./workflow.js";
 
 /** The waiting fields of a step as written. */
 export interface WaitFields {

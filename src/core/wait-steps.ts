@@ -18,18 +18,7 @@ import {
   withRun,
 } from "./step-pool.js";
 import { MAX_TIMER_MS } from "./timer-range.js";
-import type { WorkflowDefinition } from "./workflow.js";
-
-/** What a waiting step waits for. */
-export type WaitSpec =
-  | { readonly kind: "sleep"; readonly ms?: number; readonly until?: number }
-  | {
-      readonly kind: "signal";
-      readonly name: string;
-      readonly timeoutMs?: number;
-      /** An approval: data `{approved, by?, comment?}`; not approved fails the step. */
-      readonly approval: boolean;
-    };
+import type { WaitSpec, WorkflowDefinition } from "./workflow.js";
 
 /** How often a waiting step looks for its signal in the store (a signal sent through this engine wakes it at once). */
 const POLL_MS = 250;

@@ -4,9 +4,8 @@
  * of the format must come back; test/unit/workflow-spec-of.test.ts fails when one does not.
  */
 import type { StepSpec, WorkflowSpec } from "./schema.js";
-import type { WaitSpec } from "./wait-steps.js";
 import { parseWasmStepCode, WASM_DATA_URL } from "./wasm-step.js";
-import type { StepDefinition, SubworkflowCall, WorkflowDefinition } from "./workflow.js";
+import type { StepDefinition, SubworkflowCall, WaitSpec, WorkflowDefinition } from "./workflow.js";
 
 /** A step's code as a file writes it inline: the source, or a wasm module as a data: URL. */
 function codeOf(s: StepDefinition): StepSpec {

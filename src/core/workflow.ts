@@ -5,7 +5,17 @@
 import type { Language } from "./languages.js";
 import type { Schedule } from "./schedule.js";
 import type { TriggerRule } from "./trigger-rules.js";
-import type { WaitSpec } from "./wait-steps.js";
+
+/** What a waiting step waits for. */
+export type WaitSpec =
+  | { readonly kind: "sleep"; readonly ms?: number; readonly until?: number }
+  | {
+      readonly kind: "signal";
+      readonly name: string;
+      readonly timeoutMs?: number;
+      /** An approval: data `{approved, by?, comment?}`; not approved fails the step. */
+      readonly approval: boolean;
+    };
 
 /** One step after validation: aliases resolved, defaults applied. Times in seconds, memory in MB. */
 export interface StepDefinition {

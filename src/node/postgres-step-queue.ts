@@ -9,7 +9,8 @@
 import type { PoolClient } from "pg";
 import { PgBoss } from "pg-boss";
 import type { StepTask, StepTaskResult } from "../core/step-pool.js";
-import type { PostgresStore, StoredFiles } from "./postgres-store.js";
+import type { PostgresStore } from "./postgres-store.js";
+import type { StoredFiles } from "./run-rows.js";
 
 /** Options of the step queue, shared by orchestrators and workers. */
 export interface StepQueueOptions {

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { PoolClient } from "pg";
-import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "../core/durable/journal.js";
+import type { JournalEntry, RunRecord, RunSummary } from "../core/durable/journal.js";
 import {
   type CachedStep,
   type Lease,
@@ -21,7 +21,14 @@ import {
 import type { FileChanges, FileTree } from "../core/file-tree.js";
 import { PgConnection } from "./postgres-connection.js";
 import { checkSchemaName, migratePostgres } from "./postgres-schema.js";
-import { ownerAlive } from "./sqlite-store.js";
+import {
+  hasUpserts,
+  type RunRow,
+  rowStatus,
+  rowStoredRun,
+  rowSummary,
+  type StoredFiles,
+} from "./run-rows.js";
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -31,28 +38,6 @@ export interface PostgresStoreOptions {
   readonly reconnectMs?: number;
   /** Most connections this process opens. Default: 10. */
   readonly maxConnections?: number;
-}
-
-interface RunRow {
-  run_id: string;
-  workflow: string;
-  status: string;
-  created_at: number;
-  finished_at: number | null;
-  owner: string | null;
-  lease_until: number | null;
-  definition: string;
-  params: string;
-  rerun_of: string | null;
-  parent_run: string | null;
-}
-
-/** File paths to blob hashes (`null`: a directory). */
-export type StoredFiles = { upserts: Record<string, string | null>; deletes: string[] };
-
-function hasUpserts(files: FileChanges): boolean {
-  for (const _ in files.upserts) return true;
-  return false;
 }
 
 function checkOptions(options: PostgresStoreOptions): Required<PostgresStoreOptions> {
@@ -189,28 +174,7 @@ export class PostgresStore implements Store {
           ? { ...e, files: this.filesFrom(e.files as unknown as StoredFiles, blobs, `run ${runId}`) }
           : e,
       );
-      let workflow: RunRecord["workflow"];
-      let params: RunRecord["params"];
-      try {
-        workflow = JSON.parse(row.definition);
-        params = JSON.parse(row.params);
-      } catch (e) {
-        throw new StoreError(`${this.label}: run ${runId} has a damaged record: ${(e as Error).message}`);
-      }
-      return {
-        record: {
-          runId,
-          workflow,
-          params,
-          createdAt: row.created_at,
-          ...(row.rerun_of ? { rerunOf: row.rerun_of } : {}),
-          ...(row.parent_run ? { parentRun: row.parent_run } : {}),
-        },
-        status: status(row),
-        finishedAt: row.finished_at,
-        owner: row.owner,
-        entries,
-      };
+      return rowStoredRun(this.label, row, entries);
     });
   }
 
@@ -239,15 +203,9 @@ export class PostgresStore implements Store {
     );
     const out: RunSummary[] = [];
     for (const row of rows.rows as RunRow[]) {
-      const s = status(row);
+      const s = rowStatus(row);
       if (query.status && s !== query.status) continue;
-      out.push({
-        runId: row.run_id,
-        workflow: row.workflow,
-        status: s,
-        startedAt: row.created_at,
-        finishedAt: row.finished_at,
-      });
+      out.push(rowSummary(row, s));
       if (out.length >= query.limit) break;
     }
     return out;
@@ -260,7 +218,7 @@ export class PostgresStore implements Store {
         const row = (
           await c.query(`SELECT * FROM ${this.table("runs")} WHERE run_id = $1 FOR UPDATE`, [runId])
         ).rows[0] as RunRow | undefined;
-        if (!row || status(row) !== "interrupted") return false;
+        if (!row || rowStatus(row) !== "interrupted") return false;
         await c.query(`UPDATE ${this.table("runs")} SET owner = $1, lease_until = $2 WHERE run_id = $3`, [
           lease.owner,
           lease.until,
@@ -464,10 +422,4 @@ export class PostgresStore implements Store {
       );
     }
   }
-}
-
-function status(row: RunRow): StoredRunStatus {
-  if (row.status !== "running") return row.status as StoredRunStatus;
-  const expired = row.lease_until === null || row.lease_until <= Date.now();
-  return expired || !row.owner || !ownerAlive(row.owner) ? "interrupted" : "running";
 }

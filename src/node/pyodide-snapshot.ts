@@ -1,11 +1,22 @@
 /**
- * The Pyodide memory snapshot workers start from (about 0.2 s instead of 2-3 s). Made once
- * per pyodide version and prelude, in a worker thread, and cached on disk.
+ * The Pyodide memory snapshot workers start from (about 0.2 s instead of 2-3 s), in Node:
+ * kept as a file in the cache folder, made in a worker thread. The rule (the key, the
+ * check of a stored one, make on a miss) is src/pool/snapshot-cache.ts.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { version as pyodideVersion } from "pyodide";
+import { SnapshotCache, type SnapshotStorage, type StoredSnapshot } from "../pool/snapshot-cache.js";
 import { pyodideSnapshotKey } from "../protocol/pyodide-snapshot.js";
 import { workerEntry } from "./package-paths.js";
 
@@ -14,63 +25,75 @@ export function snapshotFileName(): string {
   return `${pyodideSnapshotKey(pyodideVersion)}.snap`;
 }
 
-const building = new Map<string, Promise<string>>();
-
-/** Magic number at the start of a Pyodide memory snapshot ("\0snp", little-endian). */
-const SNAPSHOT_MAGIC = 0x706e7300;
-const WASM_PAGE = 65536;
-
-/**
- * Whether the file at `path` has the shape of a whole Pyodide snapshot: its magic number,
- * and a memory image after the header that is a whole number of wasm pages (a truncated
- * or overwritten file fails this; reading the header only keeps the check cheap).
- */
-export function snapshotLooksWhole(path: string): boolean {
+/** The first 8 bytes and the size of the file at `path`; undefined when it cannot be read. */
+function fileHead(path: string): StoredSnapshot<string> | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
-    const head = Buffer.alloc(8);
-    if (readSync(fd, head, 0, 8, 0) !== 8) return false;
-    const size = fstatSync(fd).size;
-    const headerBytes = head.readUInt32LE(4);
-    return (
-      head.readUInt32LE(0) === SNAPSHOT_MAGIC &&
-      headerBytes >= 8 &&
-      headerBytes < size &&
-      (size - headerBytes) % WASM_PAGE === 0
-    );
+    const head = new Uint8Array(8);
+    const n = readSync(fd, head, 0, 8, 0);
+    return { entry: path, head: head.subarray(0, n), size: fstatSync(fd).size };
   } catch {
-    return false;
+    return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
 
+/** Snapshots as files `<key>.snap` in `dir`, written whole or not at all (a rename). */
+export function diskSnapshotStorage(dir: string): SnapshotStorage<string> {
+  const pathOf = (key: string) => join(dir, `${key}.snap`);
+  return {
+    get: async (key) => fileHead(pathOf(key)),
+    async prepare() {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new Error(`could not make the cache folder ${dir}: ${(e as Error).message}`);
+      }
+    },
+    async put(key, bytes) {
+      const path = pathOf(key);
+      const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+      try {
+        writeFileSync(tmp, bytes);
+        renameSync(tmp, path);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw new Error(`could not write the Pyodide snapshot ${path}: ${(e as Error).message}`);
+      }
+      return path;
+    },
+    delete: async (key) => rmSync(pathOf(key), { force: true }),
+  };
+}
+
+/** Makes a snapshot in a worker thread (runtimes/worker/node-snapshot-worker.ts). */
+function makeInThread(): Promise<Uint8Array> {
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const worker = new Worker(workerEntry("node-snapshot-worker"));
+    worker.once("message", (bytes: unknown) => {
+      if (bytes instanceof Uint8Array) resolve(bytes);
+      else reject(new Error("could not make the Pyodide snapshot: the worker sent no bytes"));
+    });
+    worker.once("error", (e) => reject(new Error(`could not make the Pyodide snapshot: ${e.message}`)));
+    worker.once("exit", (code) => {
+      reject(new Error(`the Pyodide snapshot worker exited with code ${code} before sending the snapshot`));
+    });
+  });
+}
+
+const caches = new Map<string, SnapshotCache<string>>();
+
 /**
- * The path of the cached snapshot, making it first if it is missing or damaged
- * (`onMake` is called when it starts making one).
+ * The path of the cached snapshot in `cacheDir`, making it first if it is missing or
+ * damaged (`onMake` is called when it starts making one).
  */
 export function ensurePyodideSnapshot(cacheDir: string, onMake?: () => void): Promise<string> {
-  const path = join(cacheDir, snapshotFileName());
-  if (snapshotLooksWhole(path)) return Promise.resolve(path);
-  let pending = building.get(path);
-  if (!pending) {
-    onMake?.();
-    pending = new Promise<string>((resolve, reject) => {
-      try {
-        mkdirSync(cacheDir, { recursive: true });
-      } catch (e) {
-        reject(new Error(`could not make the cache folder ${cacheDir}: ${(e as Error).message}`));
-        return;
-      }
-      const worker = new Worker(workerEntry("node-snapshot-worker"), { workerData: { path } });
-      worker.once("message", () => resolve(path));
-      worker.once("error", (e) => reject(new Error(`could not make the Pyodide snapshot: ${e.message}`)));
-      worker.once("exit", (code) => {
-        if (code !== 0) reject(new Error(`the Pyodide snapshot worker exited with code ${code}`));
-      });
-    }).finally(() => building.delete(path));
-    building.set(path, pending);
+  let cache = caches.get(cacheDir);
+  if (!cache) {
+    cache = new SnapshotCache({ storage: diskSnapshotStorage(cacheDir), make: makeInThread });
+    caches.set(cacheDir, cache);
   }
-  return pending;
+  return cache.ensure(pyodideSnapshotKey(pyodideVersion), onMake);
 }

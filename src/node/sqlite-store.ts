@@ -6,10 +6,9 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "../core/durable/journal.js";
+import type { JournalEntry, RunRecord, RunSummary } from "../core/durable/journal.js";
 import {
   type CachedStep,
   type Lease,
@@ -22,50 +21,22 @@ import {
   StoreError,
 } from "../core/durable/store.js";
 import type { FileChanges } from "../core/file-tree.js";
+import {
+  hasUpserts,
+  type RunRow,
+  rowStatus,
+  rowStoredRun,
+  rowSummary,
+  type StoredFiles,
+} from "./run-rows.js";
 import { migrate } from "./sqlite-schema.js";
+
+export { ownerAlive, processOwner } from "./run-rows.js";
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
   /** Milliseconds a write waits for another process's transaction. Default: 10000. */
   readonly busyTimeoutMs?: number;
-}
-
-interface RunRow {
-  run_id: string;
-  workflow: string;
-  status: string;
-  created_at: number;
-  finished_at: number | null;
-  owner: string | null;
-  lease_until: number | null;
-  definition: string;
-  params: string;
-  rerun_of: string | null;
-  parent_run: string | null;
-}
-
-type StoredFiles = { upserts: Record<string, string | null>; deletes: string[] };
-
-function hasUpserts(files: FileChanges): boolean {
-  for (const _ in files.upserts) return true;
-  return false;
-}
-
-/** An owner id that tells which process holds a run: `host:pid:random`. */
-export function processOwner(random: string): string {
-  return `${hostname()}:${process.pid}:${random}`;
-}
-
-/** False only when the owner is a process on this host that no longer exists. */
-export function ownerAlive(owner: string): boolean {
-  const [host, pid] = owner.split(":");
-  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return true;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Runs, journals, step files and the step cache in one SQLite file. */
@@ -150,28 +121,7 @@ export class SqliteStore implements Store {
       body: string;
     }[];
     const entries = bodies.map(({ seq, body }) => this.#entry(runId, seq, body));
-    let workflow: RunRecord["workflow"];
-    let params: RunRecord["params"];
-    try {
-      workflow = JSON.parse(row.definition);
-      params = JSON.parse(row.params);
-    } catch (e) {
-      throw new StoreError(`${this.label}: run ${runId} has a damaged record: ${(e as Error).message}`);
-    }
-    return {
-      record: {
-        runId,
-        workflow,
-        params,
-        createdAt: row.created_at,
-        ...(row.rerun_of ? { rerunOf: row.rerun_of } : {}),
-        ...(row.parent_run ? { parentRun: row.parent_run } : {}),
-      },
-      status: this.#status(row),
-      finishedAt: row.finished_at,
-      owner: row.owner,
-      entries,
-    };
+    return rowStoredRun(this.label, row, entries);
   }
 
   async findRunIds(prefix: string, limit: number): Promise<string[]> {
@@ -191,15 +141,9 @@ export class SqliteStore implements Store {
       : "SELECT * FROM runs ORDER BY created_at DESC, run_id";
     const statement = this.#sql(sql);
     for (const row of (stored ? statement.iterate(stored) : statement.iterate()) as Iterable<RunRow>) {
-      const status = this.#status(row);
+      const status = rowStatus(row);
       if (query.status && status !== query.status) continue;
-      out.push({
-        runId: row.run_id,
-        workflow: row.workflow,
-        status,
-        startedAt: row.created_at,
-        finishedAt: row.finished_at,
-      });
+      out.push(rowSummary(row, status));
       if (out.length >= query.limit) break;
     }
     return out;
@@ -208,7 +152,7 @@ export class SqliteStore implements Store {
   async claimRun(runId: string, lease: Lease): Promise<boolean> {
     return this.#write(() => {
       const row = this.#sql("SELECT * FROM runs WHERE run_id = ?").get(runId) as RunRow | undefined;
-      if (!row || this.#status(row) !== "interrupted") return false;
+      if (!row || rowStatus(row) !== "interrupted") return false;
       this.#sql("UPDATE runs SET owner = ?, lease_until = ? WHERE run_id = ?").run(
         lease.owner,
         lease.until,
@@ -379,11 +323,5 @@ export class SqliteStore implements Store {
         `${this.label}: run ${runId}, journal entry ${seq} is damaged: ${(e as Error).message}`,
       );
     }
-  }
-
-  #status(row: RunRow): StoredRunStatus {
-    if (row.status !== "running") return row.status as StoredRunStatus;
-    const expired = row.lease_until === null || row.lease_until <= Date.now();
-    return expired || !row.owner || !ownerAlive(row.owner) ? "interrupted" : "running";
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The Pyodide snapshot in Chromium: made once in a worker and kept in the Cache API, used
- * by the next page load, and a damaged cache entry is dropped without failing any step.
+ * by the next page load; a cut cache entry is remade, and one that looks whole but does
+ * not load is dropped, without failing any step.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserSession, openPage, type PlaygroundServer, startPlayground } from "./harness.js";
@@ -27,6 +28,17 @@ function cachedKeys(session: BrowserSession): Promise<string[]> {
   return session.page.evaluate(async () => {
     const cache = await caches.open("sandflow-pyodide-snapshot");
     return (await cache.keys()).map((r) => new URL(r.url).pathname);
+  });
+}
+
+/** The byte sizes of the cached entries. */
+function cachedSizes(session: BrowserSession): Promise<number[]> {
+  return session.page.evaluate(async () => {
+    const cache = await caches.open("sandflow-pyodide-snapshot");
+    const sizes: number[] = [];
+    for (const request of await cache.keys())
+      sizes.push((await ((await cache.match(request)) as Response).arrayBuffer()).byteLength);
+    return sizes;
   });
 }
 
@@ -57,10 +69,25 @@ describe("the Pyodide snapshot in a page", () => {
     expect(await cachedKeys(browser)).toHaveLength(1);
   });
 
-  it("a damaged entry is dropped and Python still runs", async () => {
+  it("a cut entry is remade before Python loads", async () => {
     await browser.page.evaluate(async () => {
       const cache = await caches.open("sandflow-pyodide-snapshot");
       for (const request of await cache.keys()) await cache.put(request, new Response("not a snapshot"));
+    });
+    const r = await reloadAndRun(browser);
+    expect(r).toMatchObject({ status: "succeeded", output: 3 });
+    expect(await cachedSizes(browser)).toEqual([expect.any(Number)]);
+    expect((await cachedSizes(browser))[0]).toBeGreaterThan(1_000_000);
+  });
+
+  it("an entry that looks whole but does not load is dropped and Python still runs", async () => {
+    await browser.page.evaluate(async () => {
+      const cache = await caches.open("sandflow-pyodide-snapshot");
+      for (const request of await cache.keys()) {
+        const bytes = new Uint8Array(await ((await cache.match(request)) as Response).arrayBuffer());
+        bytes.fill(0x58, 16, 48); // the build id and the start of the header's JSON
+        await cache.put(request, new Response(bytes));
+      }
     });
     const r = await reloadAndRun(browser);
     expect(r).toMatchObject({ status: "succeeded", output: 3 });

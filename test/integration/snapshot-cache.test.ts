@@ -5,15 +5,22 @@
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineWorkflow } from "../../src/core/builder.js";
 import { createEngine, defaultCacheDir } from "../../src/node/create-engine.js";
 import {
+  diskSnapshotStorage,
   ensurePyodideSnapshot,
   snapshotFileName,
-  snapshotLooksWhole,
 } from "../../src/node/pyodide-snapshot.js";
+import { snapshotLooksWhole } from "../../src/pool/snapshot-cache.js";
+
+/** Whether the file at `path` (named `<key>.snap`) passes the cache's check, as stored on disk. */
+async function looksWhole(path: string): Promise<boolean> {
+  const stored = await diskSnapshotStorage(dirname(path)).get(basename(path, ".snap"));
+  return stored !== undefined && snapshotLooksWhole(stored.head, stored.size);
+}
 
 const PYTHON = defineWorkflow({
   name: "py",
@@ -29,16 +36,16 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the cached Pyodide snapshot", () => {
-  it("tells a whole snapshot from a truncated, overwritten or missing one", () => {
-    expect(snapshotLooksWhole(good)).toBe(true);
+  it("tells a whole snapshot from a truncated, overwritten or missing one", async () => {
+    expect(await looksWhole(good)).toBe(true);
     const bytes = readFileSync(good);
     const cut = join(dir, "cut.snap");
     writeFileSync(cut, bytes.subarray(0, bytes.length - 4096));
-    expect(snapshotLooksWhole(cut)).toBe(false);
+    expect(await looksWhole(cut)).toBe(false);
     const other = join(dir, "other.snap");
     writeFileSync(other, Buffer.alloc(65536 * 2));
-    expect(snapshotLooksWhole(other)).toBe(false);
-    expect(snapshotLooksWhole(join(dir, "missing.snap"))).toBe(false);
+    expect(await looksWhole(other)).toBe(false);
+    expect(await looksWhole(join(dir, "missing.snap"))).toBe(false);
   });
 
   it("remakes a truncated snapshot before the run", async () => {
@@ -68,7 +75,7 @@ describe("the cached Pyodide snapshot", () => {
     const bytes = readFileSync(path);
     bytes.fill(0x58, 16, 48); // the build id and the start of the header's JSON
     writeFileSync(path, bytes);
-    expect(snapshotLooksWhole(path)).toBe(true);
+    expect(await looksWhole(path)).toBe(true);
     const engine = createEngine({ threads: 1, cacheDir });
     try {
       const first = await engine.run(PYTHON);

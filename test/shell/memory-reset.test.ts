@@ -5,9 +5,9 @@
  */
 import { afterEach, expect, test } from "vitest";
 import { buildRootFs, loadShellModule, runBusybox } from "../../runtimes/shell/index.js";
-import { InstancePool, type Slot } from "../../runtimes/shell/instance-pool.js";
+import { InstancePool } from "../../runtimes/shell/instance-pool.js";
 import { loadBusyboxWasm } from "../../runtimes/shell/node-assets.js";
-import { Process } from "../../runtimes/shell/process.js";
+import { Process, type ProcessSlot } from "../../runtimes/shell/process.js";
 import { bindImports } from "../../runtimes/shell/slot-imports.js";
 
 const scripts = [
@@ -39,7 +39,7 @@ test("reused instances are reset to the initial image, and forks copy their pare
   Process.prototype.copyMemoryOf = function (this: Process, parent: Process) {
     originalCopy.call(this, parent);
     forks++;
-    const at = firstDifference((this.slot as Slot).bytes(), (parent.slot as Slot).bytes());
+    const at = firstDifference((this.slot as ProcessSlot).bytes(), (parent.slot as ProcessSlot).bytes());
     if (at !== -1) forkMismatches.push(at);
   };
   for (const script of scripts) {
@@ -55,7 +55,7 @@ test("reused instances are reset to the initial image, and forks copy their pare
       pool,
     });
     expect(r.status, script).toBe(0);
-    const taken: Slot[] = [];
+    const taken: ProcessSlot[] = [];
     for (let i = 0; i < 4; i++) {
       const slot = pool.forSpawn();
       expect(firstDifference(slot.bytes(), slot.layout.image), script).toBe(-1);

@@ -8,6 +8,7 @@ import type { ValidationIssue } from "./errors.js";
 import { compileExpression } from "./expressions.js";
 import { formatPath } from "./format-path.js";
 import { PARAM_NAME_PATTERN, type StepSpec } from "./schema.js";
+import { CODE_OF_STEP, WAIT_FIELDS } from "./wait-checks.js";
 import type { SubworkflowCall } from "./workflow.js";
 
 /** Deepest nesting of sub-workflows: a run whose ancestors are this many fails its sub-workflow step. */
@@ -22,26 +23,10 @@ export interface LooseSubworkflow {
 
 /** Fields of code, or of how code runs: none applies to a step that runs a workflow. */
 const CODE_FIELDS = [
-  "code",
-  "file",
-  "module",
-  "func",
-  "args",
-  "input",
-  "language",
-  "memory",
-  "timeout",
-  "env",
-  "secrets",
-  "allow",
-  "cache",
-  "repeat",
-  "compensate",
-  "sleep",
-  "until",
-  "wait_for",
-  "approval",
-] as const;
+  ...CODE_OF_STEP,
+  ...["memory", "timeout", "env", "secrets", "allow", "cache", "repeat", "compensate"],
+  ...WAIT_FIELDS,
+];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);

@@ -16,20 +16,12 @@ export interface WaitFields {
   readonly approval?: unknown;
 }
 
-const WAIT_FIELDS = ["sleep", "until", "wait_for", "approval"] as const;
+/** The fields that make a step wait. */
+export const WAIT_FIELDS = ["sleep", "until", "wait_for", "approval"] as const;
+/** The fields that give a step its code. */
+export const CODE_OF_STEP = ["code", "file", "module", "func", "args", "input", "language"] as const;
 /** Fields that give a step code to run, or change how its code runs: none applies to waiting. */
-const CODE_FIELDS = [
-  "code",
-  "file",
-  "module",
-  "func",
-  "args",
-  "input",
-  "language",
-  "for_each",
-  "repeat",
-  "compensate",
-];
+const CODE_FIELDS = [...CODE_OF_STEP, "for_each", "repeat", "compensate"];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** Whether the step waits instead of running code. */

@@ -115,7 +115,10 @@ function bootstrap(cases: readonly string[], paramCases: readonly string[], wget
         ? `parse_input() { ${unknown}; }`
         : ["parse_input() {", 'case "$1" in', ...cases, `*) ${unknown};;`, "esac", "}"].join("\n");
     const noParam = `echo "param: the run has no param named '$1'" >&2; return 1`;
-    const param = ["param() {", 'case "$1" in', ...paramCases, `*) ${noParam};;`, "esac", "}"].join("\n");
+    const param =
+      paramCases.length === 0
+        ? `param() { ${noParam}; }`
+        : ["param() {", 'case "$1" in', ...paramCases, `*) ${noParam};;`, "esac", "}"].join("\n");
     script = [
       "__sandflow_inputs=$1; shift",
       parseInput,
@@ -124,7 +127,8 @@ function bootstrap(cases: readonly string[], paramCases: readonly string[], wget
       "cd /workspace || exit 1",
       `. ${STEP_SCRIPT}`,
       "__sandflow_status=$?",
-      'if command -v run >/dev/null 2>&1; then run "$__sandflow_inputs"; exit $?; fi',
+      // ash's `command -v` writes nothing to stderr; each redirection costs host calls
+      'if command -v run >/dev/null; then run "$__sandflow_inputs"; exit $?; fi',
       "exit $__sandflow_status",
     ].join("\n");
     if (bootstraps.size >= 64) bootstraps.clear();

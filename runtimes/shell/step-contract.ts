@@ -50,6 +50,8 @@ const STARTUP_VARS = new Set(["PWD", "OLDPWD", "PPID", "ENV", "RANDOM", "SECONDS
 /** Preludes past this size go the old way (ash parses a prelude more slowly than it imports env). */
 const MAX_PRELUDE = 16384;
 
+const BASE_VALUES = new Map(BASE_ENV);
+
 /** The environment of the template's shell. */
 export const TEMPLATE_ENV: readonly string[] = BASE_ENV.map(([k, v]) => `${k}=${v}`);
 
@@ -88,9 +90,8 @@ function prelude(
   wget: boolean,
 ): string | undefined {
   const exports: string[] = [];
-  const base = new Map(BASE_ENV);
   for (const [k, v] of env) {
-    if (base.get(k) === v) continue;
+    if (BASE_VALUES.get(k) === v) continue;
     if (STARTUP_VARS.has(k)) return undefined;
     exports.push(`${k}=${shQuote(v)}`);
   }

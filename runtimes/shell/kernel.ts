@@ -57,6 +57,33 @@ export class Kernel implements ProcessKernel {
   }
 
   /**
+   * Creates the first process (pid 1) from a parked one (a step template): a copy of its
+   * memory and signal state with `fds` as its fd table, rewound into the call it parked in.
+   */
+  spawnFrom(parked: Process, fds: (Handle | undefined)[]): Process {
+    const p = new Process(this, this.nextPid++, null, parked.args, parked.env, fds);
+    const bytes = parked.memoryBytes();
+    this.chargeMemory(p, bytes, 0);
+    p.attach(this.pool.forFork(bytes));
+    p.copyMemoryOf(parked);
+    p.name = parked.name;
+    p.sigDisp.set(parked.sigDisp);
+    for (const fd of parked.cloexec) p.cloexec.add(fd);
+    this.procs.set(p.pid, p);
+    this.live.push(p);
+    return p;
+  }
+
+  /** Runs `p` alone until it waits for something (true) or ends (false): how a step template is made. */
+  runUntilBlocked(p: Process): boolean {
+    while (this.ready(p)) {
+      this.checkInterrupt();
+      this.slice(p);
+    }
+    return p.state === "blocked" && !p.forkRequested && this.live.length === 1;
+  }
+
+  /**
    * Runs until `root` exits; returns its wait status. Processes left then may run on for up
    * to DRAIN_MS while they can (a `tee` behind `exec > >(tee log)` finishes its output);
    * the ones that only wait for time are killed first, whatever is left at the end too.

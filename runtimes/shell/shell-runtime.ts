@@ -15,6 +15,7 @@ import { OutputCapture } from "./output-capture.js";
 import { exportTree, RootDir, type RootFs, RootLayouts, readFile, writeFile } from "./root-fs.js";
 import { bindImports } from "./slot-imports.js";
 import { OUTPUT_FILE, prepareStep, STEP_SCRIPT, stepResult } from "./step-contract.js";
+import { StepTemplate } from "./step-template.js";
 import type { WasmModule } from "./wasm-api.js";
 import { decodeUtf8, utf8Length } from "./wasm-strings.js";
 
@@ -44,6 +45,8 @@ export interface RunOptions {
   readonly net?: NetFetch;
   /** Instances to reuse across runs (of the same module). */
   readonly pool?: InstancePool;
+  /** Start the first process from this template, reading `prelude` (instead of `args`, `env`). */
+  readonly template?: { readonly parked: StepTemplate; readonly prelude: string };
 }
 
 const enc = new TextEncoder();
@@ -78,7 +81,11 @@ export async function runBusybox(module: WasmModule, o: RunOptions): Promise<She
   o.fs.ctx.net = () => o.net;
   o.fs.ctx.proc = (name) => (name === "meminfo" ? meminfo(o.memoryBytes, kernel.memoryInUse()) : "");
   const stdin = new OpenDevice(o.fs.devNull);
-  const root = kernel.spawn(o.args, o.env, [stdin, stdout, stderr, new RootDir(o.fs.root)]);
+  const rootDir = new RootDir(o.fs.root);
+  const t = o.template;
+  const root = t
+    ? kernel.spawnFrom(t.parked.proc, t.parked.fds(stdin, stdout, stderr, rootDir, enc.encode(t.prelude)))
+    : kernel.spawn(o.args, o.env, [stdin, stdout, stderr, rootDir]);
   let rootMemoryBytes = 0;
   const status = await kernel.run(root, () => {
     rootMemoryBytes = root.memoryBytes();
@@ -111,6 +118,11 @@ function meminfo(total: number, used: number): string {
   return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${kb(v)}\n`).join("");
 }
 
+function isEmpty(tree: FileTree): boolean {
+  for (const _ in tree) return false;
+  return true;
+}
+
 function waitCellFor(inv: StepInvocation): Int32Array {
   const b = inv.interruptBuffer;
   return b && isShared(b) && b.length > 0 ? b : sharedCell();
@@ -120,10 +132,12 @@ export class ShellRuntime implements LanguageRuntime {
   private disposed = false;
   private pool: InstancePool;
   private readonly layouts: RootLayouts;
+  /** The prepared root shell (undefined: not made yet; null: busybox did not park, steps start afresh). */
+  private template: StepTemplate | null | undefined;
   /** `layouts`: file system layouts to share with other runtimes of the same applets. */
   constructor(
     private readonly module: WasmModule,
-    applets: readonly string[],
+    private readonly applets: readonly string[],
     layouts?: RootLayouts,
   ) {
     this.pool = new InstancePool(module, bindImports);
@@ -149,12 +163,17 @@ export class ShellRuntime implements LanguageRuntime {
         emit: inv.emit,
         ...(inv.net ? { net: inv.net } : {}),
         pool: this.pool,
+        ...(step.prelude !== undefined && this.prepared()
+          ? { template: { parked: this.prepared() as StepTemplate, prelude: step.prelude } }
+          : {}),
       });
-      const files = exportTree(
+      const tree = exportTree(
         fs,
         "/tmp" in inv.files || "/workspace" in inv.files,
         inv.limits.workspaceBytes,
       );
+      // nothing in, nothing out: hand back the tree it was given, so the dispatcher skips the diff
+      const files = isEmpty(tree) && isEmpty(inv.files) ? inv.files : tree;
       const result = stepResult(
         decodeUtf8(r.stdout),
         decodeUtf8(r.stderr),
@@ -181,12 +200,20 @@ export class ShellRuntime implements LanguageRuntime {
     }
   }
 
+  /** The template, made at the first step. */
+  private prepared(): StepTemplate | null {
+    if (this.template === undefined)
+      this.template = StepTemplate.make(this.module, this.pool, this.applets) ?? null;
+    return this.template;
+  }
+
   memoryBytes(): number {
-    return this.pool.bytes(); // processes end with their step; their instances are kept for reuse
+    return this.pool.bytes() + (this.template?.bytes() ?? 0); // processes end with their step; their instances are kept for reuse
   }
 
   dispose(): void {
     this.disposed = true;
+    this.template = null;
     this.pool = new InstancePool(this.module, bindImports, 0); // drop the kept instances
   }
 }

@@ -19,9 +19,108 @@ export function inputVarName(id: string): string {
 
 const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** The environment every step starts with (the step's own variables come on top). */
+const BASE_ENV: readonly (readonly [string, string])[] = [
+  ["PATH", "/bin:/usr/bin"],
+  ["HOME", "/workspace"],
+  ["PWD", "/workspace"],
+  ["USER", "sandflow"],
+  ["LOGNAME", "sandflow"],
+  ["SHELL", "/bin/sh"],
+  ["TMPDIR", "/tmp"],
+  ["SANDFLOW_OUTPUT", OUTPUT_FILE],
+];
+
 export interface PreparedStep {
   readonly env: string[];
   readonly args: string[];
+  /**
+   * The same step for a root shell started from the prepared template (step-template.ts):
+   * the text the template's shell sources, which sets what differs from TEMPLATE_ENV and runs
+   * the step; undefined when the step needs a shell of its own (see `templateFits`).
+   */
+  readonly prelude: string | undefined;
+}
+
+const NO_INPUT = `echo "parse_input: no input from a step named '$1'" >&2; return 1`;
+const NO_PARAM = `echo "param: the run has no param named '$1'" >&2; return 1`;
+
+/** Variables ash treats specially when it starts (setting them later is not the same). */
+const STARTUP_VARS = new Set(["PWD", "OLDPWD", "PPID", "ENV", "RANDOM", "SECONDS", "LINENO", "SHLVL"]);
+/** Preludes past this size go the old way (ash parses a prelude more slowly than it imports env). */
+const MAX_PRELUDE = 16384;
+
+const BASE_VALUES = new Map(BASE_ENV);
+
+/** The environment of the template's shell. */
+export const TEMPLATE_ENV: readonly string[] = BASE_ENV.map(([k, v]) => `${k}=${v}`);
+
+/**
+ * The template's script: everything of the bootstrap that is the same for every step, up to
+ * reading the step's prelude from stdin (a pipe, on which the template parks; see
+ * step-template.ts). $0 is the step script's path, as in the bootstrap.
+ */
+export const TEMPLATE_ARGS: readonly string[] = [
+  "sh",
+  "-c",
+  [
+    `parse_input() { ${NO_INPUT}; }`,
+    `param() { ${NO_PARAM}; }`,
+    "cd /workspace || exit 1",
+    ". /dev/stdin",
+  ].join("\n"),
+  STEP_SCRIPT,
+];
+
+/** The step's part of the bootstrap, after the environment and the helper functions. */
+const RUN_STEP = [
+  `. ${STEP_SCRIPT}`,
+  "__sandflow_status=$?",
+  // ash's `command -v` writes nothing to stderr; each redirection costs host calls
+  'if command -v run >/dev/null; then run "$__sandflow_inputs"; exit $?; fi',
+  "exit $__sandflow_status",
+];
+
+/** The prelude for the template's shell, or undefined when the step does not fit it. */
+function prelude(
+  env: ReadonlyMap<string, string>,
+  inputsJson: string,
+  cases: readonly string[],
+  paramCases: readonly string[],
+  wget: boolean,
+): string | undefined {
+  const exports: string[] = [];
+  for (const [k, v] of env) {
+    if (BASE_VALUES.get(k) === v) continue;
+    if (STARTUP_VARS.has(k)) return undefined;
+    exports.push(`${k}=${shQuote(v)}`);
+  }
+  const lines = [
+    ...(exports.length > 0 ? [`export ${exports.join(" ")}`] : []),
+    // the template's $RANDOM was seeded once, when it was made (ash seeds it from the pid
+    // and the clock: not a secret, so Math.random, which costs far less than crypto's)
+    `RANDOM=${Math.floor(Math.random() * 0xffffffff) + 1}`,
+    `__sandflow_inputs=${shQuote(inputsJson)}`,
+    ...(cases.length > 0 ? [parseInputFunction(cases)] : []),
+    ...(paramCases.length > 0 ? [paramFunction(paramCases)] : []),
+    ...(wget ? [WGET_FUNCTION] : []),
+    ...RUN_STEP,
+    "",
+  ];
+  const text = lines.join("\n");
+  return text.length > MAX_PRELUDE ? undefined : text;
+}
+
+function parseInputFunction(cases: readonly string[]): string {
+  return cases.length === 0
+    ? `parse_input() { ${NO_INPUT}; }`
+    : ["parse_input() {", 'case "$1" in', ...cases, `*) ${NO_INPUT};;`, "esac", "}"].join("\n");
+}
+
+function paramFunction(paramCases: readonly string[]): string {
+  return paramCases.length === 0
+    ? `param() { ${NO_PARAM}; }`
+    : ["param() {", 'case "$1" in', ...paramCases, `*) ${NO_PARAM};;`, "esac", "}"].join("\n");
 }
 
 /** Parses the inputs object; throws RangeError with a clear message when it is not one. */
@@ -54,15 +153,7 @@ function parseContext(contextJson: string | undefined): {
 /** Builds argv and the environment of the step's root shell. */
 export function prepareStep(inv: StepInvocation): PreparedStep {
   const inputs = parseInputs(inv.inputsJson);
-  const env = new Map<string, string>([
-    ["PATH", "/bin:/usr/bin"],
-    ["HOME", "/workspace"],
-    ["PWD", "/workspace"],
-    ["USER", "sandflow"],
-    ["LOGNAME", "sandflow"],
-    ["SHELL", "/bin/sh"],
-    ["TMPDIR", "/tmp"],
-  ]);
+  const env = new Map<string, string>(BASE_ENV);
   for (const [k, v] of Object.entries(inv.env)) {
     if (!NAME.test(k)) throw new RangeError(`environment variable name ${JSON.stringify(k)} is not valid`);
     if (typeof v !== "string" || v.includes("\0")) {
@@ -76,6 +167,7 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
     env.set(name, JSON.stringify(value) ?? "null");
     cases.push(`${shQuote(id)}) printf '%s\\n' "$${name}";;`);
   }
+  env.set("SANDFLOW_OUTPUT", OUTPUT_FILE);
   const context = parseContext(inv.contextJson);
   const params = context.params ?? {};
   const paramCases: string[] = [];
@@ -89,16 +181,17 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
     env.set("SANDFLOW_ITEM", JSON.stringify(context.item) ?? "null");
     env.set("SANDFLOW_INDEX", String(context.index));
   }
-  env.set("SANDFLOW_OUTPUT", OUTPUT_FILE);
   env.set("SANDFLOW_ATTEMPT", String(inv.attempt));
   env.set("SANDFLOW_STEP_ID", inv.stepId);
   env.set("SANDFLOW_RUN_ID", inv.runId);
   for (const [k, v] of env)
     if (v.includes("\0")) throw new RangeError(`${k} must not contain NUL characters`);
 
+  const wget = inv.code.includes("wget");
   return {
     env: Array.from(env, ([k, v]) => `${k}=${v}`),
-    args: ["sh", "-c", bootstrap(cases, paramCases, inv.code.includes("wget")), STEP_SCRIPT, inv.inputsJson],
+    args: ["sh", "-c", bootstrap(cases, paramCases, wget), STEP_SCRIPT, inv.inputsJson],
+    prelude: prelude(env, inv.inputsJson, cases, paramCases, wget),
   };
 }
 
@@ -109,23 +202,13 @@ function bootstrap(cases: readonly string[], paramCases: readonly string[], wget
   const key = `${wget ? "w" : ""}${cases.join("\n")}\0${paramCases.join("\n")}`;
   let script = bootstraps.get(key);
   if (script === undefined) {
-    const unknown = `echo "parse_input: no input from a step named '$1'" >&2; return 1`;
-    const parseInput =
-      cases.length === 0
-        ? `parse_input() { ${unknown}; }`
-        : ["parse_input() {", 'case "$1" in', ...cases, `*) ${unknown};;`, "esac", "}"].join("\n");
-    const noParam = `echo "param: the run has no param named '$1'" >&2; return 1`;
-    const param = ["param() {", 'case "$1" in', ...paramCases, `*) ${noParam};;`, "esac", "}"].join("\n");
     script = [
       "__sandflow_inputs=$1; shift",
-      parseInput,
-      param,
+      parseInputFunction(cases),
+      paramFunction(paramCases),
       ...(wget ? [WGET_FUNCTION] : []),
       "cd /workspace || exit 1",
-      `. ${STEP_SCRIPT}`,
-      "__sandflow_status=$?",
-      'if command -v run >/dev/null 2>&1; then run "$__sandflow_inputs"; exit $?; fi',
-      "exit $__sandflow_status",
+      ...RUN_STEP,
     ].join("\n");
     if (bootstraps.size >= 64) bootstraps.clear();
     bootstraps.set(key, script);

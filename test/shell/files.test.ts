@@ -5,6 +5,14 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 describe("files in and out", () => {
+  test("a step given no files that writes none hands back the very tree it was given", async () => {
+    const files = {};
+    const r = await runStep("echo '{}' > $SANDFLOW_OUTPUT; mkdir -p /run/sandflow/x", { files });
+    expect(r.outcome.ok && r.outcome.files).toBe(files);
+    const wrote = await runStep("echo x > /tmp/a", { files });
+    expect(wrote.outcome.ok && wrote.outcome.files).toEqual({ "/tmp/a": enc.encode("x\n") });
+  });
+
   test("the step starts with invocation.files and returns the whole tree of /tmp and /workspace", async () => {
     const files = {
       "/workspace/data": null,

@@ -32,20 +32,22 @@ export class StepTemplate {
   static make(module: WasmModule, pool: InstancePool, applets: readonly string[]): StepTemplate | undefined {
     const fs = buildRootFs({}, 1 << 20, applets);
     let failed = false;
-    const kernel = new Kernel({
-      module,
-      pool,
-      memoryBytes: 64 << 20,
-      processes: 1,
-      interrupted: () => false,
-      waitCell: sharedCell(),
-      diagnostic: () => {
-        failed = true;
+    const kernel = new Kernel(
+      {
+        module,
+        memoryBytes: 64 << 20,
+        processes: 1,
+        interrupted: () => false,
+        waitCell: sharedCell(),
+        diagnostic: () => {
+          failed = true;
+        },
+        fsInfo: () => [0, 0],
+        modeOf: () => -1,
+        setMode: () => false,
       },
-      fsInfo: () => [0, 0],
-      modeOf: () => -1,
-      setMode: () => false,
-    });
+      pool,
+    );
     const pipe = new Pipe();
     const writer = new OutputSink(() => {
       failed = true; // the template writes nothing

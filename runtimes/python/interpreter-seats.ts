@@ -90,6 +90,8 @@ class Seat implements LanguageRuntime {
   reset(): boolean {
     this.#parked = undefined;
     const host = this.#host;
+    // No run parked any more: the buffer kept to park the next one in goes too.
+    if (host && ![...host.seats].some((s) => s.#parked)) host.spare = undefined;
     if (!host || host.active !== this) return true;
     host.active = undefined;
     if (host.interpreter.reset()) {

@@ -11,8 +11,11 @@
  *
  * A run whose state cannot be parked (it wrote outside the workspace, left a descriptor
  * open) or restored loses it: its next step gets a clean interpreter, on a new load when
- * this one cannot be made clean. Once the switches on an interpreter took longer than its
- * load, new seats go to a new load (what a load would have cost is spent at most twice).
+ * this one cannot be made clean. A seat whose run was switched out for another gets a load
+ * of its own for its next run (runs keep coming at once: the worker ends up with an
+ * interpreter per concurrent run, as without seats, but only from the second round on);
+ * and once the switches on an interpreter took longer than its load, new seats go to a
+ * new load.
  */
 import type {
   LanguageRuntime,
@@ -46,6 +49,8 @@ class Seat implements LanguageRuntime {
   #host: Host | undefined;
   /** The run's parked state; undefined: the image's (a new run). */
   #parked: ParkedRun | undefined;
+  /** The seat's run was switched out for another run's since the seat last moved. */
+  #switched = false;
 
   constructor(hosts: Hosts, host: Host, memoryBytes: number) {
     this.#hosts = hosts;
@@ -54,6 +59,17 @@ class Seat implements LanguageRuntime {
   }
 
   async run(invocation: StepInvocation): Promise<StepOutcome> {
+    const busy = this.#host;
+    if (busy && busy.active !== this && !this.#parked && !busy.broken) {
+      // A new run (no state to move) on a seat that was switched in and out during its last
+      // run, or on an interpreter whose switches cost more than its load: runs keep coming
+      // at once, so a load of its own is cheaper from here on.
+      if (this.#switched || busy.switchMs >= busy.loadMs) {
+        busy.switchMs = Math.max(0, busy.switchMs - busy.loadMs);
+        this.#leave();
+      }
+    }
+    this.#switched = false;
     for (let tries = 0; ; tries++) {
       const host = this.#host ?? (await this.#hosts.place(this, this.#memoryBytes));
       this.#host = host;
@@ -73,6 +89,7 @@ class Seat implements LanguageRuntime {
     const out = host.active;
     host.active = undefined;
     if (out) {
+      out.#switched = true;
       out.#parked = host.interpreter.park(host.spare);
       if (out.#parked) host.spare = undefined;
     }
@@ -150,10 +167,11 @@ class Hosts {
     return seat;
   }
 
-  /** A host for a seat whose interpreter broke: a new load (its run's state is lost). */
+  /** A new load for a seat that leaves its interpreter (its run's state, if any, is lost). */
   async place(seat: Seat, memoryBytes: number): Promise<Host> {
     const host = await this.#loadHost(memoryBytes);
     host.seats.add(seat);
+    host.active = seat; // a new load is in its image's state
     return host;
   }
 

@@ -96,17 +96,42 @@ describe("runs seated on one loaded Python interpreter", () => {
     expect(c.reset?.()).toBe(true);
     const [x, y] = [await value(b, "run-d", draw), await value(c, "run-e", draw)];
     expect(x).not.toBe(y);
-    // An ended run's seat is clean for the next one.
+    // An ended run's seat is clean for the next one. b and c were switched out during
+    // their runs: their next runs got loads of their own.
     expect(await value(b, "run-d", mark("D"))).toEqual([null, 1]);
-    expect(loads).toBe(1);
+    expect(loads).toBe(3);
+    expect(await value(a, "run-a", mark("A"))).toEqual(["A", 4]);
     for (const runtime of [a, b, c]) runtime.dispose();
+  }, 120_000);
+
+  it("gives the next run of a seat that was switched out a load of its own", async () => {
+    const a = await create();
+    const b = await create();
+    const base = loads;
+    let count = 0;
+    // Run a keeps going; b serves one new run after another: the first switches the
+    // interpreter (a is parked), the next gets a load.
+    for (let i = 0; i < 2 && loads === base; i++) {
+      expect(await value(a, "run-a1", mark("A"))).toEqual([i === 0 ? null : "A", ++count]);
+      expect(b.reset?.()).toBe(true);
+      expect(await value(b, `run-b${i}`, mark("B"))).toEqual([null, 1]);
+    }
+    expect(loads).toBe(base + 1);
+    // Now apart: both keep their states, with no more loads.
+    expect(await value(a, "run-a1", mark("A"))).toEqual(["A", ++count]);
+    expect(b.reset?.()).toBe(true);
+    expect(await value(b, "run-b-last", mark("B"))).toEqual([null, 1]);
+    expect(await value(b, "run-b-last", mark("B"))).toEqual(["B", 2]);
+    expect(loads).toBe(base + 1);
+    a.dispose();
+    b.dispose();
   }, 120_000);
 
   it("drops the state of a run it cannot park instead of handing it on", async () => {
     const a = await create();
     const b = await create();
     const left = loads;
-    expect(left).toBe(2); // the first interpreter went with its last seat
+    expect(left).toBe(6); // the interpreters before went with their last seats
     // A descriptor left open across steps cannot be parked: the run's state is dropped.
     const keepsFile = `import builtins
 kept = open("/tmp/kept", "w")

@@ -49,8 +49,10 @@ class Seat implements LanguageRuntime {
   #host: Host | undefined;
   /** The run's parked state; undefined: the image's (a new run). */
   #parked: ParkedRun | undefined;
-  /** The seat's run was switched out for another run's since the seat last moved. */
+  /** The seat's run was switched out for another run's (during its last run, or this one). */
   #switched = false;
+  /** No step of the seat's run has run yet. */
+  #newRun = true;
 
   constructor(hosts: Hosts, host: Host, memoryBytes: number) {
     this.#hosts = hosts;
@@ -60,7 +62,7 @@ class Seat implements LanguageRuntime {
 
   async run(invocation: StepInvocation): Promise<StepOutcome> {
     const busy = this.#host;
-    if (busy && busy.active !== this && !this.#parked && !busy.broken) {
+    if (this.#newRun && busy && busy.active !== this && !this.#parked && !busy.broken) {
       // A new run (no state to move) on a seat that was switched in and out during its last
       // run, or on an interpreter whose switches cost more than its load: runs keep coming
       // at once, so a load of its own is cheaper from here on.
@@ -69,7 +71,8 @@ class Seat implements LanguageRuntime {
         this.#leave();
       }
     }
-    this.#switched = false;
+    if (this.#newRun) this.#switched = false;
+    this.#newRun = false;
     for (let tries = 0; ; tries++) {
       const host = this.#host ?? (await this.#hosts.place(this, this.#memoryBytes));
       this.#host = host;
@@ -106,6 +109,7 @@ class Seat implements LanguageRuntime {
 
   reset(): boolean {
     this.#parked = undefined;
+    this.#newRun = true;
     const host = this.#host;
     // No run parked any more: the buffer kept to park the next one in goes too.
     if (host && ![...host.seats].some((s) => s.#parked)) host.spare = undefined;

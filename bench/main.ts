@@ -6,6 +6,7 @@
  *   npm run bench                      # full run, writes the results files
  *   npm run bench -- --quick --json    # under a minute, one JSON object on stdout
  *   npm run bench -- --only warm,floors --no-write
+ *   npm run bench -- --quick --write   # the quick run, written to the results files
  *
  * Progress always goes to stderr.
  */
@@ -146,7 +147,9 @@ function parseArgs(argv: readonly string[]): {
   const only = new Set(i >= 0 ? (argv[i + 1] ?? "").split(",") : SECTIONS);
   for (const name of only)
     if (!SECTIONS.includes(name)) throw new Error(`--only: unknown section ${name} (${SECTIONS.join(", ")})`);
-  const write = !argv.includes("--no-write") && !quick && only.size === SECTIONS.length;
+  // --write: write the results files from a quick or partial run too (their header says so).
+  const write =
+    !argv.includes("--no-write") && (argv.includes("--write") || (!quick && only.size === SECTIONS.length));
   return { quick, json, write, only };
 }
 
@@ -196,6 +199,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     machine,
     mode: args.quick ? "quick" : "full",
+    skipped: SECTIONS.filter((name) => !args.only.has(name)),
     durationS: (now() - t0) / 1000,
     loadAverageAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     targets: evaluateTargets(rec, largest, CORES),

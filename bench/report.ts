@@ -15,6 +15,8 @@ import { ROOT } from "./util.js";
 export interface BenchResults {
   readonly machine: MachineInfo;
   readonly mode: "full" | "quick";
+  /** Sections left out of this run (`--only`). */
+  readonly skipped?: readonly string[];
   readonly durationS: number;
   /** One-minute load average when the run ended (the machine is shared). */
   readonly loadAverageAtEnd: number;
@@ -62,6 +64,7 @@ export function markdown(results: BenchResults): string {
     "",
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB, ${m.platform}; Node ${m.node}; ${m.date}; ` +
       `load average ${m.loadAverageAtStart} at start and ${results.loadAverageAtEnd} at the end. Mode: ${results.mode}, ${Math.round(results.durationS)} s. ` +
+      (results.skipped?.length ? `Sections left out: ${results.skipped.join(", ")}. ` : "") +
       "Each figure is the median of the samples listed; every comparison was measured in this same run; " +
       "figures are keyed in results.json as shown in the last column of the targets. " +
       "Written by `npm run bench` (bench/main.ts); the machine is shared, so expect noise.",

@@ -4,9 +4,10 @@
  * sequential small runs, and a soak of many steps with the process tree's RSS watched.
  */
 import type { Engine, WorkflowDefinition } from "../src/node.js";
-import { childPids, failureText, makeEngine, rssOfPidMb } from "./engines.js";
+import { failureText, makeEngine } from "./engines.js";
 import type { Recorder } from "./recorder.js";
-import { now, repeat } from "./util.js";
+import type { SoakSample } from "./soak-child.js";
+import { now, repeat, runBenchChild } from "./util.js";
 import { chain, independentSteps } from "./workloads.js";
 
 const SECTION = "Runs on one engine";
@@ -37,11 +38,6 @@ async function onEngine<T>(workflow: WorkflowDefinition, fn: (engine: Engine) =>
 async function mustSucceed(engine: Engine, workflow: WorkflowDefinition, concurrency: number): Promise<void> {
   const report = await engine.run(workflow, { concurrency });
   if (report.status !== "succeeded") throw new Error(failureText(report));
-}
-
-/** RSS of this process and its children (the sandboxed pool process), in MB. */
-function treeRssMb(): number {
-  return [process.pid, ...childPids()].reduce((sum, pid) => sum + (rssOfPidMb(pid) || 0), 0);
 }
 
 /** Records `runs.fresh_run_ms`, `runs.sequential_per_s`, `runs.concurrent_ratio` and the soak figures. */
@@ -116,35 +112,49 @@ export async function benchRuns(rec: Recorder, cfg: RunsConfig): Promise<void> {
   await soak(rec, cfg);
 }
 
+/** V8 flags of the soak's host process: what README advises for a long-lived host. */
+const SOAK_HOST_FLAGS = ["--max-semi-space-size=8"];
+
 async function soak(rec: Recorder, cfg: RunsConfig): Promise<void> {
-  const workflow = independentSteps(cfg.soakRunSteps, "mixed");
   const runs = Math.max(10, Math.round(cfg.soakSteps / cfg.soakRunSteps));
   const warmup = Math.max(1, Math.round(runs / 10));
-  const rates: number[] = [];
-  let rssAfterWarmup = 0;
-  let rssMax = 0;
-  await onEngine(workflow, async (engine) => {
-    for (let i = 0; i < runs; i++) {
-      const t0 = now();
-      await mustSucceed(engine, workflow, cfg.concurrency);
-      rates.push((cfg.soakRunSteps / (now() - t0)) * 1000);
-      const rss = treeRssMb();
-      if (i === warmup - 1) rssAfterWarmup = rss;
-      if (i >= warmup) rssMax = Math.max(rssMax, rss);
-    }
-  });
+  const s = await runBenchChild<SoakSample>(
+    "soak-child",
+    [String(runs), String(cfg.soakRunSteps), String(cfg.concurrency)],
+    SOAK_HOST_FLAGS,
+  );
+  const growth = (mb: number[]) => Math.max(...mb.slice(warmup)) / (mb[warmup - 1] as number) - 1;
+  const tree = s.hostMb.map((host, i) => host + (s.poolMb[i] as number));
   const tenth = Math.max(1, Math.floor(runs / 10));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const early = mean(rates.slice(warmup, warmup + tenth));
-  const late = mean(rates.slice(-tenth));
+  const early = mean(s.rates.slice(warmup, warmup + tenth));
+  const late = mean(s.rates.slice(-tenth));
   const total = runs * cfg.soakRunSteps;
+  const mb = (xs: number[], at: number) => Math.round(xs[at] as number);
+  const peak = (xs: number[]) => Math.round(Math.max(...xs.slice(warmup)));
   rec.add(
     "runs.soak_rss_growth",
     SECTION,
     `soak of ${total.toLocaleString("en-US")} trivial mixed steps: RSS growth after warm-up (peak / after warm-up - 1)`,
-    rssMax / rssAfterWarmup - 1,
+    growth(tree),
     "x",
-    `process tree RSS ${Math.round(rssAfterWarmup)} MB after ${warmup} runs, peak ${Math.round(rssMax)} MB after; ${runs} runs of ${cfg.soakRunSteps}`,
+    `host and pool process RSS ${mb(tree, warmup - 1)} MB after ${warmup} runs, peak ${peak(tree)} MB after; ${runs} runs of ${cfg.soakRunSteps}; host run with ${SOAK_HOST_FLAGS.join(" ")}`,
+  );
+  rec.add(
+    "runs.soak_pool_rss_growth",
+    SECTION,
+    "soak: the pool process's RSS growth after warm-up",
+    growth(s.poolMb),
+    "x",
+    `${mb(s.poolMb, warmup - 1)} MB after warm-up, peak ${peak(s.poolMb)} MB`,
+  );
+  rec.add(
+    "runs.soak_host_rss_growth",
+    SECTION,
+    "soak: the host process's RSS growth after warm-up",
+    growth(s.hostMb),
+    "x",
+    `${mb(s.hostMb, warmup - 1)} MB after warm-up, peak ${peak(s.hostMb)} MB; JavaScript heap in use at the end ${Math.round(s.hostHeapMb)} MB`,
   );
   rec.add(
     "runs.soak_throughput_ratio",

@@ -47,6 +47,7 @@ interface EmscriptenFsState {
   isDir(mode: number): boolean;
   close(stream: object): void;
   chdir(path: string): void;
+  cwd(): string;
 }
 
 /**
@@ -92,6 +93,15 @@ function sameEntries(a: Map<string, FsEntry>, b: Map<string, FsEntry>): boolean 
     if (!other || entry.some((v, i) => v !== other[i])) return false;
   }
   return true;
+}
+
+/** The state of an interpreter between two steps of a run, kept while other runs use it. */
+export interface Checkpoint {
+  /** A copy of the wasm memory (its first `length` bytes; the buffer may be larger). */
+  readonly memory: Uint8Array;
+  readonly length: number;
+  readonly hiwire: readonly unknown[];
+  readonly cwd: string;
 }
 
 /** Why a restore was refused, or undefined when it was done. */
@@ -151,6 +161,64 @@ export class InterpreterImage {
    * interpreter is as the run left it and must be thrown away).
    */
   restore(): RestoreRefusal {
+    const refusal = this.#closeExtras();
+    if (refusal !== undefined) return refusal;
+    this.#memory.restoreInto(this.#module.HEAPU8);
+    this.#setHiwire(this.#hiwire);
+    this.#module.FS.chdir("/workspace");
+    return undefined;
+  }
+
+  /**
+   * A copy of the interpreter's state now (between calls), to be put back by
+   * {@link restoreCheckpoint} after other runs used the interpreter; undefined when a
+   * restore of the image would undo part of it (files outside the workspace changed, a
+   * descriptor opened or changed, code loaded into the function table). `reuse`: a buffer
+   * of an earlier checkpoint to copy into when it is large enough.
+   */
+  checkpoint(reuse?: Uint8Array): Checkpoint | undefined {
+    const m = this.#module;
+    if (m.wasmTable.length !== this.#tableLength) return undefined;
+    const FS = m.FS;
+    if (FS.streams.length > this.#streams.length) {
+      for (let fd = this.#streams.length; fd < FS.streams.length; fd++) if (FS.streams[fd]) return undefined;
+    }
+    for (let fd = 0; fd < this.#streams.length; fd++)
+      if (FS.streams[fd] !== this.#streams[fd]) return undefined;
+    if (!sameEntries(fsEntries(FS), this.#files)) return undefined;
+    const heap = m.HEAPU8;
+    const memory = reuse && reuse.length >= heap.length ? reuse : new Uint8Array(heap.length);
+    memory.set(heap);
+    const hiwire: unknown[] = [];
+    for (;;) {
+      try {
+        hiwire.push(m.__hiwire_get(hiwire.length));
+      } catch {
+        break;
+      }
+    }
+    return { memory, length: heap.length, hiwire, cwd: FS.cwd() };
+  }
+
+  /** Puts a checkpoint of this interpreter back (as {@link restore} does the image). */
+  restoreCheckpoint(checkpoint: Checkpoint): RestoreRefusal {
+    const refusal = this.#closeExtras();
+    if (refusal !== undefined) return refusal;
+    const heap = this.#module.HEAPU8;
+    heap.set(checkpoint.memory.subarray(0, checkpoint.length));
+    heap.fill(0, checkpoint.length);
+    this.#setHiwire(checkpoint.hiwire);
+    const FS = this.#module.FS;
+    try {
+      FS.chdir(checkpoint.cwd);
+    } catch {
+      FS.chdir("/workspace"); // a folder of the workspace, emptied since
+    }
+    return undefined;
+  }
+
+  /** Checks what a restore cannot undo and closes the descriptors opened since the image. */
+  #closeExtras(): RestoreRefusal {
     const m = this.#module;
     if (m.wasmTable.length !== this.#tableLength) return "code was loaded into the function table";
     const FS = m.FS;
@@ -164,10 +232,14 @@ export class InterpreterImage {
     }
     if (!sameEntries(fsEntries(FS), this.#files)) return "files outside the workspace changed";
     for (const stream of extra) FS.close(stream);
-    this.#memory.restoreInto(m.HEAPU8);
-    for (let i = 0; i < this.#hiwire.length; i++) m.__hiwire_set(i, this.#hiwire[i]);
-    // Slots the run added: emptied (setting never fails, reading past the end does).
-    for (let i = this.#hiwire.length; ; i++) {
+    return undefined;
+  }
+
+  #setHiwire(values: readonly unknown[]): void {
+    const m = this.#module;
+    for (let i = 0; i < values.length; i++) m.__hiwire_set(i, values[i]);
+    // Slots added since: emptied (setting never fails, reading past the end does).
+    for (let i = values.length; ; i++) {
       try {
         m.__hiwire_get(i);
       } catch {
@@ -175,7 +247,5 @@ export class InterpreterImage {
       }
       m.__hiwire_set(i, null);
     }
-    FS.chdir("/workspace");
-    return undefined;
   }
 }

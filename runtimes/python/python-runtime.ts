@@ -21,7 +21,8 @@ import {
   writeWorkspace,
 } from "./emscripten-workspace.js";
 import { FatalGuard } from "./fatal-guard.js";
-import { InterpreterImage } from "./interpreter-image.js";
+import { type Checkpoint, InterpreterImage } from "./interpreter-image.js";
+import { seatedFactory } from "./interpreter-seats.js";
 import { installNetDevice } from "./net-device.js";
 import { loadPyodideInstance, type PyodideSource, snapshotMemory } from "./pyodide-instance.js";
 
@@ -31,8 +32,16 @@ const BETWEEN_STEPS_CLEAR = new Int32Array(new SharedArrayBuffer(4));
 
 type PyCall = ((...args: unknown[]) => string) & { destroy(): void };
 
-class PythonRuntime implements LanguageRuntime {
-  readonly #compiled = new Map<string, number>();
+/** A run's state kept aside while other runs use the interpreter (see {@link PythonRuntime.park}). */
+export interface ParkedRun {
+  readonly checkpoint: Checkpoint;
+  readonly compiled: ReadonlyMap<string, number>;
+  readonly lastEnv: string;
+}
+
+/** One loaded interpreter. */
+export class PythonRuntime implements LanguageRuntime {
+  #compiled = new Map<string, number>();
   #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   #py!: PyodideAPI;
   #compile!: PyCall;
@@ -174,20 +183,56 @@ class PythonRuntime implements LanguageRuntime {
     }
   }
 
+  /**
+   * A copy of the run's state between two of its steps (memory, hiwire table, compiled
+   * steps), to be put back by {@link unpark} after other runs used the interpreter;
+   * undefined when the interpreter cannot be reset (see {@link reset}), or when a reset
+   * would undo part of the state (a descriptor left open). `reuse`: a buffer to copy into.
+   */
+  park(reuse?: Uint8Array): ParkedRun | undefined {
+    if (!this.#image || this.#guard.failed || this.#tracker.touchedOutside()) return undefined;
+    try {
+      const checkpoint = this.#image.checkpoint(reuse);
+      return checkpoint && { checkpoint, compiled: new Map(this.#compiled), lastEnv: this.#lastEnv };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Puts a parked run's state back, with an empty workspace; false when it cannot be (as reset). */
+  unpark(parked: ParkedRun): boolean {
+    if (!this.#image || this.#guard.failed || this.#tracker.touchedOutside()) return false;
+    try {
+      if (this.#image.restoreCheckpoint(parked.checkpoint) !== undefined) return false;
+      this.#afterRestore();
+      BETWEEN_STEPS[0] = INTERRUPT_SIGNAL;
+      this.#py.setInterruptBuffer(BETWEEN_STEPS);
+      this.#compiled = new Map(parked.compiled);
+      this.#lastEnv = parked.lastEnv;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   #restore(image: InterpreterImage): boolean {
     if (image.restore() !== undefined) return false;
-    this.#tracker.forgetOutside();
+    this.#afterRestore();
     this.#compiled.clear();
     this.#lastEnv = "{}";
-    this.#decoders.stdout = new TextDecoder();
-    this.#decoders.stderr = new TextDecoder();
-    writeWorkspace(this.#py.FS as unknown as EmscriptenFS, {});
-    this.#lastTreeEmpty = true;
     this.#py.setInterruptBuffer(BETWEEN_STEPS_CLEAR);
     this.#guard.run(() => this.#reseed());
     BETWEEN_STEPS[0] = INTERRUPT_SIGNAL;
     this.#py.setInterruptBuffer(BETWEEN_STEPS);
     return true;
+  }
+
+  #afterRestore(): void {
+    this.#tracker.forgetOutside();
+    this.#decoders.stdout = new TextDecoder();
+    this.#decoders.stderr = new TextDecoder();
+    writeWorkspace(this.#py.FS as unknown as EmscriptenFS, {});
+    this.#lastTreeEmpty = true;
   }
 
   memoryBytes(): number {
@@ -203,11 +248,10 @@ class PythonRuntime implements LanguageRuntime {
   }
 }
 
-/** Creates the Python runtime factory; each instance is a fresh interpreter capped at `memoryBytes`. */
+/**
+ * Creates the Python runtime factory; each instance is a fresh interpreter capped at
+ * `memoryBytes`, loaded, or a seat on one loaded before (see interpreter-seats.ts).
+ */
 export function createPythonRuntimeFactory(source: PyodideSource): LanguageRuntimeFactory {
-  return {
-    language: "python",
-    memoryFixedAtCreate: true,
-    create: (options) => new PythonRuntime().init(source, options?.memoryBytes ?? 512 * 1048576, true),
-  };
+  return seatedFactory((memoryBytes) => new PythonRuntime().init(source, memoryBytes, true));
 }

@@ -41,6 +41,15 @@ export function permissionFlags(readablePaths: readonly string[]): string[] {
   ];
 }
 
+/**
+ * V8 flags of the pool process. Its isolates (the pool's main thread and each worker)
+ * allocate fast and short-lived objects for every step; with V8's default, each young
+ * generation grows to over 100 MB while the live heap stays near 20 MB, so the process's
+ * RSS grew by about 400 MB during a soak of 100,000 steps. 8 MB semi-spaces keep it flat at
+ * no measurable cost in throughput.
+ */
+export const POOL_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
+
 /** Steps run in worker threads of an isolated child process. */
 export class SandboxedPoolProcess implements StepPool {
   readonly threads: number;
@@ -67,7 +76,7 @@ export class SandboxedPoolProcess implements StepPool {
   #start(): Promise<ChildProcess> {
     if (this.#ready) return this.#ready;
     const child = fork(this.#options.serverEntry, [JSON.stringify(this.#options.config)], {
-      execArgv: permissionFlags(this.#options.readablePaths),
+      execArgv: [...permissionFlags(this.#options.readablePaths), ...POOL_HEAP_FLAGS],
       env: {},
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       serialization: "advanced",

@@ -23,12 +23,29 @@ import type {
   StepInvocation,
   StepOutcome,
 } from "../worker/language-runtime.js";
-import type { ParkedRun, PythonRuntime } from "./python-runtime.js";
+import type { Checkpoint } from "./interpreter-image.js";
 
 /** Seats (runs) one loaded interpreter serves at most. */
 const SEATS_PER_INTERPRETER = 4;
 
-type Loaded = Pick<PythonRuntime, "run" | "reset" | "park" | "unpark" | "memoryBytes" | "dispose">;
+/** A run's state kept aside while other runs use the interpreter (see {@link Loaded.park}). */
+export interface ParkedRun {
+  readonly checkpoint: Checkpoint;
+  readonly compiled: ReadonlyMap<string, number>;
+  readonly lastEnv: string;
+}
+
+/** What a seat needs of a loaded interpreter (python-runtime.ts's PythonRuntime). */
+export interface Loaded {
+  run(invocation: StepInvocation): Promise<StepOutcome>;
+  /** Back to the interpreter's memory image; false when it cannot be made clean. */
+  reset(): boolean;
+  /** The run's state, to put back with {@link Loaded.unpark}; undefined when it cannot be kept. */
+  park(reuse?: Uint8Array): ParkedRun | undefined;
+  unpark(parked: ParkedRun): boolean;
+  memoryBytes(): number;
+  dispose(): void;
+}
 
 interface Host {
   readonly interpreter: Loaded;

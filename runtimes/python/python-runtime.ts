@@ -21,8 +21,8 @@ import {
   writeWorkspace,
 } from "./emscripten-workspace.js";
 import { FatalGuard } from "./fatal-guard.js";
-import { type Checkpoint, InterpreterImage } from "./interpreter-image.js";
-import { seatedFactory } from "./interpreter-seats.js";
+import { InterpreterImage } from "./interpreter-image.js";
+import { type ParkedRun, seatedFactory } from "./interpreter-seats.js";
 import { installNetDevice } from "./net-device.js";
 import { loadPyodideInstance, type PyodideSource, snapshotMemory } from "./pyodide-instance.js";
 
@@ -31,13 +31,6 @@ const BETWEEN_STEPS = new Int32Array(new SharedArrayBuffer(4));
 const BETWEEN_STEPS_CLEAR = new Int32Array(new SharedArrayBuffer(4));
 
 type PyCall = ((...args: unknown[]) => string) & { destroy(): void };
-
-/** A run's state kept aside while other runs use the interpreter (see {@link PythonRuntime.park}). */
-export interface ParkedRun {
-  readonly checkpoint: Checkpoint;
-  readonly compiled: ReadonlyMap<string, number>;
-  readonly lastEnv: string;
-}
 
 /** One loaded interpreter. */
 export class PythonRuntime implements LanguageRuntime {

@@ -84,8 +84,16 @@ interface DurableStart {
   readonly parentRun?: string;
   /** How many runs this one is nested in (0 for a run nobody started). */
   readonly depth?: number;
-  /** The child runs started in the tree of runs this one belongs to (shared by all of them). */
-  readonly tree?: { started: number };
+  /** The tree of runs this one belongs to (shared by all of them). */
+  readonly tree?: RunTree;
+  /** Concurrency keys this run's ancestors hold: with one of them, it runs in their place. */
+  readonly held?: ReadonlySet<string>;
+}
+
+/** What the runs of one tree (a run and the sub-workflow runs under it) share. */
+interface RunTree {
+  /** Child runs started. */
+  started: number;
 }
 
 /** How many runs a stored run is nested in, following `parentRun` (bounded: a chain past the limit is as deep as it gets). */
@@ -311,7 +319,7 @@ export class Engine {
   }
 
   /** The pool a run of `workflow` uses: the engine's, with the run's ceilings, waits, rate limits and secrets. */
-  #runPool(workflow: WorkflowDefinition, depth: number, tree: { started: number }): StepPool {
+  #runPool(workflow: WorkflowDefinition, depth: number, tree: RunTree, held: ReadonlySet<string>): StepPool {
     const gated = withPriority(this.#host.pool, workflow, this.#gate);
     const ceiled = withNetCeiling(gated, workflow, this.#options.netHosts);
     const waits = withWaitSteps(ceiled, workflow, {
@@ -334,7 +342,7 @@ export class Engine {
           return this.#start(
             child,
             { runId: start.runId, params: start.params, ...(start.signal ? { signal: start.signal } : {}) },
-            { parentRun: start.parentRun, depth: depth + 1, tree },
+            { parentRun: start.parentRun, depth: depth + 1, tree, held },
           ).report;
         },
         follow: (runId, signal) => this.#followChild(runId, signal),
@@ -386,15 +394,20 @@ export class Engine {
       }
       const journal = opened?.journal;
       const onEvent = options.onEvent;
-      // Queued behind the runs with its concurrency key (cancelling it while queued ends it).
-      const admitted = workflow.concurrencyKey
-        ? await this.#admission.acquire(workflow.concurrencyKey, workflow.maxRuns ?? 1, cancel.signal)
+      // Queued behind the runs with its concurrency key (cancelling it while queued ends it);
+      // a sub-workflow run whose ancestor holds the key runs in its place (waiting would deadlock).
+      const inherited = durable.held ?? new Set<string>();
+      const key = workflow.concurrencyKey;
+      const acquires = key !== undefined && !inherited.has(key);
+      const admitted = acquires
+        ? await this.#admission.acquire(key, workflow.maxRuns ?? 1, cancel.signal)
         : () => {};
+      const held = acquires ? new Set([...inherited, key]) : inherited;
       const left = usesPriority(workflow) ? this.#gate.enter() : () => {};
       const execution = new RunExecution(
         workflow,
         runId,
-        this.#runPool(workflow, durable.depth ?? 0, durable.tree ?? { started: 0 }),
+        this.#runPool(workflow, durable.depth ?? 0, durable.tree ?? { started: 0 }, held),
         this.#host.clock,
         this.#options,
         {

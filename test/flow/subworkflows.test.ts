@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { workflow } from "../../src/core/builder.js";
+import { defineWorkflow, workflow } from "../../src/core/builder.js";
 import { MemoryStore } from "../../src/core/durable/memory-store.js";
 import type { Engine } from "../../src/core/engine.js";
 import { WorkflowValidationError } from "../../src/core/errors.js";
@@ -140,6 +140,38 @@ describe("sub-workflows", () => {
     expect(message).toMatch(
       /SubworkflowDepthError: sub-workflow self\.yaml would nest 9 levels deep; the limit is 8/,
     );
+  });
+
+  it("run in their ancestor's place when they share its concurrency_key (no deadlock), and queue otherwise", async () => {
+    const nested = {
+      concurrency_key: "deploys",
+      params: { depth: { type: "integer" as const, default: 0 } },
+      steps: {
+        here: lua("return sandflow.params.depth"),
+        again: { workflow: "nested.yaml", when: "params.depth < 2", params: { depth: "params.depth + 1" } },
+      },
+    };
+    const wf = defineWorkflow({ name: "nested", ...nested, workflows: { "nested.yaml": nested } });
+    const r = await Promise.race([
+      engine.run(wf),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("deadlocked")), 30_000)),
+    ]);
+    expect(r.status).toBe("succeeded");
+    expect(r.steps.again?.output).toEqual({ here: 1, again: { here: 2, again: null } });
+    // Two sibling children with a key their parent does not hold still take turns (max_runs 1).
+    const slow = { concurrency_key: "one-at-a-time", steps: { nap: { sleep: "300ms" } } };
+    const siblings = await engine.run(
+      defineWorkflow({
+        name: "siblings",
+        steps: { a: { workflow: "slow.yaml" }, b: { workflow: "slow.yaml" } },
+        workflows: { "slow.yaml": slow },
+      }),
+    );
+    expect(siblings.status).toBe("succeeded");
+    const [first, second] = [siblings.steps.a, siblings.steps.b].sort(
+      (x, y) => (x?.finishedAt ?? 0) - (y?.finishedAt ?? 0),
+    );
+    expect((second?.finishedAt ?? 0) - (first?.finishedAt ?? 0)).toBeGreaterThanOrEqual(250);
   });
 
   it("are validated with the parent: fields of code, params without workflow, bad expressions, bad paths", () => {

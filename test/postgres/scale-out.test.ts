@@ -139,6 +139,22 @@ describe.skipIf(!PG_URL)("scale-out on Postgres", () => {
     expect(worker?.stderr).toMatch(/stopped after 6 steps/);
   });
 
+  it("runs sub-workflows remotely: the child runs are recorded in Postgres, linked to their parent", async () => {
+    const schema = freshSchema();
+    store = freshStore(schema);
+    await store.ready();
+    await workers(1, schema);
+    const run = remoteRun("workflows/subworkflows.yaml", schema);
+    expect(await exitOf(run, procs), run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as RunReport;
+    expect(report.status).toBe("succeeded");
+    expect(report.steps.total?.output).toEqual({ orders: 3, total: 81 });
+    const children = (await store.listRuns({ limit: 20 })).filter((r) => r.runId !== report.runId);
+    expect(children.map((r) => r.workflow).sort()).toEqual(["notify", "order", "order", "order"]);
+    for (const child of children)
+      expect((await store.getRun(child.runId))?.record.parentRun).toBe(report.runId);
+  });
+
   it.skipIf(!PG_RESTART)(
     "Postgres restarted mid-run: workers and the orchestrator reconnect, the run succeeds",
     async () => {

@@ -8,38 +8,10 @@ import { loadPyodide } from "pyodide";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makePyodideSnapshot } from "../../runtimes/python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../../runtimes/python/python-runtime.js";
-import type { LanguageRuntime, StepInvocation, StepOutcome } from "../../runtimes/worker/language-runtime.js";
+import type { LanguageRuntime } from "../../runtimes/worker/language-runtime.js";
+import { value } from "./python-steps.js";
 
 const MB = 1048576;
-
-function invocation(runId: string, code: string): StepInvocation {
-  return {
-    runId,
-    stepId: "s",
-    attempt: 1,
-    code,
-    codeHash: code,
-    inputsJson: "{}",
-    env: {},
-    files: {},
-    limits: {
-      memoryBytes: 256 * MB,
-      outputBytes: MB,
-      resultBytes: MB,
-      processes: 4,
-      workspaceBytes: 16 * MB,
-    },
-    emit: () => {},
-    interrupted: () => false,
-    interruptBuffer: new Int32Array(new SharedArrayBuffer(4)),
-  };
-}
-
-async function value(runtime: LanguageRuntime, runId: string, code: string): Promise<unknown> {
-  const outcome: StepOutcome = await runtime.run(invocation(runId, code));
-  if (!outcome.ok) throw new Error(`${outcome.error.name}: ${outcome.error.message}`);
-  return JSON.parse(outcome.outputJson);
-}
 
 const PLANT = `import builtins, sys, os, json, random
 builtins.sf_mark = "planted"

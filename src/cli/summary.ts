@@ -8,7 +8,8 @@ import { terminalSafeLine as safe } from "./terminal-safe.js";
 export function renderSummary(report: RunReport, pc = colors.out): string {
   const ids = Object.keys(report.steps);
   const width = Math.max(4, ...ids.map((id) => safe(id).length));
-  const languageWidth = Math.max(6, ...Object.values(report.steps).map((s) => s.language.length));
+  const kindOf = (s: (typeof report.steps)[string]) => s.kind ?? s.language;
+  const languageWidth = Math.max(6, ...Object.values(report.steps).map((s) => kindOf(s).length));
   const lines: string[] = [];
   const counts = new Map<string, number>();
   for (const id of ids) {
@@ -16,7 +17,7 @@ export function renderSummary(report: RunReport, pc = colors.out): string {
     if (!s) continue;
     counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
     const attempts = s.attempts > 1 ? pc.yellow(` ×${s.attempts}`) : "";
-    const head = `${statusMark(s.status, pc)} ${safe(id).padEnd(width)} ${pc.dim(s.language.padEnd(languageWidth))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
+    const head = `${statusMark(s.status, pc)} ${safe(id).padEnd(width)} ${pc.dim(kindOf(s).padEnd(languageWidth))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
     if (s.status === "succeeded") lines.push(`${head}  ${safe(preview(s.output))}`);
     else if (s.error) {
       const [first, ...rest] = s.error.message.split("\n");

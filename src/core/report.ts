@@ -29,6 +29,10 @@ export const RUN_STATUSES = [
 export const stepReportSchema = z.object({
   status: z.enum(STEP_STATUSES),
   language: z.enum(LANGUAGES),
+  kind: z.enum(["wait", "workflow"]).optional().meta({
+    description:
+      "Set for a step that runs no code of its own: `wait` (sleep, wait_for, approval) or `workflow` (a sub-workflow); its `language` then means nothing.",
+  }),
   output: z.unknown(),
   stdout: z.string(),
   stderr: z.string(),

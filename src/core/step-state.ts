@@ -292,6 +292,7 @@ export function buildReport(
     steps[s.def.id] = {
       status,
       language: s.def.language,
+      ...(s.def.wait ? { kind: "wait" as const } : s.def.subworkflow ? { kind: "workflow" as const } : {}),
       output: status === "succeeded" ? parseOutput(s.outputJson) : null,
       stdout: s.stdout,
       stderr: s.stderr,

@@ -47,8 +47,12 @@ export interface SubworkflowContext {
 }
 
 /** The params a step gives its child, evaluated over what the step sees. */
-function childParams(call: SubworkflowCall, task: StepTask, forEach: boolean) {
-  const context = task.contextJson ? (JSON.parse(task.contextJson) as Record<string, unknown>) : {};
+function childParams(
+  call: SubworkflowCall,
+  task: StepTask,
+  context: Readonly<Record<string, unknown>>,
+  forEach: boolean,
+) {
   const variables = { ...context, inputs: JSON.parse(task.inputsJson) as unknown };
   const params: Record<string, unknown> = Object.create(null);
   for (const [name, source] of Object.entries(call.params)) {
@@ -122,9 +126,10 @@ async function runChild(
       "SubworkflowDepthError",
       `sub-workflow ${call.path} would nest ${ctx.depth + 1} levels deep; the limit is ${MAX_SUBWORKFLOW_DEPTH}`,
     );
-  const params = childParams(call, task, forEach);
+  // What the step sees besides its inputs: params, and item/index in a for_each step.
+  const context = task.contextJson ? (JSON.parse(task.contextJson) as Record<string, unknown>) : {};
+  const params = childParams(call, task, context, forEach);
   if (!params.ok) return fail("ExpressionError", params.message);
-  const context = task.contextJson ? (JSON.parse(task.contextJson) as { index?: unknown }) : {};
   const runId = await childRunId(ctx.store, task, context.index);
   const workflow: WorkflowDefinition = { ...child, subworkflows: top.subworkflows ?? {} };
   let report: RunReport;

@@ -54,8 +54,11 @@ export class RemoteStepPool implements StepPool {
   readonly #heartbeatSeconds: number;
   readonly #waiting = new Map<string, Waiter>();
   readonly #dirty = new Set<string>();
-  /** Runs this pool has queued steps of (their orphans are cancelled on the first). */
-  readonly #runs = new Set<string>();
+  /**
+   * Runs this pool has queued steps of: the sweep of their orphans, done once per run before
+   * any of its steps is queued (a step queued during the sweep would be taken for an orphan).
+   */
+  readonly #runs = new Map<string, Promise<void>>();
   #polls = 0;
   #listener: pg.Client | undefined;
   #poll: ReturnType<typeof setInterval>;
@@ -103,10 +106,13 @@ export class RemoteStepPool implements StepPool {
     const onAbort = () => void this.#cancel(taskId);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      if (!this.#runs.has(task.runId)) {
-        this.#runs.add(task.runId);
-        await this.#cancelOrphans(task.runId);
+      let swept = this.#runs.get(task.runId);
+      if (!swept) {
+        swept = this.#cancelOrphans(task.runId);
+        this.#runs.set(task.runId, swept);
+        swept.catch(() => this.#runs.delete(task.runId));
       }
+      await swept;
       await insertTask(this.#store, taskId, task);
       await this.#send(taskId);
       const waiter = this.#waiting.get(taskId);
@@ -143,7 +149,7 @@ export class RemoteStepPool implements StepPool {
 
   /** A run taken over: the steps its dead orchestrator queued are not waited for by anyone. */
   async #cancelOrphans(runId: string): Promise<void> {
-    const mine = [...this.#waiting.keys()];
+    const mine = [...this.#waiting].filter(([, w]) => w.sent && w.task.runId === runId).map(([id]) => id);
     const jobs = await cancelOrphans(this.#store, runId, mine);
     if (jobs.length > 0) await this.#boss.cancel(this.#queue, jobs).catch(() => undefined);
   }
@@ -187,6 +193,7 @@ export class RemoteStepPool implements StepPool {
   async #cancel(taskId: string): Promise<void> {
     const waiter = this.#waiting.get(taskId);
     if (!waiter || waiter.settling) return;
+    waiter.settling = true;
     try {
       if (await cancelTask(this.#store, taskId))
         await this.#boss.cancel(this.#queue, taskId).catch(() => undefined);
@@ -231,6 +238,18 @@ export class RemoteStepPool implements StepPool {
       if (state.startedAt !== null && !waiter.started) {
         waiter.started = true;
         waiter.onStart?.(state.startedAt);
+      }
+      if (state.state === "cancelled") {
+        // Not by this pool (its own cancels settle at once): another orchestrator took the run over.
+        this.#settle(
+          state.taskId,
+          failedAttempt(
+            "StepCancelledError",
+            "the step was cancelled in the queue by another orchestrator of the run",
+            Date.now(),
+          ),
+        );
+        continue;
       }
       if (state.state === "done") {
         waiter.settling = true;

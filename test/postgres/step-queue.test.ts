@@ -1,3 +1,4 @@
+import type { PoolClient } from "pg";
 import { describe, expect, it } from "vitest";
 import type { StepTask, StepTaskResult } from "../../src/core/step-pool.js";
 import {
@@ -7,7 +8,9 @@ import {
   resolveQueueOptions,
   taskResult,
 } from "../../src/node/postgres-step-queue.js";
-import { freshStore, PG_URL } from "./pg-env.js";
+import { PostgresStore } from "../../src/node/postgres-store.js";
+import { RemoteStepPool } from "../../src/node/remote-step-pool.js";
+import { freshSchema, freshStore, PG_URL } from "./pg-env.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -55,6 +58,39 @@ describe.skipIf(!PG_URL)("the Postgres step queue", () => {
     expect(new TextDecoder().decode(stored?.changes.upserts["/workspace/out.txt"] as Uint8Array)).toBe(
       "from B",
     );
+    await store.close();
+  });
+
+  it("queues every step of a new run: none is taken for an orphan of a previous orchestrator", async () => {
+    // The first step of a run sweeps the run's orphans; steps queued while it swept were
+    // once cancelled with them, and their run waited for them forever. The sweep is made slow
+    // here (as a connection still being opened makes it) so the other steps come first.
+    const store = new (class extends PostgresStore {
+      override use<T>(what: string, body: (c: PoolClient) => Promise<T>, transaction?: boolean): Promise<T> {
+        const slow = what.includes("previous orchestrator");
+        return slow
+          ? new Promise((r) => setTimeout(r, 300)).then(() => super.use(what, body, transaction))
+          : super.use(what, body, transaction);
+      }
+    })(PG_URL, { schema: freshSchema() });
+    const pool = await RemoteStepPool.open(store, { queue: "orphans" });
+    const n = 100;
+    const runs = Array.from({ length: n }, (_, i) => pool.run({ ...task, runId: "run-2", stepId: `s${i}` }));
+    const states = async () =>
+      (
+        await store.use("test", (c) =>
+          c.query(`SELECT state, count(*)::int AS n FROM ${store.table("step_tasks")} GROUP BY state`),
+        )
+      ).rows as { state: string; n: number }[];
+    for (let i = 0; i < 100; i++) {
+      const rows = await states();
+      if (rows.reduce((sum, r) => sum + r.n, 0) === n) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await states()).toEqual([{ state: "queued", n }]);
+    await pool.close();
+    const results = await Promise.all(runs);
+    expect(results.every((r) => !r.outcome.ok && r.outcome.error.name === "StepCancelledError")).toBe(true);
     await store.close();
   });
 

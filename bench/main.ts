@@ -108,7 +108,7 @@ const QUICK: Config = {
     reps: 1,
     sequential: 100,
     concurrentSteps: 500,
-    soakSteps: 100_000,
+    soakSteps: 160_000,
     soakRunSteps: 2_000,
     concurrency: 256,
   },

@@ -4,8 +4,16 @@
  * Prints one JSON object on stdout. The bench starts it with the heap flag a long-lived
  * host is advised to use (README, Performance: `--max-semi-space-size=8`).
  *
- *   node --max-semi-space-size=8 dist/bench/soak-child.js RUNS RUN_STEPS CONCURRENCY
+ *   node --max-semi-space-size=8 --expose-gc dist/bench/soak-child.js RUNS RUN_STEPS CONCURRENCY WARMUP_RUNS
+ *
+ * After the warm-up and at the end (after RSS is read) the host's live heap is measured after
+ * a full GC: RSS also holds garbage V8 has not collected yet, and the live heap tells a leak
+ * from a heap V8 let grow.
+ * The engine records runs in a memory store that keeps the last WARMUP_RUNS finished runs (the
+ * runs of the warm-up): its default of 100 runs of 2,000 steps fills for 100 runs, which a
+ * soak shorter than that would count as growth although it is bounded.
  */
+import { MemoryStore } from "../src/index.js";
 import { childPids, failureText, makeEngine, rssOfPidMb } from "./engines.js";
 import { now } from "./util.js";
 import { independentSteps } from "./workloads.js";
@@ -17,16 +25,23 @@ export interface SoakSample {
   readonly poolMb: number[];
   /** The host's JavaScript heap in use after the last run (MB). */
   readonly hostHeapMb: number;
+  /** The host's live heap (MB, after a full GC) after the warm-up and after the last run. */
+  readonly liveHeapMb: readonly [number, number];
 }
 
 const runs = Number(process.argv[2] ?? 50);
 const runSteps = Number(process.argv[3] ?? 2000);
 const concurrency = Number(process.argv[4] ?? 256);
+const warmupRuns = Number(process.argv[5] ?? 1);
 
 const workflow = independentSteps(runSteps, "mixed");
 const before = new Set(childPids());
-const engine = makeEngine();
-const sample = { rates: [], hostMb: [], poolMb: [], hostHeapMb: 0 } as {
+const engine = makeEngine({ store: new MemoryStore({ maxFinishedRuns: warmupRuns }) });
+const live = () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 1048576;
+};
+const sample = { rates: [], hostMb: [], poolMb: [], hostHeapMb: 0, liveHeapMb: [0, 0] } as {
   -readonly [K in keyof SoakSample]: SoakSample[K];
 };
 try {
@@ -39,8 +54,10 @@ try {
     sample.hostMb.push(process.memoryUsage().rss / 1048576);
     const pool = childPids().filter((pid) => !before.has(pid));
     sample.poolMb.push(pool.reduce((sum, pid) => sum + (rssOfPidMb(pid) || 0), 0));
+    if (i === warmupRuns - 1) sample.liveHeapMb = [live(), 0];
   }
   sample.hostHeapMb = process.memoryUsage().heapUsed / 1048576;
+  sample.liveHeapMb = [sample.liveHeapMb[0], live()];
 } finally {
   await engine.close();
 }

@@ -105,21 +105,26 @@ export function evaluateTargets(rec: Recorder, largest: number, cores: number): 
       (v) => v <= 0.1,
       "runs.soak_rss_growth",
     ),
-    check(
-      "CPU-bound fan-out speedup at concurrency 2",
-      rec.get("fanout.speedup"),
-      "x",
-      ">= 1.9",
-      (v) => v >= 1.9,
-      "fanout.speedup",
+    // Issue 17 set 1.8x and 500 ms; the earlier targets (1.9x, 400 ms) stay beside them.
+    ...[1.8, 1.9].map((min) =>
+      check(
+        `CPU-bound fan-out speedup at concurrency 2${min === 1.8 ? " (issue 17)" : ""}`,
+        rec.get("fanout.speedup"),
+        "x",
+        `>= ${min}`,
+        (v) => v >= min,
+        "fanout.speedup",
+      ),
     ),
-    check(
-      "cold CLI to the first Python result (snapshot cached)",
-      rec.get("cold.python.cached"),
-      "ms",
-      "<= 400",
-      (v) => v <= 400,
-      "cold.python.cached",
+    ...[500, 400].map((max) =>
+      check(
+        `cold CLI to the first Python result (snapshot cached)${max === 500 ? " (issue 17)" : ""}`,
+        rec.get("cold.python.cached"),
+        "ms",
+        `<= ${max}`,
+        (v) => v <= max,
+        "cold.python.cached",
+      ),
     ),
     check(
       "RSS per Python worker",

@@ -81,10 +81,14 @@ const worker = assembleWorker({
           }
           return snapshot ?? undefined;
         },
-        snapshotFailed: () => {
-          // Damaged: this worker loads Python without it from now on; the host remakes the
-          // file for the next engine (ensurePyodideSnapshot checks its shape).
+        snapshotFailed: (message) => {
+          // Damaged: this worker loads Python without it from now on; the host (which may
+          // write the cache, this process may not) drops the file, to be made again.
           snapshot = null;
+          session?.postMessage({
+            kind: "event",
+            event: { type: "snapshot-failed", message },
+          } satisfies SessionFromWorker);
         },
       }),
     lua: () =>

@@ -15,7 +15,7 @@ import { timerClock } from "../core/system-clock.js";
 import type { BatchingPoolOptions } from "../pool/batching-pool.js";
 import type { NodeWorkerData } from "../protocol/worker-data.js";
 import { BUSYBOX_WASM, PACKAGE_ROOT } from "./package-paths.js";
-import { ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
+import { discardPyodideSnapshot, ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
 import { runtimeVersions } from "./runtime-versions.js";
 import { SandboxedPoolProcess } from "./sandboxed-pool-process.js";
 import { processOwner } from "./sqlite-store.js";
@@ -115,13 +115,27 @@ export function createLocalStepPool(
     throw new TypeError(`options.isolation must be "process" or "thread", got ${JSON.stringify(isolation)}`);
   }
   const poolOptions = { prepareMemoryBytes: memoryMb * 1048576, ...options.pool };
+  let discarded = false;
+  // Workers load Python without a snapshot that did not load; it is dropped here (the pool
+  // process may not write) so that the next run makes a good one instead of every engine
+  // trying the bad one again.
+  const onSnapshotFailed = (message: string) => {
+    if (discarded) return;
+    discarded = true;
+    process.emitWarning(
+      `the cached Python snapshot did not load (${message.replace(/\s+/g, " ").trim()}); it was dropped and is made again on the next run`,
+      { code: "SANDFLOW_SNAPSHOT_DROPPED" },
+    );
+    void discardPyodideSnapshot(cacheDir).catch(() => undefined);
+  };
   const pool: StepPool =
     isolation === "thread"
-      ? createThreadPool({ threads, workerData, pool: poolOptions })
+      ? createThreadPool({ threads, workerData, pool: poolOptions }, onSnapshotFailed)
       : new SandboxedPoolProcess({
           serverEntry: serverEntry(),
           readablePaths: readablePaths(cacheDir),
           config: { threads, workerData, pool: { ...poolOptions } },
+          onSnapshotFailed,
         });
   const beforeRun: LocalStepPool["beforeRun"] = async (workflow) => {
     if (!useSnapshot || snapshotUnavailable || !workflow.steps.some((s) => s.language === "python")) return;

@@ -15,7 +15,7 @@ const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
 const send = (message: FromPoolServer) => {
   if (process.connected) process.send?.(message);
 };
-const pool = createThreadPool(config);
+const pool = createThreadPool(config, (message) => send({ type: "snapshot-failed", message }));
 const cancels = new Map<number, CancelSource>();
 let starts: { id: number; at: number }[] = [];
 let logs: { id: number; stream: "stdout" | "stderr"; text: string }[] = [];

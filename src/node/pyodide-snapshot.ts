@@ -85,15 +85,24 @@ function makeInThread(): Promise<Uint8Array> {
 
 const caches = new Map<string, SnapshotCache<string>>();
 
-/**
- * The path of the cached snapshot in `cacheDir`, making it first if it is missing or
- * damaged (`onMake` is called when it starts making one).
- */
-export function ensurePyodideSnapshot(cacheDir: string, onMake?: () => void): Promise<string> {
+function cacheOf(cacheDir: string): SnapshotCache<string> {
   let cache = caches.get(cacheDir);
   if (!cache) {
     cache = new SnapshotCache({ storage: diskSnapshotStorage(cacheDir), make: makeInThread });
     caches.set(cacheDir, cache);
   }
-  return cache.ensure(pyodideSnapshotKey(pyodideVersion), onMake);
+  return cache;
+}
+
+/**
+ * The path of the cached snapshot in `cacheDir`, making it first if it is missing or
+ * damaged (`onMake` is called when it starts making one).
+ */
+export function ensurePyodideSnapshot(cacheDir: string, onMake?: () => void): Promise<string> {
+  return cacheOf(cacheDir).ensure(pyodideSnapshotKey(pyodideVersion), onMake);
+}
+
+/** Drops the cached snapshot of `cacheDir`: it looked whole but a worker could not load it. */
+export function discardPyodideSnapshot(cacheDir: string): Promise<void> {
+  return cacheOf(cacheDir).discard(pyodideSnapshotKey(pyodideVersion));
 }

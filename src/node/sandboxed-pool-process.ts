@@ -21,6 +21,8 @@ export interface SandboxedPoolProcessOptions {
   readonly serverEntry: string;
   readonly readablePaths: readonly string[];
   readonly config: PoolServerConfig;
+  /** Told when a worker could not load the cached Pyodide snapshot although it looked whole. */
+  readonly onSnapshotFailed?: (message: string) => void;
 }
 
 interface Waiting {
@@ -98,6 +100,10 @@ export class SandboxedPoolProcess implements StepPool {
   }
 
   #onMessage(message: FromPoolServer): void {
+    if (message.type === "snapshot-failed") {
+      this.#options.onSnapshotFailed?.(message.message);
+      return;
+    }
     if (message.type === "prepared") {
       const p = this.#preparing.get(message.id);
       this.#preparing.delete(message.id);

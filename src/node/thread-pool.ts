@@ -26,19 +26,27 @@ function compileBusybox(path: string | undefined): WebAssembly.Module | undefine
   }
 }
 
-/** Worker threads behind a batching pool, as `config` says. */
-export function createThreadPool(config: PoolServerConfig): BatchingPool {
+/**
+ * Worker threads behind a batching pool, as `config` says. `onSnapshotFailed` is told when a
+ * worker could not load the cached Pyodide snapshot although it looked whole.
+ */
+export function createThreadPool(
+  config: PoolServerConfig,
+  onSnapshotFailed?: (message: string) => void,
+): BatchingPool {
   const workerData: NodeWorkerData = {
     ...config.workerData,
     snapshotShare: createSnapshotShare(),
   };
   const busyboxModule = compileBusybox(config.workerData.busyboxWasmPath);
-  return new BatchingPool(
-    new PiscinaTransport({
-      filename: workerEntry("node-worker"),
-      threads: config.threads,
-      workerData: busyboxModule ? { ...workerData, busyboxModule } : workerData,
-    }),
-    config.pool,
-  );
+  const transport = new PiscinaTransport({
+    filename: workerEntry("node-worker"),
+    threads: config.threads,
+    workerData: busyboxModule ? { ...workerData, busyboxModule } : workerData,
+  });
+  if (onSnapshotFailed)
+    transport.onEvent((event) => {
+      if (event.type === "snapshot-failed") onSnapshotFailed(event.message);
+    });
+  return new BatchingPool(transport, config.pool);
 }

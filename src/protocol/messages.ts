@@ -94,6 +94,8 @@ export const workerEventSchema = z.discriminatedUnion("type", [
     text: z.string(),
   }),
   z.object({ type: z.literal("partial"), batchId: z.int(), results: z.array(taskResultSchema) }),
+  /** The cached Pyodide snapshot looked whole but did not load: the host drops it (Node). */
+  z.object({ type: z.literal("snapshot-failed"), message: z.string() }),
   /** A step asks the host to fetch a URL for it (see net-reply.ts); the host checks its grant. */
   z.object({
     type: z.literal("net-request"),

@@ -40,4 +40,6 @@ export type FromPoolServer =
       }[];
       readonly results: readonly { readonly id: number; readonly result: StepTaskResult }[];
     }
-  | { readonly type: "prepared"; readonly id: number; readonly error?: string };
+  | { readonly type: "prepared"; readonly id: number; readonly error?: string }
+  /** A worker could not load the cached Pyodide snapshot (it looked whole): drop it. */
+  | { readonly type: "snapshot-failed"; readonly message: string };

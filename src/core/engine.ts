@@ -399,9 +399,17 @@ export class Engine {
       const inherited = durable.held ?? new Set<string>();
       const key = workflow.concurrencyKey;
       const acquires = key !== undefined && !inherited.has(key);
+      let queued = false;
       const admitted = acquires
-        ? await this.#admission.acquire(key, workflow.maxRuns ?? 1, cancel.signal)
+        ? await this.#admission.acquire(key, workflow.maxRuns ?? 1, cancel.signal, () => {
+            queued = true;
+            void journal
+              ?.add({ type: "run-queued", time: this.#host.clock.now(), key })
+              .catch(() => undefined);
+          })
         : () => {};
+      if (queued)
+        void journal?.add({ type: "run-admitted", time: this.#host.clock.now() }).catch(() => undefined);
       const held = acquires ? new Set([...inherited, key]) : inherited;
       const left = usesPriority(workflow) ? this.#gate.enter() : () => {};
       const execution = new RunExecution(

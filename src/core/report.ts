@@ -13,8 +13,10 @@ const errorInfoSchema = z.object({
 /** State of a step in a report (`pending` and `running` only in the report of an unfinished run). */
 export const STEP_STATUSES = ["succeeded", "failed", "skipped", "cancelled", "pending", "running"] as const;
 /**
- * State of a run: a finished run's, or (in `sandflow show` of a stored run) `running`, or
- * `interrupted` when the process that ran it died before it finished.
+ * State of a run: a finished run's, or (in `sandflow show` of a stored run) `running`,
+ * `interrupted` when the process that ran it died before it finished, `waiting` when all its
+ * running steps wait (sleep, a signal, an approval), `queued` while it waits for a place among
+ * the runs with its `concurrency_key` (`max_runs`).
  */
 export const RUN_STATUSES = [
   "succeeded",
@@ -23,6 +25,7 @@ export const RUN_STATUSES = [
   "running",
   "interrupted",
   "waiting",
+  "queued",
 ] as const;
 
 /** One step in the run report. */

@@ -56,9 +56,13 @@ export class RunAdmission {
   readonly #running = new Map<string, number>();
   readonly #waiting = new Map<string, Array<() => void>>();
 
-  /** Resolves when the run may start (or is cancelled while queued); the function releases its place. */
-  async acquire(key: string, max: number, signal: CancelSignal): Promise<() => void> {
+  /**
+   * Resolves when the run may start (or is cancelled while queued); the function releases its
+   * place. `onQueued` is called first when the run has to wait for a place.
+   */
+  async acquire(key: string, max: number, signal: CancelSignal, onQueued?: () => void): Promise<() => void> {
     if ((this.#running.get(key) ?? 0) >= max && !signal.aborted) {
+      onQueued?.();
       await new Promise<void>((resolve) => {
         const queue = this.#waiting.get(key) ?? [];
         this.#waiting.set(key, queue);

@@ -42,6 +42,8 @@ export function replayEvents(run: StoredRun, now: number): RunEvent[] {
   for (const e of run.entries) {
     switch (e.type) {
       case "run-resumed":
+      case "run-queued":
+      case "run-admitted":
         break;
       case "step-started":
         events.push({ type: "step-started", runId, stepId: e.stepId, time: e.time, attempt: e.attempt });

@@ -43,6 +43,29 @@ describe("concurrency_key and max_runs", () => {
     expect(reports.every((r) => r.status === "succeeded")).toBe(true);
   });
 
+  it("lists a run that waits for its place as queued, with no step started", async () => {
+    const wf = parseWorkflowOrThrow({
+      name: "one-at-a-time",
+      concurrency_key: "queue-test",
+      steps: { hold: { sleep: "500ms" } },
+    });
+    const first = engine.start(wf);
+    const second = engine.start(wf);
+    await Promise.all([first.recorded, second.recorded]);
+    await new Promise((r) => setTimeout(r, 150));
+    const status = async (id: string) => (await engine.runs()).find((r) => r.runId === id)?.status;
+    expect(await status(first.runId)).toBe("waiting");
+    expect(await status(second.runId)).toBe("queued");
+    const queued = await engine.report(second.runId);
+    expect(queued.status).toBe("queued");
+    expect(queued.steps.hold?.status).toBe("pending");
+    await first.report;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await status(second.runId)).toBe("waiting");
+    expect((await second.report).status).toBe("succeeded");
+    expect(await status(second.runId)).toBe("succeeded");
+  });
+
   it("validates the fields", () => {
     const r = parseWorkflow({ max_runs: 2, steps: { a: { sleep: "1s" } } });
     expect(r.ok ? [] : r.error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([

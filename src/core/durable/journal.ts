@@ -24,6 +24,10 @@ interface AttemptEnd {
 /** One recorded transition of a run. */
 export type JournalEntry =
   | { readonly type: "run-resumed"; readonly time: number; readonly owner: string }
+  /** The run waits for a place among the runs with its `concurrency_key` (`max_runs`). */
+  | { readonly type: "run-queued"; readonly time: number; readonly key: string }
+  /** A queued run got its place and starts. */
+  | { readonly type: "run-admitted"; readonly time: number }
   | (StepEntryBase & { readonly type: "step-started"; readonly attempt: number })
   | (StepEntryBase &
       AttemptEnd & {
@@ -83,9 +87,11 @@ export interface RunSummary {
   readonly workflow: string;
   /**
    * As stored; `waiting` (from {@link Engine.runs} and `sandflow runs`, never from a store)
-   * for a running run whose running steps all wait (sleep, a signal, an approval).
+   * for a running run whose running steps all wait (sleep, a signal, an approval); `queued`
+   * (likewise) for a running run that waits for a place among the runs with its
+   * `concurrency_key` (`max_runs`).
    */
-  readonly status: StoredRunStatus | "waiting";
+  readonly status: StoredRunStatus | "waiting" | "queued";
   readonly startedAt: number;
   readonly finishedAt: number | null;
 }

@@ -65,7 +65,13 @@ export function foldSteps(entries: readonly JournalEntry[]): Map<string, Recorde
   };
   const inFlight = new Map<string, number>();
   for (const e of entries) {
-    if (e.type === "run-resumed" || e.type === "run-finished") continue;
+    if (
+      e.type === "run-resumed" ||
+      e.type === "run-finished" ||
+      e.type === "run-queued" ||
+      e.type === "run-admitted"
+    )
+      continue;
     const s = at(e.stepId);
     switch (e.type) {
       case "step-started":

@@ -99,10 +99,24 @@ export function storedReport(run: StoredRun, now: number): RunReport {
       params: record.params,
     },
   );
+  if (report.status === "running" && isQueued(run.entries)) return { ...report, status: "queued" };
   return withWaitingStatus(report, record.workflow, run.entries);
 }
 
-/** `runs` with each running run that only waits listed as `waiting` (its journal is read for it). */
+/** Whether the run waits for a place among the runs with its concurrency key. */
+function isQueued(entries: readonly JournalEntry[]): boolean {
+  let queued = false;
+  for (const e of entries) {
+    if (e.type === "run-queued") queued = true;
+    else if (e.type === "run-admitted" || e.type === "run-resumed") queued = false;
+  }
+  return queued;
+}
+
+/**
+ * `runs` with each running run that only waits listed as `waiting`, and each that waits for a
+ * place among the runs with its concurrency key as `queued` (its journal is read for it).
+ */
 export async function withWaitingRuns(
   store: Store,
   runs: readonly RunSummary[],
@@ -112,9 +126,8 @@ export async function withWaitingRuns(
     runs.map(async (summary) => {
       if (summary.status !== "running") return summary;
       const run = await store.getRun(summary.runId);
-      return run && storedReport(run, now).status === "waiting"
-        ? { ...summary, status: "waiting" as const }
-        : summary;
+      const status = run ? storedReport(run, now).status : summary.status;
+      return status === "waiting" || status === "queued" ? { ...summary, status } : summary;
     }),
   );
 }

@@ -7,9 +7,7 @@
 
 import type { PyodideAPI } from "pyodide";
 import { PYTHON_PRELUDE } from "../../src/protocol/python-prelude.js";
-import { withMemoryMax } from "../../src/protocol/wasm-memory-max.js";
-import type { CompiledPyodide } from "../../src/protocol/worker-data.js";
-import { type InstantiateOverride, withInstantiateOverride } from "./wasm-memory-limit.js";
+import { type InstantiateOverride, withInstantiateOverride, withMemoryMax } from "./wasm-memory-limit.js";
 
 /** How a platform loads Pyodide. */
 export interface PyodideSource {
@@ -24,40 +22,22 @@ export interface PyodideSource {
    * loaded without it. Should make `snapshot` return undefined from then on.
    */
   readonly snapshotFailed?: (message: string) => void;
-  /**
-   * pyodide.asm.wasm compiled beforehand by the platform (the Node pool process does, once
-   * for all its workers, so the code V8 optimises in one worker serves all), used for loads
-   * with its memory limit; loads with other limits compile their own. Default: none.
-   */
-  readonly compiled?: () => CompiledPyodide | undefined;
 }
 
 const ENOSYS = -52;
 
 /** Compiled interpreter modules by memory limit, shared by every load in this worker. */
 const modules = new Map<number, Promise<WebAssembly.Module>>();
-/** How many interpreter modules this thread compiled itself (not given by its platform). */
-let compiledHere = 0;
 
-/** How many times this thread compiled pyodide.asm.wasm itself (see {@link PyodideSource.compiled}). */
-export function interpreterCompiles(): number {
-  return compiledHere;
-}
-
-function override(maxBytes: number, source: PyodideSource): InstantiateOverride {
+function override(maxBytes: number): InstantiateOverride {
   return {
     matches: (imports) =>
       typeof (imports?.env as Record<string, unknown> | undefined)?._emscripten_system === "function",
     module: (bytes) => {
       let module = modules.get(maxBytes);
       if (!module) {
-        const given = source.compiled?.();
-        if (given?.memoryBytes === maxBytes) module = Promise.resolve(given.module);
-        else {
-          compiledHere++;
-          module = bytes().then((b) => WebAssembly.compile(withMemoryMax(b, maxBytes) as BufferSource));
-          module.catch(() => modules.delete(maxBytes));
-        }
+        module = bytes().then((b) => WebAssembly.compile(withMemoryMax(b, maxBytes) as BufferSource));
+        module.catch(() => modules.delete(maxBytes));
         modules.set(maxBytes, module);
       }
       return module;
@@ -86,7 +66,7 @@ export async function loadPyodideInstance(
 ): Promise<PyodideAPI> {
   const snapshot = await source.snapshot?.();
   const load = (from: Uint8Array | undefined) =>
-    withInstantiateOverride(override(options.memoryBytes, source), () =>
+    withInstantiateOverride(override(options.memoryBytes), () =>
       source.loadPyodide({
         ...(source.indexURL ? { indexURL: source.indexURL } : {}),
         ...(from ? { _loadSnapshot: from } : {}),

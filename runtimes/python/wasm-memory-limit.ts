@@ -1,8 +1,89 @@
 /**
- * Wraps WebAssembly instantiation so Pyodide gets the interpreter module with its memory
- * maximum lowered (see src/protocol/wasm-memory-max.ts), so the interpreter's own allocator
- * fails cleanly (Python raises MemoryError) at the limit.
+ * Lowers the declared maximum of the memory a WebAssembly module defines, so the
+ * interpreter's own allocator fails cleanly (Python raises MemoryError) at the limit,
+ * and wraps WebAssembly instantiation so Pyodide gets the lowered module.
  */
+
+const PAGE = 65536;
+
+function readLeb(bytes: Uint8Array, at: number): [value: number, next: number] {
+  let value = 0;
+  let shift = 0;
+  let byte: number;
+  let pos = at;
+  do {
+    byte = bytes[pos++] as number;
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [value, pos];
+}
+
+function leb(value: number): number[] {
+  const out: number[] = [];
+  let v = value;
+  do {
+    let byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** The module's defined memory limits in pages, or undefined if it defines none. */
+export function definedMemory(bytes: Uint8Array): { min: number; max: number | undefined } | undefined {
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos++] as number;
+    const [size, body] = readLeb(bytes, pos);
+    if (id === 5) {
+      const [, flagsAt] = readLeb(bytes, body);
+      const flags = bytes[flagsAt] as number;
+      const [min, next] = readLeb(bytes, flagsAt + 1);
+      return { min, max: flags & 1 ? readLeb(bytes, next)[0] : undefined };
+    }
+    pos = body + size;
+  }
+  return undefined;
+}
+
+/**
+ * A copy of `bytes` whose defined memory may grow to at most `maxBytes`.
+ * @throws Error when the module defines no memory or needs more than `maxBytes` to start.
+ */
+export function withMemoryMax(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  const pages = Math.floor(maxBytes / PAGE);
+  let pos = 8;
+  while (pos < bytes.length) {
+    const start = pos;
+    const id = bytes[pos++] as number;
+    const [size, body] = readLeb(bytes, pos);
+    const end = body + size;
+    if (id === 5) {
+      const [count, flagsAt] = readLeb(bytes, body);
+      if (count !== 1) throw new Error("withMemoryMax: expected exactly one memory");
+      const flags = bytes[flagsAt] as number;
+      if (flags & 0x04) throw new Error("withMemoryMax: 64-bit memories are not supported");
+      const [min, afterMin] = readLeb(bytes, flagsAt + 1);
+      if (min > pages)
+        throw new Error(
+          `the interpreter needs ${Math.ceil((min * PAGE) / 1048576)} MB to start; the limit is ${Math.floor(maxBytes / 1048576)} MB`,
+        );
+      const afterLimits = flags & 1 ? readLeb(bytes, afterMin)[1] : afterMin;
+      const section = [...leb(1), flags | 1, ...leb(min), ...leb(pages), ...bytes.subarray(afterLimits, end)];
+      const head = [5, ...leb(section.length)];
+      const out = new Uint8Array(bytes.length - (end - start) + head.length + section.length);
+      out.set(bytes.subarray(0, start), 0);
+      out.set(head, start);
+      out.set(section, start + head.length);
+      out.set(bytes.subarray(end), start + head.length + section.length);
+      return out;
+    }
+    pos = end;
+  }
+  throw new Error("withMemoryMax: the module defines no memory");
+}
 
 type Imports = WebAssembly.Imports;
 type Source = BufferSource | WebAssembly.Module;

@@ -51,11 +51,6 @@ export interface DispatcherOptions {
    * step so the host's watchdog bounds the step's growth. Default: not measured (0).
    */
   readonly memoryBytes?: () => number;
-  /**
-   * How many interpreter modules this worker has compiled itself (the others came compiled
-   * from its host), told in `prepared` responses. Default: not told.
-   */
-  readonly modulesCompiled?: () => number;
 }
 
 // Shared empty values: a batch's structured clone sends a shared object once.
@@ -85,7 +80,6 @@ export class Dispatcher {
   readonly #luaEvaluator: LuaWorkflowEvaluator | undefined;
   readonly #beforeStep: () => void;
   readonly #memoryBytes: () => number;
-  readonly #modulesCompiled: (() => number) | undefined;
   /** The last measure of the worker's memory and when it was taken (steps of a batch share one). */
   #memory = { bytes: 0, at: Number.NEGATIVE_INFINITY };
 
@@ -96,7 +90,6 @@ export class Dispatcher {
     this.#beforeStep = options.beforeStep ?? (() => {});
     this.#now = options.now;
     this.#memoryBytes = options.memoryBytes ?? (() => 0);
-    this.#modulesCompiled = options.modulesCompiled;
   }
 
   /** Runs one request to its response, after the requests before it. Never throws for step failures. */
@@ -114,14 +107,7 @@ export class Dispatcher {
     if (request.type === "prepare") {
       const t0 = this.#now();
       for (const language of request.languages) await this.#slots.prepare(language, request.memoryBytes);
-      const loadMs = this.#now() - t0;
-      const compiled = this.#modulesCompiled?.();
-      return {
-        type: "prepared",
-        languages: request.languages,
-        loadMs,
-        ...(compiled === undefined ? {} : { modulesCompiled: compiled }),
-      };
+      return { type: "prepared", languages: request.languages, loadMs: this.#now() - t0 };
     }
     const cells = new Int32Array(request.control);
     const times = new Float64Array(request.control, 0, CONTROL.F64_LENGTH);

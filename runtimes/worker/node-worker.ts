@@ -11,12 +11,11 @@ import { loadPyodide } from "pyodide";
 import { LuaFactory } from "wasmoon";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
 import { type SnapshotAllocator, sharedSnapshot } from "../../src/protocol/pyodide-snapshot.js";
-import type { CompiledPyodide, NodeWorkerData } from "../../src/protocol/worker-data.js";
+import type { NodeWorkerData } from "../../src/protocol/worker-data.js";
 import { wholeMemoryBytes } from "../../src/protocol/worker-memory.js";
 import { createJsRuntimeFactory } from "../js/js-runtime.js";
 import { loadQuickJsModule } from "../js/node-quickjs.js";
 import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
-import { interpreterCompiles } from "../python/pyodide-instance.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createShellRuntimeFactory } from "../shell/index.js";
 import { busyboxWasmPath } from "../shell/node-assets.js";
@@ -65,8 +64,6 @@ function shellFactory(): LanguageRuntimeFactory {
 
 /** The port of this worker's session: requests in; responses and events out, in order. */
 let session: MessagePort | undefined;
-/** pyodide.asm.wasm as the pool compiled it for all its workers, if it could (see thread-pool.ts). */
-let pyodideModule: CompiledPyodide | undefined;
 
 const worker = assembleWorker({
   factories: {
@@ -89,7 +86,6 @@ const worker = assembleWorker({
           // file for the next engine (ensurePyodideSnapshot checks its shape).
           snapshot = null;
         },
-        compiled: () => pyodideModule,
       }),
     lua: () =>
       createLuaRuntimeFactory({
@@ -106,27 +102,19 @@ const worker = assembleWorker({
   },
   post: (message) => session?.postMessage(message),
   memoryBytes: () => wholeMemoryBytes(getHeapStatistics()),
-  modulesCompiled: interpreterCompiles,
 });
 
-/** What opens the session (see piscina-transport.ts). */
-interface SessionStart {
-  readonly type: "session";
-  readonly port: MessagePort;
-  readonly pyodideModule?: CompiledPyodide;
-}
-
-function serve(start: SessionStart): Promise<void> {
-  const port = start.port;
+function serve(port: MessagePort): Promise<void> {
   session = port;
-  pyodideModule = start.pyodideModule ?? pyodideModule;
   port.postMessage({ kind: "hello", threadId } satisfies SessionFromWorker);
   port.on("message", (message: SessionToWorker) => worker.receive(message));
   return new Promise((resolve) => port.once("close", () => resolve()));
 }
 
 /** piscina calls this once per worker: the session lasts as long as the worker. */
-export default function handle(request: SessionStart | WorkerRequest): Promise<unknown> {
-  if (request.type === "session") return serve(request);
+export default function handle(
+  request: { type: "session"; port: MessagePort } | WorkerRequest,
+): Promise<unknown> {
+  if (request.type === "session") return serve(request.port);
   return worker.handle(request);
 }

@@ -33,8 +33,6 @@ export interface WorkerPlatform {
   readonly memoryBytes?: () => number;
   /** Evaluates Lua workflow files sent to this worker. Default: such requests fail. */
   readonly luaEvaluator?: LuaWorkflowEvaluator;
-  /** How many interpreter modules this worker compiled itself. Default: not told. */
-  readonly modulesCompiled?: () => number;
   /** Removes the platform's own ways out of the worker, after the common ones. */
   readonly removePlatformGlobals?: () => void;
 }
@@ -60,7 +58,6 @@ export function assembleWorker(platform: WorkerPlatform): AssembledWorker {
     beforeStep: resetStackTraceLimit,
     ...(platform.memoryBytes ? { memoryBytes: platform.memoryBytes } : {}),
     ...(platform.luaEvaluator ? { luaEvaluator: platform.luaEvaluator } : {}),
-    ...(platform.modulesCompiled ? { modulesCompiled: platform.modulesCompiled } : {}),
   });
   hardenWorkerGlobals();
   platform.removePlatformGlobals?.();

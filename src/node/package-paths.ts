@@ -24,8 +24,3 @@ export function workerEntry(name: string): string {
 
 /** The committed busybox.wasm. */
 export const BUSYBOX_WASM = join(PACKAGE_ROOT, "runtimes", "shell", "wasm", "busybox.wasm");
-
-/** The interpreter module of the pyodide package, where the workers' `loadPyodide` finds it. */
-export function pyodideWasmPath(): string {
-  return join(dirname(fileURLToPath(import.meta.resolve("pyodide"))), "pyodide.asm.wasm");
-}

@@ -23,12 +23,6 @@ export interface PiscinaTransportOptions {
    * --disallow-code-generation-from-strings apply to workers too).
    */
   readonly execArgv?: string[];
-  /**
-   * Added to the message that opens each worker's session (e.g. modules compiled once for
-   * all workers, which `workerData` cannot wait for); sessions open once it settles, so it
-   * must not reject. Requests posted meanwhile wait on the session port. Default: nothing.
-   */
-  readonly session?: Promise<Readonly<Record<string, unknown>>>;
 }
 
 /** Requests a worker may hold at once: the next batch waits there while one runs. */
@@ -65,9 +59,7 @@ function piscinaPorts(options: PiscinaTransportOptions): WorkerPorts {
         port1.close();
         events.ended(new Error(`the worker stopped: ${error.message}`));
       };
-      const open = (extra: Readonly<Record<string, unknown>>) =>
-        pool.run({ ...extra, type: "session", port: port2 }, { transferList: [port2], signal: abort.signal });
-      (options.session ? options.session.then(open) : open({})).then(
+      pool.run({ type: "session", port: port2 }, { transferList: [port2], signal: abort.signal }).then(
         () => ended(new Error("the worker ended its session")),
         (e: unknown) => ended(e instanceof Error ? e : new Error(String(e))),
       );

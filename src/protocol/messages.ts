@@ -72,13 +72,7 @@ export const taskResultSchema = z.object({
 
 /** Worker to host: the return value of one pool call. */
 export const workerResponseSchema = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("prepared"),
-    languages: z.array(z.enum(LANGUAGES)),
-    loadMs: z.number(),
-    /** How many interpreter modules the worker compiled itself so far (not handed over by its host). */
-    modulesCompiled: z.int().min(0).optional(),
-  }),
+  z.object({ type: z.literal("prepared"), languages: z.array(z.enum(LANGUAGES)), loadMs: z.number() }),
   z.object({ type: z.literal("batch-done"), batchId: z.int(), results: z.array(taskResultSchema) }),
   z.object({
     type: z.literal("evaluated"),

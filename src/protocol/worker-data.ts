@@ -5,16 +5,6 @@
  */
 import type { SnapshotShare } from "./pyodide-snapshot.js";
 
-/**
- * pyodide.asm.wasm compiled, with the memory maximum of `memoryBytes` (see withMemoryMax),
- * by the process starting the workers; a compiled module crosses threads without being
- * compiled again, and its optimised code is shared by every worker that instantiates it.
- */
-export interface CompiledPyodide {
-  readonly memoryBytes: number;
-  readonly module: WebAssembly.Module;
-}
-
 /** What the pool passes to each worker. */
 export interface NodeWorkerData {
   /** Path of the cached Pyodide memory snapshot, if one exists. */

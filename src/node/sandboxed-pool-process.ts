@@ -52,6 +52,18 @@ export function permissionFlags(readablePaths: readonly string[]): string[] {
  */
 export const POOL_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
 
+/**
+ * V8 flags of the pool process for the interpreters' WebAssembly. With V8's default, a
+ * function hot enough for the optimizing compiler goes on in the baseline tier while a
+ * helper thread compiles it, and wasm has no on-stack replacement: CPython's eval loop
+ * runs a whole step in one call, and on a fresh pool the first CPU-bound step of each
+ * worker, two at once, often took 1.0 to 2.1 s instead of 0.55 (all of it in the worker
+ * threads). `--wasm-sync-tier-up` compiles on the thread that made the function hot, at
+ * once: CPU-bound Python fan-out about 1.7x instead of 1.3x, for about 0.1 s more on the
+ * first Python loads of a process (bench/PROFILE.md, 2026-12-07).
+ */
+export const POOL_WASM_FLAGS: readonly string[] = ["--wasm-sync-tier-up"];
+
 /** Steps run in worker threads of an isolated child process. */
 export class SandboxedPoolProcess implements StepPool {
   readonly threads: number;
@@ -78,7 +90,7 @@ export class SandboxedPoolProcess implements StepPool {
   #start(): Promise<ChildProcess> {
     if (this.#ready) return this.#ready;
     const child = fork(this.#options.serverEntry, [JSON.stringify(this.#options.config)], {
-      execArgv: [...permissionFlags(this.#options.readablePaths), ...POOL_HEAP_FLAGS],
+      execArgv: [...permissionFlags(this.#options.readablePaths), ...POOL_HEAP_FLAGS, ...POOL_WASM_FLAGS],
       env: {},
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       serialization: "advanced",

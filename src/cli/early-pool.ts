@@ -4,6 +4,7 @@
  * engine made later adopts it when it arrives at the same settings (see pool-child.ts);
  * otherwise it is stopped. Loaded by bin/sandflow.js before the CLI; keep its imports light.
  */
+import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { prestartPoolChild } from "../node/pool-child.js";
 import { defaultCacheDir, localPoolLaunch } from "../node/pool-launch.js";
@@ -22,20 +23,25 @@ function optionValue(argv: readonly string[], name: string): string | undefined 
 /**
  * Starts the pool process when `argv` (as in `process.argv`) is a local `sandflow run`,
  * with the settings the engine will resolve from the same options.
+ * @returns the process started, if any.
  */
-export function prestartForArgv(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
-  if (argv[2] !== "run" || env.SANDFLOW_SERVER) return;
+export function prestartForArgv(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess | undefined {
+  if (argv[2] !== "run" || env.SANDFLOW_SERVER) return undefined;
   if (argv.some((a) => ["-h", "--help", "--remote", "--server"].includes(a) || a.startsWith("--server=")))
-    return;
+    return undefined;
   const threadsArg = optionValue(argv, "--threads");
   const memoryArg = optionValue(argv, "--memory");
   const threads = threadsArg === undefined ? Math.max(1, availableParallelism()) : Number(threadsArg);
   const memoryMb = memoryArg === undefined ? 512 : Number(memoryArg);
   // Bad values: the CLI reports them; nothing to start.
-  if (!Number.isInteger(threads) || threads < 1 || !Number.isFinite(memoryMb) || memoryMb <= 0) return;
+  if (!Number.isInteger(threads) || threads < 1 || !Number.isFinite(memoryMb) || memoryMb <= 0)
+    return undefined;
   try {
-    prestartPoolChild(localPoolLaunch({ cacheDir: defaultCacheDir(), useSnapshot: true, threads, memoryMb }));
+    return prestartPoolChild(localPoolLaunch({ cacheDir: defaultCacheDir(), useSnapshot: true, threads, memoryMb }));
   } catch {
-    // The engine starts its own and reports what is wrong.
+    return undefined; // The engine starts its own and reports what is wrong.
   }
 }

@@ -85,13 +85,15 @@ let early: { readonly key: string; readonly pool: PoolChild } | undefined;
  * Starts a pool process for a pool not made yet ({@link adoptPoolChild} hands it over).
  * Until then it does not keep this process alive: if this process ends first (a bad
  * workflow file, a usage error), the pool process exits when its channel closes.
+ * @returns the process, or undefined when one was started early before.
  */
-export function prestartPoolChild(launch: PoolLaunch): void {
-  if (early) return;
+export function prestartPoolChild(launch: PoolLaunch): ChildProcess | undefined {
+  if (early) return undefined;
   const pool = launchPoolChild(launch);
   pool.child.unref();
   pool.child.channel?.unref();
   early = { key: launchKey(launch), pool };
+  return pool.child;
 }
 
 /**

@@ -40,7 +40,9 @@ export function prestartForArgv(
   if (!Number.isInteger(threads) || threads < 1 || !Number.isFinite(memoryMb) || memoryMb <= 0)
     return undefined;
   try {
-    return prestartPoolChild(localPoolLaunch({ cacheDir: defaultCacheDir(), useSnapshot: true, threads, memoryMb }));
+    return prestartPoolChild(
+      localPoolLaunch({ cacheDir: defaultCacheDir(), useSnapshot: true, threads, memoryMb }),
+    );
   } catch {
     return undefined; // The engine starts its own and reports what is wrong.
   }

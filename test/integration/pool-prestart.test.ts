@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { workflow } from "../../src/core/builder.js";
 import { prestartForArgv } from "../../src/cli/early-pool.js";
+import { workflow } from "../../src/core/builder.js";
 import { createEngine } from "../../src/node/create-engine.js";
 import { adoptPoolChild } from "../../src/node/pool-child.js";
 

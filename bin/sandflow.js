@@ -9,6 +9,8 @@ if (major < 24) {
 }
 // Cache compiled JavaScript between runs (Node's compile cache in the OS temp folder).
 (await import("node:module")).enableCompileCache?.();
+// A local run starts its pool process first, so it starts while the CLI's modules load.
+if (process.argv[2] === "run") (await import("../dist/src/cli/early-pool.js")).prestartForArgv(process.argv);
 // A run on a server needs no local engine: a light entry skips loading it.
 const { isRemoteRun } = await import("../dist/src/cli/remote-main.js");
 const { main } = await import(

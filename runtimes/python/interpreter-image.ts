@@ -15,6 +15,9 @@
 
 import { MemoryPages } from "./memory-pages.js";
 
+/** How long after it is taken an image's memory copy is scanned into its compact form. */
+const COMPACT_DELAY_MS = 200;
+
 /** The parts of Pyodide's Emscripten module used here. */
 interface PyodideModule {
   HEAPU8: Uint8Array;
@@ -143,6 +146,9 @@ export class InterpreterImage {
   static take(pyodide: unknown, base?: Uint8Array): InterpreterImage {
     const module = (pyodide as { _module: PyodideModule })._module;
     const image = new InterpreterImage(module, base);
+    // Scanned a little later: the step waiting for this interpreter runs first (a restore
+    // or a measure before then scans at once).
+    setTimeout(() => image.#memory.compact(), COMPACT_DELAY_MS);
     const registry = module.finalizationRegistry;
     module.finalizationRegistry = {
       register: () => {},

@@ -29,14 +29,18 @@ function pageKind(mem: Uint32Array, base: Uint32Array | undefined, at: number, e
   return zero ? Kind.Zero : same ? Kind.Base : Kind.Own;
 }
 
-/** The pages of one memory at one moment. */
+/**
+ * The pages of one memory at one moment. Taken as a plain copy (a few ms); the copy is
+ * scanned into runs later, by {@link compact} (about 100 ms of JavaScript on a cold worker,
+ * which a new interpreter's first step need not wait for).
+ */
 export class MemoryPages {
-  readonly #runs: Run[] = [];
+  #runs: Run[] | undefined;
+  #copy: Uint8Array | undefined;
   readonly #base: Uint8Array | undefined;
+  #own = 0;
   /** Length of the memory when taken. */
   readonly length: number;
-  /** Bytes copied (the room the copy takes). */
-  readonly ownBytes: number;
 
   /**
    * Takes `memory` (a whole number of wasm pages). `base`, if given, must not change while
@@ -44,8 +48,22 @@ export class MemoryPages {
    */
   constructor(memory: Uint8Array, base?: Uint8Array) {
     this.length = memory.length;
-    const usable = base && base.length >= PAGE && base.byteOffset % 4 === 0 ? base : undefined;
-    this.#base = usable;
+    this.#base = base && base.length >= PAGE && base.byteOffset % 4 === 0 ? base : undefined;
+    this.#copy = memory.slice();
+  }
+
+  /** Bytes copied (the room the copy takes). */
+  get ownBytes(): number {
+    this.compact();
+    return this.#own;
+  }
+
+  /** Keeps only the pages that are neither zero nor the base's. Idempotent. */
+  compact(): void {
+    const memory = this.#copy;
+    if (!memory) return;
+    const runs: Run[] = [];
+    const usable = this.#base;
     const mem32 = new Uint32Array(memory.buffer, memory.byteOffset, memory.length >>> 2);
     const base32 = usable
       ? new Uint32Array(usable.buffer, usable.byteOffset, Math.min(usable.length, memory.length) >>> 2)
@@ -58,7 +76,7 @@ export class MemoryPages {
       if (kind === undefined || end === start) return;
       const bytes = kind === Kind.Own ? memory.slice(start, end) : undefined;
       if (bytes) own += bytes.length;
-      this.#runs.push({ kind, from: start, to: end, ...(bytes ? { bytes } : {}) });
+      runs.push({ kind, from: start, to: end, ...(bytes ? { bytes } : {}) });
     };
     for (let at = 0; at < memory.length; at += PAGE) {
       const end = Math.min(at + PAGE, memory.length);
@@ -70,12 +88,15 @@ export class MemoryPages {
       }
     }
     close(memory.length);
-    this.ownBytes = own;
+    this.#runs = runs;
+    this.#own = own;
+    this.#copy = undefined;
   }
 
   /** Writes the copy into `memory` and zeroes what lies past it. */
   restoreInto(memory: Uint8Array): void {
-    for (const run of this.#runs) {
+    if (this.#copy) memory.set(this.#copy);
+    for (const run of this.#runs ?? []) {
       if (run.kind === Kind.Zero) memory.fill(0, run.from, run.to);
       else if (run.kind === Kind.Base)
         memory.set((this.#base as Uint8Array).subarray(run.from, run.to), run.from);

@@ -32,6 +32,13 @@ const data = (workerData ?? {}) as NodeWorkerData;
 const withBinding = process as unknown as { binding: (name: string) => unknown };
 const binding = withBinding.binding.bind(process);
 withBinding.binding = (name) => (name === "constants" ? { fs: fsConstants, os: osConstants } : binding(name));
+// Node's network globals, removed before the hardening (which keeps the globals it removes,
+// to give them back while an interpreter loads): they are lazy, and reading one loads
+// Node's HTTP client, about 50 ms of every worker's start. No loader needs them in Node
+// (Pyodide, wasmoon and QuickJS read their files from disk), and steps never get them.
+for (const name of ["fetch", "Request", "Response", "Headers", "WebSocket", "EventSource", "FormData"])
+  delete (globalThis as Record<string, unknown>)[name];
+
 /** The snapshot once read; null when it did not load (then Python loads without it). */
 let snapshot: Uint8Array | null | undefined;
 

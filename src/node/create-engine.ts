@@ -4,8 +4,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { MemoryStore } from "../core/durable/memory-store.js";
 import type { Store } from "../core/durable/store.js";
 import { Engine } from "../core/engine.js";
@@ -13,14 +11,15 @@ import { type EngineOptions, resolveEngineOptions } from "../core/options.js";
 import type { StepPool } from "../core/step-pool.js";
 import { timerClock } from "../core/system-clock.js";
 import type { BatchingPoolOptions } from "../pool/batching-pool.js";
-import type { NodeWorkerData } from "../protocol/worker-data.js";
-import { BUSYBOX_WASM, PACKAGE_ROOT } from "./package-paths.js";
-import { discardPyodideSnapshot, ensurePyodideSnapshot, snapshotFileName } from "./pyodide-snapshot.js";
+import { defaultCacheDir, localPoolConfig, localPoolLaunch } from "./pool-launch.js";
+import { discardPyodideSnapshot, ensurePyodideSnapshot } from "./pyodide-snapshot.js";
 import { runtimeVersions } from "./runtime-versions.js";
 import { SandboxedPoolProcess } from "./sandboxed-pool-process.js";
 import { processOwner } from "./sqlite-store.js";
 import { createThreadPool } from "./thread-pool.js";
 import { createWorkerLuaEvaluator } from "./worker-lua-evaluator.js";
+
+export { defaultCacheDir } from "./pool-launch.js";
 
 /** Options of the Node engine: the engine's limits plus where caches live. */
 export interface NodeEngineOptions extends EngineOptions {
@@ -55,34 +54,6 @@ export interface NodeEngineOptions extends EngineOptions {
   readonly stepPool?: StepPool;
 }
 
-function serverEntry(): string {
-  return join(PACKAGE_ROOT, "dist", "src", "node", "pool-server.js");
-}
-
-/** Folders the pool process may read: the package, its dependencies' node_modules, the cache. */
-function readablePaths(cacheDir: string): string[] {
-  const paths = new Set([`${PACKAGE_ROOT}/`, `${resolve(cacheDir)}/`]);
-  for (const dependency of [
-    "pyodide",
-    "wasmoon",
-    "piscina",
-    "zod",
-    "@bjorn3/browser_wasi_shim",
-    "quickjs-emscripten-core",
-    "@jitl/quickjs-wasmfile-release-sync",
-  ]) {
-    let dir = dirname(fileURLToPath(import.meta.resolve(dependency)));
-    while (basename(dir) !== "node_modules" && dirname(dir) !== dir) dir = dirname(dir);
-    if (basename(dir) === "node_modules") paths.add(`${dir}/`);
-  }
-  return [...paths];
-}
-
-/** The default cache folder. */
-export function defaultCacheDir(): string {
-  return process.env.SANDFLOW_CACHE_DIR || join(PACKAGE_ROOT, ".cache");
-}
-
 /** A local pool of sandboxed workers and what it needs before a workflow runs. */
 export interface LocalStepPool {
   readonly pool: StepPool;
@@ -106,15 +77,11 @@ export function createLocalStepPool(
     throw new TypeError("options.cacheDir must be a non-empty path");
   const useSnapshot = options.pyodideSnapshot ?? true;
   let snapshotUnavailable = false;
-  const workerData: NodeWorkerData = {
-    busyboxWasmPath: BUSYBOX_WASM,
-    ...(useSnapshot ? { pyodideSnapshotPath: join(cacheDir, snapshotFileName()) } : {}),
-  };
   const isolation = options.isolation ?? "process";
   if (isolation !== "process" && isolation !== "thread") {
     throw new TypeError(`options.isolation must be "process" or "thread", got ${JSON.stringify(isolation)}`);
   }
-  const poolOptions = { prepareMemoryBytes: memoryMb * 1048576, ...options.pool };
+  const settings = { cacheDir, useSnapshot, threads, memoryMb, pool: options.pool };
   let discarded = false;
   // Workers load Python without a snapshot that did not load; it is dropped here (the pool
   // process may not write) so that the next run makes a good one instead of every engine
@@ -130,13 +97,8 @@ export function createLocalStepPool(
   };
   const pool: StepPool =
     isolation === "thread"
-      ? createThreadPool({ threads, workerData, pool: poolOptions }, onSnapshotFailed)
-      : new SandboxedPoolProcess({
-          serverEntry: serverEntry(),
-          readablePaths: readablePaths(cacheDir),
-          config: { threads, workerData, pool: { ...poolOptions } },
-          onSnapshotFailed,
-        });
+      ? createThreadPool(localPoolConfig(settings), onSnapshotFailed)
+      : new SandboxedPoolProcess({ ...localPoolLaunch(settings), onSnapshotFailed });
   const beforeRun: LocalStepPool["beforeRun"] = async (workflow) => {
     if (!useSnapshot || snapshotUnavailable || !workflow.steps.some((s) => s.language === "python")) return;
     try {

@@ -87,4 +87,7 @@ process.on("message", (message: ToPoolServer) => {
 // The host died or let go: the workers are threads of this process, so exiting stops them
 // at once (a step still running would otherwise hold the process until it ends).
 process.on("disconnect", () => process.exit(0));
+// Started early by a CLI that has since ended (a bad workflow file): the channel closed
+// while the modules loaded, before the listener above was there.
+if (!process.connected) process.exit(0);
 send({ type: "ready" });

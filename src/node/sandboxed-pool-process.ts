@@ -5,7 +5,7 @@
  * Attempts cross the IPC channel in batches; if the process dies, its attempts fail with
  * WorkerCrashedError and the next attempt starts a new process.
  */
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { Language } from "../core/languages.js";
 import {
   failedAttempt,
@@ -14,13 +14,13 @@ import {
   type StepTask,
   type StepTaskResult,
 } from "../core/step-pool.js";
-import type { FromPoolServer, PoolServerConfig, ToPoolServer } from "../protocol/pool-process.js";
+import type { FromPoolServer, ToPoolServer } from "../protocol/pool-process.js";
+import { adoptPoolChild, launchPoolChild, type PoolLaunch } from "./pool-child.js";
+
+export { POOL_HEAP_FLAGS, POOL_WASM_FLAGS, permissionFlags } from "./pool-child.js";
 
 /** Where the pool process may read, and how to start it. */
-export interface SandboxedPoolProcessOptions {
-  readonly serverEntry: string;
-  readonly readablePaths: readonly string[];
-  readonly config: PoolServerConfig;
+export interface SandboxedPoolProcessOptions extends PoolLaunch {
   /** Told when a worker could not load the cached Pyodide snapshot although it looked whole. */
   readonly onSnapshotFailed?: (message: string) => void;
 }
@@ -31,38 +31,6 @@ interface Waiting {
   readonly onStart: StepRunOptions["onStart"];
   readonly cleanup: () => void;
 }
-
-/** The permission flags of the pool process. */
-export function permissionFlags(readablePaths: readonly string[]): string[] {
-  return [
-    "--permission",
-    ...readablePaths.map((p) => `--allow-fs-read=${p}`),
-    "--allow-worker",
-    "--disallow-code-generation-from-strings",
-    "--disable-warning=PERM0006",
-  ];
-}
-
-/**
- * V8 flags of the pool process. Its isolates (the pool's main thread and each worker)
- * allocate fast and short-lived objects for every step; with V8's default, each young
- * generation grows to over 100 MB while the live heap stays near 20 MB, so the process's
- * RSS grew by about 400 MB during a soak of 100,000 steps. 8 MB semi-spaces keep it flat at
- * no measurable cost in throughput.
- */
-export const POOL_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
-
-/**
- * V8 flags of the pool process for the interpreters' WebAssembly. With V8's default, a
- * function hot enough for the optimizing compiler goes on in the baseline tier while a
- * helper thread compiles it, and wasm has no on-stack replacement: CPython's eval loop
- * runs a whole step in one call, and on a fresh pool the first CPU-bound step of each
- * worker, two at once, often took 1.0 to 2.1 s instead of 0.55 (all of it in the worker
- * threads). `--wasm-sync-tier-up` compiles on the thread that made the function hot, at
- * once: CPU-bound Python fan-out about 1.7x instead of 1.3x, for about 0.1 s more on the
- * first Python loads of a process (bench/PROFILE.md, 2026-12-07).
- */
-export const POOL_WASM_FLAGS: readonly string[] = ["--wasm-sync-tier-up"];
 
 /** Steps run in worker threads of an isolated child process. */
 export class SandboxedPoolProcess implements StepPool {
@@ -89,25 +57,13 @@ export class SandboxedPoolProcess implements StepPool {
 
   #start(): Promise<ChildProcess> {
     if (this.#ready) return this.#ready;
-    const child = fork(this.#options.serverEntry, [JSON.stringify(this.#options.config)], {
-      execArgv: [...permissionFlags(this.#options.readablePaths), ...POOL_HEAP_FLAGS, ...POOL_WASM_FLAGS],
-      env: {},
-      stdio: ["ignore", "ignore", "inherit", "ipc"],
-      serialization: "advanced",
-    });
+    // A pool process started early for these settings (the CLI's), else a new one.
+    const launched = adoptPoolChild(this.#options) ?? launchPoolChild(this.#options);
+    const child = launched.child;
+    launched.onMessage = (message) => this.#onMessage(message);
     this.#child = child;
-    this.#ready = new Promise((resolve, reject) => {
-      child.once("error", reject);
-      child.once("exit", (code) =>
-        reject(new Error(`the sandbox process exited with code ${code} while starting`)),
-      );
-      child.on("message", (message: FromPoolServer) => {
-        if (message.type === "ready") resolve(child);
-        else this.#onMessage(message);
-      });
-    });
+    this.#ready = launched.ready;
     child.once("exit", (code, signal) => this.#onExit(child, code, signal));
-    this.#ready.catch(() => {});
     return this.#ready;
   }
 

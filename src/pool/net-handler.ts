@@ -6,10 +6,16 @@
  * step waits until its own timeout); a refused one gets a NetworkDeniedError reply.
  */
 import { CONTROL } from "../protocol/control-block.js";
-import { workerEventSchema } from "../protocol/messages.js";
+import type { workerEventSchema } from "../protocol/messages.js";
 import { writeReply } from "../protocol/net-reply.js";
 import type { Batch } from "./batch-watchdog.js";
 import { type FetchFunction, hostFetch } from "./host-fetch.js";
+
+/**
+ * The schema of worker events, loaded with the first request: zod is most of the pool
+ * process's modules, and most runs make no network request (it starts faster without).
+ */
+let eventSchema: Promise<typeof workerEventSchema> | undefined;
 
 /** Answers the network requests of the steps a pool runs. */
 export class NetHandler {
@@ -27,7 +33,12 @@ export class NetHandler {
 
   /** Answers one request of the batch `batch` (looked up by the event's batch id). */
   handle(raw: unknown, batch: Batch | undefined): void {
-    const parsed = workerEventSchema.safeParse(raw);
+    eventSchema ??= import("../protocol/messages.js").then((m) => m.workerEventSchema);
+    eventSchema.then((schema) => this.#handle(schema, raw, batch));
+  }
+
+  #handle(schema: typeof workerEventSchema, raw: unknown, batch: Batch | undefined): void {
+    const parsed = schema.safeParse(raw);
     if (!parsed.success || parsed.data.type !== "net-request" || !batch) return;
     const event = parsed.data;
     const p = batch.items[event.index];

@@ -115,6 +115,8 @@ export class Engine {
   readonly #cache: StepCache | undefined;
   readonly #wakers = new SignalWakers();
   readonly #admission = new RunAdmission();
+  /** Running runs whose workflow can be neither waiting nor queued: listing them reads no journal. */
+  readonly #plainRuns = new Set<string>();
   readonly #gate: PriorityGate;
   readonly #limiter: RateLimiter;
   #closed = false;
@@ -277,7 +279,7 @@ export class Engine {
       throw new TypeError(`query.limit must be a positive integer, got ${JSON.stringify(limit)}`);
     const store = this.#requireStore("runs");
     const runs = await store.listRuns({ limit, ...(query.status ? { status: query.status } : {}) });
-    return withWaitingRuns(store, runs, this.#host.clock.now());
+    return withWaitingRuns(store, runs, this.#host.clock.now(), this.#plainRuns);
   }
 
   /** The report of a stored run, by id or unique prefix (also of an unfinished one). */

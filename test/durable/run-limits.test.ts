@@ -3,6 +3,7 @@
  * come first served; rate limits space the starts of the steps that name their key.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemoryStore } from "../../src/core/durable/memory-store.js";
 import type { Engine } from "../../src/core/engine.js";
 import { parseRate } from "../../src/core/run-limits.js";
 import { parseWorkflow, parseWorkflowOrThrow } from "../../src/core/validate.js";
@@ -64,6 +65,37 @@ describe("concurrency_key and max_runs", () => {
     expect(await status(second.runId)).toBe("waiting");
     expect((await second.report).status).toBe("succeeded");
     expect(await status(second.runId)).toBe("succeeded");
+  });
+
+  it("lists running runs reading the journal only of those that can be waiting or queued", async () => {
+    let reads = 0;
+    const store = new (class extends MemoryStore {
+      override getRun(runId: string) {
+        reads++;
+        return super.getRun(runId);
+      }
+    })();
+    const counted = createEngine({ threads: 1, isolation: "thread", store });
+    try {
+      const busy = "function run() local t = os.clock() while os.clock() - t < 0.6 do end return 1 end";
+      const plain = counted.start(
+        parseWorkflowOrThrow({ name: "plain", steps: { a: { language: "lua", code: busy } } }),
+      );
+      const waits = counted.start(parseWorkflowOrThrow({ name: "waits", steps: { w: { sleep: "1s" } } }));
+      await Promise.all([plain.recorded, waits.recorded]);
+      await new Promise((r) => setTimeout(r, 100));
+      const statuses = async () =>
+        Object.fromEntries((await counted.runs()).map((r) => [r.workflow, r.status]));
+      let before = reads;
+      expect(await statuses()).toEqual({ plain: "running", waits: "waiting" });
+      expect(reads - before).toBe(2);
+      before = reads;
+      expect(await statuses()).toEqual({ plain: "running", waits: "waiting" });
+      expect(reads - before).toBe(1); // the plain run's journal is not read again
+      await Promise.all([plain.report, waits.report]);
+    } finally {
+      await counted.close();
+    }
   });
 
   it("validates the fields", () => {

@@ -9,6 +9,7 @@ import { FanOut, itemId } from "../for-each.js";
 import type { RunReport } from "../report.js";
 import { buildReport, createStepStates, type Phase } from "../step-state.js";
 import { withWaitingStatus } from "../waiting-status.js";
+import type { WorkflowDefinition } from "../workflow.js";
 import type { JournalEntry, RunSummary } from "./journal.js";
 import { applyRecorded, foldSteps, type RecordedStatus, type RecordedStep } from "./run-state.js";
 import { RunNotFoundError, RunStateError, type Store, type StoredRun } from "./store.js";
@@ -103,6 +104,11 @@ export function storedReport(run: StoredRun, now: number): RunReport {
   return withWaitingStatus(report, record.workflow, run.entries);
 }
 
+/** Whether a run of `workflow` can be `waiting` or `queued`. */
+function canWaitOrQueue(workflow: WorkflowDefinition): boolean {
+  return workflow.concurrencyKey !== undefined || workflow.steps.some((s) => s.wait !== undefined);
+}
+
 /** Whether the run waits for a place among the runs with its concurrency key. */
 function isQueued(entries: readonly JournalEntry[]): boolean {
   let queued = false;
@@ -116,16 +122,23 @@ function isQueued(entries: readonly JournalEntry[]): boolean {
 /**
  * `runs` with each running run that only waits listed as `waiting`, and each that waits for a
  * place among the runs with its concurrency key as `queued` (its journal is read for it).
+ * `plain`, when given, remembers the runs whose workflow can do neither (no wait step, no
+ * concurrency key), so that listing them again (a dashboard polls) reads no journal.
  */
 export async function withWaitingRuns(
   store: Store,
   runs: readonly RunSummary[],
   now: number,
+  plain?: Set<string>,
 ): Promise<RunSummary[]> {
   return Promise.all(
     runs.map(async (summary) => {
-      if (summary.status !== "running") return summary;
+      if (summary.status !== "running" || plain?.has(summary.runId)) return summary;
       const run = await store.getRun(summary.runId);
+      if (run && plain && !canWaitOrQueue(run.record.workflow)) {
+        if (plain.size >= 10_000) plain.clear();
+        plain.add(summary.runId);
+      }
       const status = run ? storedReport(run, now).status : summary.status;
       return status === "waiting" || status === "queued" ? { ...summary, status } : summary;
     }),

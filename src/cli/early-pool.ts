@@ -6,6 +6,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { resolveEngineOptions } from "../core/options.js";
 import { prestartPoolChild } from "../node/pool-child.js";
 import { defaultCacheDir, localPoolLaunch } from "../node/pool-launch.js";
 
@@ -34,14 +35,17 @@ export function prestartForArgv(
     return undefined;
   const threadsArg = optionValue(argv, "--threads");
   const memoryArg = optionValue(argv, "--memory");
-  const threads = threadsArg === undefined ? Math.max(1, availableParallelism()) : Number(threadsArg);
-  const memoryMb = memoryArg === undefined ? 512 : Number(memoryArg);
-  // Bad values: the CLI reports them; nothing to start.
-  if (!Number.isInteger(threads) || threads < 1 || !Number.isFinite(memoryMb) || memoryMb <= 0)
-    return undefined;
   try {
+    // The engine's own defaults and checks: bad values throw (the CLI reports them).
+    const { threads, memory } = resolveEngineOptions(
+      {
+        ...(threadsArg !== undefined ? { threads: Number(threadsArg) } : {}),
+        ...(memoryArg !== undefined ? { memory: Number(memoryArg) } : {}),
+      },
+      availableParallelism(),
+    );
     return prestartPoolChild(
-      localPoolLaunch({ cacheDir: defaultCacheDir(), useSnapshot: true, threads, memoryMb }),
+      localPoolLaunch({ cacheDir: defaultCacheDir(), useSnapshot: true, threads, memoryMb: memory }),
     );
   } catch {
     return undefined; // The engine starts its own and reports what is wrong.

@@ -65,13 +65,7 @@ export function foldSteps(entries: readonly JournalEntry[]): Map<string, Recorde
   };
   const inFlight = new Map<string, number>();
   for (const e of entries) {
-    if (
-      e.type === "run-resumed" ||
-      e.type === "run-finished" ||
-      e.type === "run-queued" ||
-      e.type === "run-admitted"
-    )
-      continue;
+    if (!("stepId" in e)) continue; // the run's own entries (resumed, queued, finished, ...)
     const s = at(e.stepId);
     switch (e.type) {
       case "step-started":

@@ -46,6 +46,20 @@ export interface AssembledWorker {
 }
 
 /**
+ * The wall clock the host reads too (Date.now), never going back within this worker. A
+ * step's times are compared with the host's (a rerun's step against the run it reruns, the
+ * watchdog's timeouts); `timeOrigin + performance.now()` drifts from the wall clock while
+ * the system clock is being slewed, by tens of milliseconds within a minute on a VM.
+ */
+function wallClock(): () => number {
+  let last = 0;
+  return () => {
+    last = Math.max(last, Date.now());
+    return last;
+  };
+}
+
+/**
  * Builds the worker and hardens it: call once the worker's modules are loaded, before any
  * step (intrinsics are frozen from then on).
  */
@@ -54,7 +68,7 @@ export function assembleWorker(platform: WorkerPlatform): AssembledWorker {
   const dispatcher = new Dispatcher({
     factories: platform.factories,
     post: (event) => post({ kind: "event", event }),
-    now: () => performance.timeOrigin + performance.now(),
+    now: wallClock(),
     beforeStep: resetStackTraceLimit,
     ...(platform.memoryBytes ? { memoryBytes: platform.memoryBytes } : {}),
     ...(platform.luaEvaluator ? { luaEvaluator: platform.luaEvaluator } : {}),

@@ -124,8 +124,12 @@ describe("the dashboard of sandflow serve", () => {
     const log = page.locator('.step-card[data-step="tick"] .log');
     await expect.poll(async () => (await log.textContent()) ?? "", { timeout: 30_000 }).toContain("tick 2");
     expect(await nodeClass(page, "tick")).toContain("running");
+    // shout and broken both wait for tick and may end in either order (one batch, one worker).
     await page.waitForFunction(
-      () => document.querySelector('g.node[data-step="shout"]')?.classList.contains("succeeded"),
+      () =>
+        document.querySelector('g.node[data-step="shout"]')?.classList.contains("succeeded") &&
+        !document.querySelector('g.node[data-step="broken"]')?.classList.contains("pending") &&
+        !document.querySelector('g.node[data-step="broken"]')?.classList.contains("running"),
       undefined,
       { timeout: 30_000 },
     );

@@ -8,16 +8,18 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { version as pyodideVersion } from "pyodide";
 import { SnapshotCache, type SnapshotStorage, type StoredSnapshot } from "../pool/snapshot-cache.js";
-import { pyodideSnapshotKey } from "../protocol/pyodide-snapshot.js";
+import { pyodideSnapshotKey, SNAPSHOT_KEY } from "../protocol/pyodide-snapshot.js";
 import { workerEntry } from "./package-paths.js";
 
 /** The snapshot's file name: changes when the pyodide version or the prelude changes. */
@@ -40,7 +42,38 @@ function fileHead(path: string): StoredSnapshot<string> | undefined {
   }
 }
 
-/** Snapshots as files `<key>.snap` in `dir`, written whole or not at all (a rename). */
+/**
+ * How old another key's snapshot (or a write left by a killed process) must be before a new
+ * snapshot's write removes it. Snapshots are 30 MB, and each upgrade of pyodide or of the
+ * prelude makes one under a new key; the age keeps two versions of sandflow that share a
+ * cache folder from deleting each other's snapshot on every run.
+ */
+export const STALE_SNAPSHOT_MS = 3_600_000;
+
+/** The `.snap` files of other keys and the `.tmp` leftovers in `dir` older than `STALE_SNAPSHOT_MS`. */
+function pruneStale(dir: string, keep: string, now: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const key = name.replace(/\.snap(\.\d+\.\d+\.tmp)?$/, "");
+    if (key === name || !SNAPSHOT_KEY.test(key) || name === `${keep}.snap`) continue;
+    try {
+      const path = join(dir, name);
+      if (now - statSync(path).mtimeMs > STALE_SNAPSHOT_MS) rmSync(path, { force: true });
+    } catch {
+      // Gone already, or not ours to remove: it only costs disk.
+    }
+  }
+}
+
+/**
+ * Snapshots as files `<key>.snap` in `dir`, written whole or not at all (a rename). Writing
+ * one removes the stale snapshots of other keys (see {@link STALE_SNAPSHOT_MS}).
+ */
 export function diskSnapshotStorage(dir: string): SnapshotStorage<string> {
   const pathOf = (key: string) => join(dir, `${key}.snap`);
   return {
@@ -62,6 +95,7 @@ export function diskSnapshotStorage(dir: string): SnapshotStorage<string> {
         rmSync(tmp, { force: true });
         throw new Error(`could not write the Pyodide snapshot ${path}: ${(e as Error).message}`);
       }
+      pruneStale(dir, key, Date.now());
       return path;
     },
     delete: async (key) => rmSync(pathOf(key), { force: true }),

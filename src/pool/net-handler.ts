@@ -3,7 +3,8 @@
  * checked against what the host itself sent (the batch, the step running now, that step's
  * grant), never against what the worker claims; then the host fetches (host-fetch.ts)
  * and writes the reply into the worker's buffer. A malformed request gets no answer (its
- * step waits until its own timeout); a refused one gets a NetworkDeniedError reply.
+ * step waits until its own timeout); a refused one, or one the host could not check, gets
+ * a NetworkDeniedError reply.
  */
 import { CONTROL } from "../protocol/control-block.js";
 import type { workerEventSchema } from "../protocol/messages.js";
@@ -34,7 +35,23 @@ export class NetHandler {
   /** Answers one request of the batch `batch` (looked up by the event's batch id). */
   handle(raw: unknown, batch: Batch | undefined): void {
     eventSchema ??= import("../protocol/messages.js").then((m) => m.workerEventSchema);
-    eventSchema.then((schema) => this.#handle(schema, raw, batch));
+    eventSchema
+      .then((schema) => this.#handle(schema, raw, batch))
+      .catch((e: unknown) => {
+        // Without a check there is no answer but a refusal; the next request loads it again.
+        eventSchema = undefined;
+        const reply = (raw as { reply?: unknown } | null)?.reply;
+        const why = e instanceof Error ? e.message : String(e);
+        if (reply instanceof SharedArrayBuffer)
+          writeReply(reply, {
+            ok: false,
+            name: "NetworkDeniedError",
+            message: `the host could not check the request: ${why}`,
+          });
+      })
+      .catch(() => {
+        // Not a reply buffer after all (a malformed request): it gets no answer, as above.
+      });
   }
 
   #handle(schema: typeof workerEventSchema, raw: unknown, batch: Batch | undefined): void {

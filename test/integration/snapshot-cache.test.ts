@@ -9,9 +9,11 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +24,7 @@ import { createEngine, defaultCacheDir } from "../../src/node/create-engine.js";
 import {
   diskSnapshotStorage,
   ensurePyodideSnapshot,
+  STALE_SNAPSHOT_MS,
   snapshotFileName,
 } from "../../src/node/pyodide-snapshot.js";
 import { snapshotLooksWhole } from "../../src/pool/snapshot-cache.js";
@@ -142,4 +145,23 @@ describe("the cached Pyodide snapshot", () => {
       await engine.close();
     }
   }, 120_000);
+
+  it("removes other keys' old snapshots and killed writes when it writes one, and keeps recent ones", async () => {
+    const cache = join(dir, "prune");
+    mkdirSync(cache);
+    const old = (Date.now() - STALE_SNAPSHOT_MS - 60_000) / 1000;
+    const files = {
+      oldKey: "pyodide-0.1.0-0123456789abcd.snap",
+      recentKey: "pyodide-0.2.0-0123456789abcd.snap",
+      killedWrite: "pyodide-0.3.0-0123456789abcd.snap.4242.1700000000000.tmp",
+      notOurs: "notes.snap",
+    };
+    for (const name of Object.values(files)) writeFileSync(join(cache, name), "x");
+    for (const name of [files.oldKey, files.killedWrite, files.notOurs])
+      utimesSync(join(cache, name), old, old);
+    await diskSnapshotStorage(cache).put("pyodide-0.4.0-0123456789abcd", new Uint8Array(8));
+    expect(readdirSync(cache).sort()).toEqual(
+      [files.notOurs, files.recentKey, "pyodide-0.4.0-0123456789abcd.snap"].sort(),
+    );
+  });
 });

@@ -1,12 +1,18 @@
 /**
  * Workload 4: parallel CPU-bound fan-out. Four Python steps of about 0.5 s each, run at
  * concurrency 1 and 2 on a two-worker engine; speedup = t1 / t2 (pairs measured back to back),
- * next to a plain-JS control of the same shape that shows what the shared machine allowed.
+ * next to a plain-JS control of the same shape that shows what the shared machine allowed,
+ * and a bare-Pyodide control (bench/pyodide-fanout-child.ts) that shows what wasm CPython
+ * itself gets from two cores without the engine.
  */
 import { Worker } from "node:worker_threads";
+import { POOL_HEAP_FLAGS, POOL_WASM_FLAGS } from "../src/node/pool-child.js";
+import { ensurePyodideSnapshot } from "../src/node/pyodide-snapshot.js";
+import { defaultCacheDir } from "../src/node.js";
 import { CORES, failureText, makeEngine, timedFreshRun } from "./engines.js";
+import type { PyodideFanoutSamples } from "./pyodide-fanout-child.js";
 import type { Recorder } from "./recorder.js";
-import { median, now } from "./util.js";
+import { median, now, runBenchChild } from "./util.js";
 import { fanout } from "./workloads.js";
 
 /** Settings of the fan-out. */
@@ -92,6 +98,8 @@ export async function benchFanout(rec: Recorder, cfg: FanoutConfig): Promise<voi
   const ratios: number[] = [];
   const control: number[] = [];
   const threads = Math.max(2, CORES);
+  const bare: number[] = [];
+  const snapshot = await ensurePyodideSnapshot(defaultCacheDir());
   for (let i = 0; i < cfg.reps; i++) {
     const one = (await timedFreshRun(workflow, 1, { threads })).ms;
     const two = (await timedFreshRun(workflow, 2, { threads })).ms;
@@ -99,6 +107,12 @@ export async function benchFanout(rec: Recorder, cfg: FanoutConfig): Promise<voi
     t2.push(two);
     ratios.push(one / two);
     control.push(...(await plainFanout(cfg.width, cfg.stepMs, 1)));
+    const b = await runBenchChild<PyodideFanoutSamples>(
+      "pyodide-fanout-child",
+      [snapshot, String(iterations), String(cfg.width), "1"],
+      [...POOL_HEAP_FLAGS, ...POOL_WASM_FLAGS],
+    );
+    bare.push(...b.t1.map((ms, j) => ms / (b.t2[j] as number)));
   }
   const note = `${iterations} loop rounds per step, about ${Math.round(stepMs)} ms each`;
   rec.add("fanout.t1", SECTION, `${cfg.width} CPU-bound Python steps, concurrency 1`, t1, "ms", note);
@@ -110,6 +124,14 @@ export async function benchFanout(rec: Recorder, cfg: FanoutConfig): Promise<voi
     control,
     "x",
     "how much parallelism the shared machine gave during this run",
+  );
+  rec.add(
+    "fanout.bare_pyodide",
+    SECTION,
+    "control: the same steps in bare Pyodide (no engine) in 2 worker threads, t1/t2",
+    bare,
+    "x",
+    "fresh interpreters from the same snapshot, the pool process's V8 flags: what wasm CPython gets from 2 cores here",
   );
   rec.add(
     "fanout.speedup",
@@ -126,5 +148,13 @@ export async function benchFanout(rec: Recorder, cfg: FanoutConfig): Promise<voi
     ratios.map((r, i) => r / (control[i] as number)),
     "x",
     "1.0 = the engine got all the parallelism the machine gave",
+  );
+  rec.add(
+    "fanout.vs_bare_pyodide",
+    SECTION,
+    "fan-out speedup relative to bare Pyodide",
+    ratios.map((r, i) => r / (bare[i] as number)),
+    "x",
+    "1.0 = the engine got all the parallelism wasm CPython gets without it",
   );
 }

@@ -63,7 +63,7 @@ const FULL: Config = {
     reps: 5,
   },
   baselines: { steps: 200, reps: 3 },
-  fanout: { reps: 3, stepMs: 500, width: 4 },
+  fanout: { reps: 5, stepMs: 500, width: 4 },
   cold: { reps: 5, uncachedReps: 3 },
   windmill: { reps: 3, heavyReps: 1 },
   scale: { sizes: [1000, 10000, 100000], reps: 3 },

@@ -20,6 +20,7 @@ import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { withHostGlobals } from "./harden-worker.js";
 import type { LanguageRuntimeFactory } from "./language-runtime.js";
+import { lazyFactory } from "./lazy-factory.js";
 import { type AssembledWorker, assembleWorker } from "./worker-assembly.js";
 
 interface WorkerScope {
@@ -101,16 +102,11 @@ async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
 }
 
 function shellFactory(assets: BrowserAssetUrls): LanguageRuntimeFactory {
-  let inner: Promise<LanguageRuntimeFactory> | undefined;
-  return {
-    language: "shell",
-    create: async (options) => {
-      inner ??= import("../shell/index.js").then((m) =>
-        m.createShellRuntimeFactory({ loadWasm: () => fetchBytes(assets.busyboxWasmURL, "busybox.wasm") }),
-      );
-      return (await inner).create(options);
-    },
-  };
+  return lazyFactory("shell", () =>
+    import("../shell/index.js").then((m) =>
+      m.createShellRuntimeFactory({ loadWasm: () => fetchBytes(assets.busyboxWasmURL, "busybox.wasm") }),
+    ),
+  );
 }
 
 /** Evaluates Lua workflow files here, in this worker, with wasmoon loaded while the host globals are back. */

@@ -8,21 +8,14 @@ import { constants as osConstants } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { type MessagePort, threadId, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
-import { LuaFactory } from "wasmoon";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
 import { type SnapshotAllocator, sharedSnapshot } from "../../src/protocol/pyodide-snapshot.js";
 import type { NodeWorkerData } from "../../src/protocol/worker-data.js";
 import { wholeMemoryBytes } from "../../src/protocol/worker-memory.js";
-import { createJsRuntimeFactory } from "../js/js-runtime.js";
-import { loadQuickJsModule } from "../js/node-quickjs.js";
-import { createLuaRuntimeFactory } from "../lua/lua-runtime.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
-import { createShellRuntimeFactory } from "../shell/index.js";
-import { busyboxWasmPath } from "../shell/node-assets.js";
 import type { WasmModule } from "../shell/wasm-api.js";
-import { createWasmRuntimeFactory } from "../wasm/wasm-runtime.js";
 import { withHostGlobals } from "./harden-worker.js";
-import type { LanguageRuntimeFactory } from "./language-runtime.js";
+import { lazyFactory } from "./lazy-factory.js";
 import { assembleWorker } from "./worker-assembly.js";
 
 const data = (workerData ?? {}) as NodeWorkerData;
@@ -61,14 +54,6 @@ function readSnapshot(path: string, allocate: SnapshotAllocator): Uint8Array | u
   }
 }
 
-function shellFactory(): LanguageRuntimeFactory {
-  return createShellRuntimeFactory({
-    loadWasm: async () =>
-      (data.busyboxModule as WasmModule | undefined) ??
-      readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
-  });
-}
-
 /** The port of this worker's session: requests in; responses and events out, in order. */
 let session: MessagePort | undefined;
 
@@ -98,18 +83,53 @@ const worker = assembleWorker({
           } satisfies SessionFromWorker);
         },
       }),
+    // The other languages' modules are imported when a step first needs them (with the
+    // host's globals back, as they were when these imports were static).
     lua: () =>
-      createLuaRuntimeFactory({
-        createLuaFactory: () =>
-          withHostGlobals(async () => {
-            const factory = new LuaFactory();
-            await factory.getLuaModule();
-            return factory;
-          }),
-      }),
-    shell: shellFactory,
-    javascript: () => createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) }),
-    wasm: createWasmRuntimeFactory,
+      lazyFactory("lua", () =>
+        withHostGlobals(async () => {
+          const [{ createLuaRuntimeFactory }, { LuaFactory }] = await Promise.all([
+            import("../lua/lua-runtime.js"),
+            import("wasmoon"),
+          ]);
+          return createLuaRuntimeFactory({
+            createLuaFactory: () =>
+              withHostGlobals(async () => {
+                const factory = new LuaFactory();
+                await factory.getLuaModule();
+                return factory;
+              }),
+          });
+        }),
+      ),
+    shell: () =>
+      lazyFactory("shell", () =>
+        withHostGlobals(async () => {
+          const [{ createShellRuntimeFactory }, { busyboxWasmPath }] = await Promise.all([
+            import("../shell/index.js"),
+            import("../shell/node-assets.js"),
+          ]);
+          return createShellRuntimeFactory({
+            loadWasm: async () =>
+              (data.busyboxModule as WasmModule | undefined) ??
+              readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
+          });
+        }),
+      ),
+    javascript: () =>
+      lazyFactory("javascript", () =>
+        withHostGlobals(async () => {
+          const [{ createJsRuntimeFactory }, { loadQuickJsModule }] = await Promise.all([
+            import("../js/js-runtime.js"),
+            import("../js/node-quickjs.js"),
+          ]);
+          return createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) });
+        }),
+      ),
+    wasm: () =>
+      lazyFactory("wasm", () =>
+        withHostGlobals(async () => (await import("../wasm/wasm-runtime.js")).createWasmRuntimeFactory()),
+      ),
   },
   post: (message) => session?.postMessage(message),
   memoryBytes: () => wholeMemoryBytes(getHeapStatistics()),

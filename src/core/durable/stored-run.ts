@@ -135,11 +135,16 @@ export async function withWaitingRuns(
     runs.map(async (summary) => {
       if (summary.status !== "running" || plain?.has(summary.runId)) return summary;
       const run = await store.getRun(summary.runId);
-      if (run && plain && !canWaitOrQueue(run.record.workflow)) {
-        if (plain.size >= 10_000) plain.clear();
-        plain.add(summary.runId);
+      if (!run) return summary;
+      if (!canWaitOrQueue(run.record.workflow)) {
+        // Its report would say "running": no need to build it.
+        if (plain) {
+          if (plain.size >= 10_000) plain.clear();
+          plain.add(summary.runId);
+        }
+        return summary;
       }
-      const status = run ? storedReport(run, now).status : summary.status;
+      const { status } = storedReport(run, now);
       return status === "waiting" || status === "queued" ? { ...summary, status } : summary;
     }),
   );

@@ -30,6 +30,8 @@ interface Waiting {
   readonly onLog: StepRunOptions["onLog"];
   readonly onStart: StepRunOptions["onStart"];
   readonly cleanup: () => void;
+  /** When a worker started the attempt, once the process said so. */
+  startedAt?: number;
 }
 
 /** Steps run in worker threads of an isolated child process. */
@@ -92,7 +94,10 @@ export class SandboxedPoolProcess implements StepPool {
       else later.push(f);
     };
     for (const { id, at } of message.starts) {
-      const onStart = this.#waiting.get(id)?.onStart;
+      const w = this.#waiting.get(id);
+      if (!w) continue;
+      w.startedAt = at;
+      const onStart = w.onStart;
       if (onStart) tell(id, () => onStart(at));
     }
     for (const { id, stream, text } of message.logs) {
@@ -120,11 +125,12 @@ export class SandboxedPoolProcess implements StepPool {
     this.#ready = undefined;
     const now = Date.now();
     const why = signal ? `signal ${signal}` : `code ${code}`;
-    for (const id of [...this.#waiting.keys()]) {
-      this.#settle(
-        id,
-        failedAttempt("WorkerCrashedError", `the sandbox process exited (${why}) while the step ran`, now),
-      );
+    for (const [id, w] of [...this.#waiting]) {
+      this.#settle(id, {
+        ...failedAttempt("WorkerCrashedError", `the sandbox process exited (${why}) while the step ran`, now),
+        // The attempt lasted from its start until the crash, as with a worker thread that dies.
+        startedAt: w.startedAt ?? now,
+      });
     }
     for (const p of this.#preparing.values()) p.reject(new Error(`the sandbox process exited (${why})`));
     this.#preparing.clear();

@@ -31,23 +31,6 @@ function leb(value: number): number[] {
   return out;
 }
 
-/** The module's defined memory limits in pages, or undefined if it defines none. */
-export function definedMemory(bytes: Uint8Array): { min: number; max: number | undefined } | undefined {
-  let pos = 8;
-  while (pos < bytes.length) {
-    const id = bytes[pos++] as number;
-    const [size, body] = readLeb(bytes, pos);
-    if (id === 5) {
-      const [, flagsAt] = readLeb(bytes, body);
-      const flags = bytes[flagsAt] as number;
-      const [min, next] = readLeb(bytes, flagsAt + 1);
-      return { min, max: flags & 1 ? readLeb(bytes, next)[0] : undefined };
-    }
-    pos = body + size;
-  }
-  return undefined;
-}
-
 /**
  * A copy of `bytes` whose defined memory may grow to at most `maxBytes`.
  * @throws Error when the module defines no memory or needs more than `maxBytes` to start.

@@ -8,6 +8,7 @@ import { constants as osConstants } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { type MessagePort, threadId, workerData } from "node:worker_threads";
 import { loadPyodide } from "pyodide";
+import type { Language } from "../../src/core/languages.js";
 import type { SessionFromWorker, SessionToWorker, WorkerRequest } from "../../src/protocol/messages.js";
 import { type SnapshotAllocator, sharedSnapshot } from "../../src/protocol/pyodide-snapshot.js";
 import type { NodeWorkerData } from "../../src/protocol/worker-data.js";
@@ -15,6 +16,7 @@ import { wholeMemoryBytes } from "../../src/protocol/worker-memory.js";
 import { createPythonRuntimeFactory } from "../python/python-runtime.js";
 import type { WasmModule } from "../shell/wasm-api.js";
 import { withHostGlobals } from "./harden-worker.js";
+import type { LanguageRuntimeFactory } from "./language-runtime.js";
 import { lazyFactory } from "./lazy-factory.js";
 import { assembleWorker } from "./worker-assembly.js";
 
@@ -57,6 +59,14 @@ function readSnapshot(path: string, allocate: SnapshotAllocator): Uint8Array | u
 /** The port of this worker's session: requests in; responses and events out, in order. */
 let session: MessagePort | undefined;
 
+/**
+ * A factory whose modules are imported when a step of its language first needs them, with
+ * the host's globals back (as they were when these imports were static).
+ */
+function lazy(language: Language, load: () => Promise<LanguageRuntimeFactory>): LanguageRuntimeFactory {
+  return lazyFactory(language, () => withHostGlobals(load));
+}
+
 const worker = assembleWorker({
   factories: {
     python: () =>
@@ -83,53 +93,43 @@ const worker = assembleWorker({
           } satisfies SessionFromWorker);
         },
       }),
-    // The other languages' modules are imported when a step first needs them (with the
-    // host's globals back, as they were when these imports were static).
     lua: () =>
-      lazyFactory("lua", () =>
-        withHostGlobals(async () => {
-          const [{ createLuaRuntimeFactory }, { LuaFactory }] = await Promise.all([
-            import("../lua/lua-runtime.js"),
-            import("wasmoon"),
-          ]);
-          return createLuaRuntimeFactory({
-            createLuaFactory: () =>
-              withHostGlobals(async () => {
-                const factory = new LuaFactory();
-                await factory.getLuaModule();
-                return factory;
-              }),
-          });
-        }),
-      ),
+      lazy("lua", async () => {
+        const [{ createLuaRuntimeFactory }, { LuaFactory }] = await Promise.all([
+          import("../lua/lua-runtime.js"),
+          import("wasmoon"),
+        ]);
+        return createLuaRuntimeFactory({
+          createLuaFactory: () =>
+            withHostGlobals(async () => {
+              const factory = new LuaFactory();
+              await factory.getLuaModule();
+              return factory;
+            }),
+        });
+      }),
     shell: () =>
-      lazyFactory("shell", () =>
-        withHostGlobals(async () => {
-          const [{ createShellRuntimeFactory }, { busyboxWasmPath }] = await Promise.all([
-            import("../shell/index.js"),
-            import("../shell/node-assets.js"),
-          ]);
-          return createShellRuntimeFactory({
-            loadWasm: async () =>
-              (data.busyboxModule as WasmModule | undefined) ??
-              readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
-          });
-        }),
-      ),
+      lazy("shell", async () => {
+        const [{ createShellRuntimeFactory }, { busyboxWasmPath }] = await Promise.all([
+          import("../shell/index.js"),
+          import("../shell/node-assets.js"),
+        ]);
+        return createShellRuntimeFactory({
+          loadWasm: async () =>
+            (data.busyboxModule as WasmModule | undefined) ??
+            readFileSync(data.busyboxWasmPath ?? busyboxWasmPath()),
+        });
+      }),
     javascript: () =>
-      lazyFactory("javascript", () =>
-        withHostGlobals(async () => {
-          const [{ createJsRuntimeFactory }, { loadQuickJsModule }] = await Promise.all([
-            import("../js/js-runtime.js"),
-            import("../js/node-quickjs.js"),
-          ]);
-          return createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) });
-        }),
-      ),
+      lazy("javascript", async () => {
+        const [{ createJsRuntimeFactory }, { loadQuickJsModule }] = await Promise.all([
+          import("../js/js-runtime.js"),
+          import("../js/node-quickjs.js"),
+        ]);
+        return createJsRuntimeFactory({ loadModule: () => withHostGlobals(loadQuickJsModule) });
+      }),
     wasm: () =>
-      lazyFactory("wasm", () =>
-        withHostGlobals(async () => (await import("../wasm/wasm-runtime.js")).createWasmRuntimeFactory()),
-      ),
+      lazy("wasm", async () => (await import("../wasm/wasm-runtime.js")).createWasmRuntimeFactory()),
   },
   post: (message) => session?.postMessage(message),
   memoryBytes: () => wholeMemoryBytes(getHeapStatistics()),

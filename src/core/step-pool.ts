@@ -54,14 +54,17 @@ export interface StepTaskResult {
   readonly finishedAt: number;
 }
 
-/** The result of an attempt that failed before or outside its step's code (nothing printed, no files). */
-export function failedAttempt(name: string, message: string, at: number): StepTaskResult {
+/**
+ * The result of an attempt that failed before or outside its step's code (nothing printed,
+ * no files), ended at `at`; `startedAt` when it had started (default: `at`, it never ran).
+ */
+export function failedAttempt(name: string, message: string, at: number, startedAt = at): StepTaskResult {
   return {
     outcome: { ok: false, error: { name, message } },
     changes: { upserts: {}, deletes: [] },
     stdout: "",
     stderr: "",
-    startedAt: at,
+    startedAt,
     finishedAt: at,
   };
 }

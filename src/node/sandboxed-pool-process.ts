@@ -17,8 +17,6 @@ import {
 import type { FromPoolServer, ToPoolServer } from "../protocol/pool-process.js";
 import { adoptPoolChild, launchPoolChild, type PoolLaunch } from "./pool-child.js";
 
-export { POOL_HEAP_FLAGS, POOL_WASM_FLAGS, permissionFlags } from "./pool-child.js";
-
 /** Where the pool process may read, and how to start it. */
 export interface SandboxedPoolProcessOptions extends PoolLaunch {
   /** Told when a worker could not load the cached Pyodide snapshot although it looked whole. */
@@ -126,11 +124,9 @@ export class SandboxedPoolProcess implements StepPool {
     const now = Date.now();
     const why = signal ? `signal ${signal}` : `code ${code}`;
     for (const [id, w] of [...this.#waiting]) {
-      this.#settle(id, {
-        ...failedAttempt("WorkerCrashedError", `the sandbox process exited (${why}) while the step ran`, now),
-        // The attempt lasted from its start until the crash, as with a worker thread that dies.
-        startedAt: w.startedAt ?? now,
-      });
+      // The attempt lasted from its start until the crash, as with a worker thread that dies.
+      const message = `the sandbox process exited (${why}) while the step ran`;
+      this.#settle(id, failedAttempt("WorkerCrashedError", message, now, w.startedAt));
     }
     for (const p of this.#preparing.values()) p.reject(new Error(`the sandbox process exited (${why})`));
     this.#preparing.clear();

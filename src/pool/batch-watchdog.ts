@@ -45,10 +45,7 @@ export interface Batch {
 /** What a step counts as when its worker died or was killed while it ran. */
 export function lostStepResult(batch: Batch, p: Pending, error: unknown, now: number): StepTaskResult {
   const started = batch.times[CONTROL.START_F64] || now;
-  const result = (name: string, message: string) => ({
-    ...failedAttempt(name, message, now),
-    startedAt: started,
-  });
+  const result = (name: string, message: string) => failedAttempt(name, message, now, started);
   if (batch.killed?.reason === INTERRUPT_REASON.TIMEOUT) {
     return result(
       "StepTimeoutError",

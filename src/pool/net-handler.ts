@@ -18,6 +18,17 @@ import { type FetchFunction, hostFetch } from "./host-fetch.js";
  */
 let eventSchema: Promise<typeof workerEventSchema> | undefined;
 
+/** Refuses a request that could not be checked, if it carries something to reply in at all. */
+function refuseUnchecked(raw: unknown, message: string): void {
+  const reply = (raw as { reply?: unknown } | null)?.reply;
+  if (!(reply instanceof SharedArrayBuffer)) return;
+  try {
+    writeReply(reply, { ok: false, name: "NetworkDeniedError", message });
+  } catch {
+    // Not a reply buffer after all (a malformed request): it gets no answer, as above.
+  }
+}
+
 /** Answers the network requests of the steps a pool runs. */
 export class NetHandler {
   readonly #fetch: FetchFunction;
@@ -40,17 +51,7 @@ export class NetHandler {
       .catch((e: unknown) => {
         // Without a check there is no answer but a refusal; the next request loads it again.
         eventSchema = undefined;
-        const reply = (raw as { reply?: unknown } | null)?.reply;
-        const why = e instanceof Error ? e.message : String(e);
-        if (reply instanceof SharedArrayBuffer)
-          writeReply(reply, {
-            ok: false,
-            name: "NetworkDeniedError",
-            message: `the host could not check the request: ${why}`,
-          });
-      })
-      .catch(() => {
-        // Not a reply buffer after all (a malformed request): it gets no answer, as above.
+        refuseUnchecked(raw, `the host could not check the request: ${e instanceof Error ? e.message : e}`);
       });
   }
 

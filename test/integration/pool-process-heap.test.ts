@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { defineWorkflow } from "../../src/core/builder.js";
-import { POOL_HEAP_FLAGS, POOL_WASM_FLAGS } from "../../src/node/sandboxed-pool-process.js";
+import { POOL_HEAP_FLAGS, POOL_WASM_FLAGS } from "../../src/node/pool-child.js";
 import { createEngine } from "../../src/node.js";
 import { descendants } from "../security/security-env.js";
 

@@ -10,6 +10,7 @@ import { runReportJsonSchema } from "../core/report.js";
 import { parseRate } from "../core/run-limits.js";
 import { workflowJsonSchema } from "../core/schema.js";
 import { PACKAGE_ROOT } from "../node/package-paths.js";
+import { dropOutputWhenReaderGoes } from "./closed-output.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { addServerCommands, serverOf } from "./server-options.js";
@@ -269,6 +270,8 @@ export function buildProgram(): Command {
 
 /** Runs the CLI with `argv` (as in `process.argv`). */
 export async function main(argv: string[]): Promise<void> {
+  dropOutputWhenReaderGoes(process.stdout);
+  dropOutputWhenReaderGoes(process.stderr);
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {

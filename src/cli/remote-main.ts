@@ -4,6 +4,7 @@
  * never loaded, which keeps the CLI's own start-up short. bin/sandflow.js picks it.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { dropOutputWhenReaderGoes } from "./closed-output.js";
 import { remoteRunCommand } from "./remote-run.js";
 
 function positiveNumber(value: string): number {
@@ -20,6 +21,8 @@ export function isRemoteRun(argv: readonly string[], env: NodeJS.ProcessEnv = pr
 
 /** Runs `sandflow run FILE --server URL` with `argv`. */
 export async function main(argv: string[]): Promise<void> {
+  dropOutputWhenReaderGoes(process.stdout);
+  dropOutputWhenReaderGoes(process.stderr);
   const program = new Command("sandflow").exitOverride().showHelpAfterError();
   program
     .command("run")

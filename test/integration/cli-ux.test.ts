@@ -3,7 +3,7 @@
  * usage errors, validation messages, Lua tracebacks, durations and attempts, when steps
  * start, file extensions, version, help, shell completion, colour, and npm's warnings.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -135,6 +135,42 @@ describe("runs", () => {
       for (const key of ["startedAt", "finishedAt", "durationMs"])
         expect(Number.isInteger(t[key])).toBe(true);
     }
+  });
+});
+
+describe("a reader that goes away (sandflow runs | head)", () => {
+  /** Runs the CLI with its stdout a pipe closed before it writes: every write fails with EPIPE. */
+  function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, ["bin/sandflow.js", ...args], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    return new Promise((resolve) => child.on("close", (code) => resolve({ code, stderr })));
+  }
+
+  it("ends a listing quietly, and lets a run finish and be recorded", async () => {
+    const store = join(scratch, "epipe.db");
+    const run = await withClosedStdout(["run", fixture("hello.yaml"), "--store", store]);
+    expect(run.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/: succeeded/);
+    for (const args of [
+      ["runs", "--store", store],
+      ["schema", "workflow"],
+      ["graph", "workflows/diamond.lua"],
+    ]) {
+      const r = await withClosedStdout(args);
+      expect(r.stderr, args.join(" ")).toBe("");
+      expect(r.code, args.join(" ")).toBe(0);
+    }
+    const listed = sandflow(["runs", "--store", store]);
+    expect(listed.stdout).toMatch(/succeeded .* hello/);
   });
 });
 

@@ -53,6 +53,20 @@ export interface Api {
   close(): void;
 }
 
+/** The methods the API's own routes (not the catch-alls) answer on `path`. */
+function methodsOf(app: Hono, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL" || !route.path.startsWith("/api/") || route.path.includes("*")) continue;
+    const pattern = new RegExp(
+      `^${route.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}/?$`,
+    );
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
+}
+
 function badQuery(
   error: { issues: readonly { path: PropertyKey[]; message: string }[] },
   what: string,
@@ -298,8 +312,16 @@ export function createApi(host: ApiHost): Api {
     return c.json({ runId: await startTracked(ctx, handle, before) }, 202);
   });
 
-  app.all("/api/*", () => {
-    throw new HttpError(404, "NotFound", "no such API endpoint; see GET /api/openapi.json");
+  app.all("/api/*", (c) => {
+    const allow = methodsOf(app, c.req.path);
+    if (allow.length === 0)
+      throw new HttpError(404, "NotFound", "no such API endpoint; see GET /api/openapi.json");
+    c.header("Allow", allow.join(", "));
+    throw new HttpError(
+      405,
+      "MethodNotAllowed",
+      `${c.req.method} is not allowed on ${c.req.path}; it takes ${allow.join(", ")}`,
+    );
   });
 
   app.get("*", async (c) => {

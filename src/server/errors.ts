@@ -11,7 +11,7 @@ import {
 /** An answer the API gives on purpose, with its status code. */
 export class HttpError extends Error {
   override name: string;
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 500;
+  readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 500;
   readonly issues: readonly ValidationIssue[] | undefined;
   constructor(
     status: HttpError["status"],

@@ -251,6 +251,28 @@ describe("sandflow serve API", () => {
     expect((await api(server, "GET", "/api/runs/ffffffff-0000/events")).status).toBe(404);
     expect((await api(server, "POST", "/api/runs/ffffffff-0000/cancel")).status).toBe(404);
     expect((await api(server, "GET", "/api/nothing")).status).toBe(404);
+    expect((await api(server, "DELETE", "/api/nothing/at/all")).status).toBe(404);
+  });
+
+  it("answers 405 with Allow to a method an endpoint does not take", async () => {
+    const cases: [string, string, string][] = [
+      ["DELETE", "/api/runs", "GET, HEAD, POST"],
+      ["PUT", "/api/runs/ffffffff-0000", "GET, HEAD"],
+      ["GET", "/api/runs/ffffffff-0000/cancel", "POST"],
+      ["DELETE", "/api/runs/x/signals/go", "POST"],
+      ["POST", "/api/openapi.json", "GET, HEAD"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await api(server, method, path);
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow"), `${method} ${path}`).toBe(allow);
+      expect(res.body.error).toEqual({
+        name: "MethodNotAllowed",
+        message: `${method} is not allowed on ${path}; it takes ${allow}`,
+      });
+    }
+    // a dot in a route is a dot, not any character
+    expect((await api(server, "POST", "/api/openapiXjson")).status).toBe(404);
   });
 
   it("refuses requests from other origins and for other host names (no CSRF, no DNS rebinding)", async () => {

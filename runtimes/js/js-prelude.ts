@@ -48,7 +48,7 @@ export const JS_EXPLAIN = `(function (value) {
     if (v === null) return v;
     if (typeof v.toJSON === "function") return check(v.toJSON(), path, seen, depth);
     if (seen.indexOf(v) >= 0) throw new NotJson(path, "an object that contains itself (a cycle)");
-    if (depth > 200) throw new NotJson(path, "nesting deeper than 200 levels");
+    if (depth > 200) throw new NotJson("result", "nested deeper than 200 levels");
     seen.push(v);
     if (isArray(v)) {
       for (let i = 0; i < v.length; i++) check(v[i], path + "[" + i + "]", seen, depth + 1);

@@ -31,7 +31,7 @@ end
 local encode_value
 local function encode_table(t, buf, n, path, seen, depth)
   if seen[t] then fail(path, "a table that contains itself (a cycle)") end
-  if depth > 200 then fail(path, "nesting deeper than 200 levels") end
+  if depth > 200 then fail("result", "nested deeper than 200 levels") end
   seen[t] = true
   local count, max, allint = 0, 0, true
   for k in next, t do

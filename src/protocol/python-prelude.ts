@@ -71,7 +71,7 @@ __sf_steps = {}
 
 def _sf_where(value, path="result", depth=0):
     if depth > 200:
-        return path + " is nested deeper than 200 levels"
+        return "result is nested deeper than 200 levels"
     if value is None or isinstance(value, (str, bool, int)):
         return None
     if isinstance(value, float):

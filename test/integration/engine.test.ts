@@ -97,6 +97,11 @@ describe("engine with the real worker pool", () => {
           },
           luafn: { code: "function run() return { f = print } end" },
           luacycle: { code: "function run() local t = {} t.me = t return t end" },
+          luadeep: { code: "function run() local x = {} for i = 1, 300 do x = { x } end return x end" },
+          pydeep: {
+            language: "python",
+            code: "def run():\n    x = []\n    for i in range(300):\n        x = [x]\n    return x",
+          },
         },
       }),
     );
@@ -113,6 +118,11 @@ describe("engine with the real worker pool", () => {
       message: "the Lua step returned result.f is a function, which is not JSON",
     });
     expect(report.steps.luacycle?.error?.message).toMatch(/result.me is a table that contains itself/);
+    // Too deep a result is named without its 200-level path.
+    expect(report.steps.luadeep?.error?.message).toBe(
+      "the Lua step returned result is nested deeper than 200 levels, which is not JSON",
+    );
+    expect(report.steps.pydeep?.error?.message).toBe("the result is nested deeper than 256 levels");
   });
 
   it("reports Python and Lua errors with the exception and the line", async () => {

@@ -80,7 +80,11 @@ describe("JavaScript steps", () => {
 
   it("gives a plain script without a JSON line null, and fails a run returning undefined naming where", async () => {
     const report = await engine.run(
-      workflow("plain").js("plain", 'console.log("just text")').js("nothing", "function run() {}").build(),
+      workflow("plain")
+        .js("plain", 'console.log("just text")')
+        .js("nothing", "function run() {}")
+        .js("deep", "function run() { let x = []; for (let i = 0; i < 100000; i++) x = [x]; return x; }")
+        .build(),
     );
     expect(report.steps.plain?.output).toBeNull();
     expect(report.steps.plain?.stdout).toBe("just text\n");
@@ -88,6 +92,9 @@ describe("JavaScript steps", () => {
       name: "InvalidResultError",
       message: "the JavaScript step returned result is undefined, which is not JSON",
     });
+    expect(report.steps.deep?.error?.message).toBe(
+      "the JavaScript step returned result is nested deeper than 200 levels, which is not JSON",
+    );
   });
 });
 

@@ -144,6 +144,20 @@ workflow = { name = "generated", steps = steps }`);
     );
   });
 
+  it("says a file nested too deeply for its parser is, in YAML and in JSON", async () => {
+    const depth = 20_000;
+    for (const [text, name] of [
+      [`steps: {}\nx: ${"[".repeat(depth)}${"]".repeat(depth)}\n`, "deep.yaml"],
+      [`{"steps": {}, "x": ${"[".repeat(depth)}${"]".repeat(depth)}}`, "deep.json"],
+    ] as const) {
+      const e = await failure(text, name);
+      expect(e).toBeInstanceOf(WorkflowLoadError);
+      expect(e.message).toBe(
+        `${name}: nested too deeply to read (lists or maps inside each other thousands of levels deep)`,
+      );
+    }
+  });
+
   it("detects the format from the name or the text", () => {
     expect(detectFormat("", "a.LUA")).toBe("lua");
     expect(detectFormat('  {"steps": {}}')).toBe("json");

@@ -75,8 +75,18 @@ function lineCol(text: string, offset: number): string {
 
 type Loaded = Result<unknown, WorkflowLoadError | WorkflowValidationError>;
 
+/** What a parser that ran out of stack says (V8's RangeError, or its regex engine's). */
+const OUT_OF_STACK = /Maximum call stack size exceeded|Stack overflow/;
+
+function tooDeep(label: string): WorkflowLoadError {
+  return new WorkflowLoadError(
+    `${label}: nested too deeply to read (lists or maps inside each other thousands of levels deep)`,
+  );
+}
+
 function parseYamlLike(text: string, label: string, json: boolean): Loaded {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true, version: "1.2" });
+  if (doc.errors.some((e) => OUT_OF_STACK.test(e.message))) return err(tooDeep(label));
   const dupes: ValidationIssue[] = [];
   const errors: string[] = [];
   for (const e of doc.errors) {
@@ -94,9 +104,9 @@ function parseYamlLike(text: string, label: string, json: boolean): Loaded {
   try {
     return ok(doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }));
   } catch (e) {
-    return err(
-      new WorkflowLoadError(`${label}: ${(e as Error).message} (aliases are limited to ${MAX_YAML_ALIASES})`),
-    );
+    const message = (e as Error).message;
+    if (OUT_OF_STACK.test(message)) return err(tooDeep(label));
+    return err(new WorkflowLoadError(`${label}: ${message} (aliases are limited to ${MAX_YAML_ALIASES})`));
   }
 }
 

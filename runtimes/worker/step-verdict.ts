@@ -5,6 +5,7 @@
  */
 import type { FileTree } from "../../src/core/file-tree.js";
 import { treeSize } from "../../src/core/file-tree.js";
+import { MAX_JSON_DEPTH } from "../../src/core/json-depth.js";
 import { INTERRUPT_REASON } from "../../src/protocol/control-block.js";
 import type { TaskResult, WireStepTask } from "../../src/protocol/messages.js";
 import type { StepOutcome } from "./language-runtime.js";
@@ -12,7 +13,7 @@ import type { StepOutcome } from "./language-runtime.js";
 /** Longest error message kept in a report. */
 export const MAX_ERROR_CHARS = 16 * 1024;
 /** Deepest nesting of arrays and objects a result may have (JSON tools recurse on it). */
-export const MAX_RESULT_DEPTH = 256;
+export const MAX_RESULT_DEPTH = MAX_JSON_DEPTH;
 
 type Outcome = TaskResult["outcome"];
 

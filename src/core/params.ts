@@ -3,6 +3,7 @@
  * API's `params`) checked against the workflow's declarations and completed with defaults.
  */
 import { InvalidParamsError, type ValidationIssue } from "./errors.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 import { err, ok, type Result } from "./result.js";
 import type { ParamDefinition, WorkflowDefinition } from "./workflow.js";
 
@@ -63,7 +64,9 @@ export function resolveParams(
       });
       continue;
     }
-    const problem = paramTypeProblem(def.type, value);
+    const problem =
+      paramTypeProblem(def.type, value) ??
+      (nestedDeeperThan(value) ? `is nested deeper than ${MAX_JSON_DEPTH} levels` : undefined);
     if (problem) issues.push({ path: `params.${name}`, message: `the param '${name}' ${problem}` });
     else out[name] = value;
   }

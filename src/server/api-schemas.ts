@@ -3,6 +3,7 @@
  * them, and `GET /api/openapi.json` is generated from them and from the run report's schema.
  */
 import { z } from "zod";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../core/json-depth.js";
 import { RUN_STATUSES, runReportSchema } from "../core/report.js";
 import { workflowSpecSchema } from "../core/schema.js";
 
@@ -92,6 +93,7 @@ export const emitEventSchema = z.strictObject({
   data: z
     .unknown()
     .optional()
+    .refine((data) => !nestedDeeperThan(data), `is nested deeper than ${MAX_JSON_DEPTH} levels`)
     .meta({ description: "The event's data: each run gets it as its `event` param." }),
 });
 

@@ -224,6 +224,12 @@ describe("sandflow serve API", () => {
     expect(params.status).toBe(400);
     expect(params.body.error.name).toBe("InvalidParamsError");
     expect(params.body.error.issues[0].path).toBe("params.x");
+    const deep = `{"workflow": {"name": "d", "params": {"p": {"type": "array"}}, "steps": {"a": {"language": "lua", "code": "function run() return 1 end"}}}, "params": {"p": ${"[".repeat(5000)}${"]".repeat(5000)}}}`;
+    const deepParams = await api(server, "POST", "/api/runs", deep);
+    expect(deepParams.status).toBe(400);
+    expect(deepParams.body.error.issues).toEqual([
+      { path: "params.p", message: "the param 'p' is nested deeper than 256 levels" },
+    ]);
     const badQuery = await api(server, "GET", "/api/runs?limit=0");
     expect(badQuery.status).toBe(400);
     expect((await api(server, "GET", "/api/runs?status=bogus")).status).toBe(400);

@@ -104,6 +104,13 @@ describe("sandflow serve --workflows: events", () => {
     expect(none.body.runIds).toEqual([]);
     const bad = await api(served, "POST", "/api/events/bad%20name", {});
     expect(bad.status).toBe(400);
+    // JSON.stringify would throw RangeError on it later: refused before any run starts
+    const deep = `{"id": "e-deep", "data": ${"[".repeat(5000)}${"]".repeat(5000)}}`;
+    const tooDeep = await api(served, "POST", "/api/events/order.created", deep);
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body.error.issues).toEqual([
+      { path: "data", message: "is nested deeper than 256 levels" },
+    ]);
     const runs = (await api(served, "GET", "/api/runs")).body.runs;
     expect(runs).toHaveLength(2);
     const listed = (await api(served, "GET", "/api/workflows")).body;

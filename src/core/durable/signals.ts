@@ -3,8 +3,10 @@
  * `POST /api/runs/{id}/signals/{name}` share. A signal is kept in the store with the run,
  * so it reaches the run whichever process runs it, also one sent before the run waits.
  */
+
 import { z } from "zod";
 import { SandflowError } from "../errors.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../json-depth.js";
 import { EVENT_NAME_PATTERN } from "../schema.js";
 import type { Store } from "./store.js";
 import { resolveRunId } from "./stored-run.js";
@@ -59,6 +61,8 @@ export async function sendSignal(
         `an approval's data must be {"approved": true|false, "by"?: string, "comment"?: string}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "data"}: ${i.message}`).join("; ")}`,
       );
   }
+  if (nestedDeeperThan(data))
+    throw new InvalidSignalError(`signal data is nested deeper than ${MAX_JSON_DEPTH} levels`);
   const dataJson = JSON.stringify(data ?? null);
   if (dataJson.length > MAX_SIGNAL_BYTES)
     throw new InvalidSignalError(

@@ -7,7 +7,7 @@ import type { ValidationIssue } from "./errors.js";
 import { compileExpression } from "./expressions.js";
 import { formatPath } from "./format-path.js";
 import { LANGUAGE_ALIASES, type Language } from "./languages.js";
-import { paramTypeProblem } from "./params.js";
+import { paramValueProblem } from "./params.js";
 import { PARAM_NAME_PATTERN, PARAM_TYPES, type ParamSpec, type StepSpec } from "./schema.js";
 import type { ParamDefinition, StepDefinition } from "./workflow.js";
 
@@ -70,7 +70,7 @@ export function paramIssues(params: Readonly<Record<string, unknown>> | undefine
       });
     if (!isObject(def) || def.default === undefined || typeof def.type !== "string") continue;
     if (!(PARAM_TYPES as readonly string[]).includes(def.type)) continue;
-    const problem = paramTypeProblem(def.type as ParamDefinition["type"], def.default);
+    const problem = paramValueProblem(def.type as ParamDefinition["type"], def.default);
     if (problem) issues.push({ path: formatPath(["params", name, "default"]), message: problem });
   }
   return issues;

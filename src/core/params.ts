@@ -35,6 +35,14 @@ export function paramTypeProblem(type: ParamDefinition["type"], value: unknown):
   }
 }
 
+/** Why `value` cannot be a value of a param of type `type` (its type, or nested too deep), or `undefined`. */
+export function paramValueProblem(type: ParamDefinition["type"], value: unknown): string | undefined {
+  return (
+    paramTypeProblem(type, value) ??
+    (nestedDeeperThan(value) ? `is nested deeper than ${MAX_JSON_DEPTH} levels` : undefined)
+  );
+}
+
 /**
  * The params of a run of `workflow`: `given` checked (no unknown name, every value of its
  * declared type, every param without a default given) and completed with the defaults.
@@ -64,9 +72,7 @@ export function resolveParams(
       });
       continue;
     }
-    const problem =
-      paramTypeProblem(def.type, value) ??
-      (nestedDeeperThan(value) ? `is nested deeper than ${MAX_JSON_DEPTH} levels` : undefined);
+    const problem = paramValueProblem(def.type, value);
     if (problem) issues.push({ path: `params.${name}`, message: `the param '${name}' ${problem}` });
     else out[name] = value;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidSignalError, sendSignal } from "../../src/core/durable/signals.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../../src/core/json-depth.js";
+import { parseWorkflowSource } from "../../src/core/loaders/parse-source.js";
 import { resolveParams } from "../../src/core/params.js";
 import { defineWorkflow } from "../../src/index.js";
 
@@ -38,6 +39,19 @@ describe("JSON nesting depth", () => {
       { path: "params.xs", message: `the param 'xs' is nested deeper than ${MAX_JSON_DEPTH} levels` },
     ]);
     expect(resolveParams(workflow, { xs: nested(10) }).ok).toBe(true);
+  });
+
+  it("finds a default nested too deeply when the workflow is checked, not when it runs", async () => {
+    const deep = `${"[".repeat(300)}${"]".repeat(300)}`;
+    const source = JSON.stringify({
+      name: "d",
+      params: { p: { type: "array" } },
+      steps: { a: { language: "lua", code: "function run() return 1 end" } },
+    }).replace('{"type":"array"}', `{"type":"array","default":${deep}}`);
+    const r = await parseWorkflowSource(source, { source: "d.json" });
+    expect(!r.ok && r.error.message).toContain(
+      `params.p.default: is nested deeper than ${MAX_JSON_DEPTH} levels`,
+    );
   });
 
   it("refuses signal data nested too deeply before it reaches the store", async () => {

@@ -153,7 +153,7 @@ workflow = { name = "generated", steps = steps }`);
       const e = await failure(text, name);
       expect(e).toBeInstanceOf(WorkflowLoadError);
       expect(e.message).toBe(
-        `${name}: nested too deeply to read (lists or maps inside each other thousands of levels deep)`,
+        `${name}: nested too deeply to read (lists or maps inside each other, hundreds of levels deep)`,
       );
     }
   });

@@ -80,7 +80,7 @@ const OUT_OF_STACK = /Maximum call stack size exceeded|Stack overflow/;
 
 function tooDeep(label: string): WorkflowLoadError {
   return new WorkflowLoadError(
-    `${label}: nested too deeply to read (lists or maps inside each other thousands of levels deep)`,
+    `${label}: nested too deeply to read (lists or maps inside each other, hundreds of levels deep)`,
   );
 }
 

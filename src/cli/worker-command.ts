@@ -56,7 +56,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     return usageFailure(e);
   }
   say(
-    `claiming steps from ${store.label} (queue ${options.queue ?? "sandflow-steps"}) with ${threads} threads`,
+    `claiming steps from ${store.label} (queue ${options.queue ?? "sandflow-steps"}) with ${threads} ${threads === 1 ? "thread" : "threads"}`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

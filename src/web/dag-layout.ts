@@ -34,7 +34,7 @@ export interface Layout {
 }
 
 /** Node size and spacing, in SVG units. */
-export const NODE = { width: 180, height: 52, gapX: 60, gapY: 20, margin: 16 } as const;
+export const NODE = { width: 180, height: 60, gapX: 60, gapY: 20, margin: 16 } as const;
 
 const SWEEPS = 4;
 

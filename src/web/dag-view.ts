@@ -125,7 +125,7 @@ export class DagView {
     for (const step of steps) {
       const place = layout.nodes.get(step.id);
       if (!place) continue;
-      const status = s("text", { x: 14, y: 40, class: "node-status" }, `${MARK.pending} pending`);
+      const status = s("text", { x: 14, y: 38, class: "node-status" }, `${MARK.pending} pending`);
       const title = s("title", {}, `${describe(step)}: pending`);
       const badge = badgeOf(step);
       const flow = [
@@ -162,9 +162,8 @@ export class DagView {
         s("text", { x: 14, y: 20, class: "node-id" }, clip(step.id)),
         s("text", { x: NODE.width - 8, y: 20, class: "node-lang", "text-anchor": "end" }, step.language),
         status,
-        ...(badge
-          ? [s("text", { x: NODE.width - 8, y: 40, class: "node-flow", "text-anchor": "end" }, badge)]
-          : []),
+        // A line of its own: beside the state, "sub-workflow · for each" and "succeeded · 7.53 s" overlap.
+        ...(badge ? [s("text", { x: 14, y: 53, class: "node-flow" }, badge)] : []),
       );
       group.addEventListener("click", () => this.#onSelect(step.id));
       group.addEventListener("keydown", (e) => {

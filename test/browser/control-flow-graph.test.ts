@@ -66,13 +66,40 @@ describe("the playground's graph of a control-flow workflow", () => {
     expect(report.status).toBe("succeeded");
     expect(report.steps.total?.output).toEqual({ orders: 3, total: 81 });
     expect(report.steps.notify?.output).toEqual({ send: { sent: true } });
-    const price = await browser.page.$eval('svg.dag g.node[data-step="price"]', (g) => ({
-      badge: g.querySelector(".node-flow")?.textContent,
-      title: g.querySelector("title")?.textContent,
-      lang: g.querySelector(".node-lang")?.textContent,
-    }));
+    const price = await browser.page.$eval('svg.dag g.node[data-step="price"]', (g) => {
+      const box = (sel: string) => {
+        const r = (g.querySelector(sel) as SVGGraphicsElement).getBoundingClientRect();
+        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      };
+      return {
+        badge: g.querySelector(".node-flow")?.textContent,
+        status: g.querySelector(".node-status")?.textContent,
+        title: g.querySelector("title")?.textContent,
+        lang: g.querySelector(".node-lang")?.textContent,
+        boxes: [
+          box(".node-id"),
+          box(".node-status"),
+          box(".node-flow"),
+          box("rect.node-box:not(.node-stack)"),
+        ],
+      };
+    });
     expect(price.badge).toBe("sub-workflow · for each");
+    expect(price.status).toMatch(/^✓ succeeded · \d/);
     expect(price.title).toContain("workflow: sub/order.yaml");
     expect(price.lang).toBe("workflow");
+    // The id, the state with its duration and the long badge each have a line, inside the node.
+    const [id, state, badge, node] = price.boxes as {
+      left: number;
+      right: number;
+      top: number;
+      bottom: number;
+    }[];
+    for (const text of [id, state, badge]) {
+      expect(text?.right).toBeLessThanOrEqual(node?.right as number);
+      expect(text?.bottom).toBeLessThanOrEqual(node?.bottom as number);
+    }
+    expect(id?.bottom).toBeLessThanOrEqual(state?.top as number);
+    expect(state?.bottom).toBeLessThanOrEqual(badge?.top as number);
   });
 });

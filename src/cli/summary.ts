@@ -10,6 +10,10 @@ export function renderSummary(report: RunReport, pc = colors.out): string {
   const width = Math.max(4, ...ids.map((id) => safe(id).length));
   const kindOf = (s: (typeof report.steps)[string]) => s.kind ?? s.language;
   const languageWidth = Math.max(6, ...Object.values(report.steps).map((s) => kindOf(s).length));
+  // A rerun's kept step and a cache hit did not run now: their time is the earlier run's.
+  const originOf = (s: (typeof report.steps)[string]) =>
+    s.reusedFrom !== undefined ? "kept" : s.cached ? "cached" : "";
+  const originWidth = Math.max(0, ...Object.values(report.steps).map((s) => originOf(s).length));
   const lines: string[] = [];
   const counts = new Map<string, number>();
   for (const id of ids) {
@@ -17,7 +21,8 @@ export function renderSummary(report: RunReport, pc = colors.out): string {
     if (!s) continue;
     counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
     const attempts = s.attempts > 1 ? pc.yellow(` ×${s.attempts}`) : "";
-    const head = `${statusMark(s.status, pc)} ${safe(id).padEnd(width)} ${pc.dim(kindOf(s).padEnd(languageWidth))} ${formatDuration(s.durationMs).padStart(9)}${attempts}`;
+    const origin = originWidth > 0 ? ` ${pc.dim(originOf(s).padEnd(originWidth))}` : "";
+    const head = `${statusMark(s.status, pc)} ${safe(id).padEnd(width)} ${pc.dim(kindOf(s).padEnd(languageWidth))} ${formatDuration(s.durationMs).padStart(9)}${attempts}${origin}`;
     if (s.status === "succeeded") lines.push(`${head}  ${safe(preview(s.output))}`);
     else if (s.error) {
       const [first, ...rest] = s.error.message.split("\n");
@@ -25,7 +30,11 @@ export function renderSummary(report: RunReport, pc = colors.out): string {
       for (const line of rest.slice(0, 12)) lines.push(`${" ".repeat(width + 3)}${pc.dim(safe(line))}`);
     } else lines.push(head);
   }
-  const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(", ");
+  const kept = Object.values(report.steps).filter((s) => s.reusedFrom !== undefined).length;
+  const tally = [
+    ...[...counts].map(([status, n]) => `${n} ${status}`),
+    ...(kept > 0 && report.rerunOf ? [`${kept} kept from ${report.rerunOf.slice(0, 8)}`] : []),
+  ].join(", ");
   const colour = report.status === "succeeded" ? pc.green : pc.red;
   lines.push(
     "",

@@ -1,0 +1,65 @@
+import pc from "picocolors";
+import { describe, expect, it } from "vitest";
+import { renderSummary } from "../../src/cli/summary.js";
+import type { RunReport } from "../../src/core/report.js";
+
+type Step = RunReport["steps"][string];
+
+function step(over: Partial<Step>): Step {
+  return {
+    status: "succeeded",
+    language: "lua",
+    output: 1,
+    stdout: "",
+    stderr: "",
+    error: null,
+    attempts: 1,
+    startedAt: 0,
+    finishedAt: 5,
+    durationMs: 5,
+    ...over,
+  } as Step;
+}
+
+function report(steps: Record<string, Step>, rerunOf?: string): RunReport {
+  return {
+    workflow: "w",
+    runId: "new-run",
+    status: "succeeded",
+    startedAt: 0,
+    finishedAt: 10,
+    durationMs: 10,
+    params: {},
+    steps,
+    ...(rerunOf ? { rerunOf } : {}),
+  } as RunReport;
+}
+
+describe("the summary after a run", () => {
+  it("marks the steps a rerun kept and the cache hits, in a column of their own", () => {
+    const text = renderSummary(
+      report(
+        {
+          a: step({ reusedFrom: "0123456789abcdef" }),
+          b: step({ cached: true }),
+          c: step({ output: 3 }),
+        },
+        "0123456789abcdef",
+      ),
+      pc.createColors(false),
+    );
+    expect(text.split("\n")).toEqual([
+      "✔ a    lua         5 ms kept    1",
+      "✔ b    lua         5 ms cached  1",
+      "✔ c    lua         5 ms         3",
+      "",
+      "w: succeeded in 10 ms (3 succeeded, 1 kept from 01234567) run new-run",
+      "",
+    ]);
+  });
+
+  it("adds no column when every step ran in this run", () => {
+    const text = renderSummary(report({ a: step({}) }), pc.createColors(false));
+    expect(text.split("\n")[0]).toBe("✔ a    lua         5 ms  1");
+  });
+});

@@ -5,7 +5,7 @@
  * its early pool process leaves nothing behind.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -92,6 +92,41 @@ describe("the early pool process", () => {
       const deadline = Date.now() + 10_000;
       while (pools().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(pools()).toEqual([]);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it("is the only pool process of a `sandflow run` (the bundled CLI adopts it)", async () => {
+    // bin/sandflow.js starts it through dist/src/node/pool-child.js; the bundled CLI must
+    // adopt it through that same module, or the run starts a second pool process.
+    const cacheDir = mkdtempSync(join(tmpdir(), "sandflow-prestart-"));
+    const flow = join(cacheDir, "nap.json");
+    writeFileSync(
+      flow,
+      JSON.stringify({ name: "nap", steps: { a: { language: "shell", code: "sleep 2" } } }),
+    );
+    try {
+      const cli = spawn(
+        process.execPath,
+        [`${root}bin/sandflow.js`, "run", flow, "--no-store", "--progress", "plain"],
+        { env: { ...process.env, SANDFLOW_CACHE_DIR: cacheDir }, stdio: ["ignore", "ignore", "pipe"] },
+      );
+      let stderr = "";
+      cli.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      const exit = new Promise<number | null>((resolve) => cli.once("exit", resolve));
+      const deadline = Date.now() + 20_000;
+      while (!stderr.includes("a: started") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(stderr).toContain("a: started");
+      const pools = execFileSync("ps", ["-eo", "ppid=,args="], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.includes("pool-server.js") && l.includes(`--allow-fs-read=${cacheDir}/`));
+      expect(pools).toHaveLength(1);
+      expect(pools[0]?.trim().split(/\s+/)[0]).toBe(String(cli.pid));
+      expect(await exit).toBe(0);
     } finally {
       rmSync(cacheDir, { recursive: true, force: true });
     }

@@ -15,6 +15,14 @@ const config = JSON.parse(process.argv[2] ?? "{}") as PoolServerConfig;
 const send = (message: FromPoolServer) => {
   if (process.connected) process.send?.(message);
 };
+// The host can go between that check and the write (a CLI that fails at once on a bad store
+// while its early pool process starts): the write then fails with EPIPE, emitted on
+// `process`, which unhandled printed a stack trace on the CLI's terminal. Nobody is left to
+// answer, as on "disconnect".
+process.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE" || e.code === "ERR_IPC_CHANNEL_CLOSED") process.exit(0);
+  throw e;
+});
 const pool = createThreadPool(config, (message) => send({ type: "snapshot-failed", message }));
 const cancels = new Map<number, CancelSource>();
 let starts: { id: number; at: number }[] = [];

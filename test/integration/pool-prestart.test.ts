@@ -132,6 +132,41 @@ describe("the early pool process", () => {
     }
   }, 30_000);
 
+  it("exits quietly when its host goes while it starts (no EPIPE stack trace on the terminal)", async () => {
+    // A host that forks the pool process and exits at once, as a CLI does on a bad store
+    // file: the pool process's "ready" can meet a closed channel mid-write. Its stderr is
+    // the host's, so anything it printed ends up here ('close' waits for it to exit).
+    const host = `
+      import { fork } from "node:child_process";
+      const child = fork(${JSON.stringify(`${root}dist/src/node/pool-server.js`)},
+        [JSON.stringify({ threads: 1, workerData: {}, pool: {} })],
+        { stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "advanced" });
+      child.unref();
+      child.channel?.unref();
+      setTimeout(() => process.exit(0), Number(process.argv[2]));`;
+    const dir = mkdtempSync(join(tmpdir(), "sandflow-host-"));
+    const script = join(dir, "host.mjs");
+    writeFileSync(script, host);
+    const runs = [40, 60, 80, 100, 120, 140, 40, 60, 80, 100, 120, 140].map(
+      (delay) =>
+        new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, [script, String(delay)], {
+            stdio: ["ignore", "ignore", "pipe"],
+          });
+          let stderr = "";
+          child.stderr.on("data", (d) => {
+            stderr += d;
+          });
+          child.on("close", () => resolve(stderr));
+        }),
+    );
+    try {
+      expect((await Promise.all(runs)).join("")).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("agrees with the engine's defaults when the run sets no options", async () => {
     const child = prestartForArgv(argv(), {});
     const engine = createEngine({ store: false });

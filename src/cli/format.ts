@@ -35,12 +35,3 @@ export function statusMark(status: StepStatus | "running" | "pending" | "retryin
       return pc.gray("·");
   }
 }
-
-/** Prefixes every line of `text` (a chunk of step output) with `prefix`. */
-export function prefixLines(prefix: string, text: string): string {
-  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
-  return `${body
-    .split("\n")
-    .map((line) => `${prefix}${line}`)
-    .join("\n")}\n`;
-}

@@ -138,6 +138,25 @@ describe("runs", () => {
   });
 });
 
+describe("step output in the progress display", () => {
+  it("shows whole lines, also when a line reaches the CLI in pieces", () => {
+    const r = sandflow(
+      ["run", fixture("split-lines.yaml"), "--progress", "plain", "--no-store", "--secret", "SPLIT_SECRET"],
+      { NO_COLOR: "1", SPLIT_SECRET: "supersecretvalue123" },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split("\n");
+    expect(lines[0]).toMatch(/^run [0-9a-f-]+: split-lines \(1 step\)$/);
+    const talk = lines.filter((l) => l.startsWith("talk"));
+    expect(talk).toEqual([
+      "talk: started",
+      "talk | sees *** here",
+      "talk | no newline at the end",
+      expect.stringMatching(/^talk: succeeded in /),
+    ]);
+  });
+});
+
 describe("a reader that goes away (sandflow runs | head)", () => {
   /** Runs the CLI with its stdout a pipe closed before it writes: every write fails with EPIPE. */
   function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {

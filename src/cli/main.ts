@@ -13,6 +13,7 @@ import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { dropOutputWhenReaderGoes } from "./closed-output.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
+import { EXIT } from "./exit-codes.js";
 import { addServerCommands, serverOf } from "./server-options.js";
 import {
   cacheClearCommand,
@@ -148,8 +149,12 @@ export function buildProgram(): Command {
     .option("--limit <n>", "most runs to list (default: 20)", positiveInt("--limit"))
     .option("--json", 'print { "runs": [...] } as JSON')
     .option("--store <path>", STORE_HELP)
+    .option("--server <url>", SERVER_RUNS_HELP)
+    .option("--token <token>", "with --server: the server's bearer token (default: $SANDFLOW_TOKEN)")
     .action(async (opts) => {
-      process.exitCode = await runsCommand(opts);
+      if (opts.server === undefined) process.exitCode = await runsCommand(opts);
+      else if (storeAndServer(opts)) process.exitCode = EXIT.INVALID;
+      else process.exitCode = await (await import("./server-runs.js")).serverRunsCommand(opts);
     });
   program
     .command("show")
@@ -157,8 +162,12 @@ export function buildProgram(): Command {
     .argument("<run>", "run id, or a unique prefix of one")
     .option("--json", "print the run report as JSON (the schema of run --json)")
     .option("--store <path>", STORE_HELP)
+    .option("--server <url>", SERVER_RUNS_HELP)
+    .option("--token <token>", "with --server: the server's bearer token (default: $SANDFLOW_TOKEN)")
     .action(async (run: string, opts) => {
-      process.exitCode = await showCommand(run, opts);
+      if (opts.server === undefined) process.exitCode = await showCommand(run, opts);
+      else if (storeAndServer(opts)) process.exitCode = EXIT.INVALID;
+      else process.exitCode = await (await import("./server-runs.js")).serverShowCommand(run, opts);
     });
   program
     .command("signal")
@@ -269,6 +278,15 @@ export function buildProgram(): Command {
 }
 
 /** Runs the CLI with `argv` (as in `process.argv`). */
+const SERVER_RUNS_HELP = "ask a running `sandflow serve` at this URL (its API) instead of reading a store";
+
+/** Whether both `--store` and `--server` were given (said on stderr): they name two places. */
+function storeAndServer(opts: { store?: unknown }): boolean {
+  if (opts.store === undefined) return false;
+  process.stderr.write("sandflow: give --store or --server, not both\n");
+  return true;
+}
+
 export async function main(argv: string[]): Promise<void> {
   dropOutputWhenReaderGoes(process.stdout);
   dropOutputWhenReaderGoes(process.stderr);

@@ -71,19 +71,26 @@ export async function runsCommand(options: {
       return EXIT.OK;
     }
     if (runs.length === 0) process.stdout.write(`no runs in ${store.label}\n`);
-    for (const r of runs) {
-      const when = new Date(r.startedAt).toISOString().replace("T", " ").slice(0, 19);
-      const took = r.finishedAt === null ? "" : formatDuration(r.finishedAt - r.startedAt);
-      process.stdout.write(
-        `${pc.dim(r.runId.slice(0, 8))}  ${r.status.padEnd(11)} ${when}  ${took.padStart(9)}  ${terminalSafeLine(r.workflow)}\n`,
-      );
-    }
+    for (const r of runs) process.stdout.write(runRow(r));
     return EXIT.OK;
   } catch (e) {
     return usageFailure(e);
   } finally {
     await store?.close();
   }
+}
+
+/** One line of `sandflow runs`: short id, status, start (UTC), time taken, workflow. */
+export function runRow(r: {
+  runId: string;
+  status: string;
+  startedAt: number;
+  finishedAt: number | null;
+  workflow: string;
+}): string {
+  const when = new Date(r.startedAt).toISOString().replace("T", " ").slice(0, 19);
+  const took = r.finishedAt === null ? "" : formatDuration(r.finishedAt - r.startedAt);
+  return `${pc.dim(r.runId.slice(0, 8))}  ${r.status.padEnd(11)} ${when}  ${took.padStart(9)}  ${terminalSafeLine(r.workflow)}\n`;
 }
 
 /** `sandflow show RUN`. */

@@ -3,72 +3,10 @@
  * (`--server`, else `SANDFLOW_SERVER`, else the background server `serve --background`
  * started), which holds the registered workflows, their events and their schedules.
  */
-import { readFileSync } from "node:fs";
-import { serverStateFile } from "../node/sandflow-home.js";
 import type { ScheduleInfo } from "../server/schedule-runner.js";
 import { EXIT } from "./exit-codes.js";
+import { call, type ServerCallOptions } from "./server-call.js";
 import { terminalSafeLine } from "./terminal-safe.js";
-
-/** Options every command that talks to a server takes. */
-export interface ServerCallOptions {
-  readonly server?: string;
-  readonly token?: string;
-  readonly json?: boolean;
-}
-
-function serverUrl(given: string | undefined): string | undefined {
-  const url = given || process.env.SANDFLOW_SERVER;
-  if (url) return url.replace(/\/+$/, "");
-  try {
-    const state = JSON.parse(readFileSync(serverStateFile(), "utf8")) as { url?: unknown };
-    return typeof state.url === "string" ? state.url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Calls the server's API; resolves with the JSON answer, or prints why not and resolves with an exit code. */
-async function call(
-  command: string,
-  path: string,
-  options: ServerCallOptions,
-  body?: unknown,
-): Promise<{ ok: true; value: unknown } | { ok: false; code: number }> {
-  const base = serverUrl(options.server);
-  if (!base) {
-    process.stderr.write(
-      `sandflow ${command}: no server: give --server URL (or SANDFLOW_SERVER), or start one with 'sandflow serve --background --workflows DIR'\n`,
-    );
-    return { ok: false, code: EXIT.INVALID };
-  }
-  const token = options.token ?? process.env.SANDFLOW_TOKEN;
-  let response: Response;
-  try {
-    response = await fetch(`${base}${path}`, {
-      method: body === undefined ? "GET" : "POST",
-      headers: {
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (e) {
-    const cause = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
-    process.stderr.write(`sandflow ${command}: no server at ${base}: ${cause}\n`);
-    return { ok: false, code: EXIT.FAILED };
-  }
-  const answer = (await response.json().catch(() => ({}))) as {
-    error?: { message?: string; issues?: { path: string; message: string }[] };
-  };
-  if (!response.ok) {
-    const issues = (answer.error?.issues ?? []).map((i) => `\n  ${i.path}: ${i.message}`).join("");
-    process.stderr.write(
-      `sandflow ${command}: ${terminalSafeLine(answer.error?.message ?? `the server answered ${response.status}`)}${terminalSafeLine(issues)}\n`,
-    );
-    return { ok: false, code: response.status === 400 ? EXIT.INVALID : EXIT.FAILED };
-  }
-  return { ok: true, value: answer };
-}
 
 /** Parses `--data`: JSON, or the text as a string when it is not JSON. */
 export function parseData(text: string | undefined): unknown {

@@ -63,6 +63,35 @@ describe("sandflow serve --background, run --server, stop", () => {
     expect((await api({ url }, "GET", `/api/runs/${remoteReport.runId}`)).body.status).toBe("succeeded");
   });
 
+  it("lists and shows the server's runs with runs --server and show --server (through its API)", () => {
+    // A home of its own: what the CLI lists comes from the server, not from a store it opens.
+    const elsewhere = mkdtempSync(join(tmpdir(), "sandflow-elsewhere-"));
+    const ran = sandflow(home, ["run", "test/fixtures/workflows/etl.yaml", "--server", url, "--json"]);
+    expect(ran.code, ran.stderr).toBe(0);
+    const { runId, workflow } = JSON.parse(ran.stdout) as { runId: string; workflow: string };
+    expect(sandflow(elsewhere, ["runs"]).stdout).toMatch(/^no runs in /);
+    const listed = sandflow(elsewhere, ["runs", "--server", url, "--limit", "50"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${runId.slice(0, 8)}  succeeded .* ${workflow}$`, "m"));
+    const json = sandflow(elsewhere, ["runs", "--server", url, "--json", "--status", "succeeded"]);
+    expect(JSON.parse(json.stdout).runs.map((r: { runId: string }) => r.runId)).toContain(runId);
+    const shown = sandflow(elsewhere, ["show", runId.slice(0, 8), "--server", url]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`${workflow}: succeeded in`);
+    const report = JSON.parse(sandflow(elsewhere, ["show", runId, "--server", url, "--json"]).stdout);
+    expect(shape(report)).toEqual(shape(JSON.parse(ran.stdout)));
+    // What is wrong is said as the server says it, one problem per line.
+    const bad = sandflow(elsewhere, ["runs", "--server", url, "--status", "bogus"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^sandflow runs: bad query\n {2}status: /);
+    const missing = sandflow(elsewhere, ["show", "ffffffff", "--server", url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no run 'ffffffff'");
+    const both = sandflow(elsewhere, ["runs", "--server", url, "--store", "x.db"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("sandflow: give --store or --server, not both\n");
+  });
+
   it("reads the workflow's step files in the CLI and sends them (SANDFLOW_SERVER), and a failed run exits 1", () => {
     const withFiles = sandflow(home, ["run", "test/fixtures/workflows/with-files/wf.yaml", "--json"], {
       SANDFLOW_SERVER: url,

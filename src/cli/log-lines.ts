@@ -6,14 +6,39 @@
  * or the attempt ends.
  */
 
+import type { RunEvent } from "../core/events.js";
+import { terminalSafe } from "./terminal-safe.js";
+
 /** Longest unfinished line held; past it the text is shown as a line anyway. */
 const MAX_HELD = 8192;
 
 const STREAMS = ["stdout", "stderr"] as const;
 
+/** Events after which a step's attempt prints no more. */
+const ENDS_ATTEMPT: ReadonlySet<RunEvent["type"]> = new Set([
+  "step-succeeded",
+  "step-failed",
+  "step-retrying",
+  "step-cancelled",
+]);
+
 /** Unfinished lines of step output, by step and stream. */
 export class LogLines {
   readonly #held = new Map<string, string>();
+
+  /**
+   * The output lines to show on `event`, before its own line if it has one, by step: those a
+   * log event completes (made terminal-safe), what an attempt that ended left unfinished, or
+   * at the end of the run what every step left.
+   */
+  linesOn(event: RunEvent): [stepId: string, line: string][] {
+    const of = (stepId: string, lines: string[]) => lines.map((line): [string, string] => [stepId, line]);
+    if (event.type === "log")
+      return of(event.stepId, this.push(event.stepId, event.stream, terminalSafe(event.text)));
+    if (event.type === "run-finished") return this.flushAll();
+    if (ENDS_ATTEMPT.has(event.type) && "stepId" in event) return of(event.stepId, this.flush(event.stepId));
+    return [];
+  }
 
   /** The lines `text` completes for a step's stream (without their newlines). */
   push(stepId: string, stream: "stdout" | "stderr", text: string): string[] {

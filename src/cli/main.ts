@@ -14,7 +14,7 @@ import { dropOutputWhenReaderGoes } from "./closed-output.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { EXIT } from "./exit-codes.js";
-import { addServerCommands, serverOf } from "./server-options.js";
+import { addServerCommands, serverOf, TOKEN_HELP } from "./server-options.js";
 import {
   cacheClearCommand,
   continueCommand,
@@ -150,7 +150,7 @@ export function buildProgram(): Command {
     .option("--json", 'print { "runs": [...] } as JSON')
     .option("--store <path>", STORE_HELP)
     .option("--server <url>", SERVER_RUNS_HELP)
-    .option("--token <token>", "with --server: the server's bearer token (default: $SANDFLOW_TOKEN)")
+    .option("--token <token>", TOKEN_HELP)
     .action(async (opts) => {
       if (opts.server === undefined) process.exitCode = await runsCommand(opts);
       else if (storeAndServer(opts)) process.exitCode = EXIT.INVALID;
@@ -163,7 +163,7 @@ export function buildProgram(): Command {
     .option("--json", "print the run report as JSON (the schema of run --json)")
     .option("--store <path>", STORE_HELP)
     .option("--server <url>", SERVER_RUNS_HELP)
-    .option("--token <token>", "with --server: the server's bearer token (default: $SANDFLOW_TOKEN)")
+    .option("--token <token>", TOKEN_HELP)
     .action(async (run: string, opts) => {
       if (opts.server === undefined) process.exitCode = await showCommand(run, opts);
       else if (storeAndServer(opts)) process.exitCode = EXIT.INVALID;
@@ -277,7 +277,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI with `argv` (as in `process.argv`). */
 const SERVER_RUNS_HELP = "ask a running `sandflow serve` at this URL (its API) instead of reading a store";
 
 /** Whether both `--store` and `--server` were given (said on stderr): they name two places. */
@@ -287,6 +286,7 @@ function storeAndServer(opts: { store?: unknown }): boolean {
   return true;
 }
 
+/** Runs the CLI with `argv` (as in `process.argv`). */
 export async function main(argv: string[]): Promise<void> {
   dropOutputWhenReaderGoes(process.stdout);
   dropOutputWhenReaderGoes(process.stderr);

@@ -6,7 +6,7 @@
 import type { RunEvent } from "../core/events.js";
 import { formatDuration } from "./format.js";
 import { LogLines } from "./log-lines.js";
-import { terminalSafeLine as safe, terminalSafe } from "./terminal-safe.js";
+import { terminalSafeLine as safe } from "./terminal-safe.js";
 
 /** Receives the events of one run. */
 export interface ProgressReporter {
@@ -20,14 +20,6 @@ function took(durationMs: number, attempts: number): string {
   return `${formatDuration(durationMs)}${attempts > 1 ? `, ${attempts} attempts` : ""}`;
 }
 
-/** Events after which a step's attempt prints no more. */
-export const ENDS_ATTEMPT: ReadonlySet<RunEvent["type"]> = new Set([
-  "step-succeeded",
-  "step-failed",
-  "step-retrying",
-  "step-cancelled",
-]);
-
 /** One line per event, for logs and pipes. */
 export class PlainProgress implements ProgressReporter {
   readonly #logs = new LogLines();
@@ -35,11 +27,7 @@ export class PlainProgress implements ProgressReporter {
   onEvent(event: RunEvent): void {
     // Everything from the workflow or its steps goes through safe() / terminalSafe().
     const line = (text: string) => process.stderr.write(`${text}\n`);
-    const output = (stepId: string, lines: readonly string[]) => {
-      for (const text of lines) line(`${safe(stepId)} | ${text}`);
-    };
-    if (ENDS_ATTEMPT.has(event.type) && "stepId" in event)
-      output(event.stepId, this.#logs.flush(event.stepId));
+    for (const [stepId, text] of this.#logs.linesOn(event)) line(`${safe(stepId)} | ${text}`);
     switch (event.type) {
       case "run-started":
         line(
@@ -48,9 +36,6 @@ export class PlainProgress implements ProgressReporter {
         break;
       case "step-started":
         line(`${safe(event.stepId)}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
-        break;
-      case "log":
-        output(event.stepId, this.#logs.push(event.stepId, event.stream, terminalSafe(event.text)));
         break;
       case "step-retrying":
         line(
@@ -72,7 +57,6 @@ export class PlainProgress implements ProgressReporter {
         line(`${safe(event.stepId)}: cancelled (${safe(event.reason)})`);
         break;
       case "run-finished":
-        for (const [stepId, text] of this.#logs.flushAll()) output(stepId, [text]);
         line(`run ${event.runId}: ${event.status}`);
         break;
     }

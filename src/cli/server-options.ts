@@ -26,7 +26,8 @@ function count(value: string): number {
 
 const SERVER_HELP =
   "the server (default: $SANDFLOW_SERVER, else the one 'sandflow serve --background' started)";
-const TOKEN_HELP = "the server's bearer token (default: $SANDFLOW_TOKEN)";
+/** Help of the `--token` option of the commands that call a server. */
+export const TOKEN_HELP = "the server's bearer token (default: $SANDFLOW_TOKEN)";
 
 /** Adds `serve`, `stop`, `emit` and `schedules` to the program. */
 export function addServerCommands(program: Command): void {

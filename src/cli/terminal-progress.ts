@@ -4,8 +4,8 @@ import type { RunEvent } from "../core/events.js";
 import { colors } from "./colors.js";
 import { formatDuration, statusMark } from "./format.js";
 import { LogLines } from "./log-lines.js";
-import { ENDS_ATTEMPT, type ProgressReporter } from "./plain-progress.js";
-import { terminalSafe, terminalSafeLine } from "./terminal-safe.js";
+import type { ProgressReporter } from "./plain-progress.js";
+import { terminalSafeLine } from "./terminal-safe.js";
 
 type LiveState = "pending" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -32,26 +32,20 @@ export class TerminalProgress implements ProgressReporter {
     this.#timer = setInterval(() => this.#draw(), 100);
   }
 
-  #output(stepId: string, lines: readonly string[]): void {
-    if (lines.length === 0) return;
-    this.#update.clear();
-    const prefix = pc.dim(`${terminalSafeLine(stepId)} │ `);
-    process.stderr.write(lines.map((line) => `${prefix}${line}\n`).join(""));
-  }
-
   onEvent(event: RunEvent): void {
-    if (ENDS_ATTEMPT.has(event.type) && "stepId" in event)
-      this.#output(event.stepId, this.#logs.flush(event.stepId));
-    if (event.type === "run-finished")
-      for (const [stepId, text] of this.#logs.flushAll()) this.#output(stepId, [text]);
+    const output = this.#logs.linesOn(event);
+    if (output.length > 0) {
+      this.#update.clear();
+      process.stderr.write(
+        output.map(([stepId, line]) => `${pc.dim(`${terminalSafeLine(stepId)} │ `)}${line}\n`).join(""),
+      );
+    }
     if (event.type === "run-started") {
       this.#workflow = terminalSafeLine(event.workflow);
       this.#startedAt = event.time;
       for (const id of event.steps)
         this.#rows.set(id, { state: "pending", startedAt: 0, durationMs: null, attempt: 0 });
-    } else if (event.type === "log") {
-      this.#output(event.stepId, this.#logs.push(event.stepId, event.stream, terminalSafe(event.text)));
-    } else if (event.type !== "run-finished") {
+    } else if (event.type !== "log" && event.type !== "run-finished") {
       const row = this.#rows.get(event.stepId);
       if (!row) return;
       if (event.type === "step-started")

@@ -47,10 +47,16 @@ export class NetHandler {
   handle(raw: unknown, batch: Batch | undefined): void {
     eventSchema ??= import("../protocol/messages.js").then((m) => m.workerEventSchema);
     eventSchema
-      .then((schema) => this.#handle(schema, raw, batch))
+      .then(
+        (schema) => this.#handle(schema, raw, batch),
+        (e: unknown) => {
+          // The schema did not load: the next request loads it again (a loaded one is kept).
+          eventSchema = undefined;
+          throw e;
+        },
+      )
       .catch((e: unknown) => {
-        // Without a check there is no answer but a refusal; the next request loads it again.
-        eventSchema = undefined;
+        // Without a check there is no answer but a refusal.
         refuseUnchecked(raw, `the host could not check the request: ${e instanceof Error ? e.message : e}`);
       });
   }

@@ -3,7 +3,6 @@
  * `POST /api/runs/{id}/signals/{name}` share. A signal is kept in the store with the run,
  * so it reaches the run whichever process runs it, also one sent before the run waits.
  */
-
 import { z } from "zod";
 import { SandflowError } from "../errors.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../json-depth.js";

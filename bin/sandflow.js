@@ -9,12 +9,12 @@ if (major < 24) {
 }
 // Cache compiled JavaScript between runs (Node's compile cache in the OS temp folder).
 (await import("node:module")).enableCompileCache?.();
+// A run on a server needs no local engine: a light entry skips loading it.
+const remote = (await import("../dist/src/cli/remote-argv.js")).isRemoteRun(process.argv);
 // A local run starts its pool process first, so it starts while the CLI's modules load.
-if (process.argv[2] === "run") (await import("../dist/src/cli/early-pool.js")).prestartForArgv(process.argv);
-// A run on a server needs no local engine: a light entry skips loading it. The CLI itself is
-// bundled (scripts/bundle-cli.mjs): a few files load in half the time of its ~300 modules.
-const { isRemoteRun } = await import("../dist/src/cli/remote-main.js");
-const { main } = await import(
-  isRemoteRun(process.argv) ? "../dist/src/cli/remote-main.js" : "../dist/src/cli-bundle/main.js"
-);
+if (!remote && process.argv[2] === "run")
+  (await import("../dist/src/cli/early-pool.js")).prestartForArgv(process.argv);
+// The CLI itself is bundled (scripts/bundle-cli.mjs): a few files load in half the time of
+// its ~300 modules.
+const { main } = await import(remote ? "../dist/src/cli/remote-main.js" : "../dist/src/cli-bundle/main.js");
 await main(process.argv);

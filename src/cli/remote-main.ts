@@ -1,7 +1,8 @@
 /**
  * A light entry of the CLI for `sandflow run FILE --server URL` (or with `SANDFLOW_SERVER`):
  * the run happens on the server, so the local engine, its worker pool and the store are
- * never loaded, which keeps the CLI's own start-up short. bin/sandflow.js picks it.
+ * never loaded, which keeps the CLI's own start-up short. bin/sandflow.js picks it
+ * (remote-argv.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { dropOutputWhenReaderGoes } from "./closed-output.js";
@@ -11,12 +12,6 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number");
   return n;
-}
-
-/** Whether `argv` (as in `process.argv`) asks for a run on a server. */
-export function isRemoteRun(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
-  if (argv[2] !== "run" || argv.includes("--help") || argv.includes("-h")) return false;
-  return Boolean(env.SANDFLOW_SERVER) || argv.some((a) => a === "--server" || a.startsWith("--server="));
 }
 
 /** Runs `sandflow run FILE --server URL` with `argv`. */

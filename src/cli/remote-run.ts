@@ -11,6 +11,7 @@ import { workflowSpecOf } from "../core/workflow-spec.js";
 import { followRunEvents } from "../server/sse-client.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions } from "./follow-run.js";
+import { type HttpAnswer, httpFetch } from "./http-client.js";
 
 /** Options of a run on a server. */
 export interface RemoteRunOptions extends RunDisplayOptions {
@@ -60,9 +61,9 @@ export async function remoteRun(
     "Content-Type": "application/json",
     ...(token ? { Authorization: `Bearer ${token}` } : {}),
   };
-  let response: Response;
+  let response: HttpAnswer;
   try {
-    response = await fetch(`${base}/api/runs`, {
+    response = await httpFetch(`${base}/api/runs`, {
       method: "POST",
       headers,
       body: JSON.stringify(
@@ -92,13 +93,14 @@ export async function remoteRun(
     const follow = new AbortController();
     signal?.addEventListener(
       "abort",
-      () => void fetch(`${base}/api/runs/${runId}/cancel`, { method: "POST", headers }).catch(() => {}),
+      () => void httpFetch(`${base}/api/runs/${runId}/cancel`, { method: "POST", headers }).catch(() => {}),
       { once: true },
     );
     const report: Promise<RunReport> = followRunEvents(runId, (event) => onEvent?.(event), {
       baseUrl: base,
       token,
       signal: follow.signal,
+      fetch: httpFetch,
     }).then((finished) => {
       if (!finished) throw new Error(`the server stopped sending the events of run ${runId}`);
       return finished.report;

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { serverStateFile } from "../node/sandflow-home.js";
 import { EXIT } from "./exit-codes.js";
+import { type HttpAnswer, httpFetch } from "./http-client.js";
 import { terminalSafeLine } from "./terminal-safe.js";
 
 /** Options every command that talks to a server takes. */
@@ -41,9 +42,9 @@ export async function call(
     return { ok: false, code: EXIT.INVALID };
   }
   const token = options.token ?? process.env.SANDFLOW_TOKEN;
-  let response: Response;
+  let response: HttpAnswer;
   try {
-    response = await fetch(`${base}${path}`, {
+    response = await httpFetch(`${base}${path}`, {
       method: body === undefined ? "GET" : "POST",
       headers: {
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),

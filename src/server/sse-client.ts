@@ -12,9 +12,25 @@ export interface SseMessage {
   readonly data: string;
 }
 
+/** The chunks of a body: a web ReadableStream, or (in Node) any async iterable of bytes. */
+async function* chunksOf(
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  if (!("getReader" in body)) {
+    yield* body;
+    return;
+  }
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
 /** Parses an SSE byte stream, calling `onMessage` for each message. */
 export async function readSse(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   onMessage: (m: SseMessage) => void,
 ): Promise<void> {
   const decoder = new TextDecoder();
@@ -38,10 +54,7 @@ export async function readSse(
     else if (field === "event") event = value;
     else if (field === "id") id = value;
   };
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  for await (const value of chunksOf(body)) {
     buffer += decoder.decode(value, { stream: true });
     let at = buffer.search(/\r\n|\n|\r/);
     while (at >= 0) {
@@ -62,7 +75,20 @@ export interface FollowEventsOptions {
   readonly signal?: AbortSignal;
   /** Reconnections after a dropped connection before giving up. Default: 5. */
   readonly retries?: number;
+  /** How requests are made. Default: the global `fetch`. */
+  readonly fetch?: EventsFetch;
 }
+
+/** The part of `fetch` the client uses (so the CLI can pass one built on node:http). */
+export type EventsFetch = (
+  url: string,
+  init: { headers: Record<string, string>; signal?: AbortSignal },
+) => Promise<{
+  readonly ok: boolean;
+  readonly status: number;
+  readonly body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null;
+  json(): Promise<unknown>;
+}>;
 
 /**
  * Calls `onEvent` with each event of run `runId` until `run-finished` (resolves with it),
@@ -77,10 +103,11 @@ export async function followRunEvents(
   let last = 0;
   let drops = 0;
   const retries = options.retries ?? 5;
+  const request: EventsFetch = options.fetch ?? ((url, init) => fetch(url, init));
   for (;;) {
     let finished: Extract<RunEvent, { type: "run-finished" }> | undefined;
     try {
-      const response = await fetch(`${options.baseUrl}/api/runs/${encodeURIComponent(runId)}/events`, {
+      const response = await request(`${options.baseUrl}/api/runs/${encodeURIComponent(runId)}/events`, {
         headers: {
           Accept: "text/event-stream",
           ...(last > 0 ? { "Last-Event-ID": String(last) } : {}),

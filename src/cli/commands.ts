@@ -74,7 +74,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   // --timeout and --memory are the defaults and the ceilings of the run's steps.
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
   try {
-    if (options.store !== false) store = await openStore(options.store);
+    if (options.store !== false) store = await openStore(options.store, true);
   } catch (e) {
     return usageFailure(e);
   }

@@ -3,10 +3,12 @@
  * on the default store (`$SANDFLOW_HOME/sandflow.db`) or the one `--store` names.
  */
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import pc from "picocolors";
 import type { StoredRunStatus } from "../core/durable/journal.js";
 import { sendSignal } from "../core/durable/signals.js";
-import type { Store } from "../core/durable/store.js";
+import { type Store, StoreError } from "../core/durable/store.js";
 import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
 import { isPostgresUrl } from "../node/postgres-url.js";
@@ -24,13 +26,21 @@ export type StoreOption = string | boolean | undefined;
 
 /**
  * Opens the store a command names: a SQLite file, or Postgres for a `postgres://` or
- * `postgresql://` URL. @throws StoreError with a message for the user.
+ * `postgresql://` URL. A file `--store` names must exist unless `create` (a run makes it
+ * and its folder): reading a store that is not there, a typo, would make an empty one and
+ * show no runs. The default store is made when first needed.
+ * @throws StoreError with a message for the user.
  */
-export async function openStore(option: StoreOption): Promise<Store> {
+export async function openStore(option: StoreOption, create = false): Promise<Store> {
   // The Postgres client loads only for a Postgres store: most commands never need it.
   if (typeof option === "string" && isPostgresUrl(option))
     return (await import("../node/scale-out.js")).openPostgresStore(option);
-  return new SqliteStore(typeof option === "string" ? option : defaultStorePath());
+  if (typeof option !== "string") return new SqliteStore(defaultStorePath());
+  if (!create && !existsSync(option))
+    throw new StoreError(
+      `--store ${option}: there is no store file ${resolve(option)} (a run with --store makes one)`,
+    );
+  return new SqliteStore(option);
 }
 
 /** Prints a sandflow error for the user and returns exit code 2; anything else is rethrown. */

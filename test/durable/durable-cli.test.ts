@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -132,13 +132,37 @@ describe("store commands", () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     const newer = join(home, "newer.db");
-    expect(sandflow(home, "runs", "--store", newer).code).toBe(0);
+    expect(sandflow(home, "run", "workflows/diamond.lua", "--store", newer, "--progress", "none").code).toBe(
+      0,
+    );
     const db = new DatabaseSync(newer);
     db.exec("PRAGMA user_version = 7");
     db.close();
     const r = sandflow(home, "show", "x", "--store", newer);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/written by a newer sandflow \(store schema 7/);
+  });
+
+  it("a --store file that is not there: a run makes it (and its folder), the other commands refuse", () => {
+    const home = tempHome();
+    const typo = join(home, "no-such-folder", "runs.db");
+    for (const args of [
+      ["runs", "--store", typo],
+      ["show", "x", "--store", typo],
+      ["resume", "x", "--store", typo],
+      ["cache", "clear", "--store", typo],
+    ]) {
+      const r = sandflow(home, ...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toBe(
+        `sandflow: --store ${typo}: there is no store file ${typo} (a run with --store makes one)\n`,
+      );
+    }
+    expect(existsSync(join(home, "no-such-folder"))).toBe(false);
+    expect(sandflow(home, "run", "workflows/diamond.lua", "--store", typo, "--progress", "none").code).toBe(
+      0,
+    );
+    expect(JSON.parse(sandflow(home, "runs", "--json", "--store", typo).stdout).runs).toHaveLength(1);
   });
 
   it("runs, show, rerun --from, cache clear and --no-store as a user types them", () => {

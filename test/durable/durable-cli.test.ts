@@ -73,6 +73,10 @@ describe.each([
     expect(before.steps.first.status).toBe("succeeded");
     expect(before.steps.slow.status).toBe("running");
     expect(before.steps.last.status).toBe("pending");
+    // Its time ends where its journal does, not at the moment it is shown.
+    const shownAgain = JSON.parse(sandflow(home, "show", runId.slice(0, 8), "--json", ...args).stdout);
+    expect(shownAgain.finishedAt).toBe(before.finishedAt);
+    expect(before.finishedAt).toBeLessThan(Date.now() - 100);
 
     const resumed = sandflow(home, "resume", runId.slice(0, 8), "--json", "--progress", "none", ...args);
     expect(resumed.stderr).toBe("");

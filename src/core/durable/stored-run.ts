@@ -92,7 +92,7 @@ export function storedReport(run: StoredRun, now: number): RunReport {
     states,
     false,
     record.createdAt,
-    run.finishedAt ?? now,
+    run.finishedAt ?? (run.status === "interrupted" ? lastActivity(run) : now),
     {
       status: run.status,
       rerunOf: record.rerunOf,
@@ -102,6 +102,16 @@ export function storedReport(run: StoredRun, now: number): RunReport {
   );
   if (report.status === "running" && isQueued(run.entries)) return { ...report, status: "queued" };
   return withWaitingStatus(report, record.workflow, run.entries);
+}
+
+/**
+ * When an interrupted run was last seen doing something: its last journal entry (its
+ * process died some time after; the time since then is not the run's).
+ */
+function lastActivity(run: StoredRun): number {
+  let last = run.record.createdAt;
+  for (const e of run.entries) if (e.time > last) last = e.time;
+  return last;
 }
 
 /** Whether a run of `workflow` can be `waiting` or `queued`. */

@@ -29,11 +29,14 @@ export class PlainProgress implements ProgressReporter {
     const line = (text: string) => process.stderr.write(`${text}\n`);
     for (const [stepId, text] of this.#logs.linesOn(event)) line(`${safe(stepId)} | ${text}`);
     switch (event.type) {
-      case "run-started":
+      case "run-started": {
+        const kept = Object.keys(event.settled ?? {});
+        const names = kept.length > 5 ? `${kept.slice(0, 5).join(", ")}, ...` : kept.join(", ");
         line(
-          `run ${event.runId}: ${safe(event.workflow)} (${event.steps.length} ${event.steps.length === 1 ? "step" : "steps"})`,
+          `run ${event.runId}: ${safe(event.workflow)} (${event.steps.length} ${event.steps.length === 1 ? "step" : "steps"}${kept.length > 0 ? `; ${kept.length} kept from before: ${safe(names)}` : ""})`,
         );
         break;
+      }
       case "step-started":
         line(`${safe(event.stepId)}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
         break;

@@ -14,6 +14,8 @@ interface Row {
   startedAt: number;
   durationMs: number | null;
   attempt: number;
+  /** Ended before this run started (a rerun's kept step, a resumed run's finished one). */
+  kept: boolean;
 }
 
 const MAX_ROWS = 20;
@@ -43,13 +45,21 @@ export class TerminalProgress implements ProgressReporter {
     if (event.type === "run-started") {
       this.#workflow = terminalSafeLine(event.workflow);
       this.#startedAt = event.time;
-      for (const id of event.steps)
-        this.#rows.set(id, { state: "pending", startedAt: 0, durationMs: null, attempt: 0 });
+      for (const id of event.steps) {
+        const kept = event.settled?.[id];
+        this.#rows.set(id, {
+          state: kept ?? "pending",
+          startedAt: 0,
+          durationMs: null,
+          attempt: 0,
+          kept: !!kept,
+        });
+      }
     } else if (event.type !== "log" && event.type !== "run-finished") {
       const row = this.#rows.get(event.stepId);
       if (!row) return;
       if (event.type === "step-started")
-        Object.assign(row, { state: "running", startedAt: event.time, attempt: event.attempt });
+        Object.assign(row, { state: "running", startedAt: event.time, attempt: event.attempt, kept: false });
       else if (event.type === "step-retrying") row.state = "retrying";
       else if (event.type === "step-succeeded")
         Object.assign(row, { state: "succeeded", durationMs: event.durationMs });
@@ -72,7 +82,9 @@ export class TerminalProgress implements ProgressReporter {
       const time =
         r.state === "running" || r.state === "retrying"
           ? formatDuration(now - r.startedAt)
-          : formatDuration(r.durationMs);
+          : r.kept
+            ? "kept"
+            : formatDuration(r.durationMs);
       const attempt = r.attempt > 1 ? pc.yellow(` attempt ${r.attempt}`) : "";
       return `${statusMark(r.state, pc)} ${id.padEnd(width)} ${pc.dim(time)}${attempt}`;
     });

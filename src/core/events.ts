@@ -16,6 +16,11 @@ export type RunEvent =
       readonly workflow: string;
       readonly steps: readonly string[];
       readonly time: number;
+      /**
+       * Steps the run starts with already ended, as an earlier run left them: the steps a
+       * rerun keeps, the steps a resumed run had finished. Absent when there are none.
+       */
+      readonly settled?: Readonly<Record<string, "succeeded" | "failed" | "skipped">>;
     }
   /** A worker has started an attempt (`time` is when; a queued attempt is not started yet). */
   | (StepEventBase & { readonly type: "step-started"; readonly attempt: number })

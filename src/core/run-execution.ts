@@ -115,12 +115,18 @@ export class RunExecution {
   /** Runs the workflow to the end and returns its report. */
   async execute(): Promise<RunReport> {
     const startedAt = this.#recorder?.durability.startedAt ?? this.#clock.now();
+    const waiting = this.#recorder?.seed(this.#states, this.#workspace) ?? [];
+    const settled: Record<string, "succeeded" | "failed" | "skipped"> = {};
+    for (const s of this.#states)
+      if (s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped")
+        settled[s.def.id] = s.phase;
     this.#emit({
       type: "run-started",
       runId: this.#runId,
       workflow: this.#workflow.name,
       steps: this.#states.map((s) => s.def.id),
       time: startedAt,
+      ...(Object.keys(settled).length > 0 ? { settled } : {}),
     });
     const signal = this.#options.signal;
     const onAbort = () => this.#stop("the run was cancelled", true);
@@ -129,8 +135,7 @@ export class RunExecution {
     const finished = new Promise<void>((resolve) => {
       this.#done = resolve;
     });
-    for (const { s, delayMs } of this.#recorder?.seed(this.#states, this.#workspace) ?? [])
-      this.#waitThenReady(s, delayMs);
+    for (const { s, delayMs } of waiting) this.#waitThenReady(s, delayMs);
     // Steps a resumed run or a rerun starts with: their dependents learn how they ended.
     for (const s of this.#states)
       if (s.phase === "succeeded" || s.phase === "failed" || s.phase === "skipped") this.#flow.settle(s);

@@ -78,6 +78,12 @@ export class RunView {
   onEvent(event: RunEvent): void {
     if (event.type === "run-started") {
       this.#runStart = event.time;
+      for (const [stepId, status] of Object.entries(event.settled ?? {})) {
+        const card = this.#cards.get(stepId);
+        if (!card) continue;
+        this.#setStatus(card, status);
+        card.timing.textContent = "kept from before";
+      }
       return;
     }
     if (event.type === "run-finished") {

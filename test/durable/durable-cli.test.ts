@@ -196,9 +196,13 @@ describe("store commands", () => {
       "stats",
       "--json",
       "--progress",
-      "none",
+      "plain",
     );
     expect(rerun.code).toBe(0);
+    // The progress says at once which steps it keeps (their results are not shown as to come).
+    expect(rerun.stderr.split("\n")[0]).toMatch(
+      /^run \S+: diamond \(4 steps; 2 kept from before: fetch, sorted\)$/,
+    );
     const report = JSON.parse(rerun.stdout);
     expect(report.rerunOf).toBe(runId);
     expect(report.steps.fetch.reusedFrom).toBe(runId);

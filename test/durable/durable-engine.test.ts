@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workflow } from "../../src/core/builder.js";
 import { RunNotFoundError, RunStateError } from "../../src/core/durable/store.js";
 import type { Engine } from "../../src/core/engine.js";
+import type { RunEvent } from "../../src/core/events.js";
 import { createEngine } from "../../src/node/create-engine.js";
 import { SqliteStore } from "../../src/node/sqlite-store.js";
 
@@ -62,8 +63,12 @@ describe("durable runs on the SQLite store", () => {
     expect(failed.steps.slow?.error?.name).toBe("StepTimeoutError");
     expect(failed.steps.last?.status).toBe("skipped");
 
-    const rerun = await (await engine.rerun(failed.runId.slice(0, 10))).report;
+    const events: RunEvent[] = [];
+    const rerun = await (await engine.rerun(failed.runId.slice(0, 10), { onEvent: (e) => events.push(e) }))
+      .report;
     expect(rerun.status).toBe("succeeded");
+    expect(events[0]).toMatchObject({ type: "run-started", settled: { first: "succeeded" } });
+    expect(Object.keys((events[0] as { settled: object }).settled)).toEqual(["first"]);
     expect(rerun.rerunOf).toBe(failed.runId);
     expect(rerun.runId).not.toBe(failed.runId);
     const first = rerun.steps.first;

@@ -36,16 +36,19 @@ export interface RunDisplayOptions {
   readonly secret?: readonly string[];
   /** `--rate-limit key=n/unit`: the engine's rate limits. */
   readonly rateLimit?: Readonly<Record<string, string>>;
+  /** The server that runs the run (`run --server`): the hints to signal it name its API. */
+  readonly server?: string;
 }
 
-async function reporter(mode: RunDisplayOptions["progress"]): Promise<ProgressReporter | undefined> {
+async function reporter(options: RunDisplayOptions): Promise<ProgressReporter | undefined> {
+  const mode = options.progress ?? "auto";
   if (mode === "none") return undefined;
   if (mode === "live" || (mode === "auto" && process.stderr.isTTY)) {
     // log-update and its dependencies take a while to load: only on a terminal.
     const { TerminalProgress } = await import("./terminal-progress.js");
-    return new TerminalProgress();
+    return new TerminalProgress(options.server);
   }
-  return new PlainProgress();
+  return new PlainProgress(options.server);
 }
 
 /** Starts a run with `start`, follows it to the end and returns the exit code. */
@@ -53,7 +56,7 @@ export async function followRun(
   start: (options: RunOptions) => Pick<RunHandle, "report"> | Promise<Pick<RunHandle, "report">>,
   options: RunDisplayOptions,
 ): Promise<number> {
-  const progress = await reporter(options.progress ?? "auto");
+  const progress = await reporter(options);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once("SIGINT", onSignal);
@@ -68,7 +71,7 @@ export async function followRun(
     const report = await handle.report;
     progress?.stop();
     if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(renderSummary(report));
+    else process.stdout.write(renderSummary(report, undefined, options.server));
     return report.status === "succeeded" ? EXIT.OK : EXIT.FAILED;
   } finally {
     progress?.stop();

@@ -2,12 +2,16 @@
 import type { StepStatus } from "../core/report.js";
 import type { Colors } from "./colors.js";
 
-/** `12 ms`, `1.25 s`, `2 min 5 s`. */
+/** `12 ms`, `1.25 s`, `2 min 5 s`, `3 h 20 min`. */
 export function formatDuration(ms: number | null): string {
   if (ms === null) return "-";
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (ms < 59_995) return `${(ms / 1000).toFixed(2)} s`;
+  // Rounded once, so that 119.6 s is "2 min 0 s", not "1 min 60 s".
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  const min = Math.round(s / 60);
+  return `${Math.floor(min / 60)} h ${min % 60} min`;
 }
 
 /** A JSON value on one line, cut to `max` characters. */

@@ -7,6 +7,7 @@ import type { RunEvent } from "../core/events.js";
 import { formatDuration } from "./format.js";
 import { LogLines } from "./log-lines.js";
 import { terminalSafeLine as safe } from "./terminal-safe.js";
+import { waitStartText } from "./wait-text.js";
 
 /** Receives the events of one run. */
 export interface ProgressReporter {
@@ -23,6 +24,12 @@ function took(durationMs: number, attempts: number): string {
 /** One line per event, for logs and pipes. */
 export class PlainProgress implements ProgressReporter {
   readonly #logs = new LogLines();
+  readonly #server: string | undefined;
+
+  /** @param server the server that runs the run, if any (for the hints to signal it). */
+  constructor(server?: string) {
+    this.#server = server;
+  }
 
   onEvent(event: RunEvent): void {
     // Everything from the workflow or its steps goes through safe() / terminalSafe().
@@ -38,7 +45,11 @@ export class PlainProgress implements ProgressReporter {
         break;
       }
       case "step-started":
-        line(`${safe(event.stepId)}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
+        if (event.wait && event.attempt === 1)
+          line(
+            `${safe(event.stepId)}: ${waitStartText(event.wait, { runId: event.runId, server: this.#server })}`,
+          );
+        else line(`${safe(event.stepId)}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
         break;
       case "step-retrying":
         line(

@@ -89,24 +89,27 @@ export async function remoteRun(
     return response.status === 400 ? EXIT.INVALID : EXIT.FAILED;
   }
   const runId = body.runId;
-  return followRun(({ onEvent, signal }) => {
-    const follow = new AbortController();
-    signal?.addEventListener(
-      "abort",
-      () => void httpFetch(`${base}/api/runs/${runId}/cancel`, { method: "POST", headers }).catch(() => {}),
-      { once: true },
-    );
-    const report: Promise<RunReport> = followRunEvents(runId, (event) => onEvent?.(event), {
-      baseUrl: base,
-      token,
-      signal: follow.signal,
-      fetch: httpFetch,
-    }).then((finished) => {
-      if (!finished) throw new Error(`the server stopped sending the events of run ${runId}`);
-      return finished.report;
-    });
-    return { runId, report } as Pick<RunHandle, "runId" | "report">;
-  }, options).catch((e: Error) => {
+  return followRun(
+    ({ onEvent, signal }) => {
+      const follow = new AbortController();
+      signal?.addEventListener(
+        "abort",
+        () => void httpFetch(`${base}/api/runs/${runId}/cancel`, { method: "POST", headers }).catch(() => {}),
+        { once: true },
+      );
+      const report: Promise<RunReport> = followRunEvents(runId, (event) => onEvent?.(event), {
+        baseUrl: base,
+        token,
+        signal: follow.signal,
+        fetch: httpFetch,
+      }).then((finished) => {
+        if (!finished) throw new Error(`the server stopped sending the events of run ${runId}`);
+        return finished.report;
+      });
+      return { runId, report } as Pick<RunHandle, "runId" | "report">;
+    },
+    { ...options, server: base },
+  ).catch((e: Error) => {
     process.stderr.write(
       `sandflow: ${e.message}; the run goes on if the server comes back, or shows as interrupted there (sandflow show ${runId.slice(0, 8)}, then resume)\n`,
     );

@@ -16,7 +16,8 @@ export interface ServerCallOptions {
   readonly json?: boolean;
 }
 
-function serverUrl(given: string | undefined): string | undefined {
+/** The server a command talks to: `given`, else `SANDFLOW_SERVER`, else the background server's. */
+export function serverUrl(given: string | undefined): string | undefined {
   const url = given || process.env.SANDFLOW_SERVER;
   if (url) return url.replace(/\/+$/, "");
   try {

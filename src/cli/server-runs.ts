@@ -4,7 +4,7 @@
  */
 import type { RunReport } from "../core/report.js";
 import { EXIT } from "./exit-codes.js";
-import { call, type ServerCallOptions } from "./server-call.js";
+import { call, type ServerCallOptions, serverUrl } from "./server-call.js";
 import { runRow } from "./store-commands.js";
 import { renderSummary } from "./summary.js";
 
@@ -28,6 +28,10 @@ export async function serverShowCommand(runId: string, options: ServerCallOption
   const answer = await call("show", `/api/runs/${encodeURIComponent(runId)}`, options);
   if (!answer.ok) return answer.code;
   const report = answer.value as RunReport;
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderSummary(report));
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : renderSummary(report, undefined, serverUrl(options.server)),
+  );
   return EXIT.OK;
 }

@@ -3,9 +3,16 @@ import type { RunReport } from "../core/report.js";
 import { colors } from "./colors.js";
 import { formatDuration, preview, statusMark } from "./format.js";
 import { terminalSafeLine as safe } from "./terminal-safe.js";
+import { waitingText } from "./wait-text.js";
 
-/** Renders the end-of-run table: status, timing, attempts, output or error per step. */
-export function renderSummary(report: RunReport, pc = colors.out): string {
+/** Statuses of a run still under way (its time goes on). */
+const UNFINISHED: ReadonlySet<string> = new Set(["running", "waiting", "queued"]);
+
+/**
+ * Renders the end-of-run table: status, timing, attempts, output or error per step, and what
+ * each waiting step waits for (`server`: the run's server, for the hint to signal it).
+ */
+export function renderSummary(report: RunReport, pc = colors.out, server?: string): string {
   const ids = Object.keys(report.steps);
   const width = Math.max(4, ...ids.map((id) => safe(id).length));
   const kindOf = (s: (typeof report.steps)[string]) => s.kind ?? s.language;
@@ -16,6 +23,7 @@ export function renderSummary(report: RunReport, pc = colors.out): string {
   const originWidth = Math.max(0, ...Object.values(report.steps).map((s) => originOf(s).length));
   const lines: string[] = [];
   const counts = new Map<string, number>();
+  const waits = new Map((report.waiting ?? []).map((w) => [w.step, w]));
   for (const id of ids) {
     const s = report.steps[id];
     if (!s) continue;
@@ -28,17 +36,32 @@ export function renderSummary(report: RunReport, pc = colors.out): string {
       const [first, ...rest] = s.error.message.split("\n");
       lines.push(`${head}  ${pc.red(`${safe(s.error.name)}: ${safe(first ?? "")}`)}`);
       for (const line of rest.slice(0, 12)) lines.push(`${" ".repeat(width + 3)}${pc.dim(safe(line))}`);
-    } else lines.push(head);
+    } else {
+      const wait = waits.get(id);
+      lines.push(wait ? `${head}  ${pc.yellow(waitingText(wait, { runId: report.runId, server }))}` : head);
+    }
   }
   const kept = Object.values(report.steps).filter((s) => s.reusedFrom !== undefined).length;
   const tally = [
     ...[...counts].map(([status, n]) => `${n} ${status}`),
     ...(kept > 0 && report.rerunOf ? [`${kept} kept from ${report.rerunOf.slice(0, 8)}`] : []),
   ].join(", ");
-  const colour = report.status === "succeeded" ? pc.green : pc.red;
+  const colour =
+    report.status === "succeeded"
+      ? pc.green
+      : report.status === "failed" || report.status === "cancelled"
+        ? pc.red
+        : pc.yellow;
+  // An unfinished run's time is so far; an interrupted one's up to its last record.
+  const time =
+    report.status === "interrupted"
+      ? `after ${formatDuration(report.durationMs)}`
+      : UNFINISHED.has(report.status)
+        ? `for ${formatDuration(report.durationMs)} so far`
+        : `in ${formatDuration(report.durationMs)}`;
   lines.push(
     "",
-    `${colour(`${safe(report.workflow)}: ${report.status}`)} in ${formatDuration(report.durationMs)} (${tally}) run ${pc.dim(report.runId)}`,
+    `${colour(`${safe(report.workflow)}: ${report.status}`)} ${time} (${tally}) run ${pc.dim(report.runId)}`,
   );
   return `${lines.join("\n")}\n`;
 }

@@ -6,6 +6,7 @@ import { formatDuration, statusMark } from "./format.js";
 import { LogLines } from "./log-lines.js";
 import type { ProgressReporter } from "./plain-progress.js";
 import { terminalSafeLine } from "./terminal-safe.js";
+import { waitStartText } from "./wait-text.js";
 
 type LiveState = "pending" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -27,15 +28,24 @@ export class TerminalProgress implements ProgressReporter {
   readonly #logs = new LogLines();
   readonly #update = createLogUpdate(process.stderr);
   readonly #timer: ReturnType<typeof setInterval>;
+  readonly #server: string | undefined;
   #workflow = "";
   #startedAt = Date.now();
 
-  constructor() {
+  /** @param server the server that runs the run, if any (for the hints to signal it). */
+  constructor(server?: string) {
+    this.#server = server;
     this.#timer = setInterval(() => this.#draw(), 100);
   }
 
   onEvent(event: RunEvent): void {
     const output = this.#logs.linesOn(event);
+    // What a waiting step needs is said once, above the table (it stays on the screen).
+    if (event.type === "step-started" && event.wait && event.attempt === 1)
+      output.push([
+        event.stepId,
+        pc.yellow(waitStartText(event.wait, { runId: event.runId, server: this.#server })),
+      ]);
     if (output.length > 0) {
       this.#update.clear();
       process.stderr.write(

@@ -1,6 +1,7 @@
 /** Events of a run, the same in Node and in the browser. Times are epoch milliseconds. */
 import type { SerializedError } from "./errors.js";
 import type { RunReport, RunStatus } from "./report.js";
+import type { WaitSpec } from "./workflow.js";
 
 interface StepEventBase {
   readonly runId: string;
@@ -23,7 +24,12 @@ export type RunEvent =
       readonly settled?: Readonly<Record<string, "succeeded" | "failed" | "skipped">>;
     }
   /** A worker has started an attempt (`time` is when; a queued attempt is not started yet). */
-  | (StepEventBase & { readonly type: "step-started"; readonly attempt: number })
+  | (StepEventBase & {
+      readonly type: "step-started";
+      readonly attempt: number;
+      /** What the step waits for, when it is a waiting step (sleep, wait_for, approval). */
+      readonly wait?: WaitSpec;
+    })
   | (StepEventBase & {
       readonly type: "log";
       readonly attempt: number;

@@ -193,7 +193,14 @@ export class RunExecution {
       if (started) return;
       started = true;
       if (!quiet && this.#listening())
-        this.#emit({ type: "step-started", runId: this.#runId, stepId, attempt, time: Math.round(time) });
+        this.#emit({
+          type: "step-started",
+          runId: this.#runId,
+          stepId,
+          attempt,
+          time: Math.round(time),
+          ...(s.def.wait ? { wait: s.def.wait } : {}),
+        });
     };
     const onLog = (stream: "stdout" | "stderr", text: string) =>
       this.#emit({ type: "log", runId: this.#runId, stepId, attempt, stream, text, time: this.#clock.now() });

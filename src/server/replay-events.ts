@@ -33,6 +33,7 @@ export function replayEvents(run: StoredRun, now: number): RunEvent[] {
       time: createdAt,
     },
   ];
+  const waits = new Map(workflow.steps.flatMap((s) => (s.wait ? [[s.id, s.wait] as const] : [])));
   // Durations run from the start of a step's first attempt (as the live events' do).
   const firstStart = new Map<string, number>();
   const since = (stepId: string, startedAt: number, finishedAt: number) => {
@@ -45,9 +46,18 @@ export function replayEvents(run: StoredRun, now: number): RunEvent[] {
       case "run-queued":
       case "run-admitted":
         break;
-      case "step-started":
-        events.push({ type: "step-started", runId, stepId: e.stepId, time: e.time, attempt: e.attempt });
+      case "step-started": {
+        const wait = waits.get(e.stepId);
+        events.push({
+          type: "step-started",
+          runId,
+          stepId: e.stepId,
+          time: e.time,
+          attempt: e.attempt,
+          ...(wait ? { wait } : {}),
+        });
         break;
+      }
       case "step-succeeded":
         events.push(...logs(runId, e.stepId, e.attempt, e.time, e.stdout, e.stderr));
         events.push({

@@ -159,7 +159,7 @@ describe("a sleep survives its process killed with SIGKILL", () => {
       const timer = setTimeout(() => reject(new Error(`nap never started: ${err}`)), 60_000);
       child.stderr?.on("data", (c) => {
         err += c;
-        if (err.includes("nap: started")) {
+        if (err.includes("nap: sleeping 3.00 s")) {
           clearTimeout(timer);
           resolve();
         }
@@ -205,24 +205,33 @@ describe("signals between processes", () => {
       'name: gate\nsteps:\n  go:\n    wait_for: {signal: go, timeout: "60s"}\n  after:\n    language: lua\n    depends_on: [go]\n    code: "function run(inputs) return inputs.go.n * 2 end"\n',
     );
     const env = { ...process.env, NO_COLOR: "1", SANDFLOW_HOME: home };
-    const child = spawn(process.execPath, ["bin/sandflow.js", "run", file, "--json", "--progress", "none"], {
+    const child = spawn(process.execPath, ["bin/sandflow.js", "run", file, "--json", "--progress", "plain"], {
       cwd: root,
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
+    let err = "";
     child.stdout?.on("data", (c) => (out += c));
+    child.stderr?.on("data", (c) => (err += c));
     const exited = new Promise<number | null>((r) => child.once("exit", r));
-    let runId = "";
-    for (let i = 0; i < 300 && !runId; i++) {
-      await sleep(100);
-      const listed = spawnSync(process.execPath, ["bin/sandflow.js", "runs", "--json"], {
-        cwd: root,
-        env,
-        encoding: "utf8",
-      });
-      runId = listed.status === 0 ? (JSON.parse(listed.stdout).runs[0]?.runId ?? "") : "";
-    }
+    for (let i = 0; i < 300 && !err.includes("go: waiting"); i++) await sleep(100);
+    const runId = /^run (\S+): gate/m.exec(err)?.[1] ?? "";
+    // The progress and `sandflow show` say what the run waits for and how to send it.
+    expect(err).toContain(
+      `go: waiting for signal go (at most 1 min 0 s); send it with: sandflow signal ${runId.slice(0, 8)} go --data JSON\n`,
+    );
+    const shown = spawnSync(process.execPath, ["bin/sandflow.js", "show", runId], {
+      cwd: root,
+      env,
+      encoding: "utf8",
+    });
+    expect(shown.stdout).toMatch(
+      new RegExp(
+        `● go +wait +- +waits for signal go until [0-9: -]+ UTC: sandflow signal ${runId.slice(0, 8)} go --data JSON\n`,
+      ),
+    );
+    expect(shown.stdout).toMatch(/gate: waiting for [0-9.]+ m?s so far \(1 running, 1 pending\)/);
     const sent = spawnSync(
       process.execPath,
       ["bin/sandflow.js", "signal", runId.slice(0, 8), "go", "--data", '{"n": 21}', "--id", "first"],

@@ -217,8 +217,8 @@ describe("sandflow serve continues waiting runs", () => {
     children.push(child);
     let err = "";
     child.stderr?.on("data", (c) => (err += c));
-    for (let i = 0; i < 300 && !err.includes("nap: started"); i++) await sleep(100);
-    expect(err).toContain("nap: started");
+    for (let i = 0; i < 300 && !err.includes("nap: sleeping 3.00 s"); i++) await sleep(100);
+    expect(err).toContain("nap: sleeping 3.00 s");
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGKILL");
     await exited;

@@ -1,0 +1,55 @@
+/**
+ * What a waiting step waits for, in words, with the command that ends the wait: the
+ * progress says it when the step starts waiting, the summary of a waiting run on each such
+ * step, so whoever runs it knows what the run needs from them.
+ */
+import type { RunReport } from "../core/report.js";
+import type { WaitSpec } from "../core/workflow.js";
+import { formatDuration } from "./format.js";
+import { terminalSafeLine } from "./terminal-safe.js";
+
+/** A shell word for `text`. */
+const word = (text: string) => (/^[A-Za-z0-9_.:/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+
+/** Where a run's signals go: its server's API, else its store (`sandflow signal`). */
+export interface SignalRoute {
+  readonly runId: string;
+  /** The server that runs it (`run --server`); undefined for a local run. */
+  readonly server?: string | undefined;
+}
+
+/** How to send signal `name` to the run. */
+export function signalCommand(route: SignalRoute, name: string, approval: boolean): string {
+  const data = approval ? `'{"approved": true}'` : "JSON";
+  if (route.server)
+    return `curl -X POST ${route.server}/api/runs/${route.runId}/signals/${word(name)} -d ${data}${approval ? " (or Approve on the dashboard)" : ""}`;
+  return `sandflow signal ${route.runId.slice(0, 8)} ${word(name)} --data ${data}`;
+}
+
+const clock = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
+
+/** `waiting for approval; send it with: ...` and the like, for a step that starts waiting. */
+export function waitStartText(wait: WaitSpec, route: SignalRoute): string {
+  if (wait.kind === "sleep")
+    return wait.until !== undefined
+      ? `sleeping until ${clock(wait.until)}`
+      : `sleeping ${formatDuration(wait.ms ?? 0)}`;
+  const name = wait.approval ? "approval" : wait.name;
+  const what = wait.approval ? "approval" : `signal ${terminalSafeLine(word(name))}`;
+  const timeout = wait.timeoutMs !== undefined ? ` (at most ${formatDuration(wait.timeoutMs)})` : "";
+  return `waiting for ${what}${timeout}; send it with: ${terminalSafeLine(signalCommand(route, name, wait.approval))}`;
+}
+
+/** What one entry of a waiting run's `waiting` list waits for, for its line in the summary. */
+export function waitingText(waiting: NonNullable<RunReport["waiting"]>[number], route: SignalRoute): string {
+  if (waiting.for === "time")
+    return waiting.until !== undefined ? `sleeps until ${clock(waiting.until)}` : "sleeps";
+  const name = waiting.for === "approval" ? "approval" : (waiting.signal ?? "");
+  const what = waiting.for === "approval" ? "approval" : `signal ${word(name)}`;
+  const until = waiting.until !== undefined ? ` until ${clock(waiting.until)}` : "";
+  return `waits for ${terminalSafeLine(what)}${until}: ${terminalSafeLine(signalCommand(route, name, waiting.for === "approval"))}`;
+}

@@ -52,7 +52,8 @@ def _sf_format(e, filename):
 
 def __sf_compile(key, code, filename):
     _linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    ns = {"__name__": "__main__", "__builtins__": __builtins__}
+    # sandflow is a global, as in Lua and JavaScript steps (import sandflow works too).
+    ns = {"__name__": "__main__", "__builtins__": __builtins__, "sandflow": _sf}
     try:
         exec(compile(code, filename, "exec"), ns)
     except KeyboardInterrupt:

@@ -115,6 +115,8 @@ export const EXPECTATIONS: Readonly<Record<string, Check>> = {
     const params = { word: "héllo", count: 3, flags: { on: true, list: [1, 2] } };
     expect(r.params).toEqual(params);
     expect(r.steps.py?.output).toEqual({ word: "héllo", count: 3, item: null });
+    // sandflow is a global in Python too, as in Lua and JavaScript
+    expect(r.steps.py_global?.output).toEqual([3, "py_global"]);
     expect(r.steps.lua?.output).toEqual({ repeated: "ababab", on: true });
     expect(r.steps.js?.output).toEqual({ list: [1, 2], keys: ["word", "count", "flags"] });
     expect(r.steps.sh?.output).toEqual({ word: "héllo", params });

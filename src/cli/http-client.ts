@@ -64,7 +64,15 @@ export const httpFetch: HttpFetch = async (url, init = {}) => {
       { method: init.method ?? "GET", headers, ...(init.signal ? { signal: init.signal } : {}) },
       (res) => resolve(answerOf(res)),
     );
-    req.once("error", reject);
+    req.once("error", (e) => reject(readable(e)));
     req.end(init.body);
   });
 };
+
+/** OpenSSL's errors name its source file and more; the reason is what a user can act on. */
+function readable(e: Error & { code?: string }): Error {
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(e.message)?.[1];
+  if (!reason) return e;
+  const hint = reason.includes("wrong version number") ? " (is it an http:// server?)" : "";
+  return Object.assign(new Error(`TLS failed: ${reason}${hint}`, { cause: e }), { code: e.code });
+}

@@ -73,16 +73,15 @@ export async function remoteRun(
       ),
     });
   } catch (e) {
-    process.stderr.write(
-      `sandflow: no server at ${base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}\n`,
-    );
+    process.stderr.write(`sandflow: no server at ${base}: ${(e as Error).message}\n`);
     return EXIT.INVALID;
   }
   const body = (await response.json().catch(() => ({}))) as ApiError & { runId?: string };
   if (response.status !== 201 || typeof body.runId !== "string") {
     const issues =
       body.error?.issues?.map((i) => `\n  - ${i.path ? `${i.path}: ` : ""}${i.message}`).join("") ?? "";
-    const message = body.error?.message ?? `the server answered ${response.status}`;
+    const message =
+      body.error?.message ?? `the server answered ${response.status} (is it a sandflow server?)`;
     process.stderr.write(`sandflow: ${base}: ${message}${issues && !message.includes("\n") ? issues : ""}\n`);
     if (options.json && response.status === 400)
       process.stdout.write(`${JSON.stringify({ status: "invalid", error: body.error }, null, 2)}\n`);

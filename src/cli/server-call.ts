@@ -54,8 +54,7 @@ export async function call(
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (e) {
-    const cause = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
-    process.stderr.write(`sandflow ${command}: no server at ${base}: ${cause}\n`);
+    process.stderr.write(`sandflow ${command}: no server at ${base}: ${(e as Error).message}\n`);
     return { ok: false, code: EXIT.FAILED };
   }
   const answer = (await response.json().catch(() => ({}))) as {
@@ -66,7 +65,7 @@ export async function call(
       .map((i) => `\n  ${terminalSafeLine(`${i.path}: ${i.message}`)}`)
       .join("");
     process.stderr.write(
-      `sandflow ${command}: ${terminalSafeLine(answer.error?.message ?? `the server answered ${response.status}`)}${issues}\n`,
+      `sandflow ${command}: ${terminalSafeLine(answer.error?.message ?? `the server answered ${response.status} (is it a sandflow server?)`)}${issues}\n`,
     );
     return { ok: false, code: response.status === 400 ? EXIT.INVALID : EXIT.FAILED };
   }

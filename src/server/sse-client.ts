@@ -132,7 +132,9 @@ export async function followRunEvents(
     } catch (e) {
       if (e instanceof ServerRefusal || options.signal?.aborted) throw e;
       if (++drops > retries) {
-        const cause = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
+        // fetch's TypeError says only "fetch failed"; its cause says why.
+        const cause =
+          e instanceof TypeError && e.cause instanceof Error ? e.cause.message : (e as Error).message;
         throw new Error(`lost the server at ${options.baseUrl} while following run ${runId}: ${cause}`);
       }
       await new Promise((r) => setTimeout(r, 200 * drops));

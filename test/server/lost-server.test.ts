@@ -56,7 +56,7 @@ describe("run --server when the server dies mid-run", () => {
       const printed = output(run);
       const exited = new Promise<number | null>((r) => run.once("exit", r));
       const runId = await printed.match(/run ([0-9a-f-]{36}): slow/, "the run's start");
-      await printed.match(/nap: started/, "the nap");
+      await printed.match(/nap: sleeping 30.00 s/, "the nap");
       server.kill("SIGKILL");
       expect(await exited).toBe(1);
       const err = printed.text;

@@ -45,7 +45,7 @@ export class PlainProgress implements ProgressReporter {
         break;
       }
       case "step-started":
-        if (event.wait && event.attempt === 1)
+        if (event.wait)
           line(
             `${safe(event.stepId)}: ${waitStartText(event.wait, { runId: event.runId, server: this.#server })}`,
           );

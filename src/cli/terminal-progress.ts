@@ -41,7 +41,7 @@ export class TerminalProgress implements ProgressReporter {
   onEvent(event: RunEvent): void {
     const output = this.#logs.linesOn(event);
     // What a waiting step needs is said once, above the table (it stays on the screen).
-    if (event.type === "step-started" && event.wait && event.attempt === 1)
+    if (event.type === "step-started" && event.wait)
       output.push([
         event.stepId,
         pc.yellow(waitStartText(event.wait, { runId: event.runId, server: this.#server })),

@@ -89,9 +89,24 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
             ? `unknown language ${JSON.stringify(input)}${didYouMean(input, Object.keys(LANGUAGE_ALIASES))}; expected one of ${known}`
             : `expected a language name (one of ${known}), got ${describe(input)}`,
       });
+    } else if (issue.code === "too_small" || issue.code === "too_big") {
+      const input = (issue as { input?: unknown }).input;
+      out.push({ path, message: `${boundText(issue)}, got ${describe(input)}` });
     } else out.push({ path, message: issue.message });
   }
   return out;
+}
+
+/** "must be above 0", "must be at most 64", "must have at least 1 item": zod's bound in words. */
+function boundText(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === "too_small";
+  const bound = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
+  const numeric = issue.origin === "number" || issue.origin === "int" || issue.origin === "bigint";
+  if (numeric)
+    return `must be ${issue.inclusive ? (small ? "at least" : "at most") : small ? "above" : "below"} ${bound}`;
+  const unit = issue.origin === "string" ? "character" : issue.origin === "array" ? "item" : "entry";
+  const word = small ? "at least" : "at most";
+  return `must have ${word} ${bound} ${unit}${bound === "1" ? "" : "s"}`;
 }
 
 /** Seconds a cached result lasts: `undefined` no cache, `null` until cleared. */

@@ -148,7 +148,7 @@ describe("parseWorkflow", () => {
     ).toEqual([
       'steps.a.language: unknown language "ruby"; expected one of python, lua, shell, sh, bash, javascript, js, wasm',
       "steps.b.depends_on[2]: expected string, got number 3",
-      "steps.c.retries: Too small: expected number to be >=0",
+      "steps.c.retries: must be at least 0, got number -1",
       "steps.c.file: expected string, got number 7",
       "steps.f: expected object, got number 42",
       "steps.b: has both 'code' and 'file'; give one",
@@ -185,5 +185,20 @@ describe("entries zod drops unchecked (__proto__ keys)", () => {
     if (!env.ok) expect(env.error.issues[0]?.message).toMatch(/expected string, got number 5/);
     const fine = parseWorkflow({ steps: { ["__proto__"]: { code: "x" } } });
     expect(fine.ok && fine.value.steps.map((s) => s.id)).toEqual(["__proto__"]);
+  });
+});
+
+describe("bounds in words", () => {
+  it("names the bound and the value given, for numbers, texts and lists", () => {
+    expect(
+      issues({
+        name: "w",
+        steps: { a: { language: "lua", code: "x", timeout: 0, retries: 101, memory: -2 } },
+      }),
+    ).toEqual([
+      "steps.a.timeout: must be above 0, got number 0",
+      "steps.a.retries: must be at most 100, got number 101",
+      "steps.a.memory: must be above 0, got number -2",
+    ]);
   });
 });

@@ -31,10 +31,16 @@ export const rerunSchema = z.strictObject({
   from: z.string().optional().meta({ description: "Run this step and everything downstream of it again." }),
 });
 
+/** A count in a query string, with a message that says what it takes (zod's says "NaN"). */
+function countParam(max: number) {
+  const error = `must be a whole number from 1 to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(1, { error }).max(max, { error });
+}
+
 /** `GET /api/runs` query. */
 export const runsQuerySchema = z.strictObject({
   status: z.enum(STORED_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: countParam(1000).optional(),
 });
 
 /** A run id, as the answer of the requests that start or touch a run. */
@@ -132,7 +138,7 @@ export const schedulesListSchema = z.object({
 
 /** `GET /api/schedules` query. */
 export const schedulesQuerySchema = z.strictObject({
-  count: z.coerce.number().int().min(1).max(100).optional(),
+  count: countParam(100).optional(),
 });
 
 /** Every error answer. */

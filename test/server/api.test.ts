@@ -230,8 +230,13 @@ describe("sandflow serve API", () => {
     expect(deepParams.body.error.issues).toEqual([
       { path: "params.p", message: "the param 'p' is nested deeper than 256 levels" },
     ]);
-    const badQuery = await api(server, "GET", "/api/runs?limit=0");
-    expect(badQuery.status).toBe(400);
+    for (const limit of ["0", "abc", "2.5", "100000"]) {
+      const badQuery = await api(server, "GET", `/api/runs?limit=${limit}`);
+      expect(badQuery.status).toBe(400);
+      expect(badQuery.body.error.issues).toEqual([
+        { path: "limit", message: "must be a whole number from 1 to 1000" },
+      ]);
+    }
     expect((await api(server, "GET", "/api/runs?status=bogus")).status).toBe(400);
     expect((await api(server, "GET", "/api/runs?limit=1000")).body.runs.length).toBe(before);
   });

@@ -40,7 +40,7 @@ export function controlFlowLines(s: StepDefinition): string[] {
 
 /** What a node says a step is: its language, or `workflow` for a step that runs one. */
 export function kindOf(s: StepDefinition): string {
-  return s.subworkflow ? "workflow" : s.language;
+  return s.subworkflow ? "workflow" : s.wait ? "wait" : s.language;
 }
 
 function dashed(s: StepDefinition): boolean {

@@ -22,14 +22,24 @@ export class ApprovalButtons {
   readonly #onError: (e: unknown) => void;
   readonly #runs: RunAccess;
   readonly #by: string;
+  readonly #onStatus: (status: RunReport["status"]) => void;
   #runId: string | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** `by` names who decides in the approval's data (`dashboard`, `playground`). */
-  constructor(runs: RunAccess, by: string, onError: (e: unknown) => void) {
+  /**
+   * `by` names who decides in the approval's data (`dashboard`, `playground`); `onStatus` is
+   * told the watched run's status at each read (`waiting` while all it does is wait).
+   */
+  constructor(
+    runs: RunAccess,
+    by: string,
+    onError: (e: unknown) => void,
+    onStatus: (status: RunReport["status"]) => void = () => {},
+  ) {
     this.#runs = runs;
     this.#by = by;
     this.#onError = onError;
+    this.#onStatus = onStatus;
     this.#approve.addEventListener("click", () => void this.#decide(true));
     this.#deny.addEventListener("click", () => void this.#decide(false));
   }
@@ -60,6 +70,7 @@ export class ApprovalButtons {
       const report = await this.#runs.report(runId);
       if (this.#runId !== runId) return;
       this.#show(report.waiting?.some((w) => w.for === "approval") ?? false);
+      this.#onStatus(report.status);
       if (report.status !== "running" && report.status !== "waiting") return;
     } catch (e) {
       if (this.#runId === runId) this.#onError(e);

@@ -204,9 +204,24 @@ export class DagView {
   /** Shows what a run event tells of a step's state. */
   onEvent(event: RunEvent): void {
     switch (event.type) {
-      case "step-started":
-        this.setState(event.stepId, "running", event.attempt > 1 ? `attempt ${event.attempt}` : undefined);
+      case "run-started":
+        for (const [id, status] of Object.entries(event.settled ?? {})) this.setState(id, status, "kept");
         break;
+      case "step-started": {
+        const wait = event.wait;
+        // Short: the node is narrow (the step's card says it in full).
+        const detail = wait
+          ? wait.kind === "sleep"
+            ? "sleep"
+            : wait.approval
+              ? "approval"
+              : `signal ${wait.name}`
+          : event.attempt > 1
+            ? `attempt ${event.attempt}`
+            : undefined;
+        this.setState(event.stepId, "running", detail);
+        break;
+      }
       case "step-retrying":
         this.setState(event.stepId, "retrying", `attempt ${event.attempt} failed`);
         break;

@@ -185,6 +185,11 @@ describe("the dashboard of sandflow serve", () => {
     const approve = page.locator("#approve");
     await approve.waitFor({ state: "visible", timeout: 30_000 });
     expect(await page.locator("#deny").isVisible()).toBe(true);
+    // It says the run waits, what the step waits for, and that the step is a wait, not code.
+    await expect.poll(() => page.locator("#run-status").textContent(), { timeout: 5_000 }).toBe("waiting");
+    const gate = page.locator('article[data-step="gate"]');
+    expect(await gate.locator(".card-status").textContent()).toBe("waiting for approval");
+    expect(await gate.locator(".card-lang").textContent()).toBe("wait");
     await approve.click();
     await expect
       .poll(() => page.locator("#run-status").textContent(), { timeout: 30_000 })

@@ -17,6 +17,8 @@ interface RunWorkflow {
   readonly steps: DagStep[];
 }
 
+/** Statuses of a run still under way: it can be cancelled, not rerun. */
+const UNDER_WAY: ReadonlySet<string> = new Set(["running", "waiting", "queued"]);
 /** The detail pane. */
 export class RunDetail {
   readonly #dag: DagView;
@@ -42,6 +44,10 @@ export class RunDetail {
       },
       "dashboard",
       onError,
+      // While it runs, the badge says whether it only waits (as the runs list does).
+      (status) => {
+        if (UNDER_WAY.has(status)) this.#setStatus(status);
+      },
     );
     this.#dag = new DagView(byId("dag"), (id) => this.#select(id));
     this.#steps = new RunView(byId("steps"), byId("report"));
@@ -110,7 +116,7 @@ export class RunDetail {
   #setStatus(status: string, text = status): void {
     this.#status.textContent = text;
     this.#status.className = `run-status ${status}`;
-    const running = status === "running";
+    const running = UNDER_WAY.has(status);
     this.#cancel.disabled = !running;
     this.#rerun.disabled = running;
     this.#rerunFrom.disabled = running || this.#selected === undefined;

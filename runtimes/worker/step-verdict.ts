@@ -59,7 +59,7 @@ export function verdict(
   if (overflow) {
     return fail(
       "OutputLimitError",
-      `the step printed more than ${limits.outputBytes} characters to ${overflow}; the first part is kept`,
+      `the step printed more than ${limits.outputBytes} characters to ${overflow} (the engine's outputLimit); the first part is kept`,
     );
   }
   if (!outcome.ok) {
@@ -76,7 +76,7 @@ export function verdict(
   if (outcome.outputJson.length > limits.resultBytes) {
     return fail(
       "ResultLimitError",
-      `the step's result is ${outcome.outputJson.length} bytes of JSON; the limit is ${limits.resultBytes}`,
+      `the step's result is ${sizeText(outcome.outputJson.length)} of JSON (${outcome.outputJson.length} bytes), over the limit of ${sizeText(limits.resultBytes)} (the engine's resultLimit); pass large data between steps as files under /workspace`,
     );
   }
   const problem = resultProblem(outcome.outputJson);
@@ -89,4 +89,10 @@ export function verdict(
     );
   }
   return { ok: true, outputJson: outcome.outputJson };
+}
+
+/** `19.1 MiB`, `900 bytes`. */
+function sizeText(bytes: number): string {
+  if (bytes < 1048576) return `${bytes} bytes`;
+  return `${(bytes / 1048576).toFixed(bytes % 1048576 === 0 ? 0 : 1)} MiB`;
 }

@@ -89,7 +89,10 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
             ? `unknown language ${JSON.stringify(input)}${didYouMean(input, Object.keys(LANGUAGE_ALIASES))}; expected one of ${known}`
             : `expected a language name (one of ${known}), got ${describe(input)}`,
       });
-    } else if (issue.code === "too_small" || issue.code === "too_big") {
+    } else if (
+      (issue.code === "too_small" || issue.code === "too_big") &&
+      /^Too (small|big):/.test(issue.message) // zod's own words, not a message of the schema's
+    ) {
       const input = (issue as { input?: unknown }).input;
       out.push({ path, message: `${boundText(issue)}, got ${describe(input)}` });
     } else out.push({ path, message: issue.message });

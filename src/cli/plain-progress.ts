@@ -47,7 +47,7 @@ export class PlainProgress implements ProgressReporter {
       case "step-started":
         if (event.wait)
           line(
-            `${safe(event.stepId)}: ${waitStartText(event.wait, { runId: event.runId, server: this.#server })}`,
+            `${safe(event.stepId)}: ${waitStartText(event.wait, { runId: event.runId, server: this.#server }, event.attempt)}`,
           );
         else line(`${safe(event.stepId)}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
         break;

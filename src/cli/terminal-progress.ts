@@ -44,7 +44,7 @@ export class TerminalProgress implements ProgressReporter {
     if (event.type === "step-started" && event.wait)
       output.push([
         event.stepId,
-        pc.yellow(waitStartText(event.wait, { runId: event.runId, server: this.#server })),
+        pc.yellow(waitStartText(event.wait, { runId: event.runId, server: this.#server }, event.attempt)),
       ]);
     if (output.length > 0) {
       this.#update.clear();

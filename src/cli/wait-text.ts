@@ -32,12 +32,16 @@ const clock = (ms: number) =>
     .replace("T", " ")
     .replace(/\.\d+Z$/, " UTC");
 
-/** `waiting for approval; send it with: ...` and the like, for a step that starts waiting. */
-export function waitStartText(wait: WaitSpec, route: SignalRoute): string {
-  if (wait.kind === "sleep")
-    return wait.until !== undefined
-      ? `sleeping until ${clock(wait.until)}`
-      : `sleeping ${formatDuration(wait.ms ?? 0)}`;
+/**
+ * `waiting for approval; send it with: ...` and the like, for a step that starts waiting
+ * (`attempt` > 1: started again, as by a resume; a sleep's time counts from its first start).
+ */
+export function waitStartText(wait: WaitSpec, route: SignalRoute, attempt = 1): string {
+  if (wait.kind === "sleep") {
+    if (wait.until !== undefined) return `sleeping until ${clock(wait.until)}`;
+    const d = formatDuration(wait.ms ?? 0);
+    return attempt > 1 ? `sleeping what is left of ${d} from its first start` : `sleeping ${d}`;
+  }
   const name = wait.approval ? "approval" : wait.name;
   const what = wait.approval ? "approval" : `signal ${terminalSafeLine(word(name))}`;
   const timeout = wait.timeoutMs !== undefined ? ` (at most ${formatDuration(wait.timeoutMs)})` : "";

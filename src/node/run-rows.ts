@@ -3,6 +3,7 @@
  * row says of its run (status, summary, stored run), the owner ids that tell a live run
  * from an interrupted one, and how a step's files are kept (content-addressed blobs).
  */
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { JournalEntry, RunSummary, StoredRunStatus } from "../core/durable/journal.js";
 import { type StoredRun, StoreError } from "../core/durable/store.js";
@@ -37,15 +38,30 @@ export function processOwner(random: string): string {
   return `${hostname()}:${process.pid}:${random}`;
 }
 
-/** False only when the owner is a process on this host that no longer exists. */
+/** False only when the owner is a process on this host that no longer exists (or is a zombie). */
 export function ownerAlive(owner: string): boolean {
   const [host, pid] = owner.split(":");
   if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return true;
   try {
     process.kill(Number(pid), 0);
-    return true;
+    return !isZombie(pid);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Whether process `pid` has ended but not been reaped: signal 0 still reaches it. A killed
+ * CLI stays so while its parent does not wait for it (a container whose first process reaps
+ * nothing); its runs are interrupted all the same. Linux only; elsewhere false.
+ */
+function isZombie(pid: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    return state === "Z" || state === "X";
+  } catch {
+    return false;
   }
 }
 

@@ -30,8 +30,19 @@ export async function emitCommand(
   };
   const answer = await call("emit", `/api/events/${encodeURIComponent(name)}`, options, body);
   if (!answer.ok) return answer.code;
-  const { eventId, runIds } = answer.value as { eventId: string; runIds: string[] };
-  if (options.json) process.stdout.write(`${JSON.stringify({ eventId, runIds }, null, 2)}\n`);
+  const { eventId, runIds, duplicate } = answer.value as {
+    eventId: string;
+    runIds: string[];
+    duplicate?: boolean;
+  };
+  if (options.json)
+    process.stdout.write(
+      `${JSON.stringify({ eventId, runIds, ...(duplicate ? { duplicate } : {}) }, null, 2)}\n`,
+    );
+  else if (duplicate)
+    process.stdout.write(
+      `event ${name} (${eventId}) was delivered before; nothing started now${runIds.length > 0 ? `: it started ${runIds.join(", ")}` : ""}\n`,
+    );
   else if (runIds.length === 0)
     process.stdout.write(`event ${name} (${eventId}): no registered workflow listens to it\n`);
   else process.stdout.write(`event ${name} (${eventId}): runs ${runIds.join(", ")}\n`);

@@ -104,7 +104,17 @@ export const emitEventSchema = z.strictObject({
 });
 
 /** The answer to an event. */
-export const eventAnswerSchema = z.object({ eventId: z.string(), runIds: z.array(z.string()) });
+export const eventAnswerSchema = z.object({
+  eventId: z.string(),
+  runIds: z.array(z.string()),
+  duplicate: z
+    .boolean()
+    .optional()
+    .meta({
+      description:
+        "True when this event id was delivered before: `runIds` are that delivery's runs, none started now.",
+    }),
+});
 
 /** `GET /api/workflows`: what the server registered from its --workflows folder. */
 export const workflowsListSchema = z.object({

@@ -16,6 +16,8 @@ export type StartEventRun = (workflow: WorkflowDefinition, event: unknown, why: 
 export interface EventAnswer {
   readonly eventId: string;
   readonly runIds: readonly string[];
+  /** The id was delivered before: `runIds` are that delivery's, none started now. */
+  readonly duplicate?: boolean;
 }
 
 interface Claim {
@@ -60,7 +62,7 @@ export class EventTriggers {
     const key = `event:${name}:${eventId}`;
     const claim: Claim = { state: "starting", at: this.#now() };
     const earlier = await this.#store.claimMark(key, JSON.stringify(claim));
-    if (earlier !== undefined) return { eventId, runIds: await this.#runsOf(key, earlier) };
+    if (earlier !== undefined) return { eventId, runIds: await this.#runsOf(key, earlier), duplicate: true };
     const runIds: string[] = [];
     try {
       for (const workflow of this.subscribers(name))

@@ -99,7 +99,12 @@ describe("sandflow serve --workflows: events", () => {
     expect(outputs.sort()).toEqual([1, 2]);
     const again = sandflow(["emit", "order.created", "--id", "e-1", "--server", served.url, "--json"]);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toEqual({ eventId: "e-1", runIds: first.body.runIds });
+    expect(JSON.parse(again.stdout)).toEqual({ eventId: "e-1", runIds: first.body.runIds, duplicate: true });
+    expect(first.body.duplicate).toBeUndefined();
+    const plain = sandflow(["emit", "order.created", "--id", "e-1", "--server", served.url]);
+    expect(plain.stdout).toBe(
+      `event order.created (e-1) was delivered before; nothing started now: it started ${first.body.runIds.join(", ")}\n`,
+    );
     const none = await api(served, "POST", "/api/events/nobody.listens", {});
     expect(none.body.runIds).toEqual([]);
     const bad = await api(served, "POST", "/api/events/bad%20name", {});

@@ -92,6 +92,15 @@ export async function loadWorkflowFile(
   options: LoadWorkflowFileOptions = {},
 ): Promise<Result<WorkflowDefinition, WorkflowLoadError | WorkflowValidationError>> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
+  if (
+    await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    )
+  )
+    return err(
+      new WorkflowLoadError(`${path} is a folder; give a workflow file (.lua, .yaml, .yml or .json)`),
+    );
   const format = options.format ? ok(options.format) : formatOf(path);
   if (!format.ok) return format;
   let text: string;

@@ -107,13 +107,10 @@ export const emitEventSchema = z.strictObject({
 export const eventAnswerSchema = z.object({
   eventId: z.string(),
   runIds: z.array(z.string()),
-  duplicate: z
-    .boolean()
-    .optional()
-    .meta({
-      description:
-        "True when this event id was delivered before: `runIds` are that delivery's runs, none started now.",
-    }),
+  duplicate: z.boolean().optional().meta({
+    description:
+      "True when this event id was delivered before: `runIds` are that delivery's runs, none started now.",
+  }),
 });
 
 /** `GET /api/workflows`: what the server registered from its --workflows folder. */

@@ -68,6 +68,12 @@ describe("usage errors", () => {
     );
     writeFileSync(join(scratch, "wf.YML"), text);
     expect(sandflow(["validate", join(scratch, "wf.YML")]).code).toBe(0);
+    // A folder is not a file without an extension to rename.
+    const folder = sandflow(["validate", scratch]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toBe(
+      `sandflow: ${scratch} is a folder; give a workflow file (.lua, .yaml, .yml or .json)\n`,
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 /** What each CLI command does, returning its exit code. */
+import type { Store } from "../core/durable/store.js";
 import { InvalidParamsError, WorkflowValidationError } from "../core/errors.js";
 import { type GraphFormat, renderGraph } from "../core/graph-render.js";
 import { parseParamArguments } from "../core/params.js";
@@ -92,6 +93,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     await engine.close();
     return EXIT.INVALID;
   }
+  if (store && workflow.concurrencyKey !== undefined) await warnOtherHolders(store, workflow);
   try {
     return await followRun(
       (runOptions) => engine.start(workflow, { ...runOptions, params: params.value }),
@@ -103,6 +105,23 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * `max_runs` holds within one engine: a run started by this CLI does not queue behind runs of
+ * the same `concurrency_key` that other processes run on the store. Say so when there are
+ * such runs, rather than let the user believe the limit holds.
+ */
+async function warnOtherHolders(store: Store, workflow: WorkflowDefinition): Promise<void> {
+  const key = workflow.concurrencyKey as string;
+  let others = 0;
+  for (const r of await store.listRuns({ status: "running", limit: 100 })) {
+    if ((await store.getRun(r.runId))?.record.workflow.concurrencyKey === key) others++;
+  }
+  if (others < (workflow.maxRuns ?? 1)) return;
+  process.stderr.write(
+    `sandflow: note: ${others} ${others === 1 ? "run" : "runs"} with concurrency_key '${terminalSafeLine(key)}' ${others === 1 ? "is" : "are"} running in other processes; max_runs holds within one engine, so this run does not wait for ${others === 1 ? "it" : "them"} (start such runs through one 'sandflow serve', with run --server, to have them queue)\n`,
+  );
 }
 
 /** `sandflow validate FILE`. */

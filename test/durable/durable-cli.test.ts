@@ -214,3 +214,41 @@ describe("store commands", () => {
     expect(sandflow(home, "help", "rerun").stdout).toMatch(/--from <step>/);
   });
 });
+
+describe("concurrency_key across processes", () => {
+  it("a run whose key is held by a run of another process says max_runs does not hold across them", async () => {
+    const home = tempHome();
+    const file = join(home, "single.yaml");
+    writeFileSync(
+      file,
+      'name: single\nconcurrency_key: deploy\nmax_runs: 1\nsteps:\n  nap:\n    sleep: "60s"\n',
+    );
+    const quick = join(home, "quick.yaml");
+    writeFileSync(
+      quick,
+      'name: quick\nconcurrency_key: deploy\nsteps:\n  a:\n    language: lua\n    code: "function run() return 1 end"\n',
+    );
+    const first = spawn(process.execPath, ["bin/sandflow.js", "run", file, "--progress", "plain"], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", SANDFLOW_HOME: home },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    first.stderr?.on("data", (c) => (err += c));
+    const exited = new Promise((r) => first.once("exit", r));
+    try {
+      for (let i = 0; i < 300 && !err.includes("nap: sleeping"); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const second = sandflow(home, "run", quick, "--progress", "none", "--no-store");
+      expect(second.stderr).toBe("");
+      const recorded = sandflow(home, "run", quick, "--progress", "none");
+      expect(recorded.code).toBe(0);
+      expect(recorded.stderr).toContain(
+        "sandflow: note: 1 run with concurrency_key 'deploy' is running in other processes; max_runs holds within one engine",
+      );
+    } finally {
+      first.kill("SIGKILL");
+      await exited;
+    }
+  });
+});

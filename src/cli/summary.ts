@@ -40,11 +40,27 @@ export function renderSummary(report: RunReport, pc = colors.out, server?: strin
       const wait = waits.get(id);
       lines.push(wait ? `${head}  ${pc.yellow(waitingText(wait, { runId: report.runId, server }))}` : head);
     }
+    // A saga's undo, under the step it undid (the step's own status and output stay).
+    const c = s.compensation;
+    if (c) {
+      const indent = " ".repeat(width + 3);
+      lines.push(
+        c.status === "succeeded"
+          ? `${indent}${pc.yellow("↩ compensated")}  ${safe(preview(c.output))}`
+          : `${indent}${pc.red(`↩ compensation failed: ${safe(c.error?.name ?? "")}: ${safe(c.error?.message.split("\n")[0] ?? "")}`)}`,
+      );
+    }
   }
   const kept = Object.values(report.steps).filter((s) => s.reusedFrom !== undefined).length;
+  const undone = Object.values(report.steps).filter((s) => s.compensation?.status === "succeeded").length;
+  const undoFailed = Object.values(report.steps).filter((s) => s.compensation?.status === "failed").length;
   const tally = [
     ...[...counts].map(([status, n]) => `${n} ${status}`),
     ...(kept > 0 && report.rerunOf ? [`${kept} kept from ${report.rerunOf.slice(0, 8)}`] : []),
+    ...(undone > 0 ? [`${undone} compensated`] : []),
+    ...(undoFailed > 0
+      ? [`${undoFailed} ${undoFailed === 1 ? "compensation" : "compensations"} failed`]
+      : []),
   ].join(", ");
   const colour =
     report.status === "succeeded"

@@ -58,6 +58,37 @@ describe("the summary after a run", () => {
     ]);
   });
 
+  it("shows a saga's compensations under the steps they undid, and counts them", () => {
+    const failed = { ...report({}), status: "failed" } as RunReport;
+    const text = renderSummary(
+      {
+        ...failed,
+        steps: {
+          a: step({ compensation: { status: "succeeded", output: { undone: 1 }, error: null } }),
+          b: step({
+            compensation: {
+              status: "failed",
+              output: null,
+              error: { name: "StepRuntimeError", message: "no\nmore" },
+            },
+          }),
+          c: step({ status: "failed", output: null, error: { name: "StepRuntimeError", message: "boom" } }),
+        },
+      },
+      pc.createColors(false),
+    );
+    expect(text.split("\n")).toEqual([
+      "✔ a    lua         5 ms  1",
+      '       ↩ compensated  {"undone":1}',
+      "✔ b    lua         5 ms  1",
+      "       ↩ compensation failed: StepRuntimeError: no",
+      "✖ c    lua         5 ms  StepRuntimeError: boom",
+      "",
+      "w: failed in 10 ms (2 succeeded, 1 failed, 1 compensated, 1 compensation failed) run new-run",
+      "",
+    ]);
+  });
+
   it("adds no column when every step ran in this run", () => {
     const text = renderSummary(report({ a: step({}) }), pc.createColors(false));
     expect(text.split("\n")[0]).toBe("✔ a    lua         5 ms  1");

@@ -28,7 +28,11 @@ export function renderSummary(report: RunReport, pc = colors.out, server?: strin
     const s = report.steps[id];
     if (!s) continue;
     counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-    const attempts = s.attempts > 1 ? pc.yellow(` ×${s.attempts}`) : "";
+    // A repeat step's attempts are its iterations' (retries are per iteration).
+    const runs = s.iterations ?? 1;
+    const attempts =
+      (s.iterations !== undefined ? pc.dim(` ${runs} ${runs === 1 ? "iteration" : "iterations"}`) : "") +
+      (s.attempts > runs ? pc.yellow(` ×${s.attempts}`) : "");
     const origin = originWidth > 0 ? ` ${pc.dim(originOf(s).padEnd(originWidth))}` : "";
     const head = `${statusMark(s.status, pc)} ${safe(id).padEnd(width)} ${pc.dim(kindOf(s).padEnd(languageWidth))} ${formatDuration(s.durationMs).padStart(9)}${attempts}${origin}`;
     if (s.status === "succeeded") lines.push(`${head}  ${safe(preview(s.output))}`);

@@ -89,6 +89,22 @@ describe("the summary after a run", () => {
     ]);
   });
 
+  it("counts a repeat step's iterations apart from its retries", () => {
+    const text = renderSummary(
+      report({
+        loop: step({ iterations: 3, attempts: 3 }),
+        flaky: step({ iterations: 2, attempts: 3 }),
+        retried: step({ attempts: 2 }),
+      }),
+      pc.createColors(false),
+    );
+    expect(text.split("\n").slice(0, 3)).toEqual([
+      "✔ loop    lua         5 ms 3 iterations  1",
+      "✔ flaky   lua         5 ms 2 iterations ×3  1",
+      "✔ retried lua         5 ms ×2  1",
+    ]);
+  });
+
   it("adds no column when every step ran in this run", () => {
     const text = renderSummary(report({ a: step({}) }), pc.createColors(false));
     expect(text.split("\n")[0]).toBe("✔ a    lua         5 ms  1");

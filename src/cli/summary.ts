@@ -1,12 +1,10 @@
 /** The human summary printed after a run (not used with --json). */
 import type { RunReport } from "../core/report.js";
+import { runUnderWay } from "../core/waiting-status.js";
 import { colors } from "./colors.js";
 import { formatDuration, preview, statusMark } from "./format.js";
 import { terminalSafeLine as safe } from "./terminal-safe.js";
 import { waitingText } from "./wait-text.js";
-
-/** Statuses of a run still under way (its time goes on). */
-const UNFINISHED: ReadonlySet<string> = new Set(["running", "waiting", "queued"]);
 
 /**
  * Renders the end-of-run table: status, timing, attempts, output or error per step, and what
@@ -76,7 +74,7 @@ export function renderSummary(report: RunReport, pc = colors.out, server?: strin
   const time =
     report.status === "interrupted"
       ? `after ${formatDuration(report.durationMs)}`
-      : UNFINISHED.has(report.status)
+      : runUnderWay(report.status)
         ? `for ${formatDuration(report.durationMs)} so far`
         : `in ${formatDuration(report.durationMs)}`;
   lines.push(

@@ -4,6 +4,7 @@
  * step, so whoever runs it knows what the run needs from them.
  */
 import type { RunReport } from "../core/report.js";
+import { waitTarget } from "../core/waiting-status.js";
 import type { WaitSpec } from "../core/workflow.js";
 import { formatDuration } from "./format.js";
 import { terminalSafeLine } from "./terminal-safe.js";
@@ -32,6 +33,16 @@ const clock = (ms: number) =>
     .replace("T", " ")
     .replace(/\.\d+Z$/, " UTC");
 
+/** "approval" or "signal NAME", and the command that sends it. */
+function target(t: ReturnType<typeof waitTarget>, route: SignalRoute): { what: string; send: string } {
+  const name = t.signal ?? "";
+  const approval = t.for === "approval";
+  return {
+    what: terminalSafeLine(approval ? "approval" : `signal ${word(name)}`),
+    send: terminalSafeLine(signalCommand(route, name, approval)),
+  };
+}
+
 /**
  * `waiting for approval; send it with: ...` and the like, for a step that starts waiting
  * (`attempt` > 1: started again, as by a resume; a sleep's time counts from its first start).
@@ -42,18 +53,16 @@ export function waitStartText(wait: WaitSpec, route: SignalRoute, attempt = 1): 
     const d = formatDuration(wait.ms ?? 0);
     return attempt > 1 ? `sleeping what is left of ${d} from its first start` : `sleeping ${d}`;
   }
-  const name = wait.approval ? "approval" : wait.name;
-  const what = wait.approval ? "approval" : `signal ${terminalSafeLine(word(name))}`;
+  const { what, send } = target(waitTarget(wait), route);
   const timeout = wait.timeoutMs !== undefined ? ` (at most ${formatDuration(wait.timeoutMs)})` : "";
-  return `waiting for ${what}${timeout}; send it with: ${terminalSafeLine(signalCommand(route, name, wait.approval))}`;
+  return `waiting for ${what}${timeout}; send it with: ${send}`;
 }
 
 /** What one entry of a waiting run's `waiting` list waits for, for its line in the summary. */
 export function waitingText(waiting: NonNullable<RunReport["waiting"]>[number], route: SignalRoute): string {
   if (waiting.for === "time")
     return waiting.until !== undefined ? `sleeps until ${clock(waiting.until)}` : "sleeps";
-  const name = waiting.for === "approval" ? "approval" : (waiting.signal ?? "");
-  const what = waiting.for === "approval" ? "approval" : `signal ${word(name)}`;
+  const { what, send } = target(waiting, route);
   const until = waiting.until !== undefined ? ` until ${clock(waiting.until)}` : "";
-  return `waits for ${terminalSafeLine(what)}${until}: ${terminalSafeLine(signalCommand(route, name, waiting.for === "approval"))}`;
+  return `waits for ${what}${until}: ${send}`;
 }

@@ -5,9 +5,30 @@
  */
 import type { JournalEntry } from "./durable/journal.js";
 import type { RunReport } from "./report.js";
-import type { WorkflowDefinition } from "./workflow.js";
+import type { WaitSpec, WorkflowDefinition } from "./workflow.js";
 
 type Waiting = NonNullable<RunReport["waiting"]>[number];
+
+/**
+ * Whether a run in `status` is still under way (its time goes on; it can be cancelled, not
+ * rerun). Here, not beside the report's schema, so the CLI's light entry and the web pages
+ * take it without zod.
+ */
+export function runUnderWay(status: string): boolean {
+  return status === "running" || status === "waiting" || status === "queued";
+}
+
+/** What a waiting step waits for, from its definition: time, a signal, or an approval. */
+export function waitTarget(wait: WaitSpec): { for: Waiting["for"]; signal?: string } {
+  if (wait.kind === "sleep") return { for: "time" };
+  return wait.approval ? { for: "approval", signal: wait.name } : { for: "signal", signal: wait.name };
+}
+
+/** `time`, `approval` or `signal NAME`: what a waiting step waits for, in a word or two. */
+export function waitTargetText(wait: WaitSpec): string {
+  const t = waitTarget(wait);
+  return t.for === "signal" ? `signal ${t.signal}` : t.for;
+}
 
 /** The report of a running run with `status: "waiting"` and `waiting` when it waits. */
 export function withWaitingStatus(
@@ -21,14 +42,14 @@ export function withWaitingStatus(
   const firstStart = (id: string) =>
     entries.find((e) => e.type === "step-started" && e.stepId === id)?.time ?? report.startedAt;
   const waiting = running.map(([id]): Waiting => {
-    const wait = defs.get(id)?.wait;
-    if (wait?.kind === "sleep")
+    // onlyWaits: every step still running waits.
+    const wait = defs.get(id)?.wait as WaitSpec;
+    if (wait.kind === "sleep")
       return { step: id, for: "time", until: wait.until ?? firstStart(id) + (wait.ms ?? 0) };
-    const timeout = wait?.timeoutMs;
+    const timeout = wait.timeoutMs;
     return {
       step: id,
-      for: wait?.approval ? "approval" : "signal",
-      signal: wait?.name ?? "",
+      ...waitTarget(wait),
       ...(timeout !== undefined ? { until: firstStart(id) + timeout } : {}),
     };
   });

@@ -5,6 +5,7 @@
  * the signal `approval` with `{approved, by}`.
  */
 import type { RunReport } from "../browser.js";
+import { runUnderWay } from "../core/waiting-status.js";
 import { byId } from "./dom.js";
 
 /** Where the buttons read a run's report and send its signals. */
@@ -71,7 +72,7 @@ export class ApprovalButtons {
       if (this.#runId !== runId) return;
       this.#show(report.waiting?.some((w) => w.for === "approval") ?? false);
       this.#onStatus(report.status);
-      if (report.status !== "running" && report.status !== "waiting") return;
+      if (!runUnderWay(report.status)) return;
     } catch (e) {
       if (this.#runId === runId) this.#onError(e);
       return;

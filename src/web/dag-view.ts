@@ -4,6 +4,7 @@
  * cancelled); edges light up as data flows. Clicking a node selects its step.
  */
 import type { RunEvent } from "../core/events.js";
+import { waitTargetText } from "../core/waiting-status.js";
 import { layoutDag, NODE } from "./dag-layout.js";
 import { formatMs, s } from "./dom.js";
 
@@ -208,14 +209,12 @@ export class DagView {
         for (const [id, status] of Object.entries(event.settled ?? {})) this.setState(id, status, "kept");
         break;
       case "step-started": {
-        const wait = event.wait;
         // Short: the node is narrow (the step's card says it in full).
+        const wait = event.wait && waitTargetText(event.wait);
         const detail = wait
-          ? wait.kind === "sleep"
+          ? wait === "time"
             ? "sleep"
-            : wait.approval
-              ? "approval"
-              : `signal ${wait.name}`
+            : wait
           : event.attempt > 1
             ? `attempt ${event.attempt}`
             : undefined;

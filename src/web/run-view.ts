@@ -4,19 +4,12 @@
  * the full run report as JSON once the run ends.
  */
 import type { RunEvent, RunReport, StepReport } from "../browser.js";
+import { waitTargetText } from "../core/waiting-status.js";
 import type { DagStep, NodeState } from "./dag-view.js";
 import { formatMs, h } from "./dom.js";
 
 /** Most characters of live log shown per step (the report keeps the whole output). */
 const MAX_LOG_CHARS = 200_000;
-
-type WaitSpec = NonNullable<Extract<RunEvent, { type: "step-started" }>["wait"]>;
-
-/** What a waiting step's card says while it waits. */
-function waitLabel(wait: WaitSpec): string {
-  if (wait.kind === "sleep") return "sleeping";
-  return wait.approval ? "waiting for approval" : `waiting for signal ${wait.name}`;
-}
 
 interface Card {
   readonly root: HTMLElement;
@@ -104,7 +97,10 @@ export class RunView {
       case "step-started":
         card.startedAt ??= event.time;
         this.#setStatus(card, "running");
-        if (event.wait) card.status.textContent = waitLabel(event.wait);
+        if (event.wait) {
+          const what = waitTargetText(event.wait);
+          card.status.textContent = what === "time" ? "sleeping" : `waiting for ${what}`;
+        }
         card.attempts.textContent = `attempt ${event.attempt}`;
         card.timing.textContent = `started +${formatMs(event.time - (this.#runStart ?? event.time))}`;
         break;

@@ -4,6 +4,7 @@
  * with cancel and rerun buttons, and Approve / Deny while an approval step waits.
  */
 import type { RunEvent, RunReport } from "../../browser.js";
+import { runUnderWay } from "../../core/waiting-status.js";
 import { followRunEvents } from "../../server/sse-client.js";
 import { ApprovalButtons } from "../approval-buttons.js";
 import { type DagStep, DagView } from "../dag-view.js";
@@ -17,8 +18,6 @@ interface RunWorkflow {
   readonly steps: DagStep[];
 }
 
-/** Statuses of a run still under way: it can be cancelled, not rerun. */
-const UNDER_WAY: ReadonlySet<string> = new Set(["running", "waiting", "queued"]);
 /** The detail pane. */
 export class RunDetail {
   readonly #dag: DagView;
@@ -46,7 +45,7 @@ export class RunDetail {
       onError,
       // While it runs, the badge says whether it only waits (as the runs list does).
       (status) => {
-        if (UNDER_WAY.has(status)) this.#setStatus(status);
+        if (runUnderWay(status)) this.#setStatus(status);
       },
     );
     this.#dag = new DagView(byId("dag"), (id) => this.#select(id));
@@ -116,7 +115,7 @@ export class RunDetail {
   #setStatus(status: string, text = status): void {
     this.#status.textContent = text;
     this.#status.className = `run-status ${status}`;
-    const running = UNDER_WAY.has(status);
+    const running = runUnderWay(status);
     this.#cancel.disabled = !running;
     this.#rerun.disabled = running;
     this.#rerunFrom.disabled = running || this.#selected === undefined;

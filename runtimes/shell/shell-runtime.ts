@@ -151,9 +151,11 @@ export class ShellRuntime implements LanguageRuntime {
       const step = prepareStep(inv);
       const fs: RootFs = layout.open(inv.files, inv.limits.workspaceBytes);
       writeFile(fs, STEP_SCRIPT, inv.code);
+      const template = step.prelude !== undefined ? this.prepared() : null;
       const r = await runBusybox(this.module, {
-        args: step.args,
-        env: step.env,
+        ...(template && step.prelude !== undefined
+          ? { args: [], env: [], template: { parked: template, prelude: step.prelude } }
+          : step.fresh()),
         fs,
         memoryBytes: inv.limits.memoryBytes,
         processes: inv.limits.processes,
@@ -163,9 +165,6 @@ export class ShellRuntime implements LanguageRuntime {
         emit: inv.emit,
         ...(inv.net ? { net: inv.net } : {}),
         pool: this.pool,
-        ...(step.prelude !== undefined && this.prepared()
-          ? { template: { parked: this.prepared() as StepTemplate, prelude: step.prelude } }
-          : {}),
       });
       const tree = exportTree(
         fs,

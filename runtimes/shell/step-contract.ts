@@ -17,7 +17,7 @@ export function inputVarName(id: string): string {
   return `INPUT_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 
-const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const shQuote = (s: string): string => (s.includes("'") ? `'${s.replace(/'/g, `'\\''`)}'` : `'${s}'`);
 
 /** The environment every step starts with (the step's own variables come on top). */
 const BASE_ENV: readonly (readonly [string, string])[] = [
@@ -32,8 +32,8 @@ const BASE_ENV: readonly (readonly [string, string])[] = [
 ];
 
 export interface PreparedStep {
-  readonly env: string[];
-  readonly args: string[];
+  /** argv and environment of a root shell of the step's own (made when asked: most steps start from the template). */
+  readonly fresh: () => { readonly args: string[]; readonly env: string[] };
   /**
    * The same step for a root shell started from the prepared template (step-template.ts):
    * the text the template's shell sources, which sets what differs from TEMPLATE_ENV and runs
@@ -189,8 +189,10 @@ export function prepareStep(inv: StepInvocation): PreparedStep {
 
   const wget = inv.code.includes("wget");
   return {
-    env: Array.from(env, ([k, v]) => `${k}=${v}`),
-    args: ["sh", "-c", bootstrap(cases, paramCases, wget), STEP_SCRIPT, inv.inputsJson],
+    fresh: () => ({
+      env: Array.from(env, ([k, v]) => `${k}=${v}`),
+      args: ["sh", "-c", bootstrap(cases, paramCases, wget), STEP_SCRIPT, inv.inputsJson],
+    }),
     prelude: prelude(env, inv.inputsJson, cases, paramCases, wget),
   };
 }

@@ -71,8 +71,8 @@ def __sf_compile(key, code, filename):
 __sf_steps = {}
 
 def _sf_where(value, path="result", depth=0):
-    if depth > 200:
-        return "result is nested deeper than 200 levels"
+    if depth > 256:
+        return "the result is nested deeper than 256 levels"
     if value is None or isinstance(value, (str, bool, int)):
         return None
     if isinstance(value, float):

@@ -108,19 +108,19 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
 }
 
 /**
- * `max_runs` holds within one engine: a run started by this CLI does not queue behind runs of
- * the same `concurrency_key` that other processes run on the store. Say so when there are
- * such runs, rather than let the user believe the limit holds.
+ * A run of a `concurrency_key` that other processes' runs hold queues until one ends, which
+ * the progress does not show (its first event comes when it starts): say why it waits.
  */
 async function warnOtherHolders(store: Store, workflow: WorkflowDefinition): Promise<void> {
   const key = workflow.concurrencyKey as string;
+  const max = workflow.maxRuns ?? 1;
   let others = 0;
   for (const r of await store.listRuns({ status: "running", limit: 100 })) {
     if ((await store.getRun(r.runId))?.record.workflow.concurrencyKey === key) others++;
   }
-  if (others < (workflow.maxRuns ?? 1)) return;
+  if (others < max) return;
   process.stderr.write(
-    `sandflow: note: ${others} ${others === 1 ? "run" : "runs"} with concurrency_key '${terminalSafeLine(key)}' ${others === 1 ? "is" : "are"} running in other processes; max_runs holds within one engine, so this run does not wait for ${others === 1 ? "it" : "them"} (start such runs through one 'sandflow serve', with run --server, to have them queue)\n`,
+    `sandflow: ${others} ${others === 1 ? "run" : "runs"} with concurrency_key '${terminalSafeLine(key)}' ${others === 1 ? "is" : "are"} under way in other processes (max_runs ${max}): this run waits for a place\n`,
   );
 }
 

@@ -85,7 +85,7 @@ export class WorkflowBuilder {
     return this;
   }
 
-  /** At most `maxRuns` runs with `key` at once on an engine; the others queue (`concurrency_key`, `max_runs`). */
+  /** At most `maxRuns` runs with `key` at once (on every engine of a shared store); the others queue (`concurrency_key`, `max_runs`). */
   concurrencyKey(key: string, maxRuns = 1): this {
     this.#spec.concurrency_key = key;
     this.#spec.max_runs = maxRuns;

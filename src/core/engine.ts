@@ -25,7 +25,7 @@ import { PriorityGate, usesPriority, withPriority } from "./priority-gate.js";
 import type { RunReport } from "./report.js";
 import { RunExecution } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
-import { RateLimiter, RunAdmission, withRateLimits } from "./run-limits.js";
+import { admitAcrossProcesses, RateLimiter, RunAdmission, withRateLimits } from "./run-limits.js";
 import { withSecrets } from "./secrets.js";
 import { withSubworkflows } from "./subworkflow-steps.js";
 import { subworkflowRefIssues } from "./subworkflows.js";
@@ -402,14 +402,19 @@ export class Engine {
       const key = workflow.concurrencyKey;
       const acquires = key !== undefined && !inherited.has(key);
       let queued = false;
-      const admitted = acquires
-        ? await this.#admission.acquire(key, workflow.maxRuns ?? 1, cancel.signal, () => {
-            queued = true;
-            void journal
-              ?.add({ type: "run-queued", time: this.#host.clock.now(), key })
-              .catch(() => undefined);
-          })
-        : () => {};
+      const onQueued = () => {
+        if (queued) return;
+        queued = true;
+        void journal
+          ?.add({ type: "run-queued", time: this.#host.clock.now(), key: key as string })
+          .catch(() => undefined);
+      };
+      const max = workflow.maxRuns ?? 1;
+      const admitted = acquires ? await this.#admission.acquire(key, max, cancel.signal, onQueued) : () => {};
+      // Then among the runs of the other processes on a shared store (the SQLite file, Postgres).
+      const shared = this.#host.store?.admitRun?.bind(this.#host.store);
+      if (acquires && journal && shared)
+        await admitAcrossProcesses(shared, { runId, key, max }, this.#host.clock, cancel.signal, onQueued);
       if (queued)
         void journal?.add({ type: "run-admitted", time: this.#host.clock.now() }).catch(() => undefined);
       const held = acquires ? new Set([...inherited, key]) : inherited;

@@ -1,6 +1,7 @@
 /**
- * Limits across the runs of one engine: `concurrency_key` with `max_runs` (at most N runs
- * with the same key at once; the others queue, first come first served) and rate limits
+ * Limits across runs: `concurrency_key` with `max_runs` (at most N runs with the same key at
+ * once; the others queue, first come first served within an engine, and through the store
+ * across the processes sharing it) and rate limits of one engine
  * (engine option `rateLimits: { key: "n/s" }`, step field `rate_limit_key`: at most n step
  * attempts with that key start per second, minute or hour; the others wait without a worker).
  */
@@ -88,6 +89,31 @@ export class RunAdmission {
       this.#running.set(key, (this.#running.get(key) ?? 1) - 1);
       this.#waiting.get(key)?.shift()?.();
     };
+  }
+}
+
+/** Milliseconds between two asks of a shared store for a place under a `concurrency_key`. */
+export const ADMISSION_POLL_MS = 500;
+
+/**
+ * Waits until a store that several processes share gives `runId` a place among the runs of
+ * `key` (the runs of every process on the store count against `max`), asking again every
+ * {@link ADMISSION_POLL_MS}; returns early when `signal` aborts. `onQueued` is called before
+ * the first wait. A store that fails to answer lets the run in: its journal writes then fail
+ * where they are reported, instead of the run waiting for good.
+ */
+export async function admitAcrossProcesses(
+  admit: (runId: string, key: string, max: number) => Promise<boolean>,
+  run: { readonly runId: string; readonly key: string; readonly max: number },
+  clock: Clock,
+  signal: CancelSignal,
+  onQueued: () => void,
+): Promise<void> {
+  for (let first = true; !signal.aborted; first = false) {
+    const admitted = await admit(run.runId, run.key, run.max).catch(() => true);
+    if (admitted) return;
+    if (first) onQueued();
+    await clock.sleep(ADMISSION_POLL_MS, signal);
   }
 }
 

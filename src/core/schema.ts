@@ -312,7 +312,7 @@ export const workflowSpecSchema = z
       .max(128)
       .meta({
         description:
-          "Runs with the same key are limited to max_runs at once on an engine (a server); the others queue, first come first served.",
+          "Runs with the same key are limited to max_runs at once, across the processes sharing a store; the others queue.",
       })
       .optional(),
     max_runs: z

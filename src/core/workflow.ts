@@ -94,7 +94,7 @@ export interface WorkflowDefinition {
   readonly concurrency: number | undefined;
   /** Higher first when the steps of several runs compete for the engine's workers (default 0). */
   readonly priority?: number;
-  /** Runs with this key: at most {@link WorkflowDefinition.maxRuns} at once on an engine. */
+  /** Runs with this key: at most {@link WorkflowDefinition.maxRuns} at once, across the engines of a shared store. */
   readonly concurrencyKey?: string;
   /** Most runs with {@link WorkflowDefinition.concurrencyKey} at once (1 when a key is given). */
   readonly maxRuns?: number;

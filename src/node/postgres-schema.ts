@@ -7,7 +7,7 @@ import type { PoolClient } from "pg";
 import { StoreError } from "../core/durable/store.js";
 
 /** The schema version this build writes; a database from a newer one is refused. */
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 /** Arbitrary, fixed: the advisory lock key that serialises migrations. */
 const MIGRATION_LOCK = 0x53464c57;
@@ -66,6 +66,9 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
    );`,
   // 2: the run whose sub-workflow step started a run.
   (s) => `ALTER TABLE ${s}.runs ADD COLUMN parent_run TEXT;`,
+  // 3: the concurrency_key whose place a run took (max_runs across processes).
+  (s) => `ALTER TABLE ${s}.runs ADD COLUMN held_key TEXT;
+   CREATE INDEX runs_by_held_key ON ${s}.runs (held_key) WHERE held_key IS NOT NULL;`,
 ];
 
 /** A Postgres identifier: letters, digits and underscores, not starting with a digit. */

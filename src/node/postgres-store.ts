@@ -23,12 +23,16 @@ import { PgConnection } from "./postgres-connection.js";
 import { checkSchemaName, migratePostgres } from "./postgres-schema.js";
 import {
   hasUpserts,
+  liveHolders,
   type RunRow,
   rowStatus,
   rowStoredRun,
   rowSummary,
   type StoredFiles,
 } from "./run-rows.js";
+
+/** The first key of the advisory locks that serialise admissions to a concurrency_key ('SFAD'). */
+const ADMISSION_LOCK = 0x53464144;
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -224,6 +228,26 @@ export class PostgresStore implements Store {
           lease.until,
           runId,
         ]);
+        return true;
+      },
+      true,
+    );
+  }
+
+  async admitRun(runId: string, key: string, max: number): Promise<boolean> {
+    return this.use(
+      `admitting run ${runId}`,
+      async (c) => {
+        // One admission per key at a time: counting and taking must not interleave.
+        await c.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [ADMISSION_LOCK, key]);
+        const holders = (
+          await c.query(
+            `SELECT * FROM ${this.table("runs")} WHERE held_key = $1 AND status = 'running' AND run_id <> $2`,
+            [key, runId],
+          )
+        ).rows as RunRow[];
+        if (liveHolders(holders) >= max) return false;
+        await c.query(`UPDATE ${this.table("runs")} SET held_key = $1 WHERE run_id = $2`, [key, runId]);
         return true;
       },
       true,

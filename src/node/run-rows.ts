@@ -72,6 +72,13 @@ export function rowStatus(row: RunRow): StoredRunStatus {
   return expired || !row.owner || !ownerAlive(row.owner) ? "interrupted" : "running";
 }
 
+/** How many of these rows (runs holding a concurrency_key's place) are runs still going. */
+export function liveHolders(rows: readonly RunRow[]): number {
+  let n = 0;
+  for (const row of rows) if (rowStatus(row) === "running") n++;
+  return n;
+}
+
 /** The run of `row` as `listRuns` gives it. */
 export function rowSummary(row: RunRow, status: StoredRunStatus): RunSummary {
   return {

@@ -10,7 +10,7 @@ import { StoreError } from "../core/durable/store.js";
 const APPLICATION_ID = 0x53464c57;
 
 /** The schema version this build writes; a file from a newer one is refused. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
@@ -56,6 +56,9 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // 3: the run whose sub-workflow step started a run.
   "ALTER TABLE runs ADD COLUMN parent_run TEXT;",
+  // 4: the concurrency_key whose place a run took (max_runs across processes).
+  `ALTER TABLE runs ADD COLUMN held_key TEXT;
+   CREATE INDEX runs_by_held_key ON runs (held_key) WHERE held_key IS NOT NULL;`,
 ];
 
 function pragma(db: DatabaseSync, name: string): number {

@@ -23,6 +23,7 @@ import {
 import type { FileChanges } from "../core/file-tree.js";
 import {
   hasUpserts,
+  liveHolders,
   type RunRow,
   rowStatus,
   rowStoredRun,
@@ -159,6 +160,17 @@ export class SqliteStore implements Store {
         runId,
       );
       this.#nextSeq.delete(runId);
+      return true;
+    });
+  }
+
+  async admitRun(runId: string, key: string, max: number): Promise<boolean> {
+    return this.#write(() => {
+      const holders = this.#sql(
+        "SELECT * FROM runs WHERE held_key = ? AND status = 'running' AND run_id <> ?",
+      ).all(key, runId) as unknown as RunRow[];
+      if (liveHolders(holders) >= max) return false;
+      this.#sql("UPDATE runs SET held_key = ? WHERE run_id = ?").run(key, runId);
       return true;
     });
   }

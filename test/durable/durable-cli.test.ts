@@ -216,39 +216,75 @@ describe("store commands", () => {
 });
 
 describe("concurrency_key across processes", () => {
-  it("a run whose key is held by a run of another process says max_runs does not hold across them", async () => {
-    const home = tempHome();
+  const files = (home: string, sleep: string) => {
     const file = join(home, "single.yaml");
     writeFileSync(
       file,
-      'name: single\nconcurrency_key: deploy\nmax_runs: 1\nsteps:\n  nap:\n    sleep: "60s"\n',
+      `name: single\nconcurrency_key: deploy\nmax_runs: 1\nsteps:\n  nap:\n    sleep: "${sleep}"\n`,
     );
     const quick = join(home, "quick.yaml");
     writeFileSync(
       quick,
       'name: quick\nconcurrency_key: deploy\nsteps:\n  a:\n    language: lua\n    code: "function run() return 1 end"\n',
     );
-    const first = spawn(process.execPath, ["bin/sandflow.js", "run", file, "--progress", "plain"], {
+    return { file, quick };
+  };
+  /** Starts `sandflow run FILE --json` in the background; resolves once its sleep step sleeps. */
+  const startHolder = async (home: string, file: string) => {
+    const child = spawn(process.execPath, ["bin/sandflow.js", "run", file, "--progress", "plain", "--json"], {
       cwd: root,
       env: { ...process.env, NO_COLOR: "1", SANDFLOW_HOME: home },
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let err = "";
-    first.stderr?.on("data", (c) => (err += c));
-    const exited = new Promise((r) => first.once("exit", r));
-    try {
-      for (let i = 0; i < 300 && !err.includes("nap: sleeping"); i++)
-        await new Promise((r) => setTimeout(r, 100));
-      const second = sandflow(home, "run", quick, "--progress", "none", "--no-store");
-      expect(second.stderr).toBe("");
-      const recorded = sandflow(home, "run", quick, "--progress", "none");
-      expect(recorded.code).toBe(0);
-      expect(recorded.stderr).toContain(
-        "sandflow: note: 1 run with concurrency_key 'deploy' is running in other processes; max_runs holds within one engine",
-      );
-    } finally {
-      first.kill("SIGKILL");
+    let out = "";
+    child.stderr?.on("data", (c) => (err += c));
+    child.stdout?.on("data", (c) => (out += c));
+    const exited = new Promise((r) => child.once("exit", r));
+    for (let i = 0; i < 300 && !err.includes("nap: sleeping"); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(err).toContain("nap: sleeping");
+    const report = async () => {
       await exited;
+      return JSON.parse(out);
+    };
+    return { child, exited, report };
+  };
+
+  it("a run whose key a run of another process holds waits until that run ends (max_runs holds across processes on one store)", async () => {
+    const home = tempHome();
+    const { file, quick } = files(home, "3s");
+    const holder = await startHolder(home, file);
+    try {
+      // Without a store nothing is shared: it runs at once.
+      const unrecorded = sandflow(home, "run", quick, "--progress", "none", "--no-store");
+      expect(unrecorded.stderr).toBe("");
+      const queued = sandflow(home, "run", quick, "--progress", "none", "--json");
+      expect(queued.code).toBe(0);
+      expect(queued.stderr).toContain(
+        "sandflow: 1 run with concurrency_key 'deploy' is under way in other processes (max_runs 1): this run waits for a place",
+      );
+      const first = await holder.report();
+      expect(first.status).toBe("succeeded");
+      const second = JSON.parse(queued.stdout);
+      expect(second.steps.a.startedAt).toBeGreaterThanOrEqual(first.finishedAt);
+    } finally {
+      holder.child.kill("SIGKILL");
+      await holder.exited;
     }
+  });
+
+  it("a holder whose process was killed holds nothing: the next run of the key starts at once", async () => {
+    const home = tempHome();
+    const { file, quick } = files(home, "60s");
+    const holder = await startHolder(home, file);
+    holder.child.kill("SIGKILL");
+    await holder.exited;
+    const started = Date.now();
+    const next = sandflow(home, "run", quick, "--progress", "none");
+    expect(next.code).toBe(0);
+    expect(next.stderr).toBe("");
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(sandflow(home, "runs").stdout).toMatch(/interrupted .* single\n/);
   });
 });

@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { StoreError } from "../../src/core/durable/store.js";
 import { SCHEMA_VERSION } from "../../src/node/sqlite-schema.js";
-import { SqliteStore } from "../../src/node/sqlite-store.js";
+import { processOwner, SqliteStore } from "../../src/node/sqlite-store.js";
 
 const root = new URL("../../", import.meta.url).pathname;
 const dir = () => mkdtempSync(join(tmpdir(), "sf-sqlite-"));
@@ -51,7 +51,7 @@ describe("SqliteStore files", () => {
     await new SqliteStore(file).close();
     const db = new DatabaseSync(file);
     db.exec(
-      "DROP TABLE marks; DROP TABLE signals; ALTER TABLE runs DROP COLUMN parent_run; PRAGMA user_version = 1",
+      "DROP TABLE marks; DROP TABLE signals; ALTER TABLE runs DROP COLUMN parent_run; DROP INDEX runs_by_held_key; ALTER TABLE runs DROP COLUMN held_key; PRAGMA user_version = 1",
     );
     db.close();
     const store = new SqliteStore(file);
@@ -63,7 +63,34 @@ describe("SqliteStore files", () => {
       { owner: "me", until: Date.now() + 60_000 },
     );
     expect((await store.getRun("child"))?.record.parentRun).toBe("parent");
+    expect(await store.admitRun("child", "k", 1)).toBe(true);
     await store.close();
+  });
+
+  it("gives a concurrency_key's places to max_runs runs across the processes on the file; finished runs and dead owners hold none", async () => {
+    const file = join(dir(), "keys.db");
+    const a = new SqliteStore(file);
+    const b = new SqliteStore(file);
+    const wf = { name: "w", steps: [], description: undefined, concurrency: undefined, source: undefined };
+    const live = { owner: processOwner("x"), until: Date.now() + 60_000 };
+    for (const runId of ["r1", "r2", "r3", "dead"])
+      await a.createRun({ runId, workflow: wf, params: {}, createdAt: Date.now() }, live);
+    // A holder whose process is gone (its runs are interrupted) holds nothing.
+    const db = new DatabaseSync(file);
+    db.prepare("UPDATE runs SET owner = ?, held_key = 'k' WHERE run_id = 'dead'").run(
+      `${hostname()}:999999999:gone`,
+    );
+    db.close();
+    expect(await a.admitRun("r1", "k", 2)).toBe(true);
+    expect(await b.admitRun("r2", "k", 2)).toBe(true);
+    expect(await b.admitRun("r3", "k", 2)).toBe(false);
+    expect(await a.admitRun("r3", "other", 2)).toBe(true);
+    // Asking again for a run that holds a place keeps it (a resumed run).
+    expect(await a.admitRun("r1", "k", 2)).toBe(true);
+    await a.append("r1", [{ type: "run-finished", status: "succeeded", time: Date.now() }]);
+    expect(await b.admitRun("r3", "k", 2)).toBe(true);
+    await a.close();
+    await b.close();
   });
 
   it("cannot be made where no folder can be", () => {

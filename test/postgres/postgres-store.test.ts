@@ -37,6 +37,25 @@ describe.skipIf(!PG_URL)("PostgresStore", () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("gives a concurrency_key's places to max_runs runs across processes, also when they ask at once", async () => {
+    const schema = freshSchema();
+    const a = new PostgresStore(PG_URL, { schema });
+    const b = new PostgresStore(PG_URL, { schema });
+    const ids = Array.from({ length: 10 }, (_, i) => `r${i}`);
+    for (const id of ids) await a.createRun(record(id), lease());
+    await a.createRun(record("expired"), lease("gone-owner", -1));
+    await a.use("hold", (c) => c.query(`UPDATE ${schema}.runs SET held_key = 'k' WHERE run_id = 'expired'`));
+    const admitted = await Promise.all(ids.map((id, i) => (i % 2 ? a : b).admitRun(id, "k", 2)));
+    expect(admitted.filter(Boolean).length).toBe(2);
+    const holder = ids[admitted.indexOf(true)] as string;
+    const waiting = ids[admitted.indexOf(false)] as string;
+    expect(await a.admitRun(holder, "k", 2)).toBe(true);
+    await b.append(holder, [{ type: "run-finished", status: "failed", time: Date.now() }]);
+    expect(await a.admitRun(waiting, "k", 2)).toBe(true);
+    expect(await b.admitRun(ids[admitted.lastIndexOf(false)] as string, "k", 2)).toBe(false);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("names the options and the database that are wrong", async () => {
     expect(() => new PostgresStore(PG_URL, { schema: "Bad-Name" })).toThrow(/options.schema must be/);
     expect(() => new PostgresStore(PG_URL, { maxConnections: 0 })).toThrow(/options.maxConnections/);

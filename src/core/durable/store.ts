@@ -73,6 +73,14 @@ export interface Store {
    * process). Resolves `false` when another live owner holds it or it is finished.
    */
   claimRun(runId: string, lease: Lease): Promise<boolean>;
+  /**
+   * Takes a place for `runId` among the runs of `key` (`concurrency_key`) unless `max`
+   * others hold one: runs not finished whose owner is alive (lease not past, process not
+   * gone) and that took a place before. Atomic across the processes sharing the store, so
+   * `max_runs` holds across them. Stores only one process uses leave it out: the engine's
+   * own queue keeps the limit there.
+   */
+  admitRun?(runId: string, key: string, max: number): Promise<boolean>;
   /** Extends the leases `owner` holds on these runs. */
   renewLeases(owner: string, runIds: readonly string[], until: number): Promise<void>;
   /** A cached step result for `key` that has not expired at `now`. */

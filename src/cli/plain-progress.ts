@@ -70,6 +70,16 @@ export class PlainProgress implements ProgressReporter {
       case "step-cancelled":
         line(`${safe(event.stepId)}: cancelled (${safe(event.reason)})`);
         break;
+      case "compensation-started":
+        line(`${safe(event.stepId)}: compensating (the run failed)`);
+        break;
+      case "compensation-finished":
+        line(
+          event.error
+            ? `${safe(event.stepId)}: compensation ${event.status} in ${formatDuration(event.durationMs)}: ${safe(event.error.name)}: ${safe(event.error.message.split("\n")[0] ?? "")}`
+            : `${safe(event.stepId)}: compensated in ${formatDuration(event.durationMs)}`,
+        );
+        break;
       case "run-finished":
         line(`run ${event.runId}: ${event.status}`);
         break;

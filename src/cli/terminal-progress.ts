@@ -17,6 +17,8 @@ interface Row {
   attempt: number;
   /** Ended before this run started (a rerun's kept step, a resumed run's finished one). */
   kept: boolean;
+  /** Where the step's compensation is, once the failed run undoes it. */
+  compensation?: "running" | "succeeded" | "failed" | "cancelled";
 }
 
 const MAX_ROWS = 20;
@@ -77,6 +79,8 @@ export class TerminalProgress implements ProgressReporter {
         Object.assign(row, { state: "failed", durationMs: event.durationMs });
       else if (event.type === "step-skipped") row.state = "skipped";
       else if (event.type === "step-cancelled") row.state = "cancelled";
+      else if (event.type === "compensation-started") row.compensation = "running";
+      else if (event.type === "compensation-finished") row.compensation = event.status;
     }
     this.#draw();
   }
@@ -96,7 +100,7 @@ export class TerminalProgress implements ProgressReporter {
             ? "kept"
             : formatDuration(r.durationMs);
       const attempt = r.attempt > 1 ? pc.yellow(` attempt ${r.attempt}`) : "";
-      return `${statusMark(r.state, pc)} ${id.padEnd(width)} ${pc.dim(time)}${attempt}`;
+      return `${statusMark(r.state, pc)} ${id.padEnd(width)} ${pc.dim(time)}${attempt}${compensationNote(r.compensation)}`;
     });
     const summary = [...counts].map(([state, n]) => `${n} ${state}`).join(", ");
     lines.unshift(
@@ -110,4 +114,12 @@ export class TerminalProgress implements ProgressReporter {
     this.#draw();
     this.#update.done();
   }
+}
+
+/** What a row adds once its step is being undone, or was. */
+function compensationNote(state: Row["compensation"]): string {
+  if (state === undefined) return "";
+  if (state === "running") return pc.yellow(" ↩ compensating");
+  if (state === "succeeded") return pc.yellow(" ↩ compensated");
+  return pc.red(` ↩ compensation ${state}`);
 }

@@ -6,14 +6,22 @@
  */
 import type { RunRecorder } from "./durable/run-recorder.js";
 import type { SerializedError } from "./errors.js";
+import type { RunEvent } from "./events.js";
 import { hashString } from "./hash.js";
 import type { CancelSignal } from "./platform.js";
 import type { StepPool, StepTask } from "./step-pool.js";
 import type { StepState, TaskBuilder } from "./step-state.js";
 
+const SUFFIX = "#compensate";
+
 /** The journal id of a step's compensation. */
 export function compensationId(stepId: string): string {
-  return `${stepId}#compensate`;
+  return `${stepId}${SUFFIX}`;
+}
+
+/** The step a journal id is the compensation of, or undefined (step ids have no `#`). */
+export function compensatedStep(journalId: string): string | undefined {
+  return journalId.endsWith(SUFFIX) ? journalId.slice(0, -SUFFIX.length) : undefined;
 }
 
 /** True when a run whose steps ended so has compensations to run. */
@@ -31,6 +39,10 @@ export interface CompensationContext {
   readonly recorder: RunRecorder | undefined;
   readonly signal: CancelSignal;
   readonly failure: (name: string, message: string) => SerializedError;
+  readonly runId: string;
+  readonly now: () => number;
+  /** Told when each compensation starts and ends. */
+  readonly emit: (event: RunEvent) => void;
 }
 
 /** The task of `s`'s compensation: its code and language, its output as `inputs.output`. */
@@ -60,12 +72,28 @@ export async function compensate(states: readonly StepState[], ctx: Compensation
       error: null,
       cached: false,
     };
+    const stepId = s.def.id;
+    const startedAt = ctx.now();
+    const finished = () => {
+      const c = s.compensation as NonNullable<StepState["compensation"]>;
+      const time = ctx.now();
+      ctx.emit({
+        type: "compensation-finished",
+        runId: ctx.runId,
+        stepId,
+        time,
+        status: c.status,
+        ...(c.error ? { error: c.error } : {}),
+        durationMs: time - startedAt,
+      });
+    };
     if (ctx.signal.aborted) {
       s.compensation = {
         status: "cancelled",
         outputJson: undefined,
         error: ctx.failure("StepCancelledError", "the run was cancelled"),
       };
+      finished();
       continue;
     }
     let task: StepTask;
@@ -77,9 +105,11 @@ export async function compensate(states: readonly StepState[], ctx: Compensation
         outputJson: undefined,
         error: ctx.failure("StepRuntimeError", `could not prepare the compensation: ${(e as Error).message}`),
       };
+      finished();
       continue;
     }
     await ctx.recorder?.started(journaled).catch(() => undefined);
+    ctx.emit({ type: "compensation-started", runId: ctx.runId, stepId, time: ctx.now() });
     const r = await ctx.pool.run(task, { signal: ctx.signal }).catch((e: unknown) => ({
       outcome: {
         ok: false as const,
@@ -103,5 +133,6 @@ export async function compensate(states: readonly StepState[], ctx: Compensation
         };
     journaled.error = s.compensation.error;
     ctx.recorder?.ended(journaled, r);
+    finished();
   }
 }

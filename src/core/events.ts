@@ -55,6 +55,15 @@ export type RunEvent =
       /** From the start of the first attempt to the end of the last (the report's `durationMs`). */
       readonly durationMs: number;
     })
+  /** A failed run's compensation of a step that succeeded (its `compensate` code) has started. */
+  | (StepEventBase & { readonly type: "compensation-started" })
+  /** The compensation of a step ended; `error` says why when it did not succeed. */
+  | (StepEventBase & {
+      readonly type: "compensation-finished";
+      readonly status: "succeeded" | "failed" | "cancelled";
+      readonly error?: SerializedError;
+      readonly durationMs: number;
+    })
   | (StepEventBase & { readonly type: "step-skipped"; readonly reason: string })
   | (StepEventBase & { readonly type: "step-cancelled"; readonly reason: string })
   | {

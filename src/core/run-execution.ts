@@ -427,6 +427,9 @@ export class RunExecution {
         recorder: this.#recorder,
         signal: this.#cancel.signal,
         failure: (name, message) => ({ name, message }),
+        runId: this.#runId,
+        now: () => this.#clock.now(),
+        emit: (event) => this.#emit(event),
       }).finally(() => {
         this.#compensating = false;
         this.#checkDone();

@@ -3,6 +3,8 @@
  * (started by another process or before a restart): a step's output arrives as one log
  * event per stream when its attempt ends. Numbered 1, 2, ... like a live log.
  */
+import { compensatedStep } from "../core/compensation.js";
+import type { JournalEntry } from "../core/durable/journal.js";
 import type { StoredRun } from "../core/durable/store.js";
 import { storedReport } from "../core/durable/stored-run.js";
 import type { RunEvent } from "../core/events.js";
@@ -19,6 +21,23 @@ function logs(
   if (out) events.push({ type: "log", runId, stepId, time, attempt, stream: "stdout", text: out });
   if (err) events.push({ type: "log", runId, stepId, time, attempt, stream: "stderr", text: err });
   return events;
+}
+
+/** The live events of a compensation's journal entry (journaled as the step `ID#compensate`). */
+function compensationEvents(runId: string, stepId: string, e: JournalEntry): RunEvent[] {
+  if (e.type === "step-started") return [{ type: "compensation-started", runId, stepId, time: e.time }];
+  if (e.type !== "step-succeeded" && e.type !== "step-failed") return [];
+  return [
+    {
+      type: "compensation-finished",
+      runId,
+      stepId,
+      time: e.time,
+      status: e.type === "step-succeeded" ? "succeeded" : "failed",
+      ...(e.type === "step-failed" ? { error: e.error } : {}),
+      durationMs: e.finishedAt - e.startedAt,
+    },
+  ];
 }
 
 /** The run's events as its journal tells them; ends with `run-finished` when the run finished. */
@@ -41,6 +60,11 @@ export function replayEvents(run: StoredRun, now: number): RunEvent[] {
     return finishedAt - (firstStart.get(stepId) as number);
   };
   for (const e of run.entries) {
+    const compensated = "stepId" in e ? compensatedStep(e.stepId) : undefined;
+    if (compensated !== undefined) {
+      events.push(...compensationEvents(runId, compensated, e));
+      continue;
+    }
     switch (e.type) {
       case "run-resumed":
       case "run-queued":

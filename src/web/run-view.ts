@@ -127,6 +127,14 @@ export class RunView {
       case "step-cancelled":
         this.#setStatus(card, "cancelled");
         break;
+      case "compensation-started":
+        card.status.textContent = "succeeded · compensating";
+        break;
+      case "compensation-finished":
+        card.status.textContent = compensationText(event.status);
+        if (event.error)
+          this.#appendLog(card, "stderr", `[compensation: ${event.error.name}: ${event.error.message}]\n`);
+        break;
     }
   }
 
@@ -161,6 +169,11 @@ export class RunView {
     this.#appendLog(card, "stderr", step.stderr);
     card.error.hidden = step.error === null;
     card.error.textContent = step.error ? `${step.error.name}: ${step.error.message}` : "";
+    if (step.compensation) {
+      card.status.textContent = compensationText(step.compensation.status);
+      const e = step.compensation.error;
+      if (e) this.#appendLog(card, "stderr", `[compensation: ${e.name}: ${e.message}]\n`);
+    }
     card.output.hidden = step.status !== "succeeded";
     const compact = JSON.stringify(step.output);
     card.output.textContent = compact.length <= 100 ? compact : JSON.stringify(step.output, null, 2);
@@ -179,4 +192,13 @@ export class RunView {
     card.log.hidden = false;
     card.log.append(h("span", { class: stream }, shown));
   }
+}
+
+/** A card's status once its step's compensation ended. */
+function compensationText(status: "succeeded" | "failed" | "cancelled"): string {
+  return status === "succeeded"
+    ? "succeeded · compensated"
+    : status === "failed"
+      ? "succeeded · compensation failed"
+      : "succeeded · compensation cancelled";
 }

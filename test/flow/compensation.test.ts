@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workflow } from "../../src/core/builder.js";
 import { MemoryStore } from "../../src/core/durable/memory-store.js";
+import type { StoredRun } from "../../src/core/durable/store.js";
 import type { Engine } from "../../src/core/engine.js";
 import type { WorkflowValidationError } from "../../src/core/errors.js";
+import type { RunEvent } from "../../src/core/events.js";
 import { parseWorkflow } from "../../src/core/validate.js";
 import { createEngine } from "../../src/node/create-engine.js";
+import { replayEvents } from "../../src/server/replay-events.js";
 
 let engine: Engine;
 beforeAll(() => {
@@ -86,6 +89,40 @@ describe("compensate (sagas)", () => {
     } finally {
       await e.close();
     }
+  });
+
+  it("tells each compensation as it starts and ends, before run-finished; a stored run's replayed events tell the same", async () => {
+    const events: RunEvent[] = [];
+    const r = await engine.run(saga(true), { onEvent: (e) => events.push(e) });
+    const told = (list: readonly RunEvent[]) =>
+      list.flatMap((e) =>
+        e.type === "compensation-started"
+          ? [`${e.stepId} started`]
+          : e.type === "compensation-finished"
+            ? [`${e.stepId} ${e.status}${e.error ? `: ${e.error.message.split("\n")[0]}` : ""}`]
+            : e.type === "run-finished"
+              ? ["run-finished"]
+              : [],
+      );
+    const live = told(events);
+    // One at a time, latest finish first: log and charge finish in either order, reserve before both.
+    expect(live.slice(-3)).toEqual(["reserve started", "reserve succeeded", "run-finished"]);
+    expect(live.slice(0, 4).sort()).toEqual([
+      "charge started",
+      "charge succeeded",
+      "log failed: Error: cannot undo a log",
+      "log started",
+    ]);
+    for (let i = 0; i < 4; i += 2) expect(live[i + 1]?.split(" ")[0]).toBe(live[i]?.split(" ")[0]);
+    const finished = events.find((e) => e.type === "compensation-finished" && e.stepId === "charge");
+    expect(finished).toMatchObject({ runId: r.runId, status: "succeeded" });
+    expect((finished as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
+    const stored = await engine.store?.getRun(r.runId);
+    expect(told(replayEvents(stored as StoredRun, Date.now()))).toEqual(live);
+    // Replayed, a compensation is not a step of its own.
+    expect(
+      replayEvents(stored as StoredRun, Date.now()).some((e) => "stepId" in e && e.stepId.includes("#")),
+    ).toBe(false);
   });
 
   it("a run that succeeds runs no compensation", async () => {

@@ -144,6 +144,24 @@ describe("runs", () => {
   });
 });
 
+describe("a saga's compensations in the progress display", () => {
+  it("says when each starts and how it ended, before the run's end", () => {
+    const r = sandflow(["run", "workflows/saga.yaml", "--progress", "plain", "--no-store"]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split("\n");
+    const end = lines.findIndex((l) => /^run \S+: failed$/.test(l));
+    const told = lines.slice(0, end).filter((l) => /compens/.test(l));
+    expect(told).toEqual([
+      "notify: compensating (the run failed)",
+      expect.stringMatching(/^notify: compensated in \d+ ms$/),
+      "charge: compensating (the run failed)",
+      expect.stringMatching(/^charge: compensated in \d+ ms$/),
+      "reserve: compensating (the run failed)",
+      expect.stringMatching(/^reserve: compensated in \d+ ms$/),
+    ]);
+  });
+});
+
 describe("step output in the progress display", () => {
   it("shows whole lines, also when a line reaches the CLI in pieces", () => {
     const r = sandflow(

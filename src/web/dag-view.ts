@@ -63,6 +63,18 @@ function clip(text: string): string {
   return text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text;
 }
 
+/**
+ * Sets an SVG text, cut with an ellipsis where it would run past `width` pixels (a long
+ * signal name in "running · signal NAME"); the node's title and the step's card say it whole.
+ */
+function fitText(el: SVGTextElement, text: string, width: number): void {
+  el.textContent = text;
+  // Measurable only once drawn (not in a detached tree, nor where layout is not computed).
+  if (!el.isConnected || typeof el.getComputedTextLength !== "function") return;
+  let cut = text.length;
+  while (cut > 1 && el.getComputedTextLength() > width) el.textContent = `${text.slice(0, --cut)}…`;
+}
+
 interface DrawnNode {
   readonly group: SVGGElement;
   readonly status: SVGTextElement;
@@ -186,7 +198,7 @@ export class DagView {
     node.group.classList.remove(...Object.keys(MARK));
     node.group.classList.add(state);
     const text = `${MARK[state]} ${state}${detail ? ` · ${detail}` : ""}`;
-    node.status.textContent = text;
+    fitText(node.status, text, NODE.width - 22);
     node.title.textContent = `${node.head}: ${text}`;
     for (const edge of this.#edges) {
       const from = this.#states.get(edge.from);

@@ -43,6 +43,9 @@ const GATED =
 const NESTED =
   'name: outer\nsteps:\n  call:\n    workflow: inner.yaml\nworkflows:\n  inner.yaml:\n    name: inner\n    steps:\n      one:\n        language: lua\n        code: "function run() return 1 end"\n';
 
+const LONG_SIGNAL = "release-of-the-quarterly-financial-report-v2";
+const LONG_WAIT = `name: long-wait\nsteps:\n  gate:\n    wait_for: {signal: ${LONG_SIGNAL}, timeout: "5m"}\n`;
+
 const SLEEPY = "name: sleepy\nsteps:\n  nap:\n    language: shell\n    code: sleep 60\n";
 
 function newest(dir: string): number {
@@ -197,6 +200,21 @@ describe("the dashboard of sandflow serve", () => {
     expect(await approve.isVisible()).toBe(false);
     const report = await (await fetch(`${server.url}/api/runs/${runId}`)).json();
     expect(report.steps.after.output).toBe("dashboard");
+  });
+
+  it("keeps a long state inside its node of the graph, cut with an ellipsis, and says it whole in the node's title", async () => {
+    const { page } = browser;
+    const { runId } = await post(server, "/api/runs", { workflow: LONG_WAIT });
+    await page.locator(`tr[data-run="${runId}"]`).click();
+    const node = page.locator('svg.dag g.node[data-step="gate"]');
+    await expect.poll(() => node.locator(".node-status").textContent(), { timeout: 30_000 }).toMatch(/…$/);
+    const [text, box] = await Promise.all([
+      node.locator(".node-status").boundingBox(),
+      node.locator("rect.node-box").boundingBox(),
+    ]);
+    expect((text?.x ?? 0) + (text?.width ?? 0)).toBeLessThanOrEqual((box?.x ?? 0) + (box?.width ?? 0));
+    expect(await node.locator("title").textContent()).toContain(LONG_SIGNAL);
+    await post(server, `/api/runs/${runId}/cancel`, {});
   });
 
   it("links a sub-workflow's run to the run that started it, and draws the step as a workflow", async () => {

@@ -1,5 +1,4 @@
 /** What each CLI command does, returning its exit code. */
-import type { Store } from "../core/durable/store.js";
 import { InvalidParamsError, WorkflowValidationError } from "../core/errors.js";
 import { type GraphFormat, renderGraph } from "../core/graph-render.js";
 import { parseParamArguments } from "../core/params.js";
@@ -93,7 +92,6 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     await engine.close();
     return EXIT.INVALID;
   }
-  if (store && workflow.concurrencyKey !== undefined) await warnOtherHolders(store, workflow);
   try {
     return await followRun(
       (runOptions) => engine.start(workflow, { ...runOptions, params: params.value }),
@@ -105,23 +103,6 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   } finally {
     await engine.close();
   }
-}
-
-/**
- * A run of a `concurrency_key` that other processes' runs hold queues until one ends, which
- * the progress does not show (its first event comes when it starts): say why it waits.
- */
-async function warnOtherHolders(store: Store, workflow: WorkflowDefinition): Promise<void> {
-  const key = workflow.concurrencyKey as string;
-  const max = workflow.maxRuns ?? 1;
-  let others = 0;
-  for (const r of await store.listRuns({ status: "running", limit: 100 })) {
-    if ((await store.getRun(r.runId))?.record.workflow.concurrencyKey === key) others++;
-  }
-  if (others < max) return;
-  process.stderr.write(
-    `sandflow: ${others} ${others === 1 ? "run" : "runs"} with concurrency_key '${terminalSafeLine(key)}' ${others === 1 ? "is" : "are"} under way in other processes (max_runs ${max}): this run waits for a place\n`,
-  );
 }
 
 /** `sandflow validate FILE`. */

@@ -7,7 +7,7 @@ import type { RunEvent } from "../core/events.js";
 import { formatDuration } from "./format.js";
 import { LogLines } from "./log-lines.js";
 import { terminalSafeLine as safe } from "./terminal-safe.js";
-import { waitStartText } from "./wait-text.js";
+import { queuedText, waitStartText } from "./wait-text.js";
 
 /** Receives the events of one run. */
 export interface ProgressReporter {
@@ -44,6 +44,9 @@ export class PlainProgress implements ProgressReporter {
         );
         break;
       }
+      case "run-queued":
+        line(`run ${event.runId}: ${safe(queuedText(event.key, event.maxRuns))}`);
+        break;
       case "step-started":
         if (event.wait)
           line(

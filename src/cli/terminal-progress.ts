@@ -6,7 +6,7 @@ import { formatDuration, statusMark } from "./format.js";
 import { LogLines } from "./log-lines.js";
 import type { ProgressReporter } from "./plain-progress.js";
 import { terminalSafeLine } from "./terminal-safe.js";
-import { waitStartText } from "./wait-text.js";
+import { queuedText, waitStartText } from "./wait-text.js";
 
 type LiveState = "pending" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -48,6 +48,11 @@ export class TerminalProgress implements ProgressReporter {
         event.stepId,
         pc.yellow(waitStartText(event.wait, { runId: event.runId, server: this.#server }, event.attempt)),
       ]);
+    if (event.type === "run-queued") {
+      this.#update.clear();
+      process.stderr.write(`${pc.yellow(terminalSafeLine(queuedText(event.key, event.maxRuns)))}\n`);
+      return;
+    }
     if (output.length > 0) {
       this.#update.clear();
       process.stderr.write(

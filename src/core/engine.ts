@@ -12,6 +12,7 @@ import { StepCache } from "./durable/step-cache.js";
 import { RunStateError, type Store, type StoredRun } from "./durable/store.js";
 import { loadRun, planRerun, storedReport, withWaitingRuns } from "./durable/stored-run.js";
 import { SubworkflowLimitError, WorkflowValidationError } from "./errors.js";
+import type { RunEvent } from "./events.js";
 import {
   type LuaWorkflowEvaluator,
   type ParseSourceOptions,
@@ -402,14 +403,16 @@ export class Engine {
       const key = workflow.concurrencyKey;
       const acquires = key !== undefined && !inherited.has(key);
       let queued = false;
+      const max = workflow.maxRuns ?? 1;
       const onQueued = () => {
         if (queued) return;
         queued = true;
-        void journal
-          ?.add({ type: "run-queued", time: this.#host.clock.now(), key: key as string })
-          .catch(() => undefined);
+        const time = this.#host.clock.now();
+        void journal?.add({ type: "run-queued", time, key: key as string }).catch(() => undefined);
+        const event: RunEvent = { type: "run-queued", runId, time, key: key as string, maxRuns: max };
+        emit(event);
+        onEvent?.(event);
       };
-      const max = workflow.maxRuns ?? 1;
       const admitted = acquires ? await this.#admission.acquire(key, max, cancel.signal, onQueued) : () => {};
       // Then among the runs of the other processes on a shared store (the SQLite file, Postgres).
       const shared = this.#host.store?.admitRun?.bind(this.#host.store);

@@ -23,6 +23,18 @@ export type RunEvent =
        */
       readonly settled?: Readonly<Record<string, "succeeded" | "failed" | "skipped">>;
     }
+  /**
+   * The run waits for a place among the runs of its `concurrency_key` (`max_runs` of them
+   * hold one, in this process or in others on the same store); it starts when one ends.
+   * Comes before `run-started`.
+   */
+  | {
+      readonly type: "run-queued";
+      readonly runId: string;
+      readonly time: number;
+      readonly key: string;
+      readonly maxRuns: number;
+    }
   /** A worker has started an attempt (`time` is when; a queued attempt is not started yet). */
   | (StepEventBase & {
       readonly type: "step-started";

@@ -43,7 +43,20 @@ function compensationEvents(runId: string, stepId: string, e: JournalEntry): Run
 /** The run's events as its journal tells them; ends with `run-finished` when the run finished. */
 export function replayEvents(run: StoredRun, now: number): RunEvent[] {
   const { runId, workflow, createdAt } = run.record;
+  // As live: a run that waited for a place under its concurrency_key says so before it starts.
+  const queued = run.entries.find((e) => e.type === "run-queued");
   const events: RunEvent[] = [
+    ...(queued?.type === "run-queued"
+      ? [
+          {
+            type: "run-queued" as const,
+            runId,
+            time: queued.time,
+            key: queued.key,
+            maxRuns: workflow.maxRuns ?? 1,
+          },
+        ]
+      : []),
     {
       type: "run-started",
       runId,

@@ -91,6 +91,7 @@ export class RunView {
       this.finish(event.report);
       return;
     }
+    if (event.type === "run-queued") return; // the run's badge says queued
     const card = this.#cards.get(event.stepId);
     if (!card) return;
     switch (event.type) {

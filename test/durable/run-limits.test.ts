@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/core/durable/memory-store.js";
 import type { Engine } from "../../src/core/engine.js";
+import type { RunEvent } from "../../src/core/events.js";
 import { parseRate } from "../../src/core/run-limits.js";
 import { parseWorkflow, parseWorkflowOrThrow } from "../../src/core/validate.js";
 import { createEngine } from "../../src/node/create-engine.js";
@@ -42,6 +43,25 @@ describe("concurrency_key and max_runs", () => {
     expect(starts[3]).toBeGreaterThanOrEqual(380);
     expect(starts[4]).toBeLessThan(300);
     expect(reports.every((r) => r.status === "succeeded")).toBe(true);
+  });
+
+  it("tells a queued run's wait with a run-queued event before run-started; a run with a place gets none", async () => {
+    const wf = parseWorkflowOrThrow({
+      name: "told",
+      concurrency_key: "event-test",
+      max_runs: 1,
+      steps: { hold: { sleep: "200ms" } },
+    });
+    const types = (events: RunEvent[]) => events.map((e) => e.type).filter((t) => t.startsWith("run-"));
+    const first: RunEvent[] = [];
+    const second: RunEvent[] = [];
+    await Promise.all([
+      engine.run(wf, { onEvent: (e) => first.push(e) }),
+      engine.run(wf, { onEvent: (e) => second.push(e) }),
+    ]);
+    expect(types(first)).toEqual(["run-started", "run-finished"]);
+    expect(types(second)).toEqual(["run-queued", "run-started", "run-finished"]);
+    expect(second[0]).toMatchObject({ type: "run-queued", key: "event-test", maxRuns: 1 });
   });
 
   it("lists a run that waits for its place as queued, with no step started", async () => {

@@ -123,7 +123,7 @@ export async function validateCommand(file: string, options: { json?: boolean })
     const children = Object.keys(workflow.subworkflows ?? {});
     const using = children.length > 0 ? `; sub-workflows: ${children.map(terminalSafeLine).join(", ")}` : "";
     process.stdout.write(
-      `${file}: valid workflow '${terminalSafeLine(workflow.name)}' with ${workflow.steps.length} steps (${mix})${using}\n`,
+      `${file}: valid workflow '${terminalSafeLine(workflow.name)}' with ${workflow.steps.length} ${workflow.steps.length === 1 ? "step" : "steps"} (${mix})${using}\n`,
     );
   }
   return EXIT.OK;

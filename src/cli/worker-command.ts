@@ -69,6 +69,6 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   await worker.stop(true);
   await local.pool.close();
   await store.close();
-  say(`stopped after ${worker.completed} steps`);
+  say(`stopped after ${worker.completed} ${worker.completed === 1 ? "step" : "steps"}`);
   return EXIT.OK;
 }

@@ -78,6 +78,9 @@ describe("sandflow CLI", () => {
       code: 0,
       stdout: "workflows/diamond.lua: valid workflow 'diamond' with 4 steps (2 python, 2 lua)\n",
     });
+    expect(sandflow("validate", "workflows/triggers/heartbeat.lua").stdout).toBe(
+      "workflows/triggers/heartbeat.lua: valid workflow 'heartbeat' with 1 step (1 shell)\n",
+    );
     const dot = sandflow("graph", "workflows/diamond.lua", "--format", "dot");
     expect(dot.stdout).toContain('"fetch" -> "stats";');
     expect(sandflow("graph", "workflows/diamond.lua").stdout).toContain("s_stats --> s_report");

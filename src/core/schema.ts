@@ -4,7 +4,7 @@
  * Field names follow the hybrid engines' Lua format (`depends_on`, `retry_delay`, ...).
  */
 import { z } from "zod";
-import { DURATION_PATTERN } from "./durable/duration.js";
+import { DURATION_PATTERN, parseDuration } from "./durable/duration.js";
 import { LANGUAGE_ALIASES } from "./languages.js";
 import { parseNetGrant } from "./net-grant.js";
 import { MAX_DELAY_SECONDS, MAX_RETRY_BACKOFF } from "./timer-range.js";
@@ -22,22 +22,44 @@ const languageName = z.enum(Object.keys(LANGUAGE_ALIASES) as [string, ...string[
     "Step language: python, lua, shell, javascript or wasm (sh and bash are aliases of shell, js of javascript).",
 });
 
+const SECONDS_OR_DURATION = 'must be seconds (a number) or a duration such as "30s", "250ms" or "1h30m"';
+
+/**
+ * Seconds as a number, or a duration text as `sleep` takes (`"30s"`, `"250ms"`, `"1h30m"`);
+ * `positive`: zero is refused. {@link secondsOf} reads either.
+ */
+function seconds(positive: boolean, description: string) {
+  const number = (positive ? z.number().positive() : z.number().min(0)).max(MAX_DELAY_SECONDS, atMostDelay);
+  // The refinements pass a text that is no duration: the pattern's message says what is wrong.
+  const text = z
+    .string()
+    .regex(DURATION_PATTERN, {
+      error: (issue) => `${SECONDS_OR_DURATION}, got the string ${JSON.stringify(issue.input)}`,
+    })
+    .refine((t) => !positive || (parseDuration(t) ?? 1) > 0, { message: "must be above 0" })
+    .refine((t) => (parseDuration(t) ?? 0) <= MAX_DELAY_SECONDS * 1000, atMostDelay);
+  return z
+    .union([number, text], {
+      error: (issue) => (issue.code === "invalid_union" ? SECONDS_OR_DURATION : undefined),
+    })
+    .meta({ description })
+    .optional();
+}
+
+/** The seconds of a field that {@link seconds} checked. */
+export function secondsOf(value: number | string | undefined): number | undefined {
+  return typeof value === "string" ? (parseDuration(value) ?? 0) / 1000 : value;
+}
+
 /** Fields a step may set and `defaults` may give for every step. */
 const stepSettings = {
   language: languageName.optional(),
-  timeout: z
-    .number()
-    .positive()
-    .max(MAX_DELAY_SECONDS, atMostDelay)
-    .meta({ description: "Seconds before the step is stopped." })
-    .optional(),
+  timeout: seconds(true, 'Seconds before the step is stopped, or a duration such as "30s" or "5m".'),
   retries: z.int().min(0).max(100).meta({ description: "Extra attempts after a failure." }).optional(),
-  retry_delay: z
-    .number()
-    .min(0)
-    .max(MAX_DELAY_SECONDS, atMostDelay)
-    .meta({ description: "Seconds to wait before the first retry." })
-    .optional(),
+  retry_delay: seconds(
+    false,
+    'Seconds to wait before the first retry, or a duration such as "500ms" or "1m".',
+  ),
   retry_backoff: z
     .number()
     .min(1)

@@ -13,7 +13,13 @@ import { LANGUAGE_ALIASES } from "./languages.js";
 import { nullProtoRecord, withOwnRecords } from "./own-record.js";
 import { err, ok, type Result } from "./result.js";
 import { checkSchedule, type Schedule } from "./schedule.js";
-import { type StepSpec, stepDefaultsSchema, stepSpecSchema, workflowSpecSchema } from "./schema.js";
+import {
+  type StepSpec,
+  secondsOf,
+  stepDefaultsSchema,
+  stepSpecSchema,
+  workflowSpecSchema,
+} from "./schema.js";
 import {
   isObject,
   languageOf,
@@ -95,6 +101,8 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
     ) {
       const input = (issue as { input?: unknown }).input;
       out.push({ path, message: `${boundText(issue)}, got ${describe(input)}` });
+    } else if (issue.code === "invalid_union" && (issue as { input?: unknown }).input !== undefined) {
+      out.push({ path, message: `${issue.message}, got ${describe((issue as { input?: unknown }).input)}` });
     } else out.push({ path, message: issue.message });
   }
   return out;
@@ -187,9 +195,9 @@ export function parseWorkflow(
       code: language === "wasm" && s.module ? inlineWasmStepCode({ ...s, module: s.module }) : s.code,
       file: s.file,
       dependsOn: s.depends_on ?? [],
-      timeout: s.timeout ?? d.timeout,
+      timeout: secondsOf(s.timeout ?? d.timeout),
       retries: s.retries ?? d.retries ?? 0,
-      retryDelay: s.retry_delay ?? d.retry_delay ?? 0,
+      retryDelay: secondsOf(s.retry_delay ?? d.retry_delay) ?? 0,
       retryBackoff: s.retry_backoff ?? d.retry_backoff ?? 1,
       memory: s.memory ?? d.memory,
       env: d.env || s.env ? nullProtoRecord(d.env, s.env) : NO_ENV,

@@ -78,9 +78,31 @@ describe("parseWorkflow", () => {
 
   it("names wrong field types", () => {
     expect(issues({ steps: { a: { ...lua(), timeout: "10", retries: 1.5, depends_on: "b" } } })).toEqual([
-      'steps.a.timeout: expected number, got the string "10"',
+      'steps.a.timeout: must be seconds (a number) or a duration such as "30s", "250ms" or "1h30m", got the string "10"',
       "steps.a.retries: expected int, got number 1.5",
       'steps.a.depends_on: expected array, got the string "b"',
+    ]);
+  });
+
+  it("takes timeout and retry_delay in seconds or as a duration, as sleep takes them", () => {
+    const steps = (extra: object) => {
+      const r = parseWorkflow({ steps: { a: { ...lua(), ...extra } } });
+      if (!r.ok) throw r.error;
+      return r.value.steps[0];
+    };
+    expect(steps({ timeout: "1m30s", retry_delay: "250ms" })).toMatchObject({
+      timeout: 90,
+      retryDelay: 0.25,
+    });
+    expect(steps({ timeout: 2.5, retry_delay: 0 })).toMatchObject({ timeout: 2.5, retryDelay: 0 });
+    const d = parseWorkflow({ defaults: { timeout: "5s", retry_delay: "1s" }, steps: { a: lua() } });
+    expect(d.ok && d.value.steps[0]).toMatchObject({ timeout: 5, retryDelay: 1 });
+    expect(issues({ steps: { a: { ...lua(), timeout: "0s", retry_delay: "30 days" } } })).toEqual([
+      "steps.a.timeout: must be above 0",
+      'steps.a.retry_delay: must be seconds (a number) or a duration such as "30s", "250ms" or "1h30m", got the string "30 days"',
+    ]);
+    expect(issues({ steps: { a: { ...lua(), timeout: "25d" } } })).toEqual([
+      "steps.a.timeout: must be at most 2147483 seconds (about 24.8 days, the range of timers)",
     ]);
   });
 

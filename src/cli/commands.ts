@@ -52,6 +52,8 @@ export interface RunCommandOptions {
   readonly secret?: readonly string[];
   /** `--rate-limit key=n/unit`: the engine's rate limits. */
   readonly rateLimit?: Readonly<Record<string, string>>;
+  /** `--max-for-each-items n`: the engine's `maxForEachItems`. */
+  readonly maxForEachItems?: number;
   /** `--param name=value`, repeatable. */
   readonly param?: readonly string[];
   /** `--params '<json object>'`. */
@@ -85,6 +87,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     ...(options.memory ? { memory: options.memory } : {}),
     secrets: secrets.value,
     ...(options.rateLimit ? { rateLimits: options.rateLimit } : {}),
+    ...(options.maxForEachItems ? { maxForEachItems: options.maxForEachItems } : {}),
     onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
   });
   const workflow = await load(file, options.json === true);

@@ -36,6 +36,8 @@ export interface RunDisplayOptions {
   readonly secret?: readonly string[];
   /** `--rate-limit key=n/unit`: the engine's rate limits. */
   readonly rateLimit?: Readonly<Record<string, string>>;
+  /** `--max-for-each-items n`: the engine's `maxForEachItems`. */
+  readonly maxForEachItems?: number;
   /** The server that runs the run (`run --server`): the hints to signal it name its API. */
   readonly server?: string;
 }

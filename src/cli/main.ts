@@ -65,6 +65,11 @@ function runDisplayOptions(command: Command): Command {
       "limit the starts of the steps whose rate_limit_key is KEY to n per s, m or h (e.g. api=10/s); repeatable",
       rateLimitOption,
     )
+    .option(
+      "--max-for-each-items <n>",
+      "most items a for_each list may have (default: 10000)",
+      positiveInt("--max-for-each-items"),
+    )
     .addOption(
       new Option("--progress <mode>", "progress display")
         .choices(["auto", "live", "plain", "none"])

@@ -37,6 +37,9 @@ export async function main(argv: string[]): Promise<void> {
     .option("--memory <mb>", "", positiveNumber)
     .option("--store <path>")
     .option("--no-store")
+    .option("--secret <name>", "", (name: string, names: string[] = []) => [...names, name])
+    .option("--rate-limit <key=n/unit>", "", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--max-for-each-items <n>", "", positiveNumber)
     .action(async (file: string, opts) => {
       const server = (opts.server as string | undefined) || process.env.SANDFLOW_SERVER || "";
       process.exitCode = await remoteRunCommand(file, server, opts);

@@ -35,6 +35,9 @@ function localOnly(options: RemoteRunOptions): string[] {
     ["--fail-fast", options.failFast === true],
     ["--timeout", options.timeout !== undefined],
     ["--memory", options.memory !== undefined],
+    ["--secret", (options.secret ?? []).length > 0],
+    ["--rate-limit", options.rateLimit !== undefined],
+    ["--max-for-each-items", options.maxForEachItems !== undefined],
     ["--store/--no-store", options.store !== undefined && options.store !== true],
   ];
   return given.filter(([, on]) => on).map(([name]) => name);

@@ -42,6 +42,8 @@ export async function scaleOutRunCommand(file: string, options: RemoteStoreRunOp
     engine = await createRemoteEngine(options.store, {
       ...(options.timeout ? { timeout: options.timeout } : {}),
       ...(options.memory ? { memory: options.memory } : {}),
+      ...(options.rateLimit ? { rateLimits: options.rateLimit } : {}),
+      ...(options.maxForEachItems ? { maxForEachItems: options.maxForEachItems } : {}),
       queue: {
         ...(options.queue ? { queue: options.queue } : {}),
         ...(options.heartbeat ? { heartbeatSeconds: options.heartbeat } : {}),

@@ -23,6 +23,8 @@ export interface ServeCommandOptions {
   readonly netHost?: readonly string[];
   /** `--rate-limit key=n/unit`. */
   readonly rateLimit?: Readonly<Record<string, string>>;
+  /** `--max-for-each-items n`. */
+  readonly maxForEachItems?: number;
   readonly background?: boolean;
   readonly queue?: string;
   readonly heartbeat?: number;
@@ -74,6 +76,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
         ...(options.threads ? { threads: options.threads } : {}),
         ...(options.netHost ? { netHosts: options.netHost } : {}),
         ...(options.rateLimit ? { rateLimits: options.rateLimit } : {}),
+        ...(options.maxForEachItems ? { maxForEachItems: options.maxForEachItems } : {}),
         onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
       },
     });

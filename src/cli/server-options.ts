@@ -74,6 +74,16 @@ export function addServerCommands(program: Command): void {
         return { ...previous, [m[1] as string]: m[2] as string };
       },
     )
+    .option(
+      "--max-for-each-items <n>",
+      "most items a for_each list may have (default: 10000)",
+      (value: string) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1)
+          throw new InvalidArgumentError("--max-for-each-items must be a positive integer");
+        return n;
+      },
+    )
     .option("--background", "start the server as a background process ('sandflow stop' stops it)")
     .action(async (opts) => {
       const { serveCommand } = await import("./serve-command.js");

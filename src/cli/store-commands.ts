@@ -147,6 +147,7 @@ export async function continueCommand(
       store,
       secrets: secrets.value,
       ...(options.rateLimit ? { rateLimits: options.rateLimit } : {}),
+      ...(options.maxForEachItems ? { maxForEachItems: options.maxForEachItems } : {}),
       ...(options.threads ? { threads: options.threads } : {}),
       onNotice: (message) => process.stderr.write(`sandflow: ${message}\n`),
     });

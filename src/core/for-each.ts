@@ -48,7 +48,7 @@ export function forEachList(
   if (items.length > max)
     return err({
       name: "ForEachLimitError",
-      message: `${field}: the list has ${items.length} items; the limit is ${max} (engine option maxForEachItems)`,
+      message: `${field}: the list has ${items.length} items; the limit is ${max} (engine option maxForEachItems; --max-for-each-items of run, resume, rerun and serve)`,
     });
   return ok(items);
 }

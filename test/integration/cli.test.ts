@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { runReportJsonSchema } from "../../src/core/report.js";
@@ -90,6 +92,31 @@ describe("sandflow CLI", () => {
     expect(sandflow("graph", "workflows/subworkflows.yaml").stdout).toContain(
       's_notify["notify (workflow)<br>workflow: notify.yaml"]',
     );
+  });
+});
+
+describe("--max-for-each-items", () => {
+  it("sets the longest for_each list of a local run, and is refused with --server", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-items-"));
+    const file = join(dir, "items.yaml");
+    writeFileSync(
+      file,
+      'name: items\nsteps:\n  each:\n    language: lua\n    for_each: "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]"\n    code: "function run() return sandflow.item end"\n',
+    );
+    const short = sandflow("run", file, "--no-store", "--json", "--max-for-each-items", "10");
+    expect(short.code).toBe(1);
+    expect(JSON.parse(short.stdout).steps.each.error.message).toBe(
+      "steps.each.for_each: the list has 12 items; the limit is 10 (engine option maxForEachItems; --max-for-each-items of run, resume, rerun and serve)",
+    );
+    const long = sandflow("run", file, "--no-store", "--json", "--max-for-each-items", "12");
+    expect(long.code).toBe(0);
+    expect(JSON.parse(long.stdout).steps.each.output).toHaveLength(12);
+    expect(sandflow("run", file, "--max-for-each-items", "0").stderr).toContain(
+      "--max-for-each-items must be a positive integer",
+    );
+    const remote = sandflow("run", file, "--server", "http://127.0.0.1:1", "--max-for-each-items", "12");
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain("--max-for-each-items applies to a local run only");
   });
 });
 

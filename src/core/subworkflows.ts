@@ -8,7 +8,7 @@
 import { type ValidationIssue, type WorkflowLoadError, WorkflowValidationError } from "./errors.js";
 import { formatPath } from "./format-path.js";
 import { err, ok, type Result } from "./result.js";
-import { subworkflowKey } from "./subworkflow-checks.js";
+import { MAX_SUBWORKFLOW_DEPTH, subworkflowKey } from "./subworkflow-checks.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** Most distinct workflows one workflow may bring (itself not counted): bounds a hostile tree. */
@@ -142,8 +142,51 @@ export async function completeSubworkflows(
         if (!Object.hasOwn(found, key)) found[key] = w;
     }
   }
+  if (issues.length === 0) issues.push(...endlessRecursion(workflow, found));
   if (issues.length > 0) return err(new WorkflowValidationError(issues, workflow.source));
   return ok(Object.keys(found).length > 0 ? { ...workflow, subworkflows: found } : workflow);
+}
+
+/**
+ * Sub-workflows that start each other with no condition on the way (no `when`, no
+ * `for_each`): every run would start the next until the depth limit fails them all.
+ * Recursion that a condition or a list ends is left alone.
+ */
+function endlessRecursion(
+  workflow: WorkflowDefinition,
+  found: Readonly<Record<string, WorkflowDefinition>>,
+): ValidationIssue[] {
+  const calls = (w: WorkflowDefinition) =>
+    w.steps.flatMap((s) =>
+      s.subworkflow && s.when === undefined && s.forEach === undefined
+        ? [{ step: s, key: s.subworkflow.key }]
+        : [],
+    );
+  const seen = new Set<string>();
+  // Depth-first along unconditional calls from the top; a key met again on the path is a cycle.
+  const walk = (w: WorkflowDefinition, path: string[]): ValidationIssue[] => {
+    for (const { step, key } of calls(w)) {
+      const at = path.indexOf(key);
+      if (at >= 0) {
+        const owner = path[path.length - 1] as string;
+        const where = formatPath(["steps", step.id, "workflow"]);
+        const cycle = [...path.slice(at), key].join(" → ");
+        return [
+          {
+            path: owner ? `${formatPath(["workflows", owner])}.${where}` : where,
+            message: `sub-workflows start each other with no condition: ${cycle}; every run would start the next until the limit of ${MAX_SUBWORKFLOW_DEPTH} nested runs fails them all (end the recursion with a 'when' or a 'for_each')`,
+          },
+        ];
+      }
+      const child = found[key];
+      if (!child || seen.has(key)) continue;
+      const issues = walk(child, [...path, key]);
+      if (issues.length > 0) return issues;
+      seen.add(key);
+    }
+    return [];
+  };
+  return walk(workflow, [""]);
 }
 
 /** Problems with the sub-workflows of a workflow about to run: a step naming one it does not hold. */

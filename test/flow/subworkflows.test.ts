@@ -109,6 +109,41 @@ describe("sub-workflows", () => {
     expect(r.steps.child?.error?.message).toMatch(/sub-workflow child\.yaml: .*n/);
   });
 
+  it("refuse, when loaded, sub-workflows that start each other with no condition; a 'when' or a 'for_each' ends recursion", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-recursion-"));
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const a = write("a.yaml", "name: a\nsteps:\n  call_b:\n    workflow: b.yaml\n");
+    write(
+      "b.yaml",
+      "name: b\nsteps:\n  first:\n    language: lua\n    code: 'function run() return 1 end'\n  call_a:\n    depends_on: [first]\n    workflow: a.yaml\n",
+    );
+    const loaded = await loadWorkflowFile(a);
+    expect(loaded.ok).toBe(false);
+    const issues = !loaded.ok && loaded.error instanceof WorkflowValidationError ? loaded.error.issues : [];
+    expect(issues).toEqual([
+      {
+        path: 'workflows["a.yaml"].steps.call_b.workflow',
+        message:
+          "sub-workflows start each other with no condition: b.yaml → a.yaml → b.yaml; every run would start the next until the limit of 8 nested runs fails them all (end the recursion with a 'when' or a 'for_each')",
+      },
+    ]);
+    const self = write("self.yaml", "name: self\nsteps:\n  again:\n    workflow: self.yaml\n");
+    expect((await loadWorkflowFile(self)).ok).toBe(false);
+    const guarded = write(
+      "guarded.yaml",
+      "name: guarded\nparams:\n  n: {type: integer, default: 2}\nsteps:\n  again:\n    workflow: guarded.yaml\n    when: 'params.n > 0'\n    params: {n: 'params.n - 1'}\n",
+    );
+    const tree = write(
+      "tree.yaml",
+      "name: tree\nsteps:\n  kids:\n    workflow: tree.yaml\n    for_each: '[]'\n",
+    );
+    expect((await loadWorkflowFile(guarded)).ok).toBe(true);
+    expect((await loadWorkflowFile(tree)).ok).toBe(true);
+  });
+
   it("let a workflow call itself, and stop a recursion deeper than 8 levels", async () => {
     const self = (limit: number) =>
       workflow("self")

@@ -105,15 +105,23 @@ describe("compensate (sagas)", () => {
               : [],
       );
     const live = told(events);
-    // One at a time, latest finish first: log and charge finish in either order, reserve before both.
-    expect(live.slice(-3)).toEqual(["reserve started", "reserve succeeded", "run-finished"]);
-    expect(live.slice(0, 4).sort()).toEqual([
-      "charge started",
-      "charge succeeded",
-      "log failed: Error: cannot undo a log",
-      "log started",
-    ]);
-    for (let i = 0; i < 4; i += 2) expect(live[i + 1]?.split(" ")[0]).toBe(live[i]?.split(" ")[0]);
+    // One at a time (each start followed by its end), latest finish first, all before run-finished.
+    expect(live.at(-1)).toBe("run-finished");
+    const pairs = live.slice(0, -1);
+    expect(pairs).toHaveLength(6);
+    const order: string[] = [];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const [id, what] = (pairs[i] as string).split(" ");
+      expect(what).toBe("started");
+      expect(pairs[i + 1]?.startsWith(`${id} `)).toBe(true);
+      order.push(id as string);
+    }
+    expect([...order].sort()).toEqual(["charge", "log", "reserve"]);
+    const ends = order.map((id) => r.steps[id]?.finishedAt ?? 0);
+    for (let i = 1; i < ends.length; i++) expect(ends[i]).toBeLessThanOrEqual(ends[i - 1] as number);
+    expect(live).toContain("log failed: Error: cannot undo a log");
+    expect(live).toContain("charge succeeded");
+    expect(live).toContain("reserve succeeded");
     const finished = events.find((e) => e.type === "compensation-finished" && e.stepId === "charge");
     expect(finished).toMatchObject({ runId: r.runId, status: "succeeded" });
     expect((finished as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);

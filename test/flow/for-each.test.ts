@@ -114,7 +114,8 @@ describe("for_each", () => {
     const r = await engine.run(wf);
     expect(r.steps.big?.error).toEqual({
       name: "ForEachLimitError",
-      message: "steps.big.for_each: the list has 51 items; the limit is 50 (engine option maxForEachItems)",
+      message:
+        "steps.big.for_each: the list has 51 items; the limit is 50 (engine option maxForEachItems; --max-for-each-items of run, resume, rerun and serve)",
     });
     expect(r.steps.scalar?.error).toEqual({
       name: "ExpressionError",

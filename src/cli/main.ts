@@ -149,7 +149,7 @@ export function buildProgram(): Command {
     .description("list recent runs in the store, newest first")
     .option(
       "--status <status>",
-      "only runs in this state: running, interrupted, succeeded, failed, cancelled",
+      "only runs in this state: running (waiting and queued too), waiting, queued, interrupted, succeeded, failed, cancelled",
     )
     .option("--limit <n>", "most runs to list (default: 20)", positiveInt("--limit"))
     .option("--json", 'print { "runs": [...] } as JSON')

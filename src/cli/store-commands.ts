@@ -6,9 +6,9 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import pc from "picocolors";
-import type { StoredRunStatus } from "../core/durable/journal.js";
 import { sendSignal } from "../core/durable/signals.js";
 import { type Store, StoreError } from "../core/durable/store.js";
+import type { RunListStatus } from "../core/durable/stored-run.js";
 import { SandflowError } from "../core/errors.js";
 import { createEngine } from "../node/create-engine.js";
 import { isPostgresUrl } from "../node/postgres-url.js";
@@ -52,8 +52,6 @@ export function usageFailure(e: unknown): number {
   throw e;
 }
 
-const STATUSES: readonly StoredRunStatus[] = ["running", "interrupted", "succeeded", "failed", "cancelled"];
-
 /** `sandflow runs`. */
 export async function runsCommand(options: {
   status?: string;
@@ -61,21 +59,21 @@ export async function runsCommand(options: {
   json?: boolean;
   store?: StoreOption;
 }): Promise<number> {
-  if (options.status !== undefined && !STATUSES.includes(options.status as StoredRunStatus)) {
+  const { RUN_LIST_STATUSES, listRunsWithStatus } = await import("../core/durable/stored-run.js");
+  if (options.status !== undefined && !RUN_LIST_STATUSES.includes(options.status as RunListStatus)) {
     process.stderr.write(
-      `sandflow: --status must be one of ${STATUSES.join(", ")}, got '${options.status}'\n`,
+      `sandflow: --status must be one of ${RUN_LIST_STATUSES.join(", ")}, got '${terminalSafeLine(options.status)}'\n`,
     );
     return EXIT.INVALID;
   }
   let store: Store | undefined;
   try {
     store = await openStore(options.store);
-    const listed = await store.listRuns({
-      limit: options.limit ?? 20,
-      ...(options.status ? { status: options.status as StoredRunStatus } : {}),
-    });
-    const { withWaitingRuns } = await import("../core/durable/stored-run.js");
-    const runs = await withWaitingRuns(store, listed, Date.now());
+    const runs = await listRunsWithStatus(
+      store,
+      { status: options.status as RunListStatus | undefined, limit: options.limit ?? 20 },
+      Date.now(),
+    );
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
       return EXIT.OK;

@@ -10,7 +10,13 @@ import { foldSteps, type RecordedStep } from "./durable/run-state.js";
 import { type SignalSent, sendSignal } from "./durable/signals.js";
 import { StepCache } from "./durable/step-cache.js";
 import { RunStateError, type Store, type StoredRun } from "./durable/store.js";
-import { loadRun, planRerun, storedReport, withWaitingRuns } from "./durable/stored-run.js";
+import {
+  listRunsWithStatus,
+  loadRun,
+  planRerun,
+  type RunListStatus,
+  storedReport,
+} from "./durable/stored-run.js";
 import { SubworkflowLimitError, WorkflowValidationError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import {
@@ -64,8 +70,8 @@ export interface RerunOptions extends RunOptions {
 
 /** Filters of {@link Engine.runs}. */
 export interface RunsQuery {
-  /** Only runs in this state. */
-  readonly status?: StoredRunStatus;
+  /** Only runs in this state (`running` lists the waiting and queued ones too). */
+  readonly status?: RunListStatus;
   /** Most runs, newest first. Default: 20. */
   readonly limit?: number;
 }
@@ -279,8 +285,12 @@ export class Engine {
     if (!Number.isInteger(limit) || limit < 1)
       throw new TypeError(`query.limit must be a positive integer, got ${JSON.stringify(limit)}`);
     const store = this.#requireStore("runs");
-    const runs = await store.listRuns({ limit, ...(query.status ? { status: query.status } : {}) });
-    return withWaitingRuns(store, runs, this.#host.clock.now(), this.#plainRuns);
+    return listRunsWithStatus(
+      store,
+      { status: query.status, limit },
+      this.#host.clock.now(),
+      this.#plainRuns,
+    );
   }
 
   /** The report of a stored run, by id or unique prefix (also of an unfinished one). */

@@ -7,8 +7,16 @@ import { MAX_JSON_DEPTH, nestedDeeperThan } from "../core/json-depth.js";
 import { RUN_STATUSES, runReportSchema } from "../core/report.js";
 import { workflowSpecSchema } from "../core/schema.js";
 
-/** Statuses a stored run can be in (the `status` filter of `GET /api/runs`). */
-export const STORED_STATUSES = ["running", "interrupted", "succeeded", "failed", "cancelled"] as const;
+/** The `status` filter of `GET /api/runs`: a stored run's status, or `waiting` or `queued` (`running` lists those too). */
+export const STORED_STATUSES = [
+  "running",
+  "waiting",
+  "queued",
+  "interrupted",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const;
 
 /** `POST /api/runs`. */
 export const submitRunSchema = z.strictObject({

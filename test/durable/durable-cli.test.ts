@@ -180,7 +180,7 @@ describe("store commands", () => {
     expect(listed.stdout).toMatch(new RegExp(`^${runId.slice(0, 8)}\\s+succeeded .* diamond`));
     expect(sandflow(home, "runs", "--status", "failed", "--json").stdout).toMatch(/"runs": \[\]/);
     expect(sandflow(home, "runs", "--status", "bogus").stderr).toMatch(
-      /--status must be one of running, interrupted/,
+      /--status must be one of running, waiting, queued, interrupted/,
     );
 
     const shown = sandflow(home, "show", runId.slice(0, 6));

@@ -77,6 +77,14 @@ describe("concurrency_key and max_runs", () => {
     const status = async (id: string) => (await engine.runs()).find((r) => r.runId === id)?.status;
     expect(await status(first.runId)).toBe("waiting");
     expect(await status(second.runId)).toBe("queued");
+    // Listed by those statuses too; running lists both.
+    const ids = async (s: "waiting" | "queued" | "running") =>
+      (await engine.runs({ status: s, limit: 100 })).map((r) => r.runId);
+    expect(await ids("queued")).toContain(second.runId);
+    expect(await ids("queued")).not.toContain(first.runId);
+    expect(await ids("waiting")).toContain(first.runId);
+    expect(await ids("waiting")).not.toContain(second.runId);
+    expect(await ids("running")).toEqual(expect.arrayContaining([first.runId, second.runId]));
     const queued = await engine.report(second.runId);
     expect(queued.status).toBe("queued");
     expect(queued.steps.hold?.status).toBe("pending");

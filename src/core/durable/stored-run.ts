@@ -10,7 +10,7 @@ import type { RunReport } from "../report.js";
 import { buildReport, createStepStates, type Phase } from "../step-state.js";
 import { withWaitingStatus } from "../waiting-status.js";
 import type { WorkflowDefinition } from "../workflow.js";
-import type { JournalEntry, RunSummary } from "./journal.js";
+import type { JournalEntry, RunSummary, StoredRunStatus } from "./journal.js";
 import { applyRecorded, foldSteps, type RecordedStatus, type RecordedStep } from "./run-state.js";
 import { RunNotFoundError, RunStateError, type Store, type StoredRun } from "./store.js";
 
@@ -158,6 +158,43 @@ export async function withWaitingRuns(
       return status === "waiting" || status === "queued" ? { ...summary, status } : summary;
     }),
   );
+}
+
+/** A filter of run lists: a stored status, or `waiting` or `queued` (running runs whose report says so). */
+export type RunListStatus = StoredRunStatus | "waiting" | "queued";
+
+/** The run-list statuses, in the order messages list them. */
+export const RUN_LIST_STATUSES: readonly RunListStatus[] = [
+  "running",
+  "waiting",
+  "queued",
+  "interrupted",
+  "succeeded",
+  "failed",
+  "cancelled",
+];
+
+/**
+ * Recent runs, newest first, waiting and queued ones told apart from running ones; with
+ * `status` only those. `running` keeps listing the waiting and queued ones too. Waiting and
+ * queued runs are found among the 1,000 newest running ones.
+ */
+export async function listRunsWithStatus(
+  store: Store,
+  query: { readonly status?: RunListStatus | undefined; readonly limit: number },
+  now: number,
+  plain?: Set<string>,
+): Promise<RunSummary[]> {
+  const derived = query.status === "waiting" || query.status === "queued";
+  const status: StoredRunStatus | undefined = derived
+    ? "running"
+    : (query.status as StoredRunStatus | undefined);
+  const listed = await store.listRuns({
+    limit: derived ? Math.max(query.limit, 1000) : query.limit,
+    ...(status ? { status } : {}),
+  });
+  const runs = await withWaitingRuns(store, listed, now, plain);
+  return derived ? runs.filter((r) => r.status === query.status).slice(0, query.limit) : runs;
 }
 
 /** What a rerun starts from: the kept results (as journal entries of the new run) and the steps that run again. */

@@ -3,7 +3,7 @@
  * points (`sandflow` for Node, `sandflow/browser`) build the pool and hand it in.
  */
 import { CancelSource } from "./cancel.js";
-import type { JournalEntry, RunSummary, StoredRunStatus } from "./durable/journal.js";
+import type { JournalEntry, RunSummary } from "./durable/journal.js";
 import { LeaseKeeper } from "./durable/lease-keeper.js";
 import { RunJournal } from "./durable/run-journal.js";
 import { foldSteps, type RecordedStep } from "./durable/run-state.js";

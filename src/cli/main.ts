@@ -7,13 +7,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runReportJsonSchema } from "../core/report.js";
-import { parseRate } from "../core/run-limits.js";
 import { workflowJsonSchema } from "../core/schema.js";
 import { PACKAGE_ROOT } from "../node/package-paths.js";
 import { dropOutputWhenReaderGoes } from "./closed-output.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { EXIT } from "./exit-codes.js";
+import { positiveInt, rateLimitOption } from "./option-values.js";
 import { addServerCommands, serverOf, TOKEN_HELP } from "./server-options.js";
 import {
   cacheClearCommand,
@@ -22,17 +22,6 @@ import {
   showCommand,
   signalCommand,
 } from "./store-commands.js";
-
-/** Collects `--rate-limit key=n/unit` into an object. */
-export function rateLimitOption(
-  value: string,
-  previous: Record<string, string> = {},
-): Record<string, string> {
-  const m = /^([^=]+)=(.+)$/.exec(value);
-  if (!m || !parseRate(m[2] as string))
-    throw new InvalidArgumentError(`--rate-limit must be KEY=<n>/<s|m|h> such as api=10/s, got '${value}'`);
-  return { ...previous, [m[1] as string]: m[2] as string };
-}
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
@@ -75,14 +64,6 @@ function runDisplayOptions(command: Command): Command {
         .choices(["auto", "live", "plain", "none"])
         .default("auto"),
     );
-}
-
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    return n;
-  };
 }
 
 function positiveNumber(value: string): number {

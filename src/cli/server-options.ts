@@ -1,15 +1,10 @@
 /** The CLI's server commands (`serve`, `stop`) and the `--server` option of `run`. */
 import { type Command, InvalidArgumentError } from "commander";
+import { positiveInt, rateLimitOption } from "./option-values.js";
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("--port must be 0 to 65535");
-  return n;
-}
-
-function threads(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("--threads must be a positive integer");
   return n;
 }
 
@@ -46,7 +41,7 @@ export function addServerCommands(program: Command): void {
     .option(
       "--heartbeat <seconds>",
       "with a postgres:// store: a step whose worker is silent this long runs again elsewhere (default: 30)",
-      threads,
+      positiveInt("--heartbeat"),
     )
     .option(
       "--token <token>",
@@ -56,7 +51,7 @@ export function addServerCommands(program: Command): void {
       "--workflows <dir>",
       "register the workflow files of this folder (their 'on' events and 'schedule' start runs; re-read on change), and let submitted workflows name `file` steps in it (default: none)",
     )
-    .option("--threads <n>", "worker threads in the pool (default: one per core)", threads)
+    .option("--threads <n>", "worker threads in the pool (default: one per core)", positiveInt("--threads"))
     .option(
       "--net-host <host[:port]>",
       "the only hosts a workflow's 'allow: {net}' may grant (repeatable; default: any it names)",
@@ -65,24 +60,12 @@ export function addServerCommands(program: Command): void {
     .option(
       "--rate-limit <key=n/unit>",
       "limit the starts of the steps whose rate_limit_key is KEY to n per s, m or h (e.g. api=10/s); repeatable",
-      (value: string, previous: Record<string, string> = {}) => {
-        const m = /^([^=]+)=(\d+\/[smh])$/.exec(value);
-        if (!m)
-          throw new InvalidArgumentError(
-            `--rate-limit must be KEY=<n>/<s|m|h> such as api=10/s, got '${value}'`,
-          );
-        return { ...previous, [m[1] as string]: m[2] as string };
-      },
+      rateLimitOption,
     )
     .option(
       "--max-for-each-items <n>",
       "most items a for_each list may have (default: 10000)",
-      (value: string) => {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 1)
-          throw new InvalidArgumentError("--max-for-each-items must be a positive integer");
-        return n;
-      },
+      positiveInt("--max-for-each-items"),
     )
     .option("--background", "start the server as a background process ('sandflow stop' stops it)")
     .action(async (opts) => {

@@ -24,6 +24,7 @@ import { checkSchemaName, migratePostgres } from "./postgres-schema.js";
 import {
   hasUpserts,
   liveHolders,
+  type RowLiveness,
   type RunRow,
   rowStatus,
   rowStoredRun,
@@ -242,10 +243,10 @@ export class PostgresStore implements Store {
         await c.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [ADMISSION_LOCK, key]);
         const holders = (
           await c.query(
-            `SELECT * FROM ${this.table("runs")} WHERE held_key = $1 AND status = 'running' AND run_id <> $2`,
+            `SELECT status, owner, lease_until FROM ${this.table("runs")} WHERE held_key = $1 AND status = 'running' AND run_id <> $2`,
             [key, runId],
           )
-        ).rows as RunRow[];
+        ).rows as RowLiveness[];
         if (liveHolders(holders) >= max) return false;
         await c.query(`UPDATE ${this.table("runs")} SET held_key = $1 WHERE run_id = $2`, [key, runId]);
         return true;

@@ -65,15 +65,18 @@ function isZombie(pid: string): boolean {
   }
 }
 
+/** What a row's status is worked out from. */
+export type RowLiveness = Pick<RunRow, "status" | "owner" | "lease_until">;
+
 /** The run's status: a 'running' one whose lease ran out or whose owner is gone is interrupted. */
-export function rowStatus(row: RunRow): StoredRunStatus {
+export function rowStatus(row: RowLiveness): StoredRunStatus {
   if (row.status !== "running") return row.status as StoredRunStatus;
   const expired = row.lease_until === null || row.lease_until <= Date.now();
   return expired || !row.owner || !ownerAlive(row.owner) ? "interrupted" : "running";
 }
 
 /** How many of these rows (runs holding a concurrency_key's place) are runs still going. */
-export function liveHolders(rows: readonly RunRow[]): number {
+export function liveHolders(rows: readonly RowLiveness[]): number {
   let n = 0;
   for (const row of rows) if (rowStatus(row) === "running") n++;
   return n;

@@ -24,6 +24,7 @@ import type { FileChanges } from "../core/file-tree.js";
 import {
   hasUpserts,
   liveHolders,
+  type RowLiveness,
   type RunRow,
   rowStatus,
   rowStoredRun,
@@ -167,8 +168,8 @@ export class SqliteStore implements Store {
   async admitRun(runId: string, key: string, max: number): Promise<boolean> {
     return this.#write(() => {
       const holders = this.#sql(
-        "SELECT * FROM runs WHERE held_key = ? AND status = 'running' AND run_id <> ?",
-      ).all(key, runId) as unknown as RunRow[];
+        "SELECT status, owner, lease_until FROM runs WHERE held_key = ? AND status = 'running' AND run_id <> ?",
+      ).all(key, runId) as unknown as RowLiveness[];
       if (liveHolders(holders) >= max) return false;
       this.#sql("UPDATE runs SET held_key = ? WHERE run_id = ?").run(key, runId);
       return true;

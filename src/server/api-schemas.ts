@@ -3,20 +3,10 @@
  * them, and `GET /api/openapi.json` is generated from them and from the run report's schema.
  */
 import { z } from "zod";
+import { RUN_LIST_STATUSES } from "../core/durable/stored-run.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../core/json-depth.js";
 import { RUN_STATUSES, runReportSchema } from "../core/report.js";
 import { workflowSpecSchema } from "../core/schema.js";
-
-/** The `status` filter of `GET /api/runs`: a stored run's status, or `waiting` or `queued` (`running` lists those too). */
-export const STORED_STATUSES = [
-  "running",
-  "waiting",
-  "queued",
-  "interrupted",
-  "succeeded",
-  "failed",
-  "cancelled",
-] as const;
 
 /** `POST /api/runs`. */
 export const submitRunSchema = z.strictObject({
@@ -47,7 +37,7 @@ function countParam(max: number) {
 
 /** `GET /api/runs` query. */
 export const runsQuerySchema = z.strictObject({
-  status: z.enum(STORED_STATUSES).optional(),
+  status: z.enum(RUN_LIST_STATUSES).optional(),
   limit: countParam(1000).optional(),
 });
 

@@ -160,11 +160,12 @@ export async function withWaitingRuns(
   );
 }
 
-/** A filter of run lists: a stored status, or `waiting` or `queued` (running runs whose report says so). */
-export type RunListStatus = StoredRunStatus | "waiting" | "queued";
-
-/** The run-list statuses, in the order messages list them. */
-export const RUN_LIST_STATUSES: readonly RunListStatus[] = [
+/**
+ * The filters of run lists (`sandflow runs --status`, `GET /api/runs?status=`), in the order
+ * messages list them: a stored status, or `waiting` or `queued` (running runs whose report
+ * says so).
+ */
+export const RUN_LIST_STATUSES = [
   "running",
   "waiting",
   "queued",
@@ -172,7 +173,10 @@ export const RUN_LIST_STATUSES: readonly RunListStatus[] = [
   "succeeded",
   "failed",
   "cancelled",
-];
+] as const satisfies readonly (StoredRunStatus | "waiting" | "queued")[];
+
+/** One of {@link RUN_LIST_STATUSES}. */
+export type RunListStatus = (typeof RUN_LIST_STATUSES)[number];
 
 /**
  * Recent runs, newest first, waiting and queued ones told apart from running ones; with

@@ -3,7 +3,7 @@
  * start, duration, a bar on the run's timeline), live stdout/stderr, output and error; and
  * the full run report as JSON once the run ends.
  */
-import type { RunEvent, RunReport, StepReport } from "../browser.js";
+import type { RunEvent, RunReport, SerializedError, StepReport } from "../browser.js";
 import { waitTargetText } from "../core/waiting-status.js";
 import type { DagStep, NodeState } from "./dag-view.js";
 import { formatMs, h } from "./dom.js";
@@ -132,9 +132,7 @@ export class RunView {
         card.status.textContent = "succeeded · compensating";
         break;
       case "compensation-finished":
-        card.status.textContent = compensationText(event.status);
-        if (event.error)
-          this.#appendLog(card, "stderr", `[compensation: ${event.error.name}: ${event.error.message}]\n`);
+        this.#showCompensation(card, event);
         break;
     }
   }
@@ -170,14 +168,20 @@ export class RunView {
     this.#appendLog(card, "stderr", step.stderr);
     card.error.hidden = step.error === null;
     card.error.textContent = step.error ? `${step.error.name}: ${step.error.message}` : "";
-    if (step.compensation) {
-      card.status.textContent = compensationText(step.compensation.status);
-      const e = step.compensation.error;
-      if (e) this.#appendLog(card, "stderr", `[compensation: ${e.name}: ${e.message}]\n`);
-    }
+    if (step.compensation) this.#showCompensation(card, step.compensation);
     card.output.hidden = step.status !== "succeeded";
     const compact = JSON.stringify(step.output);
     card.output.textContent = compact.length <= 100 ? compact : JSON.stringify(step.output, null, 2);
+  }
+
+  /** How the step's compensation ended: in the card's status, and why it failed in its log. */
+  #showCompensation(
+    card: Card,
+    c: { readonly status: "succeeded" | "failed" | "cancelled"; readonly error?: SerializedError | null },
+  ): void {
+    card.status.textContent =
+      c.status === "succeeded" ? "succeeded · compensated" : `succeeded · compensation ${c.status}`;
+    if (c.error) this.#appendLog(card, "stderr", `[compensation: ${c.error.name}: ${c.error.message}]\n`);
   }
 
   #setStatus(card: Card, status: NodeState): void {
@@ -193,13 +197,4 @@ export class RunView {
     card.log.hidden = false;
     card.log.append(h("span", { class: stream }, shown));
   }
-}
-
-/** A card's status once its step's compensation ended. */
-function compensationText(status: "succeeded" | "failed" | "cancelled"): string {
-  return status === "succeeded"
-    ? "succeeded · compensated"
-    : status === "failed"
-      ? "succeeded · compensation failed"
-      : "succeeded · compensation cancelled";
 }

@@ -1,16 +1,17 @@
 /**
  * Per-step worker cost: the CPU time the pool's worker threads spend per trivial step on a
- * warm engine, read from the kernel's per-thread accounting (/proc/self/task/N/stat), so
+ * warm engine, read from the kernel's per-thread accounting (/proc/PID/task/N/stat), so
  * it counts only time a thread really ran. A sampling profile (bench/profile.ts) counts
  * wall time between samples as busy, which on a shared machine includes time the thread
  * waited for a core, and inflates the figure two to four times.
  *
- * The workers run as threads of this process (isolation "thread": the same worker code as
- * the pool process runs); Node names them "WorkerThread", V8's helper threads (GC,
- * compilers) "V8Worker". Linux only; elsewhere the figures are gaps.
+ * The engine is the product's: its workers run in the sandboxed pool process, with that
+ * process's V8 flags (pool-child.ts). Node names worker threads "WorkerThread", V8's helper
+ * threads (GC, compilers) "V8Worker"; the pool process's main thread is its IPC hop, and
+ * this process's main thread the engine's host. Linux only; elsewhere the figures are gaps.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { makeEngine } from "./engines.js";
+import { childPids, makeEngine } from "./engines.js";
 import type { Recorder } from "./recorder.js";
 import { now } from "./util.js";
 import { type BenchLanguage, independentSteps } from "./workloads.js";
@@ -31,11 +32,11 @@ interface ThreadCpu {
   readonly ms: number;
 }
 
-/** CPU milliseconds of each thread of this process, by thread id; undefined where /proc is missing. */
-export function threadCpu(): Map<string, ThreadCpu> | undefined {
+/** CPU milliseconds of each thread of process `pid`, by thread id; undefined where /proc is missing. */
+export function threadCpu(pid: number = process.pid): Map<string, ThreadCpu> | undefined {
   let tids: string[];
   try {
-    tids = readdirSync("/proc/self/task");
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return undefined;
   }
@@ -43,7 +44,7 @@ export function threadCpu(): Map<string, ThreadCpu> | undefined {
   for (const tid of tids) {
     let stat: string;
     try {
-      stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
     } catch {
       continue; // the thread ended
     }
@@ -55,61 +56,73 @@ export function threadCpu(): Map<string, ThreadCpu> | undefined {
   return out;
 }
 
-/** CPU milliseconds each named group of threads spent between two readings. */
-function spent(before: Map<string, ThreadCpu>, after: Map<string, ThreadCpu>): Record<string, number> {
-  const sums: Record<string, number> = { workers: 0, main: 0, helpers: 0 };
+type Group = "workers" | "main" | "helpers";
+
+/** CPU milliseconds each group of process `pid`'s threads spent between two readings. */
+function spent(
+  pid: number,
+  before: Map<string, ThreadCpu>,
+  after: Map<string, ThreadCpu>,
+): Record<Group, number> {
+  const sums: Record<Group, number> = { workers: 0, main: 0, helpers: 0 };
   for (const [tid, t] of after) {
     const ms = t.ms - (before.get(tid)?.ms ?? 0);
-    const group = tid === String(process.pid) ? "main" : t.name === "WorkerThread" ? "workers" : "helpers";
-    sums[group] = (sums[group] ?? 0) + ms;
+    sums[tid === String(pid) ? "main" : t.name === "WorkerThread" ? "workers" : "helpers"] += ms;
   }
   return sums;
 }
+
+/** Per-step CPU of each group of threads, by figure key suffix and label. */
+const FIGURES = [
+  ["", "worker CPU per trivial LANG step (thread CPU time)"],
+  [".pool_main", "pool process's main thread CPU per trivial LANG step (the IPC hop)"],
+  [".pool_helpers", "pool process's V8 helper threads' CPU per trivial LANG step (GC, compilers)"],
+  [".main", "host main thread CPU per trivial LANG step (the engine)"],
+  [".helpers", "host V8 helper threads' CPU per trivial LANG step (GC, compilers)"],
+  [".total", "CPU per trivial LANG step, all threads of both processes"],
+] as const;
 
 /** Worker CPU per trivial step for Python, Lua and shell (one warm engine per language). */
 export async function benchStepCost(rec: Recorder, cfg: StepCostConfig): Promise<void> {
   for (const language of ["python", "lua", "shell"] as const) {
     const key = `stepcost.${language}`;
-    const label = `worker CPU per trivial ${language} step (thread CPU time)`;
+    const label = (text: string) => text.replace("LANG", language);
     if (!threadCpu()) {
-      rec.gap(key, SECTION, label, "us", "no /proc/self/task on this system");
+      rec.gap(key, SECTION, label(FIGURES[0][1]), "us", "no /proc/self/task on this system");
       continue;
     }
     const n = cfg.steps[language];
     const workflow = independentSteps(n, language);
-    const engine = makeEngine({ isolation: "thread" });
-    const worker: number[] = [];
-    const main: number[] = [];
-    const helpers: number[] = [];
+    const before = new Set(childPids());
+    const engine = makeEngine();
+    const perStep: number[][] = FIGURES.map(() => []);
     const rates: number[] = [];
     try {
       await engine.prepare(workflow);
+      const pool = childPids().find((pid) => !before.has(pid));
+      if (pool === undefined) throw new Error("the engine started no pool process");
       await engine.run(workflow, { concurrency: 256 }); // warm-up: wasm tiered up, caches filled
       for (let r = 0; r < cfg.reps; r++) {
-        const before = threadCpu() as Map<string, ThreadCpu>;
+        const poolBefore = threadCpu(pool) as Map<string, ThreadCpu>;
+        const hostBefore = threadCpu() as Map<string, ThreadCpu>;
         const t0 = now();
         const report = await engine.run(workflow, { concurrency: 256 });
         const ms = now() - t0;
-        const sums = spent(before, threadCpu() as Map<string, ThreadCpu>);
+        const p = spent(pool, poolBefore, threadCpu(pool) as Map<string, ThreadCpu>);
+        const h = spent(process.pid, hostBefore, threadCpu() as Map<string, ThreadCpu>);
         if (report.status !== "succeeded") throw new Error(`${workflow.name}: ${report.status}`);
-        worker.push(((sums.workers ?? 0) * 1000) / n);
-        main.push(((sums.main ?? 0) * 1000) / n);
-        helpers.push(((sums.helpers ?? 0) * 1000) / n);
+        const groups = [p.workers, p.main, p.helpers, h.main, h.helpers + h.workers];
+        groups.push(groups.reduce((a, b) => a + b, 0));
+        groups.forEach((msSpent, i) => perStep[i]?.push((msSpent * 1000) / n));
         rates.push((n / ms) * 1000);
       }
     } finally {
       await engine.close();
     }
-    const note = `${n} steps on 2 worker threads; CPU ticks of ${TICK_MS} ms`;
-    rec.add(key, SECTION, label, worker, "us", note);
-    rec.add(`${key}.main`, SECTION, `main thread CPU per trivial ${language} step`, main, "us");
-    rec.add(
-      `${key}.helpers`,
-      SECTION,
-      `V8 helper threads' CPU per trivial ${language} step (GC, compilers; the process's)`,
-      helpers,
-      "us",
+    const note = `${n} steps on 2 worker threads in the pool process; CPU ticks of ${TICK_MS} ms`;
+    FIGURES.forEach(([suffix, text], i) =>
+      rec.add(`${key}${suffix}`, SECTION, label(text), perStep[i] ?? [], "us", i === 0 ? note : undefined),
     );
-    rec.add(`${key}.rate`, SECTION, `${n} trivial ${language} steps (isolation "thread")`, rates, "steps/s");
+    rec.add(`${key}.rate`, SECTION, `${n} trivial ${language} steps (measured runs)`, rates, "steps/s");
   }
 }

@@ -88,6 +88,9 @@ async function childRunId(store: Store | undefined, task: StepTask, item: unknow
   return own;
 }
 
+/** The message of a failed child's step that failed in a sub-workflow of its own (see outcomeOf). */
+const NESTED_FAILURE = /^sub-workflow (.+? \(run [0-9a-f-]{36}\)) failed: step ('[\s\S]*)$/;
+
 /** How a finished child run ends its step. */
 function outcomeOf(call: SubworkflowCall, child: WorkflowDefinition, report: RunReport) {
   if (report.status === "succeeded") {
@@ -96,9 +99,16 @@ function outcomeOf(call: SubworkflowCall, child: WorkflowDefinition, report: Run
     return { ok: true as const, outputJson: JSON.stringify(output) };
   }
   const failed = Object.entries(report.steps).find(([, s]) => s.status === "failed");
-  const why = failed
-    ? `: step '${failed[0]}' failed: ${failed[1].error?.name}: ${failed[1].error?.message}`
-    : "";
+  const error = failed?.[1].error;
+  // A failure deeper down reads as one path to the step that failed, each run named once,
+  // instead of each level's whole message nested in the next ("failed: step 'go' failed:
+  // SubworkflowFailedError: sub-workflow ... failed: step 'go' failed: ...").
+  const nested = error?.name === "SubworkflowFailedError" ? NESTED_FAILURE.exec(error.message) : null;
+  const why = !failed
+    ? ""
+    : nested
+      ? `: step '${failed[0]}' → ${nested[1]} step ${nested[2]}`
+      : `: step '${failed[0]}' failed: ${error?.name}: ${error?.message}`;
   return {
     ok: false as const,
     error: {

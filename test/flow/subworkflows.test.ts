@@ -99,6 +99,23 @@ describe("sub-workflows", () => {
     expect(r.steps.after?.status).toBe("skipped");
   });
 
+  it("name a failure several levels down as one path of runs and steps, with the cause once", async () => {
+    const wf = workflow("top")
+      .subworkflow("outer", "middle.yaml")
+      .workflow("middle.yaml", { steps: { inner: { workflow: "bottom.yaml" } } })
+      .workflow("bottom.yaml", { steps: { boom: lua('error("deep down")') } })
+      .build();
+    const r = await engine.run(wf);
+    const message = r.steps.outer?.error?.message ?? "";
+    const id = "[0-9a-f-]{36}";
+    expect(message).toMatch(
+      new RegExp(
+        `^sub-workflow middle\\.yaml \\(run ${id}\\) failed: step 'inner' → bottom\\.yaml \\(run ${id}\\) step 'boom' failed: StepRuntimeError: .*deep down`,
+      ),
+    );
+    expect(message.match(/SubworkflowFailedError/g)).toBeNull();
+  });
+
   it("fail the step with InvalidParamsError when the params do not fit the child", async () => {
     const wf = workflow("parent")
       .subworkflow("child", "child.yaml", { params: { n: "'not a number'" } })

@@ -113,16 +113,15 @@ export async function benchStepCost(rec: Recorder, cfg: StepCostConfig): Promise
         if (report.status !== "succeeded") throw new Error(`${workflow.name}: ${report.status}`);
         const groups = [p.workers, p.main, p.helpers, h.main, h.helpers + h.workers];
         groups.push(groups.reduce((a, b) => a + b, 0));
-        groups.forEach((msSpent, i) => perStep[i]?.push((msSpent * 1000) / n));
+        for (const [i, msSpent] of groups.entries()) perStep[i]?.push((msSpent * 1000) / n);
         rates.push((n / ms) * 1000);
       }
     } finally {
       await engine.close();
     }
     const note = `${n} steps on 2 worker threads in the pool process; CPU ticks of ${TICK_MS} ms`;
-    FIGURES.forEach(([suffix, text], i) =>
-      rec.add(`${key}${suffix}`, SECTION, label(text), perStep[i] ?? [], "us", i === 0 ? note : undefined),
-    );
+    for (const [i, [suffix, text]] of FIGURES.entries())
+      rec.add(`${key}${suffix}`, SECTION, label(text), perStep[i] ?? [], "us", i === 0 ? note : undefined);
     rec.add(`${key}.rate`, SECTION, `${n} trivial ${language} steps (measured runs)`, rates, "steps/s");
   }
 }

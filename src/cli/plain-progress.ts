@@ -4,10 +4,11 @@
  * display is in terminal-progress.ts, loaded only on a terminal.
  */
 import type { RunEvent } from "../core/events.js";
+import { queuedText } from "../core/waiting-status.js";
 import { formatDuration } from "./format.js";
 import { LogLines } from "./log-lines.js";
 import { terminalSafeLine as safe } from "./terminal-safe.js";
-import { queuedText, waitStartText } from "./wait-text.js";
+import { waitStartText } from "./wait-text.js";
 
 /** Receives the events of one run. */
 export interface ProgressReporter {

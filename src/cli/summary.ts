@@ -1,6 +1,6 @@
 /** The human summary printed after a run (not used with --json). */
 import type { RunReport } from "../core/report.js";
-import { runUnderWay } from "../core/waiting-status.js";
+import { queuedText, runUnderWay } from "../core/waiting-status.js";
 import { colors } from "./colors.js";
 import { formatDuration, preview, statusMark } from "./format.js";
 import { terminalSafeLine as safe } from "./terminal-safe.js";
@@ -81,5 +81,6 @@ export function renderSummary(report: RunReport, pc = colors.out, server?: strin
     "",
     `${colour(`${safe(report.workflow)}: ${report.status}`)} ${time} (${tally}) run ${pc.dim(report.runId)}`,
   );
+  if (report.queued) lines.push(pc.yellow(safe(queuedText(report.queued.key, report.queued.maxRuns))));
   return `${lines.join("\n")}\n`;
 }

@@ -1,12 +1,13 @@
 /** Live progress of a run on a terminal: a table of steps redrawn in place (log-update), on stderr. */
 import { createLogUpdate } from "log-update";
 import type { RunEvent } from "../core/events.js";
+import { queuedText } from "../core/waiting-status.js";
 import { colors } from "./colors.js";
 import { formatDuration, statusMark } from "./format.js";
 import { LogLines } from "./log-lines.js";
 import type { ProgressReporter } from "./plain-progress.js";
 import { terminalSafeLine } from "./terminal-safe.js";
-import { queuedText, waitStartText } from "./wait-text.js";
+import { waitStartText } from "./wait-text.js";
 
 type LiveState = "pending" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
 

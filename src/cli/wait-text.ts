@@ -66,9 +66,3 @@ export function waitingText(waiting: NonNullable<RunReport["waiting"]>[number], 
   const until = waiting.until !== undefined ? ` until ${clock(waiting.until)}` : "";
   return `waits for ${what}${until}: ${send}`;
 }
-
-/** What the progress says of a run that waits for a place under its `concurrency_key`. */
-export function queuedText(key: string, maxRuns: number): string {
-  const held = maxRuns === 1 ? "a run holds its place" : `${maxRuns} runs hold its places`;
-  return `queued: ${held} (concurrency_key '${key}', max_runs ${maxRuns}); it starts when ${maxRuns === 1 ? "that run" : "one of them"} ends`;
-}

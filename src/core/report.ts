@@ -113,6 +113,13 @@ export const runReportSchema = z.object({
       description:
         "With status waiting: the steps that wait and what for (a run waits when every step still running waits).",
     }),
+  queued: z
+    .object({ key: z.string(), maxRuns: z.int().min(1) })
+    .optional()
+    .meta({
+      description:
+        "With status queued: the concurrency_key the run waits for a place under, and that key's max_runs.",
+    }),
 });
 
 /** What `--json` prints for a workflow that failed validation. */

@@ -101,6 +101,14 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
     ) {
       const input = (issue as { input?: unknown }).input;
       out.push({ path, message: `${boundText(issue)}, got ${describe(input)}` });
+    } else if (issue.code === "invalid_value" && (issue as { input?: unknown }).input !== undefined) {
+      const input = (issue as { input?: unknown }).input;
+      const options = issue.values.map((v) => String(v));
+      const hint = typeof input === "string" ? didYouMean(input, options) : "";
+      out.push({
+        path,
+        message: `expected one of ${options.map((v) => JSON.stringify(v)).join(", ")}, got ${describe(input)}${hint}`,
+      });
     } else if (issue.code === "invalid_union" && (issue as { input?: unknown }).input !== undefined) {
       out.push({ path, message: `${issue.message}, got ${describe((issue as { input?: unknown }).input)}` });
     } else out.push({ path, message: issue.message });

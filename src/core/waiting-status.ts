@@ -62,3 +62,9 @@ export function onlyWaits(report: RunReport, workflow: WorkflowDefinition): bool
   const defs = new Map(workflow.steps.map((s) => [s.id, s]));
   return running.length > 0 && running.every(([id]) => defs.get(id)?.wait !== undefined);
 }
+
+/** What the CLI and the dashboard say of a run that waits for a place under its `concurrency_key`. */
+export function queuedText(key: string, maxRuns: number): string {
+  const held = maxRuns === 1 ? "a run holds its place" : `${maxRuns} runs hold its places`;
+  return `queued: ${held} (concurrency_key '${key}', max_runs ${maxRuns}); it starts when ${maxRuns === 1 ? "that run" : "one of them"} ends`;
+}

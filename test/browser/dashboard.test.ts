@@ -46,6 +46,8 @@ const NESTED =
 const LONG_SIGNAL = "release-of-the-quarterly-financial-report-v2";
 const LONG_WAIT = `name: long-wait\nsteps:\n  gate:\n    wait_for: {signal: ${LONG_SIGNAL}, timeout: "5m"}\n`;
 
+const ONE_AT_A_TIME = 'name: one-at-a-time\nconcurrency_key: dash-deploy\nsteps:\n  nap:\n    sleep: "5m"\n';
+
 const SLEEPY = "name: sleepy\nsteps:\n  nap:\n    language: shell\n    code: sleep 60\n";
 
 function newest(dir: string): number {
@@ -200,6 +202,21 @@ describe("the dashboard of sandflow serve", () => {
     expect(await approve.isVisible()).toBe(false);
     const report = await (await fetch(`${server.url}/api/runs/${runId}`)).json();
     expect(report.steps.after.output).toBe("dashboard");
+  });
+
+  it("says a run is queued, and in the badge's title which concurrency_key it waits for", async () => {
+    const { page } = browser;
+    const first = await post(server, "/api/runs", { workflow: ONE_AT_A_TIME });
+    const { runId } = await post(server, "/api/runs", { workflow: ONE_AT_A_TIME });
+    await page.locator(`tr[data-run="${runId}"]`).click();
+    const badge = page.locator("#run-status");
+    await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toBe("queued");
+    await expect
+      .poll(() => badge.getAttribute("title"), { timeout: 5_000 })
+      .toContain("concurrency_key 'dash-deploy', max_runs 1");
+    await post(server, `/api/runs/${runId}/cancel`, {});
+    await post(server, `/api/runs/${first.runId}/cancel`, {});
+    await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toContain("cancelled");
   });
 
   it("keeps a long state inside its node of the graph, cut with an ellipsis, and says it whole in the node's title", async () => {

@@ -2,7 +2,9 @@
  * Limits across runs: concurrency_key with max_runs queues the runs past the limit, first
  * come first served; rate limits space the starts of the steps that name their key.
  */
+import pc from "picocolors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderSummary } from "../../src/cli/summary.js";
 import { MemoryStore } from "../../src/core/durable/memory-store.js";
 import type { Engine } from "../../src/core/engine.js";
 import type { RunEvent } from "../../src/core/events.js";
@@ -87,7 +89,12 @@ describe("concurrency_key and max_runs", () => {
     expect(await ids("running")).toEqual(expect.arrayContaining([first.runId, second.runId]));
     const queued = await engine.report(second.runId);
     expect(queued.status).toBe("queued");
+    expect(queued.queued).toEqual({ key: "queue-test", maxRuns: 1 });
     expect(queued.steps.hold?.status).toBe("pending");
+    // `sandflow show` says what it waits for.
+    expect(renderSummary(queued, pc.createColors(false))).toContain(
+      "queued: a run holds its place (concurrency_key 'queue-test', max_runs 1)",
+    );
     await first.report;
     await new Promise((r) => setTimeout(r, 150));
     expect(await status(second.runId)).toBe("waiting");

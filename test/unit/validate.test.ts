@@ -76,6 +76,18 @@ describe("parseWorkflow", () => {
     ]);
   });
 
+  it("names a value outside a field's choices, the choices, and the nearest one", () => {
+    expect(
+      issues({
+        params: { n: { type: "strng" } },
+        steps: { a: { ...lua(), trigger_rule: "all_sucess" } },
+      }),
+    ).toEqual([
+      'params.n.type: expected one of "string", "number", "integer", "boolean", "object", "array", got the string "strng" (did you mean \'string\'?)',
+      'steps.a.trigger_rule: expected one of "all_success", "all_done", "all_failed", "one_failed", "one_success", "none_failed", got the string "all_sucess" (did you mean \'all_success\'?)',
+    ]);
+  });
+
   it("names wrong field types", () => {
     expect(issues({ steps: { a: { ...lua(), timeout: "10", retries: 1.5, depends_on: "b" } } })).toEqual([
       'steps.a.timeout: must be seconds (a number) or a duration such as "30s", "250ms" or "1h30m", got the string "10"',

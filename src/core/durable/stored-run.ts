@@ -100,7 +100,9 @@ export function storedReport(run: StoredRun, now: number): RunReport {
       params: record.params,
     },
   );
-  if (report.status === "running" && isQueued(run.entries)) return { ...report, status: "queued" };
+  const key = report.status === "running" ? queuedKey(run.entries) : undefined;
+  if (key !== undefined)
+    return { ...report, status: "queued", queued: { key, maxRuns: record.workflow.maxRuns ?? 1 } };
   return withWaitingStatus(report, record.workflow, run.entries);
 }
 
@@ -119,14 +121,14 @@ function canWaitOrQueue(workflow: WorkflowDefinition): boolean {
   return workflow.concurrencyKey !== undefined || workflow.steps.some((s) => s.wait !== undefined);
 }
 
-/** Whether the run waits for a place among the runs with its concurrency key. */
-function isQueued(entries: readonly JournalEntry[]): boolean {
-  let queued = false;
+/** The concurrency key the run waits for a place under, if it waits for one. */
+function queuedKey(entries: readonly JournalEntry[]): string | undefined {
+  let key: string | undefined;
   for (const e of entries) {
-    if (e.type === "run-queued") queued = true;
-    else if (e.type === "run-admitted" || e.type === "run-resumed") queued = false;
+    if (e.type === "run-queued") key = e.key;
+    else if (e.type === "run-admitted" || e.type === "run-resumed") key = undefined;
   }
-  return queued;
+  return key;
 }
 
 /**

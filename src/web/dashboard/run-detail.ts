@@ -4,7 +4,7 @@
  * with cancel and rerun buttons, and Approve / Deny while an approval step waits.
  */
 import type { RunEvent, RunReport } from "../../browser.js";
-import { runUnderWay } from "../../core/waiting-status.js";
+import { queuedText, runUnderWay } from "../../core/waiting-status.js";
 import { followRunEvents } from "../../server/sse-client.js";
 import { ApprovalButtons } from "../approval-buttons.js";
 import { type DagStep, DagView } from "../dag-view.js";
@@ -76,6 +76,7 @@ export class RunDetail {
     this.#dag.render(workflow.steps);
     this.#steps.reset(workflow.steps);
     this.#setStatus("running");
+    this.#status.title = "";
     this.#approvals.watch(runId);
     try {
       const finished = await followRunEvents(runId, (event) => this.#onEvent(event), {
@@ -99,6 +100,11 @@ export class RunDetail {
   }
 
   #onEvent(event: RunEvent): void {
+    // The badge says queued; its tooltip what for, until the run starts.
+    if (event.type === "run-queued") {
+      this.#setStatus("queued");
+      this.#status.title = queuedText(event.key, event.maxRuns);
+    } else if (event.type === "run-started") this.#status.title = "";
     this.#steps.onEvent(event);
     this.#dag.onEvent(event);
   }

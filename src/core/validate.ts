@@ -68,6 +68,13 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
   return Object.keys(stepSpecSchema.shape);
 }
 
+/** What a value outside a field's choices is told: the choices, what it got, the nearest choice. */
+export function choiceText(values: readonly unknown[], input: unknown): string {
+  const options = values.map((v) => String(v));
+  const hint = typeof input === "string" ? didYouMean(input, options) : "";
+  return `expected one of ${options.map((v) => JSON.stringify(v)).join(", ")}, got ${describe(input)}${hint}`;
+}
+
 function zodIssues(error: z.ZodError): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   for (const issue of error.issues) {
@@ -102,13 +109,7 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
       const input = (issue as { input?: unknown }).input;
       out.push({ path, message: `${boundText(issue)}, got ${describe(input)}` });
     } else if (issue.code === "invalid_value" && (issue as { input?: unknown }).input !== undefined) {
-      const input = (issue as { input?: unknown }).input;
-      const options = issue.values.map((v) => String(v));
-      const hint = typeof input === "string" ? didYouMean(input, options) : "";
-      out.push({
-        path,
-        message: `expected one of ${options.map((v) => JSON.stringify(v)).join(", ")}, got ${describe(input)}${hint}`,
-      });
+      out.push({ path, message: choiceText(issue.values, (issue as { input?: unknown }).input) });
     } else if (issue.code === "invalid_union" && (issue as { input?: unknown }).input !== undefined) {
       out.push({ path, message: `${issue.message}, got ${describe((issue as { input?: unknown }).input)}` });
     } else out.push({ path, message: issue.message });

@@ -5,11 +5,12 @@
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
 import { loadRun, resolveRunId } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
 import { kindOf } from "../core/graph-render.js";
 import { EVENT_NAME_PATTERN } from "../core/schema.js";
-import { formatPath } from "../core/validate.js";
+import { choiceText, formatPath } from "../core/validate.js";
 import type { WorkflowDefinition } from "../core/workflow.js";
 import { emitEventSchema, rerunSchema, runsQuerySchema, schedulesQuerySchema } from "./api-schemas.js";
 import { constantTimeEqual, errorAnswer, HttpError } from "./errors.js";
@@ -67,16 +68,12 @@ function methodsOf(app: Hono, path: string): string[] {
   return [...methods].sort();
 }
 
-function badQuery(
-  error: { issues: readonly { path: PropertyKey[]; message: string }[] },
-  what: string,
-): HttpError {
-  return new HttpError(
-    400,
-    "InvalidRequest",
-    what,
-    error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
-  );
+function badQuery(error: z.ZodError, what: string): HttpError {
+  const issues = error.issues.map((i) => ({
+    path: formatPath(i.path),
+    message: i.code === "invalid_value" && i.input !== undefined ? choiceText(i.values, i.input) : i.message,
+  }));
+  return new HttpError(400, "InvalidRequest", what, issues);
 }
 
 function fail(c: Context, e: unknown): Response {
@@ -200,7 +197,7 @@ export function createApi(host: ApiHost): Api {
   );
 
   app.get("/api/schedules", (c) => {
-    const parsed = schedulesQuerySchema.safeParse(c.req.query());
+    const parsed = schedulesQuerySchema.safeParse(c.req.query(), { reportInput: true });
     if (!parsed.success) throw badQuery(parsed.error, "bad query");
     return c.json({ schedules: schedules?.list(parsed.data.count ?? 3) ?? [] });
   });
@@ -229,7 +226,7 @@ export function createApi(host: ApiHost): Api {
   });
 
   app.get("/api/runs", async (c) => {
-    const parsed = runsQuerySchema.safeParse(c.req.query());
+    const parsed = runsQuerySchema.safeParse(c.req.query(), { reportInput: true });
     if (!parsed.success) throw badQuery(parsed.error, "bad query");
     const { status, limit } = parsed.data;
     return c.json({ runs: await engine.runs({ limit: limit ?? 20, ...(status ? { status } : {}) }) });

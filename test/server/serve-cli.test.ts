@@ -83,7 +83,9 @@ describe("sandflow serve --background, run --server, stop", () => {
     // What is wrong is said as the server says it, one problem per line.
     const bad = sandflow(elsewhere, ["runs", "--server", url, "--status", "bogus"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^sandflow runs: bad query\n {2}status: /);
+    expect(bad.stderr).toMatch(
+      /^sandflow runs: bad query\n {2}status: expected one of "running", .*got the string "bogus"/,
+    );
     const missing = sandflow(elsewhere, ["show", "ffffffff", "--server", url]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("no run 'ffffffff'");

@@ -1,5 +1,5 @@
 /**
- * The `sandflow` command: `run`, the stored runs (`runs`, `show`, `resume`, `rerun`, `cache`),
+ * The `sandflow` command: `run`, the stored runs (`runs`, `show`, `resume`, `rerun`, `prune`, `cache`),
  * `validate`, `graph`, `schema` and `completion`.
  * Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 invalid workflow or usage.
  */
@@ -13,11 +13,12 @@ import { dropOutputWhenReaderGoes } from "./closed-output.js";
 import { graphCommand, runCommand, validateCommand } from "./commands.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { EXIT } from "./exit-codes.js";
-import { positiveInt, rateLimitOption } from "./option-values.js";
+import { durationOption, positiveInt, rateLimitOption } from "./option-values.js";
 import { addServerCommands, serverOf, TOKEN_HELP } from "./server-options.js";
 import {
   cacheClearCommand,
   continueCommand,
+  pruneCommand,
   runsCommand,
   showCommand,
   signalCommand,
@@ -205,6 +206,22 @@ export function buildProgram(): Command {
     .option("--store <path>", STORE_HELP)
     .action(async (opts) => {
       process.exitCode = await cacheClearCommand(opts);
+    });
+  program
+    .command("prune")
+    .description(
+      "delete runs that finished longer ago than --older-than, with their journals, and expired cached step results; unfinished runs stay",
+    )
+    .requiredOption(
+      "--older-than <duration>",
+      "how long finished runs are kept (30d, 12h, 1h30m)",
+      durationOption("--older-than"),
+    )
+    .option("--dry-run", "count what would be deleted and delete nothing")
+    .option("--json", 'print { "runs", "cacheEntries", "blobs", "finishedBefore", "dryRun" } as JSON')
+    .option("--store <path>", STORE_HELP)
+    .action(async (opts) => {
+      process.exitCode = await pruneCommand(opts);
     });
   addServerCommands(program);
   program

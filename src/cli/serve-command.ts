@@ -28,6 +28,8 @@ export interface ServeCommandOptions {
   readonly background?: boolean;
   readonly queue?: string;
   readonly heartbeat?: number;
+  /** `--retention 30d`, in milliseconds. */
+  readonly retention?: number;
 }
 
 interface ServerState {
@@ -70,6 +72,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
             },
           }
         : {}),
+      ...(options.retention !== undefined ? { retentionMs: options.retention } : {}),
       token: options.token ?? process.env.SANDFLOW_TOKEN ?? "",
       onNotice: (message) => process.stderr.write(`sandflow serve: ${terminalSafe(message)}\n`),
       engine: {

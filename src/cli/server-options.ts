@@ -1,6 +1,6 @@
 /** The CLI's server commands (`serve`, `stop`) and the `--server` option of `run`. */
 import { type Command, InvalidArgumentError } from "commander";
-import { positiveInt, rateLimitOption } from "./option-values.js";
+import { durationOption, positiveInt, rateLimitOption } from "./option-values.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -66,6 +66,11 @@ export function addServerCommands(program: Command): void {
       "--max-for-each-items <n>",
       "most items a for_each list may have (default: 10000)",
       positiveInt("--max-for-each-items"),
+    )
+    .option(
+      "--retention <duration>",
+      "delete runs that finished longer ago than this (30d, 12h), checked at start and hourly (default: kept until 'sandflow prune')",
+      durationOption("--retention"),
     )
     .option("--background", "start the server as a background process ('sandflow stop' stops it)")
     .action(async (opts) => {

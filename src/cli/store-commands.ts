@@ -1,5 +1,5 @@
 /**
- * The CLI's durable-run commands: `runs`, `show`, `resume`, `rerun`, `signal` and `cache clear`,
+ * The CLI's durable-run commands: `runs`, `show`, `resume`, `rerun`, `signal`, `prune` and `cache clear`,
  * on the default store (`$SANDFLOW_HOME/sandflow.db`) or the one `--store` names.
  */
 import { randomUUID } from "node:crypto";
@@ -14,6 +14,7 @@ import { createEngine } from "../node/create-engine.js";
 import { isPostgresUrl } from "../node/postgres-url.js";
 import { defaultStorePath } from "../node/sandflow-home.js";
 import { SqliteStore } from "../node/sqlite-store.js";
+import { pruneText } from "../server/retention.js";
 import { EXIT } from "./exit-codes.js";
 import { followRun, type RunDisplayOptions, secretsFromEnv } from "./follow-run.js";
 import { formatDuration } from "./format.js";
@@ -176,6 +177,34 @@ export async function cacheClearCommand(options: { store?: StoreOption }): Promi
     process.stdout.write(
       `removed ${removed} cached step result${removed === 1 ? "" : "s"} from ${store.label}\n`,
     );
+    return EXIT.OK;
+  } catch (e) {
+    return usageFailure(e);
+  } finally {
+    await store?.close();
+  }
+}
+
+/** `sandflow prune --older-than DURATION [--dry-run]`. */
+export async function pruneCommand(options: {
+  olderThan: number;
+  dryRun?: boolean;
+  json?: boolean;
+  store?: StoreOption;
+}): Promise<number> {
+  let store: Store | undefined;
+  try {
+    store = await openStore(options.store);
+    const now = Date.now();
+    const finishedBefore = now - options.olderThan;
+    const done = await store.prune({ finishedBefore, now, dryRun: options.dryRun === true });
+    if (options.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ...done, finishedBefore, dryRun: options.dryRun === true })}\n`,
+      );
+      return EXIT.OK;
+    }
+    process.stdout.write(`${pruneText(done, finishedBefore, options.dryRun)} from ${store.label}\n`);
     return EXIT.OK;
   } catch (e) {
     return usageFailure(e);

@@ -11,6 +11,8 @@ import {
   type CachedStep,
   type Lease,
   type ListRunsQuery,
+  type PruneQuery,
+  type PruneResult,
   RunNotFoundError,
   RunStateError,
   type Store,
@@ -31,6 +33,7 @@ import {
   rowSummary,
   type StoredFiles,
 } from "./run-rows.js";
+import { namedBlobs, prunableRuns, unnamedBlobs, WITH_FILES, WITH_UPSERTS } from "./store-prune.js";
 
 /** The first key of the advisory locks that serialise admissions to a concurrency_key ('SFAD'). */
 const ADMISSION_LOCK = 0x53464144;
@@ -370,6 +373,65 @@ export class PostgresStore implements Store {
       if (inserted.rowCount === 1) return undefined;
       const row = await c.query(`SELECT value FROM ${this.table("marks")} WHERE key = $1`, [key]);
       return (row.rows[0] as { value: string } | undefined)?.value;
+    });
+  }
+
+  async prune(query: PruneQuery): Promise<PruneResult> {
+    const runs = this.table("runs");
+    const events = this.table("events");
+    const tasks = this.table("step_tasks");
+    const cache = this.table("step_cache");
+    return this.use("pruning", async (c) => {
+      await c.query("BEGIN");
+      try {
+        const bodies = async (sql: string, args: unknown[]) =>
+          ((await c.query(sql, args)).rows as { body: string | null }[]).map((r) => r.body);
+        const ids = (
+          await c.query(`SELECT r.run_id FROM ${runs} r WHERE ${prunableRuns(runs, "$1")}`, [
+            query.finishedBefore,
+          ])
+        ).rows.map((r: { run_id: string }) => r.run_id);
+        const expired = "expires_at IS NOT NULL AND expires_at <= $1";
+        const candidates = namedBlobs([
+          ...(await bodies(`SELECT body FROM ${events} WHERE run_id = ANY($1) AND body LIKE $2`, [
+            ids,
+            WITH_UPSERTS,
+          ])),
+          ...(await bodies(`SELECT body FROM ${cache} WHERE ${expired} AND body LIKE $2`, [
+            query.now,
+            WITH_UPSERTS,
+          ])),
+          ...(await bodies(`SELECT body FROM ${tasks} WHERE run_id = ANY($1)`, [ids])),
+          ...(await bodies(`SELECT result AS body FROM ${tasks} WHERE run_id = ANY($1)`, [ids])),
+        ]);
+        for (const table of [events, this.table("signals"), tasks])
+          await c.query(`DELETE FROM ${table} WHERE run_id = ANY($1)`, [ids]);
+        const deletedRuns =
+          (await c.query(`DELETE FROM ${runs} WHERE run_id = ANY($1)`, [ids])).rowCount ?? 0;
+        const cacheEntries =
+          (await c.query(`DELETE FROM ${cache} WHERE ${expired}`, [query.now])).rowCount ?? 0;
+        let blobs = 0;
+        if (candidates.size > 0) {
+          // Writers add a blob in the transaction that records what names it: holding the
+          // table, no row this scan misses can name a blob it deletes (a later writer adds it again).
+          await c.query(`LOCK TABLE ${this.table("blobs")} IN EXCLUSIVE MODE`);
+          const kept = [
+            ...(await bodies(`SELECT body FROM ${events} WHERE body LIKE $1`, [WITH_UPSERTS])),
+            ...(await bodies(`SELECT body FROM ${cache} WHERE body LIKE $1`, [WITH_UPSERTS])),
+            ...(await bodies(`SELECT body FROM ${tasks} WHERE body LIKE $1`, [WITH_FILES])),
+            ...(await bodies(`SELECT result AS body FROM ${tasks} WHERE result LIKE $1`, [WITH_UPSERTS])),
+          ];
+          const unnamed = unnamedBlobs(candidates, kept);
+          blobs =
+            (await c.query(`DELETE FROM ${this.table("blobs")} WHERE hash = ANY($1)`, [unnamed])).rowCount ??
+            0;
+        }
+        await c.query(query.dryRun ? "ROLLBACK" : "COMMIT");
+        return { runs: deletedRuns, cacheEntries, blobs };
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        throw e;
+      }
     });
   }
 

@@ -13,6 +13,8 @@ import {
   type CachedStep,
   type Lease,
   type ListRunsQuery,
+  type PruneQuery,
+  type PruneResult,
   RunNotFoundError,
   RunStateError,
   type Store,
@@ -32,6 +34,7 @@ import {
   type StoredFiles,
 } from "./run-rows.js";
 import { migrate } from "./sqlite-schema.js";
+import { namedBlobs, prunableRuns, unnamedBlobs, WITH_UPSERTS } from "./store-prune.js";
 
 export { ownerAlive, processOwner } from "./run-rows.js";
 
@@ -263,6 +266,43 @@ export class SqliteStore implements Store {
     });
   }
 
+  async prune(query: PruneQuery): Promise<PruneResult> {
+    return this.#write(() => {
+      const ids = JSON.stringify(
+        (
+          this.#sql(`SELECT r.run_id AS id FROM runs r WHERE ${prunableRuns("runs", "?")}`).all(
+            query.finishedBefore,
+          ) as { id: string }[]
+        ).map((r) => r.id),
+      );
+      const going = "IN (SELECT value FROM json_each(?))";
+      const expired = "expires_at IS NOT NULL AND expires_at <= ?";
+      const bodies = (sql: string, ...args: (string | number)[]) =>
+        (this.#sql(sql).all(...args) as { body: string }[]).map((r) => r.body);
+      const candidates = namedBlobs([
+        ...bodies(`SELECT body FROM events WHERE run_id ${going} AND body LIKE ?`, ids, WITH_UPSERTS),
+        ...bodies(`SELECT body FROM step_cache WHERE ${expired} AND body LIKE ?`, query.now, WITH_UPSERTS),
+      ]);
+      this.#sql(`DELETE FROM events WHERE run_id ${going}`).run(ids);
+      this.#sql(`DELETE FROM signals WHERE run_id ${going}`).run(ids);
+      const runs = Number(this.#sql(`DELETE FROM runs WHERE run_id ${going}`).run(ids).changes);
+      const cacheEntries = Number(
+        this.#sql(`DELETE FROM step_cache WHERE ${expired}`).run(query.now).changes,
+      );
+      let blobs = 0;
+      if (candidates.size > 0) {
+        const kept = [
+          ...bodies("SELECT body FROM events WHERE body LIKE ?", WITH_UPSERTS),
+          ...bodies("SELECT body FROM step_cache WHERE body LIKE ?", WITH_UPSERTS),
+        ];
+        const unnamed = JSON.stringify(unnamedBlobs(candidates, kept));
+        blobs = Number(this.#sql(`DELETE FROM blobs WHERE hash ${going}`).run(unnamed).changes);
+      }
+      if (!query.dryRun) for (const id of JSON.parse(ids) as string[]) this.#nextSeq.delete(id);
+      return { runs, cacheEntries, blobs };
+    }, !query.dryRun);
+  }
+
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }
@@ -276,7 +316,8 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  #write<T>(body: () => T): T {
+  /** Runs `body` in a write transaction; `commit` false rolls it back (a dry run). */
+  #write<T>(body: () => T, commit = true): T {
     try {
       this.#db.exec("BEGIN IMMEDIATE");
     } catch (e) {
@@ -284,7 +325,7 @@ export class SqliteStore implements Store {
     }
     try {
       const result = body();
-      this.#db.exec("COMMIT");
+      this.#db.exec(commit ? "COMMIT" : "ROLLBACK");
       return result;
     } catch (e) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");

@@ -18,6 +18,7 @@ import { defaultStorePath } from "../node/sandflow-home.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { readStepFiles } from "../node/workflow-file.js";
 import { createApi } from "./app.js";
+import { RetentionPruner } from "./retention.js";
 import { WorkflowRegistry } from "./workflow-registry.js";
 
 /** Options of {@link startServer}; all optional. */
@@ -50,6 +51,12 @@ export interface ServeOptions {
   readonly dashboardDir?: string;
   /** Options of the engine (threads, limits, isolation). */
   readonly engine?: NodeEngineOptions;
+  /**
+   * Milliseconds finished runs are kept: older ones are deleted with their journals (and
+   * expired cached step results, and stored files nothing else uses) when the server starts
+   * and at least hourly after (see {@link RetentionPruner}). Default: kept until `sandflow prune`.
+   */
+  readonly retentionMs?: number;
 }
 
 /** A running server. */
@@ -133,6 +140,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new TypeError(`options.port must be an integer from 0 to 65535, got ${port}`);
   const token = options.token || undefined;
+  if (options.retentionMs !== undefined && !(Number.isFinite(options.retentionMs) && options.retentionMs > 0))
+    throw new TypeError(
+      `options.retentionMs must be a positive number of milliseconds, got ${options.retentionMs}`,
+    );
   if (!isLoopback(host) && !token)
     throw new Error(
       `refusing to listen on ${host} without a token: anyone who can reach it could run code on this machine. Give --token (or SANDFLOW_TOKEN), or listen on 127.0.0.1`,
@@ -189,11 +200,17 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolveListen(s));
     s.once("error", reject);
   }).catch(async (e: unknown) => {
+    adopter.stop();
     registry?.close();
     api.close();
     await engine.close();
     throw e;
   });
+  const retention =
+    options.retentionMs !== undefined && engine.store
+      ? new RetentionPruner(engine.store, options.retentionMs, notice)
+      : undefined;
+  retention?.start();
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
@@ -203,6 +220,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     close() {
       closing ??= (async () => {
         adopter?.stop();
+        await retention?.stop();
         registry?.close();
         api.close();
         const running = logs.running();

@@ -213,6 +213,25 @@ describe("store commands", () => {
     expect(sandflow(home, "cache", "clear").stdout).toMatch(/^removed 0 cached step results from /);
     expect(sandflow(home, "help", "rerun").stdout).toMatch(/--from <step>/);
   });
+
+  it("prune deletes the runs that finished before its cut-off, after a dry run that deletes nothing", () => {
+    const home = tempHome();
+    const ran = sandflow(home, "run", "workflows/diamond.lua", "--json", "--progress", "none");
+    const runId = JSON.parse(ran.stdout).runId as string;
+    expect(sandflow(home, "prune", "--older-than", "1d").stdout).toMatch(/^removed 0 runs finished before /);
+    const dry = sandflow(home, "prune", "--older-than", "1ms", "--dry-run");
+    expect(dry.stdout).toMatch(
+      /^would remove 1 run finished before \S+, 0 expired cached step results and 0 stored files/,
+    );
+    expect(sandflow(home, "show", runId).code).toBe(0);
+    const pruned = JSON.parse(sandflow(home, "prune", "--older-than", "1ms", "--json").stdout);
+    expect(pruned).toMatchObject({ runs: 1, cacheEntries: 0, blobs: 0, dryRun: false });
+    expect(sandflow(home, "show", runId).stderr).toMatch(/no run /);
+    const bad = sandflow(home, "prune", "--older-than", "a week");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--older-than must be a duration such as 30d, 12h or 1h30m, got 'a week'/);
+    expect(sandflow(home, "prune").stderr).toMatch(/required option '--older-than <duration>'/);
+  });
 });
 
 describe("concurrency_key across processes", () => {

@@ -149,5 +149,65 @@ export function storeContract(name: string, make: () => Store): void {
       await store.setMark("schedule:x", "1");
       expect(await store.getMark("schedule:x")).toBe("1");
     });
+
+    it("prunes finished runs past a cut-off, expired cache entries and the files only they named", async () => {
+      store = make();
+      const files = (...texts: string[]) => ({
+        upserts: Object.fromEntries(texts.map((t) => [`/workspace/${t}.txt`, bytes(t)])),
+        deletes: [],
+      });
+      const withFiles = (...texts: string[]): JournalEntry => ({
+        ...(succeeded("a", "") as Extract<JournalEntry, { type: "step-succeeded" }>),
+        files: files(...texts),
+      });
+      const finish = (runId: string, time: number, status: "succeeded" | "failed" = "succeeded") =>
+        store.append(runId, [{ type: "run-finished", status, time }]);
+      await store.createRun(record("old-ok", 100), lease());
+      await store.append("old-ok", [withFiles("unique", "shared")]);
+      await finish("old-ok", 1000);
+      await store.createRun(record("old-failed", 100), lease());
+      await finish("old-failed", 1500, "failed");
+      await store.createRun(record("recent", 100), lease());
+      await store.append("recent", [withFiles("shared")]);
+      await finish("recent", 5000);
+      await store.createRun(record("live", 100), lease());
+      await store.createRun(record("parent", 100), lease());
+      await store.createRun({ ...record("child", 100), parentRun: "parent" }, lease());
+      await finish("child", 1000);
+      const cached = (text: string) => ({
+        outputJson: "1",
+        stdout: "",
+        stderr: "",
+        files: files(text),
+        createdAt: 1,
+      });
+      const now = Date.now();
+      await store.putCached("expired", cached("cache-only"), now - 1);
+      await store.putCached("kept", cached("cache-kept"), null);
+      const sql = store.label !== "memory"; // the memory store keeps files inside its entries
+      const expected = { runs: 2, cacheEntries: 1, blobs: sql ? 2 : 0 };
+      expect(await store.prune({ finishedBefore: 2000, now, dryRun: true })).toEqual(expected);
+      expect(await store.getRun("old-ok")).toBeDefined();
+      expect(await store.prune({ finishedBefore: 2000, now })).toEqual(expected);
+      const left = (await store.listRuns({ limit: 10 })).map((r) => r.runId).sort();
+      expect(left).toEqual(["child", "live", "parent", "recent"]);
+      expect(await store.getRun("old-ok")).toBeUndefined();
+      const recent = (await store.getRun("recent"))?.entries[0] as Extract<
+        JournalEntry,
+        { type: "step-succeeded" }
+      >;
+      expect(new TextDecoder().decode(recent.files.upserts["/workspace/shared.txt"] as Uint8Array)).toBe(
+        "shared",
+      );
+      expect((await store.getCached("kept", now))?.files.upserts["/workspace/cache-kept.txt"]).toBeDefined();
+      expect(await store.prune({ finishedBefore: 2000, now })).toEqual({
+        runs: 0,
+        cacheEntries: 0,
+        blobs: 0,
+      });
+      // Once its parent has finished, the child goes too.
+      await finish("parent", 1000);
+      expect(await store.prune({ finishedBefore: 2000, now })).toMatchObject({ runs: 2 });
+    });
   });
 }

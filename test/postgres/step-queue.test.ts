@@ -10,6 +10,7 @@ import {
 } from "../../src/node/postgres-step-queue.js";
 import { PostgresStore } from "../../src/node/postgres-store.js";
 import { RemoteStepPool } from "../../src/node/remote-step-pool.js";
+import { lease, record } from "../durable/store-contract.js";
 import { freshSchema, freshStore, PG_URL } from "./pg-env.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -58,6 +59,28 @@ describe.skipIf(!PG_URL)("the Postgres step queue", () => {
     expect(new TextDecoder().decode(stored?.changes.upserts["/workspace/out.txt"] as Uint8Array)).toBe(
       "from B",
     );
+    await store.close();
+  });
+
+  it("prunes a finished run's step tasks with it, and the files only they named", async () => {
+    const store = freshStore();
+    for (const runId of ["old", "kept"]) {
+      await store.createRun(record(runId, 1), lease());
+      await insertTask(store, `${runId}-t`, { ...task, runId });
+      await claimTask(store, `${runId}-t`, 0, "worker");
+      await finishTask(store, `${runId}-t`, 0, result(runId === "old" ? "only-old" : "kept"));
+    }
+    await store.append("old", [{ type: "run-finished", status: "succeeded", time: 10 }]);
+    // "input" is named by both tasks; "only-old" by the old task's result alone.
+    expect(await store.prune({ finishedBefore: 100, now: Date.now() })).toEqual({
+      runs: 1,
+      cacheEntries: 0,
+      blobs: 1,
+    });
+    expect(await taskResult(store, "old-t")).toBeUndefined();
+    const kept = await claimTask(store, "kept-t", 5, "worker");
+    expect(kept).toBeUndefined(); // finished: nothing to claim, but its result still reads
+    expect((await taskResult(store, "kept-t"))?.stdout).toBe("kept");
     await store.close();
   });
 

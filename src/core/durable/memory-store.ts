@@ -9,6 +9,8 @@ import {
   type CachedStep,
   type Lease,
   type ListRunsQuery,
+  type PruneQuery,
+  type PruneResult,
   RunNotFoundError,
   RunStateError,
   type Store,
@@ -213,6 +215,29 @@ export class MemoryStore implements Store {
     if (there !== undefined) return there;
     await this.setMark(key, value);
     return undefined;
+  }
+
+  async prune(query: PruneQuery): Promise<PruneResult> {
+    const doomed = [...this.#runs.values()].filter((run) => {
+      if (run.status === "running" || (run.finishedAt ?? Number.POSITIVE_INFINITY) >= query.finishedBefore)
+        return false;
+      const parent = run.record.parentRun === undefined ? undefined : this.#runs.get(run.record.parentRun);
+      return parent?.status !== "running";
+    });
+    const expired = [...this.#cache].filter(
+      ([, hit]) => hit.expiresAt !== null && hit.expiresAt <= query.now,
+    );
+    if (!query.dryRun) {
+      for (const run of doomed) {
+        this.#runs.delete(run.record.runId);
+        const at = this.#finished.indexOf(run.record.runId);
+        if (at >= 0) this.#finished.splice(at, 1);
+        this.#finishedEntries -= run.entries.length;
+      }
+      for (const [key] of expired) this.#cache.delete(key);
+    }
+    // Step files live in their journal entries here: nothing else to free.
+    return { runs: doomed.length, cacheEntries: expired.length, blobs: 0 };
   }
 
   async close(): Promise<void> {}

@@ -45,6 +45,26 @@ export interface ListRunsQuery {
   readonly limit: number;
 }
 
+/** What {@link Store.prune} deletes. */
+export interface PruneQuery {
+  /** Finished runs (succeeded, failed, cancelled) that finished before this epoch millisecond go. */
+  readonly finishedBefore: number;
+  /** Now, in epoch milliseconds: step-cache entries that expired by then go too. */
+  readonly now: number;
+  /** Count what would go and change nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** What {@link Store.prune} deleted (or would delete, in a dry run). */
+export interface PruneResult {
+  /** Runs deleted with their journals and signals. */
+  readonly runs: number;
+  /** Expired step-cache entries deleted. */
+  readonly cacheEntries: number;
+  /** Stored step files that nothing kept refers to any more. */
+  readonly blobs: number;
+}
+
 /** A lease on a run: who holds it and until when (epoch milliseconds). */
 export interface Lease {
   readonly owner: string;
@@ -109,6 +129,13 @@ export interface Store {
    * (then nothing changed), or `undefined` when this call set it.
    */
   claimMark(key: string, value: string): Promise<string | undefined>;
+  /**
+   * Deletes what a store keeps past its use, in one transaction: runs that finished before
+   * `query.finishedBefore` with their journals, signals and step tasks (not an unfinished
+   * run, which may still be resumed, nor a sub-workflow run whose parent is unfinished),
+   * expired step-cache entries, then the step files nothing left refers to.
+   */
+  prune(query: PruneQuery): Promise<PruneResult>;
   /** Releases the store's resources. */
   close(): Promise<void>;
 }

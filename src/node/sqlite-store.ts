@@ -38,6 +38,9 @@ import { namedBlobs, prunableRuns, unnamedBlobs, WITH_UPSERTS } from "./store-pr
 
 export { ownerAlive, processOwner } from "./run-rows.js";
 
+/** Runs deleted per transaction by `prune`. */
+const PRUNE_BATCH = 500;
+
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
   /** Milliseconds a write waits for another process's transaction. Default: 10000. */
@@ -266,41 +269,75 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Reads what goes first, then deletes the runs in batches of their own transactions, so
+   * a large prune never holds the file's write lock for long (other processes' writes wait
+   * for it, up to the busy timeout). A dry run only reads.
+   */
   async prune(query: PruneQuery): Promise<PruneResult> {
-    return this.#write(() => {
-      const ids = JSON.stringify(
-        (
-          this.#sql(`SELECT r.run_id AS id FROM runs r WHERE ${prunableRuns("runs", "?")}`).all(
-            query.finishedBefore,
-          ) as { id: string }[]
-        ).map((r) => r.id),
-      );
-      const going = "IN (SELECT value FROM json_each(?))";
-      const expired = "expires_at IS NOT NULL AND expires_at <= ?";
-      const bodies = (sql: string, ...args: (string | number)[]) =>
-        (this.#sql(sql).all(...args) as { body: string }[]).map((r) => r.body);
-      const candidates = namedBlobs([
-        ...bodies(`SELECT body FROM events WHERE run_id ${going} AND body LIKE ?`, ids, WITH_UPSERTS),
-        ...bodies(`SELECT body FROM step_cache WHERE ${expired} AND body LIKE ?`, query.now, WITH_UPSERTS),
-      ]);
-      this.#sql(`DELETE FROM events WHERE run_id ${going}`).run(ids);
-      this.#sql(`DELETE FROM signals WHERE run_id ${going}`).run(ids);
-      const runs = Number(this.#sql(`DELETE FROM runs WHERE run_id ${going}`).run(ids).changes);
-      const cacheEntries = Number(
-        this.#sql(`DELETE FROM step_cache WHERE ${expired}`).run(query.now).changes,
-      );
-      let blobs = 0;
-      if (candidates.size > 0) {
-        const kept = [
-          ...bodies("SELECT body FROM events WHERE body LIKE ?", WITH_UPSERTS),
-          ...bodies("SELECT body FROM step_cache WHERE body LIKE ?", WITH_UPSERTS),
-        ];
-        const unnamed = JSON.stringify(unnamedBlobs(candidates, kept));
-        blobs = Number(this.#sql(`DELETE FROM blobs WHERE hash ${going}`).run(unnamed).changes);
-      }
-      if (!query.dryRun) for (const id of JSON.parse(ids) as string[]) this.#nextSeq.delete(id);
-      return { runs, cacheEntries, blobs };
-    }, !query.dryRun);
+    const ids = (
+      this.#sql(`SELECT r.run_id AS id FROM runs r WHERE ${prunableRuns("runs", "?")}`).all(
+        query.finishedBefore,
+      ) as { id: string }[]
+    ).map((r) => r.id);
+    const going = "IN (SELECT value FROM json_each(?))";
+    const expired = "expires_at IS NOT NULL AND expires_at <= ?";
+    const bodies = (sql: string, ...args: (string | number)[]) =>
+      (this.#sql(sql).all(...args) as { body: string }[]).map((r) => r.body);
+    const all = JSON.stringify(ids);
+    const candidates = namedBlobs([
+      ...bodies(`SELECT body FROM events WHERE run_id ${going} AND body LIKE ?`, all, WITH_UPSERTS),
+      ...bodies(`SELECT body FROM step_cache WHERE ${expired} AND body LIKE ?`, query.now, WITH_UPSERTS),
+    ]);
+    // What names blobs besides the runs going (in a dry run they are still there).
+    const kept = (goneIds: string): string[] => [
+      ...bodies(`SELECT body FROM events WHERE run_id NOT ${going} AND body LIKE ?`, goneIds, WITH_UPSERTS),
+      ...bodies(
+        `SELECT body FROM step_cache WHERE NOT (${expired}) AND body LIKE ?`,
+        query.now,
+        WITH_UPSERTS,
+      ),
+    ];
+    if (query.dryRun) {
+      const cacheEntries = (
+        this.#sql(`SELECT count(*) AS n FROM step_cache WHERE ${expired}`).get(query.now) as {
+          n: number;
+        }
+      ).n;
+      const blobs = candidates.size > 0 ? unnamedBlobs(candidates, kept(all)).length : 0;
+      return { runs: ids.length, cacheEntries, blobs };
+    }
+    let runs = 0;
+    for (let at = 0; at < ids.length; at += PRUNE_BATCH) {
+      const batch = ids.slice(at, at + PRUNE_BATCH);
+      const json = JSON.stringify(batch);
+      runs += this.#write(() => {
+        // A run resumed since it was read is not finished any more: it stays, journal and all.
+        const still = JSON.stringify(
+          (
+            this.#sql(
+              `SELECT r.run_id AS id FROM runs r WHERE run_id ${going} AND ${prunableRuns("runs", "?")}`,
+            ).all(json, query.finishedBefore) as { id: string }[]
+          ).map((r) => r.id),
+        );
+        this.#sql(`DELETE FROM events WHERE run_id ${going}`).run(still);
+        this.#sql(`DELETE FROM signals WHERE run_id ${going}`).run(still);
+        return Number(this.#sql(`DELETE FROM runs WHERE run_id ${going}`).run(still).changes);
+      });
+      for (const id of batch) this.#nextSeq.delete(id);
+    }
+    const cacheEntries = this.#write(() =>
+      Number(this.#sql(`DELETE FROM step_cache WHERE ${expired}`).run(query.now).changes),
+    );
+    // The scan of what names a blob and the delete in one transaction: no write comes between.
+    const blobs =
+      candidates.size === 0
+        ? 0
+        : this.#write(() => {
+            const unnamed = JSON.stringify(unnamedBlobs(candidates, kept("[]")));
+            return Number(this.#sql(`DELETE FROM blobs WHERE hash ${going}`).run(unnamed).changes);
+          });
+    return { runs, cacheEntries, blobs };
   }
 
   async close(): Promise<void> {
@@ -316,8 +353,7 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  /** Runs `body` in a write transaction; `commit` false rolls it back (a dry run). */
-  #write<T>(body: () => T, commit = true): T {
+  #write<T>(body: () => T): T {
     try {
       this.#db.exec("BEGIN IMMEDIATE");
     } catch (e) {
@@ -325,7 +361,7 @@ export class SqliteStore implements Store {
     }
     try {
       const result = body();
-      this.#db.exec(commit ? "COMMIT" : "ROLLBACK");
+      this.#db.exec("COMMIT");
       return result;
     } catch (e) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");

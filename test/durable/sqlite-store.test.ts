@@ -93,6 +93,29 @@ describe("SqliteStore files", () => {
     await b.close();
   });
 
+  it("prunes more runs than one transaction takes, and a dry run changes nothing", async () => {
+    const file = join(dir(), "s.db");
+    const store = new SqliteStore(file);
+    const lease = { owner: processOwner("x"), until: Date.now() + 60_000 };
+    const workflow = { name: "w", steps: [] } as never;
+    for (let i = 0; i < 1203; i++) {
+      await store.createRun({ runId: `r${i}`, workflow, params: {}, createdAt: i }, lease);
+      await store.append(`r${i}`, [{ type: "run-finished", status: "succeeded", time: 10 }]);
+    }
+    const now = Date.now();
+    expect(await store.prune({ finishedBefore: 11, now, dryRun: true })).toEqual({
+      runs: 1203,
+      cacheEntries: 0,
+      blobs: 0,
+    });
+    expect(await store.listRuns({ limit: 2000 })).toHaveLength(1203);
+    expect(await store.prune({ finishedBefore: 11, now })).toMatchObject({ runs: 1203 });
+    const db = new DatabaseSync(file);
+    expect(db.prepare("SELECT count(*) AS n FROM events").get()).toEqual({ n: 0 });
+    db.close();
+    await store.close();
+  });
+
   it("cannot be made where no folder can be", () => {
     expect(() => new SqliteStore(join(root, "package.json", "sub", "s.db"))).toThrow(/cannot open the store/);
   });

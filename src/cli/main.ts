@@ -1,5 +1,5 @@
 /**
- * The `sandflow` command: `run`, the stored runs (`runs`, `show`, `resume`, `rerun`, `prune`, `cache`),
+ * The `sandflow` command: `run`, the stored runs (`runs`, `show`, `resume`, `rerun`, `delete`, `prune`, `cache`),
  * `validate`, `graph`, `schema` and `completion`.
  * Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 invalid workflow or usage.
  */
@@ -18,6 +18,7 @@ import { addServerCommands, serverOf, TOKEN_HELP } from "./server-options.js";
 import {
   cacheClearCommand,
   continueCommand,
+  deleteCommand,
   pruneCommand,
   runsCommand,
   showCommand,
@@ -206,6 +207,22 @@ export function buildProgram(): Command {
     .option("--store <path>", STORE_HELP)
     .action(async (opts) => {
       process.exitCode = await cacheClearCommand(opts);
+    });
+  program
+    .command("delete")
+    .description("delete a finished run with its journal (runs that have not finished are refused)")
+    .argument("<run>", "run id, or a unique prefix of one")
+    .option("--json", 'print { "runId", "deleted": true } as JSON')
+    .option("--store <path>", STORE_HELP)
+    .option(
+      "--server <url>",
+      "delete it on a running `sandflow serve` (DELETE /api/runs/{id}) instead of in a store",
+    )
+    .option("--token <token>", TOKEN_HELP)
+    .action(async (run: string, opts) => {
+      if (opts.server === undefined) process.exitCode = await deleteCommand(run, opts);
+      else if (storeAndServer(opts)) process.exitCode = EXIT.INVALID;
+      else process.exitCode = await (await import("./server-runs.js")).serverDeleteCommand(run, opts);
     });
   program
     .command("prune")

@@ -34,6 +34,7 @@ export async function call(
   path: string,
   options: ServerCallOptions,
   body?: unknown,
+  method: string = body === undefined ? "GET" : "POST",
 ): Promise<{ ok: true; value: unknown } | { ok: false; code: number }> {
   const base = serverUrl(options.server);
   if (!base) {
@@ -46,7 +47,7 @@ export async function call(
   let response: HttpAnswer;
   try {
     response = await httpFetch(`${base}${path}`, {
-      method: body === undefined ? "GET" : "POST",
+      method,
       headers: {
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),
         ...(token ? { Authorization: `Bearer ${token}` } : {}),

@@ -1,6 +1,7 @@
 /**
- * `sandflow runs --server URL` and `sandflow show RUN --server URL`: the runs of a running
- * `sandflow serve`, through its API, for a server whose store this machine cannot open.
+ * `sandflow runs --server URL`, `sandflow show RUN --server URL` and `sandflow delete RUN
+ * --server URL`: the runs of a running `sandflow serve`, through its API, for a server whose
+ * store this machine cannot open.
  */
 import type { RunReport } from "../core/report.js";
 import { EXIT } from "./exit-codes.js";
@@ -32,6 +33,17 @@ export async function serverShowCommand(runId: string, options: ServerCallOption
     options.json
       ? `${JSON.stringify(report, null, 2)}\n`
       : renderSummary(report, undefined, serverUrl(options.server)),
+  );
+  return EXIT.OK;
+}
+
+/** `sandflow delete RUN --server URL`. */
+export async function serverDeleteCommand(runId: string, options: ServerCallOptions): Promise<number> {
+  const answer = await call("delete", `/api/runs/${encodeURIComponent(runId)}`, options, undefined, "DELETE");
+  if (!answer.ok) return answer.code;
+  const { runId: deleted } = answer.value as { runId: string };
+  process.stdout.write(
+    options.json ? `${JSON.stringify({ runId: deleted, deleted: true })}\n` : `deleted run ${deleted}\n`,
   );
   return EXIT.OK;
 }

@@ -1,5 +1,5 @@
 /**
- * The CLI's durable-run commands: `runs`, `show`, `resume`, `rerun`, `signal`, `prune` and `cache clear`,
+ * The CLI's durable-run commands: `runs`, `show`, `resume`, `rerun`, `signal`, `delete`, `prune` and `cache clear`,
  * on the default store (`$SANDFLOW_HOME/sandflow.db`) or the one `--store` names.
  */
 import { randomUUID } from "node:crypto";
@@ -176,6 +176,29 @@ export async function cacheClearCommand(options: { store?: StoreOption }): Promi
     const removed = await store.clearCache();
     process.stdout.write(
       `removed ${removed} cached step result${removed === 1 ? "" : "s"} from ${store.label}\n`,
+    );
+    return EXIT.OK;
+  } catch (e) {
+    return usageFailure(e);
+  } finally {
+    await store?.close();
+  }
+}
+
+/** `sandflow delete RUN`. */
+export async function deleteCommand(
+  run: string,
+  options: { json?: boolean; store?: StoreOption },
+): Promise<number> {
+  let store: Store | undefined;
+  try {
+    store = await openStore(options.store);
+    const { deleteRun } = await import("../core/durable/stored-run.js");
+    const runId = await deleteRun(store, run);
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ runId, deleted: true })}\n`
+        : `deleted run ${runId} from ${store.label}\n`,
     );
     return EXIT.OK;
   } catch (e) {

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { PoolClient } from "pg";
 import type { JournalEntry, RunRecord, RunSummary } from "../core/durable/journal.js";
 import {
+  CACHE_KEPT,
   type CachedStep,
   type Lease,
   type ListRunsQuery,
@@ -381,15 +382,17 @@ export class PostgresStore implements Store {
     const events = this.table("events");
     const tasks = this.table("step_tasks");
     const cache = this.table("step_cache");
+    const now = query.now ?? CACHE_KEPT;
     return this.use("pruning", async (c) => {
       await c.query("BEGIN");
       try {
         const bodies = async (sql: string, args: unknown[]) =>
           ((await c.query(sql, args)).rows as { body: string | null }[]).map((r) => r.body);
         const ids = (
-          await c.query(`SELECT r.run_id FROM ${runs} r WHERE ${prunableRuns(runs, "$1")}`, [
-            query.finishedBefore,
-          ])
+          await c.query(
+            `SELECT r.run_id FROM ${runs} r WHERE ${prunableRuns(runs, "$1")} AND ($2::text[] IS NULL OR r.run_id = ANY($2))`,
+            [query.finishedBefore, query.runIds ?? null],
+          )
         ).rows.map((r: { run_id: string }) => r.run_id);
         const expired = "expires_at IS NOT NULL AND expires_at <= $1";
         const candidates = namedBlobs([
@@ -398,7 +401,7 @@ export class PostgresStore implements Store {
             WITH_UPSERTS,
           ])),
           ...(await bodies(`SELECT body FROM ${cache} WHERE ${expired} AND body LIKE $2`, [
-            query.now,
+            now,
             WITH_UPSERTS,
           ])),
           ...(await bodies(`SELECT body FROM ${tasks} WHERE run_id = ANY($1)`, [ids])),
@@ -408,8 +411,7 @@ export class PostgresStore implements Store {
           await c.query(`DELETE FROM ${table} WHERE run_id = ANY($1)`, [ids]);
         const deletedRuns =
           (await c.query(`DELETE FROM ${runs} WHERE run_id = ANY($1)`, [ids])).rowCount ?? 0;
-        const cacheEntries =
-          (await c.query(`DELETE FROM ${cache} WHERE ${expired}`, [query.now])).rowCount ?? 0;
+        const cacheEntries = (await c.query(`DELETE FROM ${cache} WHERE ${expired}`, [now])).rowCount ?? 0;
         let blobs = 0;
         if (candidates.size > 0) {
           // Writers add a blob in the transaction that records what names it: holding the

@@ -10,6 +10,7 @@ import { dirname, resolve } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JournalEntry, RunRecord, RunSummary } from "../core/durable/journal.js";
 import {
+  CACHE_KEPT,
   type CachedStep,
   type Lease,
   type ListRunsQuery,
@@ -275,10 +276,15 @@ export class SqliteStore implements Store {
    * for it, up to the busy timeout). A dry run only reads.
    */
   async prune(query: PruneQuery): Promise<PruneResult> {
+    const now = query.now ?? CACHE_KEPT;
     const ids = (
-      this.#sql(`SELECT r.run_id AS id FROM runs r WHERE ${prunableRuns("runs", "?")}`).all(
-        query.finishedBefore,
-      ) as { id: string }[]
+      (query.runIds
+        ? this.#sql(
+            `SELECT r.run_id AS id FROM runs r WHERE ${prunableRuns("runs", "?")} AND r.run_id IN (SELECT value FROM json_each(?))`,
+          ).all(query.finishedBefore, JSON.stringify(query.runIds))
+        : this.#sql(`SELECT r.run_id AS id FROM runs r WHERE ${prunableRuns("runs", "?")}`).all(
+            query.finishedBefore,
+          )) as { id: string }[]
     ).map((r) => r.id);
     const going = "IN (SELECT value FROM json_each(?))";
     const expired = "expires_at IS NOT NULL AND expires_at <= ?";
@@ -287,20 +293,16 @@ export class SqliteStore implements Store {
     const all = JSON.stringify(ids);
     const candidates = namedBlobs([
       ...bodies(`SELECT body FROM events WHERE run_id ${going} AND body LIKE ?`, all, WITH_UPSERTS),
-      ...bodies(`SELECT body FROM step_cache WHERE ${expired} AND body LIKE ?`, query.now, WITH_UPSERTS),
+      ...bodies(`SELECT body FROM step_cache WHERE ${expired} AND body LIKE ?`, now, WITH_UPSERTS),
     ]);
     // What names blobs besides the runs going (in a dry run they are still there).
     const kept = (goneIds: string): string[] => [
       ...bodies(`SELECT body FROM events WHERE run_id NOT ${going} AND body LIKE ?`, goneIds, WITH_UPSERTS),
-      ...bodies(
-        `SELECT body FROM step_cache WHERE NOT (${expired}) AND body LIKE ?`,
-        query.now,
-        WITH_UPSERTS,
-      ),
+      ...bodies(`SELECT body FROM step_cache WHERE NOT (${expired}) AND body LIKE ?`, now, WITH_UPSERTS),
     ];
     if (query.dryRun) {
       const cacheEntries = (
-        this.#sql(`SELECT count(*) AS n FROM step_cache WHERE ${expired}`).get(query.now) as {
+        this.#sql(`SELECT count(*) AS n FROM step_cache WHERE ${expired}`).get(now) as {
           n: number;
         }
       ).n;
@@ -327,7 +329,7 @@ export class SqliteStore implements Store {
       for (const id of batch) this.#nextSeq.delete(id);
     }
     const cacheEntries = this.#write(() =>
-      Number(this.#sql(`DELETE FROM step_cache WHERE ${expired}`).run(query.now).changes),
+      Number(this.#sql(`DELETE FROM step_cache WHERE ${expired}`).run(now).changes),
     );
     // The scan of what names a blob and the delete in one transaction: no write comes between.
     const blobs =

@@ -47,6 +47,9 @@ export const runIdSchema = z.object({ runId: z.string() });
 /** `POST /api/runs/{id}/cancel`. */
 export const cancelledSchema = z.object({ runId: z.string(), status: z.literal("cancelling") });
 
+/** `DELETE /api/runs/{id}`. */
+export const deletedSchema = z.object({ runId: z.string(), deleted: z.literal(true) });
+
 /** One run in `GET /api/runs` (as `sandflow runs --json`). */
 export const runSummarySchema = z.object({
   runId: z.string(),
@@ -161,6 +164,7 @@ export const API_SCHEMAS = {
   Rerun: rerunSchema,
   RunId: runIdSchema,
   Cancelled: cancelledSchema,
+  Deleted: deletedSchema,
   RunSummary: runSummarySchema,
   RunsList: runsListSchema,
   RunReport: runReportSchema,

@@ -6,7 +6,7 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
-import { loadRun, resolveRunId } from "../core/durable/stored-run.js";
+import { deleteRun, loadRun, resolveRunId } from "../core/durable/stored-run.js";
 import type { Engine } from "../core/engine.js";
 import { kindOf } from "../core/graph-render.js";
 import { EVENT_NAME_PATTERN } from "../core/schema.js";
@@ -275,6 +275,12 @@ export function createApi(host: ApiHost): Api {
         ? `run ${runId} is running in another process (${run.owner ?? "unknown"}); cancel it there`
         : `run ${runId} is not running (it is ${run?.status ?? "gone"})`;
     throw new HttpError(409, "RunStateError", why);
+  });
+
+  app.delete("/api/runs/:id", async (c) => {
+    const runId = await deleteRun(store, c.req.param("id"));
+    logs.forget(runId);
+    return c.json({ runId, deleted: true });
   });
 
   app.post("/api/runs/:id/rerun", async (c) => {

@@ -97,6 +97,11 @@ export class EventLogs {
   }
 
   /** Handles of the runs still running here. */
+  /** Forgets a deleted run's events (only a finished run's: a running one keeps streaming). */
+  forget(runId: string): void {
+    if (this.#logs.get(runId)?.finished) this.#logs.delete(runId);
+  }
+
   running(): RunHandle[] {
     return [...this.#logs.values()].flatMap((l) => (l.handle ? [l.handle] : []));
   }

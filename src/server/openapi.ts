@@ -1,5 +1,6 @@
 /** The OpenAPI 3.1 document of the server's API, generated from the zod schemas in api-schemas.ts. */
 import { z } from "zod";
+import { RUN_LIST_STATUSES } from "../core/durable/stored-run.js";
 import { API_SCHEMAS } from "./api-schemas.js";
 
 type SchemaName = keyof typeof API_SCHEMAS;
@@ -56,10 +57,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             {
               name: "status",
               in: "query",
-              schema: {
-                type: "string",
-                enum: ["running", "interrupted", "succeeded", "failed", "cancelled"],
-              },
+              schema: { type: "string", enum: [...RUN_LIST_STATUSES] },
             },
             {
               name: "limit",
@@ -79,6 +77,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "A run's report (as `sandflow run --json` prints it; also of an unfinished run)",
           parameters: [RUN_ID],
           responses: { "200": json("RunReport", "The report"), ...ERRORS },
+        },
+        delete: {
+          summary:
+            "Delete a finished run with its journal, signals and the stored files only it named (as `sandflow delete`)",
+          parameters: [RUN_ID],
+          responses: {
+            "200": json("Deleted", "Deleted"),
+            "409": json(
+              "Error",
+              "The run has not finished, or it is a sub-workflow run whose parent has not",
+            ),
+            ...ERRORS,
+          },
         },
       },
       "/api/runs/{id}/workflow": {

@@ -214,7 +214,7 @@ describe("store commands", () => {
     expect(sandflow(home, "help", "rerun").stdout).toMatch(/--from <step>/);
   });
 
-  it("prune deletes the runs that finished before its cut-off, after a dry run that deletes nothing", () => {
+  it("delete deletes one run; prune the runs that finished before its cut-off, after a dry run that deletes nothing", () => {
     const home = tempHome();
     const ran = sandflow(home, "run", "workflows/diamond.lua", "--json", "--progress", "none");
     const runId = JSON.parse(ran.stdout).runId as string;
@@ -224,6 +224,14 @@ describe("store commands", () => {
       /^would remove 1 run finished before \S+, 0 expired cached step results and 0 stored files/,
     );
     expect(sandflow(home, "show", runId).code).toBe(0);
+    // One run by its id prefix; then it is gone.
+    const other = JSON.parse(
+      sandflow(home, "run", "workflows/diamond.lua", "--json", "--progress", "none").stdout,
+    ).runId as string;
+    expect(sandflow(home, "delete", other.slice(0, 8)).stdout).toBe(
+      `deleted run ${other} from ${join(home, "sandflow.db")}\n`,
+    );
+    expect(sandflow(home, "delete", other).stderr).toMatch(/no run /);
     const pruned = JSON.parse(sandflow(home, "prune", "--older-than", "1ms", "--json").stdout);
     expect(pruned).toMatchObject({ runs: 1, cacheEntries: 0, blobs: 0, dryRun: false });
     expect(sandflow(home, "show", runId).stderr).toMatch(/no run /);

@@ -258,7 +258,7 @@ describe("version, help and completion", () => {
     );
     expect(out.split("\n")).toEqual([
       "complete -o filenames -F _sandflow sandflow",
-      "run runs show signal resume rerun cache prune serve stop emit schedules worker validate graph schema completion help --version --help",
+      "run runs show signal resume rerun cache delete prune serve stop emit schedules worker validate graph schema completion help --version --help",
       "validate",
       "--progress",
       "auto live plain none",

@@ -173,6 +173,33 @@ describe("sandflow serve API", () => {
     expect(again.body.error.name).toBe("RunStateError");
   });
 
+  it("deletes a finished run (200), refuses a running one (409), and forgets the deleted one (404)", async () => {
+    const sleepy = await submit(server, SLEEPY);
+    await until(
+      async () => (await api(server, "GET", `/api/runs/${sleepy}`)).body.steps.nap.status === "running",
+      "nap to run",
+    );
+    const busy = await api(server, "DELETE", `/api/runs/${sleepy}`);
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.message).toMatch(/has not finished \(running\): cancel it before deleting it/);
+    await api(server, "POST", `/api/runs/${sleepy}/cancel`);
+    await finished(server, sleepy);
+    const quick = await submit(server, QUICK);
+    await finished(server, quick);
+    for (const runId of [sleepy, quick]) {
+      const res = await api(server, "DELETE", `/api/runs/${runId.slice(0, 10)}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ runId, deleted: true });
+      expect((await api(server, "GET", `/api/runs/${runId}`)).status).toBe(404);
+      expect((await api(server, "GET", `/api/runs/${runId}/events`)).status).toBe(404);
+      expect((await api(server, "DELETE", `/api/runs/${runId}`)).status).toBe(404);
+    }
+    const listed = (await api(server, "GET", "/api/runs?limit=1000")).body.runs.map(
+      (r: { runId: string }) => r.runId,
+    );
+    expect(listed).not.toContain(quick);
+  });
+
   it("reruns a failed run (the steps that succeeded keep their results), also --from a step; 409 for a bad step", async () => {
     const runId = await submit(server, FAILING);
     expect((await finished(server, runId)).status).toBe("failed");
@@ -268,7 +295,7 @@ describe("sandflow serve API", () => {
   it("answers 405 with Allow to a method an endpoint does not take", async () => {
     const cases: [string, string, string][] = [
       ["DELETE", "/api/runs", "GET, HEAD, POST"],
-      ["PUT", "/api/runs/ffffffff-0000", "GET, HEAD"],
+      ["PUT", "/api/runs/ffffffff-0000", "DELETE, GET, HEAD"],
       ["GET", "/api/runs/ffffffff-0000/cancel", "POST"],
       ["DELETE", "/api/runs/x/signals/go", "POST"],
       ["POST", "/api/openapi.json", "GET, HEAD"],

@@ -89,6 +89,11 @@ describe("sandflow serve --background, run --server, stop", () => {
     const missing = sandflow(elsewhere, ["show", "ffffffff", "--server", url]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("no run 'ffffffff'");
+    // delete --server: the run goes from the server's store.
+    const deleted = sandflow(elsewhere, ["delete", runId.slice(0, 8), "--server", url, "--json"]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toEqual({ runId, deleted: true });
+    expect(sandflow(elsewhere, ["show", runId, "--server", url]).stderr).toContain(`no run '${runId}'`);
     const both = sandflow(elsewhere, ["runs", "--server", url, "--store", "x.db"]);
     expect(both.code).toBe(2);
     expect(both.stderr).toBe("sandflow: give --store or --server, not both\n");

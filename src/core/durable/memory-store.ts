@@ -6,6 +6,7 @@
  */
 import type { JournalEntry, RunRecord, RunSummary, StoredRunStatus } from "./journal.js";
 import {
+  CACHE_KEPT,
   type CachedStep,
   type Lease,
   type ListRunsQuery,
@@ -218,15 +219,16 @@ export class MemoryStore implements Store {
   }
 
   async prune(query: PruneQuery): Promise<PruneResult> {
+    const only = query.runIds === undefined ? undefined : new Set(query.runIds);
     const doomed = [...this.#runs.values()].filter((run) => {
       if (run.status === "running" || (run.finishedAt ?? Number.POSITIVE_INFINITY) >= query.finishedBefore)
         return false;
+      if (only && !only.has(run.record.runId)) return false;
       const parent = run.record.parentRun === undefined ? undefined : this.#runs.get(run.record.parentRun);
       return parent?.status !== "running";
     });
-    const expired = [...this.#cache].filter(
-      ([, hit]) => hit.expiresAt !== null && hit.expiresAt <= query.now,
-    );
+    const now = query.now ?? CACHE_KEPT;
+    const expired = [...this.#cache].filter(([, hit]) => hit.expiresAt !== null && hit.expiresAt <= now);
     if (!query.dryRun) {
       for (const run of doomed) {
         this.#runs.delete(run.record.runId);

@@ -49,11 +49,19 @@ export interface ListRunsQuery {
 export interface PruneQuery {
   /** Finished runs (succeeded, failed, cancelled) that finished before this epoch millisecond go. */
   readonly finishedBefore: number;
-  /** Now, in epoch milliseconds: step-cache entries that expired by then go too. */
-  readonly now: number;
+  /** Only these runs may go (default: any run). */
+  readonly runIds?: readonly string[];
+  /** Now, in epoch milliseconds: step-cache entries that expired by then go too (default: the cache stays). */
+  readonly now?: number;
   /** Count what would go and change nothing. */
   readonly dryRun?: boolean;
 }
+
+/**
+ * An epoch millisecond no step-cache entry has expired by: a store prunes the cache with
+ * `query.now ?? CACHE_KEPT`, so a prune without `now` leaves the cache alone.
+ */
+export const CACHE_KEPT = -1;
 
 /** What {@link Store.prune} deleted (or would delete, in a dry run). */
 export interface PruneResult {

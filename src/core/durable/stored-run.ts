@@ -47,6 +47,26 @@ export async function loadRun(store: Store, idOrPrefix: string): Promise<StoredR
   return run;
 }
 
+/**
+ * Deletes one finished run with its journal, signals and the stored files only it named
+ * (`sandflow delete`, `DELETE /api/runs/{id}`); resolves with its id.
+ * @throws RunNotFoundError for no such run; RunStateError for one that has not finished, or
+ * a sub-workflow run whose parent has not (it reads the child's report when resumed).
+ */
+export async function deleteRun(store: Store, idOrPrefix: string): Promise<string> {
+  const run = await loadRun(store, idOrPrefix);
+  const runId = run.record.runId;
+  if (run.status === "running" || run.status === "interrupted")
+    throw new RunStateError(
+      `run ${runId} has not finished (${run.status}): ${run.status === "running" ? "cancel it" : "resume it and let it end, or cancel it"} before deleting it`,
+    );
+  const done = await store.prune({ finishedBefore: Number.MAX_SAFE_INTEGER, runIds: [runId] });
+  if (done.runs === 1) return runId;
+  throw new RunStateError(
+    `run ${runId} is a sub-workflow run of run ${run.record.parentRun ?? "?"}, which has not finished: delete it once that run has`,
+  );
+}
+
 /** The items of a for_each step as its journal recorded them (`undefined` before its list was known). */
 function recordedItems(stepId: string, recorded: ReadonlyMap<string, RecordedStep>): FanOut | undefined {
   let n = 0;

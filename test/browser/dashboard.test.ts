@@ -48,6 +48,9 @@ const LONG_WAIT = `name: long-wait\nsteps:\n  gate:\n    wait_for: {signal: ${LO
 
 const ONE_AT_A_TIME = 'name: one-at-a-time\nconcurrency_key: dash-deploy\nsteps:\n  nap:\n    sleep: "5m"\n';
 
+const ONE_STEP =
+  'name: one-step\nsteps:\n  only:\n    language: lua\n    code: "function run() return 1 end"\n';
+
 const SLEEPY = "name: sleepy\nsteps:\n  nap:\n    language: shell\n    code: sleep 60\n";
 
 function newest(dir: string): number {
@@ -202,6 +205,31 @@ describe("the dashboard of sandflow serve", () => {
     expect(await approve.isVisible()).toBe(false);
     const report = await (await fetch(`${server.url}/api/runs/${runId}`)).json();
     expect(report.steps.after.output).toBe("dashboard");
+  });
+
+  it("deletes a finished run with its button, once confirmed, and the run leaves the list", async () => {
+    const { page } = browser;
+    const { runId } = await post(server, "/api/runs", { workflow: ONE_STEP });
+    await page.locator(`tr[data-run="${runId}"]`).click();
+    await expect
+      .poll(() => page.locator("#run-status").textContent(), { timeout: 30_000 })
+      .toContain("succeeded");
+    const del = page.locator("#delete");
+    await expect.poll(() => del.isEnabled()).toBe(true);
+    // Dismissed: nothing happens.
+    page.once("dialog", (d) => void d.dismiss());
+    await del.click();
+    expect((await fetch(`${server.url}/api/runs/${runId}`)).status).toBe(200);
+    const asked: string[] = [];
+    page.once("dialog", (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    await del.click();
+    await expect.poll(() => page.locator("#detail").isHidden(), { timeout: 10_000 }).toBe(true);
+    expect(asked[0]).toContain(`Delete run ${runId.slice(0, 8)}`);
+    expect((await fetch(`${server.url}/api/runs/${runId}`)).status).toBe(404);
+    await expect.poll(() => page.locator(`tr[data-run="${runId}"]`).count(), { timeout: 10_000 }).toBe(0);
   });
 
   it("says a run is queued, and in the badge's title which concurrency_key it waits for", async () => {

@@ -18,7 +18,7 @@ export function keepToken(token: string): void {
 }
 
 /** A JSON request to the API; throws {@link Unauthorized} on 401 and an Error with the server's message otherwise. */
-export async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
   const token = sessionToken();
   const response = await fetch(path, {
     method,

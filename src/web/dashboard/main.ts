@@ -30,7 +30,14 @@ function showError(e: unknown): void {
   status.className = "status failed";
 }
 
-const detail = new RunDetail(showError, (runId) => void select(runId));
+const detail = new RunDetail(
+  showError,
+  (runId) => void select(runId),
+  () => {
+    history.replaceState(null, "", location.pathname);
+    void refresh();
+  },
+);
 
 async function select(runId: string): Promise<void> {
   history.replaceState(null, "", `#${runId}`);

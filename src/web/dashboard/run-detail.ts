@@ -25,17 +25,21 @@ export class RunDetail {
   readonly #cancel = byId<HTMLButtonElement>("cancel");
   readonly #rerun = byId<HTMLButtonElement>("rerun");
   readonly #rerunFrom = byId<HTMLButtonElement>("rerun-from");
+  readonly #delete = byId<HTMLButtonElement>("delete");
   readonly #status = byId("run-status");
   readonly #onError: (e: unknown) => void;
   readonly #onRerun: (runId: string) => void;
+  readonly #onDeleted: () => void;
   readonly #approvals: ApprovalButtons;
   #runId: string | undefined;
   #selected: string | undefined;
   #follow: AbortController | undefined;
 
-  constructor(onError: (e: unknown) => void, onRerun: (runId: string) => void) {
+  /** `onRerun`: a new run was started from this one; `onDeleted`: the run shown was deleted. */
+  constructor(onError: (e: unknown) => void, onRerun: (runId: string) => void, onDeleted: () => void) {
     this.#onError = onError;
     this.#onRerun = onRerun;
+    this.#onDeleted = onDeleted;
     this.#approvals = new ApprovalButtons(
       {
         report: (runId) => call<RunReport>("GET", `/api/runs/${runId}`),
@@ -52,6 +56,7 @@ export class RunDetail {
     this.#steps = new RunView(byId("steps"), byId("report"));
     this.#cancel.addEventListener("click", () => void this.#act("cancel"));
     this.#rerun.addEventListener("click", () => void this.#act("rerun"));
+    this.#delete.addEventListener("click", () => void this.#deleteRun());
     this.#rerunFrom.addEventListener("click", () => void this.#act("rerun", this.#selected));
   }
 
@@ -124,6 +129,7 @@ export class RunDetail {
     const running = runUnderWay(status);
     this.#cancel.disabled = !running;
     this.#rerun.disabled = running;
+    this.#delete.disabled = running;
     this.#rerunFrom.disabled = running || this.#selected === undefined;
   }
 
@@ -133,6 +139,22 @@ export class RunDetail {
     this.#steps.select(id);
     this.#rerunFrom.textContent = `Rerun from ${id}`;
     this.#rerunFrom.disabled = !this.#cancel.disabled;
+  }
+
+  /** Deletes the run shown, once confirmed, and closes the pane. */
+  async #deleteRun(): Promise<void> {
+    const runId = this.#runId;
+    if (!runId || !confirm(`Delete run ${runId.slice(0, 8)} and its journal? This cannot be undone.`)) return;
+    try {
+      await call("DELETE", `/api/runs/${runId}`);
+      this.#follow?.abort();
+      this.#approvals.stop();
+      this.#runId = undefined;
+      byId("detail").hidden = true;
+      this.#onDeleted();
+    } catch (e) {
+      this.#onError(e);
+    }
   }
 
   async #act(what: "cancel" | "rerun", from?: string): Promise<void> {

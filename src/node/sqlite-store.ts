@@ -10,7 +10,6 @@ import { dirname, resolve } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JournalEntry, RunRecord, RunSummary } from "../core/durable/journal.js";
 import {
-  CACHE_KEPT,
   type CachedStep,
   type Lease,
   type ListRunsQuery,
@@ -34,13 +33,10 @@ import {
   rowSummary,
   type StoredFiles,
 } from "./run-rows.js";
+import { pruneSqlite } from "./sqlite-prune.js";
 import { migrate } from "./sqlite-schema.js";
-import { namedBlobs, prunableRuns, unnamedBlobs, WITH_UPSERTS } from "./store-prune.js";
 
 export { ownerAlive, processOwner } from "./run-rows.js";
-
-/** Runs deleted per transaction by `prune`. */
-const PRUNE_BATCH = 500;
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -270,76 +266,15 @@ export class SqliteStore implements Store {
     });
   }
 
-  /**
-   * Reads what goes first, then deletes the runs in batches of their own transactions, so
-   * a large prune never holds the file's write lock for long (other processes' writes wait
-   * for it, up to the busy timeout). A dry run only reads.
-   */
   async prune(query: PruneQuery): Promise<PruneResult> {
-    const now = query.now ?? CACHE_KEPT;
-    const ids = (
-      (query.runIds
-        ? this.#sql(
-            `SELECT r.run_id AS id FROM runs r WHERE ${prunableRuns("runs", "?")} AND r.run_id IN (SELECT value FROM json_each(?))`,
-          ).all(query.finishedBefore, JSON.stringify(query.runIds))
-        : this.#sql(`SELECT r.run_id AS id FROM runs r WHERE ${prunableRuns("runs", "?")}`).all(
-            query.finishedBefore,
-          )) as { id: string }[]
-    ).map((r) => r.id);
-    const going = "IN (SELECT value FROM json_each(?))";
-    const expired = "expires_at IS NOT NULL AND expires_at <= ?";
-    const bodies = (sql: string, ...args: (string | number)[]) =>
-      (this.#sql(sql).all(...args) as { body: string }[]).map((r) => r.body);
-    const all = JSON.stringify(ids);
-    const candidates = namedBlobs([
-      ...bodies(`SELECT body FROM events WHERE run_id ${going} AND body LIKE ?`, all, WITH_UPSERTS),
-      ...bodies(`SELECT body FROM step_cache WHERE ${expired} AND body LIKE ?`, now, WITH_UPSERTS),
-    ]);
-    // What names blobs besides the runs going (in a dry run they are still there).
-    const kept = (goneIds: string): string[] => [
-      ...bodies(`SELECT body FROM events WHERE run_id NOT ${going} AND body LIKE ?`, goneIds, WITH_UPSERTS),
-      ...bodies(`SELECT body FROM step_cache WHERE NOT (${expired}) AND body LIKE ?`, now, WITH_UPSERTS),
-    ];
-    if (query.dryRun) {
-      const cacheEntries = (
-        this.#sql(`SELECT count(*) AS n FROM step_cache WHERE ${expired}`).get(now) as {
-          n: number;
-        }
-      ).n;
-      const blobs = candidates.size > 0 ? unnamedBlobs(candidates, kept(all)).length : 0;
-      return { runs: ids.length, cacheEntries, blobs };
-    }
-    let runs = 0;
-    for (let at = 0; at < ids.length; at += PRUNE_BATCH) {
-      const batch = ids.slice(at, at + PRUNE_BATCH);
-      const json = JSON.stringify(batch);
-      runs += this.#write(() => {
-        // A run resumed since it was read is not finished any more: it stays, journal and all.
-        const still = JSON.stringify(
-          (
-            this.#sql(
-              `SELECT r.run_id AS id FROM runs r WHERE run_id ${going} AND ${prunableRuns("runs", "?")}`,
-            ).all(json, query.finishedBefore) as { id: string }[]
-          ).map((r) => r.id),
-        );
-        this.#sql(`DELETE FROM events WHERE run_id ${going}`).run(still);
-        this.#sql(`DELETE FROM signals WHERE run_id ${going}`).run(still);
-        return Number(this.#sql(`DELETE FROM runs WHERE run_id ${going}`).run(still).changes);
-      });
-      for (const id of batch) this.#nextSeq.delete(id);
-    }
-    const cacheEntries = this.#write(() =>
-      Number(this.#sql(`DELETE FROM step_cache WHERE ${expired}`).run(now).changes),
+    return pruneSqlite(
+      {
+        sql: (text) => this.#sql(text),
+        write: (body) => this.#write(body),
+        forget: (runId) => this.#nextSeq.delete(runId),
+      },
+      query,
     );
-    // The scan of what names a blob and the delete in one transaction: no write comes between.
-    const blobs =
-      candidates.size === 0
-        ? 0
-        : this.#write(() => {
-            const unnamed = JSON.stringify(unnamedBlobs(candidates, kept("[]")));
-            return Number(this.#sql(`DELETE FROM blobs WHERE hash ${going}`).run(unnamed).changes);
-          });
-    return { runs, cacheEntries, blobs };
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ import { defaultStorePath } from "../node/sandflow-home.js";
 import { SqliteStore } from "../node/sqlite-store.js";
 import { readStepFiles } from "../node/workflow-file.js";
 import { createApi } from "./app.js";
-import { RetentionPruner } from "./retention.js";
+import { checkRetention, RetentionPruner } from "./retention.js";
 import { WorkflowRegistry } from "./workflow-registry.js";
 
 /** Options of {@link startServer}; all optional. */
@@ -140,10 +140,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new TypeError(`options.port must be an integer from 0 to 65535, got ${port}`);
   const token = options.token || undefined;
-  if (options.retentionMs !== undefined && !(Number.isFinite(options.retentionMs) && options.retentionMs > 0))
-    throw new TypeError(
-      `options.retentionMs must be a positive number of milliseconds, got ${options.retentionMs}`,
-    );
+  if (options.retentionMs !== undefined) checkRetention(options.retentionMs);
   if (!isLoopback(host) && !token)
     throw new Error(
       `refusing to listen on ${host} without a token: anyone who can reach it could run code on this machine. Give --token (or SANDFLOW_TOKEN), or listen on 127.0.0.1`,

@@ -19,6 +19,12 @@ export function pruneText(done: PruneResult, finishedBefore: number, dryRun = fa
   return `${dryRun ? "would remove" : "removed"} ${count(done.runs, "run", "runs")} finished before ${new Date(finishedBefore).toISOString()}, ${count(done.cacheEntries, "expired cached step result", "expired cached step results")} and ${count(done.blobs, "stored file nothing else uses", "stored files nothing else uses")}`;
 }
 
+/** @throws TypeError naming `options.retentionMs` when `ms` is not a positive number of milliseconds. */
+export function checkRetention(ms: number): void {
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new TypeError(`options.retentionMs must be a positive number of milliseconds, got ${ms}`);
+}
+
 /** Prunes a store on a timer; see the file's comment. */
 export class RetentionPruner {
   readonly #store: Store;
@@ -32,10 +38,7 @@ export class RetentionPruner {
 
   /** @throws TypeError when `retentionMs` is not a positive number of milliseconds. */
   constructor(store: Store, retentionMs: number, notice: (message: string) => void, now = () => Date.now()) {
-    if (!Number.isFinite(retentionMs) || retentionMs <= 0)
-      throw new TypeError(
-        `options.retentionMs must be a positive number of milliseconds, got ${retentionMs}`,
-      );
+    checkRetention(retentionMs);
     this.#store = store;
     this.#retentionMs = retentionMs;
     this.#notice = notice;

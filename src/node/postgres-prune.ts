@@ -3,12 +3,19 @@
  * signals and step tasks, the expired cache entries, then the blobs nothing left names (see
  * store-prune.ts); a dry run rolls it back.
  */
+
+import type { PoolClient } from "pg";
 import { CACHE_KEPT, type PruneQuery, type PruneResult } from "../core/durable/store.js";
-import type { PostgresStore } from "./postgres-store.js";
 import { namedBlobs, prunableRuns, unnamedBlobs, WITH_FILES, WITH_UPSERTS } from "./store-prune.js";
 
+/** What the prune needs of a PostgresStore (which imports this file). */
+export interface PostgresPruneAccess {
+  table(name: string): string;
+  use<T>(what: string, body: (client: PoolClient) => Promise<T>, transaction?: boolean): Promise<T>;
+}
+
 /** Prunes `store` as {@link PruneQuery} says. */
-export async function prunePostgres(store: PostgresStore, query: PruneQuery): Promise<PruneResult> {
+export async function prunePostgres(store: PostgresPruneAccess, query: PruneQuery): Promise<PruneResult> {
   const runs = store.table("runs");
   const events = store.table("events");
   const tasks = store.table("step_tasks");
@@ -63,4 +70,40 @@ export async function prunePostgres(store: PostgresStore, query: PruneQuery): Pr
       throw e;
     }
   });
+}
+
+/**
+ * `PostgresStore.clearCache`: empties the step cache and deletes the stored files only cache
+ * entries named, in one transaction; resolves with the number of entries removed.
+ */
+export async function clearCachePostgres(store: PostgresPruneAccess): Promise<number> {
+  const cache = store.table("step_cache");
+  const tasks = store.table("step_tasks");
+  return store.use(
+    "clearing the step cache",
+    async (c) => {
+      const bodies = async (sql: string) =>
+        ((await c.query(sql, [WITH_UPSERTS])).rows as { body: string | null }[]).map((r) => r.body);
+      const candidates = namedBlobs(await bodies(`SELECT body FROM ${cache} WHERE body LIKE $1`));
+      const removed = (await c.query(`DELETE FROM ${cache}`)).rowCount ?? 0;
+      if (candidates.size > 0) {
+        // As in a prune: holding the table, no writer can name a blob between the scan and the delete.
+        await c.query(`LOCK TABLE ${store.table("blobs")} IN EXCLUSIVE MODE`);
+        const kept = [
+          ...(await bodies(`SELECT body FROM ${store.table("events")} WHERE body LIKE $1`)),
+          ...(await bodies(`SELECT result AS body FROM ${tasks} WHERE result LIKE $1`)),
+          ...(
+            (await c.query(`SELECT body FROM ${tasks} WHERE body LIKE $1`, [WITH_FILES])).rows as {
+              body: string;
+            }[]
+          ).map((r) => r.body),
+        ];
+        await c.query(`DELETE FROM ${store.table("blobs")} WHERE hash = ANY($1)`, [
+          unnamedBlobs(candidates, kept),
+        ]);
+      }
+      return removed;
+    },
+    true,
+  );
 }

@@ -22,7 +22,7 @@ import {
 } from "../core/durable/store.js";
 import type { FileChanges, FileTree } from "../core/file-tree.js";
 import { PgConnection } from "./postgres-connection.js";
-import { prunePostgres } from "./postgres-prune.js";
+import { clearCachePostgres, prunePostgres } from "./postgres-prune.js";
 import { checkSchemaName, migratePostgres } from "./postgres-schema.js";
 import {
   hasUpserts,
@@ -300,10 +300,7 @@ export class PostgresStore implements Store {
   }
 
   async clearCache(): Promise<number> {
-    const result = await this.use("clearing the step cache", (c) =>
-      c.query(`DELETE FROM ${this.table("step_cache")}`),
-    );
-    return result.rowCount ?? 0;
+    return clearCachePostgres(this);
   }
 
   async sendSignal(runId: string, signal: StoredSignal): Promise<boolean> {

@@ -90,3 +90,20 @@ export function pruneSqlite(db: SqlitePruneAccess, query: PruneQuery): PruneResu
         });
   return { runs, cacheEntries, blobs };
 }
+
+/**
+ * `SqliteStore.clearCache`: empties the step cache and deletes the stored files only cache
+ * entries named, in one transaction; resolves with the number of entries removed.
+ */
+export function clearCacheSqlite(db: SqlitePruneAccess): number {
+  return db.write(() => {
+    const bodies = (sql: string) => (db.sql(sql).all(WITH_UPSERTS) as { body: string }[]).map((r) => r.body);
+    const candidates = namedBlobs(bodies("SELECT body FROM step_cache WHERE body LIKE ?"));
+    const removed = Number(db.sql("DELETE FROM step_cache").run().changes);
+    if (candidates.size > 0) {
+      const unnamed = unnamedBlobs(candidates, bodies("SELECT body FROM events WHERE body LIKE ?"));
+      db.sql("DELETE FROM blobs WHERE hash IN (SELECT value FROM json_each(?))").run(JSON.stringify(unnamed));
+    }
+    return removed;
+  });
+}

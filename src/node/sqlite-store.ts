@@ -33,7 +33,7 @@ import {
   rowSummary,
   type StoredFiles,
 } from "./run-rows.js";
-import { pruneSqlite } from "./sqlite-prune.js";
+import { clearCacheSqlite, pruneSqlite, type SqlitePruneAccess } from "./sqlite-prune.js";
 import { migrate } from "./sqlite-schema.js";
 
 export { ownerAlive, processOwner } from "./run-rows.js";
@@ -209,7 +209,7 @@ export class SqliteStore implements Store {
   }
 
   async clearCache(): Promise<number> {
-    return this.#write(() => Number(this.#sql("DELETE FROM step_cache").run().changes));
+    return clearCacheSqlite(this.#pruneAccess());
   }
 
   async sendSignal(runId: string, signal: StoredSignal): Promise<boolean> {
@@ -267,14 +267,15 @@ export class SqliteStore implements Store {
   }
 
   async prune(query: PruneQuery): Promise<PruneResult> {
-    return pruneSqlite(
-      {
-        sql: (text) => this.#sql(text),
-        write: (body) => this.#write(body),
-        forget: (runId) => this.#nextSeq.delete(runId),
-      },
-      query,
-    );
+    return pruneSqlite(this.#pruneAccess(), query);
+  }
+
+  #pruneAccess(): SqlitePruneAccess {
+    return {
+      sql: (text) => this.#sql(text),
+      write: (body) => this.#write(body),
+      forget: (runId) => this.#nextSeq.delete(runId),
+    };
   }
 
   async close(): Promise<void> {

@@ -116,6 +116,49 @@ describe("SqliteStore files", () => {
     await store.close();
   });
 
+  it("clearing the cache deletes the stored files only cache entries used", async () => {
+    const file = join(dir(), "s.db");
+    const store = new SqliteStore(file);
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const files = (...texts: string[]) => ({
+      upserts: Object.fromEntries(texts.map((t) => [`/workspace/${t}`, bytes(t)])),
+      deletes: [],
+    });
+    await store.createRun(
+      { runId: "r", workflow: { name: "w", steps: [] } as never, params: {}, createdAt: 1 },
+      { owner: processOwner("x"), until: Date.now() + 60_000 },
+    );
+    await store.append("r", [
+      {
+        type: "step-succeeded",
+        stepId: "a",
+        attempt: 1,
+        stdout: "",
+        stderr: "",
+        startedAt: 1,
+        finishedAt: 2,
+        time: 2,
+        outputJson: "1",
+        files: files("shared"),
+      },
+    ]);
+    const step = { outputJson: "1", stdout: "", stderr: "", createdAt: 1 };
+    await store.putCached("k1", { ...step, files: files("shared", "cache-only") }, null);
+    await store.putCached("k2", { ...step, files: files("cache-too") }, null);
+    const blobs = () => {
+      const db = new DatabaseSync(file);
+      const n = (db.prepare("SELECT count(*) AS n FROM blobs").get() as { n: number }).n;
+      db.close();
+      return n;
+    };
+    expect(blobs()).toBe(3);
+    expect(await store.clearCache()).toBe(2);
+    expect(blobs()).toBe(1);
+    const entry = (await store.getRun("r"))?.entries[0] as { files: { upserts: Record<string, Uint8Array> } };
+    expect(new TextDecoder().decode(entry.files.upserts["/workspace/shared"])).toBe("shared");
+    await store.close();
+  });
+
   it("cannot be made where no folder can be", () => {
     expect(() => new SqliteStore(join(root, "package.json", "sub", "s.db"))).toThrow(/cannot open the store/);
   });

@@ -84,6 +84,27 @@ describe.skipIf(!PG_URL)("the Postgres step queue", () => {
     await store.close();
   });
 
+  it("clearing the cache deletes the stored files only cache entries used, not a task's", async () => {
+    const store = freshStore();
+    await insertTask(store, "t-cache", task); // names "input"
+    const step = { outputJson: "1", stdout: "", stderr: "", createdAt: 1 };
+    const files = (...texts: string[]) => ({
+      upserts: Object.fromEntries(texts.map((t) => [`/workspace/${t}`, bytes(t)])),
+      deletes: [],
+    });
+    await store.putCached("k", { ...step, files: files("input", "cache-only") }, null);
+    const blobs = () =>
+      store.use("counting", async (c) =>
+        Number((await c.query(`SELECT count(*) AS n FROM ${store.table("blobs")}`)).rows[0].n),
+      );
+    expect(await blobs()).toBe(2);
+    expect(await store.clearCache()).toBe(1);
+    expect(await blobs()).toBe(1);
+    const claimed = await claimTask(store, "t-cache", 0, "worker");
+    expect(new TextDecoder().decode(claimed?.files["/workspace/in.txt"] as Uint8Array)).toBe("input");
+    await store.close();
+  });
+
   it("queues every step of a new run: none is taken for an orphan of a previous orchestrator", async () => {
     // The first step of a run sweeps the run's orphans; steps queued while it swept were
     // once cancelled with them, and their run waited for them forever. The sweep is made slow

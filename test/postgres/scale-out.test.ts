@@ -71,13 +71,19 @@ describe.skipIf(!PG_URL)("scale-out on Postgres", () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     const rows = await taskRows(store, report.runId);
     const victimName = `:${victim.pid}`;
+    let redelivered = 0;
     for (const step of held) {
       const row = rows.find((r) => r.step_id === step && r.state === "done");
       expect(row, `step ${step}`).toBeDefined();
-      // Delivered again (claim 1 or more) and finished by another worker.
-      expect(row?.claim).toBeGreaterThanOrEqual(1);
-      expect(row?.worker?.endsWith(victimName)).toBe(false);
+      // Delivered again (claim 1 or more) and finished by another worker; or finished by the
+      // victim just before the kill (its result landed before its last log line reached here).
+      if (row?.worker?.endsWith(victimName)) expect(row.claim).toBe(0);
+      else {
+        expect(row?.claim).toBeGreaterThanOrEqual(1);
+        redelivered++;
+      }
     }
+    expect(redelivered).toBeGreaterThanOrEqual(1);
     // Steps that were never in the victim's hands ran once.
     expect(rows.filter((r) => r.state === "done").length).toBe(200);
   });

@@ -1,12 +1,12 @@
 /**
  * `SqliteStore.prune`: reads what goes first, then deletes the runs in batches of their own
  * transactions, so a large prune never holds the file's write lock for long (other processes'
- * writes wait for it, up to the busy timeout); then the expired cache entries, then the blobs
- * nothing left names (see store-prune.ts). A dry run only reads.
+ * writes wait for it, up to the busy timeout); then the expired cache entries, then, when
+ * anything went, the blobs nothing left names (see store-prune.ts). A dry run only reads.
  */
 import type { StatementSync } from "node:sqlite";
 import { CACHE_KEPT, type PruneQuery, type PruneResult } from "../core/durable/store.js";
-import { namedBlobs, prunableRuns, unnamedBlobs, WITH_UPSERTS } from "./store-prune.js";
+import { prunableRuns, unnamedBlobs, WITH_UPSERTS } from "./store-prune.js";
 
 /** Runs deleted per transaction. */
 const PRUNE_BATCH = 500;
@@ -19,6 +19,11 @@ export interface SqlitePruneAccess {
   write<T>(body: () => T): T;
   /** Forgets what the store keeps in memory of a deleted run. */
   forget(runId: string): void;
+}
+
+/** Every blob's hash. */
+function allBlobs(db: SqlitePruneAccess): string[] {
+  return (db.sql("SELECT hash FROM blobs").all() as { hash: string }[]).map((r) => r.hash);
 }
 
 /** Prunes the store `db` reaches as {@link PruneQuery} says. */
@@ -40,10 +45,6 @@ export function pruneSqlite(db: SqlitePruneAccess, query: PruneQuery): PruneResu
   const bodies = (sql: string, ...args: (string | number)[]) =>
     (db.sql(sql).all(...args) as { body: string }[]).map((r) => r.body);
   const all = JSON.stringify(ids);
-  const candidates = namedBlobs([
-    ...bodies(`SELECT body FROM events WHERE run_id ${going} AND body LIKE ?`, all, WITH_UPSERTS),
-    ...bodies(`SELECT body FROM step_cache WHERE ${expired} AND body LIKE ?`, now, WITH_UPSERTS),
-  ]);
   // What names blobs besides the runs going (in a dry run they are still there).
   const kept = (goneIds: string): string[] => [
     ...bodies(`SELECT body FROM events WHERE run_id NOT ${going} AND body LIKE ?`, goneIds, WITH_UPSERTS),
@@ -55,7 +56,7 @@ export function pruneSqlite(db: SqlitePruneAccess, query: PruneQuery): PruneResu
         n: number;
       }
     ).n;
-    const blobs = candidates.size > 0 ? unnamedBlobs(candidates, kept(all)).length : 0;
+    const blobs = ids.length + cacheEntries > 0 ? unnamedBlobs(allBlobs(db), kept(all)).length : 0;
     return { runs: ids.length, cacheEntries, blobs };
   }
   let runs = 0;
@@ -82,26 +83,25 @@ export function pruneSqlite(db: SqlitePruneAccess, query: PruneQuery): PruneResu
   );
   // The scan of what names a blob and the delete in one transaction: no write comes between.
   const blobs =
-    candidates.size === 0
+    runs + cacheEntries === 0
       ? 0
       : db.write(() => {
-          const unnamed = JSON.stringify(unnamedBlobs(candidates, kept("[]")));
+          const unnamed = JSON.stringify(unnamedBlobs(allBlobs(db), kept("[]")));
           return Number(db.sql(`DELETE FROM blobs WHERE hash ${going}`).run(unnamed).changes);
         });
   return { runs, cacheEntries, blobs };
 }
 
 /**
- * `SqliteStore.clearCache`: empties the step cache and deletes the stored files only cache
- * entries named, in one transaction; resolves with the number of entries removed.
+ * `SqliteStore.clearCache`: empties the step cache and deletes the stored files nothing left
+ * names, in one transaction; resolves with the number of entries removed.
  */
 export function clearCacheSqlite(db: SqlitePruneAccess): number {
   return db.write(() => {
     const bodies = (sql: string) => (db.sql(sql).all(WITH_UPSERTS) as { body: string }[]).map((r) => r.body);
-    const candidates = namedBlobs(bodies("SELECT body FROM step_cache WHERE body LIKE ?"));
     const removed = Number(db.sql("DELETE FROM step_cache").run().changes);
-    if (candidates.size > 0) {
-      const unnamed = unnamedBlobs(candidates, bodies("SELECT body FROM events WHERE body LIKE ?"));
+    if (removed > 0) {
+      const unnamed = unnamedBlobs(allBlobs(db), bodies("SELECT body FROM events WHERE body LIKE ?"));
       db.sql("DELETE FROM blobs WHERE hash IN (SELECT value FROM json_each(?))").run(JSON.stringify(unnamed));
     }
     return removed;

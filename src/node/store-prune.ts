@@ -1,7 +1,10 @@
 /**
  * What both SQL stores (SqliteStore, PostgresStore) share of `prune`: which runs may go, and
- * which step-file blobs the rows going and the rows staying refer to. Blobs are
- * content-addressed and shared between rows, so one is deleted only when no row left names it.
+ * which step-file blobs the rows staying refer to. Blobs are content-addressed and shared
+ * between rows, so one is deleted only when no row left names it. Once a prune or a cache
+ * clear has deleted rows, every blob is looked at, not only those the deleted rows named: a
+ * blob a killed SQLite prune (which deletes in batches) or an earlier `cache clear` left
+ * unnamed goes then too.
  */
 
 /**
@@ -39,25 +42,12 @@ export function blobRefs(body: string): string[] {
   return out;
 }
 
-/** Blob hashes that `bodies` (of rows about to go) name; a damaged body names none it can tell. */
-export function namedBlobs(bodies: Iterable<string | null>, into = new Set<string>()): Set<string> {
-  for (const body of bodies) {
-    if (body === null) continue;
-    try {
-      for (const hash of blobRefs(body)) into.add(hash);
-    } catch {
-      // a damaged body of a row that goes: what it named may stay as garbage
-    }
-  }
-  return into;
-}
-
 /**
- * The candidates no body of `kept` names, to delete. A damaged body kept could name any of
- * them, so then none is deleted.
+ * The blobs (`hashes`, every one the store holds) that no body of `kept` names, to delete. A
+ * damaged body kept could name any of them, so then none is deleted.
  */
-export function unnamedBlobs(candidates: ReadonlySet<string>, kept: Iterable<string | null>): string[] {
-  const left = new Set(candidates);
+export function unnamedBlobs(hashes: Iterable<string>, kept: Iterable<string | null>): string[] {
+  const left = new Set(hashes);
   for (const body of kept) {
     if (body === null) continue;
     try {

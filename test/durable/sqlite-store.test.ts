@@ -159,6 +159,32 @@ describe("SqliteStore files", () => {
     await store.close();
   });
 
+  it("a prune that deletes anything also deletes files an earlier, killed prune left unnamed", async () => {
+    const file = join(dir(), "s.db");
+    const store = new SqliteStore(file);
+    await store.createRun(
+      { runId: "done", workflow: { name: "w", steps: [] } as never, params: {}, createdAt: 1 },
+      { owner: processOwner("x"), until: Date.now() + 60_000 },
+    );
+    await store.append("done", [{ type: "run-finished", status: "succeeded", time: 5 }]);
+    // What a prune killed between its batches and its last transaction leaves: a blob no row names.
+    const db = new DatabaseSync(file);
+    db.prepare("INSERT INTO blobs (hash, data) VALUES ('orphan', x'00')").run();
+    expect(await store.prune({ finishedBefore: 1, now: Date.now() })).toEqual({
+      runs: 0,
+      cacheEntries: 0,
+      blobs: 0,
+    });
+    expect(await store.prune({ finishedBefore: 10, now: Date.now() })).toEqual({
+      runs: 1,
+      cacheEntries: 0,
+      blobs: 1,
+    });
+    expect(db.prepare("SELECT count(*) AS n FROM blobs").get()).toEqual({ n: 0 });
+    db.close();
+    await store.close();
+  });
+
   it("cannot be made where no folder can be", () => {
     expect(() => new SqliteStore(join(root, "package.json", "sub", "s.db"))).toThrow(/cannot open the store/);
   });

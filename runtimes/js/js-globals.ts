@@ -1,6 +1,6 @@
 /**
  * The globals a JavaScript step sees besides the language's own, made through the QuickJS
- * C API (no source to compile per step): `console` (lines to the step's stdout and
+ * C API once per memory image: `console` (lines to the step's stdout and
  * stderr) and `sandflow` (attempt, step_id, run_id, env, params, item, index, and readFile/writeFile/
  * removeFile/listFiles over the step's workspace, as the other languages have them).
  */
@@ -49,43 +49,31 @@ function setFunction(
   h.dispose();
 }
 
-/**
- * Sets `sandflow.params` (`{}` when the run has none) and, in a for-each step,
- * `sandflow.item` and `sandflow.index`, parsed by the context's own (still pristine) JSON.
- */
-function installContext(ctx: QuickJSContext, sandflow: QuickJSHandle, contextJson: string | undefined): void {
-  const text = ctx.newString(contextJson ?? '{"params":{}}');
-  const json = ctx.getProp(ctx.global, "JSON");
-  const parse = ctx.getProp(json, "parse");
-  const parsed = ctx.callFunction(parse, json, text);
-  for (const h of [text, json, parse]) h.dispose();
-  const context = ctx.unwrapResult(parsed);
-  for (const name of ["params", "item", "index"]) {
-    const h = ctx.getProp(context, name);
-    if (ctx.typeof(h) !== "undefined") ctx.setProp(sandflow, name, h);
-    h.dispose();
-  }
-  context.dispose();
+/** The step a template's globals serve while it runs. */
+export interface CurrentStep {
+  readonly inv: StepInvocation;
+  readonly files: StepFiles;
+  /** The last line console.log printed (a plain script's output). */
+  lastLog: string | undefined;
 }
 
 /**
- * Installs `console` and `sandflow` in a fresh context for one step.
- * @returns a function giving the last line console.log printed (for a plain script's output).
+ * Installs `console` and `sandflow` in a context once, before its memory image is taken.
+ * Their functions act for the step running at the time (`current`); the per-step members of
+ * `sandflow` (attempt, step_id, run_id, env, params, item, index) are set by JS_BEGIN, and
+ * made here in that order, before the functions, so every step sees the same key order.
  */
-export function installGlobals(
-  ctx: QuickJSContext,
-  inv: StepInvocation,
-  files: StepFiles,
-): () => string | undefined {
-  let lastLog: string | undefined;
+export function installGlobals(ctx: QuickJSContext, current: () => CurrentStep | undefined): QuickJSHandle {
   const line = (args: QuickJSHandle[]) => args.map((a) => show(ctx, a)).join(" ");
   const out = (...args: QuickJSHandle[]) => {
-    lastLog = line(args);
-    inv.emit("stdout", `${lastLog}\n`);
+    const step = current();
+    if (!step) return undefined;
+    step.lastLog = line(args);
+    step.inv.emit("stdout", `${step.lastLog}\n`);
     return undefined;
   };
   const err = (...args: QuickJSHandle[]) => {
-    inv.emit("stderr", `${line(args)}\n`);
+    current()?.inv.emit("stderr", `${line(args)}\n`);
     return undefined;
   };
   const console = ctx.newObject();
@@ -96,6 +84,8 @@ export function installGlobals(
 
   type Called = { readonly text: string; readonly error?: undefined } | { readonly error: QuickJSHandle };
   const call = (op: string, path: QuickJSHandle | undefined, data?: QuickJSHandle): Called => {
+    const files = current()?.files;
+    if (!files) return { error: ctx.newError("no step is running") };
     const rawPath = path === undefined || ctx.typeof(path) === "undefined" ? "" : show(ctx, path);
     const text = data === undefined ? (op === "write" ? "" : undefined) : show(ctx, data);
     const result = files.call(op, rawPath, text);
@@ -103,21 +93,8 @@ export function installGlobals(
     return { text: result.value ?? "" };
   };
   const sandflow = ctx.newObject();
-  const set = (name: string, h: QuickJSHandle) => {
-    ctx.setProp(sandflow, name, h);
-    h.dispose();
-  };
-  set("attempt", ctx.newNumber(inv.attempt));
-  set("step_id", ctx.newString(inv.stepId));
-  set("run_id", ctx.newString(inv.runId));
-  const env = ctx.newObject();
-  for (const [k, v] of Object.entries(inv.env)) {
-    const h = ctx.newString(v);
-    ctx.setProp(env, k, h);
-    h.dispose();
-  }
-  set("env", env);
-  installContext(ctx, sandflow, inv.contextJson);
+  for (const name of ["attempt", "step_id", "run_id", "env", "params", "item", "index"])
+    ctx.setProp(sandflow, name, ctx.undefined);
   setFunction(ctx, sandflow, "readFile", (path) => {
     const r = call("read", path);
     return r.error ? { error: r.error } : ctx.newString(r.text);
@@ -143,6 +120,5 @@ export function installGlobals(
     return array;
   });
   ctx.setProp(ctx.global, "sandflow", sandflow);
-  sandflow.dispose();
-  return () => lastLog;
+  return sandflow;
 }

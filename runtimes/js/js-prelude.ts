@@ -1,21 +1,51 @@
 /**
- * The JavaScript a step's QuickJS context compiles besides the step: kept short, since a
- * context is fresh for every step and QuickJS compiles only a few characters per µs. The console,
- * `sandflow` and the workspace functions are made by the host through the C API instead.
+ * The JavaScript a QuickJS context compiles besides the steps, once per memory image
+ * (js-runtime.ts): the console, `sandflow` and the workspace functions are made by the host
+ * through the C API.
  *
- * {@link JS_FINISH} is called with the inputs JSON: it sets the `inputs` global and returns
+ * {@link JS_BEGIN} is called with the `sandflow` object and returns `begin`, kept by the host
+ * (no step can reach it). Before each step, `begin(inputsJson, contextJson, envJson, stepId,
+ * runId, attempt)` sets the `inputs` global and the step's members of `sandflow`, and returns
  * `finish(run)`, which calls `run(inputs)` and returns a tagged string, `1<json>`, or `3`
  * when the result holds a value JSON cannot (kept as `finish.bad` for {@link JS_EXPLAIN}),
- * or a promise of one for an async `run`.
+ * or a promise of one for an async `run`. The built-ins it uses are taken before any step
+ * runs.
  */
-export const JS_FINISH =
-  // Written compact on purpose: QuickJS compiles it for every step, at about 4 characters per µs.
-  '(function(j){"use strict";const s=JSON.stringify,f=Number.isFinite,p=Promise.resolve.bind(Promise),i=JSON.parse(j);' +
-  'Object.defineProperty(globalThis,"inputs",{value:i,writable:true,configurable:true});' +
-  'function g(k,v){const t=typeof v;if(t==="undefined"||t==="function"||t==="symbol"||t==="bigint"||t==="number"&&!f(v))throw g;return v}' +
-  'function e(v){try{return"1"+s(v,g)}catch(x){n.bad=v;return"3"}}' +
-  'function n(r){const o=r(i);return o!==null&&typeof o==="object"&&typeof o.then==="function"?p(o).then(e):e(o)}' +
-  "return n})";
+export const JS_BEGIN = `(function (sandflow) {
+  "use strict";
+  const stringify = JSON.stringify, parse = JSON.parse, isFinite = Number.isFinite;
+  const resolve = Promise.resolve.bind(Promise), define = Object.defineProperty;
+  function check(k, v) {
+    const t = typeof v;
+    if (t === "undefined" || t === "function" || t === "symbol" || t === "bigint" || (t === "number" && !isFinite(v))) throw check;
+    return v;
+  }
+  return function begin(inputsJson, contextJson, envJson, stepId, runId, attempt) {
+    const inputs = parse(inputsJson), context = parse(contextJson);
+    define(globalThis, "inputs", { value: inputs, writable: true, configurable: true });
+    sandflow.attempt = attempt;
+    sandflow.step_id = stepId;
+    sandflow.run_id = runId;
+    sandflow.env = parse(envJson);
+    for (const name of ["params", "item", "index"]) {
+      if (context[name] !== undefined) sandflow[name] = context[name];
+      else delete sandflow[name];
+    }
+    function encode(v) {
+      try {
+        return "1" + stringify(v, check);
+      } catch (x) {
+        finish.bad = v;
+        return "3";
+      }
+    }
+    function finish(run) {
+      const out = run(inputs);
+      return out !== null && typeof out === "object" && typeof out.then === "function" ? resolve(out).then(encode) : encode(out);
+    }
+    return finish;
+  };
+})`;
 
 /** Says where a result holds a value JSON cannot: `2<problem>` (or `1<json>` if it holds none after all). */
 export const JS_EXPLAIN = `(function (value) {

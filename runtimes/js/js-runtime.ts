@@ -1,8 +1,9 @@
 /**
  * JavaScript steps on QuickJS compiled to WebAssembly (quickjs-emscripten): the module is
- * loaded once per worker, an instance holds one QuickJS runtime (with the step's memory
- * and stack limits and an interrupt handler), and every step gets a fresh context in it,
- * so nothing a step defines or changes is seen by the next. Never a V8 realm of the host.
+ * loaded once per worker and made ready once (a runtime, a context with sandflow's
+ * globals, the image of its memory); every step runs in that context and the module's
+ * memory is put back to the image after it, so nothing a step defines or changes is seen
+ * by the next. Never a V8 realm of the host.
  */
 import type {
   QuickJSContext,
@@ -19,8 +20,9 @@ import type {
 } from "../worker/language-runtime.js";
 import { StepFiles } from "../worker/step-files.js";
 import { installFetch } from "./js-fetch.js";
-import { installGlobals, plainScriptOutput } from "./js-globals.js";
-import { JS_EXPLAIN, JS_FINISH } from "./js-prelude.js";
+import { type CurrentStep, installGlobals, plainScriptOutput } from "./js-globals.js";
+import { JS_BEGIN, JS_EXPLAIN } from "./js-prelude.js";
+import { type EmscriptenHeap, QuickJsImage } from "./quickjs-image.js";
 
 /**
  * Bytes of the QuickJS stack: about 700 JavaScript calls deep. Deeper recursion fails with
@@ -46,50 +48,141 @@ function failure(name: string, message: string): StepFailure {
   return { name, message };
 }
 
-class JsRuntime implements LanguageRuntime {
+/** The part of quickjs-emscripten's HostRefMap (the host functions a runtime's contexts call) put back per step. */
+interface HostRefs {
+  nextId: number;
+  freelist: number[];
+  groups: Map<number, Map<number, object>>;
+}
+
+function copyHostRefs(refs: HostRefs): HostRefs {
+  const copy = Object.create(Object.getPrototypeOf(refs) as object) as HostRefs;
+  copy.nextId = refs.nextId;
+  copy.freelist = [...refs.freelist];
+  copy.groups = new Map([...refs.groups].map(([id, group]) => [id, new Map(group)]));
+  return copy;
+}
+
+function isHostRefs(value: unknown): value is HostRefs {
+  const refs = value as Partial<HostRefs> | undefined;
+  return typeof refs?.nextId === "number" && Array.isArray(refs.freelist) && refs.groups instanceof Map;
+}
+
+/** Protected members of QuickJSContext read here; all are set before the image is taken. */
+interface ContextInternals {
+  readonly ctx: { readonly value: number };
+  _BigInt: unknown;
+  _Symbol: unknown;
+  _SymbolIterator: unknown;
+  _SymbolAsyncIterator: unknown;
+}
+
+const LAZY_HANDLES = ["_BigInt", "_Symbol", "_SymbolIterator", "_SymbolAsyncIterator"] as const;
+
+/**
+ * The offset in QuickJS's context of the state of `Math.random`: the one 8-byte word of
+ * the context that every call of Math.random changes and plain code does not. A memory
+ * reset would otherwise give every step the same random numbers; the host seeds it per step.
+ */
+function findRandomState(ctx: QuickJSContext, heap: () => Uint8Array, base: number): number {
+  const words = () => new BigUint64Array(heap().buffer.slice(base, base + 1024));
+  const changedBy = (code: string): Set<number> => {
+    const before = words();
+    ctx.unwrapResult(ctx.evalCode(code, "sandflow-probe.js")).dispose();
+    const after = words();
+    const changed = new Set<number>();
+    for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) changed.add(i * 8);
+    return changed;
+  };
+  changedBy("Math.random()");
+  const plain = changedBy("1");
+  const found = [...changedBy("Math.random()")].filter(
+    (at) => !plain.has(at) && changedBy("Math.random()").has(at),
+  );
+  if (found.length !== 1)
+    throw new Error("sandflow: cannot find the state of Math.random in QuickJS's context");
+  return base + (found[0] as number);
+}
+
+/**
+ * One QuickJS module made ready for steps: a runtime (with the stack limit and an interrupt
+ * handler), one context with sandflow's globals and prelude, and the image of the module's
+ * memory in that state. A step runs in that context and the memory goes back to the image
+ * after it, so nothing a step defines, changes or leaves queued is seen by any later step,
+ * of its run or another, and a step costs no context of its own (about 120 us in QuickJS).
+ */
+class JsTemplate {
   readonly #module: QuickJSWASMModule;
-  #runtime: QuickJSRuntime;
-  #current: StepInvocation | undefined;
-  #files: StepFiles | undefined;
+  readonly #heap: EmscriptenHeap;
+  readonly #runtime: QuickJSRuntime;
+  readonly #ctx: QuickJSContext;
+  readonly #begin: QuickJSHandle;
+  readonly #explain: QuickJSHandle;
+  readonly #randomState: number;
+  readonly #hostRefs: HostRefs;
+  readonly #image: QuickJsImage;
+  readonly #random = new BigUint64Array(1);
+  #step: CurrentStep | undefined;
   #heapLimit = Number.POSITIVE_INFINITY;
   #heapExceeded = false;
+  #broken = false;
 
   constructor(module: QuickJSWASMModule) {
     this.#module = module;
-    this.#runtime = this.#newRuntime();
-  }
-
-  #newRuntime(): QuickJSRuntime {
-    const runtime = this.#module.newRuntime();
+    this.#heap = (module as unknown as { module: EmscriptenHeap }).module;
+    const runtime = module.newRuntime();
+    this.#runtime = runtime;
     runtime.setMaxStackSize(STACK_BYTES);
     runtime.setInterruptHandler(() => {
       if (heapBytes(this.#module) > this.#heapLimit) {
         this.#heapExceeded = true;
         return true;
       }
-      return this.#current?.interrupted() ?? false;
+      return this.#step?.inv.interrupted() ?? false;
     });
-    return runtime;
+    const ctx = runtime.newContext();
+    this.#ctx = ctx;
+    const internals = ctx as unknown as ContextInternals;
+    this.#randomState = findRandomState(ctx, () => this.#heap.HEAPU8, internals.ctx.value);
+    const sandflow = installGlobals(ctx, () => this.#step);
+    const maker = ctx.unwrapResult(ctx.evalCode(JS_BEGIN, "sandflow-begin.js"));
+    this.#begin = ctx.unwrapResult(ctx.callFunction(maker, ctx.undefined, sandflow));
+    this.#explain = ctx.unwrapResult(ctx.evalCode(JS_EXPLAIN, "sandflow-explain.js"));
+    maker.dispose();
+    sandflow.dispose();
+    for (const name of LAZY_HANDLES)
+      if (internals[name] !== undefined)
+        throw new Error(`sandflow: QuickJS context made ${name} before its image`);
+    const refs = (runtime as unknown as { hostRefs?: unknown }).hostRefs;
+    if (!isHostRefs(refs))
+      throw new Error("sandflow: quickjs-emscripten's host references are not the ones it knows");
+    this.#hostRefs = copyHostRefs(refs);
+    this.#image = new QuickJsImage(this.#heap);
   }
 
-  async run(inv: StepInvocation): Promise<StepOutcome> {
-    this.#current = inv;
-    this.#files = new StepFiles(inv.files, inv.limits.workspaceBytes);
+  get heapBytes(): number {
+    return heapBytes(this.#module);
+  }
+
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  run(inv: StepInvocation): StepOutcome {
+    if (this.#broken) throw new Error("the QuickJS module broke in an earlier step; it is loaded afresh");
+    this.#step = { inv, files: new StepFiles(inv.files, inv.limits.workspaceBytes), lastLog: undefined };
     this.#heapExceeded = false;
     this.#heapLimit = heapBytes(this.#module) + HEAP_SLACK * inv.limits.memoryBytes + 16 * 1048576;
     this.#runtime.setMemoryLimit(inv.limits.memoryBytes);
-    let ctx: QuickJSContext | undefined;
-    let discard = false;
+    globalThis.crypto.getRandomValues(this.#random);
+    this.#random[0] ||= 1n;
+    new BigUint64Array(this.#heap.HEAPU8.buffer, this.#randomState, 1).set(this.#random);
+    let done = false;
     try {
-      ctx = this.#runtime.newContext();
-      const outcome = this.#step(ctx, inv);
-      if (!outcome.ok && (outcome.error.name === "MemoryLimitError" || this.#heapExceeded)) discard = true;
-      // Promise jobs a step left queued belong to the runtime, not the context: they must
-      // never run in a later step, so their runtime goes.
-      if (this.#runtime.hasPendingJob()) discard = true;
+      const outcome = this.#run(this.#ctx, inv);
+      done = true;
       return outcome;
     } catch (e) {
-      discard = true;
       if (e instanceof RangeError) {
         // The host's native stack ran out inside QuickJS (its parser and JSON recurse deeper
         // per stack byte than its calls): the wasm instance is left inconsistent, so this
@@ -98,49 +191,39 @@ class JsRuntime implements LanguageRuntime {
       }
       throw e;
     } finally {
-      this.#current = undefined;
-      this.#files = undefined;
-      try {
-        ctx?.dispose();
-      } catch {
-        discard = true;
-      }
-      if (discard || this.#heapExceeded) {
-        try {
-          this.#replaceRuntime();
-        } catch {
-          // A module left inconsistent cannot make a runtime: the next step's failure to
-          // run has the worker load QuickJS afresh.
-        }
-      }
+      this.#step = undefined;
+      this.#broken = !done;
+      if (done) this.#reset();
     }
   }
 
-  /** A runtime that ran out of memory (or broke) is thrown away, never reused. */
-  #replaceRuntime(): void {
-    try {
-      this.#runtime.dispose();
-    } catch {
-      // A broken runtime may fail to free itself; it is unreachable from here on.
-    }
-    this.#runtime = this.#newRuntime();
+  /** Puts the module back to the image: its memory, and the host functions its contexts may call. */
+  #reset(): void {
+    this.#image.restore();
+    (this.#runtime as unknown as { hostRefs: HostRefs }).hostRefs = copyHostRefs(this.#hostRefs);
+    const internals = this.#ctx as unknown as ContextInternals;
+    for (const name of LAZY_HANDLES) internals[name] = undefined;
   }
 
-  #step(ctx: QuickJSContext, inv: StepInvocation): StepOutcome {
-    const files = () => this.#files?.tree() ?? inv.files;
+  #run(ctx: QuickJSContext, inv: StepInvocation): StepOutcome {
+    const step = this.#step as CurrentStep;
+    const files = () => step.files.tree();
     const handles: QuickJSHandle[] = [];
     const keep = <T extends QuickJSHandle>(h: T): T => {
       handles.push(h);
       return h;
     };
     try {
-      const lastLog = installGlobals(ctx, inv, this.#files as StepFiles);
       const fetchFailed = installFetch(ctx, inv);
       if (fetchFailed) return this.#thrown(ctx, fetchFailed, inv);
-      const made = ctx.evalCode(JS_FINISH, "sandflow-finish.js");
-      if (made.error) return this.#thrown(ctx, made.error, inv);
-      const json = keep(ctx.newString(inv.inputsJson));
-      const setup = ctx.callFunction(keep(made.value), ctx.undefined, json);
+      const args = [
+        inv.inputsJson,
+        inv.contextJson ?? '{"params":{}}',
+        JSON.stringify(inv.env),
+        inv.stepId,
+        inv.runId,
+      ].map((text) => keep(ctx.newString(text)));
+      const setup = ctx.callFunction(this.#begin, ctx.undefined, ...args, keep(ctx.newNumber(inv.attempt)));
       if (setup.error) return this.#thrown(ctx, setup.error, inv);
       const finish = keep(setup.value);
       const loaded = ctx.evalCode(inv.code, `step:${inv.stepId}.js`, { type: "global", strict: false });
@@ -157,7 +240,7 @@ class JsRuntime implements LanguageRuntime {
         // A plain script's promise callbacks run before its output is taken, as in Node.
         const drained = this.#drain();
         if (drained) return this.#thrown(drained.context, drained, inv);
-        return { ok: true, outputJson: plainScriptOutput(lastLog()), files: files() };
+        return { ok: true, outputJson: plainScriptOutput(step.lastLog), files: files() };
       }
       const called = ctx.callFunction(finish, ctx.undefined, run);
       if (called.error) return this.#thrown(ctx, called.error, inv);
@@ -169,10 +252,8 @@ class JsRuntime implements LanguageRuntime {
       }
       let text = ctx.getString(result);
       if (text === "3") {
-        const explain = ctx.evalCode(JS_EXPLAIN, "sandflow-explain.js");
-        if (explain.error) return this.#thrown(ctx, explain.error, inv);
         const bad = keep(ctx.getProp(finish, "bad"));
-        const explained = ctx.callFunction(keep(explain.value), ctx.undefined, bad);
+        const explained = ctx.callFunction(this.#explain, ctx.undefined, bad);
         if (explained.error) return this.#thrown(ctx, explained.error, inv);
         text = ctx.getString(keep(explained.value));
       }
@@ -220,7 +301,7 @@ class JsRuntime implements LanguageRuntime {
               "StepRuntimeError",
               "the promise returned by run never settled (JavaScript steps have no timers or I/O to wait for)",
             ),
-            files: this.#files?.tree() ?? inv.files,
+            files: this.#step?.files.tree() ?? inv.files,
           },
         };
       }
@@ -247,7 +328,7 @@ class JsRuntime implements LanguageRuntime {
     } finally {
       error.dispose();
     }
-    const files = this.#files?.tree() ?? inv.files;
+    const files = this.#step?.files.tree() ?? inv.files;
     if (this.#heapExceeded || /^InternalError: out of memory/.test(message)) {
       const mb = Math.round(inv.limits.memoryBytes / 1048576);
       return {
@@ -259,24 +340,49 @@ class JsRuntime implements LanguageRuntime {
     const name = message.includes("WorkspaceLimitError: ") ? "WorkspaceLimitError" : "StepRuntimeError";
     return { ok: false, error: failure(name, message), files };
   }
+}
+
+/**
+ * An interpreter of one run: the worker's template, which keeps nothing of a step after it,
+ * so every instance shares it and a reset has nothing to do.
+ */
+class JsRuntime implements LanguageRuntime {
+  readonly #template: JsTemplate;
+
+  constructor(template: JsTemplate) {
+    this.#template = template;
+  }
+
+  async run(inv: StepInvocation): Promise<StepOutcome> {
+    return this.#template.run(inv);
+  }
+
+  reset(): boolean {
+    return !this.#template.broken;
+  }
 
   memoryBytes(): number {
-    return heapBytes(this.#module);
+    return this.#template.heapBytes;
   }
 
   dispose(): void {
-    this.#runtime.dispose();
+    // The template lives as long as the factory: the worker drops both when one broke.
   }
 }
 
-/** Creates the JavaScript runtime factory: the QuickJS module is loaded once, contexts are cheap. */
+/** Creates the JavaScript runtime factory: the QuickJS module is loaded and made ready once. */
 export function createJsRuntimeFactory(options: JsRuntimeFactoryOptions): LanguageRuntimeFactory {
-  let module: Promise<QuickJSWASMModule> | undefined;
+  let template: Promise<JsTemplate> | undefined;
   return {
     language: "javascript",
     create: async () => {
-      module ??= options.loadModule();
-      return new JsRuntime(await module);
+      template ??= options.loadModule().then((module) => new JsTemplate(module));
+      try {
+        return new JsRuntime(await template);
+      } catch (e) {
+        template = undefined;
+        throw e;
+      }
     },
   };
 }

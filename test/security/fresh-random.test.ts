@@ -24,4 +24,16 @@ describe("randomness across runs", () => {
     }
     expect(draws.size).toBe(3);
   });
+
+  it("each JavaScript step draws its own Math.random numbers (QuickJS's memory is reset after every step)", async () => {
+    const code = "function run() { return [Math.random(), Math.random()]; }";
+    const wf = workflow("js-dice").js("a", code).js("b", code).build();
+    const draws = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      const report = await engine.run(wf);
+      expect(report.status).toBe("succeeded");
+      for (const id of ["a", "b"]) draws.add(JSON.stringify(report.steps[id]?.output));
+    }
+    expect(draws.size).toBe(4);
+  });
 });

@@ -5,7 +5,6 @@
  */
 import type { QuickJSWASMModule } from "quickjs-emscripten-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { FileTree } from "../../runtimes/fs/file-tree.js";
 import { createJsRuntimeFactory } from "../../runtimes/js/js-runtime.js";
 import { loadQuickJsModule } from "../../runtimes/js/node-quickjs.js";
 import type { LanguageRuntime, StepInvocation, StepOutcome } from "../../runtimes/worker/language-runtime.js";
@@ -53,7 +52,7 @@ async function step(
     codeHash: "h",
     inputsJson: "{}",
     env: {},
-    files: new Map() as FileTree,
+    files: {},
     limits: {
       memoryBytes: 256 * 1048576,
       outputBytes: 1048576,

@@ -81,7 +81,7 @@ const FULL: Config = {
     concurrency: 256,
   },
   forEach: { items: 10000, reps: 3, concurrency: 256 },
-  stepCost: { steps: { python: 20000, lua: 20000, shell: 20000 }, reps: 3 },
+  stepCost: { steps: { python: 20000, lua: 20000, shell: 20000, javascript: 20000 }, reps: 3 },
 };
 
 const QUICK: Config = {
@@ -113,7 +113,7 @@ const QUICK: Config = {
     concurrency: 256,
   },
   forEach: { items: 2000, reps: 1, concurrency: 256 },
-  stepCost: { steps: { python: 20000, lua: 20000, shell: 5000 }, reps: 1 },
+  stepCost: { steps: { python: 20000, lua: 20000, shell: 5000, javascript: 20000 }, reps: 1 },
 };
 
 const SECTIONS = [

@@ -16,10 +16,13 @@ import type { Recorder } from "./recorder.js";
 import { now } from "./util.js";
 import { type BenchLanguage, independentSteps } from "./workloads.js";
 
+/** The languages measured: issue 17's three, and JavaScript (no target of its own). */
+export type StepCostLanguage = BenchLanguage | "javascript";
+
 /** Settings of the per-step cost measure. */
 export interface StepCostConfig {
   /** Steps per measured run, by language. */
-  readonly steps: Readonly<Record<BenchLanguage, number>>;
+  readonly steps: Readonly<Record<StepCostLanguage, number>>;
   readonly reps: number;
 }
 
@@ -82,9 +85,9 @@ const FIGURES = [
   [".total", "CPU per trivial LANG step, all threads of both processes"],
 ] as const;
 
-/** Worker CPU per trivial step for Python, Lua and shell (one warm engine per language). */
+/** Worker CPU per trivial step for Python, Lua, shell and JavaScript (one warm engine per language). */
 export async function benchStepCost(rec: Recorder, cfg: StepCostConfig): Promise<void> {
-  for (const language of ["python", "lua", "shell"] as const) {
+  for (const language of ["python", "lua", "shell", "javascript"] as const) {
     const key = `stepcost.${language}`;
     const label = (text: string) => text.replace("LANG", language);
     if (!threadCpu()) {

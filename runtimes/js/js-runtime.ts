@@ -121,7 +121,10 @@ class JsTemplate {
   readonly #randomState: number;
   readonly #hostRefs: HostRefs;
   readonly #image: QuickJsImage;
-  readonly #random = new BigUint64Array(1);
+  /** Seeds for Math.random, drawn 512 at a time (one getRandomValues call costs about 10 us in Node). */
+  readonly #seeds = new BigUint64Array(512);
+  #seedsLeft = 0;
+  #refsTouched = false;
   #step: CurrentStep | undefined;
   #heapLimit = Number.POSITIVE_INFINITY;
   #heapExceeded = false;
@@ -157,6 +160,7 @@ class JsTemplate {
     if (!isHostRefs(refs))
       throw new Error("sandflow: quickjs-emscripten's host references are not the ones it knows");
     this.#hostRefs = copyHostRefs(refs);
+    this.#watchHostRefs(refs);
     this.#image = new QuickJsImage(this.#heap);
   }
 
@@ -174,9 +178,7 @@ class JsTemplate {
     this.#heapExceeded = false;
     this.#heapLimit = heapBytes(this.#module) + HEAP_SLACK * inv.limits.memoryBytes + 16 * 1048576;
     this.#runtime.setMemoryLimit(inv.limits.memoryBytes);
-    globalThis.crypto.getRandomValues(this.#random);
-    this.#random[0] ||= 1n;
-    new BigUint64Array(this.#heap.HEAPU8.buffer, this.#randomState, 1).set(this.#random);
+    this.#seedRandom();
     let done = false;
     try {
       const outcome = this.#run(this.#ctx, inv);
@@ -197,10 +199,38 @@ class JsTemplate {
     }
   }
 
+  #seedRandom(): void {
+    if (this.#seedsLeft === 0) {
+      globalThis.crypto.getRandomValues(this.#seeds);
+      this.#seedsLeft = this.#seeds.length;
+    }
+    const seed = this.#seeds[--this.#seedsLeft] || 1n;
+    new BigUint64Array(this.#heap.HEAPU8.buffer, this.#randomState, 1)[0] = seed;
+  }
+
+  /** Notes when a step adds or frees a host function, so the map is copied back only then. */
+  #watchHostRefs(refs: HostRefs): void {
+    const map = refs as HostRefs & { put(value: object): number; delete(id: number): void };
+    const { put, delete: remove } = map;
+    map.put = (value) => {
+      this.#refsTouched = true;
+      return put.call(map, value);
+    };
+    map.delete = (id) => {
+      this.#refsTouched = true;
+      remove.call(map, id);
+    };
+  }
+
   /** Puts the module back to the image: its memory, and the host functions its contexts may call. */
   #reset(): void {
     this.#image.restore();
-    (this.#runtime as unknown as { hostRefs: HostRefs }).hostRefs = copyHostRefs(this.#hostRefs);
+    if (this.#refsTouched) {
+      const refs = copyHostRefs(this.#hostRefs);
+      this.#watchHostRefs(refs);
+      (this.#runtime as unknown as { hostRefs: HostRefs }).hostRefs = refs;
+      this.#refsTouched = false;
+    }
     const internals = this.#ctx as unknown as ContextInternals;
     for (const name of LAZY_HANDLES) internals[name] = undefined;
   }

@@ -34,7 +34,9 @@ export class Kernel implements ProcessKernel {
   private rr = 0;
   private hint: Process | null = null;
   private readonly boosted: Process[] = [];
-  private sliceEnd = 0;
+  // A double from the start: a field that holds a small integer first and a double later
+  // makes V8 deprecate the kernel's map (and deoptimize the code that saw the old one).
+  private sliceEnd = Number.NEGATIVE_INFINITY;
   current: Process | null = null;
   forks = 0;
   /** Milliseconds spent cloning processes (instantiate + copy memory). */

@@ -92,13 +92,16 @@ export class StepTemplate {
       "?": stdin,
     };
     const used = new Set<Handle>();
-    return this.roles.map((role) => {
-      if (role === undefined) return undefined;
-      const h = handles[role];
-      if (used.has(h)) return h.retain();
-      used.add(h);
-      return h;
-    });
+    // Built by push, as every other fd table is: an array from Array.prototype.map has
+    // another map, and the WASI handlers' optimized code, made for one, deopts on the other.
+    const fds: (Handle | undefined)[] = [];
+    for (const role of this.roles) {
+      const h = role === undefined ? undefined : handles[role];
+      if (h === undefined || !used.has(h)) fds.push(h);
+      else fds.push(h.retain());
+      if (h !== undefined) used.add(h);
+    }
+    return fds;
   }
 
   /** Bytes of wasm memory the template holds. */

@@ -105,6 +105,21 @@ function findRandomState(ctx: QuickJSContext, heap: () => Uint8Array, base: numb
 }
 
 /**
+ * The C stack's top as QuickJS's runtime recorded it: JSRuntime holds `stack_size`,
+ * `stack_top` and `stack_limit` (= top - size) one after the other, and the size was just set.
+ */
+function findStackTop(heap: Uint8Array, runtimePointer: number): number {
+  const words = new Uint32Array(heap.buffer, runtimePointer, 256);
+  const found: number[] = [];
+  for (let i = 0; i + 2 < words.length; i++) {
+    const top = words[i + 1] as number;
+    if (words[i] === STACK_BYTES && top > STACK_BYTES && words[i + 2] === top - STACK_BYTES) found.push(top);
+  }
+  if (found.length !== 1) throw new Error("sandflow: cannot find the stack top in QuickJS's runtime");
+  return found[0] as number;
+}
+
+/**
  * One QuickJS module made ready for steps: a runtime (with the stack limit and an interrupt
  * handler), one context with sandflow's globals and prelude, and the image of the module's
  * memory in that state. A step runs in that context and the memory goes back to the image
@@ -161,7 +176,9 @@ class JsTemplate {
       throw new Error("sandflow: quickjs-emscripten's host references are not the ones it knows");
     this.#hostRefs = copyHostRefs(refs);
     this.#watchHostRefs(refs);
-    this.#image = new QuickJsImage(this.#heap);
+    const runtimePointer = (runtime as unknown as { rt: { value: number } }).rt.value;
+    const stackTop = findStackTop(this.#heap.HEAPU8, runtimePointer);
+    this.#image = new QuickJsImage(this.#heap, { stackTop });
   }
 
   get heapBytes(): number {

@@ -188,7 +188,9 @@ async function main(): Promise<void> {
   if (on("windmill")) await section("windmill", () => benchWindmill(rec, cfg.windmill), errors);
   if (on("scale")) await section("scale", () => benchScale(rec, cfg.scale), errors);
   if (on("memory")) {
-    const languages = cfg.memory.languagesAll ? (["python", "lua", "shell"] as const) : (["python"] as const);
+    const languages = cfg.memory.languagesAll
+      ? (["python", "lua", "shell", "javascript"] as const)
+      : (["python"] as const);
     await section("memory", () => benchMemory(rec, cfg.memory, processWorks, languages), errors);
   }
   if (on("durable")) await section("durable runs", () => benchDurable(rec, cfg.durable), errors);

@@ -44,6 +44,21 @@ function heapBytes(module: QuickJSWASMModule): number {
   return (module as unknown as { module: { HEAPU8: Uint8Array } }).module.HEAPU8.byteLength;
 }
 
+/** Stack lines with each run of one repeated line shown once, then how often it repeated (as Python's tracebacks do). */
+function collapseRepeats(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    let end = i + 1;
+    while (end < lines.length && lines[end] === lines[i]) end++;
+    out.push(lines[i] as string);
+    const more = end - i - 1;
+    if (more > 1) out.push(`    [previous line repeated ${more} more times]`);
+    else if (more === 1) out.push(lines[i] as string);
+    i = end;
+  }
+  return out;
+}
+
 function failure(name: string, message: string): StepFailure {
   return { name, message };
 }
@@ -363,11 +378,8 @@ class JsTemplate {
       if (value && typeof value === "object" && "message" in value) {
         const e = value as { name?: string; message?: string; stack?: string };
         // The prelude's own frames are sandflow's, not the step's.
-        const stack = (e.stack ?? "")
-          .split("\n")
-          .filter((l) => l.trim() !== "" && !l.includes("sandflow-"))
-          .slice(0, 30)
-          .join("\n");
+        const frames = (e.stack ?? "").split("\n").filter((l) => l.trim() !== "" && !l.includes("sandflow-"));
+        const stack = collapseRepeats(frames).slice(0, 30).join("\n");
         message = `${e.name ?? "Error"}: ${e.message ?? ""}${stack ? `\n${stack}` : ""}`;
       } else {
         message = `uncaught ${typeof value === "string" ? JSON.stringify(value) : String(value)}`;

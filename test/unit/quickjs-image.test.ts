@@ -96,6 +96,11 @@ describe("the QuickJS memory image", () => {
     );
     expect(deep.ok).toBe(false);
     expect(deep.ok || deep.error.message).toMatch(/stack overflow/);
+    // The repeated frame is shown once, then how often it repeated.
+    expect(deep.ok || deep.error.message).toMatch(
+      /at f \(step:s\.js[^\n]*\n {4}\[previous line repeated \d+ more times\]/,
+    );
+    expect(deep.ok || deep.error.message.split("\n").length).toBeLessThan(6);
     expect(occurrences(marker)).toBe(0);
     expect(output(await step("function run() { return typeof f; }"))).toBe("undefined");
   });

@@ -23,6 +23,13 @@ import { installFetch } from "./js-fetch.js";
 import { type CurrentStep, installGlobals, plainScriptOutput } from "./js-globals.js";
 import { JS_BEGIN, JS_EXPLAIN } from "./js-prelude.js";
 import { type EmscriptenHeap, QuickJsImage } from "./quickjs-image.js";
+import {
+  checkNoLazyHandles,
+  dropLazyHandles,
+  findRandomState,
+  findStackTop,
+  HostRefsKeeper,
+} from "./quickjs-internals.js";
 
 /**
  * Bytes of the QuickJS stack: about 700 JavaScript calls deep. Deeper recursion fails with
@@ -63,77 +70,6 @@ function failure(name: string, message: string): StepFailure {
   return { name, message };
 }
 
-/** The part of quickjs-emscripten's HostRefMap (the host functions a runtime's contexts call) put back per step. */
-interface HostRefs {
-  nextId: number;
-  freelist: number[];
-  groups: Map<number, Map<number, object>>;
-}
-
-function copyHostRefs(refs: HostRefs): HostRefs {
-  const copy = Object.create(Object.getPrototypeOf(refs) as object) as HostRefs;
-  copy.nextId = refs.nextId;
-  copy.freelist = [...refs.freelist];
-  copy.groups = new Map([...refs.groups].map(([id, group]) => [id, new Map(group)]));
-  return copy;
-}
-
-function isHostRefs(value: unknown): value is HostRefs {
-  const refs = value as Partial<HostRefs> | undefined;
-  return typeof refs?.nextId === "number" && Array.isArray(refs.freelist) && refs.groups instanceof Map;
-}
-
-/** Protected members of QuickJSContext read here; all are set before the image is taken. */
-interface ContextInternals {
-  readonly ctx: { readonly value: number };
-  _BigInt: unknown;
-  _Symbol: unknown;
-  _SymbolIterator: unknown;
-  _SymbolAsyncIterator: unknown;
-}
-
-const LAZY_HANDLES = ["_BigInt", "_Symbol", "_SymbolIterator", "_SymbolAsyncIterator"] as const;
-
-/**
- * The offset in QuickJS's context of the state of `Math.random`: the one 8-byte word of
- * the context that every call of Math.random changes and plain code does not. A memory
- * reset would otherwise give every step the same random numbers; the host seeds it per step.
- */
-function findRandomState(ctx: QuickJSContext, heap: () => Uint8Array, base: number): number {
-  const words = () => new BigUint64Array(heap().buffer.slice(base, base + 1024));
-  const changedBy = (code: string): Set<number> => {
-    const before = words();
-    ctx.unwrapResult(ctx.evalCode(code, "sandflow-probe.js")).dispose();
-    const after = words();
-    const changed = new Set<number>();
-    for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) changed.add(i * 8);
-    return changed;
-  };
-  changedBy("Math.random()");
-  const plain = changedBy("1");
-  const found = [...changedBy("Math.random()")].filter(
-    (at) => !plain.has(at) && changedBy("Math.random()").has(at),
-  );
-  if (found.length !== 1)
-    throw new Error("sandflow: cannot find the state of Math.random in QuickJS's context");
-  return base + (found[0] as number);
-}
-
-/**
- * The C stack's top as QuickJS's runtime recorded it: JSRuntime holds `stack_size`,
- * `stack_top` and `stack_limit` (= top - size) one after the other, and the size was just set.
- */
-function findStackTop(heap: Uint8Array, runtimePointer: number): number {
-  const words = new Uint32Array(heap.buffer, runtimePointer, 256);
-  const found: number[] = [];
-  for (let i = 0; i + 2 < words.length; i++) {
-    const top = words[i + 1] as number;
-    if (words[i] === STACK_BYTES && top > STACK_BYTES && words[i + 2] === top - STACK_BYTES) found.push(top);
-  }
-  if (found.length !== 1) throw new Error("sandflow: cannot find the stack top in QuickJS's runtime");
-  return found[0] as number;
-}
-
 /**
  * One QuickJS module made ready for steps: a runtime (with the stack limit and an interrupt
  * handler), one context with sandflow's globals and prelude, and the image of the module's
@@ -149,12 +85,11 @@ class JsTemplate {
   readonly #begin: QuickJSHandle;
   readonly #explain: QuickJSHandle;
   readonly #randomState: number;
-  readonly #hostRefs: HostRefs;
+  readonly #hostRefs: HostRefsKeeper;
   readonly #image: QuickJsImage;
   /** Seeds for Math.random, drawn 512 at a time (one getRandomValues call costs about 10 us in Node). */
   readonly #seeds = new BigUint64Array(512);
   #seedsLeft = 0;
-  #refsTouched = false;
   #step: CurrentStep | undefined;
   #heapLimit = Number.POSITIVE_INFINITY;
   #heapExceeded = false;
@@ -175,24 +110,16 @@ class JsTemplate {
     });
     const ctx = runtime.newContext();
     this.#ctx = ctx;
-    const internals = ctx as unknown as ContextInternals;
-    this.#randomState = findRandomState(ctx, () => this.#heap.HEAPU8, internals.ctx.value);
+    this.#randomState = findRandomState(ctx, () => this.#heap.HEAPU8);
     const sandflow = installGlobals(ctx, () => this.#step);
     const maker = ctx.unwrapResult(ctx.evalCode(JS_BEGIN, "sandflow-begin.js"));
     this.#begin = ctx.unwrapResult(ctx.callFunction(maker, ctx.undefined, sandflow));
     this.#explain = ctx.unwrapResult(ctx.evalCode(JS_EXPLAIN, "sandflow-explain.js"));
     maker.dispose();
     sandflow.dispose();
-    for (const name of LAZY_HANDLES)
-      if (internals[name] !== undefined)
-        throw new Error(`sandflow: QuickJS context made ${name} before its image`);
-    const refs = (runtime as unknown as { hostRefs?: unknown }).hostRefs;
-    if (!isHostRefs(refs))
-      throw new Error("sandflow: quickjs-emscripten's host references are not the ones it knows");
-    this.#hostRefs = copyHostRefs(refs);
-    this.#watchHostRefs(refs);
-    const runtimePointer = (runtime as unknown as { rt: { value: number } }).rt.value;
-    const stackTop = findStackTop(this.#heap.HEAPU8, runtimePointer);
+    checkNoLazyHandles(ctx);
+    this.#hostRefs = new HostRefsKeeper(runtime);
+    const stackTop = findStackTop(this.#heap.HEAPU8, runtime, STACK_BYTES);
     this.#image = new QuickJsImage(this.#heap, { stackTop });
   }
 
@@ -240,31 +167,11 @@ class JsTemplate {
     new BigUint64Array(this.#heap.HEAPU8.buffer, this.#randomState, 1)[0] = seed;
   }
 
-  /** Notes when a step adds or frees a host function, so the map is copied back only then. */
-  #watchHostRefs(refs: HostRefs): void {
-    const map = refs as HostRefs & { put(value: object): number; delete(id: number): void };
-    const { put, delete: remove } = map;
-    map.put = (value) => {
-      this.#refsTouched = true;
-      return put.call(map, value);
-    };
-    map.delete = (id) => {
-      this.#refsTouched = true;
-      remove.call(map, id);
-    };
-  }
-
   /** Puts the module back to the image: its memory, and the host functions its contexts may call. */
   #reset(): void {
     this.#image.restore();
-    if (this.#refsTouched) {
-      const refs = copyHostRefs(this.#hostRefs);
-      this.#watchHostRefs(refs);
-      (this.#runtime as unknown as { hostRefs: HostRefs }).hostRefs = refs;
-      this.#refsTouched = false;
-    }
-    const internals = this.#ctx as unknown as ContextInternals;
-    for (const name of LAZY_HANDLES) internals[name] = undefined;
+    this.#hostRefs.restore();
+    dropLazyHandles(this.#ctx);
   }
 
   #run(ctx: QuickJSContext, inv: StepInvocation): StepOutcome {

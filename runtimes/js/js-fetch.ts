@@ -1,14 +1,16 @@
 /**
  * `fetch` for JavaScript steps: a small Fetch API (fetch, Response, Headers) over the
  * host's checked fetch (StepInvocation.net). The request is made when `fetch` is called
- * (the worker blocks until the host answers) and the promise settles at once. Installed
- * only for a step with a grant whose code mentions `fetch` (QuickJS compiles a context's
- * code per step); without a grant `fetch` is not defined, as in every other step.
+ * (the worker blocks until the host answers) and the promise settles at once. The shim is
+ * compiled once per worker (FETCH_JS, made before the memory image) and installed only for a
+ * step with a grant whose code mentions `fetch`; without a grant `fetch` is not defined, as
+ * in every other step.
  */
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import type { StepInvocation } from "../worker/language-runtime.js";
 
-const FETCH_JS =
+/** Evaluates to a function that installs fetch, Headers and Response given the raw request function. */
+export const FETCH_JS =
   '(function(raw){"use strict";' +
   "class Headers{constructor(l){this._l=[];if(l instanceof Headers)l=l._l;if(Array.isArray(l))for(const e of l)this._l.push([String(e[0]),String(e[1])]);" +
   "else if(l)for(const k of Object.keys(l))this._l.push([k,String(l[k])])}" +
@@ -22,8 +24,15 @@ const FETCH_JS =
   "ok(new Response(raw(String(input&&input.url||input),String(init.method||'GET'),JSON.stringify(new Headers(init.headers)._l),b===undefined||b===null?undefined:String(b))))})}" +
   'for(const [k,v] of [["fetch",fetch],["Headers",Headers],["Response",Response]])Object.defineProperty(globalThis,k,{value:v,writable:true,configurable:true})})';
 
-/** Installs fetch in a step's context when its code mentions it. */
-export function installFetch(ctx: QuickJSContext, inv: StepInvocation): QuickJSHandle | undefined {
+/**
+ * Installs fetch in a step's context when its code mentions it, with `installer` (FETCH_JS
+ * evaluated in that context). Returns the error the installation threw, if any.
+ */
+export function installFetch(
+  ctx: QuickJSContext,
+  inv: StepInvocation,
+  installer: QuickJSHandle,
+): QuickJSHandle | undefined {
   if (!inv.net?.granted || !inv.code.includes("fetch")) return undefined;
   const raw = ctx.newFunction("sandflowFetch", (url, method, headersJson, body) => {
     const net = inv.net;
@@ -65,13 +74,7 @@ export function installFetch(ctx: QuickJSContext, inv: StepInvocation): QuickJSH
     set("body", ctx.newArrayBuffer(r.body.slice().buffer));
     return out;
   });
-  const made = ctx.evalCode(FETCH_JS, "sandflow-fetch.js");
-  if (made.error) {
-    raw.dispose();
-    return made.error;
-  }
-  const installed = ctx.callFunction(made.value, ctx.undefined, raw);
-  made.value.dispose();
+  const installed = ctx.callFunction(installer, ctx.undefined, raw);
   raw.dispose();
   if (installed.error) return installed.error;
   installed.value.dispose();

@@ -19,7 +19,7 @@ import type {
   StepOutcome,
 } from "../worker/language-runtime.js";
 import { StepFiles } from "../worker/step-files.js";
-import { installFetch } from "./js-fetch.js";
+import { FETCH_JS, installFetch } from "./js-fetch.js";
 import { type CurrentStep, installGlobals, plainScriptOutput } from "./js-globals.js";
 import { JS_BEGIN, JS_EXPLAIN } from "./js-prelude.js";
 import { type EmscriptenHeap, QuickJsImage } from "./quickjs-image.js";
@@ -84,6 +84,7 @@ class JsTemplate {
   readonly #ctx: QuickJSContext;
   readonly #begin: QuickJSHandle;
   readonly #explain: QuickJSHandle;
+  readonly #fetchInstaller: QuickJSHandle;
   readonly #randomState: number;
   readonly #hostRefs: HostRefsKeeper;
   readonly #image: QuickJsImage;
@@ -115,6 +116,7 @@ class JsTemplate {
     const maker = ctx.unwrapResult(ctx.evalCode(JS_BEGIN, "sandflow-begin.js"));
     this.#begin = ctx.unwrapResult(ctx.callFunction(maker, ctx.undefined, sandflow));
     this.#explain = ctx.unwrapResult(ctx.evalCode(JS_EXPLAIN, "sandflow-explain.js"));
+    this.#fetchInstaller = ctx.unwrapResult(ctx.evalCode(FETCH_JS, "sandflow-fetch.js"));
     maker.dispose();
     sandflow.dispose();
     checkNoLazyHandles(ctx);
@@ -183,7 +185,7 @@ class JsTemplate {
       return h;
     };
     try {
-      const fetchFailed = installFetch(ctx, inv);
+      const fetchFailed = installFetch(ctx, inv, this.#fetchInstaller);
       if (fetchFailed) return this.#thrown(ctx, fetchFailed, inv);
       const args = [
         inv.inputsJson,

@@ -14,6 +14,8 @@
  * since reading a never-touched page of wasm memory makes it resident.
  */
 
+import { isZero } from "../shell/arrays.js";
+
 /** What this file uses of the Emscripten module (quickjs-emscripten keeps it private). */
 export interface EmscriptenHeap {
   readonly HEAPU8: Uint8Array;
@@ -36,12 +38,6 @@ const PROBE = 1024;
 /** A run of zero pages this long ends the static data (QuickJS's has no such hole). */
 const DATA_END_RUN = 64;
 const PAGE = 4096;
-
-function isZero(mem: Uint8Array, from: number, to: number): boolean {
-  const words = new Int32Array(mem.buffer, from, (to - from) >> 2);
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
-  return true;
-}
 
 /**
  * The end of the static data: the start of the first run of {@link DATA_END_RUN} zero pages.

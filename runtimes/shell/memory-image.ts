@@ -9,7 +9,7 @@
  * makes the module report it), and the Asyncify save area past what unwinds wrote.
  */
 
-import { view } from "./arrays.js";
+import { isZero, view } from "./arrays.js";
 import { ASYNCIFY_BYTES, type BusyboxExports } from "./wasm-api.js";
 
 /** What this file reads and writes of an instance (a Slot of instance-pool.ts). */
@@ -58,13 +58,6 @@ export class MemoryLayout {
   initialFloor(): number {
     return this.watched && this.stackZero ? Math.max(0, this.stackTop - STACK_STEP - RED_ZONE) : 0;
   }
-}
-
-function isZero(bytes: Uint8Array, from: number, to: number): boolean {
-  if (to > bytes.length || from % 4 !== 0 || to % 4 !== 0) return false;
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset + from, (to - from) / 4);
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
-  return true;
 }
 
 /** Sets the stack limit of a fresh or reset instance (the stack is unused below the top). */

@@ -46,11 +46,6 @@ export interface JsRuntimeFactoryOptions {
   readonly loadModule: () => Promise<QuickJSWASMModule>;
 }
 
-/** The wasm heap of a QuickJS module (quickjs-emscripten keeps the Emscripten module private). */
-function heapBytes(module: QuickJSWASMModule): number {
-  return (module as unknown as { module: { HEAPU8: Uint8Array } }).module.HEAPU8.byteLength;
-}
-
 /** Stack lines with each run of one repeated line shown once, then how often it repeated (as Python's tracebacks do). */
 function collapseRepeats(lines: readonly string[]): string[] {
   const out: string[] = [];
@@ -78,7 +73,7 @@ function failure(name: string, message: string): StepFailure {
  * of its run or another, and a step costs no context of its own (about 120 us in QuickJS).
  */
 class JsTemplate {
-  readonly #module: QuickJSWASMModule;
+  /** The Emscripten module (quickjs-emscripten keeps it private). */
   readonly #heap: EmscriptenHeap;
   readonly #runtime: QuickJSRuntime;
   readonly #ctx: QuickJSContext;
@@ -97,13 +92,12 @@ class JsTemplate {
   #broken = false;
 
   constructor(module: QuickJSWASMModule) {
-    this.#module = module;
     this.#heap = (module as unknown as { module: EmscriptenHeap }).module;
     const runtime = module.newRuntime();
     this.#runtime = runtime;
     runtime.setMaxStackSize(STACK_BYTES);
     runtime.setInterruptHandler(() => {
-      if (heapBytes(this.#module) > this.#heapLimit) {
+      if (this.heapBytes > this.#heapLimit) {
         this.#heapExceeded = true;
         return true;
       }
@@ -125,8 +119,9 @@ class JsTemplate {
     this.#image = new QuickJsImage(this.#heap, { stackTop });
   }
 
+  /** The wasm heap's size (wasm memory never shrinks). */
   get heapBytes(): number {
-    return heapBytes(this.#module);
+    return this.#heap.HEAPU8.byteLength;
   }
 
   get broken(): boolean {
@@ -137,7 +132,7 @@ class JsTemplate {
     if (this.#broken) throw new Error("the QuickJS module broke in an earlier step; it is loaded afresh");
     this.#step = { inv, files: new StepFiles(inv.files, inv.limits.workspaceBytes), lastLog: undefined };
     this.#heapExceeded = false;
-    this.#heapLimit = heapBytes(this.#module) + HEAP_SLACK * inv.limits.memoryBytes + 16 * 1048576;
+    this.#heapLimit = this.heapBytes + HEAP_SLACK * inv.limits.memoryBytes + 16 * 1048576;
     this.#runtime.setMemoryLimit(inv.limits.memoryBytes);
     this.#seedRandom();
     let done = false;

@@ -123,11 +123,6 @@ export class QuickJsImage {
     this.#high = mem.slice(this.#highStart, this.#highEnd);
   }
 
-  /** Bytes the image holds. */
-  get bytes(): number {
-    return this.#low.byteLength + this.#high.byteLength;
-  }
-
   /** Puts the memory back as it was when the image was taken. */
   restore(): void {
     const mem = this.#heap.HEAPU8;

@@ -8,14 +8,11 @@
  */
 import { childPids, type Isolation, makeEngine, rssOfPidMb } from "./engines.js";
 import { sleep } from "./util.js";
-import { type BenchLanguage, independentSteps } from "./workloads.js";
-
-/** The languages whose workers are measured. */
-export type MemoryLanguage = BenchLanguage | "javascript";
+import { independentSteps, type WorkerLanguage } from "./workloads.js";
 
 /** What the child prints (MB). */
 export interface MemorySample {
-  readonly language: MemoryLanguage;
+  readonly language: WorkerLanguage;
   readonly threads: number;
   readonly isolation: Isolation;
   readonly beforeEngine: number;
@@ -24,7 +21,7 @@ export interface MemorySample {
   readonly afterStep: number;
 }
 
-const language = (process.argv[2] ?? "python") as MemoryLanguage;
+const language = (process.argv[2] ?? "python") as WorkerLanguage;
 const threads = Number(process.argv[3] ?? 1);
 const isolation = (process.argv[4] ?? "thread") as Isolation;
 /** Time for the worker to replace the finished run's interpreter (Pyodide: ~0.5 s). */

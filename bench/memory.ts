@@ -5,9 +5,10 @@
  * more worker), and the whole cost of a 1-worker engine over the bare process is kept too.
  */
 import type { Isolation } from "./engines.js";
-import type { MemoryLanguage, MemorySample } from "./memory-child.js";
+import type { MemorySample } from "./memory-child.js";
 import type { Recorder } from "./recorder.js";
 import { repeat, runBenchChild } from "./util.js";
+import type { WorkerLanguage } from "./workloads.js";
 
 /** Settings of the memory test. */
 export interface MemoryConfig {
@@ -18,7 +19,7 @@ export interface MemoryConfig {
 
 const SECTION = "Memory";
 
-function sample(language: MemoryLanguage, threads: number, isolation: Isolation): Promise<MemorySample> {
+function sample(language: WorkerLanguage, threads: number, isolation: Isolation): Promise<MemorySample> {
   return runBenchChild<MemorySample>("memory-child", [language, String(threads), isolation], ["--expose-gc"]);
 }
 
@@ -27,7 +28,7 @@ export async function benchMemory(
   rec: Recorder,
   cfg: MemoryConfig,
   processWorks: boolean,
-  languages: readonly MemoryLanguage[],
+  languages: readonly WorkerLanguage[],
 ): Promise<void> {
   for (const language of languages) {
     const one = await repeat(cfg.reps, () => sample(language, 1, "thread"));

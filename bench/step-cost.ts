@@ -14,15 +14,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { childPids, makeEngine } from "./engines.js";
 import type { Recorder } from "./recorder.js";
 import { now } from "./util.js";
-import { type BenchLanguage, independentSteps } from "./workloads.js";
-
-/** The languages measured: issue 17's three, and JavaScript (no target of its own). */
-export type StepCostLanguage = BenchLanguage | "javascript";
+import { independentSteps, type WorkerLanguage } from "./workloads.js";
 
 /** Settings of the per-step cost measure. */
 export interface StepCostConfig {
   /** Steps per measured run, by language. */
-  readonly steps: Readonly<Record<StepCostLanguage, number>>;
+  readonly steps: Readonly<Record<WorkerLanguage, number>>;
   readonly reps: number;
 }
 

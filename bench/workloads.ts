@@ -8,6 +8,8 @@ export type BenchLanguage = "python" | "lua" | "shell";
 /** Languages measured for warm throughput only (not part of the mixed workload, so it stays comparable). */
 export type ExtraLanguage = "javascript" | "wasm";
 export type LanguageMix = BenchLanguage | ExtraLanguage | "mixed";
+/** The languages whose workers the per-step cost and memory sections measure (JavaScript has no target). */
+export type WorkerLanguage = BenchLanguage | "javascript";
 
 export const LANGUAGE_MIXES: readonly LanguageMix[] = [
   "python",
